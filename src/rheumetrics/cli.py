@@ -1,0 +1,32 @@
+"""The ``rheumetrics`` command line. Each subcommand lives beside the code it drives."""
+
+from __future__ import annotations
+
+import typer
+
+from rheumetrics import __version__
+
+app = typer.Typer(
+    name="rheumetrics",
+    help="Scores, imaging reads, cohort store, treat-to-target and study reports for RA and axSpA.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"rheumetrics {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """rheumetrics command line."""
+
+
+# Subcommands are registered below, one line each, by the module that implements them.

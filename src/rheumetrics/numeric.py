@@ -1,0 +1,48 @@
+"""Decimal-safe comparison and display rounding.
+
+Binary floating point turns exact decimal inputs into near misses (``4.0 - 2.8`` is
+``1.2000000000000002``; ``1 + 1 + 1.3`` is ``3.3000000000000003``). Every threshold comparison in
+rheumetrics is made on values *snapped* to :data:`SNAP_DECIMALS` decimal places, which removes
+that noise without changing any clinically meaningful digit. Clinical rounding (2 dp for DAS28,
+1 dp for SDAI, ...) is display only and is done by :func:`round_display` with an explicit mode
+(see clinical-measures.md §12 and peer-pitfalls.md §2 items 13-14).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+
+#: Decimal places kept before any threshold comparison (noise removal, not clinical rounding).
+SNAP_DECIMALS = 9
+
+
+class RoundingMode(StrEnum):
+    """How a value exactly half-way between two display values is rounded."""
+
+    HALF_UP = "half_up"  # away from zero, as Excel and das-score.nl do
+    HALF_EVEN = "half_even"  # banker's rounding, as R's and Python's round() intend
+
+
+def snap(x: Any) -> Any:
+    """Round to :data:`SNAP_DECIMALS` places, removing binary floating-point noise."""
+    return np.round(x, SNAP_DECIMALS)
+
+
+def round_display(x: Any, digits: int, mode: RoundingMode | str = RoundingMode.HALF_UP) -> Any:
+    """Round for display as a person would on the decimal value (``2.675 -> 2.68`` half-up).
+
+    Works on scalars and arrays; NaN stays NaN.
+    """
+    mode = RoundingMode(mode)
+    arr = np.asarray(x, dtype=float)
+    scale = 10.0**digits
+    scaled = snap(np.abs(arr) * scale)
+    if mode is RoundingMode.HALF_UP:
+        rounded = np.floor(scaled + 0.5)
+    else:
+        rounded = np.round(scaled)  # NumPy rounds exact halves to even
+    out = np.sign(arr) * rounded / scale
+    return out.item() if np.ndim(out) == 0 else out
