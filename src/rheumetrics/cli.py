@@ -30,3 +30,11 @@ def main(
 
 
 # Subcommands are registered below, one line each, by the module that implements them.
+from rheumetrics.measures.cli import conventions as _conventions  # noqa: E402
+from rheumetrics.measures.cli import score as _score  # noqa: E402
+
+app.command("score")(_score)
+app.command("conventions")(_conventions)
+from rheumetrics.measures.cli import catalogue as _catalogue  # noqa: E402
+
+app.command("catalogue")(_catalogue)

@@ -68,7 +68,9 @@ class ProblemCollector:
         self.context = context
         self.problems: list[Problem] = []
 
-    def add(self, record: Any, field: str, value: Any, rule: str, source: str | None = None) -> None:
+    def add(
+        self, record: Any, field: str, value: Any, rule: str, source: str | None = None
+    ) -> None:
         self.problems.append(Problem(record, field, value, rule, source))
 
     def extend(self, problems: Iterable[Problem]) -> None:

@@ -40,9 +40,7 @@ def round_display(x: Any, digits: int, mode: RoundingMode | str = RoundingMode.H
     arr = np.asarray(x, dtype=float)
     scale = 10.0**digits
     scaled = snap(np.abs(arr) * scale)
-    if mode is RoundingMode.HALF_UP:
-        rounded = np.floor(scaled + 0.5)
-    else:
-        rounded = np.round(scaled)  # NumPy rounds exact halves to even
+    # np.round rounds exact halves to even
+    rounded = np.floor(scaled + 0.5) if mode is RoundingMode.HALF_UP else np.round(scaled)
     out = np.sign(arr) * rounded / scale
     return out.item() if np.ndim(out) == 0 else out

@@ -1,0 +1,214 @@
+"""A measure is a small declaration: inputs, formula, display precision, cut-off family, reference.
+
+:class:`Measure` turns the declaration into a vectorised, validated callable: it accepts scalars,
+NumPy arrays or pandas Series, checks every input against its :class:`~rheumetrics.measures.fields.Field`
+(reporting all problems together), computes on float arrays and returns the input's shape. In
+lenient mode invalid or missing rows give NaN instead of an error, and the reasons are available
+through :meth:`Measure.evaluate`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from rheumetrics.errors import Problem, ValidationError
+from rheumetrics.measures.conventions import DEFAULT, Conventions
+from rheumetrics.measures.cutoffs import CutoffSet, cutoff_set
+from rheumetrics.measures.fields import FIELDS
+from rheumetrics.numeric import round_display
+
+
+@dataclass
+class Prepared:
+    """Validated float inputs of one call, with where they came from."""
+
+    arrays: dict[str, np.ndarray]
+    index: pd.Index | None
+    scalar: bool
+    invalid: np.ndarray  # rows with an invalid or missing (required) input
+    problems: list[Problem] = field(default_factory=list)
+    bad: dict[str, np.ndarray] = field(default_factory=dict)  # per input: present but invalid
+    missing: dict[str, np.ndarray] = field(default_factory=dict)  # per input: absent (NaN/None)
+
+    def wrap(self, out: np.ndarray, name: str) -> Any:
+        if self.scalar:
+            return float(out.reshape(-1)[0]) if out.dtype.kind == "f" else out.reshape(-1)[0]
+        if self.index is not None:
+            return pd.Series(out, index=self.index, name=name)
+        return out
+
+
+def _as_float(name: str, value: Any, problems: list[Problem]) -> tuple[np.ndarray, np.ndarray]:
+    """Float array of ``value`` and a mask of entries that were present but not numbers."""
+    if isinstance(value, pd.Series):
+        if value.dtype.kind in "fiub":
+            arr = value.to_numpy(dtype=float, na_value=np.nan)
+            return arr, np.zeros(arr.shape, dtype=bool)
+        numeric = pd.to_numeric(value, errors="coerce")
+        nonnum = (numeric.isna() & value.notna()).to_numpy()
+        for rec, v in value[nonnum].items():
+            problems.append(Problem(rec, name, v, "must be a number"))
+        return numeric.to_numpy(dtype=float, na_value=np.nan), nonnum
+    try:
+        arr = np.asarray(value, dtype=float)
+        return arr, np.zeros(arr.shape, dtype=bool)
+    except (TypeError, ValueError):
+        obj = np.asarray(value, dtype=object)
+        out = np.full(obj.shape, np.nan)
+        nonnum = np.zeros(obj.shape, dtype=bool)
+        for pos, v in np.ndenumerate(obj):
+            try:
+                out[pos] = np.nan if v is None else float(v)
+            except (TypeError, ValueError):
+                nonnum[pos] = True
+                problems.append(Problem(pos[0] if pos else 0, name, v, "must be a number"))
+        return out, nonnum
+
+
+def prepare(
+    inputs: Mapping[str, Any],
+    *,
+    context: str,
+    lenient: bool = False,
+    optional: tuple[str, ...] = (),
+) -> Prepared:
+    """Convert and validate named inputs; raise one ValidationError with every problem (strict).
+
+    ``optional`` inputs may be missing (NaN) without it being a problem.
+    """
+    problems: list[Problem] = []
+    arrays: dict[str, np.ndarray] = {}
+    index: pd.Index | None = None
+    scalar = True
+    nonnumeric: dict[str, np.ndarray] = {}
+    for name, value in inputs.items():
+        arr, nonnumeric[name] = _as_float(name, value, problems)
+        idx = value.index if isinstance(value, pd.Series) else None
+        if idx is not None:
+            if index is not None and not idx.equals(index):
+                raise ValueError(f"{context}: inputs are Series with different indexes")
+            index = idx
+        scalar &= arr.ndim == 0
+        arrays[name] = arr
+    try:
+        shape = np.broadcast_shapes(*(a.shape for a in arrays.values()))
+    except ValueError:
+        raise ValueError(
+            f"{context}: inputs have different lengths "
+            f"({', '.join(f'{k}: {v.shape}' for k, v in arrays.items())})"
+        ) from None
+    invalid = np.zeros(shape, dtype=bool)
+    bad_by_field: dict[str, np.ndarray] = {}
+    missing_by_field: dict[str, np.ndarray] = {}
+    for name, arr in arrays.items():
+        spec = FIELDS[name]
+        nonnum = nonnumeric[name]
+        bad = spec.invalid(arr) | nonnum
+        bad_by_field[name] = bad
+        missing_by_field[name] = np.isnan(arr) & ~nonnum
+        missing = missing_by_field[name] if name not in optional else np.zeros(arr.shape, bool)
+        if bad.any() or missing.any():
+            flagged = np.broadcast_to(bad | missing, shape)
+            invalid |= flagged
+            labels = index if index is not None else None
+            report = np.broadcast_to(~nonnum, shape) & flagged
+            for pos in np.flatnonzero(report.reshape(-1)):
+                v = np.broadcast_to(arr, shape).reshape(-1)[pos]
+                record = labels[pos] if labels is not None else pos
+                rule = spec.rule if not np.isnan(v) else f"is missing; {context} needs it"
+                problems.append(Problem(record, name, None if np.isnan(v) else float(v), rule))
+    prepared = Prepared(arrays, index, scalar, invalid, problems, bad_by_field, missing_by_field)
+    if problems and not lenient:
+        raise ValidationError(problems, f"cannot compute {context}")
+    return prepared
+
+
+@dataclass(frozen=True)
+class Measure:
+    """Declaration of one score and the validated, vectorised callable computing it."""
+
+    name: str
+    label: str
+    inputs: tuple[str, ...]
+    formula: str
+    reference: str
+    compute: Callable[..., np.ndarray]
+    digits: int
+    cutoffs: str | None = None  # the Conventions field naming this measure's cut-off set
+    conventions: tuple[str, ...] = ()  # Conventions fields that change the value
+    optional: tuple[str, ...] = ()  # inputs that may be missing
+    note: str = ""
+    kind: Literal["score", "flag"] = "score"  # a flag is a yes/no criterion (1.0 / 0.0 / NaN)
+
+    def evaluate(
+        self,
+        inputs: Mapping[str, Any],
+        conventions: Conventions = DEFAULT,
+        lenient: bool = False,
+    ) -> tuple[np.ndarray, Prepared]:
+        """Compute on named inputs; returns raw float values and the prepared inputs."""
+        p = prepare(inputs, context=self.name, lenient=lenient, optional=self.optional)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = np.asarray(self.compute(conventions, **p.arrays), dtype=float)
+        if p.invalid.any():
+            out = np.where(p.invalid, np.nan, out)
+        return out, p
+
+    def __call__(
+        self, *args: Any, conventions: Conventions = DEFAULT, lenient: bool = False, **kwargs: Any
+    ) -> Any:
+        if len(args) > len(self.inputs):
+            raise TypeError(
+                f"{self.name} takes {len(self.inputs)} inputs: {', '.join(self.inputs)}"
+            )
+        named = dict(zip(self.inputs, args, strict=False))
+        for k, v in kwargs.items():
+            if k not in self.inputs or k in named:
+                raise TypeError(f"{self.name}: unexpected or repeated argument {k!r}")
+            named[k] = v
+        absent = [k for k in self.inputs if k not in named and k not in self.optional]
+        if absent:
+            raise TypeError(f"{self.name} needs {', '.join(absent)}")
+        for k in self.optional:
+            named.setdefault(k, np.nan)
+        out, p = self.evaluate(named, conventions, lenient)
+        if self.kind == "flag":
+            if p.scalar:
+                return None if np.isnan(out) else bool(out)
+            if p.index is not None:
+                return pd.Series(out, index=p.index, name=self.name).astype("boolean")
+        return p.wrap(out, self.name)
+
+    def cutoff_set(self, conventions: Conventions = DEFAULT) -> CutoffSet | None:
+        return None if self.cutoffs is None else cutoff_set(getattr(conventions, self.cutoffs))
+
+    def category(self, values: Any, conventions: Conventions = DEFAULT) -> Any:
+        """Disease-activity category of (unrounded) values under the conventions' cut-off set."""
+        cs = self.cutoff_set(conventions)
+        if cs is None:
+            raise ValueError(f"{self.name} has no categories")
+        return cs.classify(values)
+
+    def display(self, values: Any, conventions: Conventions = DEFAULT) -> Any:
+        """Values rounded for display at this measure's precision and the conventions' mode."""
+        return round_display(values, self.digits, conventions.rounding)
+
+
+#: Every measure computable from one visit's inputs, by output column name.
+MEASURES: dict[str, Measure] = {}
+
+
+def register(measure: Measure) -> Measure:
+    """Add a measure to :data:`MEASURES` (names are unique) and return it."""
+    if measure.name in MEASURES:
+        raise ValueError(f"measure {measure.name!r} registered twice")
+    unknown = [f for f in measure.inputs if f not in FIELDS]
+    if unknown:
+        raise ValueError(f"measure {measure.name!r} uses unregistered fields {unknown}")
+    MEASURES[measure.name] = measure
+    return measure

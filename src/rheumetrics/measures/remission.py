@@ -1,0 +1,112 @@
+"""ACR/EULAR remission: Boolean (2011 and the 2022 revision) and index-based.
+
+Boolean remission needs TJC <= 1, SJC <= 1, CRP <= 1 mg/dL (10 mg/L) and PtGA <= 1 (2011, Felson,
+R15) or PtGA <= 2 (2022, Studenic, R16) on 0-10. The clinical-practice version leaves out CRP
+(clinical-measures.md §6.1; the "3-item Boolean" of some research papers leaves out PtGA instead and
+is deliberately not offered under this name, §13.9). Index-based: SDAI <= 3.3 (trials), CDAI <= 2.8
+(practice). Joint counts here are the 28-joint counts; the 2011 paper prefers counts including feet
+and ankles, which :func:`boolean_remission` accepts through its arguments.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+
+from rheumetrics.measures.base import Measure, prepare, register
+from rheumetrics.measures.conventions import Conventions
+from rheumetrics.numeric import snap
+
+#: PtGA thresholds (0-10) by definition version.
+PTGA_MAX = {"2011": 1.0, "2022": 2.0}
+#: CRP threshold: 1 mg/dL = 10 mg/L.
+CRP_MAX_MG_L = 10.0
+_SOURCES = {
+    "2011": "Felson DT et al. Arthritis Rheum 2011;63:573-586, Table 6 (clinical-measures.md §6.1)",
+    "2022": "Studenic P et al. Ann Rheum Dis 2023;82:74-80 (clinical-measures.md §6.2)",
+}
+
+
+def _criteria(tjc, sjc, ptga, crp_mg_l, ptga_max: float) -> np.ndarray:
+    ok = (snap(tjc) <= 1) & (snap(sjc) <= 1) & (snap(ptga) <= ptga_max)
+    if crp_mg_l is not None:
+        ok &= snap(crp_mg_l) <= CRP_MAX_MG_L
+    return ok.astype(float)
+
+
+def _boolean(ptga_max: float, with_crp: bool):
+    def compute(c: Conventions, tjc28, sjc28, ptga, crp_mg_l=None) -> np.ndarray:
+        return _criteria(tjc28, sjc28, ptga, crp_mg_l if with_crp else None, ptga_max)
+
+    return compute
+
+
+for _version, _ptga in PTGA_MAX.items():
+    register(
+        Measure(
+            name=f"boolean_remission_{_version}",
+            label=f"ACR/EULAR Boolean remission {_version} (clinical trials: with CRP)",
+            inputs=("tjc28", "sjc28", "ptga", "crp_mg_l"),
+            formula=f"TJC28 <= 1 and SJC28 <= 1 and CRP <= 1 mg/dL and PtGA <= {_ptga:g} (0-10)",
+            reference=_SOURCES[_version],
+            compute=_boolean(_ptga, with_crp=True),
+            digits=0,
+            kind="flag",
+        )
+    )
+    register(
+        Measure(
+            name=f"boolean_remission_{_version}_practice",
+            label=f"ACR/EULAR Boolean remission {_version}, clinical-practice version (no CRP)",
+            inputs=("tjc28", "sjc28", "ptga"),
+            formula=f"TJC28 <= 1 and SJC28 <= 1 and PtGA <= {_ptga:g} (0-10)",
+            reference=_SOURCES[_version]
+            + "; practice version without CRP as defined in 2011 (§6.1), applied with the "
+            f"{_version} PtGA threshold",
+            compute=_boolean(_ptga, with_crp=False),
+            digits=0,
+            kind="flag",
+        )
+    )
+
+
+def boolean_remission(
+    tjc: Any,
+    sjc: Any,
+    ptga: Any,
+    crp_mg_l: Any = None,
+    *,
+    version: Literal["2011", "2022"] = "2022",
+    joints: Literal[28, 68] = 28,
+    lenient: bool = False,
+) -> Any:
+    """Boolean remission from any joint count; without ``crp_mg_l`` the practice version.
+
+    ``joints=68`` takes the 68 tender / 66 swollen counts, which Felson 2011 prefers.
+    """
+    tj, sj = ("tjc28", "sjc28") if joints == 28 else ("tjc68", "sjc66")
+    inputs = {tj: tjc, sj: sjc, "ptga": ptga}
+    if crp_mg_l is not None:
+        inputs["crp_mg_l"] = crp_mg_l
+    p = prepare(inputs, context=f"Boolean remission {version}", lenient=lenient)
+    a = p.arrays
+    ok = _criteria(a[tj], a[sj], a["ptga"], a.get("crp_mg_l"), PTGA_MAX[version])
+    out = np.where(p.invalid, np.nan, ok)
+    if p.scalar:
+        return None if np.isnan(out) else bool(out)
+    if p.index is not None:
+        return p.wrap(out, f"boolean_remission_{version}").astype("boolean")
+    return out
+
+
+def index_remission(sdai: Any = None, cdai: Any = None) -> Any:
+    """Index-based ACR/EULAR remission: SDAI <= 3.3 (trials) or, given CDAI, CDAI <= 2.8 (practice)."""
+    if (sdai is None) == (cdai is None):
+        raise TypeError("give exactly one of sdai (clinical trials) or cdai (clinical practice)")
+    value, bound = (sdai, 3.3) if sdai is not None else (cdai, 2.8)
+    x = snap(np.asarray(value, dtype=float))
+    out = np.where(np.isnan(x), np.nan, (x <= bound).astype(float))
+    if np.ndim(out) == 0:
+        return None if np.isnan(out) else bool(out)
+    return out

@@ -1,0 +1,126 @@
+"""score_frame and the score command: selection, conventions recording, lenient mode, CLI."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from rheumetrics.cli import app
+from rheumetrics.errors import ValidationError
+from rheumetrics.joints import wide_columns
+from rheumetrics.measures import MEASURES
+from rheumetrics.measures.panel import score_frame
+from rheumetrics.numeric import round_display
+
+
+def visits():
+    return pd.DataFrame(
+        {
+            "tjc28": [4, 2, 1],
+            "sjc28": [5, 2, 0],
+            "esr_mm_h": [44, 10, 8],
+            "crp_mg_l": [44.0, 1.0, 4.0],
+            "gh_mm": [12, 10, 5],
+            "ptga": [3.0, 2.0, 1.4],
+            "phga": [2.0, 1.0, 0.5],
+        },
+        index=["v1", "v2", "v3"],
+    )
+
+
+def test_computes_every_measure_whose_inputs_are_present():
+    out = score_frame(visits())
+    for name in ("das28_esr", "das28_crp", "sdai", "cdai", "boolean_remission_2022"):
+        assert name in out
+    assert "das" not in out  # needs rai and sjc44
+    assert round_display(out.loc["v1", "das28_esr"], 2) == 4.56  # W1
+    assert out.loc["v1", "das28_esr_category"] == "moderate"
+    assert out["das28_esr_category"].cat.ordered
+    assert out["boolean_remission_2022"].tolist() == [False, False, True]  # W31-like v3
+    assert out.attrs["conventions"]["das28_esr_cutoffs"] == "das28_eular"
+    assert "rheumetrics_version" in out.attrs["conventions"]
+
+
+def test_strict_reports_every_problem_of_the_batch():
+    df = visits()
+    df.loc["v1", "sjc28"] = 29
+    df.loc["v2", "esr_mm_h"] = 0
+    df.loc["v3", "crp_mg_l"] = np.nan
+    with pytest.raises(ValidationError) as info:
+        score_frame(df)
+    got = {(p.record, p.field) for p in info.value.problems}
+    assert got == {("v1", "sjc28"), ("v2", "esr_mm_h"), ("v3", "crp_mg_l")}
+    missing = next(p for p in info.value.problems if p.field == "crp_mg_l")
+    assert "das28_crp" in missing.rule and "sdai" in missing.rule
+
+
+def test_lenient_returns_na_with_reasons_and_never_a_category():
+    df = visits()
+    df.loc["v2", "esr_mm_h"] = 0
+    out = score_frame(df, lenient=True)
+    assert np.isnan(out.loc["v2", "das28_esr"])
+    assert pd.isna(out.loc["v2", "das28_esr_category"])
+    assert "esr_mm_h=0" in out.loc["v2", "das28_esr_reason"]
+    assert out.loc["v2", "das28_crp"] > 0  # other measures of the row are unaffected
+
+
+def test_joint_counts_derived_from_per_joint_findings():
+    row = {c: 0 for c in wide_columns("tender28") + wide_columns("swollen28")}
+    row.update({"tender_R_MCP2": 1, "tender_L_KNEE": 1, "swollen_R_PIP1": 1})
+    df = pd.DataFrame([row]).assign(esr_mm_h=10.0, gh_mm=10.0)
+    out = score_frame(df)
+    assert out["das28_esr"].iloc[0] == pytest.approx(MEASURES["das28_esr"](2, 1, 10, 10))
+
+
+def test_not_assessed_joint_makes_count_missing():
+    row = {c: 0 for c in wide_columns("tender28") + wide_columns("swollen28")}
+    row["tender_R_MCP2"] = None
+    df = pd.DataFrame([row]).assign(esr_mm_h=10.0, gh_mm=10.0)
+    with pytest.raises(ValidationError, match="tjc28"):
+        score_frame(df)
+
+
+def test_unknown_measure_is_an_error():
+    with pytest.raises(ValidationError, match="unknown measure"):
+        score_frame(visits(), measures=["das29"])
+
+
+def test_cli_score_writes_scores_and_conventions(tmp_path):
+    src = tmp_path / "visits.csv"
+    visits().to_csv(src, index=False)
+    out = tmp_path / "scores.parquet"
+    result = CliRunner().invoke(
+        app, ["score", str(src), "--out", str(out), "-c", "das28_esr_cutoffs=das28_acr2012"]
+    )
+    assert result.exit_code == 0, result.output
+    scores = pd.read_parquet(out)
+    assert round_display(scores["das28_esr"].iloc[0], 2) == 4.56
+    record = json.loads((tmp_path / "scores.parquet.conventions.json").read_text())
+    assert record["das28_esr_cutoffs"] == "das28_acr2012"
+
+
+def test_cli_bad_input_lists_every_problem_and_exits_non_zero(tmp_path):
+    df = visits()
+    df.loc["v1", "sjc28"] = 30
+    df.loc["v2", "tjc28"] = -1
+    src = tmp_path / "visits.xlsx"
+    df.to_excel(src, index=False)
+    problems = tmp_path / "problems.csv"
+    result = CliRunner().invoke(
+        app, ["score", str(src), "--out", str(tmp_path / "o.csv"), "--problems", str(problems)]
+    )
+    assert result.exit_code == 1
+    table = pd.read_csv(problems)
+    assert set(zip(table.record, table.field, strict=True)) == {(0, "sjc28"), (1, "tjc28")}
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_cli_rejects_unknown_convention(tmp_path):
+    src = tmp_path / "visits.csv"
+    visits().to_csv(src, index=False)
+    result = CliRunner().invoke(
+        app, ["score", str(src), "--out", str(tmp_path / "o.csv"), "-c", "das28_esr_cutoffs=nope"]
+    )
+    assert result.exit_code != 0
