@@ -17,6 +17,10 @@ import numpy as np
 
 #: Decimal places kept before any threshold comparison (noise removal, not clinical rounding).
 SNAP_DECIMALS = 9
+#: Half a unit of the last snapped place: for a bound ``b`` given to at most 9 decimals,
+#: ``snap(x) <= b`` is ``x <= b + SNAP_TOLERANCE`` (one comparison instead of a rounding pass, used
+#: on hot paths such as :meth:`rheumetrics.measures.cutoffs.CutoffSet.codes`).
+SNAP_TOLERANCE = 0.5 * 10.0**-SNAP_DECIMALS
 
 
 class RoundingMode(StrEnum):

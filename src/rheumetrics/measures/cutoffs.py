@@ -1,7 +1,7 @@
 """Named cut-off sets and decimal-safe classification.
 
 The sets are data (``catalogues/cutoffs.toml``): a new variant is a new entry, not a new branch.
-Classification compares values snapped to 9 decimals (``rheumetrics.numeric.snap``) with each bound,
+Classification compares values as if snapped to 9 decimals (``rheumetrics.numeric``) with each bound,
 honouring whether the bound itself belongs to the lower band, so ``DAS28 = 3.2`` is "low" under the
 EULAR set and "moderate" under ACR 2012 (clinical-measures.md §13.2).
 """
@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rheumetrics.numeric import snap
+from rheumetrics.numeric import SNAP_TOLERANCE
 
 
 @dataclass(frozen=True)
@@ -40,10 +40,11 @@ class CutoffSet:
 
     def codes(self, values: Any) -> np.ndarray:
         """Band index per value (int8), -1 where the value is missing."""
-        x = snap(np.asarray(values, dtype=float))
+        x = np.asarray(values, dtype=float)
         code = np.zeros(x.shape, dtype=np.int8)
         for bound, lower in zip(self.bounds, self.lower_gets_bound, strict=True):
-            code += (x > bound) if lower else (x >= bound)
+            # snap(x) > bound, resp. snap(x) >= bound, without a rounding pass
+            code += (x > bound + SNAP_TOLERANCE) if lower else (x >= bound - SNAP_TOLERANCE)
         code[np.isnan(x)] = -1
         return code
 

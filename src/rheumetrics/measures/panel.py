@@ -36,6 +36,11 @@ def available_measures(columns: Iterable[str]) -> list[Measure]:
     return chosen
 
 
+def absent(n: int) -> np.ndarray:
+    """An all-missing input column (for optional inputs the table does not have)."""
+    return np.full(n, np.nan)
+
+
 def _with_joint_counts(df: pd.DataFrame) -> pd.DataFrame:
     if not any(c.startswith(("tender_", "swollen_")) for c in df.columns):
         return df
@@ -93,7 +98,7 @@ def score_frame(
         missing = p.missing
         flagged = {f: bool(p.bad[f].any() or missing[f].any()) for f in p.arrays}
         for m in chosen:
-            args = {f: p.arrays.get(f, np.full(stop - start, np.nan)) for f in m.inputs}
+            args = {f: p.arrays[f] if f in p.arrays else absent(stop - start) for f in m.inputs}
             masks = [p.bad[f] for f in m.inputs if f in p.bad and flagged[f]]
             masks += [
                 missing[f] for f in m.inputs if f in missing and f not in m.optional and flagged[f]

@@ -29,9 +29,11 @@ _SOURCES = {
 
 
 def _criteria(tjc, sjc, ptga, crp_mg_l, ptga_max: float) -> np.ndarray:
-    ok = (snap(tjc) <= 1) & (snap(sjc) <= 1) & (snap(ptga) <= ptga_max)
+    # Inputs are compared as given (validation makes counts whole numbers); only computed values
+    # need snapping.
+    ok = (tjc <= 1) & (sjc <= 1) & (ptga <= ptga_max)
     if crp_mg_l is not None:
-        ok &= snap(crp_mg_l) <= CRP_MAX_MG_L
+        ok &= crp_mg_l <= CRP_MAX_MG_L
     return ok.astype(float)
 
 
