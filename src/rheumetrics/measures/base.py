@@ -46,7 +46,9 @@ class Prepared:
 def _as_float(name: str, value: Any, problems: list[Problem]) -> tuple[np.ndarray, np.ndarray]:
     """Float array of ``value`` and a mask of entries that were present but not numbers."""
     if isinstance(value, pd.Series):
-        if value.dtype.kind in "fiub" and not isinstance(value.dtype, pd.api.extensions.ExtensionDtype):
+        if value.dtype.kind in "fiub" and not isinstance(
+            value.dtype, pd.api.extensions.ExtensionDtype
+        ):
             arr = value.to_numpy(dtype=float)
             return arr, np.zeros(arr.shape, dtype=bool)
         numeric = pd.to_numeric(value, errors="coerce")
