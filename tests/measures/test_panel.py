@@ -124,3 +124,41 @@ def test_cli_rejects_unknown_convention(tmp_path):
         app, ["score", str(src), "--out", str(tmp_path / "o.csv"), "-c", "das28_esr_cutoffs=nope"]
     )
     assert result.exit_code != 0
+
+
+def haq_visit(**answers):
+    """All 20 HAQ items answered 1 unless given (clinical-measures.md §8.1 categories)."""
+    sizes = {
+        "dressing": 2,
+        "arising": 2,
+        "eating": 3,
+        "walking": 2,
+        "hygiene": 3,
+        "reach": 2,
+        "grip": 3,
+        "activities": 3,
+    }
+    row = {f"haq_{c}_{i}": 1 for c, n in sizes.items() for i in range(1, n + 1)}
+    row.update(answers)
+    return row
+
+
+def test_haq_below_minimum_categories_is_reported_not_silently_na():
+    # §8.3 step 4: at least 6 of 8 categories (Stanford); 5 answered -> no HAQ-DI, and it says why
+    blank = {
+        f"haq_{c}_{i}": None
+        for c, n in (("dressing", 2), ("arising", 2), ("eating", 3))
+        for i in range(1, n + 1)
+    }
+    df = pd.DataFrame([haq_visit(), haq_visit(**blank)])
+    with pytest.raises(ValidationError, match="haq_di"):
+        score_frame(df)
+    out = score_frame(df, lenient=True)
+    assert out["haq_di"].iloc[0] == pytest.approx(1.0)
+    assert np.isnan(out["haq_di"].iloc[1]) and "6" in out["haq_di_reason"].iloc[1]
+
+
+def test_rapid3_not_scored_from_pain_and_global_alone():
+    # RAPID3 needs the MDHAQ function items or FN; pain + PtGA alone (e.g. a DAPSA table) is not RAPID3
+    out = score_frame(visits().assign(pain=[1.0, 2.0, 3.0]))
+    assert "rapid3" not in out

@@ -12,7 +12,7 @@ from rheumetrics.measures.base import MEASURES
 from rheumetrics.measures.conventions import DEFAULT
 from rheumetrics.measures.cutoffs import CUTOFF_SETS
 from rheumetrics.measures.fields import FIELDS
-from rheumetrics.measures.units import ALTERNATIVES
+from rheumetrics.measures.units import ALTERNATIVES, STIFFNESS_DURATION_COLUMNS
 
 
 def _cell(text: str) -> str:
@@ -40,6 +40,10 @@ def render() -> str:
     out += ["", "Columns in other units are converted once on input:", ""]
     for alt, (canonical, factor) in ALTERNATIVES.items():
         out.append(f"- `{alt}` -> `{canonical}` (x {factor:g})")
+    for alt, minutes in STIFFNESS_DURATION_COLUMNS.items():
+        out.append(
+            f"- `{alt}` -> `basdai_q6` ({minutes:g} min per unit; 0 -> 0, 2 h or more -> 10, linear)"
+        )
     out += ["", "## Measures", ""]
     for m in MEASURES.values():
         out += [f"### `{m.name}`: {m.label}", ""]

@@ -41,7 +41,7 @@ class Field:
             bad |= x > self.high
             bad |= np.isinf(x)
             if self.integer:
-                bad |= x != np.floor(x)
+                bad |= (x - np.floor(x)) > 0  # False for NaN: missing is not invalid
             if self.step:
                 q = x / self.step
                 bad |= np.abs(q - np.round(q)) > 1e-9

@@ -19,6 +19,7 @@ from rheumetrics import joints
 from rheumetrics.errors import Problem, ProblemCollector, ValidationError
 from rheumetrics.measures.base import MEASURES, Measure, prepare
 from rheumetrics.measures.conventions import DEFAULT, Conventions
+from rheumetrics.measures.itemized import ItemizedMeasure
 from rheumetrics.measures.units import to_canonical
 
 #: Rows scored per chunk; bounds the memory taken by temporaries.
@@ -30,6 +31,8 @@ def available_measures(columns: Iterable[str]) -> list[Measure]:
     cols = set(columns)
     chosen = []
     for m in MEASURES.values():
+        if isinstance(m, ItemizedMeasure) and m.any_of and not cols & set(m.any_of):
+            continue
         required = [f for f in m.inputs if f not in m.optional]
         if (required and cols.issuperset(required)) or (not required and cols & set(m.inputs)):
             chosen.append(m)
@@ -105,6 +108,10 @@ def score_frame(
             ]
             with np.errstate(invalid="ignore", divide="ignore"):
                 out = np.asarray(m.compute(conventions, **args), dtype=float)
+            if isinstance(m, ItemizedMeasure):
+                failing, row_problems = m.row_problems(conventions, args, df.index[start:stop])
+                masks.append(failing)
+                problems_all.extend(row_problems)
             if masks:
                 out = np.where(np.logical_or.reduce(masks), np.nan, out)
             values[m.name][start:stop] = out
@@ -182,6 +189,9 @@ def _reasons(
                     why.append(f"{f}={found.value} {found.rule}")
                 elif found is not None and f not in m.optional:
                     why.append(f"{f} missing")
+            own = by_record[rec].get(m.name)
+            if own is not None:
+                why.append(own.rule)
             if why:
                 col[rec] = "; ".join(why)
         if col.notna().any():
