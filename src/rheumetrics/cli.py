@@ -38,3 +38,8 @@ app.command("conventions")(_conventions)
 from rheumetrics.measures.cli import catalogue as _catalogue  # noqa: E402
 
 app.command("catalogue")(_catalogue)
+from rheumetrics.t2t.cli import strategies_command as _strategies  # noqa: E402
+from rheumetrics.t2t.cli import t2t_command as _t2t  # noqa: E402
+
+app.command("t2t")(_t2t)
+app.command("strategies")(_strategies)

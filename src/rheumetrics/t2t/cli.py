@@ -1,0 +1,187 @@
+"""``rheumetrics t2t`` (apply a strategy to a cohort) and ``rheumetrics strategies`` (list/explain)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from rheumetrics.clitools import console, report_problems
+from rheumetrics.errors import RheumetricsError, ValidationError
+from rheumetrics.io import read_table, write_table
+from rheumetrics.t2t.cohort import apply_strategy, compare_strategies
+from rheumetrics.t2t.loader import load_strategy, read_document, shipped_strategies
+from rheumetrics.t2t.model import Strategy, format_duration
+
+
+def load_inputs(
+    visits_file: Path, therapies_file: Path | None
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The visits and therapies frames of a run. The one place a new source (e.g. ``--db``) plugs in."""
+    visits = read_table(visits_file)
+    therapies = read_table(therapies_file) if therapies_file is not None else None
+    return visits, therapies
+
+
+def _options(pairs: list[str] | None) -> dict[str, str]:
+    out = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise typer.BadParameter(f"{pair!r}: expected NAME=VALUE")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _summary_table(summary: pd.DataFrame, title: str) -> Table:
+    table = Table(title=title)
+    for col in summary.columns:
+        table.add_column(str(col), overflow="fold")
+    for row in summary.itertuples(index=False):
+        table.add_row(*[f"{v:.3g}" if isinstance(v, float) else escape(str(v)) for v in row])
+    return table
+
+
+def t2t_command(
+    input: Path = typer.Argument(
+        ..., help="Visits table (.csv, .xlsx or .parquet) with score columns."
+    ),
+    strategy: str = typer.Option(
+        ..., "--strategy", "-s", help="Shipped strategy id or a strategy .toml file."
+    ),
+    therapies: Path = typer.Option(
+        None, "--therapies", "-t", help="Therapies table (treatment actually given)."
+    ),
+    option: list[str] = typer.Option(
+        None, "--option", help="Strategy option NAME=VALUE (see `rheumetrics strategies NAME`)."
+    ),
+    compare: str = typer.Option(
+        None, "--compare", help="A second strategy to compare side by side on the same cohort."
+    ),
+    out: Path = typer.Option(
+        Path("t2t_decisions.csv"), "--out", "-o", help="Decision log (.csv, .xlsx or .parquet)."
+    ),
+    summary: Path = typer.Option(None, "--summary", help="Also write the summary table here."),
+    event_flags_missing: str = typer.Option(
+        "no_event", help="A missing intolerance flag means 'no_event' or 'unknown'."
+    ),
+) -> None:
+    """Apply a treat-to-target strategy at every visit; write the decision log and print a summary."""
+    try:
+        visits, ther = load_inputs(input, therapies)
+        chosen = load_strategy(strategy, _options(option))
+        result = apply_strategy(visits, chosen, ther, event_flags_missing=event_flags_missing)
+        write_table(result.log, out)
+        table = result.summary
+        if compare:
+            other = load_strategy(compare)
+            table = compare_strategies(
+                visits, [chosen, other], ther, event_flags_missing=event_flags_missing
+            )
+        if summary is not None:
+            write_table(table, summary)
+    except ValidationError as err:
+        report_problems(err)
+        raise typer.Exit(code=1) from None
+    except (RheumetricsError, FileNotFoundError, ValueError) as err:
+        console.print(f"[red]error:[/red] {err}")
+        raise typer.Exit(code=1) from None
+    console.print(
+        _summary_table(
+            table.drop(columns=["description"]), f"{chosen.name}: {len(result.log):,} visits"
+        )
+    )
+    console.print(f"decision log written to {out}")
+
+
+def _explain(s: Strategy) -> None:
+    console.print(f"[bold]{s.id}[/bold]: {escape(s.name)} ({s.disease})\n{escape(s.summary)}\n")
+    console.print(f"Index {s.index_label} (cut-offs {s.cutoffs}); target: {s.target_text}")
+    if s.improvement:
+        console.print(
+            escape(
+                f"Improvement since the last change: >= {s.improvement.describe()} ({s.improvement.kind}); {s.improvement.source}"
+            )
+        )
+    t = s.timing
+    sustained = format_duration(t.sustained_days) if t.sustained_days is not None else "not used"
+    console.print(
+        f"Visits: active every {format_duration(t.visit_active_days)}, after a change {format_duration(t.visit_after_change_days)}, "
+        f"at target {format_duration(t.visit_at_target_days)}, sustained {format_duration(t.visit_sustained_days)}; "
+        f"sustained = {sustained}; visit window {t.visit_window_days:g} days\n"
+    )
+    for name, opt in s.options.items():
+        console.print(
+            f"Option [bold]{name}[/bold] = "
+            + escape(
+                f"{s.chosen[name]} (default {opt.default}; values {', '.join(opt.values)}): {opt.description}"
+            )
+        )
+    ladder = Table(title="Ladder")
+    for col in ("step", "label", "next", "next if PPF", "intolerance", "source"):
+        ladder.add_column(col, overflow="fold")
+    for st in s.ladder:
+        ladder.add_row(
+            st.id,
+            escape(st.label),
+            st.next or "",
+            st.next_if_ppf or "",
+            st.on_intolerance or "same step",
+            escape(st.source),
+        )
+    console.print(ladder)
+    rules = Table(title="Rules (first that holds decides; co-actions add)")
+    for col in ("id", "when", "action", "evidence", "source"):
+        rules.add_column(col, overflow="fold")
+    for r in s.rules:
+        when = (
+            ", ".join(
+                f"{k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in r.when.items()
+            )
+            or "always"
+        )
+        action = (
+            r.action
+            + (f" {r.taper_class}" if r.taper_class else "")
+            + (" (co-action)" if r.co_action else "")
+        )
+        rules.add_row(r.id, escape(when), action, r.evidence, escape(r.source))
+    console.print(rules)
+    console.print(escape("Sources:\n" + "\n".join(f"  - {x}" for x in s.sources)))
+    if s.notes:
+        console.print(escape("Notes:\n" + "\n".join(f"  - {x}" for x in s.notes)))
+
+
+def strategies_command(
+    name: str = typer.Argument(
+        None, help="Explain this strategy (id or .toml file); omit to list all."
+    ),
+    option: list[str] = typer.Option(
+        None, "--option", help="Option NAME=VALUE to explain the strategy with."
+    ),
+) -> None:
+    """List the shipped treat-to-target strategies, or explain one in full."""
+    try:
+        if name:
+            _explain(load_strategy(name, _options(option)))
+            return
+        table = Table(title="Shipped treat-to-target strategies")
+        for col in ("id", "disease", "name", "options"):
+            table.add_column(col, overflow="fold")
+        for sid in shipped_strategies():
+            doc, _ = read_document(sid)
+            meta = doc["strategy"]
+            opts = ", ".join(
+                f"{k} ({'/'.join(v['values'])})" for k, v in doc.get("options", {}).items()
+            )
+            table.add_row(sid, meta["disease"], escape(meta["name"]), escape(opts))
+        console.print(table)
+    except ValidationError as err:
+        report_problems(err)
+        raise typer.Exit(code=1) from None
+    except (FileNotFoundError, ValueError) as err:
+        console.print(f"[red]error:[/red] {err}")
+        raise typer.Exit(code=1) from None

@@ -1,0 +1,211 @@
+"""Static checks of a strategy's ladder and rule table.
+
+A rule can never fire when its own conditions contradict each other (after the implications of the
+target, e.g. ``sustained`` implies ``target_met``), when it needs something the strategy does not
+define (``improved`` without an ``[improvement]`` rule), or when an earlier primary rule holds
+whenever it holds: rules are tried in order and the first that holds decides, so the earlier rule
+pre-empts it. Ladder steps must exist where they are named and be reachable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from rheumetrics.t2t.model import DURATION_FACTS, Rule, Strategy
+
+Finding = tuple[str, str, object, str]
+
+
+def check_rules(s: Strategy) -> list[Finding]:
+    """Every ladder and rule problem of a parsed strategy, as (record, field, value, rule)."""
+    return [*_check_ladder(s), *_check_rule_refs(s), *_check_firing(s)]
+
+
+def _check_ladder(s: Strategy) -> Iterator[Finding]:
+    ids = [st.id for st in s.ladder]
+    known = set(ids)
+    for i in sorted({i for i in ids if ids.count(i) > 1}):
+        yield (f"ladder[{i}]", "id", i, "duplicate step id")
+    referenced: set[str] = set()
+    for st in s.ladder:
+        rec = f"ladder[{st.id}]"
+        if not st.id:
+            yield (rec, "id", st.id, "required step id")
+        for key in ("next", "next_if_ppf", "on_intolerance"):
+            ref = getattr(st, key)
+            if ref is None:
+                continue
+            referenced.add(ref)
+            if ref not in known:
+                yield (rec, key, ref, f"the ladder lacks this step; steps: {', '.join(ids)}")
+        if st.next_rule and st.next is None:
+            yield (
+                rec,
+                "next_rule",
+                st.next_rule,
+                "names a rule for an escalation the step does not have (no next)",
+            )
+        if st.next_if_ppf_rule and st.next_if_ppf is None:
+            yield (rec, "next_if_ppf_rule", st.next_if_ppf_rule, "no next_if_ppf to go with it")
+        if st.next_if_ppf and st.next is None:
+            yield (
+                rec,
+                "next_if_ppf",
+                st.next_if_ppf,
+                "a step with next_if_ppf also needs next (no poor prognostic factors)",
+            )
+    referenced |= {str(r.to_step) for r in s.rules if r.to_step}
+    for st in s.ladder:
+        if not st.match and st.id not in referenced:
+            yield (
+                f"ladder[{st.id}]",
+                "match",
+                None,
+                "the step is never reached: it has no match and no step or rule leads to it",
+            )
+
+
+def _check_rule_refs(s: Strategy) -> Iterator[Finding]:
+    ids = {st.id for st in s.ladder}
+    for r in s.rules:
+        rec = f"rules[{r.id}]"
+        for step in r.when.get("step", ()):  # type: ignore[attr-defined]
+            if step not in ids:
+                yield (
+                    rec,
+                    "when.step",
+                    step,
+                    f"the ladder lacks this step; steps: {', '.join(st.id for st in s.ladder)}",
+                )
+        if r.to_step is not None:
+            if r.to_step not in ids:
+                yield (rec, "to_step", r.to_step, "the ladder lacks this step")
+            if r.action not in ("escalate", "switch"):
+                yield (rec, "to_step", r.to_step, "only escalate and switch rules go to a step")
+        if r.action == "escalate" and r.to_step is None and not any(st.next for st in s.ladder):
+            yield (rec, "action", r.action, "escalates, but no ladder step has a next step")
+        needs = {
+            "improved": (s.improvement is not None, "needs an [improvement] table"),
+            "sustained": (s.timing.sustained_days is not None, "needs timing.sustained"),
+            "sustained_remission": (s.timing.sustained_days is not None, "needs timing.sustained"),
+            "nsaid_trial_adequate": (
+                s.parameters.nsaid_trial_min_drugs is not None
+                and s.parameters.nsaid_trial_min_days is not None,
+                "needs parameters.nsaid_trial_min_drugs and nsaid_trial_min_days",
+            ),
+            "objective_inflammation": (
+                s.parameters.crp_uln_mg_l is not None,
+                "needs parameters.crp_uln_mg_l",
+            ),
+        }
+        for fact, (ok, msg) in needs.items():
+            if fact in r.when and not ok:
+                yield (rec, f"when.{fact}", r.when[fact], f"{msg}: the rule can never fire")
+        if any(k.startswith("since_change") for k in r.when) and not s.change_classes:
+            yield (
+                rec,
+                "when.since_change",
+                None,
+                "strategy.change_classes is empty, so no change is ever seen: the rule can never fire",
+            )
+
+
+def implied(when: dict[str, object], s: Strategy) -> tuple[dict[str, bool], list[str]]:
+    """Boolean conditions closed under the target's implications, and any contradictions."""
+    facts = {k: v for k, v in when.items() if isinstance(v, bool)}
+    conflicts: list[str] = []
+    t = s.target
+    swollen_part = t.swollen_joints_max == 0
+    rules: list[tuple[str, bool, str, bool]] = [
+        ("sustained", True, "target_met", True),
+        ("target_met", True, "clinical_target_met", True),
+        ("clinical_target_met", True, "index_at_target", True),
+        ("index_at_target", False, "clinical_target_met", False),
+        ("clinical_target_met", False, "target_met", False),
+        ("target_met", False, "sustained", False),
+    ]
+    if swollen_part:
+        rules += [
+            ("clinical_target_met", True, "swollen_joints", False),
+            ("swollen_joints", True, "clinical_target_met", False),
+        ]
+    if t.no_mri_bme:
+        rules += [("target_met", True, "mri_bme", False), ("mri_bme", True, "target_met", False)]
+    if not t.no_mri_bme and t.us_pd_joints_max is None:  # no imaging part: clinical = whole target
+        rules += [
+            ("clinical_target_met", True, "target_met", True),
+            ("target_met", False, "clinical_target_met", False),
+        ]
+    changed = True
+    while changed:
+        changed = False
+        for if_key, if_val, then_key, then_val in rules:
+            if facts.get(if_key) is if_val:
+                if then_key not in facts:
+                    facts[then_key] = then_val
+                    changed = True
+                elif facts[then_key] is not then_val:
+                    conflicts.append(
+                        f"{if_key} = {str(if_val).lower()} implies {then_key} = {str(then_val).lower()}"
+                    )
+    return facts, sorted(set(conflicts))
+
+
+def _ranges(when: dict[str, object]) -> dict[str, tuple[float, float]]:
+    def bound(key: str, default: float) -> float:
+        value = when.get(key)
+        return float(value) if isinstance(value, int | float) else default
+
+    out = {}
+    for d in DURATION_FACTS:
+        if f"{d}_min" in when or f"{d}_max" in when:
+            out[d] = (bound(f"{d}_min", 0.0), bound(f"{d}_max", float("inf")))
+    if "index_at_least" in when or "index_below" in when:
+        out["index"] = (bound("index_at_least", float("-inf")), bound("index_below", float("inf")))
+    return out
+
+
+def _covers(earlier: Rule, later: Rule, s: Strategy) -> bool:
+    """True when ``earlier`` holds at every visit where ``later`` holds."""
+    later_facts, _ = implied(later.when, s)
+    for key, value in earlier.when.items():
+        if isinstance(value, bool) and later_facts.get(key) is not value:
+            return False
+    er, lr = _ranges(earlier.when), _ranges(later.when)
+    for key, (lo, hi) in er.items():
+        if key not in lr or lr[key][0] < lo or lr[key][1] > hi:
+            return False
+    if "step" in earlier.when:
+        later_steps = later.when.get("step")
+        if later_steps is None or not set(later_steps) <= set(earlier.when["step"]):  # type: ignore[call-overload]
+            return False
+    return True
+
+
+def _check_firing(s: Strategy) -> Iterator[Finding]:
+    primaries: list[Rule] = []
+    for r in s.rules:
+        rec = f"rules[{r.id}]"
+        _, conflicts = implied(r.when, s)
+        for c in conflicts:
+            yield (rec, "when", c, "contradictory conditions: the rule can never fire")
+        for key, (lo, hi) in _ranges(r.when).items():
+            if lo >= hi:
+                yield (
+                    rec,
+                    f"when.{key}",
+                    (lo, hi),
+                    "empty range (minimum not below maximum): the rule can never fire",
+                )
+        if r.co_action:
+            continue
+        for e in primaries:
+            if _covers(e, r, s):
+                yield (
+                    rec,
+                    "when",
+                    r.when,
+                    f"rule {e.id} comes first and holds whenever this one does: the rule can never fire",
+                )
+                break
+        primaries.append(r)
