@@ -38,8 +38,12 @@ app.command("conventions")(_conventions)
 from rheumetrics.measures.cli import catalogue as _catalogue  # noqa: E402
 
 app.command("catalogue")(_catalogue)
+from rheumetrics.imaging.cli import agreement_command as _agreement  # noqa: E402
+from rheumetrics.imaging.cli import imaging_command as _imaging  # noqa: E402
+
+app.command("imaging")(_imaging)
+app.command("agreement")(_agreement)
 from rheumetrics.t2t.cli import strategies_command as _strategies  # noqa: E402
 from rheumetrics.t2t.cli import t2t_command as _t2t  # noqa: E402
 
 app.command("t2t")(_t2t)
-app.command("strategies")(_strategies)
