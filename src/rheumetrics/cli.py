@@ -47,3 +47,4 @@ from rheumetrics.t2t.cli import strategies_command as _strategies  # noqa: E402
 from rheumetrics.t2t.cli import t2t_command as _t2t  # noqa: E402
 
 app.command("t2t")(_t2t)
+app.command("strategies")(_strategies)
