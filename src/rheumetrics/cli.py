@@ -48,3 +48,10 @@ from rheumetrics.t2t.cli import t2t_command as _t2t  # noqa: E402
 
 app.command("t2t")(_t2t)
 app.command("strategies")(_strategies)
+from rheumetrics.store.cli import db_app as _db_app  # noqa: E402
+from rheumetrics.store.cli import export_command as _export_command  # noqa: E402
+from rheumetrics.store.cli import import_command as _import_command  # noqa: E402
+
+app.add_typer(_db_app, name="db")
+app.command("import")(_import_command)
+app.command("export")(_export_command)

@@ -1,0 +1,311 @@
+"""FHIR R4 export: a ``collection`` Bundle per the pattern of ecosystem.md §2.1.
+
+- Patient (pseudonymous key as identifier; gender; birth year), Condition (SNOMED CT diagnosis),
+  Encounter per visit.
+- One Observation per stored input (counts, globals, ESR, CRP, PRO items) and one per derived
+  score, with a LOINC code where ecosystem.md §1.1 has one and the project's code system
+  otherwise; the score's category goes in ``interpretation``; ``derivedFrom`` links each score
+  to the input Observations of its formula (clinical-measures.md §2, §5, §10, §14).
+- One Observation per joint and state (LOINC 88983-2 tender joint / 88984-0 swollen joint) with
+  ``bodySite`` (SNOMED CT joint code where the joint catalogue has one, plus the project joint id)
+  and laterality (SNOMED CT 24028007 right / 7771000 left) in a ``bodySite`` extension;
+  ``valueBoolean``, or ``dataAbsentReason`` = not-performed when the joint was not assessed.
+- MedicationStatement per therapy.
+
+The JSON is FHIR R4 (4.0.1); it is also valid R4B, which is what the tests validate it with
+(``fhir.resources.R4B``; fhir.resources has no exact-R4 package, ecosystem.md §2.3).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine
+
+from rheumetrics import joints as joint_catalogue
+from rheumetrics.store.items import items
+from rheumetrics.store.jointbits import STORAGE_ORDER
+from rheumetrics.store.loaders import load_patients, load_therapies, load_visits
+from rheumetrics.store.models import BOOLEAN_SCORES, SCORE_NAMES
+
+#: Base of the project's own FHIR code systems; to be replaced by the project's canonical
+#: domain when it has one (ecosystem.md §1.1 suggests ``https://<our-domain>/fhir/CodeSystem/...``).
+PROJECT_BASE = "https://rheumetrics.org/fhir"
+ITEM_SYSTEM = f"{PROJECT_BASE}/CodeSystem/rheum-items"
+SCORE_SYSTEM = f"{PROJECT_BASE}/CodeSystem/rheum-scores"
+CATEGORY_SYSTEM = f"{PROJECT_BASE}/CodeSystem/rheum-score-categories"
+JOINT_SYSTEM = f"{PROJECT_BASE}/CodeSystem/rheum-joints"
+PATIENT_KEY_SYSTEM = f"{PROJECT_BASE}/NamingSystem/patient-key"
+LATERALITY_URL = f"{PROJECT_BASE}/StructureDefinition/laterality"
+
+LOINC = "http://loinc.org"
+SNOMED = "http://snomed.info/sct"
+UCUM = "http://unitsofmeasure.org"
+OBS_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
+ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+DATA_ABSENT = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
+
+#: LOINC codes of derived scores (ecosystem.md §1.1); every other score uses SCORE_SYSTEM.
+SCORE_LOINC = {
+    "cdai": ("75847-4", "Total score [CDAI]"),
+    "sdai": ("75845-8", "Total score [SDAI]"),
+    "haq_di": ("75874-8", "Total score [HAQ-DI]"),
+}
+#: Per-joint finding codes (ecosystem.md §1.1: CDAI panel items 88983-2 / 88984-0).
+JOINT_LOINC = {"tender": ("88983-2", "Tender joint"), "swollen": ("88984-0", "Swollen joint")}
+#: SNOMED CT laterality qualifiers (ecosystem.md §1.3).
+LATERALITY = {"R": ("24028007", "Right"), "L": ("7771000", "Left")}
+
+_HAQ = [
+    f"haq_{c}"
+    for c in ("dressing", "arising", "eating", "walking", "hygiene", "reach", "grip", "activities")
+]
+#: Inputs of each score's formula (clinical-measures.md §2.2, §5.1, §8, §9, §10, §14, §6).
+SCORE_INPUTS: dict[str, tuple[str, ...]] = {
+    "das28_esr": ("tjc28", "sjc28", "esr_mm_h", "gh_mm"),
+    "das28_esr_3v": ("tjc28", "sjc28", "esr_mm_h"),
+    "das28_crp": ("tjc28", "sjc28", "crp_mg_l", "gh_mm"),
+    "das28_crp_3v": ("tjc28", "sjc28", "crp_mg_l"),
+    "sdai": ("tjc28", "sjc28", "ptga", "phga", "crp_mg_l"),
+    "cdai": ("tjc28", "sjc28", "ptga", "phga"),
+    "haq_di": tuple(_HAQ) + tuple(f"haq_aid_{c.removeprefix('haq_')}" for c in _HAQ),
+    "rapid3": ("pain", "ptga"),
+    "asdas_crp": ("basdai_q2", "basdai_q3", "basdai_q6", "ptga", "crp_mg_l"),
+    "asdas_esr": ("basdai_q2", "basdai_q3", "basdai_q6", "ptga", "esr_mm_h"),
+    "basdai": tuple(f"basdai_q{i}" for i in range(1, 7)),
+    "basfi": tuple(f"basfi_q{i}" for i in range(1, 11)),
+    "dapsa": ("tjc68", "sjc66", "ptga", "pain", "crp_mg_l"),
+    "cdapsa": ("tjc68", "sjc66", "ptga", "pain"),
+    "boolean_remission_2011": ("tjc28", "sjc28", "crp_mg_l", "ptga"),
+    "boolean_remission_2022": ("tjc28", "sjc28", "crp_mg_l", "ptga"),
+}
+
+_ID_OK = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
+
+
+def _fhir_id(prefix: str, key: Any) -> str:
+    text = f"{prefix}-{key}"
+    if _ID_OK.match(text):
+        return text
+    import hashlib
+
+    return f"{prefix}-" + hashlib.sha256(str(key).encode()).hexdigest()[:32]
+
+
+def _ref(resource: dict[str, Any]) -> dict[str, str]:
+    return {"reference": f"{resource['resourceType']}/{resource['id']}"}
+
+
+def _quantity(value: float, unit: str) -> dict[str, Any]:
+    return {"value": float(value), "unit": unit, "system": UCUM, "code": unit}
+
+
+def _category(code: str) -> list[dict[str, Any]]:
+    return [{"coding": [{"system": OBS_CATEGORY, "code": code}]}]
+
+
+def _patient(key: str, row: pd.Series) -> list[dict[str, Any]]:
+    pat: dict[str, Any] = {
+        "resourceType": "Patient",
+        "id": _fhir_id("p", key),
+        "identifier": [{"system": PATIENT_KEY_SYSTEM, "value": str(key)}],
+    }
+    if isinstance(row["sex"], str):
+        pat["gender"] = row["sex"]  # female/male/other/unknown = FHIR AdministrativeGender
+    if not pd.isna(row["birth_year"]):
+        pat["birthDate"] = f"{int(row['birth_year']):04d}"
+    out = [pat]
+    if isinstance(row["diagnosis_snomed"], str):
+        out.append({
+            "resourceType": "Condition",
+            "id": _fhir_id("dx", key),
+            "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]},
+            "code": {"coding": [{"system": SNOMED, "code": row["diagnosis_snomed"]}], "text": row["diagnosis"]},
+            "subject": _ref(pat),
+        })  # fmt: skip
+    return out
+
+
+def _visit_resources(
+    visit_id: int, row: pd.Series, pat: dict[str, Any], joint_cols: bool
+) -> list[dict[str, Any]]:
+    date = row["visit_date"].date().isoformat()
+    enc = {
+        "resourceType": "Encounter",
+        "id": f"v{visit_id}",
+        "status": "finished",
+        "class": {"system": ACT_CODE, "code": "AMB", "display": "ambulatory"},
+        "subject": _ref(pat),
+        "period": {"start": date, "end": date},
+    }
+    out: list[dict[str, Any]] = [enc]
+    base = {
+        "status": "final",
+        "subject": _ref(pat),
+        "encounter": _ref(enc),
+        "effectiveDateTime": date,
+    }
+    inputs: dict[str, dict[str, Any]] = {}
+    for name, item in items().items():
+        value = row.get(name)
+        if value is None or pd.isna(value):
+            continue
+        coding = [{"system": ITEM_SYSTEM, "code": name, "display": item.label}]
+        if item.loinc:
+            coding.insert(
+                0, {"system": LOINC, "code": item.loinc, "display": item.loinc_display or ""}
+            )
+        obs = {"resourceType": "Observation", "id": f"v{visit_id}-{name.replace('_', '-')}", **base,
+               "category": _category(item.category), "code": {"coding": coding, "text": item.label},
+               "valueQuantity": _quantity(float(value), item.unit)}  # fmt: skip
+        inputs[name] = obs
+        out.append(obs)
+    for name in (*SCORE_NAMES, *BOOLEAN_SCORES):
+        if name == "haq_di" or name not in row or pd.isna(row[name]):
+            continue
+        code = SCORE_LOINC.get(name)
+        coding = [{"system": SCORE_SYSTEM, "code": name.replace("_", "-")}]
+        if code:
+            coding.insert(0, {"system": LOINC, "code": code[0], "display": code[1]})
+        obs = {"resourceType": "Observation", "id": f"v{visit_id}-score-{name.replace('_', '-')}", **base,
+               "category": _category("survey" if name in ("basdai", "basfi", "rapid3") else "exam"),
+               "code": {"coding": coding, "text": name}}  # fmt: skip
+        if name in BOOLEAN_SCORES:
+            obs["valueBoolean"] = bool(row[name])
+        else:
+            obs["valueQuantity"] = _quantity(float(row[name]), "{score}")
+            cat = row.get(f"{name}_category")
+            if cat is not None and not pd.isna(cat):
+                obs["interpretation"] = [
+                    {"coding": [{"system": CATEGORY_SYSTEM, "code": str(cat)}], "text": str(cat)}
+                ]
+        links = [_ref(inputs[i]) for i in SCORE_INPUTS.get(name, ()) if i in inputs]
+        if links:
+            obs["derivedFrom"] = links
+        out.append(obs)
+    if joint_cols:
+        out += _joint_observations(visit_id, row, base)
+    return out
+
+
+def _joint_observations(
+    visit_id: int, row: pd.Series, base: dict[str, Any]
+) -> list[dict[str, Any]]:
+    snomed = dict(zip(joint_catalogue.JOINTS["id"], joint_catalogue.JOINTS["snomed"], strict=True))
+    names = dict(zip(joint_catalogue.JOINTS["id"], joint_catalogue.JOINTS["name"], strict=True))
+    out = []
+    for state in ("tender", "swollen"):
+        loinc, display = JOINT_LOINC[state]
+        for joint in STORAGE_ORDER:
+            value = row[f"{state}_{joint}"]
+            side = LATERALITY[joint[0]]
+            coding = [{"system": JOINT_SYSTEM, "code": joint, "display": names[joint]}]
+            if not pd.isna(snomed[joint]):
+                coding.insert(0, {"system": SNOMED, "code": str(snomed[joint])})
+            obs: dict[str, Any] = {
+                "resourceType": "Observation",
+                "id": f"v{visit_id}-{state}-{joint.replace('_', '-')}",
+                **base,
+                "category": _category("exam"),
+                "code": {"coding": [{"system": LOINC, "code": loinc, "display": display}]},
+                "bodySite": {
+                    "coding": coding,
+                    "text": names[joint],
+                    "extension": [{"url": LATERALITY_URL, "valueCodeableConcept": {
+                        "coding": [{"system": SNOMED, "code": side[0], "display": side[1]}]}}],
+                },
+            }  # fmt: skip
+            if pd.isna(value):
+                obs["dataAbsentReason"] = {
+                    "coding": [{"system": DATA_ABSENT, "code": "not-performed"}]
+                }
+            else:
+                obs["valueBoolean"] = bool(value)
+            out.append(obs)
+    return out
+
+
+def _therapy(i: int, row: pd.Series, pat: dict[str, Any]) -> dict[str, Any]:
+    period = {"start": row["start_date"].date().isoformat()}
+    if not pd.isna(row["stop_date"]):
+        period["end"] = row["stop_date"].date().isoformat()
+    med: dict[str, Any] = {
+        "resourceType": "MedicationStatement",
+        "id": _fhir_id("rx", f"{pat['id']}-{i}"),
+        "status": "completed" if "end" in period else "active",
+        "medicationCodeableConcept": {"text": row["drug"]},
+        "subject": _ref(pat),
+        "effectivePeriod": period,
+        "category": {"text": row["drug_class"]},
+    }
+    dosage: dict[str, Any] = {}
+    if isinstance(row["route"], str):
+        dosage["route"] = {"text": row["route"]}
+    if not pd.isna(row["dose"]) and isinstance(row["dose_unit"], str):
+        dosage["doseAndRate"] = [
+            {"doseQuantity": {"value": float(row["dose"]), "unit": row["dose_unit"]}}
+        ]
+    if dosage:
+        med["dosage"] = [dosage]
+    if isinstance(row["stop_reason"], str):
+        med["statusReason"] = [{"text": row["stop_reason"]}]
+    return med
+
+
+def fhir_bundle(
+    engine: Engine,
+    patients: Iterable[str] | None = None,
+    *,
+    run: int | None = None,
+    joints: bool = True,
+    base_url: str = f"{PROJECT_BASE}/store",
+) -> dict[str, Any]:
+    """FHIR R4 ``collection`` Bundle (as a JSON-ready dict) of all or some patients.
+
+    Every entry's ``fullUrl`` is ``<base_url>/<type>/<id>``, so the relative references inside the
+    bundle resolve (FHIR R4 §2.36 bundle reference resolution).
+    """
+    keys = list(patients) if patients is not None else None
+    pats = load_patients(engine, keys)
+    visits = load_visits(engine, keys, scores=True, run=run, joints=joints)
+    therapies = load_therapies(engine, keys)
+    resources: list[dict[str, Any]] = []
+    pat_res: dict[str, dict[str, Any]] = {}
+    for key, row in pats.iterrows():
+        res = _patient(str(key), row)
+        pat_res[str(key)] = res[0]
+        resources += res
+    for visit_id, row in visits.iterrows():
+        resources += _visit_resources(int(visit_id), row, pat_res[str(row["patient_id"])], joints)
+    for i, row in therapies.iterrows():
+        resources.append(_therapy(int(i), row, pat_res[str(row["patient_id"])]))
+    return {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [
+            {"fullUrl": f"{base_url}/{r['resourceType']}/{r['id']}", "resource": r}
+            for r in resources
+        ],
+    }
+
+
+def export_fhir(
+    engine: Engine, path: str | Path, patients: Iterable[str] | None = None, **kwargs: Any
+) -> Path:
+    """Write :func:`fhir_bundle` as JSON to ``path``."""
+    path = Path(path)
+    bundle = fhir_bundle(engine, patients, **kwargs)
+    path.write_text(json.dumps(bundle, default=_json_default), encoding="utf-8")
+    return path
+
+
+def _json_default(v: Any) -> Any:
+    if isinstance(v, np.generic):
+        return v.item()
+    raise TypeError(f"not JSON serialisable: {type(v).__name__}")

@@ -1,0 +1,95 @@
+"""Derive scores for stored visits with :func:`rheumetrics.measures.score_frame` and keep them.
+
+Scores are stored per *score run*: one row of ``score_run`` per (package version, conventions),
+holding the full conventions dictionary, and one ``visit_score`` row per visit and run. Scoring
+the same visits again under the same run replaces their rows; other runs are left alone, so
+results under different conventions can be compared.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, delete, insert, select
+
+from rheumetrics import __version__
+from rheumetrics.measures import DEFAULT, FIELDS, Conventions
+from rheumetrics.measures.panel import score_frame
+from rheumetrics.store import bulk
+from rheumetrics.store.loaders import add_counts, unpack_masks, visit_table
+from rheumetrics.store.models import BOOLEAN_SCORES, SCORE_NAMES, SCORE_RUN, VISIT_SCORE
+
+
+def run_id(conn: Connection, conventions: Conventions) -> int:
+    """The score run of these conventions under this package version (created if new)."""
+    conv = conventions.as_dict()
+    key = hashlib.sha256(json.dumps(conv, sort_keys=True, default=str).encode()).hexdigest()
+    t = SCORE_RUN
+    found = conn.execute(
+        select(t.c.id).where(t.c.package_version == __version__, t.c.conventions_key == key)
+    ).scalar()
+    if found is not None:
+        return int(found)
+    row = {"package_version": __version__, "conventions_key": key, "conventions": conv,
+           "created_at": dt.datetime.now(dt.UTC)}  # fmt: skip
+    new = conn.execute(insert(t).values(**row).returning(t.c.id)).scalar()
+    assert new is not None
+    return int(new)
+
+
+def score_inputs(visits: pd.DataFrame) -> pd.DataFrame:
+    """The measure input columns (``rheumetrics.measures.FIELDS``) of a visit frame."""
+    return visits[[c for c in visits.columns if c in FIELDS]]
+
+
+def store_scores(
+    conn: Connection,
+    inputs: pd.DataFrame,
+    conventions: Conventions = DEFAULT,
+    progress: Callable[[int], None] | None = None,
+    *,
+    replace: bool = True,
+) -> int:
+    """Score ``inputs`` (index = visit id) and replace their rows of this run; returns the run id.
+
+    Scoring is lenient: a visit missing an input gets no value for the scores needing it.
+    ``replace=False`` skips deleting earlier rows (for visits created in this transaction).
+    """
+    run = run_id(conn, conventions)
+    if inputs.empty:
+        return run
+    scores = score_frame(inputs.astype("float64"), conventions, lenient=True, progress=progress)
+    rows = pd.DataFrame({"run_id": run, "visit_id": inputs.index.to_numpy()}, index=inputs.index)
+    for name in SCORE_NAMES:
+        if name in scores:
+            rows[name] = scores[name].astype("float64")
+            cat = f"{name}_category"
+            if cat in scores:
+                rows[cat] = scores[cat].astype(object).where(scores[cat].notna(), None)
+    for name in BOOLEAN_SCORES:
+        if name in scores:
+            rows[name] = scores[name].astype("boolean")
+    sv = VISIT_SCORE
+    for chunk in bulk.in_chunks(inputs.index.tolist()) if replace else []:
+        conn.execute(delete(sv).where(sv.c.run_id == run, sv.c.visit_id.in_(chunk)))
+    bulk.insert_frame(conn, "visit_score", rows.reset_index(drop=True))
+    return run
+
+
+def rescore(
+    engine: Engine,
+    conventions: Conventions = DEFAULT,
+    patients: Iterable[str] | None = None,
+) -> dict[str, Any]:
+    """Score all (or some patients') stored visits under ``conventions``; one transaction."""
+    with engine.connect() as conn, conn.begin():
+        visits = visit_table(conn, patients=patients)
+        masks = unpack_masks(visits)  # visits without an examination: nothing assessed
+        inputs = score_inputs(add_counts(visits, masks))
+        run = store_scores(conn, inputs, conventions)
+    return {"run_id": run, "visits": len(inputs)}
