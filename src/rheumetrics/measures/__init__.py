@@ -31,6 +31,7 @@ from rheumetrics.measures.das28 import (
 )
 from rheumetrics.measures.fields import FIELDS, Field
 from rheumetrics.measures.haq import haq_breakdown, haq_di, haq_di_band, haq_di_improved
+from rheumetrics.measures.panel import available_measures, score_frame
 from rheumetrics.measures.psa import cdapsa, dapsa, dapsa_response, mda, vlda
 from rheumetrics.measures.rapid3 import fn_from_raw, rapid3
 from rheumetrics.measures.remission import boolean_remission, index_remission
@@ -63,6 +64,7 @@ __all__ = [
     "asdas_crp",
     "asdas_esr",
     "asdas_improvement",
+    "available_measures",
     "basdai",
     "basdai50",
     "basfi",
@@ -92,6 +94,7 @@ __all__ = [
     "index_remission",
     "mda",
     "rapid3",
+    "score_frame",
     "sdai",
     "sdai_response",
     "vlda",
