@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/rheumetrics score src/rheumetrics/data/example_visits.csv --out example_scores.csv
+	$(BIN)/rheumetrics report nz_mri --out report.html
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -5,6 +5,11 @@ from __future__ import annotations
 import typer
 
 from rheumetrics import __version__
+from rheumetrics.imaging.cli import agreement_command, imaging_command
+from rheumetrics.measures.cli import catalogue, conventions, score
+from rheumetrics.store.cli import db_app, export_command, import_command
+from rheumetrics.study.cli import report_command
+from rheumetrics.t2t.cli import strategies_command, t2t_command
 
 app = typer.Typer(
     name="rheumetrics",
@@ -29,29 +34,19 @@ def main(
     """rheumetrics command line."""
 
 
-# Subcommands are registered below, one line each, by the module that implements them.
-from rheumetrics.measures.cli import conventions as _conventions  # noqa: E402
-from rheumetrics.measures.cli import score as _score  # noqa: E402
-
-app.command("score")(_score)
-app.command("conventions")(_conventions)
-from rheumetrics.measures.cli import catalogue as _catalogue  # noqa: E402
-
-app.command("catalogue")(_catalogue)
-from rheumetrics.imaging.cli import agreement_command as _agreement  # noqa: E402
-from rheumetrics.imaging.cli import imaging_command as _imaging  # noqa: E402
-
-app.command("imaging")(_imaging)
-app.command("agreement")(_agreement)
-from rheumetrics.t2t.cli import strategies_command as _strategies  # noqa: E402
-from rheumetrics.t2t.cli import t2t_command as _t2t  # noqa: E402
-
-app.command("t2t")(_t2t)
-app.command("strategies")(_strategies)
-from rheumetrics.store.cli import db_app as _db_app  # noqa: E402
-from rheumetrics.store.cli import export_command as _export_command  # noqa: E402
-from rheumetrics.store.cli import import_command as _import_command  # noqa: E402
-
-app.add_typer(_db_app, name="db")
-app.command("import")(_import_command)
-app.command("export")(_export_command)
+# clinical scores (rheumetrics.measures)
+app.command("score")(score)
+app.command("conventions")(conventions)
+app.command("catalogue")(catalogue)
+# imaging reads (rheumetrics.imaging)
+app.command("imaging")(imaging_command)
+app.command("agreement")(agreement_command)
+# cohort store (rheumetrics.store)
+app.add_typer(db_app, name="db")
+app.command("import")(import_command)
+app.command("export")(export_command)
+# treat-to-target (rheumetrics.t2t)
+app.command("t2t")(t2t_command)
+app.command("strategies")(strategies_command)
+# study reports (rheumetrics.study)
+app.command("report")(report_command)

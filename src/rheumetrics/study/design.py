@@ -1,0 +1,222 @@
+"""From a cohort to the study's analysis frame: enrolments, visits in their windows, outcomes.
+
+An *enrolment* is one patient entering one group at an index date: the first start, within the
+enrolment period, of a therapy course matching the group's rule (a patient who escalates from
+Group A to Group B is enrolled twice, as in the NZ study), a patient attribute's value, or
+everyone. Each study visit takes the stored visit (and, separately, the imaging) closest to its
+target day within its window. The analysis frame has one row per enrolment with
+``<outcome>@<visit>`` and ``change:<outcome>`` columns, the group, the patient's
+characteristics and attributes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from rheumetrics.errors import ProblemCollector
+from rheumetrics.imaging import reader_mean
+from rheumetrics.study.cohort import Cohort
+from rheumetrics.study.model import Outcome, Study, VisitSpec
+
+
+@dataclass
+class StudyData:
+    """Everything the analyses need."""
+
+    frame: pd.DataFrame  # one row per enrolment
+    enrolments: pd.DataFrame  # enrolment_id, patient_id, group, index_date, first
+    ratings: pd.DataFrame  # repeated imaging reads: patient_id, timepoint, session, outcome, score
+    labels: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def patients(self) -> pd.DataFrame:
+        """One row per patient: the first enrolment (as in the NZ study's Table 1)."""
+        return self.frame[self.frame["first"]]
+
+
+def enrolments(study: Study, cohort: Cohort) -> pd.DataFrame:
+    """One row per patient and group with the index date; every empty group is an error."""
+    spec = study.enrolment
+    problems = ProblemCollector("study enrolment")
+    first_visit = cohort.visits.groupby("patient_id")["visit_date"].min()
+    parts = []
+    if spec.source == "therapy":
+        ther = cohort.therapies.copy()
+        ther["drug"] = ther["drug"].astype(str).str.lower()
+        start = pd.to_datetime(ther["start_date"])
+        if spec.period is not None:
+            lo, hi = (pd.Timestamp(d) for d in spec.period)
+            ther = ther[(start >= lo) & (start <= hi)]
+        for g in study.groups:
+            hit = ther[ther["drug_class"].isin(g.drug_classes) | ther["drug"].isin(g.drugs)]
+            first = hit.groupby("patient_id")["start_date"].min()
+            parts.append(pd.DataFrame({"patient_id": first.index, "group": g.id,
+                                       "index_date": pd.to_datetime(first.to_numpy())}))  # fmt: skip
+    elif spec.source == "attribute":
+        attr = str(spec.attribute)
+        if attr not in cohort.patients.columns:
+            problems.add("(cohort)", "enrolment.attribute", attr,
+                         f"not a patient column; available: {', '.join(map(str, cohort.patients.columns))}")  # fmt: skip
+            problems.raise_if_any()
+        values = cohort.patients[attr].astype(str)
+        for g in study.groups:
+            ids = values.index[values == str(g.value)]
+            ids = ids[ids.isin(first_visit.index)]
+            parts.append(pd.DataFrame({"patient_id": ids, "group": g.id,
+                                       "index_date": first_visit.reindex(ids).to_numpy()}))  # fmt: skip
+    else:
+        parts.append(pd.DataFrame({"patient_id": first_visit.index, "group": study.groups[0].id,
+                                   "index_date": first_visit.to_numpy()}))  # fmt: skip
+    out = pd.concat(parts, ignore_index=True)
+    out["patient_id"] = out["patient_id"].astype(str)
+    for g in study.groups:
+        if not (out["group"] == g.id).any():
+            rule = {"therapy": f"no therapy start matching drug_class {list(g.drug_classes)} / drugs "
+                               f"{list(g.drugs)} in the enrolment period",
+                    "attribute": f"no patient has {spec.attribute} = {g.value!r}",
+                    "all": "the cohort has no visits"}[spec.source]  # fmt: skip
+            problems.add(f"group {g.id}", "groups", g.label, f"empty group: {rule}")
+    clash = out[out.duplicated(["patient_id", "index_date"], keep=False)]
+    for pid, part in clash.groupby("patient_id"):
+        problems.add(pid, "groups", sorted(part["group"]),
+                     f"enrolled in several groups on {part['index_date'].iloc[0]:%Y-%m-%d}")  # fmt: skip
+    problems.raise_if_any()
+    order = {g.id: k for k, g in enumerate(study.groups)}
+    out = out.sort_values(["patient_id", "index_date"], ignore_index=True)
+    out["first"] = ~out.duplicated("patient_id")
+    out["group_order"] = out["group"].map(order)
+    out = out.sort_values(["group_order", "patient_id"], ignore_index=True).drop(
+        columns="group_order"
+    )
+    out.insert(0, "enrolment_id", out["patient_id"] + ":" + out["group"])
+    return out
+
+
+def _nearest(
+    enrol: pd.DataFrame, events: pd.DataFrame, date_col: str, visit: VisitSpec
+) -> pd.DataFrame:
+    """For each enrolment, the event (row of ``events``) closest to the visit target in its window."""
+    pairs = enrol[["enrolment_id", "patient_id", "index_date"]].merge(events, on="patient_id")
+    day = (pairs[date_col] - pairs["index_date"]).dt.days
+    lo, hi = visit.window
+    pairs = pairs[(day >= lo) & (day <= hi)].assign(_distance=(day - visit.target).abs(), _day=day)
+    pairs = pairs.sort_values(["enrolment_id", "_distance", "_day"])
+    return pairs.drop_duplicates("enrolment_id").set_index("enrolment_id")
+
+
+def _imaging_outcome(cohort: Cohort, outcome: Outcome, session: str | None) -> pd.DataFrame:
+    spec = outcome.imaging
+    assert spec is not None
+    img = cohort.imaging
+    if img.empty:
+        return pd.DataFrame(columns=["patient_id", "timepoint", "session", "image_date", "score"])
+    keep = (
+        (img["system"] == spec.system)
+        & (img["feature"] == spec.feature)
+        & (img["subset"] == spec.subset)
+    )
+    if spec.version is not None:
+        keep &= img["version"] == spec.version
+    if session is not None:
+        keep &= img["session"] == session
+    sub = img[keep]
+    dates = sub.groupby(["patient_id", "timepoint"])["image_date"].min()
+    mean = reader_mean(sub.drop(columns="image_date"), over="reader")
+    return mean.merge(dates.reset_index(), on=["patient_id", "timepoint"], how="left")
+
+
+def study_data(study: Study, cohort: Cohort) -> StudyData:
+    """The analysis frame of ``study`` on ``cohort`` (see the module docstring)."""
+    enrol = enrolments(study, cohort)
+    frame = enrol.set_index("enrolment_id")
+    problems = ProblemCollector("study outcomes")
+    visits = cohort.visits
+    labels = {"group": "Group"}
+    for o in study.outcomes:
+        if not o.is_imaging and o.column not in visits.columns:
+            problems.add(
+                o.id, "column", o.column, "not in the cohort's visits (no value recorded or scored)"
+            )
+        if o.is_imaging and not cohort.imaging.empty:
+            spec = o.imaging
+            assert spec is not None
+            have = cohort.imaging[(cohort.imaging["system"] == spec.system)
+                                  & (cohort.imaging["feature"] == spec.feature)]  # fmt: skip
+            if have.empty:
+                problems.add(
+                    o.id,
+                    "imaging",
+                    f"{spec.system} {spec.feature}",
+                    "no such imaging scores in the cohort",
+                )
+    problems.raise_if_any()
+    imaging = {
+        o.id: _imaging_outcome(cohort, o, study.imaging_session)
+        for o in study.outcomes
+        if o.is_imaging
+    }
+    for v in study.visits:
+        wanted = [o for o in study.outcomes if v.id in o.visits]
+        clinical = [o for o in wanted if not o.is_imaging]
+        if clinical:
+            cols = list(dict.fromkeys(str(o.column) for o in clinical))
+            hit = _nearest(enrol, visits[["patient_id", "visit_date", *cols]], "visit_date", v)
+            frame[f"visit_date@{v.id}"] = hit["visit_date"]
+            for o in clinical:
+                frame[f"{o.id}@{v.id}"] = pd.to_numeric(hit[str(o.column)]).astype(float)
+        for o in wanted:
+            if o.is_imaging:
+                hit = _nearest(enrol, imaging[o.id][["patient_id", "timepoint", "image_date", "score"]],
+                               "image_date", v)  # fmt: skip
+                frame[f"{o.id}@{v.id}"] = hit["score"].astype(float)
+    for o in study.outcomes:
+        for v in study.visits:
+            col = f"{o.id}@{v.id}"
+            if v.id in o.visits and col not in frame.columns:
+                frame[col] = np.nan
+            labels[col] = f"{o.label} ({v.label})"
+        if study.change and all(v in o.visits for v in study.change):
+            a, b = study.change
+            frame[f"change:{o.id}"] = frame[f"{o.id}@{b}"] - frame[f"{o.id}@{a}"]
+            labels[f"change:{o.id}"] = f"Δ{o.label}"
+    frame = _with_characteristics(study, cohort, frame, problems)
+    problems.raise_if_any()
+    ratings = _ratings(study, cohort)
+    frame["group"] = pd.Categorical(frame["group"], categories=[g.id for g in study.groups])
+    return StudyData(frame=frame, enrolments=enrol, ratings=ratings, labels=labels)
+
+
+def _with_characteristics(
+    study: Study, cohort: Cohort, frame: pd.DataFrame, problems: ProblemCollector
+) -> pd.DataFrame:
+    patients = cohort.patients
+    taken = set(frame.columns)
+    extra = patients[[c for c in patients.columns if c not in taken]]
+    frame = frame.join(extra, on="patient_id")
+    for ch in study.characteristics:
+        if ch.therapy is not None:
+            ther = cohort.therapies
+            ther = ther[ther["drug"].astype(str).str.lower() == ch.therapy]
+            pairs = frame[["patient_id", "index_date"]].reset_index().merge(ther, on="patient_id")
+            start = pd.to_datetime(pairs["start_date"])
+            stop = pd.to_datetime(pairs["stop_date"])
+            on = (start < pairs["index_date"]) & (stop.isna() | (stop >= pairs["index_date"]))
+            taking = set(pairs.loc[on.to_numpy(), "enrolment_id"])
+            frame[ch.id] = np.where(frame.index.isin(taking), "yes", "no")
+        elif ch.id not in frame.columns:
+            problems.add(ch.id, "characteristics", ch.id,
+                         f"not a patient column; available: {', '.join(map(str, patients.columns))}")  # fmt: skip
+    return frame
+
+
+def _ratings(study: Study, cohort: Cohort) -> pd.DataFrame:
+    """Every session's score of the reliability outcome (for intra-reader agreement)."""
+    spec = study.analyses.get("reliability")
+    if spec is None:
+        return pd.DataFrame(columns=["patient_id", "timepoint", "session", "score"])
+    outcome = study.outcome(str(spec["outcome"]))
+    every = _imaging_outcome(cohort, outcome, None)
+    return every[["patient_id", "timepoint", "session", "score"]]

@@ -1,0 +1,156 @@
+"""Study files: every problem reported at once, with the key path, value and what is allowed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rheumetrics.errors import ValidationError
+from rheumetrics.study.model import BUNDLED, load_study, parse_study
+from rheumetrics.study.report import run_study
+
+MINIMAL = """
+[study]
+title = "t"
+[cohort]
+visits = "visits.csv"
+[[visits]]
+id = "V1"
+days = [-7, 7]
+[[visits]]
+id = "V2"
+days = [80, 100]
+[[outcomes]]
+id = "das28_crp"
+"""
+
+
+def _problems(text: str, tmp_path: Path) -> list[tuple[str, str, object, str]]:
+    (tmp_path / "visits.csv").write_text("patient_id,visit_date\n")
+    with pytest.raises(ValidationError) as err:
+        parse_study(text, tmp_path / "study.toml")
+    return [(str(p.record), p.field, p.value, p.rule) for p in err.value.problems]
+
+
+@pytest.mark.parametrize("name", BUNDLED)
+def test_bundled_studies_load(name: str) -> None:
+    study = load_study(name)
+    assert study.outcomes and study.visits and study.analyses
+
+
+def test_minimal_study_is_valid(tmp_path: Path) -> None:
+    (tmp_path / "visits.csv").write_text("patient_id,visit_date\n")
+    study = parse_study(MINIMAL, tmp_path / "study.toml")
+    assert study.change == ("V1", "V2")  # first to last visit by default
+    assert [g.id for g in study.groups] == ["all"]
+
+
+def test_unknown_outcome_is_named(tmp_path: Path) -> None:
+    text = MINIMAL.replace('id = "das28_crp"', 'id = "das29_crp"')
+    [(where, field, value, rule)] = _problems(text, tmp_path)
+    assert (where, field, value) == ("outcomes[0]", "id", "das29_crp")
+    assert "unknown clinical outcome" in rule
+
+
+def test_unknown_imaging_feature_and_subset(tmp_path: Path) -> None:
+    text = (
+        MINIMAL
+        + """
+[[outcomes]]
+id = "syn"
+imaging = { system = "ramris", feature = "synovitiss" }
+[[outcomes]]
+id = "teno"
+imaging = { system = "haavardsholm", feature = "tenosynovitis", subset = "feet" }
+[[outcomes]]
+id = "x"
+imaging = { system = "ramrys", feature = "synovitis" }
+"""
+    )
+    problems = _problems(text, tmp_path)
+    assert [(p[0], p[1], p[2]) for p in problems] == [
+        ("outcomes[1].imaging", "feature", "synovitiss"),
+        ("outcomes[2].imaging", "subset", "feet"),
+        ("outcomes[3].imaging", "system", "ramrys"),
+    ]
+
+
+def test_every_problem_is_reported_together(tmp_path: Path) -> None:
+    text = """
+[study]
+title = "t"
+[cohort]
+visits = "missing.csv"
+[enrolment]
+from = "therapy"
+[[groups]]
+id = "A"
+[[groups]]
+id = "A"
+drugs = ["adalimumab"]
+drug_class = ["biologic"]
+[[visits]]
+id = "V1"
+days = [10, -10]
+[[outcomes]]
+id = "haq_di"
+visits = ["V9"]
+[analyses]
+correlation = { x = "haq_di", y = ["nope"] }
+"""
+    problems = _problems(text, tmp_path)
+    found = {(p[0], p[1]) for p in problems}
+    assert {
+        ("cohort", "visits"),  # file not found
+        ("groups[0]", "drugs"),  # a therapy group needs a rule
+        ("groups[1]", "id"),  # duplicate id
+        ("groups[1]", "drug_class"),  # unknown drug class
+        ("visits[0]", "days"),  # window ends before it starts
+        ("outcomes[0]", "visits"),  # unknown visit
+        ("analyses.correlation", "y"),  # unknown outcome
+        ("analyses.correlation", "correlation"),  # needs two visits
+    } <= found
+    assert len(problems) >= 8
+
+
+def test_not_toml_and_unknown_keys(tmp_path: Path) -> None:
+    [(where, field, _, rule)] = _problems("[study\n", tmp_path)
+    assert (where, field) == ("(file)", "toml") and "not valid TOML" in rule
+    problems = _problems(MINIMAL + "\n[extra]\nx = 1\n", tmp_path)
+    assert [(p[0], p[1]) for p in problems] == [("(top)", "extra")]
+
+
+def test_empty_group_is_an_error_when_run(tmp_path: Path) -> None:
+    visits = tmp_path / "visits.csv"
+    visits.write_text("patient_id,visit_date,tjc28,sjc28,crp_mg_l,gh_mm\nP1,2020-01-01,4,2,5,40\n")
+    therapies = tmp_path / "therapies.csv"
+    therapies.write_text(
+        "patient_id,drug,drug_class,start_date,stop_date\nP1,methotrexate,csDMARD,2020-01-01,\n"
+    )
+    text = (
+        MINIMAL.replace(
+            'visits = "visits.csv"', 'visits = "visits.csv"\ntherapies = "therapies.csv"'
+        )
+        + """
+[enrolment]
+from = "therapy"
+[[groups]]
+id = "A"
+drug_class = ["csDMARD"]
+[[groups]]
+id = "B"
+label = "anti-TNF"
+drugs = ["adalimumab"]
+"""
+    )
+    (tmp_path / "study.toml").write_text(text)
+    study = load_study(tmp_path / "study.toml")
+    with pytest.raises(ValidationError) as err:
+        run_study(study)
+    [problem] = err.value.problems
+    assert (
+        problem.record == "group B"
+        and "empty group" in problem.rule
+        and "adalimumab" in problem.rule
+    )
