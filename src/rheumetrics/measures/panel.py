@@ -92,7 +92,7 @@ def score_frame(
         problems.raise_if_any()
     fields = sorted({f for m in chosen for f in m.inputs if f in df.columns})
     n = len(df)
-    values = {m.name: np.empty(n) for m in chosen}
+    out = _Output(chosen, n, conventions)
     problems_all: list[Problem] = []
     for start in range(0, n, CHUNK_ROWS):
         stop = min(start + CHUNK_ROWS, n)
@@ -108,14 +108,14 @@ def score_frame(
                 missing[f] for f in m.inputs if f in missing and f not in m.optional and flagged[f]
             ]
             with np.errstate(invalid="ignore", divide="ignore"):
-                out = np.asarray(m.compute(conventions, **args), dtype=float)
+                result = np.asarray(m.compute(conventions, **args), dtype=float)
             if isinstance(m, ItemizedMeasure):
                 failing, row_problems = m.row_problems(conventions, args, df.index[start:stop])
                 masks.append(failing)
                 problems_all.extend(row_problems)
             if masks:
-                out = np.where(np.logical_or.reduce(masks), np.nan, out)
-            values[m.name][start:stop] = out
+                result = np.where(np.logical_or.reduce(masks), np.nan, result)
+            out.put(m, start, stop, result)
             for f in m.inputs:
                 if f in missing and f not in m.optional and missing[f].any():
                     for pos in np.flatnonzero(missing[f]):
@@ -126,10 +126,11 @@ def score_frame(
     problems_all = _dedupe(problems_all)
     if problems_all and not lenient:
         raise ValidationError(problems_all, f"cannot score {n} rows")
-    out = _assemble(df.index, chosen, values, conventions)
+    frame = out.frame(df.index)
     if lenient and problems_all:
-        out = out.assign(**_reasons(df.index, chosen, values, problems_all))
-    return out
+        frame = frame.assign(**_reasons(df.index, chosen, out.unscored, problems_all))
+        frame.attrs = out.attrs
+    return frame
 
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:
@@ -150,29 +151,65 @@ def _merge_needs(a: str, b: str) -> str:
     return "is missing; " + ", ".join([*needs, extra]) + " needs it"
 
 
-def _assemble(
-    index: pd.Index, chosen: list[Measure], values: dict[str, np.ndarray], conventions: Conventions
-) -> pd.DataFrame:
-    cols: dict[str, object] = {}
-    for m in chosen:
-        v = values[m.name]
-        if m.kind == "flag":
-            cols[m.name] = pd.arrays.BooleanArray(v == 1.0, np.isnan(v))
-            continue
-        cols[m.name] = v
-        cs = m.cutoff_set(conventions)
-        if cs is not None:
-            cols[f"{m.name}_category"] = pd.Categorical.from_codes(
-                cs.codes(v), categories=list(cs.labels), ordered=True
+class _Output:
+    """Pre-allocated results, filled chunk by chunk: one float block for all scores (so the
+    result frame wraps it without a copy), int8 category codes and boolean flags."""
+
+    def __init__(self, chosen: list[Measure], n: int, conventions: Conventions) -> None:
+        self.scores = [m for m in chosen if m.kind == "score"]
+        self.block = np.empty((len(self.scores), n))
+        self.row = {m.name: i for i, m in enumerate(self.scores)}
+        self.cutoffs = {m.name: cs for m in self.scores if (cs := m.cutoff_set(conventions))}
+        self.codes = {name: np.empty(n, dtype=np.int8) for name in self.cutoffs}
+        self.flags = {
+            m.name: (np.empty(n, bool), np.empty(n, bool)) for m in chosen if m.kind == "flag"
+        }
+        self.order = chosen
+        self.attrs = {"conventions": conventions.as_dict(), "measures": [m.name for m in chosen]}
+
+    def put(self, m: Measure, start: int, stop: int, result: np.ndarray) -> None:
+        if m.name in self.flags:
+            value, na = self.flags[m.name]
+            value[start:stop] = result == 1.0
+            na[start:stop] = np.isnan(result)
+            return
+        self.block[self.row[m.name], start:stop] = result
+        if m.name in self.cutoffs:
+            self.codes[m.name][start:stop] = self.cutoffs[m.name].codes(result)
+
+    def unscored(self, name: str) -> np.ndarray:
+        if name in self.flags:
+            return self.flags[name][1]
+        return np.isnan(self.block[self.row[name]])
+
+    def frame(self, index: pd.Index) -> pd.DataFrame:
+        scores = pd.DataFrame(
+            self.block.T, index=index, columns=[m.name for m in self.scores], copy=False
+        )
+        extra: dict[str, object] = {}
+        for name, codes in self.codes.items():
+            cs = self.cutoffs[name]
+            extra[f"{name}_category"] = pd.Categorical.from_codes(
+                codes, categories=list(cs.labels), ordered=True
             )
-    out = pd.DataFrame(cols, index=index)
-    out.attrs["conventions"] = conventions.as_dict()
-    out.attrs["measures"] = [m.name for m in chosen]
-    return out
+        for name, (value, na) in self.flags.items():
+            extra[f"{name}"] = pd.arrays.BooleanArray(value, na)
+        frame = pd.concat([scores, pd.DataFrame(extra, index=index)], axis=1)
+        order = []
+        for m in self.order:
+            order.append(m.name)
+            if m.name in self.codes:
+                order.append(f"{m.name}_category")
+        frame = frame[order]
+        frame.attrs = self.attrs
+        return frame
 
 
 def _reasons(
-    index: pd.Index, chosen: list[Measure], values: dict[str, np.ndarray], problems: list[Problem]
+    index: pd.Index,
+    chosen: list[Measure],
+    unscored: Callable[[str], np.ndarray],
+    problems: list[Problem],
 ) -> dict[str, pd.Series]:
     """``<measure>_reason`` columns: why each unscored row could not be scored."""
     by_record: dict[object, dict[str, Problem]] = defaultdict(dict)
@@ -181,8 +218,7 @@ def _reasons(
     cols = {}
     for m in chosen:
         col = pd.Series(pd.NA, index=index, dtype="string")
-        unscored = index[np.isnan(values[m.name])]
-        for rec in unscored.intersection(list(by_record)):
+        for rec in index[unscored(m.name)].intersection(list(by_record)):
             why = []
             for f in m.inputs:
                 found = by_record[rec].get(f)
