@@ -17,8 +17,8 @@ time_point = "tp"
 image_date = "date"
 side = "side"
 modality = { value = "MRI" }
-scoring_system = { value = "RAMRIS" }
-scoring_version = { value = "OMERACT 2002" }
+scoring_system = { value = "ramris" }
+scoring_version = { value = "2002" }
 reader = "reader"
 reading_design = { value = "paired_blinded_order" }
 site = "site"
@@ -39,12 +39,10 @@ def test_imaging_reads_round_trip(engine: Engine, h, tmp_path) -> None:
     (tmp_path / "reads.toml").write_text(MAPPING)
     result = import_file(engine, src, tmp_path / "reads.toml")
     assert result.imaging_added == 3
-    reads = load_imaging_reads(engine).sort_values(["time_point", "site"], ignore_index=True)
+    reads = load_imaging_reads(engine).sort_values(["timepoint", "site"], ignore_index=True)
     assert list(reads["grade"].fillna(-1)) == [2, -1, 1]
     assert list(reads["not_assessable"]) == [False, True, False]
-    assert set(reads["reading_design"]) == {"paired_blinded_order"} and set(
-        reads["reading_session"]
-    ) == {"1"}
+    assert set(reads["design"]) == {"paired_blinded_order"} and set(reads["session"]) == {"1"}
     assert not import_file(engine, src, tmp_path / "reads.toml").changed
 
 
@@ -64,3 +62,18 @@ def test_imaging_read_rules(engine: Engine, h, tmp_path) -> None:
     assert "must be one of L, R, M, B" in got[(6, "side")]
     assert "duplicate imaging read" in got[(4, "time_point")]
     assert "duplicate imaging read" in got[(5, "time_point")]
+
+
+def test_reads_are_checked_against_the_imaging_catalogue(engine: Engine, h, tmp_path) -> None:
+    # imaging-scores.md §1.2-1.3: RAMRIS 2002 synovitis sites (no MCP1) graded 0-3 in whole steps
+    rows = [dict(r) for r in ROWS]
+    rows[0]["grade"] = "4"  # off the 0-3 synovitis scale
+    rows[2]["site"] = "MCP1"  # not a RAMRIS synovitis site
+    src = h.write_csv(tmp_path / "reads.csv", rows)
+    (tmp_path / "reads.toml").write_text(MAPPING)
+    with pytest.raises(ValidationError) as err:
+        import_file(engine, src, tmp_path / "reads.toml")
+    got = {(p.record, p.field): p.rule for p in err.value.problems}
+    assert "off the scale" in got[(2, "grade")] and "0-3" in got[(2, "grade")]
+    assert (4, "site") in got
+    assert load_imaging_reads(engine).empty  # nothing stored

@@ -15,12 +15,14 @@ import numpy as np
 import pandas as pd
 
 from rheumetrics import joints as joint_catalogue
-from rheumetrics.errors import Problem
+from rheumetrics.errors import Problem, ValidationError
+from rheumetrics.imaging.reads import validate_reads
 from rheumetrics.numeric import snap
 from rheumetrics.store import fields as F
 from rheumetrics.store import jointbits
 from rheumetrics.store import redcap as rc
 from rheumetrics.store.items import allowed_units, conversion_factor, items
+from rheumetrics.store.loaders import IMAGING_COLUMNS
 from rheumetrics.store.mapping import FieldSpec, Mapping
 from rheumetrics.store.models import DIAGNOSES
 
@@ -556,7 +558,33 @@ def _imaging(ctx: _Ctx, pid: pd.Series) -> pd.DataFrame:
     keys = ["patient_key", "time_point", "side", "modality", "scoring_system", "scoring_version",
             "reader", "reading_session", "site", "feature"]  # fmt: skip
     _flag_duplicates(ctx, df, keys, "imaging read")
+    _check_catalogue(ctx, df)
     return df
+
+
+def _check_catalogue(ctx: _Ctx, df: pd.DataFrame) -> None:
+    """Systems, versions, sites, features, sides, per-site scales and designs of the reads against
+    the imaging catalogue (:func:`rheumetrics.imaging.validate_reads`), on rows not yet flagged."""
+    positions = np.flatnonzero(~ctx.rep.bad)
+    if not len(positions):
+        return
+    reads = (
+        df.iloc[positions]
+        .rename(columns={"patient_key": "patient_id", **IMAGING_COLUMNS})
+        .reset_index(drop=True)
+    )
+    try:
+        validate_reads(reads)
+    except ValidationError as err:
+        store_name = {v: k for k, v in IMAGING_COLUMNS.items()}
+        for problem in err.problems:
+            if isinstance(problem.record, (int, np.integer)):
+                ctx.rep.add(
+                    int(positions[problem.record]),
+                    store_name.get(problem.field, problem.field),
+                    problem.value,
+                    problem.rule,
+                )
 
 
 # -- REDCap ---------------------------------------------------------------------------------

@@ -18,16 +18,8 @@ from rheumetrics.imaging import score_reads
 from rheumetrics.io import read_table
 from rheumetrics.measures import MEASURES
 from rheumetrics.measures.panel import score_frame
+from rheumetrics.store.loaders import IMAGING_COLUMNS
 from rheumetrics.study.model import Study
-
-#: Store column -> imaging read column.
-STORE_READ_COLUMNS = {
-    "time_point": "timepoint",
-    "scoring_system": "system",
-    "scoring_version": "version",
-    "reading_session": "session",
-    "reading_design": "design",
-}
 
 
 @dataclass
@@ -77,7 +69,7 @@ def _from_store(study: Study, url: str, note: Callable[[str], None]) -> Cohort:
         patients = load_patients(engine)
         visits = load_visits(engine)
         therapies = load_therapies(engine)
-        reads = load_imaging_reads(engine).rename(columns=STORE_READ_COLUMNS)
+        reads = load_imaging_reads(engine)
     finally:
         engine.dispose()
     patients = _flatten_attributes(patients)
@@ -146,7 +138,7 @@ def _from_files(study: Study, note: Callable[[str], None]) -> Cohort:
     imaging = pd.DataFrame()
     if src.imaging is not None:
         note(f"scoring {src.imaging.name}")
-        reads = read_table(src.imaging).rename(columns=STORE_READ_COLUMNS)
+        reads = read_table(src.imaging).rename(columns=IMAGING_COLUMNS)
         reads["patient_id"] = reads["patient_id"].astype(str)
         imaging = _imaging_scores(reads)
     return Cohort(

@@ -18,12 +18,55 @@ from rheumetrics.t2t.model import Strategy, format_duration
 
 
 def load_inputs(
-    visits_file: Path, therapies_file: Path | None
+    visits_file: Path | None, therapies_file: Path | None, db: str | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """The visits and therapies frames of a run. The one place a new source (e.g. ``--db``) plugs in."""
+    """The visits and therapies frames of a run: from files, or from the cohort store."""
+    if db is not None:
+        return load_store_inputs(db)
+    if visits_file is None:
+        raise RheumetricsError("give a visits file, or --db URL to read the cohort store")
     visits = read_table(visits_file)
     therapies = read_table(therapies_file) if therapies_file is not None else None
     return visits, therapies
+
+
+#: MRI within this many days of a visit counts as that visit's MRI (IMAGINE-RA scanned at the
+#: visit; a convention of this tool, recorded in docs/t2t.md).
+MRI_WINDOW_DAYS = 31
+
+
+def load_store_inputs(url: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Visits (with their stored scores), therapies and, where the store has RAMRIS reads, each
+    visit's reader-mean RAMRIS osteitis (bone marrow oedema) total as ``mri_bme_total``."""
+    from rheumetrics.imaging import reader_mean, score_reads
+    from rheumetrics.store import load_imaging_reads, load_therapies, load_visits, make_engine
+
+    engine = make_engine(url)
+    visits = load_visits(engine)
+    therapies = load_therapies(engine)
+    reads = load_imaging_reads(engine)
+    reads = reads[reads["system"] == "ramris"]
+    if reads.empty or visits.empty:
+        return visits, therapies
+    totals = reader_mean(score_reads(reads))
+    bme = totals[(totals["feature"] == "osteitis") & (totals["subset"] == "all")]
+    dates = reads.groupby(["patient_id", "timepoint"], observed=True)["image_date"].min()
+    bme = bme.merge(dates.rename("image_date").reset_index(), on=["patient_id", "timepoint"])
+    bme = bme.rename(columns={"score": "mri_bme_total"})[
+        ["patient_id", "image_date", "mri_bme_total"]
+    ]
+    bme["patient_id"] = bme["patient_id"].astype(visits["patient_id"].dtype)
+    bme["image_date"] = bme["image_date"].astype(visits["visit_date"].dtype)
+    visits = pd.merge_asof(
+        visits.sort_values("visit_date"),
+        bme.dropna(subset=["image_date"]).sort_values("image_date"),
+        left_on="visit_date",
+        right_on="image_date",
+        by="patient_id",
+        direction="nearest",
+        tolerance=pd.Timedelta(days=MRI_WINDOW_DAYS),
+    )
+    return visits.drop(columns="image_date").sort_values(["patient_id", "visit_date"]), therapies
 
 
 def _options(pairs: list[str] | None) -> dict[str, str]:
@@ -47,7 +90,10 @@ def _summary_table(summary: pd.DataFrame, title: str) -> Table:
 
 def t2t_command(
     input: Path = typer.Argument(
-        ..., help="Visits table (.csv, .xlsx or .parquet) with score columns."
+        None, help="Visits table (.csv, .xlsx or .parquet) with score columns; or use --db."
+    ),
+    db: str = typer.Option(
+        None, "--db", help="Read visits, therapies and MRI reads from the cohort store at this URL."
     ),
     strategy: str = typer.Option(
         ..., "--strategy", "-s", help="Shipped strategy id or a strategy .toml file."
@@ -71,7 +117,7 @@ def t2t_command(
 ) -> None:
     """Apply a treat-to-target strategy at every visit; write the decision log and print a summary."""
     try:
-        visits, ther = load_inputs(input, therapies)
+        visits, ther = load_inputs(input, therapies, db)
         chosen = load_strategy(strategy, _options(option))
         result = apply_strategy(visits, chosen, ther, event_flags_missing=event_flags_missing)
         write_table(result.log, out)
