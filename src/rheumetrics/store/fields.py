@@ -196,14 +196,16 @@ def check_range(
     hi: float | None,
     integer: bool,
     rule: str,
+    lo_inclusive: bool = True,
 ) -> pd.Series:
-    """NaN-out and report values outside ``[lo, hi]`` or not integral (compared after snap)."""
+    """NaN-out and report values outside ``[lo, hi]`` (``(lo, hi]`` when ``lo_inclusive`` is
+    false) or not integral (compared after snap)."""
     v = snap(values.to_numpy(dtype=float))
     ok = ~np.isnan(v)
     bad = np.zeros(len(v), dtype=bool)
     with np.errstate(invalid="ignore"):
         if lo is not None:
-            bad |= ok & (v < lo)
+            bad |= ok & ((v < lo) if lo_inclusive else (v <= lo))
         if hi is not None:
             bad |= ok & (v > hi)
         if integer:

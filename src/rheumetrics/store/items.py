@@ -34,12 +34,14 @@ class Item:
     loinc_display: str | None
     label: str
     range_source: str
+    min_inclusive: bool = True
 
     def rule(self) -> str:
         """Human-readable allowed range."""
         kind = "an integer" if self.integer else "a number"
+        lower = f"{'>=' if self.min_inclusive else '>'} {self.min:g}"
         upper = "" if math.isinf(self.max) else f" and <= {self.max:g}"
-        return f"must be {kind} >= {self.min:g}{upper} ({self.unit}; {self.range_source})"
+        return f"must be {kind} {lower}{upper} ({self.unit}; {self.range_source})"
 
 
 def _read(name: str) -> pd.DataFrame:
@@ -49,9 +51,33 @@ def _read(name: str) -> pd.DataFrame:
 
 @cache
 def items() -> dict[str, Item]:
-    """All items by name, in catalogue order."""
+    """All items by name, in catalogue order.
+
+    An item that is also a scoring input takes its allowed values from the measures' field
+    registry (:data:`rheumetrics.measures.FIELDS`), so the store never accepts a value the scores
+    would reject (e.g. ESR 0, where ln(ESR) is undefined) and the two cannot drift apart.
+    """
+    from rheumetrics.measures import FIELDS
+
     out: dict[str, Item] = {}
     for r in _read("items.csv").itertuples(index=False):
+        spec = FIELDS.get(r.name)
+        if spec is not None:
+            out[r.name] = Item(
+                name=r.name,
+                table=r.table,
+                unit=r.unit,
+                min=spec.low,
+                max=spec.high,
+                integer=spec.integer,
+                category=r.category,
+                loinc=r.loinc or None,
+                loinc_display=r.loinc_display or None,
+                label=r.label,
+                range_source="rheumetrics.measures field " + spec.name,
+                min_inclusive=spec.low_inclusive,
+            )
+            continue
         out[r.name] = Item(
             name=r.name,
             table=r.table,

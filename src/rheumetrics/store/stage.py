@@ -290,7 +290,15 @@ def _item_values(ctx: _Ctx, name: str, spec: FieldSpec) -> tuple[pd.Series, pd.S
         else " after conversion to " + item.unit
     )
     vals = F.check_range(
-        num, raw, col, ctx.rep, item.min, item.max, item.integer, item.rule() + conv
+        num,
+        raw,
+        col,
+        ctx.rep,
+        item.min,
+        item.max,
+        item.integer,
+        item.rule() + conv,
+        lo_inclusive=item.min_inclusive,
     )
     return pd.Series(snap(vals.to_numpy(dtype=float)), index=vals.index), units
 
