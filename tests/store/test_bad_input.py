@@ -32,8 +32,8 @@ def test_every_bad_value_is_reported_with_its_row_and_nothing_is_stored(
     with pytest.raises(ValidationError) as err:
         import_file(engine, src, mapping)
     got = _problems(err)
-    # ESR must be > 0: ln(ESR) is undefined at 0 (clinical-measures.md §2.1, peer-pitfalls §2 #2)
-    assert "must be a number > 0 and <= 300" in got[(2, "esr")]
+    # ESR must be >= 1 mm/h: read in whole mm (ICSH 2011); ln(ESR) is undefined at 0
+    assert "must be a number >= 1 and <= 300" in got[(2, "esr")]
     assert "not a date in the format %Y-%m-%d" in got[(3, "date")]
     assert "unit not accepted for crp_mg_l" in got[(4, "crp_unit")]
     assert "mg/dL" in got[(4, "crp_unit")]  # says what is allowed

@@ -1,7 +1,7 @@
 """Canonical input fields: one name, one unit, one allowed range each.
 
 Column names carry their unit (``crp_mg_l``, ``esr_mm_h``, ``gh_mm``) so a value cannot silently be
-read in another unit (design.md; clinical-measures.md §0). Modules that define measures register the
+read in another unit. Modules that define measures register the
 fields they need here; ``docs/measures.md`` lists them all, generated from this registry.
 """
 
@@ -75,15 +75,11 @@ register(
     count("tjc68", "tender joint count, 68 joints", 68),
     count("sjc66", "swollen joint count, 66 joints", 66),
     Field("rai", "Ritchie articular index (26 units graded 0-3)", "score", 0, 78, integer=True),
-    # ESR: ln(ESR) is undefined at 0 (peer-pitfalls.md §2 #2); 300 mm/h as accepted by CamCOPS.
-    Field(
-        "esr_mm_h",
-        "erythrocyte sedimentation rate, Westergren",
-        "mm/h",
-        0,
-        300,
-        low_inclusive=False,
-    ),
+    # ESR: the Westergren ESR is read in whole millimetres after 1 hour (Jou JM et al., ICSH.
+    # Int J Lab Hematol 2011;33:125-132, doi:10.1111/j.1751-553X.2011.01302.x), so below 1 mm/h
+    # is not a reading; DAS28 takes ln(ESR), undefined at 0 and negative below 1 (an ESR of 0.01
+    # would give a DAS28 in "remission"). 300 mm/h is the plausibility ceiling.
+    Field("esr_mm_h", "erythrocyte sedimentation rate, Westergren", "mm/h", 1, 300),
     Field("crp_mg_l", "C-reactive protein", "mg/L", 0, 1000),
     Field("gh_mm", "patient general health / global disease activity, 100-mm VAS", "mm", 0, 100),
     nrs("ptga", "patient global assessment of disease activity"),
