@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from rheumetrics.errors import ValidationError
-from rheumetrics.measures import das28_esr, sdai, score_frame
+from rheumetrics.measures import das28_esr, score_frame, sdai
 
 NOT_NUMBERS = [
     pytest.param("１２", id="full-width digits"),
@@ -37,7 +37,8 @@ def test_scalar_api_refuses_what_is_not_a_plain_number(bad):
 
 @pytest.mark.parametrize("bad", NOT_NUMBERS)
 def test_score_frame_refuses_the_same_values(bad):
-    df = pd.DataFrame({"tjc28": [bad, 4], "sjc28": [5, 5], "esr_mm_h": [44, 44], "gh_mm": [12, 12]})
+    tjc28 = pd.Series([bad, 4], dtype=object)  # one bad value in an otherwise valid column
+    df = pd.DataFrame({"tjc28": tjc28, "sjc28": [5, 5], "esr_mm_h": [44, 44], "gh_mm": [12, 12]})
     with pytest.raises(ValidationError) as err:
         score_frame(df, measures=["das28_esr"])
     assert {(p.record, p.field) for p in err.value.problems} == {(0, "tjc28")}

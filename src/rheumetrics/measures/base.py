@@ -9,6 +9,7 @@ through :meth:`Measure.evaluate`.
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -61,6 +62,10 @@ def _what(v: Any) -> str | None:
         return None
     if isinstance(v, bool | np.bool_):
         return "true/false"
+    if isinstance(v, np.datetime64 | datetime.date):
+        return "a date"
+    if isinstance(v, np.timedelta64 | datetime.timedelta):  # timedelta64 is a NumPy integer
+        return "a duration"
     if isinstance(v, int | float | np.integer | np.floating):
         return None
     if isinstance(v, str):
