@@ -195,8 +195,8 @@ def icc(
     >>> import pandas as pd
     >>> wide = pd.DataFrame({"t": [1, 2, 3], "A": [1, 2, 4], "B": [1, 3, 4]})
     >>> long = wide.melt(id_vars="t", var_name="rater", value_name="score")
-    >>> round(icc(long, "t", "rater", "score").set_index("form").loc["ICC(3,1)", "icc"], 3)
-    0.923
+    >>> round(float(icc(long, "t", "rater", "score").set_index("form").loc["ICC(3,1)", "icc"]), 3)
+    0.929
     """
     check_range("alpha", alpha, 0.0, 1.0)
     matrix, _, rater_labels, dropped = _rating_matrix(data, targets, raters, ratings, missing)
