@@ -95,6 +95,6 @@ def test_every_shell_block_runs_as_written(page: Path, tmp_path: Path) -> None:
 def test_make_targets_named_in_readme_exist() -> None:
     # `make demo` and `make test` are run by CI itself; here only check the README names real targets
     makefile = (ROOT / "Makefile").read_text()
-    for lang, code in blocks(ROOT / "README.md"):
+    for _lang, code in blocks(ROOT / "README.md"):
         for target in re.findall(r"^make (\w+)", code, re.M):
             assert re.search(rf"^{target}:", makefile, re.M), target
