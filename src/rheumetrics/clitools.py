@@ -15,6 +15,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from rheumetrics.errors import ValidationError
+from rheumetrics.schema.writers import write_csv
 
 console = Console(stderr=True)
 
@@ -33,7 +34,7 @@ def report_problems(err: ValidationError, problems_csv: Path | None = None) -> N
     if len(err.problems) > 200:
         console.print(f"... {len(err.problems) - 200} more not shown")
     if problems_csv is not None:
-        err.to_frame().to_csv(problems_csv, index=False)
+        write_csv(err.to_frame(), problems_csv)
         console.print(f"all problems written to {problems_csv}")
 
 

@@ -166,7 +166,7 @@ def import_file(
                 )
             staged.problems += writer.conflicts
             staged.bad_rows |= writer.conflict_rows
-            staged = _drop_rows(staged, writer.conflict_rows)
+            staged = _drop_rows(staged, writer.conflict_rows, writer.patient_conflicts)
             writer = _Writer(conn, staged, on_conflict, progress)
             writer.plan()
         large = len(writer.visit_inserts) >= bulk.BULK_FK_THRESHOLD
@@ -198,18 +198,21 @@ def _tick(progress: Progress | None, stage_name: str, done: int, total: int) -> 
         progress(stage_name, done, total)
 
 
-def _drop_rows(staged: Staged, rows: set[Any]) -> Staged:
+def _drop_rows(staged: Staged, rows: set[Any], patient_conflicts: set[Any]) -> Staged:
+    """Set aside the conflicting source rows, and nothing else.
+
+    A conflict on a patient's own fields (``patient_conflicts``) keeps the stored patient as it
+    is; the patient's other rows (visits, therapies, reads) still go in: only the rows that
+    conflict are quarantined, so every source row is either stored or in quarantine.
+    """
+
     def keep(df: pd.DataFrame) -> pd.DataFrame:
         return df[~df["_row"].isin(rows)] if "_row" in df else df
 
     staged.visits = keep(staged.visits)
     staged.therapies = keep(staged.therapies)
     staged.imaging = keep(staged.imaging)
-    bad_keys = set(staged.patients.index[staged.patients["_row"].isin(rows)])
-    staged.patients = staged.patients[~staged.patients.index.isin(bad_keys)]
-    for name in ("visits", "therapies", "imaging"):
-        df = getattr(staged, name)
-        setattr(staged, name, df[~df["patient_key"].isin(bad_keys)])
+    staged.patients = staged.patients[~staged.patients.index.isin(patient_conflicts)]
     return staged
 
 
@@ -261,6 +264,7 @@ class _Writer:
         self.progress = progress
         self.conflicts: list[Problem] = []
         self.conflict_rows: set[Any] = set()
+        self.patient_conflicts: set[Any] = set()  # patient keys whose own fields conflict
         self.changed_visits: set[int] = set()
         self.new_visit_frame: pd.DataFrame | None = None
 
@@ -303,11 +307,13 @@ class _Writer:
                 if _isna(old_v) or self.update:
                     changes[f] = _plain(new_v)
                 elif f != "diagnosis_snomed":
+                    self.patient_conflicts.add(key)
                     self.conflict(row["_row"], f, new_v, old_v, f"patient {key}: {f}")
             if "attributes" in s.patient_fields and row["attributes"]:
                 merged = dict(old["attributes"] or {})
                 for k, v in row["attributes"].items():
                     if k in merged and merged[k] != v and not self.update:
+                        self.patient_conflicts.add(key)
                         self.conflict(row["_row"], k, v, merged[k], f"patient {key}: attribute {k}")
                     merged[k] = v
                 if merged != (old["attributes"] or {}):
