@@ -140,7 +140,9 @@ def report_problems(err: ValidationError, problems_csv: Path | None = None) -> N
     if len(err.problems) > PROBLEMS_SHOWN:
         console.print(f"... {len(err.problems) - PROBLEMS_SHOWN} more not shown")
     if problems_csv is not None:
-        err.to_frame().to_csv(problems_csv, index=False)
+        from rheumetrics.schema.writers import write_csv
+
+        write_csv(err.to_frame(), problems_csv)
         console.print(f"all problems written to {problems_csv}")
 
 
