@@ -219,6 +219,10 @@ def test_hodges_lehmann_and_exact_ci_match_r_wilcox_test(case):
     assert [ninety["ci_low"], ninety["ci_high"]] == pytest.approx(case["ci90"], abs=1e-9)
     mw = mann_whitney(case["x"], case["y"]).iloc[0]
     assert mw["stat"] == case["W"] and mw["p"] == pytest.approx(case["p"], rel=1e-9)
+    assert "hodges_lehmann" not in mw  # computed on request, as R's conf.int = TRUE
+    with_ci = mann_whitney(case["x"], case["y"], conf_int=True).iloc[0]
+    assert with_ci["hodges_lehmann"] == pytest.approx(case["estimate"], abs=1e-9)
+    assert [with_ci["hl_ci_low"], with_ci["hl_ci_high"]] == pytest.approx(case["ci"], abs=1e-9)
 
 
 @pytest.mark.parametrize("case", R["mann_whitney_ties"])

@@ -100,6 +100,19 @@ def _corr_along(a: np.ndarray, b: np.ndarray, axis: int = -1) -> np.ndarray:
     return (a * b).sum(axis) / np.sqrt((a * a).sum(axis) * (b * b).sum(axis))
 
 
+def _ranks(a: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Mid-ranks of ``a`` and whether it has ties (one sort)."""
+    from scipy import stats
+
+    order = np.argsort(a, kind="stable")
+    ordered = a[order]
+    if np.any(ordered[1:] == ordered[:-1]):
+        return stats.rankdata(a), True
+    ranks = np.empty(a.size)
+    ranks[order] = np.arange(1, a.size + 1)
+    return ranks, False
+
+
 def _spearman_along(a: np.ndarray, b: np.ndarray, axis: int = -1) -> np.ndarray:
     from scipy import stats
 
@@ -193,9 +206,13 @@ def _correlate(
     check_range("confidence", confidence, 0.0, 1.0)
     (xa, ya), dropped = numeric_vectors({"x": x, "y": y}, missing=missing, paired=True, min_n=3)
     n = xa.size
-    a, b = (stats.rankdata(xa), stats.rankdata(ya)) if kind == "spearman" else (xa, ya)
+    tied = False
+    if kind == "spearman":
+        (a, tied_x), (b, tied_y) = _ranks(xa), _ranks(ya)
+        tied = tied_x or tied_y
+    else:
+        a, b = xa, ya
     r = float(_corr_along(a, b))
-    tied = np.unique(xa).size < n or np.unique(ya).size < n
     if method == "auto":
         method = (
             "exact"

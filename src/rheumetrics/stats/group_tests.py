@@ -247,13 +247,26 @@ def hodges_lehmann(
     )
 
 
-def _u_statistic(xs: np.ndarray, ys: np.ndarray) -> tuple[float, float]:
+def _shift_columns(
+    xa: np.ndarray, ya: np.ndarray, wanted: bool, confidence: float, exact: bool
+) -> dict[str, float]:
+    if not wanted:
+        return {}
+    hl = hodges_lehmann(xa, ya, confidence=confidence, exact=exact).iloc[0]
+    return {
+        "hodges_lehmann": float(hl["estimate"]),
+        "hl_ci_low": float(hl["ci_low"]),
+        "hl_ci_high": float(hl["ci_high"]),
+    }
+
+
+def _u_statistic(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     """U of x (mid-ranks for ties) and the tie term sum(t^3 - t), from the two samples."""
-    ys = np.sort(ys)
+    xs, ys = np.sort(x, kind="stable"), np.sort(y, kind="stable")
     below = np.searchsorted(ys, xs, side="left")
     equal = np.searchsorted(ys, xs, side="right") - below
     u = float(below.sum() + 0.5 * equal.sum())
-    pooled = np.sort(np.concatenate([xs, ys]))
+    pooled = np.sort(np.concatenate([xs, ys]), kind="stable")  # merges two sorted runs
     edges = np.flatnonzero(np.diff(pooled)) + 1
     runs = np.diff(np.concatenate([[0], edges, [pooled.size]])).astype(float)
     return u, float((runs**3 - runs).sum())
@@ -266,6 +279,7 @@ def mann_whitney(
     alternative: Alternative = "two-sided",
     method: Literal["auto", "exact", "asymptotic"] = "auto",
     continuity: bool = True,
+    conf_int: bool = False,
     confidence: float = 0.95,
     missing: Missing = "raise",
 ) -> pd.DataFrame:
@@ -274,9 +288,10 @@ def mann_whitney(
     ``stat`` is U for ``x`` (R's ``W``). ``method="auto"`` is exact when both samples are
     smaller than :data:`EXACT_MAX_N` and there are no ties (R's rule), otherwise the normal
     approximation with tie-corrected variance and, when ``continuity`` (R's and scipy's
-    default), the continuity correction. Also returns the Hodges-Lehmann shift estimate with
-    its CI (:func:`hodges_lehmann`) and the probability of superiority U / (n_x n_y), the AUC
-    of x against y. Time O(n log n), memory O(n).
+    default), the continuity correction. Also returns the probability of superiority
+    U / (n_x n_y), the AUC of x against y, and, with ``conf_int=True`` (R's argument), the
+    Hodges-Lehmann shift estimate with its CI at ``confidence`` (:func:`hodges_lehmann`;
+    ``hodges_lehmann``, ``hl_ci_low``, ``hl_ci_high``). Time O(n log n), memory O(n).
 
     Examples
     --------
@@ -311,7 +326,6 @@ def mann_whitney(
             "less": stats.norm.cdf(z),
             "two-sided": min(1.0, 2 * stats.norm.sf(abs(z))),
         }[alternative]
-    hl = hodges_lehmann(xa, ya, confidence=confidence, exact=use == "exact").iloc[0]
     label = "exact" if use == "exact" else "normal approximation"
     return result_frame(
         {
@@ -322,11 +336,9 @@ def mann_whitney(
             "n_x": m,
             "n_y": n,
             "n_dropped": dropped,
-            "hodges_lehmann": float(hl["estimate"]),
-            "hl_ci_low": float(hl["ci_low"]),
-            "hl_ci_high": float(hl["ci_high"]),
             "prob_superiority": u / (m * n),
             "alternative": alternative,
+            **_shift_columns(xa, ya, conf_int, confidence, use == "exact"),
         },
         {
             "test": "Mann-Whitney U",

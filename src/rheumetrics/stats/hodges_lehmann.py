@@ -18,7 +18,7 @@ import numpy as np
 
 __all__ = ["difference_order_statistics"]
 
-_SAMPLE = 4096
+_SAMPLE = 65_536
 
 
 def _bounds(xs: np.ndarray, ys: np.ndarray, value: float, side: str) -> np.ndarray:
@@ -38,9 +38,12 @@ def difference_order_statistics(x: np.ndarray, y: np.ndarray, ranks: np.ndarray)
     >>> difference_order_statistics(x, y, np.array([0, 2, 5])).tolist()
     [-1.0, 2.0, 9.0]
     """
-    xs, ys = np.sort(np.asarray(x, float)), np.sort(np.asarray(y, float))
+    xs, ys = (
+        np.sort(np.asarray(x, float), kind="stable"),
+        np.sort(np.asarray(y, float), kind="stable"),
+    )
     ranks = np.asarray(ranks, dtype=np.int64)
-    limit = max(4 * (xs.size + ys.size), 100_000)
+    limit = max(xs.size + ys.size, 1 << 18)
     out = np.empty(ranks.size)
     order = np.argsort(ranks)
     first = 0
@@ -69,12 +72,13 @@ def _select(xs: np.ndarray, ys: np.ndarray, ks: np.ndarray, limit: int) -> np.nd
         active = int(cum[-1])
         below = int((n - lo_end).sum())
         if active <= limit:
-            rows = np.repeat(np.arange(m), width)
-            cols = np.arange(active) + np.repeat(hi_start - (cum - width), width)
-            values = xs[rows] - ys[cols]
+            live = np.flatnonzero(width)
+            w = width[live]
+            offsets = np.repeat(hi_start[live] - (np.cumsum(w) - w), w)
+            values = np.repeat(xs[live], w) - ys[np.arange(active) + offsets]
             t = np.clip(ks - below, 0, max(active - 1, 0))
             return np.partition(values, np.unique(t))[t]
-        draw = rng.integers(0, active, size=_SAMPLE)
+        draw = np.sort(rng.integers(0, active, size=_SAMPLE))
         row = np.searchsorted(cum, draw, side="right")
         col = hi_start[row] + draw - (cum[row] - width[row])
         sample = np.sort(xs[row] - ys[col])
