@@ -265,7 +265,7 @@ def reliability(study: Study, data: StudyData, spec: dict[str, Any]) -> pd.DataF
     if repeated.empty:
         return pd.DataFrame()
     out = st.icc(repeated, ["patient_id", "timepoint"], "session", "score",
-                 alpha=float(spec.get("alpha", 0.05)), missing="drop")  # fmt: skip
+                 confidence=1 - float(spec.get("alpha", 0.05)), missing="drop")  # fmt: skip
     form = spec.get("form", "ICC(2,k)")
     out.insert(0, "outcome", spec["outcome"])
     out["reported"] = out["form"] == form

@@ -192,7 +192,7 @@ def run_study(
         rep.tables["meta_studies"] = t.attrs["studies"]
         rep.figures["meta"] = fig
         rep.displays["meta"] = t[
-            ["method", "k", "estimate", "ci_low", "ci_high", "p", "tau2", "i2", "q", "q_p"]
+            ["model", "k", "estimate", "ci_low", "ci_high", "p", "tau2", "i2", "q", "q_p"]
         ].round(4)
     return rep
 
