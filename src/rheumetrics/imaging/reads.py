@@ -1,6 +1,7 @@
 """Read records: one grade of one site by one reader, validated once at the boundary.
 
-A read record (imaging-scores.md §0.1) has the columns
+A read record (one per site, feature and reader, as the OMERACT RAMRIS scoring sheets are laid out:
+Østergaard et al., J Rheumatol 2017;44:1706) has the columns
 
 =================  ========  ==============================================================
 column             required  meaning
@@ -59,7 +60,8 @@ OPTIONAL_COLUMNS: dict[str, object] = {
 }
 #: Columns identifying one read.
 READ_KEYS = ("patient_id", "timepoint", "system", "version", "reader", "session")
-#: Reading designs (imaging-scores.md §0.2: SDC depends on the design).
+#: Reading designs (the smallest detectable change depends on the design: Bruynesteyn et al.,
+#: Ann Rheum Dis 2005;64:179, doi:10.1136/ard.2003.018457).
 DESIGNS = ("paired_known_order", "paired_blinded_order", "unpaired", "unspecified")
 
 _TRUE = frozenset({"true", "yes", "1", "y", "t"})

@@ -2,7 +2,9 @@
 
 Every score row carries the site set it covers: ``subset`` (a named set of regions), ``sides`` scored
 (``L``, ``R``, ``L+R`` or ``M``), the number of sites scored, the maximum possible score over the
-sites actually scored, and the nominal size and maximum of the site set (imaging-scores.md §0.4-0.5).
+sites actually scored, and the nominal size and maximum of the site set (the published ranges, e.g.
+RAMRIS synovitis 0-21 for one wrist + MCP2-5, hold only for the full site set: Østergaard et al.,
+J Rheumatol 2003;30:1385).
 Not-assessable sites add nothing to the score or the maximum and are counted separately; no
 imputation is made.
 """
@@ -225,7 +227,7 @@ def reader_mean(frame: pd.DataFrame, *, over: str = "reader") -> pd.DataFrame:
     """Mean over readers (or sessions) of score or change rows with otherwise equal keys.
 
     Scores (``score``, ``baseline``, ``followup``, ``change``) are averaged, so results are real
-    numbers (imaging-scores.md §0.3). ``n_readers`` counts the rows averaged; ``max_possible`` and
+    numbers. ``n_readers`` counts the rows averaged; ``max_possible`` and
     ``set_max`` are the largest and ``n_sites_scored`` the smallest over readers, and
     ``sites_differ`` flags readers who scored different numbers of sites.
     """
