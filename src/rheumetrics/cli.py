@@ -7,6 +7,7 @@ import typer
 from rheumetrics import __version__
 from rheumetrics.imaging.cli import agreement_command, imaging_command
 from rheumetrics.measures.cli import catalogue, conventions, score
+from rheumetrics.scale.cli import register as register_scale
 from rheumetrics.store.cli import db_app, export_command, import_command
 from rheumetrics.study.cli import report_command
 from rheumetrics.t2t.cli import strategies_command, t2t_command
@@ -50,3 +51,5 @@ app.command("t2t")(t2t_command)
 app.command("strategies")(strategies_command)
 # study reports (rheumetrics.study)
 app.command("report")(report_command)
+# registry scale (rheumetrics.scale): export parquet; Parquet datasets as score/imaging input
+register_scale(app)
