@@ -13,8 +13,13 @@ from rheumetrics.clitools import console, report_problems
 from rheumetrics.errors import RheumetricsError, ValidationError
 from rheumetrics.io import read_table, write_table
 from rheumetrics.t2t.cohort import apply_strategy, compare_strategies
-from rheumetrics.t2t.loader import load_strategy, read_document, shipped_strategies
-from rheumetrics.t2t.model import Strategy, format_duration
+from rheumetrics.t2t.strategy import (
+    Strategy,
+    format_duration,
+    load_strategy,
+    read_document,
+    shipped_strategies,
+)
 
 
 def load_inputs(
