@@ -160,8 +160,8 @@ def _explain(s: Strategy) -> None:
     t = s.timing
     sustained = format_duration(t.sustained_days) if t.sustained_days is not None else "not used"
     console.print(
-        f"Visits: active every {format_duration(t.visit_active_days)}, after a change {format_duration(t.visit_after_change_days)}, "
-        f"at target {format_duration(t.visit_at_target_days)}, sustained {format_duration(t.visit_sustained_days)}; "
+        f"Visits: active every {format_duration(t.days('visit_active'))}, after a change {format_duration(t.days('visit_after_change'))}, "
+        f"at target {format_duration(t.days('visit_at_target'))}, sustained {format_duration(t.days('visit_sustained'))}; "
         f"sustained = {sustained}; visit window {t.visit_window_days:g} days\n"
     )
     for name, opt in s.options.items():
@@ -172,12 +172,13 @@ def _explain(s: Strategy) -> None:
             )
         )
     ladder = Table(title="Ladder")
-    for col in ("step", "label", "next", "next if PPF", "intolerance", "source"):
+    for col in ("step", "label", "therapy", "next", "next if PPF", "intolerance", "source"):
         ladder.add_column(col, overflow="fold")
     for st in s.ladder:
         ladder.add_row(
             st.id,
             escape(st.label),
+            escape(st.therapy),
             st.next or "",
             st.next_if_ppf or "",
             st.on_intolerance or "same step",

@@ -499,7 +499,12 @@ def _proposals(
         rows = rule_of == i
         if r.action == "taper":
             take(f"taper:{r.taper_class}", rows)
-            taper[rows] = r.taper_class
+            idx = np.flatnonzero(rows)
+            if len(idx) and f.therapy is not None:
+                names = f.therapy.names(str(r.taper_class), idx)
+                taper[idx] = np.where(names == "", str(r.taper_class), concat(f"{r.taper_class}: ", names))
+            else:
+                taper[idx] = r.taper_class
         if r.to_step is not None:
             j = s.step_position(r.to_step)
             to[rows] = j
@@ -539,10 +544,11 @@ def _co_text(r: Rule, rows: np.ndarray, f: Facts) -> np.ndarray:
             _fmt(f.sjc[rows], 0),
             " joints)",
         )
-    names = f.therapy.names(str(r.taper_class), rows) if f.therapy is not None else None
-    if names is None:
-        return np.full(len(rows), f"taper {r.taper_class}", dtype=object)
-    return concat("taper ", np.where(names == "", str(r.taper_class), names).astype(object))
+    cls = str(r.taper_class)
+    if f.therapy is None:
+        return np.full(len(rows), f"{cls} (taper)", dtype=object)
+    names = f.therapy.names(cls, rows)
+    return concat(np.where(names == "", cls, concat(f"{cls}: ", names)).astype(object), " (taper)")
 
 
 def _sentences(frame: pd.DataFrame, rule_of: np.ndarray, f: Facts, s: Strategy) -> np.ndarray:

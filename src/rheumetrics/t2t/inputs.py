@@ -424,7 +424,7 @@ def prepare_therapies(
             source,
         )
     pc.raise_if_any()
-    prev_why = np.r_["", why[order][:-1]]
+    prev_why = np.concatenate([np.asarray([""], dtype=object), why[order][:-1]])
     with np.errstate(invalid="ignore"):
         kind_sorted = np.where(
             contiguous & (prev_why == "dose_reduction_toxicity"),

@@ -116,8 +116,8 @@ def max_dose(c: Component, d: Dose, h: History) -> float:
 def _at_max(c: Component, d: Dose, h: History) -> bool:
     if d.entry.drug_class not in ("csDMARD", "NSAID"):
         return True
-    if np.isnan(d.dose):
-        return False
+    if np.isnan(d.dose):  # dose not given: cannot be raised; named as missing by the caller
+        return True
     want_route = c.route.get(d.drug)
     return d.dose >= max_dose(c, d, h) - TOL and (want_route is None or d.route == want_route)
 
@@ -153,7 +153,7 @@ def _fits(c: Component, group: list[Dose], h: History) -> bool:
     return True
 
 
-def _requires_met(reg: Regimen, h: History, bts_line: int) -> bool:
+def _requires_met(reg: Regimen, h: History, bts_line: int | None) -> bool:
     r = reg.requires
     if r.intolerant_at_least and len(h.intolerant & set(r.intolerant_of)) < r.intolerant_at_least:
         return False
@@ -162,7 +162,7 @@ def _requires_met(reg: Regimen, h: History, bts_line: int) -> bool:
         return False
     if r.failed_csdmards_at_most is not None and failed_cs > r.failed_csdmards_at_most:
         return False
-    return r.bts_line is None or r.bts_line.holds(bts_line)
+    return r.bts_line is None or bts_line is None or r.bts_line.holds(bts_line)
 
 
 def _bts_line(drugs: tuple[Dose, ...], h: History) -> int:
@@ -289,8 +289,7 @@ def _switch(s: Strategy, i: int, current: tuple[Dose, ...], bad: str, h: History
     if st.on_intolerance is not None:
         j = s.step_position(st.on_intolerance)
         target = s.ladder[j]
-        line = _bts_line(rest, h2)
-        if not target.regimens or _requires_met(target.regimens[0], h2, line):
+        if not target.regimens or _requires_met(target.regimens[0], h2, None):
             p = _propose_step(s, j, rest, h2, gc)
             return replace(p, note=(p.note + "; " if p.note else "") + f"{drug(bad).label} not tolerated")
     j, _, _ = place(s, rest, h2)
@@ -346,6 +345,11 @@ def place_and_propose(
         props["escalate_ppf"] = (
             _next(s, i, "next_if_ppf", drugs, h, gc) if s.ladder[i].next_if_ppf else props["escalate"]
         )
+    nodose = [d.entry.label for d in drugs if np.isnan(d.dose) and d.entry.drug_class in ("csDMARD", "NSAID")]
+    if nodose:
+        note = f"dose of {', '.join(nodose)} not given: taken as its maximum tolerated dose"
+        for k in ("escalate", "escalate_ppf"):
+            props[k] = replace(props[k], missing="; ".join(x for x in (props[k].missing, note) if x))
     bad = bad_today or (drugs[0].drug if len(drugs) == 1 else "")
     if bad and any(d.drug == bad for d in (*drugs, *gc)):
         props["switch"] = _switch(s, i, drugs, bad, h, gc)
