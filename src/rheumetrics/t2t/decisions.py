@@ -204,17 +204,23 @@ def _terms(r: Rule, f: Facts, s: Strategy) -> list[tuple[str, Fact]]:
     w = s.timing.visit_window_days
     for key, value in r.when.items():
         if key in f.bools:
-            terms.append((f"{key} = {str(value).lower()}", f.bools[key] if value else k_not(f.bools[key])))
+            terms.append(
+                (f"{key} = {str(value).lower()}", f.bools[key] if value else k_not(f.bools[key]))
+            )
         elif key == "option":
             continue
         elif key == "step":
             codes = [i for i, st in enumerate(s.ladder) if st.id in r.steps]
-            terms.append((f"step in {list(r.steps)}", fact(np.isin(f.step, codes), f.step >= 0, f.step_why)))
+            terms.append(
+                (f"step in {list(r.steps)}", fact(np.isin(f.step, codes), f.step >= 0, f.step_why))
+            )
         elif key in ("index_at_least", "index_below"):
             x = snap(f.index_value)
             with np.errstate(invalid="ignore"):
                 holds = x >= value if key == "index_at_least" else x < value
-            terms.append((f"{key.replace('_', ' ')} {value:g}", fact(holds, ~np.isnan(x), f.index_why)))
+            terms.append(
+                (f"{key.replace('_', ' ')} {value:g}", fact(holds, ~np.isnan(x), f.index_why))
+            )
         elif key.rsplit("_", 1)[0] in DURATION_FACTS:
             name, bound = key.rsplit("_", 1)
             d = f.durations[name]
@@ -222,7 +228,12 @@ def _terms(r: Rule, f: Facts, s: Strategy) -> list[tuple[str, Fact]]:
             with np.errstate(invalid="ignore"):
                 days = snap(d.days + w)
                 holds = days >= limit if bound == "min" else days < limit
-            terms.append((f"{name.replace('_', ' ')} {'>=' if bound == 'min' else '<'} {value}", fact(holds, ~np.isnan(d.days), d.why)))
+            terms.append(
+                (
+                    f"{name.replace('_', ' ')} {'>=' if bound == 'min' else '<'} {value}",
+                    fact(holds, ~np.isnan(d.days), d.why),
+                )
+            )
         else:  # a fact the strategy does not provide: never holds
             n = len(f.index_value)
             terms.append((f"{key} (not available)", fact(np.zeros(n, bool), np.ones(n, bool), "")))
@@ -502,7 +513,9 @@ def _proposals(
             idx = np.flatnonzero(rows)
             if len(idx) and f.therapy is not None:
                 names = f.therapy.names(str(r.taper_class), idx)
-                taper[idx] = np.where(names == "", str(r.taper_class), concat(f"{r.taper_class}: ", names))
+                taper[idx] = np.where(
+                    names == "", str(r.taper_class), concat(f"{r.taper_class}: ", names)
+                )
             else:
                 taper[idx] = r.taper_class
         if r.to_step is not None:
@@ -526,7 +539,11 @@ def _proposals(
         reg[low] = lad.to_regimen["continue"][low]
         append(
             missing,
-            np.full(n, f"step {st.id} needs {s.index_label} >= {st.enter_if.index_at_least:g}: continue", dtype=object),
+            np.full(
+                n,
+                f"step {st.id} needs {s.index_label} >= {st.enter_if.index_at_least:g}: continue",
+                dtype=object,
+            ),
             low,
         )
     return to, reg, taper
@@ -597,28 +614,50 @@ def _sentences(frame: pd.DataFrame, rule_of: np.ndarray, f: Facts, s: Strategy) 
     pos = {st.id: i for i, st in enumerate(s.ladder)}
     to_idx = np.asarray([pos.get(x, len(s.ladder)) for x in frame["to_step"].fillna("")])
     to_text = labels[to_idx]
-    verb = pd.Series(action).map(
-        {
-            "continue": "continue",
-            "escalate": "escalate to ",
-            "optimise": "optimise ",
-            "switch": "switch to ",
-            "taper": "taper: ",
-            "reinstate": "return to the previous full dose: ",
-            "review": "review (no further step on the ladder): ",
-            "undetermined": "cannot decide",
-        }
-    ).fillna("").to_numpy(dtype=object)
-    act = concat(verb, np.where(np.isin(action, ["escalate", "switch", "optimise"]), to_text, "").astype(object))
+    verb = (
+        pd.Series(action)
+        .map(
+            {
+                "continue": "continue",
+                "escalate": "escalate to ",
+                "optimise": "optimise ",
+                "switch": "switch to ",
+                "taper": "taper: ",
+                "reinstate": "return to the previous full dose: ",
+                "review": "review (no further step on the ladder): ",
+                "undetermined": "cannot decide",
+            }
+        )
+        .fillna("")
+        .to_numpy(dtype=object)
+    )
+    act = concat(
+        verb,
+        np.where(np.isin(action, ["escalate", "switch", "optimise"]), to_text, "").astype(object),
+    )
     has_reg = (to_reg != "") & pd.notna(to_reg) & (action != "undetermined")
-    act = np.where(has_reg, concat(act, np.where(action == "continue", " ", " -> ").astype(object), np.where(has_reg, to_reg, "").astype(object)), act)
+    act = np.where(
+        has_reg,
+        concat(
+            act,
+            np.where(action == "continue", " ", " -> ").astype(object),
+            np.where(has_reg, to_reg, "").astype(object),
+        ),
+        act,
+    )
     co = frame["co_actions"].to_numpy(dtype=object)
     act = np.where(co != "", concat(act, "; also ", np.where(co != "", co, "").astype(object)), act)
     ids = frame["rule_ids"].to_numpy(dtype=object)
     why = np.where(reason != "", concat(reason, " [", ids, "]"), "").astype(object)
     missing = frame["missing"].to_numpy(dtype=object)
     prov = frame["provisional"].to_numpy(dtype=bool)
-    why = np.where(missing != "", concat(why, np.where(prov, "; provisional, missing: ", "; missing: ").astype(object), missing), why)
+    why = np.where(
+        missing != "",
+        concat(
+            why, np.where(prov, "; provisional, missing: ", "; missing: ").astype(object), missing
+        ),
+        why,
+    )
     dates = frame["next_visit_date"].dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
     head = concat(f"{s.index_label} ", value, f" (target {s.target_text}): ", status)
     return concat(head, ". ", why, ". -> ", act, ". Next visit by ", dates, ".")

@@ -350,9 +350,7 @@ def compute_facts(
     improved, imp_abs, imp_rel = _improvement(v, s, x, index_why, durations["since_change"])
     if improved is not None:
         bools["improved"] = improved
-    bools["primary_response"], bools["loss_of_response"] = _biologic_response(
-        v, s, x, index_why, t
-    )
+    bools["primary_response"], bools["loss_of_response"] = _biologic_response(v, s, x, index_why, t)
     return Facts(
         bools=bools,
         durations=durations,
@@ -405,10 +403,9 @@ def _biologic_response(
     with np.errstate(invalid="ignore"):
         resp = snap(base - x) >= p.primary_response_min
         lost = snap(x - best) >= (p.loss_of_response_worsening or np.inf)
-        ever = (
-            pd.Series(np.where(valid, snap(base - best) >= p.primary_response_min, False))
-            .to_numpy()
-        )
+        ever = pd.Series(
+            np.where(valid, snap(base - best) >= p.primary_response_min, False)
+        ).to_numpy()
     why = np.where(
         ~valid & on,
         "no index value at or before the start of the current b/tsDMARD: response unknown",

@@ -164,7 +164,13 @@ def prepare_visits(visits: pd.DataFrame, index_column: str, source: str = "visit
             rows = np.flatnonzero((col == value).to_numpy())
             if d is None:
                 for pos in rows:
-                    pc.add(visits.index[pos], "intolerant_drug", value, f"unknown drug; known: {', '.join(drug_names())}", source)
+                    pc.add(
+                        visits.index[pos],
+                        "intolerant_drug",
+                        value,
+                        f"unknown drug; known: {', '.join(drug_names())}",
+                        source,
+                    )
             else:
                 intolerant[rows] = d.name
     dup = visits.assign(_d=day).duplicated(["patient_id", "_d"], keep=False).to_numpy() & ~np.isnan(
@@ -256,9 +262,21 @@ def _catalogue_checks(
     routes = np.full(n, "", dtype=object)
     doses = np.full(n, np.nan)
     tolerated = np.full(n, np.nan)
-    given_cls = t["drug_class"].astype("string") if "drug_class" in t else pd.Series(pd.NA, index=t.index, dtype="string")
-    given_route = t["route"].astype("string").str.strip().str.casefold() if "route" in t else pd.Series(pd.NA, index=t.index, dtype="string")
-    units = t["dose_unit"].astype("string").str.strip() if "dose_unit" in t else pd.Series(pd.NA, index=t.index, dtype="string")
+    given_cls = (
+        t["drug_class"].astype("string")
+        if "drug_class" in t
+        else pd.Series(pd.NA, index=t.index, dtype="string")
+    )
+    given_route = (
+        t["route"].astype("string").str.strip().str.casefold()
+        if "route" in t
+        else pd.Series(pd.NA, index=t.index, dtype="string")
+    )
+    units = (
+        t["dose_unit"].astype("string").str.strip()
+        if "dose_unit" in t
+        else pd.Series(pd.NA, index=t.index, dtype="string")
+    )
     dose_in = _numbers(t["dose"], "dose", pc, source) if "dose" in t else np.full(n, np.nan)
     tol_in = (
         _numbers(t["max_tolerated_dose"], "max_tolerated_dose", pc, source)
@@ -301,12 +319,31 @@ def _catalogue_checks(
             continue
         if cls is not None and cls != d.drug_class:
             for rec in recs:
-                pc.add(rec, "drug_class", cls, f"{d.label} is a {d.drug_class} in the drug catalogue", source)
+                pc.add(
+                    rec,
+                    "drug_class",
+                    cls,
+                    f"{d.label} is a {d.drug_class} in the drug catalogue",
+                    source,
+                )
             continue
-        route_key = {"intraarticular": "intra-articular", "intra_articular": "intra-articular", "ia": "intra-articular", "subcutaneous": "sc", "intravenous": "iv", "po": "oral"}.get(route or "", route)
+        route_key = {
+            "intraarticular": "intra-articular",
+            "intra_articular": "intra-articular",
+            "ia": "intra-articular",
+            "subcutaneous": "sc",
+            "intravenous": "iv",
+            "po": "oral",
+        }.get(route or "", route)
         if route_key is not None and route_key not in d.routes:
             for rec in recs:
-                pc.add(rec, "route", route, f"{d.label} is catalogued for {', '.join(d.routes)}", source)
+                pc.add(
+                    rec,
+                    "route",
+                    route,
+                    f"{d.label} is catalogued for {', '.join(d.routes)}",
+                    source,
+                )
             continue
         dosing = d.dosing_for(route_key)
         if unit is not None:
@@ -314,7 +351,13 @@ def _catalogue_checks(
                 factor = dose_factor(unit, dosing.unit)
             except ValueError:
                 for rec in recs:
-                    pc.add(rec, "dose_unit", unit, f"{d.label} ({dosing.route}) is dosed in {dosing.unit} (or a convertible unit)", source)
+                    pc.add(
+                        rec,
+                        "dose_unit",
+                        unit,
+                        f"{d.label} ({dosing.route}) is dosed in {dosing.unit} (or a convertible unit)",
+                        source,
+                    )
                 continue
         else:
             factor = 1.0
@@ -333,7 +376,13 @@ def _catalogue_checks(
                 source,
             )
         for pos, val in zip(rows[bad_tol], tol_in[rows][bad_tol], strict=True):
-            pc.add(t.index[pos], "max_tolerated_dose", float(val), f"must be > 0 and at most {dosing.label_max:g} {dosing.unit}", source)
+            pc.add(
+                t.index[pos],
+                "max_tolerated_dose",
+                float(val),
+                f"must be > 0 and at most {dosing.label_max:g} {dosing.unit}",
+                source,
+            )
         names[rows] = d.name
         classes[rows] = d.drug_class
         routes[rows] = dosing.route
@@ -377,7 +426,13 @@ def prepare_therapies(
     with np.errstate(invalid="ignore"):
         backwards = stop < start
     for pos in np.flatnonzero(backwards):
-        pc.add(t.index[pos], "stop_date", str(t["stop_date"].iloc[pos]), "must not be before start_date", source)
+        pc.add(
+            t.index[pos],
+            "stop_date",
+            str(t["stop_date"].iloc[pos]),
+            "must not be before start_date",
+            source,
+        )
     reason_col = "stop_reason" if "stop_reason" in t else ("reason" if "reason" in t else None)
     reason = (
         t[reason_col].astype("string").str.strip().str.casefold()
@@ -388,7 +443,12 @@ def prepare_therapies(
         for rec, v in reason[reason.notna() & ~reason.isin(STOP_REASONS)].items():
             pc.add(rec, "stop_reason", v, f"must be one of {', '.join(STOP_REASONS)}", source)
     else:  # free-text reasons of older files: the words of the vocabulary are recognised
-        reason = reason.where(reason.isin(STOP_REASONS), reason.str.contains("taper", regex=False).map({True: "taper_in_remission", False: pd.NA}))
+        reason = reason.where(
+            reason.isin(STOP_REASONS),
+            reason.str.contains("taper", regex=False).map(
+                {True: "taper_in_remission", False: pd.NA}
+            ),
+        )
     names, classes, routes, doses, tolerated = _catalogue_checks(t, pc, source)
     pc.raise_if_any()
 
@@ -406,9 +466,13 @@ def prepare_therapies(
     dose_k = doses[keep]
 
     order = np.lexsort((start_k, drug, patient))
-    same = np.r_[False, (patient[order][1:] == patient[order][:-1]) & (drug[order][1:] == drug[order][:-1])]
+    same = np.r_[
+        False, (patient[order][1:] == patient[order][:-1]) & (drug[order][1:] == drug[order][:-1])
+    ]
     prev_stop = np.r_[OPEN, stop_k[order][:-1]]
-    contiguous = same & (prev_stop != OPEN) & (start_k[order] - np.minimum(prev_stop, start_k[order]) <= 1)
+    contiguous = (
+        same & (prev_stop != OPEN) & (start_k[order] - np.minimum(prev_stop, start_k[order]) <= 1)
+    )
     overlap = same & (start_k[order] < np.where(prev_stop == OPEN, OPEN, prev_stop)) & ~contiguous
     prev_dose = np.r_[np.nan, dose_k[order][:-1]]
     d = dose_k[order]
@@ -432,7 +496,9 @@ def prepare_therapies(
             np.where(
                 contiguous & ((prev_why == "taper_in_remission") | (d < prev_dose)),
                 "taper",
-                np.where(contiguous & (d > prev_dose), "increase", np.where(contiguous, "modify", "new")),
+                np.where(
+                    contiguous & (d > prev_dose), "increase", np.where(contiguous, "modify", "new")
+                ),
             ),
         )
     continued_sorted = np.r_[contiguous[1:], False]

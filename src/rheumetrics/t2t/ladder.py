@@ -171,7 +171,9 @@ def _bts_line(drugs: tuple[Dose, ...], h: History) -> int:
     return len(bts)
 
 
-def place(s: Strategy, drugs: tuple[Dose, ...], h: History) -> tuple[int, Regimen | None, list[list[Dose]]]:
+def place(
+    s: Strategy, drugs: tuple[Dose, ...], h: History
+) -> tuple[int, Regimen | None, list[list[Dose]]]:
     """Ladder position of a regimen (-1 when no step matches)."""
     line = _bts_line(drugs, h)
     order = sorted(
@@ -189,7 +191,9 @@ def place(s: Strategy, drugs: tuple[Dose, ...], h: History) -> tuple[int, Regime
     return -1, None, []
 
 
-def _propose_step(s: Strategy, i: int, current: tuple[Dose, ...], h: History, extra_gc: tuple[Dose, ...]) -> Proposal:
+def _propose_step(
+    s: Strategy, i: int, current: tuple[Dose, ...], h: History, extra_gc: tuple[Dose, ...]
+) -> Proposal:
     """The regimen of step ``i`` built from the current one: keep what fits, add the first untried."""
     st = s.ladder[i]
     if not st.regimens:
@@ -217,7 +221,12 @@ def _propose_step(s: Strategy, i: int, current: tuple[Dose, ...], h: History, ex
                 continue
             route = c.route.get(name) or drug(name).dosing[0].route
             dosing = drug(name).dosing_for(route)
-            amount = c.propose.get(name, dosing.start if c.dose != "max" else min(c.max.get(name, dosing.usual[1]), h.tolerated_max.get(name, np.inf)))
+            amount = c.propose.get(
+                name,
+                dosing.start
+                if c.dose != "max"
+                else min(c.max.get(name, dosing.usual[1]), h.tolerated_max.get(name, np.inf)),
+            )
             chosen.append(Dose(name, float(amount), route))
         if len(chosen) < want:
             missing.append(f"no untried drug left for {c.role or 'a component'} of step {st.id}")
@@ -237,7 +246,9 @@ def _dose_for(c: Component, d: Dose, h: History) -> Dose:
     return d
 
 
-def _optimise(s: Strategy, i: int, reg: Regimen, groups: list[list[Dose]], h: History, gc: tuple[Dose, ...]) -> Proposal:
+def _optimise(
+    s: Strategy, i: int, reg: Regimen, groups: list[list[Dose]], h: History, gc: tuple[Dose, ...]
+) -> Proposal:
     out: list[Dose] = []
     for c, g in zip(reg.components, groups, strict=True):
         for d in g:
@@ -248,7 +259,9 @@ def _optimise(s: Strategy, i: int, reg: Regimen, groups: list[list[Dose]], h: Hi
     return Proposal(i, tuple(out) + gc, "raise to the maximum tolerated dose")
 
 
-def _next(s: Strategy, i: int, key: str, current: tuple[Dose, ...], h: History, gc: tuple[Dose, ...]) -> Proposal:
+def _next(
+    s: Strategy, i: int, key: str, current: tuple[Dose, ...], h: History, gc: tuple[Dose, ...]
+) -> Proposal:
     """Proposal for the step after ``i`` (``key``: next or next_if_ppf), skipping steps tried and failed."""
     ref = getattr(s.ladder[i], key)
     seen: set[str] = set()
@@ -263,7 +276,9 @@ def _next(s: Strategy, i: int, key: str, current: tuple[Dose, ...], h: History, 
     return Proposal(-1, current, "end of the ladder")
 
 
-def _switch(s: Strategy, i: int, current: tuple[Dose, ...], bad: str, h: History, gc: tuple[Dose, ...]) -> Proposal:
+def _switch(
+    s: Strategy, i: int, current: tuple[Dose, ...], bad: str, h: History, gc: tuple[Dose, ...]
+) -> Proposal:
     """Regimen after intolerance of ``bad``: replace within the step, else the step's intolerance
     step (when its history requirement is met), else drop the drug if a step still matches, else
     the next step."""
@@ -291,7 +306,9 @@ def _switch(s: Strategy, i: int, current: tuple[Dose, ...], bad: str, h: History
         target = s.ladder[j]
         if not target.regimens or _requires_met(target.regimens[0], h2, None):
             p = _propose_step(s, j, rest, h2, gc)
-            return replace(p, note=(p.note + "; " if p.note else "") + f"{drug(bad).label} not tolerated")
+            return replace(
+                p, note=(p.note + "; " if p.note else "") + f"{drug(bad).label} not tolerated"
+            )
     j, _, _ = place(s, rest, h2)
     if rest and j >= 0:
         return Proposal(j, rest + gc, f"stop {drug(bad).label}; continue the rest")
@@ -328,9 +345,11 @@ def place_and_propose(
     if i < 0:
         names = " + ".join(d.text() for d in drugs) or "no DMARD"
         return Placement(-1, f"current therapy ({names}) matches no ladder step", False, {})
-    optimised = reg is None or all(
-        _at_max(c, d, h) for c, g in zip(reg.components, groups, strict=True) for d in g
-    ) and not any(c.dose == "below_max" for c in reg.components)
+    optimised = (
+        reg is None
+        or all(_at_max(c, d, h) for c, g in zip(reg.components, groups, strict=True) for d in g)
+        and not any(c.dose == "below_max" for c in reg.components)
+    )
     props: dict[str, Proposal] = {"continue": Proposal(i, drugs + gc)}
     if not optimised and reg is not None:
         props["optimise"] = _optimise(s, i, reg, groups, h, gc)
@@ -343,18 +362,30 @@ def place_and_propose(
     else:
         props["escalate"] = _next(s, i, "next", drugs, h, gc)
         props["escalate_ppf"] = (
-            _next(s, i, "next_if_ppf", drugs, h, gc) if s.ladder[i].next_if_ppf else props["escalate"]
+            _next(s, i, "next_if_ppf", drugs, h, gc)
+            if s.ladder[i].next_if_ppf
+            else props["escalate"]
         )
-    nodose = [d.entry.label for d in drugs if np.isnan(d.dose) and d.entry.drug_class in ("csDMARD", "NSAID")]
+    nodose = [
+        d.entry.label
+        for d in drugs
+        if np.isnan(d.dose) and d.entry.drug_class in ("csDMARD", "NSAID")
+    ]
     if nodose:
         note = f"dose of {', '.join(nodose)} not given: taken as its maximum tolerated dose"
         for k in ("escalate", "escalate_ppf"):
-            props[k] = replace(props[k], missing="; ".join(x for x in (props[k].missing, note) if x))
+            props[k] = replace(
+                props[k], missing="; ".join(x for x in (props[k].missing, note) if x)
+            )
     bad = bad_today or (drugs[0].drug if len(drugs) == 1 else "")
     if bad and any(d.drug == bad for d in (*drugs, *gc)):
         props["switch"] = _switch(s, i, drugs, bad, h, gc)
     elif drugs:
-        props["switch"] = Proposal(-2, drugs + gc, missing="name the drug not tolerated (intolerant_drug) to choose the switch")
+        props["switch"] = Proposal(
+            -2,
+            drugs + gc,
+            missing="name the drug not tolerated (intolerant_drug) to choose the switch",
+        )
     for cls in ("glucocorticoid", "b/tsDMARD", "csDMARD", "NSAID"):
         p = _taper(drugs, gc, cls)
         props[f"taper:{cls}"] = replace(p, step=i)

@@ -22,7 +22,9 @@ def check_rules(s: Strategy) -> list[Finding]:
 
 
 def _check_ladder(s: Strategy) -> Iterator[Finding]:
-    referenced = {ref for st in s.ladder for ref in (st.next, st.next_if_ppf, st.on_intolerance) if ref}
+    referenced = {
+        ref for st in s.ladder for ref in (st.next, st.next_if_ppf, st.on_intolerance) if ref
+    }
     referenced |= {str(r.to_step) for r in s.rules if r.to_step}
     for st in s.ladder:
         if not st.regimens and st.id not in referenced and st is not s.ladder[0]:
@@ -37,7 +39,12 @@ def _check_ladder(s: Strategy) -> Iterator[Finding]:
 def _check_rule_refs(s: Strategy) -> Iterator[Finding]:
     for r in s.rules:
         if r.action == "escalate" and r.to_step is None and not any(st.next for st in s.ladder):
-            yield (f"rules[{r.id}]", "action", r.action, "escalates, but no ladder step has a next step")
+            yield (
+                f"rules[{r.id}]",
+                "action",
+                r.action,
+                "escalates, but no ladder step has a next step",
+            )
 
 
 def implied(when: dict[str, object], s: Strategy) -> tuple[dict[str, bool], list[str]]:

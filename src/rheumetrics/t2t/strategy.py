@@ -350,7 +350,15 @@ class Timing(_Model):
 
     @model_validator(mode="after")
     def _durations(self) -> Timing:
-        for name in ("visit_window", "sustained", "min_on_step", "visit_active", "visit_after_change", "visit_at_target", "visit_sustained"):
+        for name in (
+            "visit_window",
+            "sustained",
+            "min_on_step",
+            "visit_active",
+            "visit_after_change",
+            "visit_at_target",
+            "visit_sustained",
+        ):
             v = getattr(self, name)
             if v is not None:
                 parse_duration(v)
@@ -380,6 +388,7 @@ class Parameters(_Model):
     @classmethod
     def _days(cls, v: Any) -> Any:
         return None if v is None else parse_duration(v)
+
     bme_present_above: float = 0.0
     loss_of_response_worsening: float | None = None
     primary_response_min: float | None = None
@@ -436,7 +445,9 @@ class Strategy(_Model):
         cs = CUTOFF_SETS.get(cs_name)
         if cs is None or cs.family != spec.family:
             valid = sorted(n for n, c in CUTOFF_SETS.items() if c.family == spec.family)
-            raise ValueError(f"index.cutoffs {cs_name!r} must be a {spec.family} cut-off set: {valid}")
+            raise ValueError(
+                f"index.cutoffs {cs_name!r} must be a {spec.family} cut-off set: {valid}"
+            )
         t = self.target
         ways = [k for k in ("level", "index_at_most", "index_below") if getattr(t, k) is not None]
         if len(ways) != 1:
@@ -466,8 +477,12 @@ class Strategy(_Model):
                     raise ValueError(f"rules[{r.id}] names step {sid!r}; steps: {ids}")
             if "improved" in r.when and self.improvement is None:
                 raise ValueError(f"rules[{r.id}] tests 'improved' but there is no [improvement]")
-            if ("sustained" in r.when or "sustained_remission" in r.when) and self.timing.sustained is None:
-                raise ValueError(f"rules[{r.id}] tests a sustained state but timing.sustained is not set")
+            if (
+                "sustained" in r.when or "sustained_remission" in r.when
+            ) and self.timing.sustained is None:
+                raise ValueError(
+                    f"rules[{r.id}] tests a sustained state but timing.sustained is not set"
+                )
         return self
 
     # convenient views ---------------------------------------------------------------------
@@ -586,7 +601,13 @@ def parse_strategy(
     chosen: dict[str, str] = {}
     for name, value in (options or {}).items():
         if name not in opts:
-            pc.add("options", name, value, f"unknown option; this strategy offers: {', '.join(sorted(opts)) or 'none'}", source)
+            pc.add(
+                "options",
+                name,
+                value,
+                f"unknown option; this strategy offers: {', '.join(sorted(opts)) or 'none'}",
+                source,
+            )
         elif value not in opts[name].values:
             pc.add("options", name, value, f"must be one of {sorted(opts[name].values)}", source)
         else:
@@ -595,7 +616,13 @@ def parse_strategy(
     resolved = copy.deepcopy(dict(doc))
     for name, opt in opts.items():
         if opt.default not in opt.values:
-            pc.add(f"options.{name}", "default", opt.default, f"must be one of {sorted(opt.values)}", source)
+            pc.add(
+                f"options.{name}",
+                "default",
+                opt.default,
+                f"must be one of {sorted(opt.values)}",
+                source,
+            )
             continue
         chosen.setdefault(name, opt.default)
         for path, override in opt.values[chosen[name]].items():
@@ -603,7 +630,13 @@ def parse_strategy(
     for i, r in enumerate(resolved.get("rules", [])):
         for oname, ovalue in r.get("when", {}).get("option", {}).items():
             if oname not in opts or ovalue not in opts[oname].values:
-                pc.add(f"rules.{i}", f"when.option.{oname}", ovalue, "not an option value of this strategy: the rule can never fire", source)
+                pc.add(
+                    f"rules.{i}",
+                    f"when.option.{oname}",
+                    ovalue,
+                    "not an option value of this strategy: the rule can never fire",
+                    source,
+                )
     pc.raise_if_any()
     resolved["rules"] = [r for r in resolved.get("rules", []) if _option_active(r, chosen)]
     resolved["chosen"] = chosen
@@ -615,7 +648,13 @@ def parse_strategy(
             loc = ".".join(map(str, e["loc"])) or "file"
             record, _, field = loc.partition(".")
             msg = e["msg"].removeprefix("Value error, ")
-            pc.add(record, field or record, e.get("input") if e["type"] != "missing" else None, msg, source)
+            pc.add(
+                record,
+                field or record,
+                e.get("input") if e["type"] != "missing" else None,
+                msg,
+                source,
+            )
         pc.raise_if_any()
         raise
     from rheumetrics.t2t.rulecheck import check_rules

@@ -39,6 +39,8 @@ def _mix(*parts: np.ndarray | np.bool_) -> np.ndarray:
             h *= np.uint64(0xBF58476D1CE4E5B9)
             h ^= h >> np.uint64(29)
     return h
+
+
 CS, B, TS, GC, NSAID = (
     DRUG_CLASSES.index(c) for c in ("csDMARD", "bDMARD", "tsDMARD", "glucocorticoid", "NSAID")
 )
@@ -58,7 +60,9 @@ class TherapyState:
     last_change_taper: np.ndarray
     nsaid_distinct: np.ndarray
     nsaid_days: np.ndarray
-    nsaid_intolerant: np.ndarray  # NSAIDs ended for intolerance, an adverse event or a contraindication
+    nsaid_intolerant: (
+        np.ndarray
+    )  # NSAIDs ended for intolerance, an adverse event or a contraindication
     drug_masks: dict[str, np.ndarray]  # class group -> (n_visits, words) bit masks of active drugs
     drug_names: np.ndarray
     # what was actually done between this visit and the next (for protocol adherence)
@@ -69,7 +73,9 @@ class TherapyState:
     assessable: np.ndarray  # a next visit exists
     bts_since: np.ndarray  # start day of the current b/tsDMARD course, NONE if none
     regimen_key: np.ndarray  # uint64 hash of the active drugs, doses and routes
-    history_key: np.ndarray  # uint64 hash of the courses ended before the visit (drug, reason, dose)
+    history_key: (
+        np.ndarray
+    )  # uint64 hash of the courses ended before the visit (drug, reason, dose)
     pos: np.ndarray  # (visit position, therapy row) pairs of the same patient ...
     row: np.ndarray
     active: np.ndarray  # ... whether the row is active at the visit
@@ -169,10 +175,14 @@ def therapy_state(v: Visits, t: Therapies, change_classes: tuple[str, ...]) -> T
     np.maximum.at(bts_since, pos[m], course_start[m])
     ended = (stop < vd) & before
     relevant = t.drug_class[row] != OTHER
-    dose_code = np.nan_to_num(np.round(t.dose[row] * 1000), nan=-1).astype(np.int64).astype(np.uint64)
+    dose_code = (
+        np.nan_to_num(np.round(t.dose[row] * 1000), nan=-1).astype(np.int64).astype(np.uint64)
+    )
     route_code = _codes(t.route)[row]
     reason_code = _codes(t.reason)[row]
-    tol_code = np.nan_to_num(np.round(t.tolerated[row] * 1000), nan=-1).astype(np.int64).astype(np.uint64)
+    tol_code = (
+        np.nan_to_num(np.round(t.tolerated[row] * 1000), nan=-1).astype(np.int64).astype(np.uint64)
+    )
     base = _mix(drug.astype(np.uint64) + np.uint64(1), dose_code, route_code, tol_code)
     regimen_key = np.zeros(n, dtype=np.uint64)
     m = active & relevant
@@ -196,7 +206,9 @@ def therapy_state(v: Visits, t: Therapies, change_classes: tuple[str, ...]) -> T
         nsaid_distinct=distinct(before & nsaid),
         nsaid_days=np.bincount(pos, weights=exposure, minlength=n),
         nsaid_intolerant=count(
-            ended & nsaid & np.isin(t.reason[row], ["intolerance", "adverse_event", "contraindication"])
+            ended
+            & nsaid
+            & np.isin(t.reason[row], ["intolerance", "adverse_event", "contraindication"])
         ),
         drug_masks=masks,
         drug_names=t.drug_names,

@@ -104,7 +104,14 @@ def decide_visit(
     courses = []
     for r in regimen:
         start = r.get("start_date")
-        courses.append({**r, "patient_id": "p", "start_date": start if start is not None else day - pd.Timedelta(days=365), "_unknown_start": start is None})
+        courses.append(
+            {
+                **r,
+                "patient_id": "p",
+                "start_date": start if start is not None else day - pd.Timedelta(days=365),
+                "_unknown_start": start is None,
+            }
+        )
     for r in history:
         courses.append({**r, "patient_id": "p"})
     therapies = pd.DataFrame(courses) if courses else None
@@ -114,7 +121,11 @@ def decide_visit(
         therapies = therapies.drop(columns="_unknown_start", errors="ignore")
         if "stop_date" not in therapies:
             therapies["stop_date"] = pd.NaT
-    ci = pd.DataFrame({"patient_id": "p", "contraindication": list(contraindications)}) if contraindications else None
+    ci = (
+        pd.DataFrame({"patient_id": "p", "contraindication": list(contraindications)})
+        if contraindications
+        else None
+    )
     log = decide(visits, s, therapies, contraindications=ci)
     row = log.iloc[-1]
 
@@ -125,7 +136,10 @@ def decide_visit(
     missing = text("missing")
     provisional = bool(row["provisional"])
     if unknown_start:
-        note = "; ".join(f"enter the start date of {d} to judge the time on the current step" for d in unknown_start)
+        note = "; ".join(
+            f"enter the start date of {d} to judge the time on the current step"
+            for d in unknown_start
+        )
         missing = f"{missing}; {note}" if missing else note
         provisional = provisional or row["action"] not in ("switch",)
     tm = row["target_met"]
