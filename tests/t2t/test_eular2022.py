@@ -108,7 +108,7 @@ def test_A12_A13_escalation_from_phase_II(run, rx):
     assert (log.loc[1, "step"], log.loc[1, "to_step"], log.loc[1, "rule_ids"]) == (
         "II-b",
         "III",
-        "A9;A13",
+        "A9",
     )
 
 

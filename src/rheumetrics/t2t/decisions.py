@@ -492,7 +492,9 @@ def _proposals(
     def take(kind: str, rows: np.ndarray) -> None:
         to[rows] = lad.to_step[kind][rows]
         reg[rows] = lad.to_regimen[kind][rows]
-        append(missing, lad.missing[kind], rows & (lad.missing[kind] != ""))
+        gaps = rows & (lad.missing[kind] != "")
+        append(missing, lad.missing[kind], gaps)
+        provisional[gaps] = True
 
     take("continue", np.isin(action, ["continue", "review", "undetermined"]))
     esc = action == "escalate"

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from rheumetrics.schema.drugs import Drug, catalogue, drug
-from rheumetrics.t2t.strategy import Component, Regimen, Step, Strategy
+from rheumetrics.t2t.strategy import Component, Regimen, Strategy
 
 TOL = 1e-9
 INTOLERANT_REASONS = ("intolerance", "adverse_event")
@@ -297,10 +297,10 @@ def _switch(
                     continue
                 route = c.route.get(name) or drug(name).dosing[0].route
                 dosing = drug(name).dosing_for(route)
-                trial = rest + (Dose(name, float(c.propose.get(name, dosing.start)), route),)
+                trial = (*rest, Dose(name, float(c.propose.get(name, dosing.start)), route))
                 j, _, _ = place(s, trial, h2)
-                if j == i or (j >= 0 and j != -1 and s.ladder[j].id == st.id):
-                    return Proposal(i, trial + gc, f"replaces {drug(bad).label}")
+                if 0 <= j <= i:  # sideways (or down to the same drug's lower-dose step)
+                    return Proposal(j, trial + gc, f"replaces {drug(bad).label}")
     if st.on_intolerance is not None:
         j = s.step_position(st.on_intolerance)
         target = s.ladder[j]
@@ -345,9 +345,8 @@ def place_and_propose(
     if i < 0:
         names = " + ".join(d.text() for d in drugs) or "no DMARD"
         return Placement(-1, f"current therapy ({names}) matches no ladder step", False, {})
-    optimised = (
-        reg is None
-        or all(_at_max(c, d, h) for c, g in zip(reg.components, groups, strict=True) for d in g)
+    optimised = reg is None or (
+        all(_at_max(c, d, h) for c, g in zip(reg.components, groups, strict=True) for d in g)
         and not any(c.dose == "below_max" for c in reg.components)
     )
     props: dict[str, Proposal] = {"continue": Proposal(i, drugs + gc)}

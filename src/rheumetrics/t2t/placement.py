@@ -89,7 +89,6 @@ def ladder_state(
     contraindications: pd.DataFrame | None = None,
 ) -> LadderState:
     """Placement and proposals of every visit."""
-    n = len(v.day)
     ci_key, ci_sets = contraindication_keys(v, contraindications)
     bad_codes, bad_names = pd.factorize(v.intolerant_drug)
     key = _mix(ts.regimen_key, ts.history_key, ci_key, bad_codes.astype(np.uint64) + np.uint64(1))

@@ -91,7 +91,7 @@ def implied(when: dict[str, object], s: Strategy) -> tuple[dict[str, bool], list
 def _ranges(when: dict[str, object]) -> dict[str, tuple[float, float]]:
     def bound(key: str, default: float) -> float:
         value = when.get(key)
-        if value is None or isinstance(value, bool):
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
             return default
         return parse_duration(value) if key.rsplit("_", 1)[0] in DURATION_FACTS else float(value)
 
@@ -114,10 +114,9 @@ def _covers(earlier: Rule, later: Rule, s: Strategy) -> bool:
     for key, (lo, hi) in er.items():
         if key not in lr or lr[key][0] < lo or lr[key][1] > hi:
             return False
-    if "step" in earlier.when:
-        if not later.steps or not set(later.steps) <= set(earlier.steps):
-            return False
-    return True
+    return not (
+        "step" in earlier.when and (not later.steps or not set(later.steps) <= set(earlier.steps))
+    )
 
 
 def _check_firing(s: Strategy) -> Iterator[Finding]:

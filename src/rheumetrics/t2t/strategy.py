@@ -24,8 +24,8 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError as PydanticError
-from pydantic import field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ValidationError as PydanticError
 
 from rheumetrics.errors import ProblemCollector
 from rheumetrics.measures.cutoffs import CUTOFF_SETS, cutoff_set

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from rheumetrics.t2t.inputs import OPEN, Therapies, Visits
 from rheumetrics.schema.vocab import DRUG_CLASSES
+from rheumetrics.t2t.inputs import OPEN, Therapies, Visits
 
 NONE = np.iinfo(np.int64).min  # "no such day"
 OTHER = DRUG_CLASSES.index("other")
