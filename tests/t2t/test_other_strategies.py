@@ -1,4 +1,4 @@
-"""ACR 2021, DREAM, TaSER and ASAS-EULAR 2022 axSpA: one scenario per rule (t2t.md §2.4, §2.5, §5.3)."""
+"""ACR 2021, DREAM, TaSER and ASAS-EULAR 2022 axSpA: one scenario per rule."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ def test_acr_lda_target_and_3_month_reevaluation(run, rx):
         {"visit_date": "2020-04-01", "cdai": 12.0},
     ]
     log = run("acr2021_ra", visits, mtx)
-    assert list(log["rule_ids"]) == ["C2", "C6", "C9"]
+    # the first visit is before methotrexate starts: DMARD-naive with low activity -> HCQ
+    assert list(log["rule_ids"]) == ["C0-low", "C6", "C9"]
     assert (log.loc[2, "to_step"]) == "2"  # add a b/tsDMARD, preferred over triple therapy
 
 

@@ -521,9 +521,7 @@ def _proposals(
             else:
                 taper[idx] = r.taper_class
         if r.to_step is not None:
-            j = s.step_position(r.to_step)
-            to[rows] = j
-            reg[rows] = _step_regimen_text(s, j)
+            take(f"to:{r.to_step}", rows)
     placed = f.step >= 0
     same = (esc | (action == "optimise")) & placed & (to == f.step)
     action[same] = "optimise"
@@ -549,11 +547,6 @@ def _proposals(
             low,
         )
     return to, reg, taper
-
-
-def _step_regimen_text(s: Strategy, j: int) -> str:
-    st = s.ladder[j]
-    return st.therapy
 
 
 def _co_text(r: Rule, rows: np.ndarray, f: Facts) -> np.ndarray:

@@ -203,7 +203,11 @@ def _propose_step(
     missing: list[str] = []
     left = list(current)
     for c in reg.components:
-        keep = [d for d in left if _allowed(c, d.drug) and not (c.new and d.drug in h.used)]
+        keep = [
+            d
+            for d in left
+            if _allowed(c, d.drug) and not (c.new and d.drug in h.used) and not h.excluded(d.drug)
+        ]
         order = _candidates(c)
         keep.sort(key=lambda d: order.index(d.drug) if d.drug in order else len(order))
         want = c.propose_count or c.count.low
@@ -269,6 +273,11 @@ def _next(
         seen.add(ref)
         j = s.step_position(ref)
         p = _propose_step(s, j, current, h, gc)
+        alt = s.ladder[j].on_intolerance
+        if p.missing and alt is not None:  # e.g. methotrexate contraindicated: its alternative step
+            q = _propose_step(s, s.step_position(alt), current, h, gc)
+            if not q.missing:
+                p = q
         added = {d.drug for d in p.regimen} - {d.drug for d in current}
         if not (added and added <= h.failed):
             return p
@@ -388,6 +397,9 @@ def place_and_propose(
     for cls in ("glucocorticoid", "b/tsDMARD", "csDMARD", "NSAID"):
         p = _taper(drugs, gc, cls)
         props[f"taper:{cls}"] = replace(p, step=i)
+    for r in s.rules:
+        if r.to_step is not None:
+            props[f"to:{r.to_step}"] = _propose_step(s, s.step_position(r.to_step), drugs, h, gc)
     back = tuple(Dose(d.drug, h.tapered_from.get(d.drug, d.dose), d.route) for d in drugs)
     props["reinstate"] = Proposal(i, back + gc, "previous full dose")
     return Placement(i, "", optimised, props)

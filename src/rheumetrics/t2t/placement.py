@@ -109,9 +109,10 @@ def ladder_state(
     opt = np.zeros(m, dtype=bool)
     reg_text = np.full(m, "", dtype=object)
     failed_cs = np.zeros(m, dtype=np.int64)
-    to_step = {k: np.full(m, -1) for k in KINDS}
-    to_reg = {k: np.full(m, "", dtype=object) for k in KINDS}
-    miss = {k: np.full(m, "", dtype=object) for k in KINDS}
+    kinds = (*KINDS, *(f"to:{r.to_step}" for r in s.rules if r.to_step is not None))
+    to_step = {k: np.full(m, -1) for k in kinds}
+    to_reg = {k: np.full(m, "", dtype=object) for k in kinds}
+    miss = {k: np.full(m, "", dtype=object) for k in kinds}
     from rheumetrics.schema.vocab import DRUG_CLASSES
 
     for k in range(m):
