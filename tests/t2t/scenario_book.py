@@ -83,9 +83,7 @@ def render() -> str:
         if sc.get("contraindications"):
             lines.append(f"- Contraindications: {', '.join(sc['contraindications'])}")
         if sc.get("options"):
-            lines.append(
-                "- Options: " + ", ".join(f"{k} = {v}" for k, v in sc["options"].items())
-            )
+            lines.append("- Options: " + ", ".join(f"{k} = {v}" for k, v in sc["options"].items()))
         decision = e["action"]
         if "to_step" in e:
             decision += f" to step {e['to_step']}"

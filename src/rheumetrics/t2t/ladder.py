@@ -234,6 +234,7 @@ def _propose_step(
             chosen.append(Dose(name, float(amount), route))
         if len(chosen) < want:
             missing.append(f"no untried drug left for {c.role or 'a component'} of step {st.id}")
+        chosen.sort(key=lambda d: order.index(d.drug) if d.drug in order else len(order))
         out.extend(chosen)
     note = ""
     if st.bridging_glucocorticoid and not extra_gc:
@@ -242,6 +243,9 @@ def _propose_step(
 
 
 def _dose_for(c: Component, d: Dose, h: History) -> Dose:
+    cap = c.max.get(d.drug)
+    if cap is not None and not np.isnan(d.dose) and d.dose > cap:  # the step's ceiling
+        d = Dose(d.drug, float(cap), d.route)
     if c.dose == "max" or c.propose.get(d.drug) is not None:
         target = c.propose.get(d.drug, max_dose(c, d, h))
         target = min(target, h.tolerated_max.get(d.drug, np.inf))

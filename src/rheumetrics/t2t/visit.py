@@ -79,7 +79,8 @@ def decide_visit(
         ``mri_bme_total``, ``intolerance`` and ``intolerant_drug``, ``rf_positive`` ... (see
         :func:`rheumetrics.t2t.decide`).
     regimen
-        Current drugs: ``drug``, ``dose``, ``dose_unit``, ``route``, ``start_date`` (when known).
+        Current drugs: ``drug``, ``dose``, ``dose_unit``, ``route``, ``start_date`` (when known;
+        without it the decision is provisional and says so). Empty means no drugs.
     history
         Earlier courses: as ``regimen`` plus ``stop_date`` and ``stop_reason``.
     earlier_visits
@@ -114,13 +115,14 @@ def decide_visit(
         )
     for r in history:
         courses.append({**r, "patient_id": "p"})
-    therapies = pd.DataFrame(courses) if courses else None
-    unknown_start: list[str] = []
-    if therapies is not None:
-        unknown_start = [str(r["drug"]) for r in courses if r.get("_unknown_start")]
-        therapies = therapies.drop(columns="_unknown_start", errors="ignore")
-        if "stop_date" not in therapies:
-            therapies["stop_date"] = pd.NaT
+    # an empty regimen at the point of care means "no drugs", not "unknown"
+    therapies = pd.DataFrame(
+        courses, columns=None if courses else ["patient_id", "drug", "start_date"]
+    )
+    unknown_start = [str(r["drug"]) for r in courses if r.get("_unknown_start")]
+    therapies = therapies.drop(columns="_unknown_start", errors="ignore")
+    if "stop_date" not in therapies:
+        therapies["stop_date"] = pd.NaT
     ci = (
         pd.DataFrame({"patient_id": "p", "contraindication": list(contraindications)})
         if contraindications
