@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from rheumetrics import __version__
+from rheumetrics.app.cli import serve_command, user_app
 from rheumetrics.imaging.cli import agreement_command, imaging_command
 from rheumetrics.measures.cli import catalogue, conventions, score
 from rheumetrics.store.cli import db_app, export_command, import_command
@@ -50,3 +51,6 @@ app.command("t2t")(t2t_command)
 app.command("strategies")(strategies_command)
 # study reports (rheumetrics.study)
 app.command("report")(report_command)
+# clinic web application (rheumetrics.app)
+app.command("serve")(serve_command)
+app.add_typer(user_app, name="user")
