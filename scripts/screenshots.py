@@ -28,7 +28,9 @@ def serve(app: object) -> tuple[uvicorn.Server, str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    )
     threading.Thread(target=server.run, daemon=True).start()
     for _ in range(200):
         if server.started:
@@ -60,7 +62,13 @@ def main() -> None:
             page.screenshot(path=str(args.out / "patient.png"), full_page=True)
             page.goto(f"{base}/patients/SYN-NZ-03/visits/new")
             page.fill("input[name=visit_date]", "2024-06-01")
-            for joint, clicks in (("R_WRIST", 3), ("L_MCP2", 1), ("L_MCP3", 1), ("R_PIP2", 2), ("L_KNEE", 2)):
+            for joint, clicks in (
+                ("R_WRIST", 3),
+                ("L_MCP2", 1),
+                ("L_MCP3", 1),
+                ("R_PIP2", 2),
+                ("L_KNEE", 2),
+            ):
                 for _ in range(clicks):
                     page.click(f"g.joint[data-joint={joint}]")
             page.fill("input[name=esr_mm_h]", "28")

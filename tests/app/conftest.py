@@ -34,7 +34,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         return
     if not PG_URL:
         if os.environ.get("CI") == "true":
-            pytest.fail("RHEUMETRICS_TEST_PG_URL is not set: the PostgreSQL app tests must run in CI")
+            pytest.fail(
+                "RHEUMETRICS_TEST_PG_URL is not set: the PostgreSQL app tests must run in CI"
+            )
         pytest.skip("RHEUMETRICS_TEST_PG_URL is not set")
     schema = f"a_{uuid.uuid4().hex[:16]}"
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
@@ -99,11 +101,16 @@ def signed_in(app: FastAPI) -> Any:
 
 
 def new_patient(c: Client, key: str = "P-001", diagnosis: str = "ra") -> None:
-    r = c.post("/patients/new", {"patient_key": key, "diagnosis": diagnosis, "sex": "female", "birth_year": "1960"})
+    r = c.post(
+        "/patients/new",
+        {"patient_key": key, "diagnosis": diagnosis, "sex": "female", "birth_year": "1960"},
+    )
     assert r.status_code == 303, r.text
 
 
-def visit_form(date: str, tender: tuple[str, ...] = (), swollen: tuple[str, ...] = (), **values: str) -> dict[str, str]:
+def visit_form(
+    date: str, tender: tuple[str, ...] = (), swollen: tuple[str, ...] = (), **values: str
+) -> dict[str, str]:
     """A visit form with the 28 joints assessed and the given ones tender/swollen."""
     from rheumetrics.app.forms import JOINT_SETS
     from rheumetrics.store.jointbits import STORAGE_ORDER
@@ -112,6 +119,8 @@ def visit_form(date: str, tender: tuple[str, ...] = (), swollen: tuple[str, ...]
     shown = set(JOINT_SETS["28"])
     for j in STORAGE_ORDER:
         t, s = j in tender, j in swollen
-        form[f"j_{j}"] = "b" if t and s else "t" if t else "s" if s else ("n" if j in shown else "x")
+        form[f"j_{j}"] = (
+            "b" if t and s else "t" if t else "s" if s else ("n" if j in shown else "x")
+        )
     form.update(values)
     return form

@@ -23,7 +23,11 @@ expect = playwright_api.expect
 
 from .conftest import PASSWORD, make_app  # noqa: E402
 
-CHROMIUM = os.environ.get("RHEUMETRICS_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM = (
+    os.environ.get("RHEUMETRICS_CHROMIUM")
+    or shutil.which("chromium")
+    or shutil.which("chromium-browser")
+)
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +50,9 @@ def base_url(tmp_path: Path) -> Iterator[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -118,7 +124,9 @@ def test_visit_on_the_homunculus_decision_override_and_audit(browser, base_url):
     page.click("g.joint[data-joint=L_KNEE]")  # swollen
     expect(page.locator("#sjc28")).to_have_text("1")
     expect(score(page, "das28_esr")).not_to_have_text(before)
-    expect(score(page, "das28_esr")).to_have_text(f"{das28_esr(tjc28=1, sjc28=1, esr_mm_h=30, gh_mm=50):.2f}")
+    expect(score(page, "das28_esr")).to_have_text(
+        f"{das28_esr(tjc28=1, sjc28=1, esr_mm_h=30, gh_mm=50):.2f}"
+    )
     page.click("text=Save visit")
     expect(page).to_have_url(f"{base_url}/patients/E2E-1")
     expect(page.locator("svg.chart circle.visit")).to_have_count(1)
@@ -192,7 +200,9 @@ def test_anonymous_is_redirected_and_missing_csrf_is_refused(browser, base_url):
     expect(page).to_have_url(re.compile(r"/login\?next=/dashboard$"))
     page.close()
     clin = login(browser, base_url, "clinician")
-    resp = clin.request.post(f"{base_url}/patients/new", form={"patient_key": "NOPE", "diagnosis": "ra"})
+    resp = clin.request.post(
+        f"{base_url}/patients/new", form={"patient_key": "NOPE", "diagnosis": "ra"}
+    )
     assert resp.status == 403
     clin.goto(f"{base_url}/patients?q=NOPE")
     expect(clin.locator("table.list")).to_contain_text("No patients found")

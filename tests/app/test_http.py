@@ -55,10 +55,15 @@ def test_login_throttled_after_repeated_failures(app):
     http = TestClient(app)
     for _ in range(5):
         page = http.get("/login")
-        r = http.post("/login", data={"username": "admin", "password": "wrong", "csrf_token": csrf_of(page.text)})
+        r = http.post(
+            "/login",
+            data={"username": "admin", "password": "wrong", "csrf_token": csrf_of(page.text)},
+        )
         assert r.status_code == 401
     page = http.get("/login")
-    r = http.post("/login", data={"username": "admin", "password": PASSWORD, "csrf_token": csrf_of(page.text)})
+    r = http.post(
+        "/login", data={"username": "admin", "password": PASSWORD, "csrf_token": csrf_of(page.text)}
+    )
     assert r.status_code == 429 and "Retry-After" in r.headers
 
 
@@ -91,7 +96,17 @@ def test_researcher_reads_but_cannot_edit(app, signed_in):
 def test_saved_visit_is_scored_and_shown(app, signed_in):
     c = signed_in("clinician")
     new_patient(c)
-    form = visit_form("2024-01-10", TENDER, SWOLLEN, esr_mm_h="30", gh_mm="50", ptga="5", phga="4", crp="1.5", crp_unit="mg/dL")
+    form = visit_form(
+        "2024-01-10",
+        TENDER,
+        SWOLLEN,
+        esr_mm_h="30",
+        gh_mm="50",
+        ptga="5",
+        phga="4",
+        crp="1.5",
+        crp_unit="mg/dL",
+    )
     assert c.post("/patients/P-001/visits/new", form).status_code == 303
     with app.state.ctx.engine.connect() as conn:
         row = conn.execute(select(VISIT_SCORE.c.das28_esr, VISIT_SCORE.c.sdai)).one()
@@ -105,7 +120,9 @@ def test_saved_visit_is_scored_and_shown(app, signed_in):
 def test_form_errors_name_field_value_rule_and_store_nothing(app, signed_in):
     c = signed_in("clinician")
     new_patient(c)
-    form = visit_form("2024-01-10", esr_mm_h="0", gh_mm="120", ptga="٣", crp="5", crp_unit="furlongs")
+    form = visit_form(
+        "2024-01-10", esr_mm_h="0", gh_mm="120", ptga="٣", crp="5", crp_unit="furlongs"
+    )
     r = c.post("/patients/P-001/visits/new", form)
     assert r.status_code == 422
     text = r.text
@@ -134,12 +151,20 @@ def test_live_score_panel_and_warnings(app, signed_in):
 def test_concurrent_edits_give_a_conflict_not_a_lost_update(app, signed_in):
     a, b = signed_in("clinician"), signed_in("clinician2")
     new_patient(a)
-    assert a.post("/patients/P-001/visits/new", visit_form("2024-01-10", esr_mm_h="20")).status_code == 303
+    assert (
+        a.post("/patients/P-001/visits/new", visit_form("2024-01-10", esr_mm_h="20")).status_code
+        == 303
+    )
     with app.state.ctx.engine.connect() as conn:
         vid = conn.execute(select(VISIT.c.id)).scalar_one()
     form_a, form_b = a.get(f"/visits/{vid}/edit").text, b.get(f"/visits/{vid}/edit").text
     assert 'name="version" value="1"' in form_a and 'name="version" value="1"' in form_b
-    assert a.post(f"/visits/{vid}/edit", visit_form("2024-01-10", esr_mm_h="25", version="1")).status_code == 303
+    assert (
+        a.post(
+            f"/visits/{vid}/edit", visit_form("2024-01-10", esr_mm_h="25", version="1")
+        ).status_code
+        == 303
+    )
     r = b.post(f"/visits/{vid}/edit", visit_form("2024-01-10", esr_mm_h="99", version="1"))
     assert r.status_code == 409 and "changed by someone else" in r.text
     assert 'name="esr_mm_h" value="25"' in a.get(f"/visits/{vid}/edit").text
@@ -150,13 +175,18 @@ def test_decision_accept_override_and_audit(app, signed_in):
     new_patient(c)
     c.post("/patients/P-001/therapy", {"drug": "methotrexate", "drug_class": "csDMARD", "start_date": "2023-06-01",
                                        "dose": "15", "dose_unit": "mg/week", "route": "oral"})  # fmt: skip
-    form = visit_form("2024-01-10", TENDER, SWOLLEN, esr_mm_h="30", gh_mm="50", ptga="5", phga="4", crp="15")
+    form = visit_form(
+        "2024-01-10", TENDER, SWOLLEN, esr_mm_h="30", gh_mm="50", ptga="5", phga="4", crp="15"
+    )
     assert c.post("/patients/P-001/visits/new", form).status_code == 303
     with app.state.ctx.engine.connect() as conn:
         vid = conn.execute(select(VISIT.c.id)).scalar_one()
     page = c.get("/patients/P-001").text
     assert "Treat-to-target decision" in page and "methotrexate" in page
-    bad = c.post(f"/visits/{vid}/decision", {"choice": "override", "actual_action": "continue", "reason": "", "version": "0"})
+    bad = c.post(
+        f"/visits/{vid}/decision",
+        {"choice": "override", "actual_action": "continue", "reason": "", "version": "0"},
+    )
     assert bad.status_code == 422 and "reason" in bad.text
     ok = c.post(f"/visits/{vid}/decision", {"choice": "override", "actual_action": "continue",
                                             "reason": "patient prefers to wait", "version": "0"})  # fmt: skip
@@ -164,10 +194,17 @@ def test_decision_accept_override_and_audit(app, signed_in):
     with app.state.ctx.engine.connect() as conn:
         d = conn.execute(select(DECISION)).mappings().one()
         audit_rows = conn.execute(select(AUDIT.c.entity, AUDIT.c.action, AUDIT.c.username)).all()
-    assert d["actual_action"] == "continue" and not d["accepted"] and d["reason"] == "patient prefers to wait"
-    assert {("patient", "create"), ("visit", "create"), ("therapy", "create"), ("decision", "create")} <= {
-        (e, a) for e, a, _ in audit_rows
-    }
+    assert (
+        d["actual_action"] == "continue"
+        and not d["accepted"]
+        and d["reason"] == "patient prefers to wait"
+    )
+    assert {
+        ("patient", "create"),
+        ("visit", "create"),
+        ("therapy", "create"),
+        ("decision", "create"),
+    } <= {(e, a) for e, a, _ in audit_rows}
     assert signed_in("clinician").get("/admin/audit").status_code == 403
     audit_page = signed_in("admin").get("/admin/audit").text
     assert "patient prefers to wait" in audit_page and "clinician" in audit_page
@@ -191,7 +228,13 @@ def test_user_add_command(tmp_path):
     from rheumetrics.cli import app as cli
 
     url = f"sqlite:///{tmp_path / 'u.sqlite'}"
-    r = CliRunner().invoke(cli, ["user", "add", "boss", "--db", url, "--password-stdin"], input="long enough pw\n")
+    r = CliRunner().invoke(
+        cli, ["user", "add", "boss", "--db", url, "--password-stdin"], input="long enough pw\n"
+    )
     assert r.exit_code == 0, r.output
-    bad = CliRunner().invoke(cli, ["user", "add", "x", "--role", "king", "--db", url, "--password-stdin"], input="short\n")
+    bad = CliRunner().invoke(
+        cli,
+        ["user", "add", "x", "--role", "king", "--db", url, "--password-stdin"],
+        input="short\n",
+    )
     assert bad.exit_code == 2 and "role 'king'" in bad.output and "at least 10" in bad.output

@@ -42,12 +42,14 @@ def create_app(db: str | Engine, settings: Settings | None = None, *, init: bool
     settings = settings or Settings()
     app = FastAPI(title="rheumetrics", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.ctx = AppContext(engine, settings, Sessions(settings.secret), Throttle())
-    app.mount("/static", StaticFiles(directory=str(files("rheumetrics.app") / "static")), name="static")
+    app.mount(
+        "/static", StaticFiles(directory=str(files("rheumetrics.app") / "static")), name="static"
+    )
     for module in (pages_auth, pages_patients, pages_visits, pages_admin):
         app.include_router(module.router)
 
     @app.middleware("http")
-    async def headers_and_log(request: Request, call_next):  # type: ignore[no-untyped-def]
+    async def headers_and_log(request: Request, call_next):
         start = time.perf_counter()
         response: Response = await call_next(request)
         response.headers["Content-Security-Policy"] = CSP
@@ -71,7 +73,9 @@ def create_app(db: str | Engine, settings: Settings | None = None, *, init: bool
 
     @app.exception_handler(Conflict)
     async def conflict(request: Request, exc: Conflict) -> Response:
-        return render(request, "message.html", status_code=409, title="Edit conflict", message=str(exc))
+        return render(
+            request, "message.html", status_code=409, title="Edit conflict", message=str(exc)
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
@@ -82,7 +86,11 @@ def create_app(db: str | Engine, settings: Settings | None = None, *, init: bool
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
-        log.error("unexpected error on %s: %s", getattr(request.scope.get("route"), "path", "?"), type(exc).__name__)
+        log.error(
+            "unexpected error on %s: %s",
+            getattr(request.scope.get("route"), "path", "?"),
+            type(exc).__name__,
+        )
         return PlainTextResponse("internal error: the change was not saved", status_code=500)
 
     return app

@@ -38,7 +38,9 @@ def record(
     )
 
 
-def page(conn: Connection, limit: int = 100, offset: int = 0, entity: str | None = None) -> pd.DataFrame:
+def page(
+    conn: Connection, limit: int = 100, offset: int = 0, entity: str | None = None
+) -> pd.DataFrame:
     """Newest audit rows first."""
     stmt = select(AUDIT).order_by(AUDIT.c.id.desc()).limit(limit).offset(offset)
     if entity:

@@ -75,7 +75,9 @@ def trend_svg(
                          f'<text x="{WIDTH - RIGHT - 4}" y="{y0 + 12:.1f}" class="band" text-anchor="end">{escape(name)}</text>')  # fmt: skip
     parts.append(_year_ticks(lo, hi, top, bottom))
     for v in (ymin, *bounds):
-        parts.append(f'<text x="{LEFT - 6}" y="{y(v) + 4:.1f}" class="tick" text-anchor="end">{v:g}</text>')
+        parts.append(
+            f'<text x="{LEFT - 6}" y="{y(v) + 4:.1f}" class="tick" text-anchor="end">{v:g}</text>'
+        )
     if target is not None:
         parts.append(f'<line x1="{LEFT}" y1="{y(target):.1f}" x2="{WIDTH - RIGHT}" y2="{y(target):.1f}" class="target"/>'
                      f'<text x="{LEFT + 4}" y="{y(target) - 4:.1f}" class="target-label">target {target:g}</text>')  # fmt: skip
@@ -86,10 +88,16 @@ def trend_svg(
     for d, v in zip(dates, values, strict=True):
         x = _x(d, lo, hi)
         if np.isfinite(v):
-            parts.append(f'<circle cx="{x:.1f}" cy="{y(v):.1f}" r="4" class="visit"><title>{d}: {label} {v:.2f}</title></circle>')
+            parts.append(
+                f'<circle cx="{x:.1f}" cy="{y(v):.1f}" r="4" class="visit"><title>{d}: {label} {v:.2f}</title></circle>'
+            )
         else:
-            parts.append(f'<circle cx="{x:.1f}" cy="{bottom - 4}" r="3" class="visit-missing"><title>{d}: {label} not computable</title></circle>')
-    parts.append(f'<line x1="{LEFT}" y1="{bottom}" x2="{WIDTH - RIGHT}" y2="{bottom}" class="axis"/>')
+            parts.append(
+                f'<circle cx="{x:.1f}" cy="{bottom - 4}" r="3" class="visit-missing"><title>{d}: {label} not computable</title></circle>'
+            )
+    parts.append(
+        f'<line x1="{LEFT}" y1="{bottom}" x2="{WIDTH - RIGHT}" y2="{bottom}" class="axis"/>'
+    )
     parts.append(f'<text x="{LEFT}" y="{top - 2}" class="tick">{escape(label)}</text></svg>')
     return "".join(parts)
 
@@ -120,6 +128,8 @@ def timeline_svg(therapies: pd.DataFrame, axis: tuple[dt.date, dt.date], today: 
                      f'<title>{escape(tip)}</title></rect>'
                      f'<text x="{x0 + 4:.1f}" y="{yy + 12}" class="drug-label">{escape(text)}</text>')  # fmt: skip
         if stop is not None and isinstance(r.get("stop_reason"), str):
-            parts.append(f'<text x="{x1 + 4:.1f}" y="{yy + 12}" class="stop">✕ {escape(r["stop_reason"])}</text>')
+            parts.append(
+                f'<text x="{x1 + 4:.1f}" y="{yy + 12}" class="stop">✕ {escape(r["stop_reason"])}</text>'
+            )
     parts.append("</svg>")
     return "".join(parts)

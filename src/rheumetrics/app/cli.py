@@ -15,12 +15,25 @@ user_app = typer.Typer(help="Manage the users of the web application.", no_args_
 
 
 def serve_command(
-    db: str = typer.Option(None, "--db", help="Cohort store URL (default: $RHEUMETRICS_DB_URL, else ./rheumetrics.sqlite)."),
-    demo: bool = typer.Option(False, "--demo", help="Serve the bundled synthetic example cohort with demo users (a temporary SQLite store)."),
+    db: str = typer.Option(
+        None,
+        "--db",
+        help="Cohort store URL (default: $RHEUMETRICS_DB_URL, else ./rheumetrics.sqlite).",
+    ),
+    demo: bool = typer.Option(
+        False,
+        "--demo",
+        help="Serve the bundled synthetic example cohort with demo users (a temporary SQLite store).",
+    ),
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
-    stale_lab_days: int = typer.Option(30, help="Flag lab values older than this many days before the visit."),
-    secret_file: Path = typer.Option(None, help="File holding the session signing key (default: a new key per start, so restarts sign everyone out)."),
+    stale_lab_days: int = typer.Option(
+        30, help="Flag lab values older than this many days before the visit."
+    ),
+    secret_file: Path = typer.Option(
+        None,
+        help="File holding the session signing key (default: a new key per start, so restarts sign everyone out).",
+    ),
 ) -> None:
     """Run the clinic web application (server-rendered pages, no internet needed)."""
     import uvicorn
@@ -63,7 +76,9 @@ def user_add(
     username: str = typer.Argument(..., help="User name (letters, digits, '.', '_')."),
     role: str = typer.Option("admin", help="admin, clinician, data_manager or researcher."),
     db: str = typer.Option(None, "--db", help="Cohort store URL."),
-    password_stdin: bool = typer.Option(False, help="Read the password from standard input (for scripts)."),
+    password_stdin: bool = typer.Option(
+        False, help="Read the password from standard input (for scripts)."
+    ),
 ) -> None:
     """Create a user (the first admin, typically)."""
     from rheumetrics.app.security import add_user

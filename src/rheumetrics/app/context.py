@@ -5,13 +5,20 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from importlib.resources import files
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import HTTPException, Request
+from fastapi import Depends, HTTPException, Request
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
 
-from rheumetrics.app.security import SESSION_COOKIE, Sessions, Throttle, User, load_user, tokens_match
+from rheumetrics.app.security import (
+    SESSION_COOKIE,
+    Sessions,
+    Throttle,
+    User,
+    load_user,
+    tokens_match,
+)
 
 TEMPLATES = Jinja2Templates(directory=str(files("rheumetrics.app") / "templates"))
 
@@ -39,7 +46,7 @@ class NotSignedIn(Exception):
 
 
 def ctx(request: Request) -> AppContext:
-    return request.app.state.ctx  # type: ignore[no-any-return]
+    return request.app.state.ctx
 
 
 def session(request: Request) -> tuple[User, str]:
@@ -70,6 +77,10 @@ async def check_csrf(request: Request) -> None:
         given = value if isinstance(value, str) else None
     if not tokens_match(token, given):
         raise HTTPException(403, "missing or wrong CSRF token: reload the page and try again")
+
+
+#: The signed-in user as a route parameter (``user: CurrentUser``).
+CurrentUser = Annotated[User, Depends(current_user)]
 
 
 def require(user: User, permission: str) -> None:

@@ -14,7 +14,12 @@ from rheumetrics.store.engine import init_db, make_engine
 from rheumetrics.store.importer import import_file
 
 #: Demo users (role -> user name); passwords are random per run and printed at start.
-DEMO_USERS = {"admin": "admin", "clinician": "clinician", "data_manager": "datamanager", "researcher": "researcher"}
+DEMO_USERS = {
+    "admin": "admin",
+    "clinician": "clinician",
+    "data_manager": "datamanager",
+    "researcher": "researcher",
+}
 
 
 def build_demo(path: Path) -> tuple[Engine, dict[str, str]]:
@@ -26,7 +31,11 @@ def build_demo(path: Path) -> tuple[Engine, dict[str, str]]:
     data = files("rheumetrics") / "data" / "nz_synthetic"
     for name in ("visits", "therapies", "imaging"):
         source = "imaging_reads" if name == "imaging" else name
-        import_file(engine, str(data / f"nz_synthetic_{source}.csv"), str(data / f"nz_synthetic_{name}.toml"))
+        import_file(
+            engine,
+            str(data / f"nz_synthetic_{source}.csv"),
+            str(data / f"nz_synthetic_{name}.toml"),
+        )
     passwords = {}
     with engine.begin() as conn:
         for role, user in DEMO_USERS.items():

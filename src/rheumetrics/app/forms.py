@@ -102,7 +102,9 @@ def _check(name: str, raw: str, problems: list[Problem], factor: float = 1.0) ->
     try:
         value = parse_number(raw)
     except ValueError:
-        problems.append(Problem(SOURCE, name, raw, f"must be a plain decimal number; {item.rule()}"))
+        problems.append(
+            Problem(SOURCE, name, raw, f"must be a plain decimal number; {item.rule()}")
+        )
         return None
     if value is None:
         return None
@@ -143,7 +145,9 @@ def parse_visit(form: Mapping[str, str], *, lenient_date: bool = False) -> Visit
             problems.append(Problem(SOURCE, f"j_{j}", state, f"must be one of {allowed}"))
             state = "x"
         joints[j] = state
-    values: dict[str, float | None] = {n: _check(n, form.get(n, ""), problems) for n in NUMERIC_FIELDS}
+    values: dict[str, float | None] = {
+        n: _check(n, form.get(n, ""), problems) for n in NUMERIC_FIELDS
+    }
     unit = form.get("crp_unit", "mg/L")
     crp_entered = None
     if unit not in CRP_UNITS:

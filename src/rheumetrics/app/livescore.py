@@ -114,7 +114,11 @@ def _missing_text(reason: str) -> str:
 def warnings(v: VisitInput, stale_days: int) -> list[str]:
     """CRP unit and stale lab warnings of a visit form."""
     out = []
-    if v.crp_unit == "mg/dL" and v.crp_entered is not None and v.crp_entered > CRP_MG_DL_IMPLAUSIBLE:
+    if (
+        v.crp_unit == "mg/dL"
+        and v.crp_entered is not None
+        and v.crp_entered > CRP_MG_DL_IMPLAUSIBLE
+    ):
         out.append(
             f"CRP {v.crp_entered:g} mg/dL is above {CRP_MG_DL_IMPLAUSIBLE:g} mg/dL "
             f"({CRP_MG_DL_IMPLAUSIBLE * 10:g} mg/L): was it measured in mg/L? (1 mg/dL = 10 mg/L)"
@@ -134,4 +138,3 @@ def warnings(v: VisitInput, stale_days: int) -> list[str]:
             "sets containing them are missing, not prorated"
         )
     return out
-

@@ -10,9 +10,9 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from rheumetrics.app import audit, queries
-from rheumetrics.app.context import check_csrf, ctx, current_user, render, require
+from rheumetrics.app.context import CurrentUser, check_csrf, ctx, render, require
 from rheumetrics.app.pages_patients import form_dict
-from rheumetrics.app.security import User, add_user
+from rheumetrics.app.security import add_user
 from rheumetrics.app.tables import ROLES, USER
 from rheumetrics.errors import RheumetricsError
 
@@ -21,7 +21,7 @@ DASHBOARD_SECONDS = 60.0
 
 
 @router.get("/dashboard")
-def dashboard(request: Request, user: User = Depends(current_user)) -> Response:
+def dashboard(request: Request, user: CurrentUser) -> Response:
     require(user, "read")
     c = ctx(request)
     cached = c.cache.get("dashboard")
@@ -29,19 +29,23 @@ def dashboard(request: Request, user: User = Depends(current_user)) -> Response:
         with c.engine.connect() as conn:
             cached = (time.monotonic(), queries.dashboard(conn, dt.date.today()))
         c.cache["dashboard"] = cached
-    return render(request, "dashboard.html", d=cached[1])  # type: ignore[no-any-return]
+    return render(request, "dashboard.html", d=cached[1])
 
 
 @router.get("/admin/users")
-def users(request: Request, user: User = Depends(current_user), error: str | None = None) -> Response:
+def users(request: Request, user: CurrentUser, error: str | None = None) -> Response:
     require(user, "users")
     with ctx(request).engine.connect() as conn:
-        rows = conn.execute(select(USER.c.username, USER.c.role, USER.c.active, USER.c.created_at).order_by(USER.c.username)).all()
-    return render(request, "users.html", rows=rows, roles=ROLES, error=error)  # type: ignore[no-any-return]
+        rows = conn.execute(
+            select(USER.c.username, USER.c.role, USER.c.active, USER.c.created_at).order_by(
+                USER.c.username
+            )
+        ).all()
+    return render(request, "users.html", rows=rows, roles=ROLES, error=error)
 
 
 @router.post("/admin/users", dependencies=[Depends(check_csrf)])
-async def create_user(request: Request, user: User = Depends(current_user)) -> Response:
+async def create_user(request: Request, user: CurrentUser) -> Response:
     require(user, "users")
     form = await form_dict(request)
     try:
@@ -55,10 +59,19 @@ async def create_user(request: Request, user: User = Depends(current_user)) -> R
 
 
 @router.get("/admin/audit")
-def audit_page(request: Request, page: int = 1, entity: str | None = None, user: User = Depends(current_user)) -> Response:
+def audit_page(
+    request: Request, user: CurrentUser, page: int = 1, entity: str | None = None
+) -> Response:
     require(user, "audit")
     page = max(page, 1)
     with ctx(request).engine.connect() as conn:
         rows = audit.page(conn, 100, (page - 1) * 100, entity or None)
         total = audit.count(conn)
-    return render(request, "audit.html", rows=rows.to_dict("records"), page=page, total=total, entity=entity or "")  # type: ignore[no-any-return]
+    return render(
+        request,
+        "audit.html",
+        rows=rows.to_dict("records"),
+        page=page,
+        total=total,
+        entity=entity or "",
+    )

@@ -14,13 +14,27 @@ from rheumetrics.app.security import LOGIN_COOKIE, SESSION_COOKIE, SESSION_SECON
 router = APIRouter()
 
 
-def _cookie_args(request: Request) -> dict[str, object]:
-    return {"httponly": True, "samesite": "strict", "secure": request.url.scheme == "https", "path": "/"}
+def _set_cookie(resp: Response, request: Request, name: str, value: str, max_age: int) -> None:
+    """An HttpOnly, SameSite=Strict cookie; Secure when the request came over HTTPS."""
+    resp.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
 
 
 def _safe_next(target: str | None) -> str:
     """Only same-site relative paths (no open redirect)."""
-    if not target or not target.startswith("/") or target.startswith("//") or urlsplit(target).netloc:
+    if (
+        not target
+        or not target.startswith("/")
+        or target.startswith("//")
+        or urlsplit(target).netloc
+    ):
         return "/"
     return target
 
@@ -30,8 +44,8 @@ def login_form(request: Request, next: str = "/", error: str | None = None) -> R
     cookie, token = ctx(request).sessions.login_token()
     resp = render(request, "login.html", status_code=401 if error else 200, login_token=token,
                   next=_safe_next(next), error=error)  # fmt: skip
-    resp.set_cookie(LOGIN_COOKIE, cookie, max_age=3600, **_cookie_args(request))  # type: ignore[arg-type]
-    return resp  # type: ignore[no-any-return]
+    _set_cookie(resp, request, LOGIN_COOKIE, cookie, 3600)
+    return resp
 
 
 @router.post("/login")
@@ -40,7 +54,9 @@ async def login(request: Request) -> Response:
     form = await request.form()
     username = str(form.get("username", ""))[:64]
     password = str(form.get("password", ""))
-    if not c.sessions.check_login_token(request.cookies.get(LOGIN_COOKIE), str(form.get("csrf_token", "")) or None):
+    if not c.sessions.check_login_token(
+        request.cookies.get(LOGIN_COOKIE), str(form.get("csrf_token", "")) or None
+    ):
         return Response("missing or wrong CSRF token: reload the sign-in page", status_code=403)
     client = request.client.host if request.client else "unknown"
     keys = (f"user:{username.lower()}", f"addr:{client}")
@@ -60,7 +76,7 @@ async def login(request: Request) -> Response:
         return login_form(request, str(form.get("next", "/")), "wrong user name or password")
     cookie, _ = c.sessions.issue(user.id)
     resp = RedirectResponse(_safe_next(str(form.get("next", "/"))), status_code=303)
-    resp.set_cookie(SESSION_COOKIE, cookie, max_age=SESSION_SECONDS, **_cookie_args(request))  # type: ignore[arg-type]
+    _set_cookie(resp, request, SESSION_COOKIE, cookie, SESSION_SECONDS)
     resp.delete_cookie(LOGIN_COOKIE, path="/")
     return resp
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from rheumetrics.app import decision_support as ds
 from rheumetrics.app import queries, records
 from rheumetrics.app.charts import time_axis, timeline_svg, trend_svg
-from rheumetrics.app.context import check_csrf, ctx, current_user, render, require
+from rheumetrics.app.context import CurrentUser, check_csrf, ctx, render, require
 from rheumetrics.app.security import User
 from rheumetrics.measures.cutoffs import cutoff_set
 from rheumetrics.store.models import DIAGNOSES, DRUG_CLASSES, ROUTES, SEXES, THERAPY
@@ -28,12 +28,12 @@ async def form_dict(request: Request) -> dict[str, str]:
 
 
 @router.get("/")
-def home(user: User = Depends(current_user)) -> Response:
+def home(user: CurrentUser) -> Response:
     return RedirectResponse("/patients", status_code=303)
 
 
 @router.get("/patients")
-def patient_list(request: Request, q: str = "", page: int = 1, user: User = Depends(current_user)) -> Response:
+def patient_list(request: Request, user: CurrentUser, q: str = "", page: int = 1) -> Response:
     require(user, "read")
     c = ctx(request)
     size = c.settings.page_size
@@ -41,23 +41,25 @@ def patient_list(request: Request, q: str = "", page: int = 1, user: User = Depe
     with c.engine.connect() as conn:
         keys, total = queries.patient_page_keys(conn, q.strip()[:64], size, (page - 1) * size)
         rows = queries.patient_rows(conn, keys, dt.date.today())
-    return render(request, "patients.html", rows=rows, q=q, page=page, total=total,  # type: ignore[no-any-return]
+    return render(request, "patients.html", rows=rows, q=q, page=page, total=total,
                   pages=max(1, -(-total // size)))  # fmt: skip
 
 
 @router.get("/patients/new")
-def new_patient_form(request: Request, user: User = Depends(current_user)) -> Response:
+def new_patient_form(request: Request, user: CurrentUser) -> Response:
     require(user, "edit")
     return _patient_form(request, {}, [])
 
 
-def _patient_form(request: Request, values: dict[str, str], problems: list[Any], status: int = 200) -> Response:
-    return render(request, "patient_new.html", status_code=status, values=values, problems=problems,  # type: ignore[no-any-return]
+def _patient_form(
+    request: Request, values: dict[str, str], problems: list[Any], status: int = 200
+) -> Response:
+    return render(request, "patient_new.html", status_code=status, values=values, problems=problems,
                   diagnoses=list(DIAGNOSES), sexes=SEXES, strategies=ds.strategy_choices())  # fmt: skip
 
 
 @router.post("/patients/new", dependencies=[Depends(check_csrf)])
-async def new_patient(request: Request, user: User = Depends(current_user)) -> Response:
+async def new_patient(request: Request, user: CurrentUser) -> Response:
     require(user, "edit")
     form = await form_dict(request)
     try:
@@ -69,7 +71,9 @@ async def new_patient(request: Request, user: User = Depends(current_user)) -> R
 
 
 @router.get("/patients/{key}")
-def patient_page(request: Request, key: str, index: str | None = None, user: User = Depends(current_user)) -> Response:
+def patient_page(
+    request: Request, key: str, user: CurrentUser, index: str | None = None
+) -> Response:
     require(user, "read")
     c = ctx(request)
     with c.engine.connect() as conn:
@@ -81,7 +85,9 @@ def patient_page(request: Request, key: str, index: str | None = None, user: Use
     v = h.visits
     chosen = index if index in queries.SCORE_COLUMNS and index in v.columns else s.index
     dates = [d.date() for d in v["visit_date"]] if not v.empty else []
-    tdates = [pd.Timestamp(x).date() for x in h.therapies["start_date"]] if not h.therapies.empty else []
+    tdates = (
+        [pd.Timestamp(x).date() for x in h.therapies["start_date"]] if not h.therapies.empty else []
+    )
     axis = time_axis(dates, tdates)
     values = v[chosen].astype(float).tolist() if chosen in v else []
     target = s.target.index_threshold if chosen == s.index else None
@@ -89,8 +95,8 @@ def patient_page(request: Request, key: str, index: str | None = None, user: Use
         cs = cutoff_set(s.cutoffs) if chosen == s.index else _default_cutoffs(chosen)
     except KeyError:
         cs = None
-    trend = Markup(trend_svg(dates, values, _label(chosen, s), cs, target, axis))  # noqa: S704 (our SVG, text escaped)
-    timeline = Markup(timeline_svg(h.therapies, axis, dt.date.today()))  # noqa: S704
+    trend = Markup(trend_svg(dates, values, _label(chosen, s), cs, target, axis))
+    timeline = Markup(timeline_svg(h.therapies, axis, dt.date.today()))
     latest = None
     if not v.empty:
         last = v.iloc[-1]
@@ -107,7 +113,7 @@ def patient_page(request: Request, key: str, index: str | None = None, user: Use
         ).all()
     therapy_ids = [{"id": r.id, "text": f"{r.drug} since {r.start_date}"} for r in ongoing]
     table = _visit_rows(h, user)
-    return render(request, "patient.html", key=key, h=h, s=s, trend=trend, timeline=timeline,  # type: ignore[no-any-return]
+    return render(request, "patient.html", key=key, h=h, s=s, trend=trend, timeline=timeline,
                   latest=latest, table=table, recorded=h.decisions.get(latest["visit_id"]) if latest else None,
                   actions=ds.ACTIONS, strategies=ds.strategy_choices(), pversion=pversion, dversion=dversion,
                   index_choices=[x for x in queries.SCORE_COLUMNS if x in v.columns], chosen=chosen,
@@ -145,7 +151,7 @@ def _visit_rows(h: queries.History, user: User) -> list[dict[str, Any]]:
 
 
 @router.post("/patients/{key}/strategy", dependencies=[Depends(check_csrf)])
-async def change_strategy(request: Request, key: str, user: User = Depends(current_user)) -> Response:
+async def change_strategy(request: Request, key: str, user: CurrentUser) -> Response:
     require(user, "edit")
     form = await form_dict(request)
     loaded = int(form.get("version", "0")) if form.get("version", "0").isdigit() else -1
@@ -154,18 +160,20 @@ async def change_strategy(request: Request, key: str, user: User = Depends(curre
             records.patient_id(conn, key)
             records.set_strategy(conn, user.username, key, form.get("strategy", ""), loaded)
     except records.FormProblems as exc:
-        return render(request, "message.html", status_code=422, title="Not saved", problems=exc.problems)  # type: ignore[no-any-return]
+        return render(
+            request, "message.html", status_code=422, title="Not saved", problems=exc.problems
+        )
     return RedirectResponse(f"/patients/{key}", status_code=303)
 
 
 @router.post("/patients/{key}/therapy", dependencies=[Depends(check_csrf)])
-async def therapy(request: Request, key: str, user: User = Depends(current_user)) -> Response:
+async def therapy(request: Request, key: str, user: CurrentUser) -> Response:
     require(user, "edit")
     form = await form_dict(request)
     try:
         with ctx(request).engine.begin() as conn:
             records.add_therapy(conn, user.username, key, form)
     except records.FormProblems as exc:
-        return render(request, "message.html", status_code=422, title="Therapy not saved",  # type: ignore[no-any-return]
+        return render(request, "message.html", status_code=422, title="Therapy not saved",
                       problems=exc.problems, back=f"/patients/{key}")  # fmt: skip
     return RedirectResponse(f"/patients/{key}#treatment", status_code=303)

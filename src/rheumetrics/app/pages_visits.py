@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from rheumetrics.app import decision_support as ds
 from rheumetrics.app import queries, records
-from rheumetrics.app.context import check_csrf, ctx, current_user, render, require
+from rheumetrics.app.context import CurrentUser, check_csrf, ctx, render, require
 from rheumetrics.app.forms import (
     AXSPA_FIELDS,
     CRP_UNITS,
@@ -25,7 +25,6 @@ from rheumetrics.app.forms import (
 from rheumetrics.app.homunculus import HEIGHT, OUTLINE, WIDTH, spots
 from rheumetrics.app.livescore import panel
 from rheumetrics.app.pages_patients import form_dict
-from rheumetrics.app.security import User
 from rheumetrics.measures.haq import HAQ_CATEGORIES
 from rheumetrics.store.items import items
 from rheumetrics.store.models import PATIENT, VISIT_KINDS
@@ -38,7 +37,7 @@ def _diagnosis(request: Request, key: str) -> str | None:
         row = conn.execute(select(PATIENT.c.diagnosis).where(PATIENT.c.patient_key == key)).first()
     if row is None:
         raise HTTPException(404, f"no patient {key}")
-    return row.diagnosis  # type: ignore[no-any-return]
+    return row.diagnosis
 
 
 def _form_page(request: Request, key: str, values: dict[str, str], problems: list[Any], *,
@@ -47,7 +46,7 @@ def _form_page(request: Request, key: str, values: dict[str, str], problems: lis
     v = parse_visit(values, lenient_date=True)
     sets = {name: list(joints) for name, joints in JOINT_SETS.items()}
     fields = {n: items()[n] for n in (*RA_FIELDS, *AXSPA_FIELDS, *HAQ_FIELDS, "crp_mg_l")}
-    return render(  # type: ignore[no-any-return]
+    return render(
         request, "visit_form.html", status_code=status, key=key, values=values, problems=problems,
         visit_id=visit_id, version=version, spots=spots(), outline=OUTLINE, width=WIDTH,
         height=HEIGHT, joint_sets=sets, joint_states=JOINT_STATES, kinds=VISIT_KINDS,
@@ -65,13 +64,15 @@ def _new_values(jset: str = "28") -> dict[str, str]:
 
 
 @router.get("/patients/{key}/visits/new")
-def new_visit_form(request: Request, key: str, set: str = "28", user: User = Depends(current_user)) -> Response:
+def new_visit_form(request: Request, key: str, user: CurrentUser, set: str = "28") -> Response:
     require(user, "edit")
-    return _form_page(request, key, _new_values(set if set in JOINT_SETS else "28"), [], visit_id=None, version=0)
+    return _form_page(
+        request, key, _new_values(set if set in JOINT_SETS else "28"), [], visit_id=None, version=0
+    )
 
 
 @router.post("/patients/{key}/visits/new", dependencies=[Depends(check_csrf)])
-async def new_visit(request: Request, key: str, user: User = Depends(current_user)) -> Response:
+async def new_visit(request: Request, key: str, user: CurrentUser) -> Response:
     require(user, "edit")
     form = await form_dict(request)
     v = parse_visit(form)
@@ -84,7 +85,7 @@ async def new_visit(request: Request, key: str, user: User = Depends(current_use
 
 
 @router.get("/visits/{visit_id}/edit")
-def edit_visit_form(request: Request, visit_id: int, user: User = Depends(current_user)) -> Response:
+def edit_visit_form(request: Request, visit_id: int, user: CurrentUser) -> Response:
     require(user, "edit")
     with ctx(request).engine.connect() as conn:
         try:
@@ -97,7 +98,7 @@ def edit_visit_form(request: Request, visit_id: int, user: User = Depends(curren
 
 
 @router.post("/visits/{visit_id}/edit", dependencies=[Depends(check_csrf)])
-async def edit_visit(request: Request, visit_id: int, user: User = Depends(current_user)) -> Response:
+async def edit_visit(request: Request, visit_id: int, user: CurrentUser) -> Response:
     require(user, "edit")
     form = await form_dict(request)
     loaded = int(form["version"]) if form.get("version", "").isdigit() else -1
@@ -111,24 +112,30 @@ async def edit_visit(request: Request, visit_id: int, user: User = Depends(curre
         with ctx(request).engine.begin() as conn:
             records.save_visit(conn, user.username, key, v, visit_id, loaded)
     except records.FormProblems as exc:
-        return _form_page(request, key, form, exc.problems, visit_id=visit_id, version=loaded, status=422)
+        return _form_page(
+            request, key, form, exc.problems, visit_id=visit_id, version=loaded, status=422
+        )
     return RedirectResponse(f"/patients/{key}", status_code=303)
 
 
 @router.post("/api/score", dependencies=[Depends(check_csrf)])
-async def live_score(request: Request, user: User = Depends(current_user)) -> Response:
+async def live_score(request: Request, user: CurrentUser) -> Response:
     """The score panel for the form as it is now (HTML fragment; nothing is stored)."""
     require(user, "read")
     form = await form_dict(request)
     v = parse_visit(form, lenient_date=True)
-    diagnosis = form.get("diagnosis") if form.get("diagnosis") in ("ra", "axspa", "as", "spa", "psa") else None
+    diagnosis = (
+        form.get("diagnosis")
+        if form.get("diagnosis") in ("ra", "axspa", "as", "spa", "psa")
+        else None
+    )
     p = panel(v, diagnosis, ctx(request).settings.stale_lab_days)
     html = render(request, "score_panel.html", panel=p, problems=v.problems)
     return HTMLResponse(html.body, headers={"Cache-Control": "no-store"})
 
 
 @router.post("/visits/{visit_id}/decision", dependencies=[Depends(check_csrf)])
-async def decision(request: Request, visit_id: int, user: User = Depends(current_user)) -> Response:
+async def decision(request: Request, visit_id: int, user: CurrentUser) -> Response:
     require(user, "edit")
     form = await form_dict(request)
     c = ctx(request)
@@ -148,6 +155,6 @@ async def decision(request: Request, visit_id: int, user: User = Depends(current
         with c.engine.begin() as conn:
             records.record_decision(conn, user.username, key, visit_id, d, form)
     except records.FormProblems as exc:
-        return render(request, "message.html", status_code=422, title="Decision not saved",  # type: ignore[no-any-return]
+        return render(request, "message.html", status_code=422, title="Decision not saved",
                       problems=exc.problems, back=f"/patients/{key}")  # fmt: skip
     return RedirectResponse(f"/patients/{key}#decision", status_code=303)

@@ -39,11 +39,15 @@ def strategies(conn: Connection, keys: list[str]) -> dict[str, str]:
     return {r.patient_key: r.strategy for r in rows}
 
 
-def patient_page_keys(conn: Connection, search: str, limit: int, offset: int) -> tuple[list[tuple[str, str | None]], int]:
+def patient_page_keys(
+    conn: Connection, search: str, limit: int, offset: int
+) -> tuple[list[tuple[str, str | None]], int]:
     """One page of (patient key, diagnosis) matching a key prefix, and the total matched."""
     p = PATIENT
     cond = p.c.patient_key.like(f"{_escape_like(search)}%", escape="\\") if search else None
-    stmt = select(p.c.patient_key, p.c.diagnosis).order_by(p.c.patient_key).limit(limit).offset(offset)
+    stmt = (
+        select(p.c.patient_key, p.c.diagnosis).order_by(p.c.patient_key).limit(limit).offset(offset)
+    )
     total = select(func.count()).select_from(p)
     if cond is not None:
         stmt, total = stmt.where(cond), total.where(cond)
@@ -55,7 +59,9 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def patient_rows(conn: Connection, page: list[tuple[str, str | None]], today: dt.date) -> list[PatientRow]:
+def patient_rows(
+    conn: Connection, page: list[tuple[str, str | None]], today: dt.date
+) -> list[PatientRow]:
     """Current activity, target and overdue status of the patients of one list page."""
     keys = [k for k, _ in page]
     chosen = strategies(conn, keys)
@@ -70,13 +76,21 @@ def patient_rows(conn: Connection, page: list[tuple[str, str | None]], today: dt
         s = ds.strategy(sid)
         v = visits[visits["patient_id"].isin(members)]
         log = ds.decision_log(v, therapies[therapies["patient_id"].isin(members)], s)
-        last = log.groupby("patient_id").tail(1).set_index("patient_id") if not log.empty else pd.DataFrame()
+        last = (
+            log.groupby("patient_id").tail(1).set_index("patient_id")
+            if not log.empty
+            else pd.DataFrame()
+        )
         cs = cutoff_set(s.cutoffs)
         for k in members:
             if k in last.index:
                 r = last.loc[k]
                 value = r["index_value"]
-                nv = None if pd.isna(r["next_visit_date"]) else pd.Timestamp(r["next_visit_date"]).date()
+                nv = (
+                    None
+                    if pd.isna(r["next_visit_date"])
+                    else pd.Timestamp(r["next_visit_date"]).date()
+                )
                 out[k] = PatientRow(
                     k, diag[k], pd.Timestamp(r["visit_date"]).date(), s.index_label,
                     "" if pd.isna(value) else f"{value:.2f}",
@@ -111,7 +125,12 @@ def patient_history(conn: Connection, key: str) -> History | None:
     therapies = load_therapies(conn, [key])
     log = ds.decision_log(visits, therapies, s)
     if not visits.empty:
-        scores = score_frame(visits, DEFAULT, lenient=True, measures=[m for m in SCORE_COLUMNS if _has_inputs(visits, m)])
+        scores = score_frame(
+            visits,
+            DEFAULT,
+            lenient=True,
+            measures=[m for m in SCORE_COLUMNS if _has_inputs(visits, m)],
+        )
         visits = visits.join(scores[[c for c in scores.columns if not c.endswith("_reason")]])
     ids = visits.index.tolist()
     decisions = {
@@ -136,7 +155,9 @@ def imaging_summary(reads: pd.DataFrame) -> pd.DataFrame:
     """Per time point and scoring system: feature totals (mean over readers of each reader's sum)
     and whether any oedema/osteitis was graded above 0."""
     if reads.empty:
-        return pd.DataFrame(columns=["timepoint", "image_date", "system", "feature", "total", "readers"])
+        return pd.DataFrame(
+            columns=["timepoint", "image_date", "system", "feature", "total", "readers"]
+        )
     r = reads[~reads["not_assessable"]]
     per_reader = r.groupby(["timepoint", "system", "feature", "reader"], sort=True).agg(
         total=("grade", "sum"), image_date=("image_date", "min"))  # fmt: skip

@@ -95,13 +95,26 @@ def create_patient(conn: Connection, user: str, form: dict[str, str]) -> str:
     problems: list[Problem] = []
     src = "patient form"
     key = form.get("patient_key", "").strip()
-    if not key or len(key) > 64 or not all(c.isascii() and (c.isalnum() or c in "-_.") for c in key):
-        problems.append(Problem(src, "patient_key", key, "must be 1-64 ASCII letters, digits, '-', '_' or '.' (a pseudonym, never a name or hospital number)"))
+    if (
+        not key
+        or len(key) > 64
+        or not all(c.isascii() and (c.isalnum() or c in "-_.") for c in key)
+    ):
+        problems.append(
+            Problem(
+                src,
+                "patient_key",
+                key,
+                "must be 1-64 ASCII letters, digits, '-', '_' or '.' (a pseudonym, never a name or hospital number)",
+            )
+        )
     elif conn.execute(select(PATIENT.c.id).where(PATIENT.c.patient_key == key)).first():
         problems.append(Problem(src, "patient_key", key, "already exists"))
     diagnosis = form.get("diagnosis", "")
     if diagnosis not in DIAGNOSES:
-        problems.append(Problem(src, "diagnosis", diagnosis, f"must be one of {', '.join(DIAGNOSES)}"))
+        problems.append(
+            Problem(src, "diagnosis", diagnosis, f"must be one of {', '.join(DIAGNOSES)}")
+        )
     sex = form.get("sex", "unknown") or "unknown"
     if sex not in SEXES:
         problems.append(Problem(src, "sex", sex, f"must be one of {', '.join(SEXES)}"))
@@ -109,15 +122,22 @@ def create_patient(conn: Connection, user: str, form: dict[str, str]) -> str:
     year = None
     this_year = dt.date.today().year
     if raw_year:
-        if not (raw_year.isascii() and raw_year.isdigit()) or not 1900 <= int(raw_year) <= this_year:
-            problems.append(Problem(src, "birth_year", raw_year, f"must be a year 1900-{this_year}"))
+        if (
+            not (raw_year.isascii() and raw_year.isdigit())
+            or not 1900 <= int(raw_year) <= this_year
+        ):
+            problems.append(
+                Problem(src, "birth_year", raw_year, f"must be a year 1900-{this_year}")
+            )
         else:
             year = int(raw_year)
     strategy = form.get("strategy", "")
     from rheumetrics.app.decision_support import strategy_choices
 
     if strategy and strategy not in strategy_choices():
-        problems.append(Problem(src, "strategy", strategy, f"must be one of {', '.join(strategy_choices())}"))
+        problems.append(
+            Problem(src, "strategy", strategy, f"must be one of {', '.join(strategy_choices())}")
+        )
     if problems:
         raise FormProblems(problems)
     row = {"patient_key": key, "diagnosis": diagnosis, "diagnosis_snomed": DIAGNOSES[diagnosis],
@@ -135,8 +155,19 @@ def set_strategy(conn: Connection, user: str, key: str, strategy: str, loaded: i
     from rheumetrics.app.decision_support import strategy_choices
 
     if strategy not in strategy_choices():
-        raise FormProblems([Problem("patient form", "strategy", strategy, f"must be one of {', '.join(strategy_choices())}")])
-    before = conn.execute(select(PATIENT_STRATEGY.c.strategy).where(PATIENT_STRATEGY.c.patient_key == key)).scalar()
+        raise FormProblems(
+            [
+                Problem(
+                    "patient form",
+                    "strategy",
+                    strategy,
+                    f"must be one of {', '.join(strategy_choices())}",
+                )
+            ]
+        )
+    before = conn.execute(
+        select(PATIENT_STRATEGY.c.strategy).where(PATIENT_STRATEGY.c.patient_key == key)
+    ).scalar()
     bump(conn, "patient", key, loaded)
     conn.execute(delete(PATIENT_STRATEGY).where(PATIENT_STRATEGY.c.patient_key == key))
     conn.execute(insert(PATIENT_STRATEGY).values(patient_key=key, strategy=strategy))
@@ -150,13 +181,16 @@ def visit_form_values(conn: Connection, visit_id: int) -> dict[str, Any]:
         raise RheumetricsError(f"no visit {visit_id}")
     row = df.iloc[0]
     flags = {m: unpack([row[m]])[0] for m in MASKS}
-    note = conn.execute(select(VISIT_NOTE).where(VISIT_NOTE.c.visit_id == visit_id)).mappings().first()
-    absent = set((note or {}).get("absent_joints") or [])
+    found = (
+        conn.execute(select(VISIT_NOTE).where(VISIT_NOTE.c.visit_id == visit_id)).mappings().first()
+    )
+    note: dict[str, Any] = dict(found) if found else {}
+    absent = set(note.get("absent_joints") or [])
     out: dict[str, Any] = {
         "visit_date": row["visit_date"].date().isoformat(),
         "kind": row["visit_kind"],
-        "joint_set": (note or {}).get("joint_set") or "28",
-        "lab_date": note["lab_date"].isoformat() if note and note["lab_date"] else "",
+        "joint_set": note.get("joint_set") or "28",
+        "lab_date": note["lab_date"].isoformat() if note.get("lab_date") else "",
         "patient_key": row["patient_id"],
     }
     for i, j in enumerate(STORAGE_ORDER):
@@ -208,17 +242,22 @@ def save_visit(
     if visit_id is None:
         visit_id = int(
             conn.execute(
-                insert(VISIT).values(patient_id=pid, visit_date=v.visit_date, kind=v.kind)
+                insert(VISIT)
+                .values(patient_id=pid, visit_date=v.visit_date, kind=v.kind)
                 .returning(VISIT.c.id)
             ).scalar_one()
         )
-        conn.execute(insert(RECORD_VERSION).values(entity="visit", record_key=str(visit_id), version=1))
+        conn.execute(
+            insert(RECORD_VERSION).values(entity="visit", record_key=str(visit_id), version=1)
+        )
     else:
         before = visit_form_values(conn, visit_id)
         if before["patient_key"] != key:
             raise RheumetricsError(f"visit {visit_id} belongs to another patient")
         bump(conn, "visit", str(visit_id), loaded)
-        conn.execute(update(VISIT).where(VISIT.c.id == visit_id).values(visit_date=v.visit_date, kind=v.kind))
+        conn.execute(
+            update(VISIT).where(VISIT.c.id == visit_id).values(visit_date=v.visit_date, kind=v.kind)
+        )
         for t in (*ITEM_TABLE_OBJECTS.values(), JOINT_EXAM, VISIT_NOTE):
             if t.name != "reported":
                 conn.execute(delete(t).where(t.c.visit_id == visit_id))
@@ -238,7 +277,9 @@ def _audit_view(before: dict[str, Any] | None) -> dict[str, Any] | None:
 
 def _write_visit_rows(conn: Connection, visit_id: int, v: VisitInput) -> None:
     masks = joint_masks(v.joints)
-    conn.execute(insert(JOINT_EXAM).values(visit_id=visit_id, **{m: pack(masks[m])[0] for m in MASKS}))
+    conn.execute(
+        insert(JOINT_EXAM).values(visit_id=visit_id, **{m: pack(masks[m])[0] for m in MASKS})
+    )
     counts = joint_counts(v.joints)
     values: dict[str, Any] = {**v.values}
     # counts come from the per-joint findings (the store derives them); the 28-joint counts are
@@ -270,22 +311,42 @@ def add_therapy(conn: Connection, user: str, key: str, form: dict[str, str]) -> 
     problems: list[Problem] = []
     stop_id = form.get("stop_therapy_id", "").strip()
     if stop_id:
-        row = conn.execute(select(THERAPY).where(THERAPY.c.id == int(stop_id) if stop_id.isdigit() else False,
-                                                 THERAPY.c.patient_id == pid)).mappings().first()  # fmt: skip
+        tid = int(stop_id) if stop_id.isascii() and stop_id.isdigit() else -1
+        row = conn.execute(select(THERAPY).where(THERAPY.c.id == tid, THERAPY.c.patient_id == pid)).mappings().first()  # fmt: skip
         if row is None:
-            raise FormProblems([Problem(src, "stop_therapy_id", stop_id, "must be a course of this patient")])
+            raise FormProblems(
+                [Problem(src, "stop_therapy_id", stop_id, "must be a course of this patient")]
+            )
         try:
             stop = parse_date(form.get("stop_date", ""))
         except ValueError:
             stop = None
         if stop is None or stop < row["start_date"]:
-            problems.append(Problem(src, "stop_date", form.get("stop_date", ""), f"must be a date YYYY-MM-DD on or after the start {row['start_date']}"))
+            problems.append(
+                Problem(
+                    src,
+                    "stop_date",
+                    form.get("stop_date", ""),
+                    f"must be a date YYYY-MM-DD on or after the start {row['start_date']}",
+                )
+            )
         reason = form.get("stop_reason", "").strip()[:32]
         if not reason:
-            problems.append(Problem(src, "stop_reason", reason, "is required (e.g. inefficacy, adverse_event, remission)"))
+            problems.append(
+                Problem(
+                    src,
+                    "stop_reason",
+                    reason,
+                    "is required (e.g. inefficacy, adverse_event, remission)",
+                )
+            )
         if problems:
             raise FormProblems(problems)
-        conn.execute(update(THERAPY).where(THERAPY.c.id == row["id"]).values(stop_date=stop, stop_reason=reason))
+        conn.execute(
+            update(THERAPY)
+            .where(THERAPY.c.id == row["id"])
+            .values(stop_date=stop, stop_reason=reason)
+        )
         audit.record(conn, user, "update", "therapy", f"{key}/{row['id']}",
                      {"stop_date": None}, {"stop_date": stop.isoformat() if stop else None, "stop_reason": reason})  # fmt: skip
         return
@@ -294,7 +355,9 @@ def add_therapy(conn: Connection, user: str, key: str, form: dict[str, str]) -> 
         problems.append(Problem(src, "drug", drug, "is required (1-64 characters)"))
     drug_class = form.get("drug_class", "")
     if drug_class not in DRUG_CLASSES:
-        problems.append(Problem(src, "drug_class", drug_class, f"must be one of {', '.join(DRUG_CLASSES)}"))
+        problems.append(
+            Problem(src, "drug_class", drug_class, f"must be one of {', '.join(DRUG_CLASSES)}")
+        )
     route = form.get("route", "") or None
     if route is not None and route not in ROUTES:
         problems.append(Problem(src, "route", route, f"must be one of {', '.join(ROUTES)}"))
@@ -304,14 +367,18 @@ def add_therapy(conn: Connection, user: str, key: str, form: dict[str, str]) -> 
             problems.append(Problem(src, "start_date", "", "is required (YYYY-MM-DD)"))
     except ValueError:
         start = None
-        problems.append(Problem(src, "start_date", form.get("start_date"), "must be a date YYYY-MM-DD"))
+        problems.append(
+            Problem(src, "start_date", form.get("start_date"), "must be a date YYYY-MM-DD")
+        )
     dose = None
     try:
         dose = parse_number(form.get("dose", ""))
         if dose is not None and dose <= 0:
             problems.append(Problem(src, "dose", form.get("dose"), "must be a number > 0"))
     except ValueError:
-        problems.append(Problem(src, "dose", form.get("dose"), "must be a plain decimal number > 0"))
+        problems.append(
+            Problem(src, "dose", form.get("dose"), "must be a plain decimal number > 0")
+        )
     unit = form.get("dose_unit", "").strip()[:16] or None
     if problems:
         raise FormProblems(problems)
@@ -319,13 +386,22 @@ def add_therapy(conn: Connection, user: str, key: str, form: dict[str, str]) -> 
             "route": route, "start_date": start}  # fmt: skip
     if conn.execute(select(THERAPY.c.id).where(THERAPY.c.patient_id == pid, THERAPY.c.drug == drug,
                                                THERAPY.c.start_date == start)).first():  # fmt: skip
-        raise FormProblems([Problem(src, "start_date", str(start), f"{drug} already starts on this date")])
+        raise FormProblems(
+            [Problem(src, "start_date", str(start), f"{drug} already starts on this date")]
+        )
     conn.execute(insert(THERAPY).values(**row2))
     audit.record(conn, user, "create", "therapy", f"{key}/{drug}/{start}", None,
                  {k: (str(x) if isinstance(x, dt.date) else x) for k, x in row2.items() if k != "patient_id"})  # fmt: skip
 
 
-def record_decision(conn: Connection, user: str, key: str, visit_id: int, decision: dict[str, Any], form: dict[str, str]) -> None:
+def record_decision(
+    conn: Connection,
+    user: str,
+    key: str,
+    visit_id: int,
+    decision: dict[str, Any],
+    form: dict[str, str],
+) -> None:
     """Store the clinician's decision at a visit: accept the recommendation or override it."""
     from rheumetrics.app.decision_support import ACTIONS, adherent
 
@@ -338,9 +414,13 @@ def record_decision(conn: Connection, user: str, key: str, visit_id: int, decisi
     reason = form.get("reason", "").strip()
     if choice == "override":
         if actual not in ACTIONS:
-            problems.append(Problem(src, "actual_action", actual, f"must be one of {', '.join(ACTIONS)}"))
+            problems.append(
+                Problem(src, "actual_action", actual, f"must be one of {', '.join(ACTIONS)}")
+            )
         if len(reason) < 3:
-            problems.append(Problem(src, "reason", reason, "an override needs a reason (at least 3 characters)"))
+            problems.append(
+                Problem(src, "reason", reason, "an override needs a reason (at least 3 characters)")
+            )
     if problems:
         raise FormProblems(problems)
     prior = conn.execute(select(DECISION).where(DECISION.c.visit_id == visit_id)).mappings().first()
@@ -357,5 +437,14 @@ def record_decision(conn: Connection, user: str, key: str, visit_id: int, decisi
         conn.execute(delete(DECISION).where(DECISION.c.visit_id == visit_id))
     conn.execute(insert(DECISION).values(**row))
     view = {k: (str(x) if isinstance(x, dt.date | dt.datetime) else x) for k, x in row.items()}
-    before = None if prior is None else {k: (str(x) if isinstance(x, dt.date | dt.datetime) else x) for k, x in dict(prior).items()}
-    audit.record(conn, user, "update" if prior else "create", "decision", f"{key}/{visit_id}", before, view)
+    before = (
+        None
+        if prior is None
+        else {
+            k: (str(x) if isinstance(x, dt.date | dt.datetime) else x)
+            for k, x in dict(prior).items()
+        }
+    )
+    audit.record(
+        conn, user, "update" if prior else "create", "decision", f"{key}/{visit_id}", before, view
+    )

@@ -76,10 +76,12 @@ def add_user(conn: Connection, username: str, password: str, role: str) -> int:
     problems = []
     if role not in ROLES:
         problems.append(f"role {role!r}: must be one of {', '.join(ROLES)}")
-    if not username or len(username) > 64 or not username.replace("_", "").replace(".", "").isalnum():
-        problems.append(
-            f"username {username!r}: must be 1-64 letters, digits, '.' or '_'"
-        )
+    if (
+        not username
+        or len(username) > 64
+        or not username.replace("_", "").replace(".", "").isalnum()
+    ):
+        problems.append(f"username {username!r}: must be 1-64 letters, digits, '.' or '_'")
     if len(password) < MIN_PASSWORD:
         problems.append(f"password: must be at least {MIN_PASSWORD} characters")
     if conn.execute(select(USER.c.id).where(USER.c.username == username)).first():
