@@ -83,9 +83,13 @@ _AID_KINDS = {
 HAQ_AIDS: dict[str, str] = {cat: f"haq_{cat}_aid" for cat in _AID_KINDS}
 HAQ_HELP: dict[str, str] = {cat: f"haq_{cat}_help" for cat in HAQ_CATEGORIES}
 HAQ_BATHTUB_SEAT = "haq_hygiene_bathtub_seat"
+#: Recorded category scores (the highest item of the category, 0-3), for sources that keep the
+#: eight category scores rather than the 20 items; scored as one more item of the category.
+HAQ_CATEGORY_SCORES: dict[str, str] = {cat: f"haq_{cat}" for cat in HAQ_CATEGORIES}
 #: Every HAQ-DI input column.
 HAQ_INPUTS: tuple[str, ...] = (
     *(c for cols in HAQ_ITEMS.values() for c in cols),
+    *HAQ_CATEGORY_SCORES.values(),
     *HAQ_AIDS.values(),
     HAQ_BATHTUB_SEAT,
     *HAQ_HELP.values(),
@@ -102,6 +106,17 @@ fields.register(
         )
         for cat, cols in HAQ_ITEMS.items()
         for i, col in enumerate(cols, start=1)
+    ),
+    *(
+        fields.Field(
+            col,
+            f"HAQ {HAQ_CATEGORIES[cat][0]}: category score (highest item)",
+            "0-3",
+            0,
+            3,
+            step=1.0,
+        )
+        for cat, col in HAQ_CATEGORY_SCORES.items()
     ),
     *(
         fields.Field(
@@ -138,6 +153,7 @@ def _category_scores(c: Conventions, a: Mapping[str, np.ndarray]) -> np.ndarray:
     shape = np.broadcast_shapes(*(np.shape(a[k]) for k in HAQ_INPUTS))
     scores = []
     for cat, cols in HAQ_ITEMS.items():
+        cols = (*cols, HAQ_CATEGORY_SCORES[cat])
         items = np.stack([np.broadcast_to(a[col], shape) for col in cols])
         score = np.fmax.reduce(items, axis=0)
         if c.haq_method == "standard":
@@ -162,8 +178,10 @@ def _haq_di(c: Conventions, **a: np.ndarray) -> np.ndarray:
 def _haq_check(c: Conventions, a: Mapping[str, np.ndarray]) -> list[RowIssue]:
     answered = np.stack(
         [
-            np.any(~np.isnan(np.stack([a[col] for col in cols])), axis=0)
-            for cols in HAQ_ITEMS.values()
+            np.any(
+                ~np.isnan(np.stack([a[col] for col in (*cols, HAQ_CATEGORY_SCORES[cat])])), axis=0
+            )
+            for cat, cols in HAQ_ITEMS.items()
         ]
     )
     n = answered.sum(axis=0)
