@@ -10,7 +10,7 @@ import pytest
 
 from rheumetrics.study.model import load_study
 from rheumetrics.study.report import run_study, write_report
-from rheumetrics.study.synthetic import synthetic_cohort, write_file_study
+from synthetic_cohorts import synthetic_cohort, write_file_study
 
 BCG = Path(__file__).parents[3] / "shared" / "refdata" / "metadat_dat_bcg.csv"
 

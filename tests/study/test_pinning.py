@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from rheumetrics.numeric import round_display
-from rheumetrics.study.pinning import Summary, median_pair, pin_groups
+from pinning import Summary, median_pair, pin_groups
 
 
 def test_median_pair_on_a_grid() -> None:
