@@ -332,12 +332,6 @@ def parse_rule(text: str) -> tuple[str, float]:
     raise ValueError(f"{text!r}: must be an operator (<, <=, >, >=) and a number, e.g. '> 0.5'")
 
 
-def positive_rule(spec: dict[str, Any]) -> str:
-    """The ROC truth rule as printed: the label, or ``truth op value``."""
-    op, value = parse_rule(spec["positive"])
-    return str(spec.get("label") or f"{spec['truth']} {op} {value:g}")
-
-
 def roc(
     study: Study, data: StudyData, spec: dict[str, Any]
 ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
@@ -350,7 +344,9 @@ def roc(
     higher = [bool(f) for f in flags] if isinstance(flags, list) else [bool(flags)] * len(scores)
     sub = data.frame[[truth_col, *scores]].dropna()
     op, value = parse_rule(spec["positive"])
-    truth = pd.Series(_RULES[op](sub[truth_col].to_numpy(float), value).astype(int), index=sub.index)
+    truth = pd.Series(
+        _RULES[op](sub[truth_col].to_numpy(float), value).astype(int), index=sub.index
+    )
     rule = f"{data.labels.get(truth_col, truth_col)} {op} {value:g}"
     if spec.get("label"):
         rule = f"{spec['label']} ({rule})"
@@ -369,7 +365,10 @@ def roc(
     if len(scores) == 2:  # orient both scores so that higher means positive
         a, b = (sub[s] if hi else -sub[s] for s, hi in zip(scores, higher, strict=True))
         out["delong_p"] = float(st.delong_test(truth, a, b)["p"].iloc[0])
-    out.attrs["conventions"] = {"positive": rule, "direction": dict(zip(scores, out["direction"], strict=True))}
+    out.attrs["conventions"] = {
+        "positive": rule,
+        "direction": dict(zip(out["label"], out["direction"], strict=True)),
+    }
     return out, curves
 
 
@@ -423,9 +422,21 @@ def sample_size(spec: dict[str, Any]) -> pd.DataFrame:
             assumptions = (f"margin = {calc['margin']:g}, SD = {calc['sd']:g}, true difference = "
                            f"{float(calc.get('difference', 0)):g}, one-sided alpha = {alpha:g}, power = {power:g}")  # fmt: skip
             label = calc.get("label", "Non-inferiority of the mean change")
-            text = (f"{label} ({assumptions}): the standard formula gives {n} per group"
-                    + (f"; the study stated {stated:g} per group." if np.isfinite(stated) else "."))  # fmt: skip
+            text = f"{label} ({assumptions}): the standard formula gives {n} per group"
+            if np.isfinite(stated):
+                at_stated = st.power_noninferiority(
+                    margin=float(calc["margin"]),
+                    sd=float(calc["sd"]),
+                    n=stated,
+                    alpha=alpha,
+                    difference=float(calc.get("difference", 0.0)),
+                    method=calc.get("method", "t"),
+                ).iloc[0]["power"]
+                text += f"; the study stated {stated:g} per group, which gives {100 * at_stated:.1f}% power"
+            text += "."
             rows.append({"label": label, "kind": kind, "assumptions": assumptions, "n_required": n,
                          "stated_n": stated, "method": f"{calc.get('method', 't')} (rheumetrics.stats.power_noninferiority)",
                          "text": text})  # fmt: skip
-    return pd.DataFrame(rows, columns=["label", "kind", "assumptions", "n_required", "stated_n", "method", "text"])
+    return pd.DataFrame(
+        rows, columns=["label", "kind", "assumptions", "n_required", "stated_n", "method", "text"]
+    )

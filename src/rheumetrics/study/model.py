@@ -219,7 +219,9 @@ class _Check:
     def add(self, where: str, key: str, value: Any, rule: str) -> None:
         self.problems.add(where, key, value, rule, self.source)
 
-    def keys(self, where: str, table: Any, allowed: tuple[str, ...] | set[str]) -> dict[str, Any]:
+    def keys(
+        self, where: str, table: Any, allowed: tuple[str, ...] | set[str] | frozenset[str]
+    ) -> dict[str, Any]:
         if not isinstance(table, dict):
             self.add(where, where, table, "must be a table")
             return {}
@@ -290,8 +292,13 @@ def parse_study(text: str, path: Path | None = None) -> Study:
     from rheumetrics.study.registry import analyses as registered
 
     asked = doc.get("analyses", {})
-    cohort_free = isinstance(asked, dict) and bool(asked) and all(
-        k in registered() and not registered()[k].needs_cohort for k in asked if k != "change")
+    cohort_free = (
+        isinstance(asked, dict)
+        and bool(asked)
+        and all(
+            k in registered() and not registered()[k].needs_cohort for k in asked if k != "change"
+        )
+    )
     title = c.text("study", head, "title")
     synthetic = head.get("synthetic", False)
     if not isinstance(synthetic, bool):
@@ -323,9 +330,13 @@ def parse_study(text: str, path: Path | None = None) -> Study:
         from rheumetrics.measures.conventions import Conventions
 
         try:
-            Conventions().with_(**{k: v for k, v in conventions.items() if k in _convention_names()})
+            Conventions().with_(
+                **{k: v for k, v in conventions.items() if k in _convention_names()}
+            )
         except (ValueError, TypeError, KeyError) as exc:
-            c.add("conventions", "conventions", conventions, f"not a valid set of conventions: {exc}")
+            c.add(
+                "conventions", "conventions", conventions, f"not a valid set of conventions: {exc}"
+            )
     change = None
     if "change" in analyses_raw:
         pair = analyses_raw["change"]
@@ -592,7 +603,6 @@ def _characteristics(c: _Check, raw: Any) -> tuple[Characteristic, ...]:
 # -- analyses -------------------------------------------------------------------------------------
 
 
-
 def variable_names(study: Study) -> set[str]:
     """Names usable in analyses: ``outcome@visit``, ``change:outcome``, ``group`` and the
     characteristics (plus patient attributes, checked against the data when run)."""
@@ -686,8 +696,12 @@ def _check_analyses(c: _Check, study: Study, base: Path) -> None:
                 if var not in names:
                     c.add(where, "scores", var, "must be outcome@visit or change:outcome")
             flags = spec.get("higher_is_positive", True)
-            if isinstance(flags, list) and (len(flags) != len(scores) or not all(isinstance(f, bool) for f in flags)):
-                c.add(where, "higher_is_positive", flags, f"one true/false per score ({len(scores)})")
+            if isinstance(flags, list) and (
+                len(flags) != len(scores) or not all(isinstance(f, bool) for f in flags)
+            ):
+                c.add(
+                    where, "higher_is_positive", flags, f"one true/false per score ({len(scores)})"
+                )
         if name == "meta":
             f = spec.get("file")
             if not isinstance(f, str) or not _resolve_path(f, base).exists():
@@ -701,7 +715,12 @@ _PUBLISHED_KEYS = {"table", "row", "statistic", "value", "digits", "at", "target
 
 def _published(c: _Check, raw: Any) -> tuple[Published, ...]:
     if not isinstance(raw, list):
-        c.add("published", "published", raw, "must be a list of { table, row, statistic, value, digits, at } tables")
+        c.add(
+            "published",
+            "published",
+            raw,
+            "must be a list of { table, row, statistic, value, digits, at } tables",
+        )
         return ()
     out = []
     for k, entry in enumerate(raw):

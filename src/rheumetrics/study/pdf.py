@@ -29,7 +29,7 @@ def overflowing_boxes(html: str) -> list[str]:
     problems = []
     document = HTML(string=html).render()
     for number, page in enumerate(document.pages, start=1):
-        root = page._page_box  # noqa: SLF001  (WeasyPrint exposes layout only here)
+        root = page._page_box
         right = root.margin_width() - root.margin_right
         stack = list(root.descendants())
         for box in stack:
@@ -37,6 +37,8 @@ def overflowing_boxes(html: str) -> list[str]:
             if width is None or not hasattr(box, "position_x"):
                 continue
             edge = box.position_x + box.margin_width()
-            if edge > right + 0.5 and box.element_tag not in ("html", "body"):
-                problems.append(f"page {number}: <{box.element_tag}> ends at {edge:.0f}px > {right:.0f}px")
+            if edge > right + 0.5 and box.element_tag not in (None, "html", "body"):
+                problems.append(
+                    f"page {number}: <{box.element_tag}> ends at {edge:.0f}px > {right:.0f}px"
+                )
     return problems

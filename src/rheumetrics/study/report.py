@@ -107,7 +107,9 @@ def _flag_sections(rep: StudyReport) -> None:
             continue
         ok = int((mine["status"] == pub.REPRODUCED).sum())
         bad = mine[mine["status"] != pub.REPRODUCED]
-        text = f"Published figures for this table: {ok} of {len(mine)} reproduced at printed precision"
+        text = (
+            f"Published figures for this table: {ok} of {len(mine)} reproduced at printed precision"
+        )
         if len(bad):
             listed = "; ".join(f"{r.row} {r.statistic} published {num(r.published, r.digits)}, "
                                f"computed {num(r.computed, r.digits) or 'not computed'}"
@@ -138,7 +140,8 @@ def methods_text(rep: StudyReport) -> list[str]:
     study = rep.study
     paras = []
     if study.groups and study.visits:
-        a, b = study.change or ("", "")
+        names = {v.id: v.label for v in study.visits}
+        a, b = (names[v] for v in study.change) if study.change else ("", "")
         paras.append(
             f"Enrolment: {study.enrolment.source}; groups: "
             + ", ".join(g.label for g in study.groups) + ". Visits: "
@@ -169,13 +172,18 @@ def render_html(rep: StudyReport, tables_dir: str = "", *, pdf: bool = False) ->
         figures = []
         for fig, caption in sec.figures.values():
             n_figure += 1
-            figures.append({"number": n_figure, "caption": caption, "src": embed(fig, "svg" if pdf else "png")})
+            figures.append(
+                {"number": n_figure, "caption": caption, "src": embed(fig, "svg" if pdf else "png")}
+            )
         blocks.append({"id": key, "title": sec.title, "table": table, "figures": figures,
                        "footnotes": sec.footnotes, "conventions": sec.conventions})  # fmt: skip
     comp = rep.reproduction
     reproduction = None
     if comp is not None and len(comp):
-        reproduction = {"summary": pub.summary(comp), "table": _html_table(_reproduction_display(comp))}
+        reproduction = {
+            "summary": pub.summary(comp),
+            "table": _html_table(_reproduction_display(comp)),
+        }
     return template.render(
         title=rep.study.title, synthetic=rep.study.synthetic, built_to_match=rep.study.built_to_match,
         description=rep.study.description, reference=rep.study.reference, source=rep.source,
@@ -209,4 +217,3 @@ def write_report(rep: StudyReport, out: str | Path) -> dict[str, Path]:
         out.write_text(render_html(rep, folder.name), encoding="utf-8")
         written["html"] = out
     return written
-

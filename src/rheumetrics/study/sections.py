@@ -37,13 +37,22 @@ def _labels(study: Study) -> dict[str, str]:
     return {g.id: g.label for g in study.groups}
 
 
-def _group_header(study: Study, data: StudyData, frame: pd.DataFrame | None = None) -> dict[str, str]:
+def _group_header(
+    study: Study, data: StudyData, frame: pd.DataFrame | None = None
+) -> dict[str, str]:
     """Column headers with N: ``Total (N = 84)``, ``Group A (N = 57)``."""
     f = data.frame if frame is None else frame
     out = {"all": f"Total (N = {len(f)})"}
     for g in study.groups:
         out[g.id] = f"{g.label} (N = {int((f['group'] == g.id).sum())})"
     return out
+
+
+def _kinds(study: Study) -> str:
+    """``clinical and imaging scores``, or only the kind the study has."""
+    kinds = [k for k, has in (("clinical", any(not o.is_imaging for o in study.outcomes)),
+                              ("imaging", any(o.is_imaging for o in study.outcomes))) if has]  # fmt: skip
+    return " and ".join(kinds) + " scores"
 
 
 def _compare_text(spec: dict[str, Any]) -> str:
@@ -96,7 +105,7 @@ def characteristics(study: Study, data: StudyData, spec: dict[str, Any]) -> Sect
     frame = data.patients if study.characteristics_unit == "patient" else data.frame
     heads = _group_header(study, data, frame)
     t = t.assign(row=t["label"] + np.where(t["level"] != "", ": " + t["level"], ""))
-    rows = []
+    rows: list[dict[str, Any]] = []
     for row, part in t.groupby("row", sort=False):
         out: dict[str, Any] = {"Characteristic": row}
         for g, head in heads.items():
@@ -122,7 +131,9 @@ def _scores_methods(study: Study, spec: dict[str, Any]) -> str:
             f"{_compare_text(spec)}; missing values are excluded and N counts the values present.")  # fmt: skip
 
 
-def _scores_display(study: Study, data: StudyData, t: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
+def _scores_display(
+    study: Study, data: StudyData, t: pd.DataFrame, spec: dict[str, Any]
+) -> pd.DataFrame:
     """Two-level header: (group with N, statistic); one row per visit and outcome."""
     if t.empty:
         return t
@@ -138,7 +149,8 @@ def _scores_display(study: Study, data: StudyData, t: pd.DataFrame, spec: dict[s
         digits = study.outcome(str(oid)).digits
         col = f"change:{oid}" if "→" in str(visit) else f"{oid}@{visit}"
         trim = col in data.frame.columns and integer_valued(data.frame[col])
-        row: list[str] = [visit_label.get(str(visit), str(visit)), str(part["label"].iloc[0])]
+        shown = " → ".join(visit_label.get(v, v) for v in str(visit).split("→"))
+        row: list[str] = [shown, str(part["label"].iloc[0])]
         for g in ["all", *_labels(study)]:
             r = part[part["group"] == g]
             if r.empty:
@@ -157,22 +169,33 @@ def scores(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
     t = an.scores_by_visit(study, data, spec)
     summary = _SUMMARIES[spec.get("summary", "median_range")][0]
     return Section("Scores at each visit", {"scores": t}, _scores_display(study, data, t, spec),
-                   caption="Clinical and imaging scores at each visit by group.",
+                   caption=_kinds(study).capitalize() + " at each visit by group.",
                    footnotes=[f"N: values present; {summary}.", f"p: {_compare_text(spec)}."],
                    conventions=t.attrs.get("conventions", {}))  # fmt: skip
 
 
-def _changes_methods(study: Study, spec: dict[str, Any]) -> str:
+def _visit_names(study: Study) -> tuple[str, str]:
+    names = {v.id: v.label for v in study.visits}
     a, b = study.change or ("", "")
+    return names.get(a, a), names.get(b, b)
+
+
+def _changes_methods(study: Study, spec: dict[str, Any]) -> str:
+    a, b = _visit_names(study)
     return (f"Changes ({b} minus {a}) are summarised and compared between groups in the same way "
             f"({_compare_text(spec)}).")  # fmt: skip
 
 
-@register("changes", {"outcomes", "test", "variant", "summary"}, methods=_changes_methods, needs_change=True)
+@register(
+    "changes",
+    {"outcomes", "test", "variant", "summary"},
+    methods=_changes_methods,
+    needs_change=True,
+)
 def changes(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
     """The change of each outcome between the two visits of ``change``, by group."""
     t = an.scores_by_visit(study, data, spec, change=True)
-    a, b = study.change or ("", "")
+    a, b = _visit_names(study)
     return Section("Change between visits", {"changes": t}, _scores_display(study, data, t, spec),
                    caption=f"Change from {a} to {b} by group.",
                    footnotes=[f"Change = value at {b} minus value at {a}; p: {_compare_text(spec)}."],
@@ -195,7 +218,9 @@ def direction(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
             row = {"Change": f"Δ{label}: {str(d).replace('_', ' ')}"}
             for g, head in labels.items():
                 r = part[part["group"] == g]
-                row[head] = "" if r.empty else f"{count(r['n'].iloc[0])} ({num(r['percent'].iloc[0], 1)}%)"
+                row[head] = (
+                    "" if r.empty else f"{count(r['n'].iloc[0])} ({num(r['percent'].iloc[0], 1)}%)"
+                )
             rows.append(row)
         display = pd.DataFrame(rows)
     return Section("Direction of change", {"direction": t}, display,
@@ -213,7 +238,9 @@ def _correlation_methods(study: Study, spec: dict[str, Any]) -> str:
             f"other changes is measured by {name}, all groups together.")  # fmt: skip
 
 
-@register("correlation", {"x", "y", "method", "ci"}, methods=_correlation_methods, needs_change=True)
+@register(
+    "correlation", {"x", "y", "method", "ci"}, methods=_correlation_methods, needs_change=True
+)
 def correlation(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
     """Correlation of the change in ``x`` with each change in ``y``."""
     t = an.correlation(study, data, spec)
@@ -229,10 +256,25 @@ def correlation(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
                    conventions=t.attrs.get("conventions", {}))  # fmt: skip
 
 
+def var_label(study: Study, var: str) -> str:
+    """An analysis variable as a reader names it: ``ΔDAS28CRP``, ``MRI erosion (Visit 1)``."""
+    outcomes = {o.id: o.label for o in study.outcomes}
+    visits = {v.id: v.label for v in study.visits}
+    if var.startswith("change:"):
+        return "Δ" + outcomes.get(var.removeprefix("change:"), var)
+    if "@" in var:
+        oid, vid = var.split("@", 1)
+        return f"{outcomes.get(oid, oid)} ({visits.get(vid, vid)})"
+    if var == "group":
+        return "group"
+    chars = {c.id: c.label for c in study.characteristics}
+    return chars.get(var, var.replace("_", " "))
+
+
 def _regression_methods(study: Study, spec: dict[str, Any]) -> str:
-    conf = spec.get("confounders", [])
-    conf = [conf] if isinstance(conf, str) else list(conf)
-    return (f"The effect of {', '.join(_as_list(spec['predictors']))} on {spec['outcome']} is "
+    conf = [var_label(study, v) for v in _as_list(spec.get("confounders"))]
+    preds = [var_label(study, v) for v in _as_list(spec["predictors"])]
+    return (f"The effect of {' and '.join(preds)} on {var_label(study, spec['outcome'])} is "
             f"estimated by multiple linear regression (ordinary least squares, complete cases)"
             + (f" adjusted for {', '.join(conf)}." if conf else "."))  # fmt: skip
 
@@ -361,12 +403,15 @@ def scatter(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
 
 
 def _roc_methods(study: Study, spec: dict[str, Any]) -> str:
-    return (f"Discrimination of '{an.positive_rule(spec)}' is the area under the empirical ROC "
+    rule = spec.get("label") or f"{var_label(study, spec['truth'])} {spec['positive']}"
+    return (f"Discrimination of '{rule}' is the area under the empirical ROC "
             f"curve with DeLong's confidence interval (DeLong et al. 1988), the cut-off maximising "
             f"Youden's J (Youden 1950); two scores are compared with DeLong's paired test.")  # fmt: skip
 
 
-@register("roc", {"truth", "positive", "label", "scores", "higher_is_positive"}, methods=_roc_methods)
+@register(
+    "roc", {"truth", "positive", "label", "scores", "higher_is_positive"}, methods=_roc_methods
+)
 def roc(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
     """ROC analysis of each score for a truth dichotomised by an explicit rule."""
     t, curves = an.roc(study, data, spec)
@@ -376,7 +421,9 @@ def roc(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
         "Cut-off": [("≥ " if d == "higher" else "≤ ") + num(x, 2) for x, d in zip(t["cutoff"], t["direction"], strict=True)], "Sensitivity": [num(x, 3) for x in t["sensitivity"]],
         "Specificity": [num(x, 3) for x in t["specificity"]],
     })  # fmt: skip
-    foot = [f"Positive: {t['positive'].iloc[0]} (n = {int(t['n_positive'].iloc[0])} of {int(t['n'].iloc[0])})."]
+    foot = [
+        f"Positive: {t['positive'].iloc[0]} (n = {int(t['n_positive'].iloc[0])} of {int(t['n'].iloc[0])})."
+    ]
     if "delong_p" in t:
         foot.append(f"DeLong test of the two AUCs: p = {format_p(t['delong_p'].iloc[0])}.")
     return Section("ROC analysis", {"roc": t}, display, caption="Discrimination of each score.",
@@ -421,5 +468,9 @@ def sample_size(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
                             "Required n": [count(n) for n in t["n_required"]],
                             "Stated n": [count(n) if np.isfinite(n) else "" for n in t["stated_n"]],
                             "Method": t["method"]})  # fmt: skip
-    return Section("Sample size", {"sample_size": t}, display,
-                   caption="Sample-size calculations recomputed from the stated assumptions.")
+    return Section(
+        "Sample size",
+        {"sample_size": t},
+        display,
+        caption="Sample-size calculations recomputed from the stated assumptions.",
+    )
