@@ -146,6 +146,11 @@ def numeric_vectors(
     return arrays, dropped
 
 
+def column_names(columns: str | Iterable[str]) -> list[str]:
+    """One column name or several, as a list (a single string is one name, not characters)."""
+    return [columns] if isinstance(columns, str) else list(columns)
+
+
 def check_columns(df: pd.DataFrame, columns: Iterable[str], *, where: str = "data") -> None:
     """Raise one error naming every requested column that ``df`` lacks."""
     problems = ProblemCollector(f"missing columns in {where}")

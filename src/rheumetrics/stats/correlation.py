@@ -40,6 +40,7 @@ from rheumetrics.stats._common import (
     check_choice,
     check_columns,
     check_range,
+    column_names,
     numeric_vectors,
     result_frame,
 )
@@ -373,13 +374,14 @@ def pearson(
 def correlation_table(
     data: pd.DataFrame,
     x: str,
-    ys: Sequence[str],
+    ys: str | Sequence[str],
     *,
     kind: Literal["spearman", "pearson"] = "spearman",
     **options: Any,
 ) -> pd.DataFrame:
     """Correlate column ``x`` with each column of ``ys``; one row per pair (missing pairs dropped)."""
     check_choice("kind", kind, ("spearman", "pearson"))
+    ys = column_names(ys)
     check_columns(data, [x, *ys])
     func = spearman if kind == "spearman" else pearson
     options.setdefault("missing", "drop")
