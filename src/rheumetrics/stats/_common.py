@@ -162,6 +162,15 @@ def check_columns(df: pd.DataFrame, columns: Iterable[str], *, where: str = "dat
     problems.raise_if_any()
 
 
+def seed_label(rng: Any) -> str:
+    """How a Monte Carlo result can be repeated: its integer seed, or that it cannot."""
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
+        return f"seed {int(rng)}"
+    if rng is None:
+        return "unseeded"
+    return "seeded Generator"
+
+
 def result_frame(
     rows: list[dict[str, Any]] | dict[str, Any], conventions: Mapping[str, Any]
 ) -> pd.DataFrame:

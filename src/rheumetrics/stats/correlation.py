@@ -41,6 +41,7 @@ from rheumetrics.stats._common import (
     check_columns,
     check_range,
     column_names,
+    seed_label,
     numeric_vectors,
     result_frame,
 )
@@ -286,7 +287,7 @@ def _correlate(
             "method": {
                 "asymptotic": "t approximation",
                 "edgeworth": "Edgeworth series (AS 89)",
-                "permutation": f"Monte Carlo permutation ({used} pairings)",
+                "permutation": f"Monte Carlo permutation ({used} pairings, {seed_label(rng)})",
             }.get(method, method),
             "alternative": alternative,
             "ci_method": ci,
