@@ -41,9 +41,9 @@ from rheumetrics.stats._common import (
     check_columns,
     check_range,
     column_names,
-    seed_label,
     numeric_vectors,
     result_frame,
+    seed_label,
 )
 
 CorrMethod = Literal["auto", "exact", "edgeworth", "permutation", "asymptotic"]
