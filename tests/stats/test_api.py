@@ -93,3 +93,19 @@ def test_importing_the_package_loads_neither_scipy_nor_statsmodels():
     assert "median_test" in dir(st)
     with pytest.raises(AttributeError):
         st.no_such_function  # noqa: B018
+
+
+def test_numeric_arrays_pass_through_without_a_copy_and_booleans_are_refused():
+    from rheumetrics.errors import ValidationError
+    from rheumetrics.stats._common import validated_floats
+
+    values = np.linspace(0.0, 1.0, 1000)
+    (out,), mask = validated_floats({"x": values})
+    assert np.shares_memory(out, values) and not mask.any()
+    series = pd.Series(values)
+    (from_series,), _ = validated_floats({"x": series})
+    assert np.shares_memory(from_series, series.to_numpy())
+    with pytest.raises(ValidationError) as err:
+        st.mann_whitney([1.0, True, 3.0], [np.inf, 2.0, 5.0])
+    problems = err.value.to_frame()
+    assert problems[["record", "field"]].values.tolist() == [[1, "x"], [0, "y"]]
