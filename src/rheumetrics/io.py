@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -32,7 +33,10 @@ def read_table(path: str | Path) -> pd.DataFrame:
 
 
 def write_table(df: pd.DataFrame, path: str | Path) -> None:
-    """Write a table, choosing the format from the extension."""
+    """Write a table, choosing the format from the extension; ``-`` writes CSV to stdout."""
+    if str(path) == "-":
+        df.to_csv(sys.stdout, index=False)
+        return
     path = Path(path)
     suffix = _suffix(path)
     path.parent.mkdir(parents=True, exist_ok=True)

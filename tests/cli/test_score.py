@@ -117,3 +117,11 @@ def test_catalogue_outside_the_repository(tmp_path, monkeypatch):
 def test_conventions_json():
     result = CliRunner().invoke(app, ["conventions", "--json"])
     assert json.loads(result.stdout)["das28_esr_cutoffs"] == "das28_eular"
+
+
+def test_t2t_decision_log_to_the_terminal():
+    args = ["t2t", str(EXAMPLES / "visits.csv"), "-t", str(EXAMPLES / "therapies.csv")]
+    result = CliRunner().invoke(app, [*args, "-s", "eular2022_ra", "--out", "-"])
+    assert result.exit_code == 0, result.output
+    log = pd.read_csv(StringIO(result.stdout))
+    assert len(log) == 90 and {"patient_id", "action"} <= set(log.columns)
