@@ -14,6 +14,7 @@ import sys
 import typing
 from collections.abc import Iterator
 from contextlib import contextmanager
+from difflib import get_close_matches
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -69,6 +70,16 @@ class CommandGroup(TyperGroup):
         single = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
         single.command(cmd_name, help=obj.__doc__, short_help=short)(obj)
         return typer.main.get_command(single)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        try:
+            return super().resolve_command(ctx, args)
+        except typer.TyperException as exc:  # suggest lazily registered commands too
+            matches = get_close_matches(args[0], self.list_commands(ctx)) if args else []
+            message = getattr(exc, "message", "")
+            if matches and "Did you mean" not in message:
+                exc.message = f"{message.rstrip('.')}. Did you mean {matches[0]!r}?"
+            raise
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
         type(self)._listing = True

@@ -106,3 +106,9 @@ def test_help_and_version_do_not_import_the_heavy_libraries():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
     assert "score" in out.stdout and "rheumetrics" in out.stdout
+
+
+def test_a_mistyped_command_suggests_the_lazily_registered_one():
+    result = CliRunner().invoke(app, ["scor"])
+    assert result.exit_code == 2
+    assert "Did you mean 'score'?" in result.output
