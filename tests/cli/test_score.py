@@ -125,3 +125,13 @@ def test_t2t_decision_log_to_the_terminal():
     assert result.exit_code == 0, result.output
     log = pd.read_csv(StringIO(result.stdout))
     assert len(log) == 90 and {"patient_id", "action"} <= set(log.columns)
+
+
+def test_problems_are_sorted_by_line(tmp_path):
+    src = tmp_path / "visits.csv"
+    src.write_text("tjc28,sjc28,esr_mm_h,gh_mm\n4,30,44,12\n-1,5,44,12\n4,5,44,120\n")
+    problems = tmp_path / "problems.csv"
+    result = CliRunner().invoke(app, ["score", str(src), "--problems", str(problems)])
+    assert result.exit_code == 1
+    table = pd.read_csv(problems)
+    assert table[["record", "field"]].values.tolist() == [[2, "sjc28"], [3, "tjc28"], [4, "gh_mm"]]

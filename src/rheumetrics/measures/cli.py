@@ -89,7 +89,10 @@ def score(
                     visits, conv, lenient=lenient, measures=measure or None, progress=progress
                 )
     except ValidationError as err:
-        located = [dataclasses.replace(p, source=p.source or source) for p in err.problems]
+        located = sorted(
+            (dataclasses.replace(p, source=p.source or source) for p in err.problems),
+            key=lambda p: (str(type(p.record)), p.record, p.field),
+        )  # by line, as `import` reports them
         report_problems(ValidationError(located, err.context), problems)
         for name in sorted({p.field for p in located} & set(_UNIT_OPTIONS)):
             console.print(f"hint: {name} is {FIELDS[name].unit}; {_UNIT_OPTIONS[name]}")
