@@ -9,6 +9,9 @@ the engine offers a single-visit decision API, only :func:`decision_at` changes.
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from functools import cache
 from typing import Any
 
@@ -43,14 +46,43 @@ def strategy_for(diagnosis: str | None, chosen: str | None) -> Strategy:
 
 
 def decision_log(visits: pd.DataFrame, therapies: pd.DataFrame, s: Strategy) -> pd.DataFrame:
-    """The engine's decision at every visit of the given patients (one row per visit)."""
+    """The engine's decision at every visit of the given patients (one row per visit).
+
+    The engine is a pure function of its inputs, so logs are memoised on a hash of the strategy,
+    the visits and the therapies (:data:`LOG_CACHE_SIZE` most recent); any change to the data gives
+    a new hash, so a stale log is never returned. The returned frame must not be modified.
+    """
     if visits.empty:
         return pd.DataFrame()
-    ther = therapies if not therapies.empty else None
+    ther = therapies.rename(columns={"stop_reason": "reason"}) if not therapies.empty else None
     frame = visits.reset_index(drop=True)
+    if len(frame) > MEMO_MAX_VISITS:
+        return decide(frame, s, ther)
+    digest = hashlib.sha256(f"{s.id}|{sorted(s.chosen.items())}|{s.path}".encode())
+    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    digest.update(repr(list(frame.columns)).encode())
     if ther is not None:
-        ther = ther.rename(columns={"stop_reason": "reason"})
-    return decide(frame, s, ther)
+        digest.update(pd.util.hash_pandas_object(ther, index=False).to_numpy().tobytes())
+        digest.update(repr(list(ther.columns)).encode())
+    key = digest.hexdigest()
+    with _LOCK:
+        hit = _LOGS.get(key)
+        if hit is not None:
+            _LOGS.move_to_end(key)
+            return hit
+    log = decide(frame, s, ther)
+    with _LOCK:
+        _LOGS[key] = log
+        while len(_LOGS) > LOG_CACHE_SIZE:
+            _LOGS.popitem(last=False)
+    return log
+
+
+#: How many decision logs :func:`decision_log` keeps, and the largest one it keeps (visits).
+LOG_CACHE_SIZE = 256
+MEMO_MAX_VISITS = 5000
+_LOGS: OrderedDict[str, pd.DataFrame] = OrderedDict()
+_LOCK = threading.Lock()
 
 
 def decision_at(log: pd.DataFrame, visit_date: pd.Timestamp) -> dict[str, Any] | None:

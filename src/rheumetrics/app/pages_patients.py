@@ -9,7 +9,6 @@ import pandas as pd
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
-from sqlalchemy import select
 
 from rheumetrics.app import decision_support as ds
 from rheumetrics.app import queries, records
@@ -17,7 +16,7 @@ from rheumetrics.app.charts import time_axis, timeline_svg, trend_svg
 from rheumetrics.app.context import CurrentUser, check_csrf, ctx, render, require
 from rheumetrics.app.security import User
 from rheumetrics.measures.cutoffs import cutoff_set
-from rheumetrics.store.models import DIAGNOSES, DRUG_CLASSES, ROUTES, SEXES, THERAPY
+from rheumetrics.store.models import DIAGNOSES, DRUG_CLASSES, ROUTES, SEXES
 
 router = APIRouter()
 
@@ -105,13 +104,11 @@ def patient_page(
             latest["visit_id"] = int(v.index[-1])
     with c.engine.connect() as conn:
         dversion = records.version(conn, "decision", str(latest["visit_id"])) if latest else 0
-        t = THERAPY
-        ongoing = conn.execute(
-            select(t.c.id, t.c.drug, t.c.start_date)
-            .where(t.c.patient_id == records.patient_id(conn, key), t.c.stop_date.is_(None))
-            .order_by(t.c.start_date)
-        ).all()
-    therapy_ids = [{"id": r.id, "text": f"{r.drug} since {r.start_date}"} for r in ongoing]
+    ongoing = h.therapies[h.therapies["stop_date"].isna()]
+    therapy_ids = [
+        {"id": int(r.id), "text": f"{r.drug} since {pd.Timestamp(r.start_date).date()}"}
+        for r in ongoing.itertuples()
+    ]
     table = _visit_rows(h, user)
     return render(request, "patient.html", key=key, h=h, s=s, trend=trend, timeline=timeline,
                   latest=latest, table=table, recorded=h.decisions.get(latest["visit_id"]) if latest else None,
@@ -132,19 +129,32 @@ def _default_cutoffs(name: str) -> Any:
     return MEASURES[name].cutoff_set(DEFAULT)
 
 
+#: Columns of the visits table on the patient page.
+TABLE_COLUMNS = ("tjc28", "sjc28", "esr_mm_h", "crp_mg_l", "gh_mm", "ptga", "phga", "pain", "haq_di",
+                 "das28_esr", "das28_crp", "sdai", "cdai", "asdas_crp", "basdai")  # fmt: skip
+
+
 def _visit_rows(h: queries.History, user: User) -> list[dict[str, Any]]:
+    v = h.visits.iloc[::-1]
+    if v.empty:
+        return []
+    actions = (
+        h.log.drop_duplicates("visit_date", keep="last").set_index("visit_date")["action"]
+        if not h.log.empty
+        else pd.Series(dtype=object)
+    )
+    action = v["visit_date"].map(actions).astype(object)
+    values = v.reindex(columns=list(TABLE_COLUMNS)).astype(float).round(2)
+    cells = values.where(values.notna(), None).to_numpy(dtype=object).tolist()
     rows = []
-    log = h.log.set_index("visit_date") if not h.log.empty else None
-    for vid, r in h.visits.iloc[::-1].iterrows():
-        d = h.decisions.get(int(str(vid)))
-        action = None
-        if log is not None and r["visit_date"] in log.index:
-            action = log.loc[[r["visit_date"]], "action"].iloc[-1]
+    for vid, when, kind, act, row in zip(
+        v.index, v["visit_date"], v["visit_kind"], action, cells, strict=True
+    ):
+        d = h.decisions.get(int(vid))
         rows.append({
-            "id": int(str(vid)), "date": r["visit_date"].date(), "kind": r["visit_kind"],
-            "values": {c: r.get(c) for c in ("tjc28", "sjc28", "esr_mm_h", "crp_mg_l", "gh_mm", "ptga", "phga", "pain", "haq_di",
-                                             "das28_esr", "das28_crp", "sdai", "cdai", "asdas_crp", "basdai")},
-            "action": action,
+            "id": int(vid), "date": when.date(), "kind": kind,
+            "values": dict(zip(TABLE_COLUMNS, row, strict=True)),
+            "action": None if pd.isna(act) else act,
             "recorded": None if d is None else (d["actual_action"] + ("" if d["accepted"] else " (override)")),
         })  # fmt: skip
     return rows

@@ -11,11 +11,20 @@ import pandas as pd
 from sqlalchemy import Connection, func, select
 
 from rheumetrics.app import decision_support as ds
-from rheumetrics.app.tables import DECISION, PATIENT_STRATEGY, VISIT_NOTE
-from rheumetrics.measures import DEFAULT, score_frame
+from rheumetrics.app.tables import DECISION, PATIENT_STRATEGY
+from rheumetrics.joints import joint_set
+from rheumetrics.measures import MEASURES
 from rheumetrics.measures.cutoffs import cutoff_set
-from rheumetrics.store.loaders import load_imaging_reads, load_therapies, load_visits
-from rheumetrics.store.models import PATIENT, VISIT
+from rheumetrics.store.jointbits import MASKS, count, unpack
+from rheumetrics.store.loaders import THERAPY_COLUMNS, load_therapies, load_visits
+from rheumetrics.store.models import (
+    IMAGING_READ,
+    ITEM_TABLE_OBJECTS,
+    JOINT_EXAM,
+    PATIENT,
+    THERAPY,
+    VISIT,
+)
 
 SCORE_COLUMNS = ("das28_esr", "das28_crp", "sdai", "cdai", "asdas_crp", "basdai")
 
@@ -112,7 +121,86 @@ class History:
     log: pd.DataFrame
     decisions: dict[int, dict[str, Any]]
     imaging: pd.DataFrame
-    notes: dict[int, dict[str, Any]]
+
+
+#: Visit values read for one patient's page (store item -> table).
+PAGE_ITEMS = {
+    "clinical": ("tjc28", "sjc28", "phga"),
+    "lab": ("esr_mm_h", "crp_mg_l"),
+    "pro": ("gh_mm", "ptga", "pain", "haq_di", *(f"basdai_q{i}" for i in range(1, 7))),
+}
+
+
+def patient_visits(conn: Connection, patient_id: int, key: str) -> pd.DataFrame:
+    """One patient's visits with the values the page shows, indexed by visit id.
+
+    One query over the visit, its item tables and its joint examination; 28-joint counts are the
+    recorded ones, else counted from the per-joint findings (missing when a joint of the set was
+    not assessed; no proration), as :mod:`rheumetrics.store.loaders` does for whole cohorts.
+    """
+    v = VISIT
+    cols: list[Any] = [v.c.id, v.c.visit_date, v.c.kind]
+    src: Any = v
+    for table, names in PAGE_ITEMS.items():
+        t = ITEM_TABLE_OBJECTS[table]
+        cols += [t.c[n] for n in names]
+        src = src.outerjoin(t, t.c.visit_id == v.c.id)
+    j = JOINT_EXAM
+    cols += [j.c[m] for m in MASKS]
+    src = src.outerjoin(j, j.c.visit_id == v.c.id)
+    rows = conn.execute(
+        select(*cols).select_from(src).where(v.c.patient_id == patient_id).order_by(v.c.visit_date)
+    ).all()
+    names = [n for ns in PAGE_ITEMS.values() for n in ns]
+    data = (
+        list(zip(*rows, strict=True)) if rows else [() for _ in range(3 + len(names) + len(MASKS))]
+    )
+    out = pd.DataFrame(
+        {n: np.array(data[3 + k], dtype=float) for k, n in enumerate(names)},
+        index=pd.Index(np.array(data[0], dtype=np.int64), name="visit_id"),
+    )
+    out.insert(0, "patient_id", key)
+    out.insert(
+        1, "visit_date", pd.to_datetime(pd.Series(data[1], dtype=object).astype(str)).to_numpy()
+    )
+    out.insert(2, "visit_kind", list(data[2]))
+    masks = {m: unpack(list(data[3 + len(names) + k])) for k, m in enumerate(MASKS)}
+    for set_name, col in (("tender28", "tjc28"), ("swollen28", "sjc28")):
+        state = "tender" if set_name.startswith("tender") else "swollen"
+        derived = count(masks[state], masks[f"{state}_assessed"], joint_set(set_name))
+        out[col] = np.where(np.isnan(out[col].to_numpy()), derived, out[col].to_numpy())
+    return out
+
+
+def patient_therapies(conn: Connection, patient_id: int, key: str) -> pd.DataFrame:
+    """One patient's drug courses (the columns of :func:`rheumetrics.store.load_therapies`)."""
+    t = THERAPY
+    rows = (
+        conn.execute(
+            select(t).where(t.c.patient_id == patient_id).order_by(t.c.start_date, t.c.drug)
+        )
+        .mappings()
+        .all()
+    )
+    df = pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in t.c])
+    df["patient_id"] = key
+    for col in ("start_date", "stop_date"):
+        df[col] = pd.to_datetime(df[col].astype(object).where(df[col].notna(), None)).astype(
+            "datetime64[s]"
+        )
+    df["dose"] = pd.to_numeric(df["dose"]).astype("float64")
+    return df[["id", *THERAPY_COLUMNS]]
+
+
+def history_scores(visits: pd.DataFrame, extra: str | None = None) -> pd.DataFrame:
+    """Scores of each visit (NaN where an input is missing or invalid), by the measures' own
+    validated functions."""
+    out = {}
+    for name in dict.fromkeys([*SCORE_COLUMNS, *([extra] if extra else [])]):
+        m = MEASURES[name]
+        if all(f in visits.columns for f in m.inputs):
+            out[name] = m(lenient=True, **{f: visits[f].to_numpy(dtype=float) for f in m.inputs})
+    return pd.DataFrame(out, index=visits.index)
 
 
 def patient_history(conn: Connection, key: str) -> History | None:
@@ -121,47 +209,38 @@ def patient_history(conn: Connection, key: str) -> History | None:
         return None
     chosen = strategies(conn, [key]).get(key)
     s = ds.strategy_for(row["diagnosis"], chosen)
-    visits = load_visits(conn, [key], scores=False)
-    therapies = load_therapies(conn, [key])
-    log = ds.decision_log(visits, therapies, s)
-    if not visits.empty:
-        scores = score_frame(
-            visits,
-            DEFAULT,
-            lenient=True,
-            measures=[m for m in SCORE_COLUMNS if _has_inputs(visits, m)],
-        )
-        visits = visits.join(scores[[c for c in scores.columns if not c.endswith("_reason")]])
+    visits = patient_visits(conn, int(row["id"]), key)
+    visits = visits.join(history_scores(visits, s.index))
+    therapies = patient_therapies(conn, int(row["id"]), key)
+    log = ds.decision_log(visits, therapies.drop(columns="id"), s)
     ids = visits.index.tolist()
     decisions = {
         int(r["visit_id"]): dict(r)
         for r in conn.execute(select(DECISION).where(DECISION.c.visit_id.in_(ids))).mappings()
     } if ids else {}  # fmt: skip
-    notes = {
-        int(r["visit_id"]): dict(r)
-        for r in conn.execute(select(VISIT_NOTE).where(VISIT_NOTE.c.visit_id.in_(ids))).mappings()
-    } if ids else {}  # fmt: skip
-    reads = load_imaging_reads(conn, [key])
-    return History(dict(row), s, visits, therapies, log, decisions, imaging_summary(reads), notes)
+    reads = imaging_totals(conn, int(row["id"]))
+    return History(dict(row), s, visits, therapies, log, decisions, reads)
 
 
-def _has_inputs(visits: pd.DataFrame, name: str) -> bool:
-    from rheumetrics.measures import MEASURES
-
-    return all(f in visits.columns for f in MEASURES[name].inputs)
-
-
-def imaging_summary(reads: pd.DataFrame) -> pd.DataFrame:
-    """Per time point and scoring system: feature totals (mean over readers of each reader's sum)
-    and whether any oedema/osteitis was graded above 0."""
-    if reads.empty:
+def imaging_totals(conn: Connection, patient_id: int) -> pd.DataFrame:
+    """Per time point, scoring system and feature: the mean over readers of each reader's total
+    of assessable grades, and the number of readers (one grouped query)."""
+    r = IMAGING_READ
+    per_reader = (
+        select(r.c.time_point, r.c.scoring_system, r.c.feature, r.c.reader,
+               func.sum(r.c.grade).label("total"), func.min(r.c.image_date).label("image_date"))
+        .where(r.c.patient_id == patient_id, r.c.not_assessable.is_(False))
+        .group_by(r.c.time_point, r.c.scoring_system, r.c.feature, r.c.reader)
+    )  # fmt: skip
+    df = pd.DataFrame(conn.execute(per_reader).all(),
+                      columns=["timepoint", "system", "feature", "reader", "total", "image_date"])  # fmt: skip
+    if df.empty:
         return pd.DataFrame(
             columns=["timepoint", "image_date", "system", "feature", "total", "readers"]
         )
-    r = reads[~reads["not_assessable"]]
-    per_reader = r.groupby(["timepoint", "system", "feature", "reader"], sort=True).agg(
-        total=("grade", "sum"), image_date=("image_date", "min"))  # fmt: skip
-    out = per_reader.groupby(level=["timepoint", "system", "feature"]).agg(
+    df["image_date"] = pd.to_datetime(df["image_date"].astype(object))
+    df["total"] = df["total"].astype(float)
+    out = df.groupby(["timepoint", "system", "feature"], sort=True).agg(
         total=("total", "mean"), readers=("total", "size"), image_date=("image_date", "min"))  # fmt: skip
     return out.reset_index().sort_values(["image_date", "system", "feature"])
 
