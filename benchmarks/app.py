@@ -39,6 +39,7 @@ import httpx
 import numpy as np
 import pandas as pd
 
+from rheumetrics.app.application import set_wal
 from rheumetrics.app.security import add_user
 from rheumetrics.app.tables import ensure_tables
 from rheumetrics.store import bulk
@@ -48,10 +49,10 @@ from rheumetrics.store.jointbits import STORAGE_ORDER
 PASSWORD = "benchmark password"
 TARGETS = 20  # patients with 10 years of history (40 visits, 30 therapy courses)
 SERVER = """
-import sys, uvicorn
-from rheumetrics.app import Settings, create_app
-app = create_app(sys.argv[1], Settings(secret="bench-" + "s" * 32), init=False)
-uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning", access_log=False)
+import os, sys, uvicorn
+os.environ.update(RHEUMETRICS_DB_URL=sys.argv[1], RHEUMETRICS_APP_SECRET="bench-" + "s" * 32)
+uvicorn.run("rheumetrics.app.application:app_from_environment", factory=True, workers=int(sys.argv[3]),
+            host="127.0.0.1", port=int(sys.argv[2]), log_level="warning", access_log=False)
 """
 
 
@@ -110,6 +111,7 @@ def build_store(path: Path, n: int, visits_each: int, clinicians: int) -> str:
             bulk.insert_frame(conn, name, frame)
         for i in range(clinicians):
             add_user(conn, f"clin{i:03d}", PASSWORD, "clinician")
+    set_wal(engine)  # as `rheumetrics serve` does at start
     engine.dispose()
     print(f"store: {len(ids):,} patients, {nv:,} visits, {len(therapy):,} therapy courses "
           f"built in {time.perf_counter() - start:.1f} s ({path.stat().st_size / 1e6:.0f} MB)")  # fmt: skip
@@ -248,6 +250,9 @@ def main() -> None:
     ap.add_argument("--clinicians", type=int, default=50)
     ap.add_argument("--duration", type=float, default=60.0)
     ap.add_argument("--repeat", type=int, default=30)
+    ap.add_argument(
+        "--workers", type=int, default=2, help="uvicorn worker processes (as `serve --workers`)"
+    )
     ap.add_argument("--db", type=Path, help="reuse (or build) the store at this SQLite file")
     args = ap.parse_args()
     if not 1 <= args.clinicians <= 200 or not 1 <= args.duration <= 600:
@@ -261,7 +266,9 @@ def main() -> None:
     )
     port = free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-c", SERVER, url, str(port)], env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SERVER, url, str(port), str(args.workers)], env=env
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):

@@ -39,6 +39,9 @@ def create_app(db: str | Engine, settings: Settings | None = None, *, init: bool
     if init:
         init_db(engine)
         ensure_tables(engine)
+        if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
+            # write-ahead log: readers never wait for the writer (SQLite docs, "Write-Ahead Logging")
+            set_wal(engine)
     settings = settings or Settings()
     app = FastAPI(title="rheumetrics", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.ctx = AppContext(engine, settings, Sessions(settings.secret), Throttle())
@@ -96,3 +99,36 @@ def create_app(db: str | Engine, settings: Settings | None = None, *, init: bool
         return PlainTextResponse("internal error: the change was not saved", status_code=500)
 
     return app
+
+
+def set_wal(engine: Engine) -> str:
+    """Switch a SQLite database file to write-ahead logging (outside any transaction, as SQLite
+    requires); returns the journal mode now in force."""
+    raw = engine.raw_connection()
+    try:
+        mode = raw.driver_connection.execute("PRAGMA journal_mode=WAL").fetchone()[0]  # type: ignore[union-attr]
+    finally:
+        raw.close()
+    return str(mode)
+
+
+#: Environment variables read by :func:`app_from_environment` (set by ``rheumetrics serve``).
+SECRET_ENV, STALE_ENV = "RHEUMETRICS_APP_SECRET", "RHEUMETRICS_APP_STALE_LAB_DAYS"
+
+
+def app_from_environment() -> FastAPI:
+    """The app for one of several uvicorn worker processes (``serve --workers N``).
+
+    The store URL comes from ``$RHEUMETRICS_DB_URL`` and the session signing key from
+    ``$RHEUMETRICS_APP_SECRET`` (shared, so a session signed by one worker is valid in all); the
+    parent process has already brought the schema up to date.
+    """
+    import os
+
+    from rheumetrics.store.engine import resolve_url
+
+    secret = os.environ.get(SECRET_ENV)
+    if not secret:
+        raise RuntimeError(f"${SECRET_ENV} must be set for worker processes")
+    settings = Settings(stale_lab_days=int(os.environ.get(STALE_ENV, "30")), secret=secret)
+    return create_app(resolve_url(None), settings, init=False)

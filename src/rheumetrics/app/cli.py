@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import logging
+import os
 import tempfile
 from pathlib import Path
 
@@ -34,11 +35,19 @@ def serve_command(
         None,
         help="File holding the session signing key (default: a new key per start, so restarts sign everyone out).",
     ),
+    workers: int = typer.Option(
+        1,
+        min=1,
+        max=32,
+        help="Worker processes (each keeps its own login-throttle counters and caches).",
+    ),
 ) -> None:
     """Run the clinic web application (server-rendered pages, no internet needed)."""
     import uvicorn
 
     from rheumetrics.app import Settings, create_app
+    from rheumetrics.app.application import SECRET_ENV, STALE_ENV
+    from rheumetrics.store.engine import URL_ENV
 
     settings = Settings(stale_lab_days=stale_lab_days)
     if secret_file is not None:
@@ -62,7 +71,15 @@ def serve_command(
     typer.echo(f"serving on http://{host}:{port}/")
     # access_log off: uvicorn's access log prints paths, which hold patient keys; the app logs the
     # route template instead (rheumetrics.app.application).
-    uvicorn.run(app, host=host, port=port, access_log=False, log_level="info")
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, access_log=False, log_level="info")
+        return
+    os.environ[URL_ENV] = app.state.ctx.engine.url.render_as_string(hide_password=False)
+    os.environ[SECRET_ENV] = settings.secret
+    os.environ[STALE_ENV] = str(settings.stale_lab_days)
+    app.state.ctx.engine.dispose()
+    uvicorn.run("rheumetrics.app.application:app_from_environment", factory=True, workers=workers,
+                host=host, port=port, access_log=False, log_level="info")  # fmt: skip
 
 
 def _default_url() -> str:

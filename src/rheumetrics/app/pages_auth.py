@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from rheumetrics.app import audit
-from rheumetrics.app.context import check_csrf, ctx, render
+from rheumetrics.app.context import check_csrf, ctx, render, writing
 from rheumetrics.app.security import LOGIN_COOKIE, SESSION_COOKIE, SESSION_SECONDS, authenticate
 
 router = APIRouter()
@@ -64,7 +64,7 @@ async def login(request: Request) -> Response:
     if wait > 0:
         return Response(f"too many failed sign-ins: try again in {int(wait) + 1} s", status_code=429,
                         headers={"Retry-After": str(int(wait) + 1)})  # fmt: skip
-    with c.engine.begin() as conn:
+    with writing(c.engine) as conn:
         user = authenticate(conn, username, password)
         if user is None:
             c.throttle.fail(*keys)

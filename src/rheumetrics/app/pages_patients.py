@@ -13,7 +13,7 @@ from markupsafe import Markup
 from rheumetrics.app import decision_support as ds
 from rheumetrics.app import queries, records
 from rheumetrics.app.charts import time_axis, timeline_svg, trend_svg
-from rheumetrics.app.context import CurrentUser, check_csrf, ctx, render, require
+from rheumetrics.app.context import CurrentUser, check_csrf, ctx, render, require, writing
 from rheumetrics.app.security import User
 from rheumetrics.measures.cutoffs import cutoff_set
 from rheumetrics.store.models import DIAGNOSES, DRUG_CLASSES, ROUTES, SEXES
@@ -62,7 +62,7 @@ async def new_patient(request: Request, user: CurrentUser) -> Response:
     require(user, "edit")
     form = await form_dict(request)
     try:
-        with ctx(request).engine.begin() as conn:
+        with writing(ctx(request).engine) as conn:
             key = records.create_patient(conn, user.username, form)
     except records.FormProblems as exc:
         return _patient_form(request, form, exc.problems, 422)
@@ -166,7 +166,7 @@ async def change_strategy(request: Request, key: str, user: CurrentUser) -> Resp
     form = await form_dict(request)
     loaded = int(form.get("version", "0")) if form.get("version", "0").isdigit() else -1
     try:
-        with ctx(request).engine.begin() as conn:
+        with writing(ctx(request).engine) as conn:
             records.patient_id(conn, key)
             records.set_strategy(conn, user.username, key, form.get("strategy", ""), loaded)
     except records.FormProblems as exc:
@@ -181,7 +181,7 @@ async def therapy(request: Request, key: str, user: CurrentUser) -> Response:
     require(user, "edit")
     form = await form_dict(request)
     try:
-        with ctx(request).engine.begin() as conn:
+        with writing(ctx(request).engine) as conn:
             records.add_therapy(conn, user.username, key, form)
     except records.FormProblems as exc:
         return render(request, "message.html", status_code=422, title="Therapy not saved",

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from rheumetrics.app import decision_support as ds
 from rheumetrics.app import queries, records
-from rheumetrics.app.context import CurrentUser, check_csrf, ctx, render, require
+from rheumetrics.app.context import CurrentUser, check_csrf, ctx, render, require, writing
 from rheumetrics.app.forms import (
     AXSPA_FIELDS,
     CRP_UNITS,
@@ -77,7 +77,7 @@ async def new_visit(request: Request, key: str, user: CurrentUser) -> Response:
     form = await form_dict(request)
     v = parse_visit(form)
     try:
-        with ctx(request).engine.begin() as conn:
+        with writing(ctx(request).engine) as conn:
             records.save_visit(conn, user.username, key, v)
     except records.FormProblems as exc:
         return _form_page(request, key, form, exc.problems, visit_id=None, version=0, status=422)
@@ -109,7 +109,7 @@ async def edit_visit(request: Request, visit_id: int, user: CurrentUser) -> Resp
             raise HTTPException(404, f"no visit {visit_id}") from None
     v = parse_visit(form)
     try:
-        with ctx(request).engine.begin() as conn:
+        with writing(ctx(request).engine) as conn:
             records.save_visit(conn, user.username, key, v, visit_id, loaded)
     except records.FormProblems as exc:
         return _form_page(
@@ -152,7 +152,7 @@ async def decision(request: Request, visit_id: int, user: CurrentUser) -> Respon
         raise HTTPException(404, "no decision for this visit")
     d["strategy"] = h.strategy.id
     try:
-        with c.engine.begin() as conn:
+        with writing(c.engine) as conn:
             records.record_decision(conn, user.username, key, visit_id, d, form)
     except records.FormProblems as exc:
         return render(request, "message.html", status_code=422, title="Decision not saved",

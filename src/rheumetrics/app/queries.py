@@ -141,9 +141,9 @@ def patient_visits(conn: Connection, patient_id: int, key: str) -> pd.DataFrame:
     v = VISIT
     cols: list[Any] = [v.c.id, v.c.visit_date, v.c.kind]
     src: Any = v
-    for table, names in PAGE_ITEMS.items():
+    for table, shown in PAGE_ITEMS.items():
         t = ITEM_TABLE_OBJECTS[table]
-        cols += [t.c[n] for n in names]
+        cols += [t.c[n] for n in shown]
         src = src.outerjoin(t, t.c.visit_id == v.c.id)
     j = JOINT_EXAM
     cols += [j.c[m] for m in MASKS]
