@@ -238,3 +238,24 @@ def test_user_add_command(tmp_path):
         input="short\n",
     )
     assert bad.exit_code == 2 and "role 'king'" in bad.output and "at least 10" in bad.output
+
+
+def test_exports_by_role(app, signed_in):
+    c = signed_in("clinician")
+    new_patient(c)
+    assert (
+        c.post("/patients/P-001/visits/new", visit_form("2024-01-10", esr_mm_h="20")).status_code
+        == 303
+    )
+    researcher = signed_in("researcher")
+    assert researcher.get("/data/visits.csv").status_code == 403
+    deid = researcher.get("/data/deidentified-visits.csv")
+    assert deid.status_code == 200 and "P-001" not in deid.text and "esr_mm_h" in deid.text
+    tidy = signed_in("datamanager").get("/data/visits.csv")
+    assert tidy.status_code == 200 and "P-001" in tidy.text
+    assert (
+        signed_in("datamanager")
+        .post("/patients/new", {"patient_key": "X", "diagnosis": "ra"})
+        .status_code
+        == 403
+    )

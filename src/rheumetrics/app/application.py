@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from rheumetrics.app import pages_admin, pages_auth, pages_patients, pages_visits
+from rheumetrics.app import pages_admin, pages_auth, pages_data, pages_patients, pages_visits
 from rheumetrics.app.context import AppContext, NotSignedIn, Settings, render
 from rheumetrics.app.records import Conflict
 from rheumetrics.app.security import Sessions, Throttle
@@ -48,7 +48,7 @@ def create_app(db: str | Engine, settings: Settings | None = None, *, init: bool
     app.mount(
         "/static", StaticFiles(directory=str(files("rheumetrics.app") / "static")), name="static"
     )
-    for module in (pages_auth, pages_patients, pages_visits, pages_admin):
+    for module in (pages_auth, pages_patients, pages_visits, pages_admin, pages_data):
         app.include_router(module.router)
 
     @app.middleware("http")
