@@ -70,51 +70,118 @@ def build_store(path: Path, n: int, visits_each: int, clinicians: int) -> str:
     start = time.perf_counter()
     ids = np.arange(1, n + TARGETS + 1)
     keys = [f"B{i:07d}" for i in ids[:n]] + [target(k) for k in range(1, TARGETS + 1)]
-    patients = pd.DataFrame({"id": ids, "patient_key": keys, "diagnosis": "ra", "diagnosis_snomed": "69896004",
-                             "sex": rng.choice(["female", "male"], len(ids)), "birth_year": rng.integers(1940, 2000, len(ids))})  # fmt: skip
+    patients = pd.DataFrame(
+        {
+            "id": ids,
+            "patient_key": keys,
+            "diagnosis": "ra",
+            "diagnosis_snomed": "69896004",
+            "sex": rng.choice(["female", "male"], len(ids)),
+            "birth_year": rng.integers(1940, 2000, len(ids)),
+        }
+    )
     # background: `visits_each` visits a year apart; target: 40 visits every ~3 months over 10 years
     pid = np.concatenate([np.repeat(ids[:n], visits_each), np.repeat(ids[n:], 40)])
     base = np.datetime64("2015-01-05")
-    days = np.concatenate([
-        np.tile(np.arange(visits_each) * 365, n) + rng.integers(0, 300, n * visits_each),
-        np.tile(np.arange(40) * 91, TARGETS),
-    ])  # fmt: skip
+    days = np.concatenate(
+        [
+            np.tile(np.arange(visits_each) * 365, n) + rng.integers(0, 300, n * visits_each),
+            np.tile(np.arange(40) * 91, TARGETS),
+        ]
+    )
     nv = len(pid)
     vid = np.arange(1, nv + 1)
-    visits = pd.DataFrame({"id": vid, "patient_id": pid, "visit_date": (base + days).astype("datetime64[D]").astype(str),
-                           "kind": "routine", "label": None})  # fmt: skip
+    visits = pd.DataFrame(
+        {
+            "id": vid,
+            "patient_id": pid,
+            "visit_date": (base + days).astype("datetime64[D]").astype(str),
+            "kind": "routine",
+            "label": None,
+        }
+    )
     tjc, sjc = rng.integers(0, 12, nv), rng.integers(0, 8, nv)
     clinical = pd.DataFrame(
         {"visit_id": vid, "tjc28": tjc, "sjc28": sjc, "phga": rng.integers(0, 9, nv).astype(float)}
     )
-    lab = pd.DataFrame({"visit_id": vid, "esr_mm_h": rng.integers(2, 80, nv).astype(float), "esr_mm_h_source_unit": "mm/h",
-                        "crp_mg_l": rng.integers(1, 60, nv).astype(float), "crp_mg_l_source_unit": "mg/L"})  # fmt: skip
-    pro = pd.DataFrame({"visit_id": vid, "gh_mm": rng.integers(0, 90, nv).astype(float),
-                        "ptga": rng.integers(0, 9, nv).astype(float), "pain": rng.integers(0, 9, nv).astype(float)})  # fmt: skip
-    drugs = [("methotrexate", "csDMARD"), ("sulfasalazine", "csDMARD"), ("hydroxychloroquine", "csDMARD"),
-             ("prednisolone", "glucocorticoid"), ("adalimumab", "bDMARD"), ("etanercept", "bDMARD")]  # fmt: skip
-    ther_rows = [{"id": i + 1, "patient_id": i + 1, "drug": "methotrexate", "drug_class": "csDMARD", "dose": 15.0,
-                  "dose_unit": "mg/week", "route": "oral", "start_date": "2014-12-01", "stop_date": None, "stop_reason": None}
-                 for i in range(n)]  # fmt: skip
+    lab = pd.DataFrame(
+        {
+            "visit_id": vid,
+            "esr_mm_h": rng.integers(2, 80, nv).astype(float),
+            "esr_mm_h_source_unit": "mm/h",
+            "crp_mg_l": rng.integers(1, 60, nv).astype(float),
+            "crp_mg_l_source_unit": "mg/L",
+        }
+    )
+    pro = pd.DataFrame(
+        {
+            "visit_id": vid,
+            "gh_mm": rng.integers(0, 90, nv).astype(float),
+            "ptga": rng.integers(0, 9, nv).astype(float),
+            "pain": rng.integers(0, 9, nv).astype(float),
+        }
+    )
+    drugs = [
+        ("methotrexate", "csDMARD"),
+        ("sulfasalazine", "csDMARD"),
+        ("hydroxychloroquine", "csDMARD"),
+        ("prednisolone", "glucocorticoid"),
+        ("adalimumab", "bDMARD"),
+        ("etanercept", "bDMARD"),
+    ]
+    ther_rows = [
+        {
+            "id": i + 1,
+            "patient_id": i + 1,
+            "drug": "methotrexate",
+            "drug_class": "csDMARD",
+            "dose": 15.0,
+            "dose_unit": "mg/week",
+            "route": "oral",
+            "start_date": "2014-12-01",
+            "stop_date": None,
+            "stop_reason": None,
+        }
+        for i in range(n)
+    ]
     for t in range(TARGETS):  # 30 courses over 10 years, all but the last three stopped
         for k in range(30):
             drug, cls = drugs[k % len(drugs)]
             first = base + np.timedelta64(k * 120 + t, "D")
             stop = None if k >= 27 else str(first + np.timedelta64(110, "D"))
-            ther_rows.append({"id": len(ther_rows) + 1, "patient_id": n + t + 1, "drug": drug, "drug_class": cls,
-                              "dose": 10.0 + k, "dose_unit": "mg", "route": "oral", "start_date": str(first),
-                              "stop_date": stop, "stop_reason": None if stop is None else "inefficacy"})  # fmt: skip
+            ther_rows.append(
+                {
+                    "id": len(ther_rows) + 1,
+                    "patient_id": n + t + 1,
+                    "drug": drug,
+                    "drug_class": cls,
+                    "dose": 10.0 + k,
+                    "dose_unit": "mg",
+                    "route": "oral",
+                    "start_date": str(first),
+                    "stop_date": stop,
+                    "stop_reason": None if stop is None else "inefficacy",
+                }
+            )
     therapy = pd.DataFrame(ther_rows)
     with engine.begin() as conn:
-        for name, frame in (("patient", patients), ("visit", visits), ("clinical", clinical), ("lab", lab),
-                            ("pro", pro), ("therapy", therapy)):  # fmt: skip
+        for name, frame in (
+            ("patient", patients),
+            ("visit", visits),
+            ("clinical", clinical),
+            ("lab", lab),
+            ("pro", pro),
+            ("therapy", therapy),
+        ):
             bulk.insert_frame(conn, name, frame)
         for i in range(clinicians):
             add_user(conn, f"clin{i:03d}", PASSWORD, "clinician")
     set_wal(engine)  # as `rheumetrics serve` does at start
     engine.dispose()
-    print(f"store: {len(ids):,} patients, {nv:,} visits, {len(therapy):,} therapy courses "
-          f"built in {time.perf_counter() - start:.1f} s ({path.stat().st_size / 1e6:.0f} MB)")  # fmt: skip
+    print(
+        f"store: {len(ids):,} patients, {nv:,} visits, {len(therapy):,} therapy courses "
+        f"built in {time.perf_counter() - start:.1f} s ({path.stat().st_size / 1e6:.0f} MB)"
+    )
     return url
 
 
@@ -149,9 +216,18 @@ def server_ms(r: httpx.Response, metric: str = "app") -> float:
 
 
 def score_form(rng: random.Random, csrf: str) -> dict[str, str]:
-    form = {"csrf_token": csrf, "visit_date": "2031-01-01", "joint_set": "28", "crp_unit": "mg/L", "diagnosis": "ra",
-            "esr_mm_h": str(rng.randint(2, 80)), "gh_mm": str(rng.randint(0, 100)), "ptga": str(rng.randint(0, 10)),
-            "phga": str(rng.randint(0, 10)), "crp": str(rng.randint(1, 60))}  # fmt: skip
+    form = {
+        "csrf_token": csrf,
+        "visit_date": "2031-01-01",
+        "joint_set": "28",
+        "crp_unit": "mg/L",
+        "diagnosis": "ra",
+        "esr_mm_h": str(rng.randint(2, 80)),
+        "gh_mm": str(rng.randint(0, 100)),
+        "ptga": str(rng.randint(0, 10)),
+        "phga": str(rng.randint(0, 10)),
+        "crp": str(rng.randint(1, 60)),
+    }
     for j in STORAGE_ORDER:
         form[f"j_{j}"] = rng.choice("nnnnts")
     return form
@@ -252,9 +328,11 @@ def load(base: str, clinicians: int, duration: float, n: int) -> None:
         t.join(duration + 120)
     took = time.monotonic() - start
     arr = np.array(lat)
-    print(f"load: {len(threads)} clinicians for {duration:.0f} s: {len(arr):,} requests ({len(arr) / took:.1f}/s), "
-          f"{len(errors)} errors{(' ' + str(sorted(set(errors)))) if errors else ''}; "
-          f"load average {os.getloadavg()[0]:.1f}")  # fmt: skip
+    print(
+        f"load: {len(threads)} clinicians for {duration:.0f} s: {len(arr):,} requests ({len(arr) / took:.1f}/s), "
+        f"{len(errors)} errors{(' ' + str(sorted(set(errors)))) if errors else ''}; "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
     if len(arr):
         print(f"  p50 {np.percentile(arr, 50):.1f} ms, max {arr.max():.1f} ms")
         row("p95 latency under load (wall)", float(np.percentile(arr, 95)), 300)

@@ -39,8 +39,11 @@ def test_session_cookie_flags_and_argon2id_hashes(app):
 
     http = TestClient(app)
     page = http.get("/login")
-    r = http.post("/login", data={"username": "admin", "password": PASSWORD, "csrf_token": csrf_of(page.text)},
-                  follow_redirects=False)  # fmt: skip
+    r = http.post(
+        "/login",
+        data={"username": "admin", "password": PASSWORD, "csrf_token": csrf_of(page.text)},
+        follow_redirects=False,
+    )
     cookie = r.headers["set-cookie"].lower()
     assert "rm_session=" in cookie and "httponly" in cookie and "samesite=strict" in cookie
     with app.state.ctx.engine.connect() as conn:
@@ -135,8 +138,17 @@ def test_form_errors_name_field_value_rule_and_store_nothing(app, signed_in):
 
 def test_live_score_panel_and_warnings(app, signed_in):
     c = signed_in("clinician")
-    form = visit_form("2024-03-01", TENDER, SWOLLEN, esr_mm_h="30", gh_mm="50", crp="45", crp_unit="mg/dL",
-                      lab_date="2023-12-01", diagnosis="ra")  # fmt: skip
+    form = visit_form(
+        "2024-03-01",
+        TENDER,
+        SWOLLEN,
+        esr_mm_h="30",
+        gh_mm="50",
+        crp="45",
+        crp_unit="mg/dL",
+        lab_date="2023-12-01",
+        diagnosis="ra",
+    )
     r = c.post("/api/score", form)
     assert r.status_code == 200
     expected = das28_esr(tjc28=3, sjc28=2, esr_mm_h=30, gh_mm=50)
@@ -173,8 +185,17 @@ def test_concurrent_edits_give_a_conflict_not_a_lost_update(app, signed_in):
 def test_decision_accept_override_and_audit(app, signed_in):
     c = signed_in("clinician")
     new_patient(c)
-    c.post("/patients/P-001/therapy", {"drug": "methotrexate", "drug_class": "csDMARD", "start_date": "2023-06-01",
-                                       "dose": "15", "dose_unit": "mg/week", "route": "oral"})  # fmt: skip
+    c.post(
+        "/patients/P-001/therapy",
+        {
+            "drug": "methotrexate",
+            "drug_class": "csDMARD",
+            "start_date": "2023-06-01",
+            "dose": "15",
+            "dose_unit": "mg/week",
+            "route": "oral",
+        },
+    )
     form = visit_form(
         "2024-01-10", TENDER, SWOLLEN, esr_mm_h="30", gh_mm="50", ptga="5", phga="4", crp="15"
     )
@@ -188,8 +209,15 @@ def test_decision_accept_override_and_audit(app, signed_in):
         {"choice": "override", "actual_action": "continue", "reason": "", "version": "0"},
     )
     assert bad.status_code == 422 and "reason" in bad.text
-    ok = c.post(f"/visits/{vid}/decision", {"choice": "override", "actual_action": "continue",
-                                            "reason": "patient prefers to wait", "version": "0"})  # fmt: skip
+    ok = c.post(
+        f"/visits/{vid}/decision",
+        {
+            "choice": "override",
+            "actual_action": "continue",
+            "reason": "patient prefers to wait",
+            "version": "0",
+        },
+    )
     assert ok.status_code == 303
     with app.state.ctx.engine.connect() as conn:
         d = conn.execute(select(DECISION)).mappings().one()

@@ -86,8 +86,13 @@ def create_app(db: str | Engine, settings: Settings | None = None, *, init: bool
     async def http_error(request: Request, exc: HTTPException) -> Response:
         if request.url.path.startswith(("/api/", "/static/")):
             return PlainTextResponse(str(exc.detail), status_code=exc.status_code)
-        return render(request, "message.html", status_code=exc.status_code,
-                      title=f"Error {exc.status_code}", message=str(exc.detail))  # fmt: skip
+        return render(
+            request,
+            "message.html",
+            status_code=exc.status_code,
+            title=f"Error {exc.status_code}",
+            message=str(exc.detail),
+        )
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:

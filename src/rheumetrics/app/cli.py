@@ -78,8 +78,15 @@ def serve_command(
     os.environ[SECRET_ENV] = settings.secret
     os.environ[STALE_ENV] = str(settings.stale_lab_days)
     app.state.ctx.engine.dispose()
-    uvicorn.run("rheumetrics.app.application:app_from_environment", factory=True, workers=workers,
-                host=host, port=port, access_log=False, log_level="info")  # fmt: skip
+    uvicorn.run(
+        "rheumetrics.app.application:app_from_environment",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        access_log=False,
+        log_level="info",
+    )
 
 
 def _default_url() -> str:

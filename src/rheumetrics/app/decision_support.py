@@ -24,8 +24,13 @@ from rheumetrics.t2t.model import Strategy
 #: Actions a clinician can record as what was actually done.
 ACTIONS = ("continue", "escalate", "switch", "taper")
 #: Strategy used when none was chosen for a patient, by diagnosis.
-DEFAULT_STRATEGY = {"ra": "eular2022_ra", "axspa": "asas_eular2022_axspa", "as": "asas_eular2022_axspa",
-                    "spa": "asas_eular2022_axspa", "psa": "eular2022_ra"}  # fmt: skip
+DEFAULT_STRATEGY = {
+    "ra": "eular2022_ra",
+    "axspa": "asas_eular2022_axspa",
+    "as": "asas_eular2022_axspa",
+    "spa": "asas_eular2022_axspa",
+    "psa": "eular2022_ra",
+}
 
 
 @cache

@@ -51,8 +51,15 @@ async def create_user(request: Request, user: CurrentUser) -> Response:
     try:
         with writing(ctx(request).engine) as conn:
             add_user(conn, form.get("username", ""), form.get("password", ""), form.get("role", ""))
-            audit.record(conn, user.username, "create", "user", form.get("username", ""), None,
-                         {"username": form.get("username"), "role": form.get("role")})  # fmt: skip
+            audit.record(
+                conn,
+                user.username,
+                "create",
+                "user",
+                form.get("username", ""),
+                None,
+                {"username": form.get("username"), "role": form.get("role")},
+            )
     except RheumetricsError as exc:
         return users(request, user, str(exc))
     return RedirectResponse("/admin/users", status_code=303)

@@ -42,8 +42,14 @@ def _safe_next(target: str | None) -> str:
 @router.get("/login")
 def login_form(request: Request, next: str = "/", error: str | None = None) -> Response:
     cookie, token = ctx(request).sessions.login_token()
-    resp = render(request, "login.html", status_code=401 if error else 200, login_token=token,
-                  next=_safe_next(next), error=error)  # fmt: skip
+    resp = render(
+        request,
+        "login.html",
+        status_code=401 if error else 200,
+        login_token=token,
+        next=_safe_next(next),
+        error=error,
+    )
     _set_cookie(resp, request, LOGIN_COOKIE, cookie, 3600)
     return resp
 
@@ -62,8 +68,11 @@ async def login(request: Request) -> Response:
     keys = (f"user:{username.lower()}", f"addr:{client}")
     wait = c.throttle.blocked(*keys)
     if wait > 0:
-        return Response(f"too many failed sign-ins: try again in {int(wait) + 1} s", status_code=429,
-                        headers={"Retry-After": str(int(wait) + 1)})  # fmt: skip
+        return Response(
+            f"too many failed sign-ins: try again in {int(wait) + 1} s",
+            status_code=429,
+            headers={"Retry-After": str(int(wait) + 1)},
+        )
     with writing(c.engine) as conn:
         user = authenticate(conn, username, password)
         if user is None:

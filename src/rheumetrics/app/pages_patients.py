@@ -40,8 +40,15 @@ def patient_list(request: Request, user: CurrentUser, q: str = "", page: int = 1
     with c.engine.connect() as conn:
         keys, total = queries.patient_page_keys(conn, q.strip()[:64], size, (page - 1) * size)
         rows = queries.patient_rows(conn, keys, dt.date.today())
-    return render(request, "patients.html", rows=rows, q=q, page=page, total=total,
-                  pages=max(1, -(-total // size)))  # fmt: skip
+    return render(
+        request,
+        "patients.html",
+        rows=rows,
+        q=q,
+        page=page,
+        total=total,
+        pages=max(1, -(-total // size)),
+    )
 
 
 @router.get("/patients/new")
@@ -53,8 +60,16 @@ def new_patient_form(request: Request, user: CurrentUser) -> Response:
 def _patient_form(
     request: Request, values: dict[str, str], problems: list[Any], status: int = 200
 ) -> Response:
-    return render(request, "patient_new.html", status_code=status, values=values, problems=problems,
-                  diagnoses=list(DIAGNOSES), sexes=SEXES, strategies=ds.strategy_choices())  # fmt: skip
+    return render(
+        request,
+        "patient_new.html",
+        status_code=status,
+        values=values,
+        problems=problems,
+        diagnoses=list(DIAGNOSES),
+        sexes=SEXES,
+        strategies=ds.strategy_choices(),
+    )
 
 
 @router.post("/patients/new", dependencies=[Depends(check_csrf)])
@@ -109,12 +124,30 @@ def patient_page(
         {"id": int(r.id), "text": f"{r.drug} since {pd.Timestamp(r.start_date).date()}"}
         for r in ongoing.itertuples()
     ]
-    table = _visit_rows(h, user)
-    return render(request, "patient.html", key=key, h=h, s=s, trend=trend, timeline=timeline,
-                  latest=latest, table=table, recorded=h.decisions.get(latest["visit_id"]) if latest else None,
-                  actions=ds.ACTIONS, strategies=ds.strategy_choices(), pversion=pversion, dversion=dversion,
-                  index_choices=[x for x in queries.SCORE_COLUMNS if x in v.columns], chosen=chosen,
-                  drug_classes=DRUG_CLASSES, therapy_ids=therapy_ids, routes=ROUTES, identified=user.can("identified"))  # fmt: skip
+    acceptable = latest is not None and ds.adherent(latest["action"], latest["action"]) is not None
+    return render(
+        request,
+        "patient.html",
+        key=key,
+        h=h,
+        s=s,
+        trend=trend,
+        timeline=timeline,
+        latest=latest,
+        acceptable=acceptable,
+        table=_visit_rows(h, user),
+        recorded=h.decisions.get(latest["visit_id"]) if latest else None,
+        actions=ds.ACTIONS,
+        strategies=ds.strategy_choices(),
+        pversion=pversion,
+        dversion=dversion,
+        index_choices=[x for x in queries.SCORE_COLUMNS if x in v.columns],
+        chosen=chosen,
+        drug_classes=DRUG_CLASSES,
+        therapy_ids=therapy_ids,
+        routes=ROUTES,
+        identified=user.can("identified"),
+    )
 
 
 def _label(name: str, s: Any) -> str:
@@ -130,8 +163,23 @@ def _default_cutoffs(name: str) -> Any:
 
 
 #: Columns of the visits table on the patient page.
-TABLE_COLUMNS = ("tjc28", "sjc28", "esr_mm_h", "crp_mg_l", "gh_mm", "ptga", "phga", "pain", "haq_di",
-                 "das28_esr", "das28_crp", "sdai", "cdai", "asdas_crp", "basdai")  # fmt: skip
+TABLE_COLUMNS = (
+    "tjc28",
+    "sjc28",
+    "esr_mm_h",
+    "crp_mg_l",
+    "gh_mm",
+    "ptga",
+    "phga",
+    "pain",
+    "haq_di",
+    "das28_esr",
+    "das28_crp",
+    "sdai",
+    "cdai",
+    "asdas_crp",
+    "basdai",
+)
 
 
 def _visit_rows(h: queries.History, user: User) -> list[dict[str, Any]]:
@@ -151,12 +199,18 @@ def _visit_rows(h: queries.History, user: User) -> list[dict[str, Any]]:
         v.index, v["visit_date"], v["visit_kind"], action, cells, strict=True
     ):
         d = h.decisions.get(int(vid))
-        rows.append({
-            "id": int(vid), "date": when.date(), "kind": kind,
-            "values": dict(zip(TABLE_COLUMNS, row, strict=True)),
-            "action": None if pd.isna(act) else act,
-            "recorded": None if d is None else (d["actual_action"] + ("" if d["accepted"] else " (override)")),
-        })  # fmt: skip
+        rows.append(
+            {
+                "id": int(vid),
+                "date": when.date(),
+                "kind": kind,
+                "values": dict(zip(TABLE_COLUMNS, row, strict=True)),
+                "action": None if pd.isna(act) else act,
+                "recorded": None
+                if d is None
+                else (d["actual_action"] + ("" if d["accepted"] else " (override)")),
+            }
+        )
     return rows
 
 
@@ -184,6 +238,12 @@ async def therapy(request: Request, key: str, user: CurrentUser) -> Response:
         with writing(ctx(request).engine) as conn:
             records.add_therapy(conn, user.username, key, form)
     except records.FormProblems as exc:
-        return render(request, "message.html", status_code=422, title="Therapy not saved",
-                      problems=exc.problems, back=f"/patients/{key}")  # fmt: skip
+        return render(
+            request,
+            "message.html",
+            status_code=422,
+            title="Therapy not saved",
+            problems=exc.problems,
+            back=f"/patients/{key}",
+        )
     return RedirectResponse(f"/patients/{key}#treatment", status_code=303)

@@ -40,20 +40,46 @@ def _diagnosis(request: Request, key: str) -> str | None:
     return row.diagnosis
 
 
-def _form_page(request: Request, key: str, values: dict[str, str], problems: list[Any], *,
-               visit_id: int | None, version: int, status: int = 200) -> Response:  # fmt: skip
+def _form_page(
+    request: Request,
+    key: str,
+    values: dict[str, str],
+    problems: list[Any],
+    *,
+    visit_id: int | None,
+    version: int,
+    status: int = 200,
+) -> Response:
     diagnosis = _diagnosis(request, key)
     v = parse_visit(values, lenient_date=True)
     sets = {name: list(joints) for name, joints in JOINT_SETS.items()}
     fields = {n: items()[n] for n in (*RA_FIELDS, *AXSPA_FIELDS, *HAQ_FIELDS, "crp_mg_l")}
     return render(
-        request, "visit_form.html", status_code=status, key=key, values=values, problems=problems,
-        visit_id=visit_id, version=version, spots=spots(), outline=OUTLINE, width=WIDTH,
-        height=HEIGHT, joint_sets=sets, joint_states=JOINT_STATES, kinds=VISIT_KINDS,
-        ra_fields=RA_FIELDS, axspa_fields=AXSPA_FIELDS, haq=HAQ_CATEGORIES, fields=fields,
-        crp_units=list(CRP_UNITS), label=label, panel=panel(v, diagnosis, ctx(request).settings.stale_lab_days),
-        axspa=diagnosis in ("axspa", "as", "spa"), chosen_set=values.get("joint_set", "28"),
-    )  # fmt: skip
+        request,
+        "visit_form.html",
+        status_code=status,
+        key=key,
+        values=values,
+        problems=problems,
+        visit_id=visit_id,
+        version=version,
+        spots=spots(),
+        outline=OUTLINE,
+        width=WIDTH,
+        height=HEIGHT,
+        joint_sets=sets,
+        joint_states=JOINT_STATES,
+        kinds=VISIT_KINDS,
+        ra_fields=RA_FIELDS,
+        axspa_fields=AXSPA_FIELDS,
+        haq=HAQ_CATEGORIES,
+        fields=fields,
+        crp_units=list(CRP_UNITS),
+        label=label,
+        panel=panel(v, diagnosis, ctx(request).settings.stale_lab_days),
+        axspa=diagnosis in ("axspa", "as", "spa"),
+        chosen_set=values.get("joint_set", "28"),
+    )
 
 
 def _new_values(jset: str = "28") -> dict[str, str]:
@@ -155,6 +181,12 @@ async def decision(request: Request, visit_id: int, user: CurrentUser) -> Respon
         with writing(c.engine) as conn:
             records.record_decision(conn, user.username, key, visit_id, d, form)
     except records.FormProblems as exc:
-        return render(request, "message.html", status_code=422, title="Decision not saved",
-                      problems=exc.problems, back=f"/patients/{key}")  # fmt: skip
+        return render(
+            request,
+            "message.html",
+            status_code=422,
+            title="Decision not saved",
+            problems=exc.problems,
+            back=f"/patients/{key}",
+        )
     return RedirectResponse(f"/patients/{key}#decision", status_code=303)

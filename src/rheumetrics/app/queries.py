@@ -42,25 +42,31 @@ class PatientRow:
     next_visit: dt.date | None
 
 
-def strategies(conn: Connection, keys: list[str]) -> dict[str, str]:
+def strategies(conn: Connection, keys: list[str] | None) -> dict[str, str]:
+    """The strategy chosen for each of these patients (all patients when None)."""
     ps = PATIENT_STRATEGY
-    rows = conn.execute(select(ps.c.patient_key, ps.c.strategy).where(ps.c.patient_key.in_(keys)))
-    return {r.patient_key: r.strategy for r in rows}
+    stmt = select(ps.c.patient_key, ps.c.strategy)
+    if keys is not None:
+        stmt = stmt.where(ps.c.patient_key.in_(keys))
+    return {r.patient_key: r.strategy for r in conn.execute(stmt)}
 
 
 def patient_page_keys(
     conn: Connection, search: str, limit: int, offset: int
-) -> tuple[list[tuple[str, str | None]], int]:
-    """One page of (patient key, diagnosis) matching a key prefix, and the total matched."""
+) -> tuple[list[tuple[int, str, str | None]], int]:
+    """One page of (patient id, key, diagnosis) matching a key prefix, and the total matched."""
     p = PATIENT
     cond = p.c.patient_key.like(f"{_escape_like(search)}%", escape="\\") if search else None
     stmt = (
-        select(p.c.patient_key, p.c.diagnosis).order_by(p.c.patient_key).limit(limit).offset(offset)
+        select(p.c.id, p.c.patient_key, p.c.diagnosis)
+        .order_by(p.c.patient_key)
+        .limit(limit)
+        .offset(offset)
     )
     total = select(func.count()).select_from(p)
     if cond is not None:
         stmt, total = stmt.where(cond), total.where(cond)
-    rows = [(r.patient_key, r.diagnosis) for r in conn.execute(stmt)]
+    rows = [(int(r.id), r.patient_key, r.diagnosis) for r in conn.execute(stmt)]
     return rows, int(conn.execute(total).scalar() or 0)
 
 
@@ -69,14 +75,15 @@ def _escape_like(text: str) -> str:
 
 
 def patient_rows(
-    conn: Connection, page: list[tuple[str, str | None]], today: dt.date
+    conn: Connection, page: list[tuple[int, str, str | None]], today: dt.date
 ) -> list[PatientRow]:
     """Current activity, target and overdue status of the patients of one list page."""
-    keys = [k for k, _ in page]
+    keys = [k for _, k, _ in page]
     chosen = strategies(conn, keys)
-    visits = load_visits(conn, keys, scores=False)
-    therapies = load_therapies(conn, keys)
-    diag = dict(page)
+    ids = {i: k for i, k, _ in page}
+    visits = patient_visits(conn, ids)
+    therapies = patient_therapies(conn, ids).drop(columns="id")
+    diag = {k: d for _, k, d in page}
     out: dict[str, PatientRow] = {}
     groups: dict[str, list[str]] = {}
     for k in keys:
@@ -84,6 +91,7 @@ def patient_rows(
     for sid, members in groups.items():
         s = ds.strategy(sid)
         v = visits[visits["patient_id"].isin(members)]
+        v = v.join(history_scores(v, s.index)[[s.index]]) if s.index not in v else v
         log = ds.decision_log(v, therapies[therapies["patient_id"].isin(members)], s)
         last = (
             log.groupby("patient_id").tail(1).set_index("patient_id")
@@ -101,12 +109,16 @@ def patient_rows(
                     else pd.Timestamp(r["next_visit_date"]).date()
                 )
                 out[k] = PatientRow(
-                    k, diag[k], pd.Timestamp(r["visit_date"]).date(), s.index_label,
+                    k,
+                    diag[k],
+                    pd.Timestamp(r["visit_date"]).date(),
+                    s.index_label,
                     "" if pd.isna(value) else f"{value:.2f}",
                     None if pd.isna(value) else cs.classify(float(value)),
                     None if pd.isna(r["target_met"]) else bool(r["target_met"]),
-                    nv is not None and nv < today, nv,
-                )  # fmt: skip
+                    nv is not None and nv < today,
+                    nv,
+                )
             else:
                 out[k] = PatientRow(k, diag[k], None, s.index_label, "", None, None, True, None)
     return [out[k] for k in keys]
@@ -131,15 +143,16 @@ PAGE_ITEMS = {
 }
 
 
-def patient_visits(conn: Connection, patient_id: int, key: str) -> pd.DataFrame:
-    """One patient's visits with the values the page shows, indexed by visit id.
+def patient_visits(conn: Connection, patients: dict[int, str]) -> pd.DataFrame:
+    """Some patients' visits (patient id -> key) with the values the pages show, indexed by visit
+    id and sorted by patient and date.
 
     One query over the visit, its item tables and its joint examination; 28-joint counts are the
     recorded ones, else counted from the per-joint findings (missing when a joint of the set was
     not assessed; no proration), as :mod:`rheumetrics.store.loaders` does for whole cohorts.
     """
     v = VISIT
-    cols: list[Any] = [v.c.id, v.c.visit_date, v.c.kind]
+    cols: list[Any] = [v.c.id, v.c.visit_date, v.c.kind, v.c.patient_id]
     src: Any = v
     for table, shown in PAGE_ITEMS.items():
         t = ITEM_TABLE_OBJECTS[table]
@@ -149,22 +162,25 @@ def patient_visits(conn: Connection, patient_id: int, key: str) -> pd.DataFrame:
     cols += [j.c[m] for m in MASKS]
     src = src.outerjoin(j, j.c.visit_id == v.c.id)
     rows = conn.execute(
-        select(*cols).select_from(src).where(v.c.patient_id == patient_id).order_by(v.c.visit_date)
+        select(*cols)
+        .select_from(src)
+        .where(v.c.patient_id.in_(list(patients)))
+        .order_by(v.c.patient_id, v.c.visit_date)
     ).all()
     names = [n for ns in PAGE_ITEMS.values() for n in ns]
     data = (
-        list(zip(*rows, strict=True)) if rows else [() for _ in range(3 + len(names) + len(MASKS))]
+        list(zip(*rows, strict=True)) if rows else [() for _ in range(4 + len(names) + len(MASKS))]
     )
     out = pd.DataFrame(
-        {n: np.array(data[3 + k], dtype=float) for k, n in enumerate(names)},
+        {n: np.array(data[4 + k], dtype=float) for k, n in enumerate(names)},
         index=pd.Index(np.array(data[0], dtype=np.int64), name="visit_id"),
     )
-    out.insert(0, "patient_id", key)
+    out.insert(0, "patient_id", [patients[p] for p in data[3]])
     out.insert(
         1, "visit_date", pd.to_datetime(pd.Series(data[1], dtype=object).astype(str)).to_numpy()
     )
     out.insert(2, "visit_kind", list(data[2]))
-    masks = {m: unpack(list(data[3 + len(names) + k])) for k, m in enumerate(MASKS)}
+    masks = {m: unpack(list(data[4 + len(names) + k])) for k, m in enumerate(MASKS)}
     for set_name, col in (("tender28", "tjc28"), ("swollen28", "sjc28")):
         state = "tender" if set_name.startswith("tender") else "swollen"
         derived = count(masks[state], masks[f"{state}_assessed"], joint_set(set_name))
@@ -172,18 +188,21 @@ def patient_visits(conn: Connection, patient_id: int, key: str) -> pd.DataFrame:
     return out
 
 
-def patient_therapies(conn: Connection, patient_id: int, key: str) -> pd.DataFrame:
-    """One patient's drug courses (the columns of :func:`rheumetrics.store.load_therapies`)."""
+def patient_therapies(conn: Connection, patients: dict[int, str]) -> pd.DataFrame:
+    """Some patients' drug courses (the columns of :func:`rheumetrics.store.load_therapies` and
+    the course id)."""
     t = THERAPY
     rows = (
         conn.execute(
-            select(t).where(t.c.patient_id == patient_id).order_by(t.c.start_date, t.c.drug)
+            select(t)
+            .where(t.c.patient_id.in_(list(patients)))
+            .order_by(t.c.patient_id, t.c.start_date, t.c.drug)
         )
         .mappings()
         .all()
     )
     df = pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in t.c])
-    df["patient_id"] = key
+    df["patient_id"] = df["patient_id"].map(patients).astype(object)
     for col in ("start_date", "stop_date"):
         df[col] = pd.to_datetime(df[col].astype(object).where(df[col].notna(), None)).astype(
             "datetime64[s]"
@@ -209,15 +228,19 @@ def patient_history(conn: Connection, key: str) -> History | None:
         return None
     chosen = strategies(conn, [key]).get(key)
     s = ds.strategy_for(row["diagnosis"], chosen)
-    visits = patient_visits(conn, int(row["id"]), key)
+    visits = patient_visits(conn, {int(row["id"]): key})
     visits = visits.join(history_scores(visits, s.index))
-    therapies = patient_therapies(conn, int(row["id"]), key)
+    therapies = patient_therapies(conn, {int(row["id"]): key})
     log = ds.decision_log(visits, therapies.drop(columns="id"), s)
     ids = visits.index.tolist()
-    decisions = {
-        int(r["visit_id"]): dict(r)
-        for r in conn.execute(select(DECISION).where(DECISION.c.visit_id.in_(ids))).mappings()
-    } if ids else {}  # fmt: skip
+    decisions = (
+        {
+            int(r["visit_id"]): dict(r)
+            for r in conn.execute(select(DECISION).where(DECISION.c.visit_id.in_(ids))).mappings()
+        }
+        if ids
+        else {}
+    )
     reads = imaging_totals(conn, int(row["id"]))
     return History(dict(row), s, visits, therapies, log, decisions, reads)
 
@@ -227,13 +250,21 @@ def imaging_totals(conn: Connection, patient_id: int) -> pd.DataFrame:
     of assessable grades, and the number of readers (one grouped query)."""
     r = IMAGING_READ
     per_reader = (
-        select(r.c.time_point, r.c.scoring_system, r.c.feature, r.c.reader,
-               func.sum(r.c.grade).label("total"), func.min(r.c.image_date).label("image_date"))
+        select(
+            r.c.time_point,
+            r.c.scoring_system,
+            r.c.feature,
+            r.c.reader,
+            func.sum(r.c.grade).label("total"),
+            func.min(r.c.image_date).label("image_date"),
+        )
         .where(r.c.patient_id == patient_id, r.c.not_assessable.is_(False))
         .group_by(r.c.time_point, r.c.scoring_system, r.c.feature, r.c.reader)
-    )  # fmt: skip
-    df = pd.DataFrame(conn.execute(per_reader).all(),
-                      columns=["timepoint", "system", "feature", "reader", "total", "image_date"])  # fmt: skip
+    )
+    df = pd.DataFrame(
+        conn.execute(per_reader).all(),
+        columns=["timepoint", "system", "feature", "reader", "total", "image_date"],
+    )
     if df.empty:
         return pd.DataFrame(
             columns=["timepoint", "image_date", "system", "feature", "total", "readers"]
@@ -241,7 +272,8 @@ def imaging_totals(conn: Connection, patient_id: int) -> pd.DataFrame:
     df["image_date"] = pd.to_datetime(df["image_date"].astype(object))
     df["total"] = df["total"].astype(float)
     out = df.groupby(["timepoint", "system", "feature"], sort=True).agg(
-        total=("total", "mean"), readers=("total", "size"), image_date=("image_date", "min"))  # fmt: skip
+        total=("total", "mean"), readers=("total", "size"), image_date=("image_date", "min")
+    )
     return out.reset_index().sort_values(["image_date", "system", "feature"])
 
 
@@ -249,7 +281,7 @@ def dashboard(conn: Connection, today: dt.date) -> dict[str, Any]:
     """Cohort figures: share at target at the last visit, escalations, overdue, adherence."""
     p = conn.execute(select(PATIENT.c.patient_key, PATIENT.c.diagnosis)).all()
     diag = {k: d for k, d in p}
-    chosen = strategies(conn, list(diag)) if len(diag) < 30000 else {}
+    chosen = strategies(conn, None)
     visits = load_visits(conn, scores=False)
     therapies = load_therapies(conn)
     groups: dict[str, list[str]] = {}
@@ -264,14 +296,20 @@ def dashboard(conn: Connection, today: dt.date) -> dict[str, Any]:
             continue
         last = log.groupby("patient_id").tail(1)
         nv = pd.to_datetime(last["next_visit_date"])
-        figures.append({
-            "strategy": s.name, "target": s.target_text, "patients": len(last),
-            "at_target": float(last["target_met"].astype("boolean").fillna(False).mean()),
-            "escalations": int((log["action"] == "escalate").sum()),
-            "escalated_patients": int(log.loc[log["action"] == "escalate", "patient_id"].nunique()),
-            "overdue": int((nv < pd.Timestamp(today)).sum()),
-            "observed_adherence": _share(log["adherent"]),
-        })  # fmt: skip
+        figures.append(
+            {
+                "strategy": s.name,
+                "target": s.target_text,
+                "patients": len(last),
+                "at_target": float(last["target_met"].astype("boolean").fillna(False).mean()),
+                "escalations": int((log["action"] == "escalate").sum()),
+                "escalated_patients": int(
+                    log.loc[log["action"] == "escalate", "patient_id"].nunique()
+                ),
+                "overdue": int((nv < pd.Timestamp(today)).sum()),
+                "observed_adherence": _share(log["adherent"]),
+            }
+        )
     d = DECISION
     rec = conn.execute(select(d.c.accepted, d.c.adherent)).all()
     recorded = {
