@@ -278,6 +278,7 @@ def load(base: str, clinicians: int, duration: float, n: int) -> None:
         f"load: {len(sessions)} of {clinicians} clinicians signed in ({time.monotonic() - t0:.1f} s, not timed)"
     )
     deadline = time.monotonic() + duration
+    run_day = int(time.time() // 60) % 40_000
 
     def clinician(i: int) -> None:
         rng = random.Random(i)
@@ -305,9 +306,9 @@ def load(base: str, clinicians: int, duration: float, n: int) -> None:
                 else:
                     saved += 1
                     form = score_form(rng, csrf)
-                    form["visit_date"] = str(
-                        dt.date(2040, 1, 1) + dt.timedelta(days=i * 400 + saved)
-                    )
+                    # a date no earlier run used (runs may reuse a store with --db)
+                    day = run_day + i * 400 + saved
+                    form["visit_date"] = str(dt.date(2040, 1, 1) + dt.timedelta(days=day))
                     r = c.post(f"/patients/B{rng.randint(1, n):07d}/visits/new", data=form)
             except httpx.HTTPError as exc:
                 with lock:
