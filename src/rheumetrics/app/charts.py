@@ -134,12 +134,14 @@ def timeline_svg(therapies: pd.DataFrame, axis: tuple[dt.date, dt.date], today: 
         if stop is not None and isinstance(r.get("stop_reason"), str):
             tip += f", stopped: {r['stop_reason']}"
         cls = escape(str(r["drug_class"]))
+        # a bar starting near the right edge has its label before it, ending at its start
+        anchor = (x0 - 4, ' text-anchor="end"') if x0 > 0.7 * WIDTH else (x0 + 4, "")
         parts.append(
             f'<rect x="{x0:.1f}" y="{yy}" width="{max(x1 - x0, 2):.1f}" height="16" rx="3" class="drug {cls}">'
             f"<title>{escape(tip)}</title></rect>"
-            f'<text x="{x0 + 4:.1f}" y="{yy + 12}" class="drug-label">{escape(text)}</text>'
+            f'<text x="{anchor[0]:.1f}" y="{yy + 12}" class="drug-label"{anchor[1]}>{escape(text)}</text>'
         )
-        if stop is not None and isinstance(r.get("stop_reason"), str):
+        if stop is not None and isinstance(r.get("stop_reason"), str) and x1 < 0.85 * WIDTH:
             parts.append(
                 f'<text x="{x1 + 4:.1f}" y="{yy + 12}" class="stop">✕ {escape(r["stop_reason"])}</text>'
             )
