@@ -287,3 +287,43 @@ def test_exports_by_role(app, signed_in):
         .status_code
         == 403
     )
+
+
+def test_unexpected_errors_keep_patient_data_out_of_logs(app, signed_in, caplog, monkeypatch):
+    from rheumetrics.app import queries
+
+    c = signed_in("clinician")
+    new_patient(c, "LEAKY-42")
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("database said something about LEAKY-42")
+
+    monkeypatch.setattr(queries, "patient_history", broken)
+    with caplog.at_level(logging.INFO, logger="rheumetrics.app"):
+        r = c.get("/patients/LEAKY-42")
+    assert r.status_code == 500 and "LEAKY-42" not in r.text
+    assert "RuntimeError" in caplog.text and "LEAKY-42" not in caplog.text
+
+
+def test_login_redirects_only_to_local_paths(app):
+    from starlette.testclient import TestClient
+
+    http = TestClient(app)
+    for target, expected in (
+        ("/patients", "/patients"),
+        ("//evil.example", "/"),
+        ("/\\\\evil.example", "/"),
+        ("https://evil.example/", "/"),
+    ):
+        page = http.get("/login")
+        r = http.post(
+            "/login",
+            data={
+                "username": "admin",
+                "password": PASSWORD,
+                "next": target,
+                "csrf_token": csrf_of(page.text),
+            },
+            follow_redirects=False,
+        )
+        assert r.status_code == 303 and r.headers["location"] == expected, target

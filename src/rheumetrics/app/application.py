@@ -54,7 +54,13 @@ def create_app(db: str | Engine, settings: Settings | None = None, *, init: bool
     @app.middleware("http")
     async def headers_and_log(request: Request, call_next):
         start, cpu = time.perf_counter(), time.process_time()
-        response: Response = await call_next(request)
+        try:
+            response: Response = await call_next(request)
+        except Exception as exc:
+            # only the exception's type: its message may hold values (e.g. SQL parameters)
+            where = getattr(request.scope.get("route"), "path", "(unmatched)")
+            log.error("unexpected error on %s %s: %s", request.method, where, type(exc).__name__)
+            response = PlainTextResponse("internal error: nothing was saved", status_code=500)
         response.headers["Content-Security-Policy"] = CSP
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "no-referrer"
@@ -93,15 +99,6 @@ def create_app(db: str | Engine, settings: Settings | None = None, *, init: bool
             title=f"Error {exc.status_code}",
             message=str(exc.detail),
         )
-
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> Response:
-        log.error(
-            "unexpected error on %s: %s",
-            getattr(request.scope.get("route"), "path", "?"),
-            type(exc).__name__,
-        )
-        return PlainTextResponse("internal error: the change was not saved", status_code=500)
 
     return app
 

@@ -32,7 +32,7 @@ def _safe_next(target: str | None) -> str:
     if (
         not target
         or not target.startswith("/")
-        or target.startswith("//")
+        or target.startswith(("//", "/\\"))
         or urlsplit(target).netloc
     ):
         return "/"
