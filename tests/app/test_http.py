@@ -327,3 +327,19 @@ def test_login_redirects_only_to_local_paths(app):
             follow_redirects=False,
         )
         assert r.status_code == 303 and r.headers["location"] == expected, target
+
+
+def test_disabled_user_is_signed_out(tmp_path):
+    from rheumetrics.cli import app as cli
+
+    from .conftest import Client, make_app
+
+    url = f"sqlite:///{tmp_path / 'd.sqlite'}"
+    app = make_app(url)
+    c = Client(app, "clinician")
+    assert c.get("/patients").status_code == 200
+    r = CliRunner().invoke(cli, ["user", "disable", "clinician", "--db", url])
+    assert r.exit_code == 0, r.output
+    assert c.get("/patients", follow_redirects=False).status_code == 303
+    assert CliRunner().invoke(cli, ["user", "disable", "nobody", "--db", url]).exit_code == 2
+    app.state.ctx.engine.dispose()

@@ -128,3 +128,33 @@ def user_add(
     finally:
         engine.dispose()
     typer.echo(f"user {username} ({role}) added")
+
+
+@user_app.command("disable")
+def user_disable(
+    username: str = typer.Argument(..., help="User name."),
+    db: str = typer.Option(None, "--db", help="Cohort store URL."),
+    enable: bool = typer.Option(False, "--enable", help="Enable the user again instead."),
+) -> None:
+    """Disable a user (signed-in sessions stop at their next request), or enable one again."""
+    from sqlalchemy import select
+
+    from rheumetrics.app import audit
+    from rheumetrics.app.security import set_active
+    from rheumetrics.app.tables import USER, ensure_tables
+    from rheumetrics.store.engine import make_engine
+
+    engine = make_engine(db)
+    try:
+        ensure_tables(engine)
+        with engine.begin() as conn:
+            if conn.execute(select(USER.c.id).where(USER.c.username == username)).first() is None:
+                typer.echo(f"error: no user {username!r}", err=True)
+                raise typer.Exit(2)
+            set_active(conn, username, enable)
+            audit.record(
+                conn, "(command line)", "update", "user", username, None, {"active": enable}
+            )
+    finally:
+        engine.dispose()
+    typer.echo(f"user {username} {'enabled' if enable else 'disabled'}")
