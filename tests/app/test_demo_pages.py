@@ -63,3 +63,29 @@ def test_charts_are_well_formed_with_edge_cases():
     ET.fromstring(timeline)
     assert "adalimumab &amp; &lt;x&gt;" in timeline and "✕ inefficacy" in timeline
     assert 'text-anchor="end"' in timeline  # label of the late bar kept inside the chart
+
+
+def test_mri_strategy_gets_the_oedema_total_of_the_nearest_mri(demo):
+    from rheumetrics.app import queries
+    from rheumetrics.app import records as rec
+    from rheumetrics.app.context import writing
+
+    engine = demo.app.state.ctx.engine
+    with writing(engine) as conn:
+        rec.set_strategy(
+            conn, "admin", "SYN-NZ-55", "imagine_ra_mri", rec.version(conn, "patient", "SYN-NZ-55")
+        )
+    with engine.connect() as conn:
+        h = queries.patient_history(conn, "SYN-NZ-55")
+    assert h is not None and h.strategy.id == "imagine_ra_mri"
+    # the same totals summed by the database (imaging table of the page), one reader per MRI
+    osteitis = h.imaging[(h.imaging["system"] == "ramris") & (h.imaging["feature"] == "osteitis")]
+    expected = dict(zip(osteitis["image_date"].dt.date, osteitis["total"], strict=True))
+    for when, value in zip(h.visits["visit_date"].dt.date, h.visits["mri_bme_total"], strict=True):
+        near = sorted(
+            (abs((d - when).days), t) for d, t in expected.items() if abs((d - when).days) <= 31
+        )
+        assert (value == pytest.approx(near[0][1])) if near else pd.isna(value), when
+    assert h.visits["mri_bme_total"].notna().any()
+    page = demo.get("/patients/SYN-NZ-55").text
+    assert "IMAGINE-RA" in page and "MRI" in page

@@ -16,7 +16,12 @@ from rheumetrics.joints import joint_set
 from rheumetrics.measures import MEASURES
 from rheumetrics.measures.cutoffs import cutoff_set
 from rheumetrics.store.jointbits import MASKS, count, unpack
-from rheumetrics.store.loaders import THERAPY_COLUMNS, load_therapies, load_visits
+from rheumetrics.store.loaders import (
+    THERAPY_COLUMNS,
+    load_imaging_reads,
+    load_therapies,
+    load_visits,
+)
 from rheumetrics.store.models import (
     IMAGING_READ,
     ITEM_TABLE_OBJECTS,
@@ -92,6 +97,8 @@ def patient_rows(
         s = ds.strategy(sid)
         v = visits[visits["patient_id"].isin(members)]
         v = v.join(history_scores(v, s.index)[[s.index]]) if s.index not in v else v
+        if ds.needs_mri(s):
+            v = ds.with_mri_oedema(v, load_imaging_reads(conn, members))
         log = ds.decision_log(v, therapies[therapies["patient_id"].isin(members)], s)
         last = (
             log.groupby("patient_id").tail(1).set_index("patient_id")
@@ -231,6 +238,8 @@ def patient_history(conn: Connection, key: str) -> History | None:
     visits = patient_visits(conn, {int(row["id"]): key})
     visits = visits.join(history_scores(visits, s.index))
     therapies = patient_therapies(conn, {int(row["id"]): key})
+    if ds.needs_mri(s):
+        visits = ds.with_mri_oedema(visits, load_imaging_reads(conn, [key]))
     log = ds.decision_log(visits, therapies.drop(columns="id"), s)
     ids = visits.index.tolist()
     decisions = (
@@ -291,6 +300,8 @@ def dashboard(conn: Connection, today: dt.date) -> dict[str, Any]:
     for sid, members in sorted(groups.items()):
         s = ds.strategy(sid)
         v = visits[visits["patient_id"].isin(members)]
+        if ds.needs_mri(s):
+            v = ds.with_mri_oedema(v, load_imaging_reads(conn, members))
         log = ds.decision_log(v, therapies[therapies["patient_id"].isin(members)], s)
         if log.empty:
             continue
