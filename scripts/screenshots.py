@@ -58,9 +58,9 @@ def main() -> None:
             page.click("button[type=submit]")
             page.wait_for_url(f"{base}/patients")
             page.screenshot(path=str(args.out / "patients.png"), full_page=True)
-            page.goto(f"{base}/patients/SYN-NZ-03")
+            page.goto(f"{base}/patients/SYN-NZ-55")
             page.screenshot(path=str(args.out / "patient.png"), full_page=True)
-            page.goto(f"{base}/patients/SYN-NZ-03/visits/new")
+            page.goto(f"{base}/patients/SYN-NZ-55/visits/new")
             page.fill("input[name=visit_date]", "2024-06-01")
             for joint, clicks in (
                 ("R_WRIST", 3),

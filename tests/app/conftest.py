@@ -23,8 +23,13 @@ from rheumetrics.app.security import add_user
 
 PG_URL = os.environ.get("RHEUMETRICS_TEST_PG_URL")
 PASSWORD = "correct horse battery"
-USERS = {"admin": "admin", "clinician": "clinician", "clinician2": "clinician", "researcher": "researcher",
-         "datamanager": "data_manager"}  # fmt: skip
+USERS = {
+    "admin": "admin",
+    "clinician": "clinician",
+    "clinician2": "clinician",
+    "researcher": "researcher",
+    "datamanager": "data_manager",
+}
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -80,9 +85,16 @@ class Client:
         self.csrf = ""
         if username is not None:
             page = self.http.get("/login")
-            r = self.http.post("/login", data={"username": username, "password": PASSWORD,
-                                                "csrf_token": csrf_of(page.text), "next": "/patients"},
-                               follow_redirects=False)  # fmt: skip
+            r = self.http.post(
+                "/login",
+                data={
+                    "username": username,
+                    "password": PASSWORD,
+                    "csrf_token": csrf_of(page.text),
+                    "next": "/patients",
+                },
+                follow_redirects=False,
+            )
             assert r.status_code == 303, r.text
             self.csrf = csrf_of(self.http.get("/patients").text)
 

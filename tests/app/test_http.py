@@ -39,8 +39,11 @@ def test_session_cookie_flags_and_argon2id_hashes(app):
 
     http = TestClient(app)
     page = http.get("/login")
-    r = http.post("/login", data={"username": "admin", "password": PASSWORD, "csrf_token": csrf_of(page.text)},
-                  follow_redirects=False)  # fmt: skip
+    r = http.post(
+        "/login",
+        data={"username": "admin", "password": PASSWORD, "csrf_token": csrf_of(page.text)},
+        follow_redirects=False,
+    )
     cookie = r.headers["set-cookie"].lower()
     assert "rm_session=" in cookie and "httponly" in cookie and "samesite=strict" in cookie
     with app.state.ctx.engine.connect() as conn:
@@ -135,8 +138,17 @@ def test_form_errors_name_field_value_rule_and_store_nothing(app, signed_in):
 
 def test_live_score_panel_and_warnings(app, signed_in):
     c = signed_in("clinician")
-    form = visit_form("2024-03-01", TENDER, SWOLLEN, esr_mm_h="30", gh_mm="50", crp="45", crp_unit="mg/dL",
-                      lab_date="2023-12-01", diagnosis="ra")  # fmt: skip
+    form = visit_form(
+        "2024-03-01",
+        TENDER,
+        SWOLLEN,
+        esr_mm_h="30",
+        gh_mm="50",
+        crp="45",
+        crp_unit="mg/dL",
+        lab_date="2023-12-01",
+        diagnosis="ra",
+    )
     r = c.post("/api/score", form)
     assert r.status_code == 200
     expected = das28_esr(tjc28=3, sjc28=2, esr_mm_h=30, gh_mm=50)
@@ -173,8 +185,17 @@ def test_concurrent_edits_give_a_conflict_not_a_lost_update(app, signed_in):
 def test_decision_accept_override_and_audit(app, signed_in):
     c = signed_in("clinician")
     new_patient(c)
-    c.post("/patients/P-001/therapy", {"drug": "methotrexate", "drug_class": "csDMARD", "start_date": "2023-06-01",
-                                       "dose": "15", "dose_unit": "mg/week", "route": "oral"})  # fmt: skip
+    c.post(
+        "/patients/P-001/therapy",
+        {
+            "drug": "methotrexate",
+            "drug_class": "csDMARD",
+            "start_date": "2023-06-01",
+            "dose": "15",
+            "dose_unit": "mg/week",
+            "route": "oral",
+        },
+    )
     form = visit_form(
         "2024-01-10", TENDER, SWOLLEN, esr_mm_h="30", gh_mm="50", ptga="5", phga="4", crp="15"
     )
@@ -188,8 +209,15 @@ def test_decision_accept_override_and_audit(app, signed_in):
         {"choice": "override", "actual_action": "continue", "reason": "", "version": "0"},
     )
     assert bad.status_code == 422 and "reason" in bad.text
-    ok = c.post(f"/visits/{vid}/decision", {"choice": "override", "actual_action": "continue",
-                                            "reason": "patient prefers to wait", "version": "0"})  # fmt: skip
+    ok = c.post(
+        f"/visits/{vid}/decision",
+        {
+            "choice": "override",
+            "actual_action": "continue",
+            "reason": "patient prefers to wait",
+            "version": "0",
+        },
+    )
     assert ok.status_code == 303
     with app.state.ctx.engine.connect() as conn:
         d = conn.execute(select(DECISION)).mappings().one()
@@ -238,3 +266,80 @@ def test_user_add_command(tmp_path):
         input="short\n",
     )
     assert bad.exit_code == 2 and "role 'king'" in bad.output and "at least 10" in bad.output
+
+
+def test_exports_by_role(app, signed_in):
+    c = signed_in("clinician")
+    new_patient(c)
+    assert (
+        c.post("/patients/P-001/visits/new", visit_form("2024-01-10", esr_mm_h="20")).status_code
+        == 303
+    )
+    researcher = signed_in("researcher")
+    assert researcher.get("/data/visits.csv").status_code == 403
+    deid = researcher.get("/data/deidentified-visits.csv")
+    assert deid.status_code == 200 and "P-001" not in deid.text and "esr_mm_h" in deid.text
+    tidy = signed_in("datamanager").get("/data/visits.csv")
+    assert tidy.status_code == 200 and "P-001" in tidy.text
+    assert (
+        signed_in("datamanager")
+        .post("/patients/new", {"patient_key": "X", "diagnosis": "ra"})
+        .status_code
+        == 403
+    )
+
+
+def test_unexpected_errors_keep_patient_data_out_of_logs(app, signed_in, caplog, monkeypatch):
+    from rheumetrics.app import queries
+
+    c = signed_in("clinician")
+    new_patient(c, "LEAKY-42")
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("database said something about LEAKY-42")
+
+    monkeypatch.setattr(queries, "patient_history", broken)
+    with caplog.at_level(logging.INFO, logger="rheumetrics.app"):
+        r = c.get("/patients/LEAKY-42")
+    assert r.status_code == 500 and "LEAKY-42" not in r.text
+    assert "RuntimeError" in caplog.text and "LEAKY-42" not in caplog.text
+
+
+def test_login_redirects_only_to_local_paths(app):
+    from starlette.testclient import TestClient
+
+    http = TestClient(app)
+    for target, expected in (
+        ("/patients", "/patients"),
+        ("//evil.example", "/"),
+        ("/\\\\evil.example", "/"),
+        ("https://evil.example/", "/"),
+    ):
+        page = http.get("/login")
+        r = http.post(
+            "/login",
+            data={
+                "username": "admin",
+                "password": PASSWORD,
+                "next": target,
+                "csrf_token": csrf_of(page.text),
+            },
+            follow_redirects=False,
+        )
+        assert r.status_code == 303 and r.headers["location"] == expected, target
+
+
+def test_disabled_user_is_signed_out(tmp_path):
+    from rheumetrics.cli import app as cli
+
+    from .conftest import Client, make_app
+
+    url = f"sqlite:///{tmp_path / 'd.sqlite'}"
+    app = make_app(url)
+    c = Client(app, "clinician")
+    assert c.get("/patients").status_code == 200
+    r = CliRunner().invoke(cli, ["user", "disable", "clinician", "--db", url])
+    assert r.exit_code == 0, r.output
+    assert c.get("/patients", follow_redirects=False).status_code == 303
+    assert CliRunner().invoke(cli, ["user", "disable", "nobody", "--db", url]).exit_code == 2
+    app.state.ctx.engine.dispose()

@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from rheumetrics.app import pages_admin, pages_auth, pages_patients, pages_visits
+from rheumetrics.app import pages_admin, pages_auth, pages_data, pages_patients, pages_visits
 from rheumetrics.app.context import AppContext, NotSignedIn, Settings, render
 from rheumetrics.app.records import Conflict
 from rheumetrics.app.security import Sessions, Throttle
@@ -39,19 +39,28 @@ def create_app(db: str | Engine, settings: Settings | None = None, *, init: bool
     if init:
         init_db(engine)
         ensure_tables(engine)
+        if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
+            # write-ahead log: readers never wait for the writer (SQLite docs, "Write-Ahead Logging")
+            set_wal(engine)
     settings = settings or Settings()
     app = FastAPI(title="rheumetrics", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.ctx = AppContext(engine, settings, Sessions(settings.secret), Throttle())
     app.mount(
         "/static", StaticFiles(directory=str(files("rheumetrics.app") / "static")), name="static"
     )
-    for module in (pages_auth, pages_patients, pages_visits, pages_admin):
+    for module in (pages_auth, pages_patients, pages_visits, pages_admin, pages_data):
         app.include_router(module.router)
 
     @app.middleware("http")
     async def headers_and_log(request: Request, call_next):
-        start = time.perf_counter()
-        response: Response = await call_next(request)
+        start, cpu = time.perf_counter(), time.process_time()
+        try:
+            response: Response = await call_next(request)
+        except Exception as exc:
+            # only the exception's type: its message may hold values (e.g. SQL parameters)
+            where = getattr(request.scope.get("route"), "path", "(unmatched)")
+            log.error("unexpected error on %s %s: %s", request.method, where, type(exc).__name__)
+            response = PlainTextResponse("internal error: nothing was saved", status_code=500)
         response.headers["Content-Security-Policy"] = CSP
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "no-referrer"
@@ -60,7 +69,9 @@ def create_app(db: str | Engine, settings: Settings | None = None, *, init: bool
         # the route template, never the path: no patient key reaches the log
         path = getattr(route, "path", "(unmatched)")
         ms = (time.perf_counter() - start) * 1000
-        response.headers["Server-Timing"] = f"app;dur={ms:.1f}"
+        # cpu: process CPU time during the request (exact when requests do not overlap)
+        cpu_ms = (time.process_time() - cpu) * 1000
+        response.headers["Server-Timing"] = f"app;dur={ms:.1f}, cpu;dur={cpu_ms:.1f}"
         log.info("%s %s %d %.1f ms", request.method, path, response.status_code, ms)
         return response
 
@@ -81,16 +92,45 @@ def create_app(db: str | Engine, settings: Settings | None = None, *, init: bool
     async def http_error(request: Request, exc: HTTPException) -> Response:
         if request.url.path.startswith(("/api/", "/static/")):
             return PlainTextResponse(str(exc.detail), status_code=exc.status_code)
-        return render(request, "message.html", status_code=exc.status_code,
-                      title=f"Error {exc.status_code}", message=str(exc.detail))  # fmt: skip
-
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> Response:
-        log.error(
-            "unexpected error on %s: %s",
-            getattr(request.scope.get("route"), "path", "?"),
-            type(exc).__name__,
+        return render(
+            request,
+            "message.html",
+            status_code=exc.status_code,
+            title=f"Error {exc.status_code}",
+            message=str(exc.detail),
         )
-        return PlainTextResponse("internal error: the change was not saved", status_code=500)
 
     return app
+
+
+def set_wal(engine: Engine) -> str:
+    """Switch a SQLite database file to write-ahead logging (outside any transaction, as SQLite
+    requires); returns the journal mode now in force."""
+    raw = engine.raw_connection()
+    try:
+        mode = raw.driver_connection.execute("PRAGMA journal_mode=WAL").fetchone()[0]  # type: ignore[union-attr]
+    finally:
+        raw.close()
+    return str(mode)
+
+
+#: Environment variables read by :func:`app_from_environment` (set by ``rheumetrics serve``).
+SECRET_ENV, STALE_ENV = "RHEUMETRICS_APP_SECRET", "RHEUMETRICS_APP_STALE_LAB_DAYS"
+
+
+def app_from_environment() -> FastAPI:
+    """The app for one of several uvicorn worker processes (``serve --workers N``).
+
+    The store URL comes from ``$RHEUMETRICS_DB_URL`` and the session signing key from
+    ``$RHEUMETRICS_APP_SECRET`` (shared, so a session signed by one worker is valid in all); the
+    parent process has already brought the schema up to date.
+    """
+    import os
+
+    from rheumetrics.store.engine import resolve_url
+
+    secret = os.environ.get(SECRET_ENV)
+    if not secret:
+        raise RuntimeError(f"${SECRET_ENV} must be set for worker processes")
+    settings = Settings(stale_lab_days=int(os.environ.get(STALE_ENV, "30")), secret=secret)
+    return create_app(resolve_url(None), settings, init=False)

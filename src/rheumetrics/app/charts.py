@@ -33,8 +33,10 @@ def _year_ticks(lo: dt.date, hi: dt.date, top: float, bottom: float) -> str:
     step = max(1, len(years) // 10)
     for y in list(years)[::step]:
         x = _x(dt.date(y, 1, 1), lo, hi)
-        parts.append(f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{bottom}" class="grid"/>'
-                     f'<text x="{x:.1f}" y="{bottom + 14}" class="tick" text-anchor="middle">{y}</text>')  # fmt: skip
+        parts.append(
+            f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{bottom}" class="grid"/>'
+            f'<text x="{x:.1f}" y="{bottom + 14}" class="tick" text-anchor="middle">{y}</text>'
+        )
     return "".join(parts)
 
 
@@ -64,23 +66,29 @@ def trend_svg(
     def y(v: float) -> float:
         return bottom - (bottom - top) * (v - ymin) / (ymax - ymin)
 
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" class="chart" '
-             f'role="img" aria-label="{escape(label)} over time">']  # fmt: skip
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" class="chart" '
+        f'role="img" aria-label="{escape(label)} over time">'
+    ]
     if cutoffs:
         edges = [ymin, *bounds, ymax]
         for i, name in enumerate(cutoffs.labels):
             y0, y1 = y(min(edges[i + 1], ymax)), y(edges[i])
-            parts.append(f'<rect x="{LEFT}" y="{y0:.1f}" width="{WIDTH - LEFT - RIGHT}" height="{max(y1 - y0, 0):.1f}" '
-                         f'fill="{BAND_COLOURS[i % len(BAND_COLOURS)]}"><title>{escape(name)}</title></rect>'
-                         f'<text x="{WIDTH - RIGHT - 4}" y="{y0 + 12:.1f}" class="band" text-anchor="end">{escape(name)}</text>')  # fmt: skip
+            parts.append(
+                f'<rect x="{LEFT}" y="{y0:.1f}" width="{WIDTH - LEFT - RIGHT}" height="{max(y1 - y0, 0):.1f}" '
+                f'fill="{BAND_COLOURS[i % len(BAND_COLOURS)]}"><title>{escape(name)}</title></rect>'
+                f'<text x="{WIDTH - RIGHT - 4}" y="{y0 + 12:.1f}" class="band" text-anchor="end">{escape(name)}</text>'
+            )
     parts.append(_year_ticks(lo, hi, top, bottom))
     for v in (ymin, *bounds):
         parts.append(
             f'<text x="{LEFT - 6}" y="{y(v) + 4:.1f}" class="tick" text-anchor="end">{v:g}</text>'
         )
     if target is not None:
-        parts.append(f'<line x1="{LEFT}" y1="{y(target):.1f}" x2="{WIDTH - RIGHT}" y2="{y(target):.1f}" class="target"/>'
-                     f'<text x="{LEFT + 4}" y="{y(target) - 4:.1f}" class="target-label">target {target:g}</text>')  # fmt: skip
+        parts.append(
+            f'<line x1="{LEFT}" y1="{y(target):.1f}" x2="{WIDTH - RIGHT}" y2="{y(target):.1f}" class="target"/>'
+            f'<text x="{LEFT + 4}" y="{y(target) - 4:.1f}" class="target-label">target {target:g}</text>'
+        )
     pts = [(d, v) for d, v in zip(dates, values, strict=True) if np.isfinite(v)]
     if pts:
         path = " ".join(f"{_x(d, lo, hi):.1f},{y(v):.1f}" for d, v in pts)
@@ -107,8 +115,10 @@ def timeline_svg(therapies: pd.DataFrame, axis: tuple[dt.date, dt.date], today: 
     lo, hi = axis
     rows = therapies.sort_values(["start_date", "drug"]).reset_index(drop=True)
     lane, height = 22, 30 + 22 * max(len(rows), 1)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" class="chart timeline" '
-             'role="img" aria-label="treatment timeline">']  # fmt: skip
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" class="chart timeline" '
+        'role="img" aria-label="treatment timeline">'
+    ]
     parts.append(_year_ticks(lo, hi, 4, height - 20))
     if rows.empty:
         parts.append(f'<text x="{LEFT}" y="20" class="tick">no treatment recorded</text>')
@@ -124,10 +134,14 @@ def timeline_svg(therapies: pd.DataFrame, axis: tuple[dt.date, dt.date], today: 
         if stop is not None and isinstance(r.get("stop_reason"), str):
             tip += f", stopped: {r['stop_reason']}"
         cls = escape(str(r["drug_class"]))
-        parts.append(f'<rect x="{x0:.1f}" y="{yy}" width="{max(x1 - x0, 2):.1f}" height="16" rx="3" class="drug {cls}">'
-                     f'<title>{escape(tip)}</title></rect>'
-                     f'<text x="{x0 + 4:.1f}" y="{yy + 12}" class="drug-label">{escape(text)}</text>')  # fmt: skip
-        if stop is not None and isinstance(r.get("stop_reason"), str):
+        # a bar starting near the right edge has its label before it, ending at its start
+        anchor = (x0 - 4, ' text-anchor="end"') if x0 > 0.7 * WIDTH else (x0 + 4, "")
+        parts.append(
+            f'<rect x="{x0:.1f}" y="{yy}" width="{max(x1 - x0, 2):.1f}" height="16" rx="3" class="drug {cls}">'
+            f"<title>{escape(tip)}</title></rect>"
+            f'<text x="{anchor[0]:.1f}" y="{yy + 12}" class="drug-label"{anchor[1]}>{escape(text)}</text>'
+        )
+        if stop is not None and isinstance(r.get("stop_reason"), str) and x1 < 0.85 * WIDTH:
             parts.append(
                 f'<text x="{x1 + 4:.1f}" y="{yy + 12}" class="stop">✕ {escape(r["stop_reason"])}</text>'
             )

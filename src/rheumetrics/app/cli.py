@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import logging
+import os
 import tempfile
 from pathlib import Path
 
@@ -34,11 +35,19 @@ def serve_command(
         None,
         help="File holding the session signing key (default: a new key per start, so restarts sign everyone out).",
     ),
+    workers: int = typer.Option(
+        1,
+        min=1,
+        max=32,
+        help="Worker processes (each keeps its own login-throttle counters and caches).",
+    ),
 ) -> None:
     """Run the clinic web application (server-rendered pages, no internet needed)."""
     import uvicorn
 
     from rheumetrics.app import Settings, create_app
+    from rheumetrics.app.application import SECRET_ENV, STALE_ENV
+    from rheumetrics.store.engine import URL_ENV
 
     settings = Settings(stale_lab_days=stale_lab_days)
     if secret_file is not None:
@@ -62,7 +71,22 @@ def serve_command(
     typer.echo(f"serving on http://{host}:{port}/")
     # access_log off: uvicorn's access log prints paths, which hold patient keys; the app logs the
     # route template instead (rheumetrics.app.application).
-    uvicorn.run(app, host=host, port=port, access_log=False, log_level="info")
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, access_log=False, log_level="info")
+        return
+    os.environ[URL_ENV] = app.state.ctx.engine.url.render_as_string(hide_password=False)
+    os.environ[SECRET_ENV] = settings.secret
+    os.environ[STALE_ENV] = str(settings.stale_lab_days)
+    app.state.ctx.engine.dispose()
+    uvicorn.run(
+        "rheumetrics.app.application:app_from_environment",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        access_log=False,
+        log_level="info",
+    )
 
 
 def _default_url() -> str:
@@ -104,3 +128,33 @@ def user_add(
     finally:
         engine.dispose()
     typer.echo(f"user {username} ({role}) added")
+
+
+@user_app.command("disable")
+def user_disable(
+    username: str = typer.Argument(..., help="User name."),
+    db: str = typer.Option(None, "--db", help="Cohort store URL."),
+    enable: bool = typer.Option(False, "--enable", help="Enable the user again instead."),
+) -> None:
+    """Disable a user (signed-in sessions stop at their next request), or enable one again."""
+    from sqlalchemy import select
+
+    from rheumetrics.app import audit
+    from rheumetrics.app.security import set_active
+    from rheumetrics.app.tables import USER, ensure_tables
+    from rheumetrics.store.engine import make_engine
+
+    engine = make_engine(db)
+    try:
+        ensure_tables(engine)
+        with engine.begin() as conn:
+            if conn.execute(select(USER.c.id).where(USER.c.username == username)).first() is None:
+                typer.echo(f"error: no user {username!r}", err=True)
+                raise typer.Exit(2)
+            set_active(conn, username, enable)
+            audit.record(
+                conn, "(command line)", "update", "user", username, None, {"active": enable}
+            )
+    finally:
+        engine.dispose()
+    typer.echo(f"user {username} {'enabled' if enable else 'disabled'}")

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib.resources import files
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from rheumetrics.app.security import (
     SESSION_COOKIE,
@@ -39,6 +41,16 @@ class AppContext:
     sessions: Sessions
     throttle: Throttle
     cache: dict[str, Any] = field(default_factory=dict)
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """A write transaction; on SQLite it takes the write lock at once (``BEGIN IMMEDIATE``), so a
+    writer waits for another instead of failing half-way on a lock upgrade."""
+    with engine.connect() as conn:
+        conn = conn.execution_options(sqlite_begin="IMMEDIATE")
+        with conn.begin():
+            yield conn
 
 
 class NotSignedIn(Exception):

@@ -9,6 +9,9 @@ the engine offers a single-visit decision API, only :func:`decision_at` changes.
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from functools import cache
 from typing import Any
 
@@ -21,8 +24,13 @@ from rheumetrics.t2t.strategy import Strategy
 #: Actions a clinician can record as what was actually done.
 ACTIONS = ("continue", "escalate", "switch", "taper")
 #: Strategy used when none was chosen for a patient, by diagnosis.
-DEFAULT_STRATEGY = {"ra": "eular2022_ra", "axspa": "asas_eular2022_axspa", "as": "asas_eular2022_axspa",
-                    "spa": "asas_eular2022_axspa", "psa": "eular2022_ra"}  # fmt: skip
+DEFAULT_STRATEGY = {
+    "ra": "eular2022_ra",
+    "axspa": "asas_eular2022_axspa",
+    "as": "asas_eular2022_axspa",
+    "spa": "asas_eular2022_axspa",
+    "psa": "eular2022_ra",
+}
 
 
 @cache
@@ -43,14 +51,43 @@ def strategy_for(diagnosis: str | None, chosen: str | None) -> Strategy:
 
 
 def decision_log(visits: pd.DataFrame, therapies: pd.DataFrame, s: Strategy) -> pd.DataFrame:
-    """The engine's decision at every visit of the given patients (one row per visit)."""
+    """The engine's decision at every visit of the given patients (one row per visit).
+
+    The engine is a pure function of its inputs, so logs are memoised on a hash of the strategy,
+    the visits and the therapies (:data:`LOG_CACHE_SIZE` most recent); any change to the data gives
+    a new hash, so a stale log is never returned. The returned frame must not be modified.
+    """
     if visits.empty:
         return pd.DataFrame()
-    ther = therapies if not therapies.empty else None
+    ther = therapies.rename(columns={"stop_reason": "reason"}) if not therapies.empty else None
     frame = visits.reset_index(drop=True)
+    if len(frame) > MEMO_MAX_VISITS:
+        return decide(frame, s, ther)
+    digest = hashlib.sha256(f"{s.id}|{sorted(s.chosen.items())}|{s.path}".encode())
+    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    digest.update(repr(list(frame.columns)).encode())
     if ther is not None:
-        ther = ther.rename(columns={"stop_reason": "reason"})
-    return decide(frame, s, ther)
+        digest.update(pd.util.hash_pandas_object(ther, index=False).to_numpy().tobytes())
+        digest.update(repr(list(ther.columns)).encode())
+    key = digest.hexdigest()
+    with _LOCK:
+        hit = _LOGS.get(key)
+        if hit is not None:
+            _LOGS.move_to_end(key)
+            return hit
+    log = decide(frame, s, ther)
+    with _LOCK:
+        _LOGS[key] = log
+        while len(_LOGS) > LOG_CACHE_SIZE:
+            _LOGS.popitem(last=False)
+    return log
+
+
+#: How many decision logs :func:`decision_log` keeps, and the largest one it keeps (visits).
+LOG_CACHE_SIZE = 256
+MEMO_MAX_VISITS = 5000
+_LOGS: OrderedDict[str, pd.DataFrame] = OrderedDict()
+_LOCK = threading.Lock()
 
 
 def decision_at(log: pd.DataFrame, visit_date: pd.Timestamp) -> dict[str, Any] | None:
@@ -65,6 +102,54 @@ def decision_at(log: pd.DataFrame, visit_date: pd.Timestamp) -> dict[str, Any] |
     out["visit_date"] = pd.Timestamp(r["visit_date"]).date()
     nv = r["next_visit_date"]
     out["next_visit_date"] = None if _isna(nv) else pd.Timestamp(nv).date()
+    return out
+
+
+#: An MRI counts for the visit nearest in time within this many days (as ``rheumetrics t2t --db``).
+MRI_WINDOW_DAYS = 31
+
+
+def needs_mri(s: Strategy) -> bool:
+    """Whether the strategy's target or rules use MRI bone marrow oedema."""
+    return s.target.no_mri_bme or any(str(k).startswith("mri") for r in s.rules for k in r.when)
+
+
+def with_mri_oedema(visits: pd.DataFrame, reads: pd.DataFrame) -> pd.DataFrame:
+    """The visits with ``mri_bme_total``: the reader-mean RAMRIS osteitis (bone marrow oedema)
+    total of the MRI nearest each visit within :data:`MRI_WINDOW_DAYS` (NaN when none).
+
+    ``reads`` are store imaging reads (:func:`rheumetrics.store.load_imaging_reads`); totals come
+    from :func:`rheumetrics.imaging.score_reads` and :func:`rheumetrics.imaging.reader_mean`.
+    """
+    from rheumetrics.imaging import reader_mean, score_reads
+
+    ramris = reads[reads["system"] == "ramris"]
+    if ramris.empty or visits.empty:
+        return visits
+    totals = reader_mean(score_reads(ramris))
+    bme = totals[(totals["feature"] == "osteitis") & (totals["subset"] == "all")]
+    dates = ramris.groupby(["patient_id", "timepoint"], observed=True)["image_date"].min()
+    bme = bme.merge(dates.rename("image_date").reset_index(), on=["patient_id", "timepoint"])
+    bme = bme.rename(columns={"score": "mri_bme_total"})[
+        ["patient_id", "image_date", "mri_bme_total"]
+    ]
+    bme["patient_id"] = bme["patient_id"].astype(object)
+    bme["image_date"] = bme["image_date"].astype("datetime64[ns]")
+    left = visits.reset_index()
+    index_name = left.columns[0]
+    left["visit_date"] = left["visit_date"].astype("datetime64[ns]")
+    left["patient_id"] = left["patient_id"].astype(object)
+    merged = pd.merge_asof(
+        left.sort_values("visit_date"),
+        bme.dropna(subset=["image_date"]).sort_values("image_date"),
+        left_on="visit_date",
+        right_on="image_date",
+        by="patient_id",
+        direction="nearest",
+        tolerance=pd.Timedelta(days=MRI_WINDOW_DAYS),
+    )
+    out = merged.drop(columns="image_date").set_index(index_name).loc[visits.index]
+    out["visit_date"] = out["visit_date"].astype(visits["visit_date"].dtype)
     return out
 
 

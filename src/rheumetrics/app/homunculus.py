@@ -13,10 +13,17 @@ from rheumetrics.joints import JOINTS
 WIDTH, HEIGHT = 400, 560
 
 _RIGHT: dict[str, tuple[float, float]] = {
-    "TMJ": (184, 52), "SC": (186, 112), "AC": (146, 110), "SHOULDER": (128, 124),
-    "ELBOW": (104, 204), "WRIST": (86, 276),
-    "HIP": (166, 300), "KNEE": (160, 400), "ANKLE": (158, 478), "TARSUS": (158, 494),
-}  # fmt: skip
+    "TMJ": (184, 52),
+    "SC": (186, 112),
+    "AC": (146, 110),
+    "SHOULDER": (128, 124),
+    "ELBOW": (104, 204),
+    "WRIST": (86, 276),
+    "HIP": (166, 300),
+    "KNEE": (160, 400),
+    "ANKLE": (158, 478),
+    "TARSUS": (158, 494),
+}
 # hand below the wrist: digit 1 (thumb) lateral, 5 medial; rows MCP, PIP (thumb IP), DIP
 _HAND_X = {1: 48, 2: 64, 3: 80, 4: 96, 5: 112}
 for _d, _x in _HAND_X.items():

@@ -108,7 +108,8 @@ def panel(v: VisitInput, diagnosis: str | None, stale_days: int = STALE_LAB_DAYS
 
 
 def _missing_text(reason: str) -> str:
-    return reason.replace("_", " ") if len(reason) < 400 else reason[:400] + "..."
+    """The scoring core's reason, field names kept as they are (long ones shortened)."""
+    return reason if len(reason) < 400 else reason[:400] + "..."
 
 
 def warnings(v: VisitInput, stale_days: int) -> list[str]:

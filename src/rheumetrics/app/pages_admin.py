@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from rheumetrics.app import audit, queries
-from rheumetrics.app.context import CurrentUser, check_csrf, ctx, render, require
+from rheumetrics.app.context import CurrentUser, check_csrf, ctx, render, require, writing
 from rheumetrics.app.pages_patients import form_dict
 from rheumetrics.app.security import add_user
 from rheumetrics.app.tables import ROLES, USER
@@ -49,10 +49,17 @@ async def create_user(request: Request, user: CurrentUser) -> Response:
     require(user, "users")
     form = await form_dict(request)
     try:
-        with ctx(request).engine.begin() as conn:
+        with writing(ctx(request).engine) as conn:
             add_user(conn, form.get("username", ""), form.get("password", ""), form.get("role", ""))
-            audit.record(conn, user.username, "create", "user", form.get("username", ""), None,
-                         {"username": form.get("username"), "role": form.get("role")})  # fmt: skip
+            audit.record(
+                conn,
+                user.username,
+                "create",
+                "user",
+                form.get("username", ""),
+                None,
+                {"username": form.get("username"), "role": form.get("role")},
+            )
     except RheumetricsError as exc:
         return users(request, user, str(exc))
     return RedirectResponse("/admin/users", status_code=303)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from rheumetrics.app import audit
-from rheumetrics.app.context import check_csrf, ctx, render
+from rheumetrics.app.context import check_csrf, ctx, render, writing
 from rheumetrics.app.security import LOGIN_COOKIE, SESSION_COOKIE, SESSION_SECONDS, authenticate
 
 router = APIRouter()
@@ -32,7 +32,7 @@ def _safe_next(target: str | None) -> str:
     if (
         not target
         or not target.startswith("/")
-        or target.startswith("//")
+        or target.startswith(("//", "/\\"))
         or urlsplit(target).netloc
     ):
         return "/"
@@ -42,8 +42,14 @@ def _safe_next(target: str | None) -> str:
 @router.get("/login")
 def login_form(request: Request, next: str = "/", error: str | None = None) -> Response:
     cookie, token = ctx(request).sessions.login_token()
-    resp = render(request, "login.html", status_code=401 if error else 200, login_token=token,
-                  next=_safe_next(next), error=error)  # fmt: skip
+    resp = render(
+        request,
+        "login.html",
+        status_code=401 if error else 200,
+        login_token=token,
+        next=_safe_next(next),
+        error=error,
+    )
     _set_cookie(resp, request, LOGIN_COOKIE, cookie, 3600)
     return resp
 
@@ -62,9 +68,12 @@ async def login(request: Request) -> Response:
     keys = (f"user:{username.lower()}", f"addr:{client}")
     wait = c.throttle.blocked(*keys)
     if wait > 0:
-        return Response(f"too many failed sign-ins: try again in {int(wait) + 1} s", status_code=429,
-                        headers={"Retry-After": str(int(wait) + 1)})  # fmt: skip
-    with c.engine.begin() as conn:
+        return Response(
+            f"too many failed sign-ins: try again in {int(wait) + 1} s",
+            status_code=429,
+            headers={"Retry-After": str(int(wait) + 1)},
+        )
+    with writing(c.engine) as conn:
         user = authenticate(conn, username, password)
         if user is None:
             c.throttle.fail(*keys)

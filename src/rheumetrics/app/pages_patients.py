@@ -9,15 +9,14 @@ import pandas as pd
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
-from sqlalchemy import select
 
 from rheumetrics.app import decision_support as ds
 from rheumetrics.app import queries, records
 from rheumetrics.app.charts import time_axis, timeline_svg, trend_svg
-from rheumetrics.app.context import CurrentUser, check_csrf, ctx, render, require
+from rheumetrics.app.context import CurrentUser, check_csrf, ctx, render, require, writing
 from rheumetrics.app.security import User
 from rheumetrics.measures.cutoffs import cutoff_set
-from rheumetrics.store.models import DIAGNOSES, DRUG_CLASSES, ROUTES, SEXES, THERAPY
+from rheumetrics.store.models import DIAGNOSES, DRUG_CLASSES, ROUTES, SEXES
 
 router = APIRouter()
 
@@ -41,8 +40,15 @@ def patient_list(request: Request, user: CurrentUser, q: str = "", page: int = 1
     with c.engine.connect() as conn:
         keys, total = queries.patient_page_keys(conn, q.strip()[:64], size, (page - 1) * size)
         rows = queries.patient_rows(conn, keys, dt.date.today())
-    return render(request, "patients.html", rows=rows, q=q, page=page, total=total,
-                  pages=max(1, -(-total // size)))  # fmt: skip
+    return render(
+        request,
+        "patients.html",
+        rows=rows,
+        q=q,
+        page=page,
+        total=total,
+        pages=max(1, -(-total // size)),
+    )
 
 
 @router.get("/patients/new")
@@ -54,8 +60,16 @@ def new_patient_form(request: Request, user: CurrentUser) -> Response:
 def _patient_form(
     request: Request, values: dict[str, str], problems: list[Any], status: int = 200
 ) -> Response:
-    return render(request, "patient_new.html", status_code=status, values=values, problems=problems,
-                  diagnoses=list(DIAGNOSES), sexes=SEXES, strategies=ds.strategy_choices())  # fmt: skip
+    return render(
+        request,
+        "patient_new.html",
+        status_code=status,
+        values=values,
+        problems=problems,
+        diagnoses=list(DIAGNOSES),
+        sexes=SEXES,
+        strategies=ds.strategy_choices(),
+    )
 
 
 @router.post("/patients/new", dependencies=[Depends(check_csrf)])
@@ -63,7 +77,7 @@ async def new_patient(request: Request, user: CurrentUser) -> Response:
     require(user, "edit")
     form = await form_dict(request)
     try:
-        with ctx(request).engine.begin() as conn:
+        with writing(ctx(request).engine) as conn:
             key = records.create_patient(conn, user.username, form)
     except records.FormProblems as exc:
         return _patient_form(request, form, exc.problems, 422)
@@ -105,19 +119,35 @@ def patient_page(
             latest["visit_id"] = int(v.index[-1])
     with c.engine.connect() as conn:
         dversion = records.version(conn, "decision", str(latest["visit_id"])) if latest else 0
-        t = THERAPY
-        ongoing = conn.execute(
-            select(t.c.id, t.c.drug, t.c.start_date)
-            .where(t.c.patient_id == records.patient_id(conn, key), t.c.stop_date.is_(None))
-            .order_by(t.c.start_date)
-        ).all()
-    therapy_ids = [{"id": r.id, "text": f"{r.drug} since {r.start_date}"} for r in ongoing]
-    table = _visit_rows(h, user)
-    return render(request, "patient.html", key=key, h=h, s=s, trend=trend, timeline=timeline,
-                  latest=latest, table=table, recorded=h.decisions.get(latest["visit_id"]) if latest else None,
-                  actions=ds.ACTIONS, strategies=ds.strategy_choices(), pversion=pversion, dversion=dversion,
-                  index_choices=[x for x in queries.SCORE_COLUMNS if x in v.columns], chosen=chosen,
-                  drug_classes=DRUG_CLASSES, therapy_ids=therapy_ids, routes=ROUTES, identified=user.can("identified"))  # fmt: skip
+    ongoing = h.therapies[h.therapies["stop_date"].isna()]
+    therapy_ids = [
+        {"id": int(r.id), "text": f"{r.drug} since {pd.Timestamp(r.start_date).date()}"}
+        for r in ongoing.itertuples()
+    ]
+    acceptable = latest is not None and ds.adherent(latest["action"], latest["action"]) is not None
+    return render(
+        request,
+        "patient.html",
+        key=key,
+        h=h,
+        s=s,
+        trend=trend,
+        timeline=timeline,
+        latest=latest,
+        acceptable=acceptable,
+        table=_visit_rows(h, user),
+        recorded=h.decisions.get(latest["visit_id"]) if latest else None,
+        actions=ds.ACTIONS,
+        strategies=ds.strategy_choices(),
+        pversion=pversion,
+        dversion=dversion,
+        index_choices=[x for x in queries.SCORE_COLUMNS if x in v.columns],
+        chosen=chosen,
+        drug_classes=DRUG_CLASSES,
+        therapy_ids=therapy_ids,
+        routes=ROUTES,
+        identified=user.can("identified"),
+    )
 
 
 def _label(name: str, s: Any) -> str:
@@ -132,21 +162,55 @@ def _default_cutoffs(name: str) -> Any:
     return MEASURES[name].cutoff_set(DEFAULT)
 
 
+#: Columns of the visits table on the patient page.
+TABLE_COLUMNS = (
+    "tjc28",
+    "sjc28",
+    "esr_mm_h",
+    "crp_mg_l",
+    "gh_mm",
+    "ptga",
+    "phga",
+    "pain",
+    "haq_di",
+    "das28_esr",
+    "das28_crp",
+    "sdai",
+    "cdai",
+    "asdas_crp",
+    "basdai",
+)
+
+
 def _visit_rows(h: queries.History, user: User) -> list[dict[str, Any]]:
+    v = h.visits.iloc[::-1]
+    if v.empty:
+        return []
+    actions = (
+        h.log.drop_duplicates("visit_date", keep="last").set_index("visit_date")["action"]
+        if not h.log.empty
+        else pd.Series(dtype=object)
+    )
+    action = v["visit_date"].map(actions).astype(object)
+    values = v.reindex(columns=list(TABLE_COLUMNS)).astype(float).round(2)
+    cells = values.where(values.notna(), None).to_numpy(dtype=object).tolist()
     rows = []
-    log = h.log.set_index("visit_date") if not h.log.empty else None
-    for vid, r in h.visits.iloc[::-1].iterrows():
-        d = h.decisions.get(int(str(vid)))
-        action = None
-        if log is not None and r["visit_date"] in log.index:
-            action = log.loc[[r["visit_date"]], "action"].iloc[-1]
-        rows.append({
-            "id": int(str(vid)), "date": r["visit_date"].date(), "kind": r["visit_kind"],
-            "values": {c: r.get(c) for c in ("tjc28", "sjc28", "esr_mm_h", "crp_mg_l", "gh_mm", "ptga", "phga", "pain", "haq_di",
-                                             "das28_esr", "das28_crp", "sdai", "cdai", "asdas_crp", "basdai")},
-            "action": action,
-            "recorded": None if d is None else (d["actual_action"] + ("" if d["accepted"] else " (override)")),
-        })  # fmt: skip
+    for vid, when, kind, act, row in zip(
+        v.index, v["visit_date"], v["visit_kind"], action, cells, strict=True
+    ):
+        d = h.decisions.get(int(vid))
+        rows.append(
+            {
+                "id": int(vid),
+                "date": when.date(),
+                "kind": kind,
+                "values": dict(zip(TABLE_COLUMNS, row, strict=True)),
+                "action": None if pd.isna(act) else act,
+                "recorded": None
+                if d is None
+                else (d["actual_action"] + ("" if d["accepted"] else " (override)")),
+            }
+        )
     return rows
 
 
@@ -156,7 +220,7 @@ async def change_strategy(request: Request, key: str, user: CurrentUser) -> Resp
     form = await form_dict(request)
     loaded = int(form.get("version", "0")) if form.get("version", "0").isdigit() else -1
     try:
-        with ctx(request).engine.begin() as conn:
+        with writing(ctx(request).engine) as conn:
             records.patient_id(conn, key)
             records.set_strategy(conn, user.username, key, form.get("strategy", ""), loaded)
     except records.FormProblems as exc:
@@ -171,9 +235,15 @@ async def therapy(request: Request, key: str, user: CurrentUser) -> Response:
     require(user, "edit")
     form = await form_dict(request)
     try:
-        with ctx(request).engine.begin() as conn:
+        with writing(ctx(request).engine) as conn:
             records.add_therapy(conn, user.username, key, form)
     except records.FormProblems as exc:
-        return render(request, "message.html", status_code=422, title="Therapy not saved",
-                      problems=exc.problems, back=f"/patients/{key}")  # fmt: skip
+        return render(
+            request,
+            "message.html",
+            status_code=422,
+            title="Therapy not saved",
+            problems=exc.problems,
+            back=f"/patients/{key}",
+        )
     return RedirectResponse(f"/patients/{key}#treatment", status_code=303)

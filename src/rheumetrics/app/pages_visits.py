@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from rheumetrics.app import decision_support as ds
 from rheumetrics.app import queries, records
-from rheumetrics.app.context import CurrentUser, check_csrf, ctx, render, require
+from rheumetrics.app.context import CurrentUser, check_csrf, ctx, render, require, writing
 from rheumetrics.app.forms import (
     AXSPA_FIELDS,
     CRP_UNITS,
@@ -40,20 +40,46 @@ def _diagnosis(request: Request, key: str) -> str | None:
     return row.diagnosis
 
 
-def _form_page(request: Request, key: str, values: dict[str, str], problems: list[Any], *,
-               visit_id: int | None, version: int, status: int = 200) -> Response:  # fmt: skip
+def _form_page(
+    request: Request,
+    key: str,
+    values: dict[str, str],
+    problems: list[Any],
+    *,
+    visit_id: int | None,
+    version: int,
+    status: int = 200,
+) -> Response:
     diagnosis = _diagnosis(request, key)
     v = parse_visit(values, lenient_date=True)
     sets = {name: list(joints) for name, joints in JOINT_SETS.items()}
     fields = {n: items()[n] for n in (*RA_FIELDS, *AXSPA_FIELDS, *HAQ_FIELDS, "crp_mg_l")}
     return render(
-        request, "visit_form.html", status_code=status, key=key, values=values, problems=problems,
-        visit_id=visit_id, version=version, spots=spots(), outline=OUTLINE, width=WIDTH,
-        height=HEIGHT, joint_sets=sets, joint_states=JOINT_STATES, kinds=VISIT_KINDS,
-        ra_fields=RA_FIELDS, axspa_fields=AXSPA_FIELDS, haq=HAQ_CATEGORIES, fields=fields,
-        crp_units=list(CRP_UNITS), label=label, panel=panel(v, diagnosis, ctx(request).settings.stale_lab_days),
-        axspa=diagnosis in ("axspa", "as", "spa"), chosen_set=values.get("joint_set", "28"),
-    )  # fmt: skip
+        request,
+        "visit_form.html",
+        status_code=status,
+        key=key,
+        values=values,
+        problems=problems,
+        visit_id=visit_id,
+        version=version,
+        spots=spots(),
+        outline=OUTLINE,
+        width=WIDTH,
+        height=HEIGHT,
+        joint_sets=sets,
+        joint_states=JOINT_STATES,
+        kinds=VISIT_KINDS,
+        ra_fields=RA_FIELDS,
+        axspa_fields=AXSPA_FIELDS,
+        haq=HAQ_CATEGORIES,
+        fields=fields,
+        crp_units=list(CRP_UNITS),
+        label=label,
+        panel=panel(v, diagnosis, ctx(request).settings.stale_lab_days),
+        axspa=diagnosis in ("axspa", "as", "spa"),
+        chosen_set=values.get("joint_set", "28"),
+    )
 
 
 def _new_values(jset: str = "28") -> dict[str, str]:
@@ -77,7 +103,7 @@ async def new_visit(request: Request, key: str, user: CurrentUser) -> Response:
     form = await form_dict(request)
     v = parse_visit(form)
     try:
-        with ctx(request).engine.begin() as conn:
+        with writing(ctx(request).engine) as conn:
             records.save_visit(conn, user.username, key, v)
     except records.FormProblems as exc:
         return _form_page(request, key, form, exc.problems, visit_id=None, version=0, status=422)
@@ -109,7 +135,7 @@ async def edit_visit(request: Request, visit_id: int, user: CurrentUser) -> Resp
             raise HTTPException(404, f"no visit {visit_id}") from None
     v = parse_visit(form)
     try:
-        with ctx(request).engine.begin() as conn:
+        with writing(ctx(request).engine) as conn:
             records.save_visit(conn, user.username, key, v, visit_id, loaded)
     except records.FormProblems as exc:
         return _form_page(
@@ -152,9 +178,15 @@ async def decision(request: Request, visit_id: int, user: CurrentUser) -> Respon
         raise HTTPException(404, "no decision for this visit")
     d["strategy"] = h.strategy.id
     try:
-        with c.engine.begin() as conn:
+        with writing(c.engine) as conn:
             records.record_decision(conn, user.username, key, visit_id, d, form)
     except records.FormProblems as exc:
-        return render(request, "message.html", status_code=422, title="Decision not saved",
-                      problems=exc.problems, back=f"/patients/{key}")  # fmt: skip
+        return render(
+            request,
+            "message.html",
+            status_code=422,
+            title="Decision not saved",
+            problems=exc.problems,
+            back=f"/patients/{key}",
+        )
     return RedirectResponse(f"/patients/{key}#decision", status_code=303)

@@ -11,11 +11,25 @@ import pandas as pd
 from sqlalchemy import Connection, func, select
 
 from rheumetrics.app import decision_support as ds
-from rheumetrics.app.tables import DECISION, PATIENT_STRATEGY, VISIT_NOTE
-from rheumetrics.measures import DEFAULT, score_frame
+from rheumetrics.app.tables import DECISION, PATIENT_STRATEGY
+from rheumetrics.joints import joint_set
+from rheumetrics.measures import MEASURES
 from rheumetrics.measures.cutoffs import cutoff_set
-from rheumetrics.store.loaders import load_imaging_reads, load_therapies, load_visits
-from rheumetrics.store.models import PATIENT, VISIT
+from rheumetrics.store.jointbits import MASKS, count, unpack
+from rheumetrics.store.loaders import (
+    THERAPY_COLUMNS,
+    load_imaging_reads,
+    load_therapies,
+    load_visits,
+)
+from rheumetrics.store.models import (
+    IMAGING_READ,
+    ITEM_TABLE_OBJECTS,
+    JOINT_EXAM,
+    PATIENT,
+    THERAPY,
+    VISIT,
+)
 
 SCORE_COLUMNS = ("das28_esr", "das28_crp", "sdai", "cdai", "asdas_crp", "basdai")
 
@@ -33,25 +47,31 @@ class PatientRow:
     next_visit: dt.date | None
 
 
-def strategies(conn: Connection, keys: list[str]) -> dict[str, str]:
+def strategies(conn: Connection, keys: list[str] | None) -> dict[str, str]:
+    """The strategy chosen for each of these patients (all patients when None)."""
     ps = PATIENT_STRATEGY
-    rows = conn.execute(select(ps.c.patient_key, ps.c.strategy).where(ps.c.patient_key.in_(keys)))
-    return {r.patient_key: r.strategy for r in rows}
+    stmt = select(ps.c.patient_key, ps.c.strategy)
+    if keys is not None:
+        stmt = stmt.where(ps.c.patient_key.in_(keys))
+    return {r.patient_key: r.strategy for r in conn.execute(stmt)}
 
 
 def patient_page_keys(
     conn: Connection, search: str, limit: int, offset: int
-) -> tuple[list[tuple[str, str | None]], int]:
-    """One page of (patient key, diagnosis) matching a key prefix, and the total matched."""
+) -> tuple[list[tuple[int, str, str | None]], int]:
+    """One page of (patient id, key, diagnosis) matching a key prefix, and the total matched."""
     p = PATIENT
     cond = p.c.patient_key.like(f"{_escape_like(search)}%", escape="\\") if search else None
     stmt = (
-        select(p.c.patient_key, p.c.diagnosis).order_by(p.c.patient_key).limit(limit).offset(offset)
+        select(p.c.id, p.c.patient_key, p.c.diagnosis)
+        .order_by(p.c.patient_key)
+        .limit(limit)
+        .offset(offset)
     )
     total = select(func.count()).select_from(p)
     if cond is not None:
         stmt, total = stmt.where(cond), total.where(cond)
-    rows = [(r.patient_key, r.diagnosis) for r in conn.execute(stmt)]
+    rows = [(int(r.id), r.patient_key, r.diagnosis) for r in conn.execute(stmt)]
     return rows, int(conn.execute(total).scalar() or 0)
 
 
@@ -60,14 +80,15 @@ def _escape_like(text: str) -> str:
 
 
 def patient_rows(
-    conn: Connection, page: list[tuple[str, str | None]], today: dt.date
+    conn: Connection, page: list[tuple[int, str, str | None]], today: dt.date
 ) -> list[PatientRow]:
     """Current activity, target and overdue status of the patients of one list page."""
-    keys = [k for k, _ in page]
+    keys = [k for _, k, _ in page]
     chosen = strategies(conn, keys)
-    visits = load_visits(conn, keys, scores=False)
-    therapies = load_therapies(conn, keys)
-    diag = dict(page)
+    ids = {i: k for i, k, _ in page}
+    visits = patient_visits(conn, ids)
+    therapies = patient_therapies(conn, ids).drop(columns="id")
+    diag = {k: d for _, k, d in page}
     out: dict[str, PatientRow] = {}
     groups: dict[str, list[str]] = {}
     for k in keys:
@@ -75,6 +96,9 @@ def patient_rows(
     for sid, members in groups.items():
         s = ds.strategy(sid)
         v = visits[visits["patient_id"].isin(members)]
+        v = v.join(history_scores(v, s.index)[[s.index]]) if s.index not in v else v
+        if ds.needs_mri(s):
+            v = ds.with_mri_oedema(v, load_imaging_reads(conn, members))
         log = ds.decision_log(v, therapies[therapies["patient_id"].isin(members)], s)
         last = (
             log.groupby("patient_id").tail(1).set_index("patient_id")
@@ -92,12 +116,16 @@ def patient_rows(
                     else pd.Timestamp(r["next_visit_date"]).date()
                 )
                 out[k] = PatientRow(
-                    k, diag[k], pd.Timestamp(r["visit_date"]).date(), s.index_label,
+                    k,
+                    diag[k],
+                    pd.Timestamp(r["visit_date"]).date(),
+                    s.index_label,
                     "" if pd.isna(value) else f"{value:.2f}",
                     None if pd.isna(value) else cs.classify(float(value)),
                     None if pd.isna(r["target_met"]) else bool(r["target_met"]),
-                    nv is not None and nv < today, nv,
-                )  # fmt: skip
+                    nv is not None and nv < today,
+                    nv,
+                )
             else:
                 out[k] = PatientRow(k, diag[k], None, s.index_label, "", None, None, True, None)
     return [out[k] for k in keys]
@@ -112,7 +140,93 @@ class History:
     log: pd.DataFrame
     decisions: dict[int, dict[str, Any]]
     imaging: pd.DataFrame
-    notes: dict[int, dict[str, Any]]
+
+
+#: Visit values read for one patient's page (store item -> table).
+PAGE_ITEMS = {
+    "clinical": ("tjc28", "sjc28", "phga"),
+    "lab": ("esr_mm_h", "crp_mg_l"),
+    "pro": ("gh_mm", "ptga", "pain", "haq_di", *(f"basdai_q{i}" for i in range(1, 7))),
+}
+
+
+def patient_visits(conn: Connection, patients: dict[int, str]) -> pd.DataFrame:
+    """Some patients' visits (patient id -> key) with the values the pages show, indexed by visit
+    id and sorted by patient and date.
+
+    One query over the visit, its item tables and its joint examination; 28-joint counts are the
+    recorded ones, else counted from the per-joint findings (missing when a joint of the set was
+    not assessed; no proration), as :mod:`rheumetrics.store.loaders` does for whole cohorts.
+    """
+    v = VISIT
+    cols: list[Any] = [v.c.id, v.c.visit_date, v.c.kind, v.c.patient_id]
+    src: Any = v
+    for table, shown in PAGE_ITEMS.items():
+        t = ITEM_TABLE_OBJECTS[table]
+        cols += [t.c[n] for n in shown]
+        src = src.outerjoin(t, t.c.visit_id == v.c.id)
+    j = JOINT_EXAM
+    cols += [j.c[m] for m in MASKS]
+    src = src.outerjoin(j, j.c.visit_id == v.c.id)
+    rows = conn.execute(
+        select(*cols)
+        .select_from(src)
+        .where(v.c.patient_id.in_(list(patients)))
+        .order_by(v.c.patient_id, v.c.visit_date)
+    ).all()
+    names = [n for ns in PAGE_ITEMS.values() for n in ns]
+    data = (
+        list(zip(*rows, strict=True)) if rows else [() for _ in range(4 + len(names) + len(MASKS))]
+    )
+    out = pd.DataFrame(
+        {n: np.array(data[4 + k], dtype=float) for k, n in enumerate(names)},
+        index=pd.Index(np.array(data[0], dtype=np.int64), name="visit_id"),
+    )
+    out.insert(0, "patient_id", [patients[p] for p in data[3]])
+    out.insert(
+        1, "visit_date", pd.to_datetime(pd.Series(data[1], dtype=object).astype(str)).to_numpy()
+    )
+    out.insert(2, "visit_kind", list(data[2]))
+    masks = {m: unpack(list(data[4 + len(names) + k])) for k, m in enumerate(MASKS)}
+    for set_name, col in (("tender28", "tjc28"), ("swollen28", "sjc28")):
+        state = "tender" if set_name.startswith("tender") else "swollen"
+        derived = count(masks[state], masks[f"{state}_assessed"], joint_set(set_name))
+        out[col] = np.where(np.isnan(out[col].to_numpy()), derived, out[col].to_numpy())
+    return out
+
+
+def patient_therapies(conn: Connection, patients: dict[int, str]) -> pd.DataFrame:
+    """Some patients' drug courses (the columns of :func:`rheumetrics.store.load_therapies` and
+    the course id)."""
+    t = THERAPY
+    rows = (
+        conn.execute(
+            select(t)
+            .where(t.c.patient_id.in_(list(patients)))
+            .order_by(t.c.patient_id, t.c.start_date, t.c.drug)
+        )
+        .mappings()
+        .all()
+    )
+    df = pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in t.c])
+    df["patient_id"] = df["patient_id"].map(patients).astype(object)
+    for col in ("start_date", "stop_date"):
+        df[col] = pd.to_datetime(df[col].astype(object).where(df[col].notna(), None)).astype(
+            "datetime64[s]"
+        )
+    df["dose"] = pd.to_numeric(df["dose"]).astype("float64")
+    return df[["id", *THERAPY_COLUMNS]]
+
+
+def history_scores(visits: pd.DataFrame, extra: str | None = None) -> pd.DataFrame:
+    """Scores of each visit (NaN where an input is missing or invalid), by the measures' own
+    validated functions."""
+    out = {}
+    for name in dict.fromkeys([*SCORE_COLUMNS, *([extra] if extra else [])]):
+        m = MEASURES[name]
+        if all(f in visits.columns for f in m.inputs):
+            out[name] = m(lenient=True, **{f: visits[f].to_numpy(dtype=float) for f in m.inputs})
+    return pd.DataFrame(out, index=visits.index)
 
 
 def patient_history(conn: Connection, key: str) -> History | None:
@@ -121,48 +235,54 @@ def patient_history(conn: Connection, key: str) -> History | None:
         return None
     chosen = strategies(conn, [key]).get(key)
     s = ds.strategy_for(row["diagnosis"], chosen)
-    visits = load_visits(conn, [key], scores=False)
-    therapies = load_therapies(conn, [key])
-    log = ds.decision_log(visits, therapies, s)
-    if not visits.empty:
-        scores = score_frame(
-            visits,
-            DEFAULT,
-            lenient=True,
-            measures=[m for m in SCORE_COLUMNS if _has_inputs(visits, m)],
-        )
-        visits = visits.join(scores[[c for c in scores.columns if not c.endswith("_reason")]])
+    visits = patient_visits(conn, {int(row["id"]): key})
+    visits = visits.join(history_scores(visits, s.index))
+    therapies = patient_therapies(conn, {int(row["id"]): key})
+    if ds.needs_mri(s):
+        visits = ds.with_mri_oedema(visits, load_imaging_reads(conn, [key]))
+    log = ds.decision_log(visits, therapies.drop(columns="id"), s)
     ids = visits.index.tolist()
-    decisions = {
-        int(r["visit_id"]): dict(r)
-        for r in conn.execute(select(DECISION).where(DECISION.c.visit_id.in_(ids))).mappings()
-    } if ids else {}  # fmt: skip
-    notes = {
-        int(r["visit_id"]): dict(r)
-        for r in conn.execute(select(VISIT_NOTE).where(VISIT_NOTE.c.visit_id.in_(ids))).mappings()
-    } if ids else {}  # fmt: skip
-    reads = load_imaging_reads(conn, [key])
-    return History(dict(row), s, visits, therapies, log, decisions, imaging_summary(reads), notes)
+    decisions = (
+        {
+            int(r["visit_id"]): dict(r)
+            for r in conn.execute(select(DECISION).where(DECISION.c.visit_id.in_(ids))).mappings()
+        }
+        if ids
+        else {}
+    )
+    reads = imaging_totals(conn, int(row["id"]))
+    return History(dict(row), s, visits, therapies, log, decisions, reads)
 
 
-def _has_inputs(visits: pd.DataFrame, name: str) -> bool:
-    from rheumetrics.measures import MEASURES
-
-    return all(f in visits.columns for f in MEASURES[name].inputs)
-
-
-def imaging_summary(reads: pd.DataFrame) -> pd.DataFrame:
-    """Per time point and scoring system: feature totals (mean over readers of each reader's sum)
-    and whether any oedema/osteitis was graded above 0."""
-    if reads.empty:
+def imaging_totals(conn: Connection, patient_id: int) -> pd.DataFrame:
+    """Per time point, scoring system and feature: the mean over readers of each reader's total
+    of assessable grades, and the number of readers (one grouped query)."""
+    r = IMAGING_READ
+    per_reader = (
+        select(
+            r.c.time_point,
+            r.c.scoring_system,
+            r.c.feature,
+            r.c.reader,
+            func.sum(r.c.grade).label("total"),
+            func.min(r.c.image_date).label("image_date"),
+        )
+        .where(r.c.patient_id == patient_id, r.c.not_assessable.is_(False))
+        .group_by(r.c.time_point, r.c.scoring_system, r.c.feature, r.c.reader)
+    )
+    df = pd.DataFrame(
+        conn.execute(per_reader).all(),
+        columns=["timepoint", "system", "feature", "reader", "total", "image_date"],
+    )
+    if df.empty:
         return pd.DataFrame(
             columns=["timepoint", "image_date", "system", "feature", "total", "readers"]
         )
-    r = reads[~reads["not_assessable"]]
-    per_reader = r.groupby(["timepoint", "system", "feature", "reader"], sort=True).agg(
-        total=("grade", "sum"), image_date=("image_date", "min"))  # fmt: skip
-    out = per_reader.groupby(level=["timepoint", "system", "feature"]).agg(
-        total=("total", "mean"), readers=("total", "size"), image_date=("image_date", "min"))  # fmt: skip
+    df["image_date"] = pd.to_datetime(df["image_date"].astype(object))
+    df["total"] = df["total"].astype(float)
+    out = df.groupby(["timepoint", "system", "feature"], sort=True).agg(
+        total=("total", "mean"), readers=("total", "size"), image_date=("image_date", "min")
+    )
     return out.reset_index().sort_values(["image_date", "system", "feature"])
 
 
@@ -170,7 +290,7 @@ def dashboard(conn: Connection, today: dt.date) -> dict[str, Any]:
     """Cohort figures: share at target at the last visit, escalations, overdue, adherence."""
     p = conn.execute(select(PATIENT.c.patient_key, PATIENT.c.diagnosis)).all()
     diag = {k: d for k, d in p}
-    chosen = strategies(conn, list(diag)) if len(diag) < 30000 else {}
+    chosen = strategies(conn, None)
     visits = load_visits(conn, scores=False)
     therapies = load_therapies(conn)
     groups: dict[str, list[str]] = {}
@@ -180,19 +300,27 @@ def dashboard(conn: Connection, today: dt.date) -> dict[str, Any]:
     for sid, members in sorted(groups.items()):
         s = ds.strategy(sid)
         v = visits[visits["patient_id"].isin(members)]
+        if ds.needs_mri(s):
+            v = ds.with_mri_oedema(v, load_imaging_reads(conn, members))
         log = ds.decision_log(v, therapies[therapies["patient_id"].isin(members)], s)
         if log.empty:
             continue
         last = log.groupby("patient_id").tail(1)
         nv = pd.to_datetime(last["next_visit_date"])
-        figures.append({
-            "strategy": s.name, "target": s.target_text, "patients": len(last),
-            "at_target": float(last["target_met"].astype("boolean").fillna(False).mean()),
-            "escalations": int((log["action"] == "escalate").sum()),
-            "escalated_patients": int(log.loc[log["action"] == "escalate", "patient_id"].nunique()),
-            "overdue": int((nv < pd.Timestamp(today)).sum()),
-            "observed_adherence": _share(log["adherent"]),
-        })  # fmt: skip
+        figures.append(
+            {
+                "strategy": s.name,
+                "target": s.target_text,
+                "patients": len(last),
+                "at_target": float(last["target_met"].astype("boolean").fillna(False).mean()),
+                "escalations": int((log["action"] == "escalate").sum()),
+                "escalated_patients": int(
+                    log.loc[log["action"] == "escalate", "patient_id"].nunique()
+                ),
+                "overdue": int((nv < pd.Timestamp(today)).sum()),
+                "observed_adherence": _share(log["adherent"]),
+            }
+        )
     d = DECISION
     rec = conn.execute(select(d.c.accepted, d.c.adherent)).all()
     recorded = {

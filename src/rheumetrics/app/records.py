@@ -140,8 +140,13 @@ def create_patient(conn: Connection, user: str, form: dict[str, str]) -> str:
         )
     if problems:
         raise FormProblems(problems)
-    row = {"patient_key": key, "diagnosis": diagnosis, "diagnosis_snomed": DIAGNOSES[diagnosis],
-           "sex": sex, "birth_year": year}  # fmt: skip
+    row = {
+        "patient_key": key,
+        "diagnosis": diagnosis,
+        "diagnosis_snomed": DIAGNOSES[diagnosis],
+        "sex": sex,
+        "birth_year": year,
+    }
     conn.execute(insert(PATIENT).values(**row))
     if strategy:
         conn.execute(insert(PATIENT_STRATEGY).values(patient_key=key, strategy=strategy))
@@ -236,8 +241,16 @@ def save_visit(
         select(VISIT.c.id).where(VISIT.c.patient_id == pid, VISIT.c.visit_date == v.visit_date)
     ).scalar()
     if clash is not None and clash != visit_id:
-        raise FormProblems([Problem("visit form", "visit_date", v.visit_date.isoformat(),
-                                    f"patient {key} already has a visit on this date; edit that visit instead")])  # fmt: skip
+        raise FormProblems(
+            [
+                Problem(
+                    "visit form",
+                    "visit_date",
+                    v.visit_date.isoformat(),
+                    f"patient {key} already has a visit on this date; edit that visit instead",
+                )
+            ]
+        )
     before = None
     if visit_id is None:
         visit_id = int(
@@ -264,8 +277,15 @@ def save_visit(
     _write_visit_rows(conn, visit_id, v)
     frame = visit_table(conn, visit_ids=[visit_id])
     store_scores(conn, score_inputs(add_counts(frame, unpack_masks(frame))))
-    audit.record(conn, user, "create" if before is None else "update", "visit", f"{key}/{visit_id}",
-                 _audit_view(before), v.as_record())  # fmt: skip
+    audit.record(
+        conn,
+        user,
+        "create" if before is None else "update",
+        "visit",
+        f"{key}/{visit_id}",
+        _audit_view(before),
+        v.as_record(),
+    )
     return visit_id
 
 
@@ -297,8 +317,14 @@ def _write_visit_rows(conn: Connection, visit_id: int, v: VisitInput) -> None:
             conn.execute(insert(t).values(visit_id=visit_id, **row))
     absent = [j for j, s in v.joints.items() if s == "p"]
     assert v.joint_set in JOINT_SETS
-    conn.execute(insert(VISIT_NOTE).values(visit_id=visit_id, joint_set=v.joint_set,
-                                           lab_date=v.lab_date, absent_joints=absent or None))  # fmt: skip
+    conn.execute(
+        insert(VISIT_NOTE).values(
+            visit_id=visit_id,
+            joint_set=v.joint_set,
+            lab_date=v.lab_date,
+            absent_joints=absent or None,
+        )
+    )
 
 
 def add_therapy(conn: Connection, user: str, key: str, form: dict[str, str]) -> None:
@@ -312,7 +338,11 @@ def add_therapy(conn: Connection, user: str, key: str, form: dict[str, str]) -> 
     stop_id = form.get("stop_therapy_id", "").strip()
     if stop_id:
         tid = int(stop_id) if stop_id.isascii() and stop_id.isdigit() else -1
-        row = conn.execute(select(THERAPY).where(THERAPY.c.id == tid, THERAPY.c.patient_id == pid)).mappings().first()  # fmt: skip
+        row = (
+            conn.execute(select(THERAPY).where(THERAPY.c.id == tid, THERAPY.c.patient_id == pid))
+            .mappings()
+            .first()
+        )
         if row is None:
             raise FormProblems(
                 [Problem(src, "stop_therapy_id", stop_id, "must be a course of this patient")]
@@ -347,8 +377,15 @@ def add_therapy(conn: Connection, user: str, key: str, form: dict[str, str]) -> 
             .where(THERAPY.c.id == row["id"])
             .values(stop_date=stop, stop_reason=reason)
         )
-        audit.record(conn, user, "update", "therapy", f"{key}/{row['id']}",
-                     {"stop_date": None}, {"stop_date": stop.isoformat() if stop else None, "stop_reason": reason})  # fmt: skip
+        audit.record(
+            conn,
+            user,
+            "update",
+            "therapy",
+            f"{key}/{row['id']}",
+            {"stop_date": None},
+            {"stop_date": stop.isoformat() if stop else None, "stop_reason": reason},
+        )
         return
     drug = form.get("drug", "").strip().lower()
     if not drug or len(drug) > 64:
@@ -382,16 +419,37 @@ def add_therapy(conn: Connection, user: str, key: str, form: dict[str, str]) -> 
     unit = form.get("dose_unit", "").strip()[:16] or None
     if problems:
         raise FormProblems(problems)
-    row2 = {"patient_id": pid, "drug": drug, "drug_class": drug_class, "dose": dose, "dose_unit": unit,
-            "route": route, "start_date": start}  # fmt: skip
-    if conn.execute(select(THERAPY.c.id).where(THERAPY.c.patient_id == pid, THERAPY.c.drug == drug,
-                                               THERAPY.c.start_date == start)).first():  # fmt: skip
+    row2 = {
+        "patient_id": pid,
+        "drug": drug,
+        "drug_class": drug_class,
+        "dose": dose,
+        "dose_unit": unit,
+        "route": route,
+        "start_date": start,
+    }
+    if conn.execute(
+        select(THERAPY.c.id).where(
+            THERAPY.c.patient_id == pid, THERAPY.c.drug == drug, THERAPY.c.start_date == start
+        )
+    ).first():
         raise FormProblems(
             [Problem(src, "start_date", str(start), f"{drug} already starts on this date")]
         )
     conn.execute(insert(THERAPY).values(**row2))
-    audit.record(conn, user, "create", "therapy", f"{key}/{drug}/{start}", None,
-                 {k: (str(x) if isinstance(x, dt.date) else x) for k, x in row2.items() if k != "patient_id"})  # fmt: skip
+    audit.record(
+        conn,
+        user,
+        "create",
+        "therapy",
+        f"{key}/{drug}/{start}",
+        None,
+        {
+            k: (str(x) if isinstance(x, dt.date) else x)
+            for k, x in row2.items()
+            if k != "patient_id"
+        },
+    )
 
 
 def record_decision(
@@ -410,6 +468,16 @@ def record_decision(
     problems: list[Problem] = []
     if choice not in ("accept", "override"):
         problems.append(Problem(src, "choice", choice, "must be accept or override"))
+    elif choice == "accept" and adherent(decision["action"], decision["action"]) is None:
+        problems.append(
+            Problem(
+                src,
+                "choice",
+                choice,
+                f"the engine recommended no action ({decision['action']}: "
+                "see the missing data); record an override with the action taken",
+            )
+        )
     actual = decision["action"] if choice == "accept" else form.get("actual_action", "")
     reason = form.get("reason", "").strip()
     if choice == "override":
@@ -427,12 +495,19 @@ def record_decision(
     loaded = int(form.get("version", "0") or 0) if form.get("version", "0").isdigit() else -1
     bump(conn, "decision", str(visit_id), loaded)
     row = {
-        "patient_key": key, "visit_id": visit_id, "visit_date": decision["visit_date"],
-        "strategy": decision["strategy"], "recommended_action": decision["action"],
-        "recommended_text": decision["sentence"], "actual_action": actual,
-        "accepted": choice == "accept", "adherent": adherent(decision["action"], actual),
-        "reason": reason or None, "username": user, "at": dt.datetime.now(dt.UTC),
-    }  # fmt: skip
+        "patient_key": key,
+        "visit_id": visit_id,
+        "visit_date": decision["visit_date"],
+        "strategy": decision["strategy"],
+        "recommended_action": decision["action"],
+        "recommended_text": decision["sentence"],
+        "actual_action": actual,
+        "accepted": choice == "accept",
+        "adherent": adherent(decision["action"], actual),
+        "reason": reason or None,
+        "username": user,
+        "at": dt.datetime.now(dt.UTC),
+    }
     if prior is not None:
         conn.execute(delete(DECISION).where(DECISION.c.visit_id == visit_id))
     conn.execute(insert(DECISION).values(**row))

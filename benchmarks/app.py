@@ -1,0 +1,420 @@
+"""Benchmark: the clinic web app on a large SQLite store, over HTTP on 127.0.0.1 only.
+
+Builds a store of ``--patients`` synthetic patients (default 100,000; two visits and one therapy
+course each) plus one patient with 10 years of history (40 visits, 30 therapy records), starts
+``rheumetrics.app`` under uvicorn in a child process on a free loopback port, and measures
+
+1. the patient page of the 40-visit patient: median server time (the app's ``Server-Timing``
+   header) and wall time over ``--repeat`` requests (target: median server time < 100 ms);
+2. the live score update (``POST /api/score``; target < 50 ms);
+3. ``--clinicians`` simulated clinicians (default 50) for ``--duration`` seconds (default 60):
+   all sign in first (not timed), then each repeatedly opens a patient page (30 %), updates the live score (50 %),
+   opens the patient list (10 %) or saves a visit (10 %), pausing 0.5-1.5 s between actions as a
+   person entering a visit would; target p95 < 300 ms and no errors.
+
+There is no peer tool for a clinic app, so figures are printed beside their targets as ratios
+(measured / target; below 1 meets the target). The machine may be shared: note its load when
+quoting figures. Every request goes to 127.0.0.1, and the load phase stops after ``--duration``.
+
+    .venv/bin/python benchmarks/app.py [--patients 100000] [--clinicians 50] [--duration 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import random
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pandas as pd
+
+from rheumetrics.app.application import set_wal
+from rheumetrics.app.security import add_user
+from rheumetrics.app.tables import ensure_tables
+from rheumetrics.store import bulk
+from rheumetrics.store.engine import init_db, make_engine
+from rheumetrics.store.jointbits import STORAGE_ORDER
+
+PASSWORD = "benchmark password"
+TARGETS = 20  # patients with 10 years of history (40 visits, 30 therapy courses)
+SERVER = """
+import os, sys, uvicorn
+os.environ.update(RHEUMETRICS_DB_URL=sys.argv[1], RHEUMETRICS_APP_SECRET="bench-" + "s" * 32)
+uvicorn.run("rheumetrics.app.application:app_from_environment", factory=True, workers=int(sys.argv[3]),
+            host="127.0.0.1", port=int(sys.argv[2]), log_level="warning", access_log=False)
+"""
+
+
+def target(i: int) -> str:
+    return f"TARGET-{i:04d}"
+
+
+def build_store(path: Path, n: int, visits_each: int, clinicians: int) -> str:
+    """A SQLite store with ``n`` background patients and :data:`TARGETS` 40-visit patients."""
+    url = f"sqlite:///{path}"
+    engine = make_engine(url)
+    init_db(engine)
+    ensure_tables(engine)
+    rng = np.random.default_rng(7)
+    start = time.perf_counter()
+    ids = np.arange(1, n + TARGETS + 1)
+    keys = [f"B{i:07d}" for i in ids[:n]] + [target(k) for k in range(1, TARGETS + 1)]
+    patients = pd.DataFrame(
+        {
+            "id": ids,
+            "patient_key": keys,
+            "diagnosis": "ra",
+            "diagnosis_snomed": "69896004",
+            "sex": rng.choice(["female", "male"], len(ids)),
+            "birth_year": rng.integers(1940, 2000, len(ids)),
+        }
+    )
+    # background: `visits_each` visits a year apart; target: 40 visits every ~3 months over 10 years
+    pid = np.concatenate([np.repeat(ids[:n], visits_each), np.repeat(ids[n:], 40)])
+    base = np.datetime64("2015-01-05")
+    days = np.concatenate(
+        [
+            np.tile(np.arange(visits_each) * 365, n) + rng.integers(0, 300, n * visits_each),
+            np.tile(np.arange(40) * 91, TARGETS),
+        ]
+    )
+    nv = len(pid)
+    vid = np.arange(1, nv + 1)
+    visits = pd.DataFrame(
+        {
+            "id": vid,
+            "patient_id": pid,
+            "visit_date": (base + days).astype("datetime64[D]").astype(str),
+            "kind": "routine",
+            "label": None,
+        }
+    )
+    tjc, sjc = rng.integers(0, 12, nv), rng.integers(0, 8, nv)
+    clinical = pd.DataFrame(
+        {"visit_id": vid, "tjc28": tjc, "sjc28": sjc, "phga": rng.integers(0, 9, nv).astype(float)}
+    )
+    lab = pd.DataFrame(
+        {
+            "visit_id": vid,
+            "esr_mm_h": rng.integers(2, 80, nv).astype(float),
+            "esr_mm_h_source_unit": "mm/h",
+            "crp_mg_l": rng.integers(1, 60, nv).astype(float),
+            "crp_mg_l_source_unit": "mg/L",
+        }
+    )
+    pro = pd.DataFrame(
+        {
+            "visit_id": vid,
+            "gh_mm": rng.integers(0, 90, nv).astype(float),
+            "ptga": rng.integers(0, 9, nv).astype(float),
+            "pain": rng.integers(0, 9, nv).astype(float),
+        }
+    )
+    drugs = [
+        ("methotrexate", "csDMARD"),
+        ("sulfasalazine", "csDMARD"),
+        ("hydroxychloroquine", "csDMARD"),
+        ("prednisolone", "glucocorticoid"),
+        ("adalimumab", "bDMARD"),
+        ("etanercept", "bDMARD"),
+    ]
+    ther_rows = [
+        {
+            "id": i + 1,
+            "patient_id": i + 1,
+            "drug": "methotrexate",
+            "drug_class": "csDMARD",
+            "dose": 15.0,
+            "dose_unit": "mg/week",
+            "route": "oral",
+            "start_date": "2014-12-01",
+            "stop_date": None,
+            "stop_reason": None,
+        }
+        for i in range(n)
+    ]
+    for t in range(TARGETS):  # 30 courses over 10 years, all but the last three stopped
+        for k in range(30):
+            drug, cls = drugs[k % len(drugs)]
+            first = base + np.timedelta64(k * 120 + t, "D")
+            stop = None if k >= 27 else str(first + np.timedelta64(110, "D"))
+            ther_rows.append(
+                {
+                    "id": len(ther_rows) + 1,
+                    "patient_id": n + t + 1,
+                    "drug": drug,
+                    "drug_class": cls,
+                    "dose": 10.0 + k,
+                    "dose_unit": "mg",
+                    "route": "oral",
+                    "start_date": str(first),
+                    "stop_date": stop,
+                    "stop_reason": None if stop is None else "inefficacy",
+                }
+            )
+    therapy = pd.DataFrame(ther_rows)
+    with engine.begin() as conn:
+        for name, frame in (
+            ("patient", patients),
+            ("visit", visits),
+            ("clinical", clinical),
+            ("lab", lab),
+            ("pro", pro),
+            ("therapy", therapy),
+        ):
+            bulk.insert_frame(conn, name, frame)
+        for i in range(clinicians):
+            add_user(conn, f"clin{i:03d}", PASSWORD, "clinician")
+    set_wal(engine)  # as `rheumetrics serve` does at start
+    engine.dispose()
+    print(
+        f"store: {len(ids):,} patients, {nv:,} visits, {len(therapy):,} therapy courses "
+        f"built in {time.perf_counter() - start:.1f} s ({path.stat().st_size / 1e6:.0f} MB)"
+    )
+    return url
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def sign_in(base: str, user: str) -> tuple[httpx.Client, str]:
+    c = httpx.Client(base_url=base, timeout=30.0, follow_redirects=True)
+    page = c.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token is not None
+    r = c.post(
+        "/login",
+        data={
+            "username": user,
+            "password": PASSWORD,
+            "csrf_token": token.group(1),
+            "next": "/patients",
+        },
+    )
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', r.text)
+    assert r.status_code == 200 and csrf is not None, r.status_code
+    return c, csrf.group(1)
+
+
+def server_ms(r: httpx.Response, metric: str = "app") -> float:
+    m = re.search(metric + r";dur=([0-9.]+)", r.headers.get("server-timing", ""))
+    return float(m.group(1)) if m else float("nan")
+
+
+def score_form(rng: random.Random, csrf: str) -> dict[str, str]:
+    form = {
+        "csrf_token": csrf,
+        "visit_date": "2031-01-01",
+        "joint_set": "28",
+        "crp_unit": "mg/L",
+        "diagnosis": "ra",
+        "esr_mm_h": str(rng.randint(2, 80)),
+        "gh_mm": str(rng.randint(0, 100)),
+        "ptga": str(rng.randint(0, 10)),
+        "phga": str(rng.randint(0, 10)),
+        "crp": str(rng.randint(1, 60)),
+    }
+    for j in STORAGE_ORDER:
+        form[f"j_{j}"] = rng.choice("nnnnts")
+    return form
+
+
+def timed(calls) -> tuple[list[float], list[float], list[float]]:
+    """Server time, server CPU time and wall time (ms) of each call."""
+    server, cpu, wall = [], [], []
+    for call in calls:
+        t = time.perf_counter()
+        r = call()
+        wall.append((time.perf_counter() - t) * 1000)
+        assert r.status_code == 200, r.status_code
+        server.append(server_ms(r))
+        cpu.append(server_ms(r, "cpu"))
+    return server, cpu, wall
+
+
+def row(what: str, value: float, goal: float) -> None:
+    print(f"  {what:<48s} {value:8.1f} ms   target {goal:5.0f} ms   ratio {value / goal:5.2f}")
+
+
+def load(base: str, clinicians: int, duration: float, n: int) -> None:
+    """Sign every clinician in (not timed: once a day in a clinic), then run the timed phase."""
+    lat: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    sessions: dict[int, tuple[httpx.Client, str]] = {}
+
+    def sign(i: int) -> None:
+        try:
+            sessions[i] = sign_in(base, f"clin{i:03d}")
+        except Exception as exc:
+            with lock:
+                errors.append(f"sign-in: {type(exc).__name__}")
+
+    t0 = time.monotonic()
+    for first in range(0, clinicians, 5):  # five at a time: Argon2id is deliberately costly
+        batch = [
+            threading.Thread(target=sign, args=(i,))
+            for i in range(first, min(first + 5, clinicians))
+        ]
+        for t in batch:
+            t.start()
+        for t in batch:
+            t.join(120)
+    print(
+        f"load: {len(sessions)} of {clinicians} clinicians signed in ({time.monotonic() - t0:.1f} s, not timed)"
+    )
+    deadline = time.monotonic() + duration
+    run_day = int(time.time() // 60) % 40_000
+
+    def clinician(i: int) -> None:
+        rng = random.Random(i)
+        c, csrf = sessions[i]
+        saved = 0
+        time.sleep(rng.uniform(0, 1.0))  # do not all start on the same instant
+        while time.monotonic() < deadline:
+            pick = rng.random()
+            key = (
+                target(rng.randint(1, TARGETS))
+                if rng.random() < 0.2
+                else f"B{rng.randint(1, n):07d}"
+            )
+            t = time.perf_counter()
+            r = None
+            try:
+                if pick < 0.3:
+                    r = c.get(f"/patients/{key}")
+                elif pick < 0.8:
+                    r = c.post(
+                        "/api/score", data=score_form(rng, csrf), headers={"X-CSRF-Token": csrf}
+                    )
+                elif pick < 0.9:
+                    r = c.get("/patients", params={"q": f"B{rng.randint(1, 9)}"})
+                else:
+                    saved += 1
+                    form = score_form(rng, csrf)
+                    # a date no earlier run used (runs may reuse a store with --db)
+                    day = run_day + i * 400 + saved
+                    form["visit_date"] = str(dt.date(2040, 1, 1) + dt.timedelta(days=day))
+                    r = c.post(f"/patients/B{rng.randint(1, n):07d}/visits/new", data=form)
+            except httpx.HTTPError as exc:
+                with lock:
+                    errors.append(type(exc).__name__)
+            ms = (time.perf_counter() - t) * 1000
+            with lock:
+                lat.append(ms)
+                if r is not None and r.status_code not in (200, 303):
+                    errors.append(f"HTTP {r.status_code}")
+            time.sleep(rng.uniform(0.5, 1.5))
+        c.close()
+
+    threads = [threading.Thread(target=clinician, args=(i,)) for i in sessions]
+    start = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(duration + 120)
+    took = time.monotonic() - start
+    arr = np.array(lat)
+    print(
+        f"load: {len(threads)} clinicians for {duration:.0f} s: {len(arr):,} requests ({len(arr) / took:.1f}/s), "
+        f"{len(errors)} errors{(' ' + str(sorted(set(errors)))) if errors else ''}; "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
+    if len(arr):
+        print(f"  p50 {np.percentile(arr, 50):.1f} ms, max {arr.max():.1f} ms")
+        row("p95 latency under load (wall)", float(np.percentile(arr, 95)), 300)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--patients", type=int, default=100_000)
+    ap.add_argument("--visits-each", type=int, default=2, help="visits per background patient")
+    ap.add_argument("--clinicians", type=int, default=50)
+    ap.add_argument("--duration", type=float, default=60.0)
+    ap.add_argument("--repeat", type=int, default=30)
+    ap.add_argument(
+        "--workers", type=int, default=2, help="uvicorn worker processes (as `serve --workers`)"
+    )
+    ap.add_argument("--db", type=Path, help="reuse (or build) the store at this SQLite file")
+    args = ap.parse_args()
+    if not 1 <= args.clinicians <= 200 or not 1 <= args.duration <= 600:
+        ap.error("--clinicians must be 1-200 and --duration 1-600 s (bounded load)")
+    path = args.db or Path(tempfile.mkdtemp(prefix="rheumetrics-bench-")) / "bench.sqlite"
+    url = (
+        f"sqlite:///{path}"
+        if path.exists()
+        else build_store(path, args.patients, args.visits_each, args.clinicians)
+    )
+    port = free_port()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SERVER, url, str(port), str(args.workers)], env=env
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{base}/login", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        c, csrf = sign_in(base, "clin000")
+        c.get("/patients/B0000001")  # warm-up: strategy files, templates
+        med = statistics.median
+        print(
+            f"single clinician (machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}):"
+        )
+        server, cpu, wall = timed(
+            [lambda k=k: c.get(f"/patients/{target(k)}") for k in range(1, TARGETS + 1)]
+        )
+        row(
+            f"patient page, 40 visits / 30 therapies, first view ({TARGETS} patients), server",
+            med(server),
+            100,
+        )
+        print(
+            f"  {'  same, server CPU time / wall time incl. HTTP':<48s} {med(cpu):8.1f} ms / {med(wall):.1f} ms"
+        )
+        server, cpu, wall = timed([lambda: c.get(f"/patients/{target(1)}")] * args.repeat)
+        row(f"patient page, repeated view ({args.repeat}x), server", med(server), 100)
+        print(
+            f"  {'  same, server CPU time / wall time incl. HTTP':<48s} {med(cpu):8.1f} ms / {med(wall):.1f} ms"
+        )
+        rng = random.Random(1)
+        server, cpu, wall = timed(
+            [
+                lambda: c.post(
+                    "/api/score", data=score_form(rng, csrf), headers={"X-CSRF-Token": csrf}
+                )
+            ]
+            * args.repeat
+        )
+        row(f"live score update ({args.repeat}x), server", med(server), 50)
+        print(
+            f"  {'  same, server CPU time / wall time incl. HTTP':<48s} {med(cpu):8.1f} ms / {med(wall):.1f} ms"
+        )
+        c.close()
+        load(base, args.clinicians, args.duration, args.patients)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+if __name__ == "__main__":
+    main()
