@@ -165,6 +165,11 @@ def _requires_met(reg: Regimen, h: History, bts_line: int | None) -> bool:
     return r.bts_line is None or bts_line is None or r.bts_line.holds(bts_line)
 
 
+def _bts_mechanisms(drugs: tuple[Dose, ...], h: History) -> set[str]:
+    names = h.used | {d.drug for d in drugs}
+    return {drug(x).mechanism for x in names if drug(x).drug_class in ("bDMARD", "tsDMARD")}
+
+
 def _bts_line(drugs: tuple[Dose, ...], h: History) -> int:
     bts = {x for x in h.used if drug(x).drug_class in ("bDMARD", "tsDMARD")}
     bts |= {d.drug for d in drugs if d.entry.drug_class in ("bDMARD", "tsDMARD")}
@@ -223,6 +228,8 @@ def _propose_step(
                 continue
             if c.new and name in h.used:
                 continue
+            if c.other_mechanism and drug(name).mechanism in _bts_mechanisms(current, h):
+                continue
             route = c.route.get(name) or drug(name).dosing[0].route
             dosing = drug(name).dosing_for(route)
             amount = c.propose.get(
@@ -265,6 +272,27 @@ def _optimise(
             else:
                 out.append(d)
     return Proposal(i, tuple(out) + gc, "raise to the maximum tolerated dose")
+
+
+def _another(
+    s: Strategy, i: int, reg: Regimen, groups: list[list[Dose]], h: History, gc: tuple[Dose, ...]
+) -> Proposal:
+    """An optimised step optimised further: its csDMARD or NSAID replaced by one not yet used
+    (e.g. a second NSAID before an NSAID trial counts as failed)."""
+    for c, g in zip(reg.components, groups, strict=True):
+        movable = [d for d in g if d.entry.drug_class in ("csDMARD", "NSAID")]
+        if not movable:
+            continue
+        for name in _candidates(c):
+            if name in h.used or h.excluded(name) or any(d.drug == name for d in g):
+                continue
+            old = movable[0]
+            route = c.route.get(name) or drug(name).dosing[0].route
+            new = Dose(name, float(c.propose.get(name, drug(name).dosing_for(route).start)), route)
+            rest = tuple(d for grp in groups for d in grp if d is not old)
+            return Proposal(i, (*rest, new, *gc), f"replaces {old.entry.label}")
+    current = tuple(d for grp in groups for d in grp)
+    return Proposal(i, current + gc, missing="no untried alternative on this step")
 
 
 def _next(
@@ -363,6 +391,8 @@ def place_and_propose(
         and not any(c.dose == "below_max" for c in reg.components)
     )
     props: dict[str, Proposal] = {"continue": Proposal(i, drugs + gc)}
+    if optimised and reg is not None:
+        props["optimise"] = _another(s, i, reg, groups, h, gc)
     if not optimised and reg is not None:
         props["optimise"] = _optimise(s, i, reg, groups, h, gc)
         props["escalate"] = props["optimise"]

@@ -161,7 +161,8 @@ class Component(_Model):
     ``classes``/``mechanisms`` allow any catalogued drug of those. ``dose``: ``below_max`` (some drug
     below its maximum), ``max`` (every drug at its maximum tolerated dose) or ``any``. ``max`` caps
     the maximum per drug (a protocol's ceiling); ``propose`` gives the dose to propose per drug;
-    ``new`` requires drugs never used before (a switch to another agent).
+    ``new`` requires drugs never used before (a switch to another agent); ``other_mechanism``
+    requires a mode of action no b/tsDMARD used so far had (a switch of class).
     """
 
     role: str = ""
@@ -176,6 +177,7 @@ class Component(_Model):
     propose_count: int | None = None
     route: dict[str, str] = Field(default_factory=dict)
     new: bool = False
+    other_mechanism: bool = False
 
     @field_validator("drugs", mode="before")
     @classmethod
