@@ -230,7 +230,7 @@ def _propose_step(
                 continue
             if c.other_mechanism and drug(name).mechanism in _bts_mechanisms(current, h):
                 continue
-            route = c.route.get(name) or drug(name).dosing[0].route
+            route = drug(name).dosing[0].route  # new drugs start on their usual route
             dosing = drug(name).dosing_for(route)
             amount = c.propose.get(
                 name,
@@ -287,7 +287,7 @@ def _another(
             if name in h.used or h.excluded(name) or any(d.drug == name for d in g):
                 continue
             old = movable[0]
-            route = c.route.get(name) or drug(name).dosing[0].route
+            route = drug(name).dosing[0].route  # new drugs start on their usual route
             new = Dose(name, float(c.propose.get(name, drug(name).dosing_for(route).start)), route)
             rest = tuple(d for grp in groups for d in grp if d is not old)
             return Proposal(i, (*rest, new, *gc), f"replaces {old.entry.label}")
@@ -336,7 +336,7 @@ def _switch(
                     continue
                 if c.new and name in h2.used:
                     continue
-                route = c.route.get(name) or drug(name).dosing[0].route
+                route = drug(name).dosing[0].route  # new drugs start on their usual route
                 dosing = drug(name).dosing_for(route)
                 trial = (*rest, Dose(name, float(c.propose.get(name, dosing.start)), route))
                 j, _, _ = place(s, trial, h2)

@@ -161,7 +161,8 @@ class Component(_Model):
     ``classes``/``mechanisms`` allow any catalogued drug of those. ``dose``: ``below_max`` (some drug
     below its maximum), ``max`` (every drug at its maximum tolerated dose) or ``any``. ``max`` caps
     the maximum per drug (a protocol's ceiling); ``propose`` gives the dose to propose per drug;
-    ``new`` requires drugs never used before (a switch to another agent); ``other_mechanism``
+    ``route`` names the route a drug must be on to count as optimised (ACR: subcutaneous
+    methotrexate before failure); new drugs start on their usual route. ``new`` requires drugs never used before (a switch to another agent); ``other_mechanism``
     requires a mode of action no b/tsDMARD used so far had (a switch of class).
     """
 
