@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from rheumetrics.errors import ProblemCollector
 from rheumetrics.numeric import round_display, snap
@@ -32,7 +33,7 @@ from rheumetrics.t2t.strategy import (
     format_duration,
     parse_duration,
 )
-from rheumetrics.t2t.text import append, concat
+from rheumetrics.t2t.text import _codes, _first, append, concat, concat_rows
 from rheumetrics.t2t.therapy import therapy_state
 
 #: Recommended action -> actual actions that count as following it (protocol adherence).
@@ -339,55 +340,62 @@ def _decisions(day: np.ndarray, f: Facts, s: Strategy) -> pd.DataFrame:
     target_met[~tgt.known] = pd.NA
     ts = np.where(to_step < 0, len(s.ladder), to_step)
 
+    text = {
+        "state": state,
+        "regimen": f.regimen if f.regimen is not None else np.full(n, "", dtype=object),
+        "action": action,
+        "to_step": step_ids[ts],
+        "to_regimen": to_regimen,
+        "taper": taper,
+        "co_actions": co_text,
+        "rule_ids": rule_ids,
+        "evidence": evidence,
+        "missing": missing,
+        "rules_considered": _considered(status, all_terms, s),
+        "actual_action": actual,
+    }
     frame = pd.DataFrame(
         {
             "strategy": s.id,
             "index": s.index_name,
             "index_value": f.index_value,
             "target_met": target_met,
-            "state": state,
+            "state": _categorical(text["state"]),
             "months_since_change": months_since,
             "improvement": f.improvement_abs,
             "improvement_pct": f.improvement_rel * 100,
             "months_in_target": f.months_in_target,
-            "step": step_ids[np.where(f.step < 0, len(s.ladder), f.step)],
-            "regimen": f.regimen if f.regimen is not None else np.full(n, None, dtype=object),
+            "step": _categorical(step_ids[np.where(f.step < 0, len(s.ladder), f.step)]),
+            "regimen": _categorical(text["regimen"]),
             "on_bts": on_bts,
-            "action": action,
+            "action": _categorical(text["action"]),
             "provisional": provisional,
-            "to_step": step_ids[ts],
-            "to_regimen": to_regimen,
+            "to_step": _categorical(text["to_step"]),
+            "to_regimen": _categorical(text["to_regimen"]),
             "to_biologic": biologic[ts],
-            "taper": taper,
-            "co_actions": co_text,
-            "rule_ids": rule_ids,
-            "evidence": evidence,
-            "missing": missing,
-            "rules_considered": _considered(status, all_terms, s),
+            "taper": _categorical(text["taper"]),
+            "co_actions": _categorical(text["co_actions"]),
+            "rule_ids": _categorical(text["rule_ids"]),
+            "evidence": _categorical(text["evidence"]),
+            "missing": _categorical(text["missing"]),
+            "rules_considered": _categorical(text["rules_considered"]),
             "next_visit_date": pd.to_datetime(next_day, unit="D"),
-            "actual_action": actual,
+            "actual_action": _categorical(text["actual_action"]),
             "adherent": adherent,
         }
     )
-    frame["sentence"] = _sentences(frame, rule_of, f, s)
-    for col in (
-        "state",
-        "action",
-        "step",
-        "to_step",
-        "to_regimen",
-        "taper",
-        "co_actions",
-        "rule_ids",
-        "evidence",
-        "missing",
-        "rules_considered",
-        "sentence",
-        "actual_action",
-        "regimen",
-    ):
-        frame[col] = frame[col].astype("string").replace("", pd.NA)
+    frame["sentence"] = _sentences(text, next_day, provisional, rule_of, f, s)
     return frame
+
+
+def _categorical(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """Text as a pandas string column ('' and missing -> NA), built from hash codes and a pyarrow
+    dictionary take: no per-row Python string conversion."""
+    codes, labels = _codes(np.asarray(values, dtype=object))
+    labels = np.where(labels == "", None, labels)
+    dictionary = pa.array(labels, pa.string(), from_pandas=True)
+    decoded = dictionary.take(pa.array(codes))
+    return pd.array(decoded, dtype=pd.StringDtype("pyarrow"))
 
 
 def _considered(status: np.ndarray, terms: list[list[str]], s: Strategy) -> np.ndarray:
@@ -395,11 +403,14 @@ def _considered(status: np.ndarray, terms: list[list[str]], s: Strategy) -> np.n
     n = status.shape[1]
     if n == 0 or not len(s.rules):
         return np.full(n, "", dtype=object)
-    codes, inverse = np.unique(status.T, axis=0, return_inverse=True)
+    key = np.zeros(n, dtype=np.int64)
+    for row in status:
+        key = pd.factorize(key * (int(row.max()) + 1) + row)[0].astype(np.int64)
+    first = _first(key)
     texts = []
-    for row in codes:
+    for pos in first:
         parts = []
-        for r, code, names in zip(s.rules, row, terms, strict=True):
+        for r, code, names in zip(s.rules, status[:, pos], terms, strict=True):
             if code == NOT_REACHED:
                 continue
             if code in (FIRED, CO_FIRED):
@@ -409,7 +420,7 @@ def _considered(status: np.ndarray, terms: list[list[str]], s: Strategy) -> np.n
             else:
                 parts.append(f"{r.id} {r.action}: not met ({names[code - 4]} is false)")
         texts.append("; ".join(parts))
-    return np.asarray(texts, dtype=object)[inverse.reshape(-1)]
+    return np.asarray(texts, dtype=object)[key]
 
 
 _GRADE = {"": -1, "V": 0, "P": 1, "U": 2}
@@ -563,11 +574,18 @@ def _co_text(r: Rule, rows: np.ndarray, f: Facts) -> np.ndarray:
     return concat(np.where(names == "", cls, concat(f"{cls}: ", names)).astype(object), " (taper)")
 
 
-def _sentences(frame: pd.DataFrame, rule_of: np.ndarray, f: Facts, s: Strategy) -> np.ndarray:
-    """One clinician-readable sentence per visit (texts built once per distinct value)."""
-    n = len(frame)
+def _sentences(
+    text: dict[str, np.ndarray],
+    next_day: np.ndarray,
+    provisional: np.ndarray,
+    rule_of: np.ndarray,
+    f: Facts,
+    s: Strategy,
+) -> pd.api.extensions.ExtensionArray:
+    """One clinician-readable sentence per visit (pieces built once per distinct value)."""
+    n = len(rule_of)
     if n == 0:
-        return np.zeros(0, dtype=object)
+        return pd.array([], dtype=pd.StringDtype("pyarrow"))
     spec = INDICES[s.index_name]
     value = _fmt(f.index_value, spec.digits)
     tgt = f.bools["target_met"]
@@ -603,11 +621,13 @@ def _sentences(frame: pd.DataFrame, rule_of: np.ndarray, f: Facts, s: Strategy) 
             if name is not None:
                 pieces.append(fields[name](rows))
         reason[rows] = concat(*pieces)
-    action = frame["action"].to_numpy(dtype=object)
-    to_reg = frame["to_regimen"].to_numpy(dtype=object)
+    action = text["action"]
+    to_reg = text["to_regimen"]
     labels = np.asarray([f"step {st.id} ({st.label})" for st in s.ladder] + [""], dtype=object)
     pos = {st.id: i for i, st in enumerate(s.ladder)}
-    to_idx = np.asarray([pos.get(x, len(s.ladder)) for x in frame["to_step"].fillna("")])
+    step_codes, step_names = _codes(text["to_step"])
+    to_idx = np.asarray([pos.get(x, len(s.ladder)) for x in step_names], dtype=np.int64)
+    to_idx = to_idx[step_codes]
     to_text = labels[to_idx]
     verb = (
         pd.Series(action)
@@ -640,12 +660,12 @@ def _sentences(frame: pd.DataFrame, rule_of: np.ndarray, f: Facts, s: Strategy) 
         ),
         act,
     )
-    co = frame["co_actions"].to_numpy(dtype=object)
+    co = text["co_actions"]
     act = np.where(co != "", concat(act, "; also ", np.where(co != "", co, "").astype(object)), act)
-    ids = frame["rule_ids"].to_numpy(dtype=object)
+    ids = text["rule_ids"]
     why = np.where(reason != "", concat(reason, " [", ids, "]"), "").astype(object)
-    missing = frame["missing"].to_numpy(dtype=object)
-    prov = frame["provisional"].to_numpy(dtype=bool)
+    missing = text["missing"]
+    prov = provisional
     why = np.where(
         missing != "",
         concat(
@@ -653,6 +673,7 @@ def _sentences(frame: pd.DataFrame, rule_of: np.ndarray, f: Facts, s: Strategy) 
         ),
         why,
     )
-    dates = frame["next_visit_date"].dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
+    day_codes, days = pd.factorize(next_day)
+    dates = np.asarray(pd.to_datetime(days, unit="D").strftime("%Y-%m-%d"), dtype=object)[day_codes]
     head = concat(f"{s.index_label} ", value, f" (target {s.target_text}): ", status)
-    return concat(head, ". ", why, ". -> ", act, ". Next visit by ", dates, ".")
+    return concat_rows(head, ". ", why, ". -> ", act, ". Next visit by ", dates, ".")
