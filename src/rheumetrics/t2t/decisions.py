@@ -392,8 +392,7 @@ def _categorical(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
     """Text as a pandas string column ('' and missing -> NA), built from hash codes and a pyarrow
     dictionary take: no per-row Python string conversion."""
     codes, labels = _codes(np.asarray(values, dtype=object))
-    labels = np.where(labels == "", None, labels)
-    dictionary = pa.array(labels, pa.string(), from_pandas=True)
+    dictionary = pa.array(labels, pa.string(), mask=labels == "")
     decoded = dictionary.take(pa.array(codes))
     return pd.array(decoded, dtype=pd.StringDtype("pyarrow"))
 
