@@ -146,7 +146,7 @@ def main() -> None:
     args = ap.parse_args()
     ids = shipped_strategies() if args.strategy == "all" else [args.strategy]
     print(
-        "machine: shared, contended (about 8 jobs on 2 cores); figures are wall-clock, one process"
+        "machine: shared, contended (about 8 jobs on 2 cores); figures are process CPU seconds, one core"
     )
     print(
         f"{'strategy':26} {'visits':>10} {'rheumetrics s':>14} {'pandas s':>10} {'ratio':>7} {'visits/s':>12}"
@@ -180,7 +180,7 @@ def main() -> None:
         for _ in range(30)
     ]
     print(
-        f"single-visit decision (warm, median of 30): {statistics.median(laps) * 1000:.1f} ms (target < 50 ms)"
+        f"single-visit decision (warm, CPU time, median of 30): {statistics.median(laps) * 1000:.1f} ms (target < 50 ms)"
     )
 
 
