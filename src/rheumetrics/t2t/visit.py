@@ -17,7 +17,8 @@ from typing import Any
 import pandas as pd
 
 from rheumetrics.t2t.decisions import decide
-from rheumetrics.t2t.strategy import Strategy, load_strategy
+from rheumetrics.t2t.strategy import Strategy
+from rheumetrics.t2t.strategy_files import load_strategy
 
 _STRATEGIES: dict[tuple[str, tuple[tuple[str, str], ...]], Strategy] = {}
 
