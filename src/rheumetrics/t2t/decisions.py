@@ -24,6 +24,7 @@ from rheumetrics.t2t.explain import (
     UNKNOWN,
     co_text,
     considered,
+    pattern_column,
     sentences,
     text_column,
 )
@@ -182,6 +183,8 @@ def decide(
         part.insert(1, "visit_date", pd.to_datetime(v.day, unit="D"))
         parts.append(part.loc[:, list(LOG_COLUMNS)])
     log = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    if not isinstance(log["rules_considered"].dtype, pd.CategoricalDtype):  # chunks differed
+        log["rules_considered"] = log["rules_considered"].astype("category")
     log.attrs["conventions"] = {
         "strategy": s.id,
         "strategy_file": s.path,
@@ -367,7 +370,7 @@ def _decisions(day: np.ndarray, f: Facts, s: Strategy) -> pd.DataFrame:
             "rule_ids": text_column(text["rule_ids"]),
             "evidence": text_column(text["evidence"]),
             "missing": text_column(text["missing"]),
-            "rules_considered": text_column(text["rules_considered"]),
+            "rules_considered": pattern_column(text["rules_considered"]),
             "next_visit_date": pd.to_datetime(next_day, unit="D"),
             "actual_action": text_column(text["actual_action"]),
             "adherent": adherent,

@@ -45,6 +45,18 @@ def text_column(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
     return pd.array(decoded, dtype=pd.StringDtype("pyarrow"))
 
 
+def pattern_column(values: np.ndarray) -> pd.Categorical:
+    """A long text that repeats by pattern (the rules considered) as a categorical column."""
+    codes, labels = _codes(np.asarray(values, dtype=object))
+    order = np.argsort(labels.astype(str))  # sorted categories: chunking cannot change the result
+    rank = np.empty(len(labels), dtype=np.int64)
+    rank[order] = np.arange(len(labels))
+    sorted_labels = labels[order]
+    keep = sorted_labels != ""
+    remap = np.where(keep, np.cumsum(keep) - 1, -1)
+    return pd.Categorical.from_codes(remap[rank[codes]], pd.Index(list(sorted_labels[keep])))
+
+
 def considered(status: np.ndarray, terms: list[list[str]], s: Strategy) -> np.ndarray:
     """Per visit: every rule considered and why it did or did not fire (one text per pattern)."""
     n = status.shape[1]

@@ -15,12 +15,13 @@ import pyarrow.compute as pc
 
 
 def _codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Integer codes in order of first appearance, and the labels ('' for missing)."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    """Integer codes and their labels (missing values get the label "")."""
+    codes, uniques = pd.factorize(values)
     labels = np.asarray(uniques, dtype=object)
-    missing = pd.isna(labels)
-    if missing.any():
-        labels[missing] = ""
+    missing = codes < 0
+    if missing.any():  # missing values join as ''
+        codes = np.where(missing, len(labels), codes)
+        labels = np.append(labels, "")
     return codes.astype(np.int64), labels
 
 
