@@ -110,3 +110,31 @@ def test_grams_are_converted_to_the_catalogue_unit(tmp_path):
     )
     assert res.exit_code == 0, res.output
     assert "sulfasalazine 2000 mg/day" in out.read_text()
+
+
+def test_cli_accepts_a_therapy_of_class_other_and_ignores_it(tmp_path):
+    # regression: the store accepts drug_class "other"; `rheumetrics t2t` must too
+    (tmp_path / "v.csv").write_text("patient_id,visit_date,sdai\np1,2020-01-01,20\n")
+    (tmp_path / "t.csv").write_text(
+        "patient_id,drug,drug_class,dose,start_date\n"
+        "p1,methotrexate,csDMARD,25,2019-01-01\n"
+        "p1,glucosamine,other,,2019-01-01\n"
+        "p1,paracetamol,other,1000,2019-01-01\n"
+    )
+    out = tmp_path / "log.csv"
+    res = runner.invoke(
+        app,
+        [
+            "t2t",
+            str(tmp_path / "v.csv"),
+            "-s",
+            "eular2022_ra",
+            "-t",
+            str(tmp_path / "t.csv"),
+            "-o",
+            str(out),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    text = out.read_text()
+    assert ",I.1," in text and "glucosamine" not in text

@@ -21,10 +21,8 @@ Strategies cite their published sources (guideline recommendations, trial protoc
 
 from rheumetrics.t2t.cohort import apply_strategy, compare_strategies, summarise
 from rheumetrics.t2t.decisions import LOG_COLUMNS, decide
-from rheumetrics.t2t.strategy import (
-    Rule,
-    Step,
-    Strategy,
+from rheumetrics.t2t.strategy import Rule, Step, Strategy
+from rheumetrics.t2t.strategy_files import (
     load_strategy,
     option_combinations,
     parse_strategy,

@@ -17,13 +17,8 @@ from rheumetrics.errors import RheumetricsError, ValidationError
 from rheumetrics.io import read_table, write_table
 from rheumetrics.schema.vocab import FALSE_WORDS, TRUE_WORDS
 from rheumetrics.t2t.cohort import apply_strategy, compare_strategies
-from rheumetrics.t2t.strategy import (
-    Strategy,
-    format_duration,
-    load_strategy,
-    read_document,
-    shipped_strategies,
-)
+from rheumetrics.t2t.strategy import Strategy, format_duration
+from rheumetrics.t2t.strategy_files import load_strategy, read_document, shipped_strategies
 from rheumetrics.t2t.visit import VisitDecision, decide_visit
 
 

@@ -12,14 +12,22 @@ visits; the ladder work runs once per distinct regimen and history
 
 from __future__ import annotations
 
-import string
-from collections.abc import Callable
-
 import numpy as np
 import pandas as pd
 
 from rheumetrics.errors import ProblemCollector
-from rheumetrics.numeric import round_display, snap
+from rheumetrics.numeric import snap
+from rheumetrics.t2t.explain import (
+    CO_FIRED,
+    FIRED,
+    NOT_REACHED,
+    UNKNOWN,
+    co_text,
+    considered,
+    pattern_column,
+    sentences,
+    text_column,
+)
 from rheumetrics.t2t.facts import Fact, Facts, compute_facts, fact, k_and, k_not
 from rheumetrics.t2t.indices import INDICES
 from rheumetrics.t2t.inputs import prepare_therapies, prepare_visits
@@ -29,7 +37,6 @@ from rheumetrics.t2t.strategy import (
     DURATION_FACTS,
     Rule,
     Strategy,
-    format_duration,
     parse_duration,
 )
 from rheumetrics.t2t.text import append, concat
@@ -176,6 +183,8 @@ def decide(
         part.insert(1, "visit_date", pd.to_datetime(v.day, unit="D"))
         parts.append(part.loc[:, list(LOG_COLUMNS)])
     log = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    if not isinstance(log["rules_considered"].dtype, pd.CategoricalDtype):  # chunks differed
+        log["rules_considered"] = log["rules_considered"].astype("category")
     log.attrs["conventions"] = {
         "strategy": s.id,
         "strategy_file": s.path,
@@ -240,22 +249,6 @@ def _terms(r: Rule, f: Facts, s: Strategy) -> list[tuple[str, Fact]]:
     return terms
 
 
-def _fmt(values: np.ndarray, digits: int, pct: bool = False) -> np.ndarray:
-    """Decimal strings (half-up display rounding), formatted once per distinct value."""
-    shown = round_display(values * (100 if pct else 1), digits)
-    shown = np.atleast_1d(np.asarray(shown, dtype=float))
-    uniq, inv = np.unique(shown, return_inverse=True)
-    text = np.asarray(
-        [("missing" if np.isnan(u) else f"{u:.{digits}f}{'%' if pct else ''}") for u in uniq],
-        dtype=object,
-    )
-    return text[inv.reshape(-1)] if len(uniq) else np.zeros(0, dtype=object)
-
-
-#: Status codes of a rule at a visit, for the rules-considered record.
-NOT_REACHED, FIRED, UNKNOWN, CO_FIRED = 0, 1, 2, 3  # 4 + k: condition k is false
-
-
 def _decisions(day: np.ndarray, f: Facts, s: Strategy) -> pd.DataFrame:
     n = len(day)
     decided = np.zeros(n, bool)
@@ -296,14 +289,14 @@ def _decisions(day: np.ndarray, f: Facts, s: Strategy) -> pd.DataFrame:
     evidence = np.asarray([r.evidence for r in s.rules] + [""], dtype=object)[rule_of]
 
     to_step, to_regimen, taper = _proposals(action, rule_of, f, s, missing, provisional)
-    co_text = np.full(n, "", dtype=object)
+    co_texts = np.full(n, "", dtype=object)
     for r, mask in co:
         rows = np.flatnonzero(mask)
         if not len(rows):
             continue
         full = np.full(n, "", dtype=object)
-        full[rows] = _co_text(r, rows, f)
-        append(co_text, full, mask)
+        full[rows] = co_text(r, rows, f)
+        append(co_texts, full, mask)
         append(rule_ids, np.full(n, r.id, dtype=object), mask, sep=";")
         evidence[rows] = _weakest(evidence[rows], r.evidence)
     missing = _dedupe_missing(missing)
@@ -339,77 +332,52 @@ def _decisions(day: np.ndarray, f: Facts, s: Strategy) -> pd.DataFrame:
     target_met[~tgt.known] = pd.NA
     ts = np.where(to_step < 0, len(s.ladder), to_step)
 
+    text = {
+        "state": state,
+        "regimen": f.regimen if f.regimen is not None else np.full(n, "", dtype=object),
+        "action": action,
+        "to_step": step_ids[ts],
+        "to_regimen": to_regimen,
+        "taper": taper,
+        "co_actions": co_texts,
+        "rule_ids": rule_ids,
+        "evidence": evidence,
+        "missing": missing,
+        "rules_considered": considered(status, all_terms, s),
+        "actual_action": actual,
+    }
     frame = pd.DataFrame(
         {
             "strategy": s.id,
             "index": s.index_name,
             "index_value": f.index_value,
             "target_met": target_met,
-            "state": state,
+            "state": text_column(text["state"]),
             "months_since_change": months_since,
             "improvement": f.improvement_abs,
             "improvement_pct": f.improvement_rel * 100,
             "months_in_target": f.months_in_target,
-            "step": step_ids[np.where(f.step < 0, len(s.ladder), f.step)],
-            "regimen": f.regimen if f.regimen is not None else np.full(n, None, dtype=object),
+            "step": text_column(step_ids[np.where(f.step < 0, len(s.ladder), f.step)]),
+            "regimen": text_column(text["regimen"]),
             "on_bts": on_bts,
-            "action": action,
+            "action": text_column(text["action"]),
             "provisional": provisional,
-            "to_step": step_ids[ts],
-            "to_regimen": to_regimen,
+            "to_step": text_column(text["to_step"]),
+            "to_regimen": text_column(text["to_regimen"]),
             "to_biologic": biologic[ts],
-            "taper": taper,
-            "co_actions": co_text,
-            "rule_ids": rule_ids,
-            "evidence": evidence,
-            "missing": missing,
-            "rules_considered": _considered(status, all_terms, s),
+            "taper": text_column(text["taper"]),
+            "co_actions": text_column(text["co_actions"]),
+            "rule_ids": text_column(text["rule_ids"]),
+            "evidence": text_column(text["evidence"]),
+            "missing": text_column(text["missing"]),
+            "rules_considered": pattern_column(text["rules_considered"]),
             "next_visit_date": pd.to_datetime(next_day, unit="D"),
-            "actual_action": actual,
+            "actual_action": text_column(text["actual_action"]),
             "adherent": adherent,
         }
     )
-    frame["sentence"] = _sentences(frame, rule_of, f, s)
-    for col in (
-        "state",
-        "action",
-        "step",
-        "to_step",
-        "to_regimen",
-        "taper",
-        "co_actions",
-        "rule_ids",
-        "evidence",
-        "missing",
-        "rules_considered",
-        "sentence",
-        "actual_action",
-        "regimen",
-    ):
-        frame[col] = frame[col].astype("string").replace("", pd.NA)
+    frame["sentence"] = sentences(text, next_day, provisional, rule_of, f, s)
     return frame
-
-
-def _considered(status: np.ndarray, terms: list[list[str]], s: Strategy) -> np.ndarray:
-    """Per visit: every rule considered and why it did or did not fire (one text per pattern)."""
-    n = status.shape[1]
-    if n == 0 or not len(s.rules):
-        return np.full(n, "", dtype=object)
-    codes, inverse = np.unique(status.T, axis=0, return_inverse=True)
-    texts = []
-    for row in codes:
-        parts = []
-        for r, code, names in zip(s.rules, row, terms, strict=True):
-            if code == NOT_REACHED:
-                continue
-            if code in (FIRED, CO_FIRED):
-                parts.append(f"{r.id} {r.action}: fired")
-            elif code == UNKNOWN:
-                parts.append(f"{r.id} {r.action}: unknown (data missing)")
-            else:
-                parts.append(f"{r.id} {r.action}: not met ({names[code - 4]} is false)")
-        texts.append("; ".join(parts))
-    return np.asarray(texts, dtype=object)[inverse.reshape(-1)]
 
 
 _GRADE = {"": -1, "V": 0, "P": 1, "U": 2}
@@ -547,112 +515,3 @@ def _proposals(
             low,
         )
     return to, reg, taper
-
-
-def _co_text(r: Rule, rows: np.ndarray, f: Facts) -> np.ndarray:
-    if r.action == "local_glucocorticoid":
-        return concat(
-            "intra-articular glucocorticoid into each swollen joint (",
-            _fmt(f.sjc[rows], 0),
-            " joints)",
-        )
-    cls = str(r.taper_class)
-    if f.therapy is None:
-        return np.full(len(rows), f"{cls} (taper)", dtype=object)
-    names = f.therapy.names(cls, rows)
-    return concat(np.where(names == "", cls, concat(f"{cls}: ", names)).astype(object), " (taper)")
-
-
-def _sentences(frame: pd.DataFrame, rule_of: np.ndarray, f: Facts, s: Strategy) -> np.ndarray:
-    """One clinician-readable sentence per visit (texts built once per distinct value)."""
-    n = len(frame)
-    if n == 0:
-        return np.zeros(0, dtype=object)
-    spec = INDICES[s.index_name]
-    value = _fmt(f.index_value, spec.digits)
-    tgt = f.bools["target_met"]
-    status = np.where(
-        tgt.true, "at target", np.where(tgt.false, "not at target", "target status unknown")
-    ).astype(object)
-    fields: dict[str, Callable[[np.ndarray], np.ndarray | str]] = {
-        "index": lambda rows: s.index_label,
-        "index_value": lambda rows: value[rows],
-        "target": lambda rows: s.target_text,
-        "months_since_change": lambda rows: _fmt(
-            f.durations["since_change"].days[rows] / DAYS_PER_MONTH, 1
-        ),
-        "improvement": lambda rows: (
-            _fmt(f.improvement_rel[rows], 0, pct=True)
-            if s.improvement and s.improvement.kind == "relative"
-            else _fmt(f.improvement_abs[rows], spec.digits)
-        ),
-        "improvement_threshold": lambda rows: s.improvement.describe() if s.improvement else "",
-        "months_in_target": lambda rows: _fmt(f.months_in_target[rows], 1),
-        "sustained": lambda rows: format_duration(s.timing.sustained_days or 0),
-        "swollen_joints": lambda rows: _fmt(f.sjc[rows], 0),
-        "min_on_step": lambda rows: format_duration(s.timing.days("min_on_step")),
-    }
-    reason = np.full(n, "", dtype=object)
-    for i, r in enumerate(s.rules):
-        rows = np.flatnonzero(rule_of == i)
-        if not len(rows):
-            continue
-        pieces: list[str | np.ndarray] = [np.full(len(rows), "", dtype=object)]
-        for literal, name, _, _ in string.Formatter().parse(r.reason):
-            pieces.append(literal)
-            if name is not None:
-                pieces.append(fields[name](rows))
-        reason[rows] = concat(*pieces)
-    action = frame["action"].to_numpy(dtype=object)
-    to_reg = frame["to_regimen"].to_numpy(dtype=object)
-    labels = np.asarray([f"step {st.id} ({st.label})" for st in s.ladder] + [""], dtype=object)
-    pos = {st.id: i for i, st in enumerate(s.ladder)}
-    to_idx = np.asarray([pos.get(x, len(s.ladder)) for x in frame["to_step"].fillna("")])
-    to_text = labels[to_idx]
-    verb = (
-        pd.Series(action)
-        .map(
-            {
-                "continue": "continue",
-                "escalate": "escalate to ",
-                "optimise": "optimise ",
-                "switch": "switch to ",
-                "taper": "taper: ",
-                "reinstate": "return to the previous full dose: ",
-                "review": "review (no further step on the ladder): ",
-                "undetermined": "cannot decide",
-            }
-        )
-        .fillna("")
-        .to_numpy(dtype=object)
-    )
-    act = concat(
-        verb,
-        np.where(np.isin(action, ["escalate", "switch", "optimise"]), to_text, "").astype(object),
-    )
-    has_reg = (to_reg != "") & pd.notna(to_reg) & (action != "undetermined")
-    act = np.where(
-        has_reg,
-        concat(
-            act,
-            np.where(action == "continue", " ", " -> ").astype(object),
-            np.where(has_reg, to_reg, "").astype(object),
-        ),
-        act,
-    )
-    co = frame["co_actions"].to_numpy(dtype=object)
-    act = np.where(co != "", concat(act, "; also ", np.where(co != "", co, "").astype(object)), act)
-    ids = frame["rule_ids"].to_numpy(dtype=object)
-    why = np.where(reason != "", concat(reason, " [", ids, "]"), "").astype(object)
-    missing = frame["missing"].to_numpy(dtype=object)
-    prov = frame["provisional"].to_numpy(dtype=bool)
-    why = np.where(
-        missing != "",
-        concat(
-            why, np.where(prov, "; provisional, missing: ", "; missing: ").astype(object), missing
-        ),
-        why,
-    )
-    dates = frame["next_visit_date"].dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
-    head = concat(f"{s.index_label} ", value, f" (target {s.target_text}): ", status)
-    return concat(head, ". ", why, ". -> ", act, ". Next visit by ", dates, ".")

@@ -165,6 +165,11 @@ def _requires_met(reg: Regimen, h: History, bts_line: int | None) -> bool:
     return r.bts_line is None or bts_line is None or r.bts_line.holds(bts_line)
 
 
+def _bts_mechanisms(drugs: tuple[Dose, ...], h: History) -> set[str]:
+    names = h.used | {d.drug for d in drugs}
+    return {drug(x).mechanism for x in names if drug(x).drug_class in ("bDMARD", "tsDMARD")}
+
+
 def _bts_line(drugs: tuple[Dose, ...], h: History) -> int:
     bts = {x for x in h.used if drug(x).drug_class in ("bDMARD", "tsDMARD")}
     bts |= {d.drug for d in drugs if d.entry.drug_class in ("bDMARD", "tsDMARD")}
@@ -223,7 +228,9 @@ def _propose_step(
                 continue
             if c.new and name in h.used:
                 continue
-            route = c.route.get(name) or drug(name).dosing[0].route
+            if c.other_mechanism and drug(name).mechanism in _bts_mechanisms(current, h):
+                continue
+            route = drug(name).dosing[0].route  # new drugs start on their usual route
             dosing = drug(name).dosing_for(route)
             amount = c.propose.get(
                 name,
@@ -267,6 +274,27 @@ def _optimise(
     return Proposal(i, tuple(out) + gc, "raise to the maximum tolerated dose")
 
 
+def _another(
+    s: Strategy, i: int, reg: Regimen, groups: list[list[Dose]], h: History, gc: tuple[Dose, ...]
+) -> Proposal:
+    """An optimised step optimised further: its csDMARD or NSAID replaced by one not yet used
+    (e.g. a second NSAID before an NSAID trial counts as failed)."""
+    for c, g in zip(reg.components, groups, strict=True):
+        movable = [d for d in g if d.entry.drug_class in ("csDMARD", "NSAID")]
+        if not movable:
+            continue
+        for name in _candidates(c):
+            if name in h.used or h.excluded(name) or any(d.drug == name for d in g):
+                continue
+            old = movable[0]
+            route = drug(name).dosing[0].route  # new drugs start on their usual route
+            new = Dose(name, float(c.propose.get(name, drug(name).dosing_for(route).start)), route)
+            rest = tuple(d for grp in groups for d in grp if d is not old)
+            return Proposal(i, (*rest, new, *gc), f"replaces {old.entry.label}")
+    current = tuple(d for grp in groups for d in grp)
+    return Proposal(i, current + gc, missing="no untried alternative on this step")
+
+
 def _next(
     s: Strategy, i: int, key: str, current: tuple[Dose, ...], h: History, gc: tuple[Dose, ...]
 ) -> Proposal:
@@ -308,7 +336,7 @@ def _switch(
                     continue
                 if c.new and name in h2.used:
                     continue
-                route = c.route.get(name) or drug(name).dosing[0].route
+                route = drug(name).dosing[0].route  # new drugs start on their usual route
                 dosing = drug(name).dosing_for(route)
                 trial = (*rest, Dose(name, float(c.propose.get(name, dosing.start)), route))
                 j, _, _ = place(s, trial, h2)
@@ -363,6 +391,8 @@ def place_and_propose(
         and not any(c.dose == "below_max" for c in reg.components)
     )
     props: dict[str, Proposal] = {"continue": Proposal(i, drugs + gc)}
+    if optimised and reg is not None:
+        props["optimise"] = _another(s, i, reg, groups, h, gc)
     if not optimised and reg is not None:
         props["optimise"] = _optimise(s, i, reg, groups, h, gc)
         props["escalate"] = props["optimise"]

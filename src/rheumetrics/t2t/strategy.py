@@ -1,35 +1,25 @@
-"""Strategy files: pydantic models of a treat-to-target strategy, and reading them from TOML.
+"""The strategy model: pydantic models of a treat-to-target strategy (read by
+:mod:`rheumetrics.t2t.strategy_files`).
 
 A strategy has five pluggable parts: the disease-activity index and its cut-off set, the target,
 the timing (visit cadences, minimum time on a step, the sustained period), an ordered ladder whose
 steps name drugs and dose ranges, and an ordered rule table. Options (named choices such as the
 index) override parts of the file at load time and are recorded with every result.
 
->>> s = load_strategy("imagine_ra_mri")
->>> s.index_label, s.target_text
-('DAS28-CRP', 'DAS28-CRP <= 3.2 and 28-joint swollen count <= 0 and no MRI bone marrow oedema')
->>> [st.id for st in s.ladder][:4]
-['1', '2', '2a', '3']
+>>> CountRange.model_validate("2-3").describe(), parse_duration("12w")
+('2-3', 84.0)
 """
 
 from __future__ import annotations
 
-import copy
-import itertools
 import re
 import string
-import tomllib
-from collections.abc import Mapping
-from importlib.resources import files
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic import ValidationError as PydanticError
 
-from rheumetrics.errors import ProblemCollector
-from rheumetrics.measures.cutoffs import CUTOFF_SETS, cutoff_set
-from rheumetrics.schema.drugs import find_drug, normalise_name
+from rheumetrics.measures.cutoffs import CUTOFF_SETS
+from rheumetrics.schema.drugs import find_drug
 from rheumetrics.schema.vocab import DRUG_CLASSES, MECHANISMS
 from rheumetrics.t2t.indices import INDICES, target_bound
 
@@ -161,7 +151,9 @@ class Component(_Model):
     ``classes``/``mechanisms`` allow any catalogued drug of those. ``dose``: ``below_max`` (some drug
     below its maximum), ``max`` (every drug at its maximum tolerated dose) or ``any``. ``max`` caps
     the maximum per drug (a protocol's ceiling); ``propose`` gives the dose to propose per drug;
-    ``new`` requires drugs never used before (a switch to another agent).
+    ``route`` names the route a drug must be on to count as optimised (ACR: subcutaneous
+    methotrexate before failure); new drugs start on their usual route. ``new`` requires drugs never used before (a switch to another agent); ``other_mechanism``
+    requires a mode of action no b/tsDMARD used so far had (a switch of class).
     """
 
     role: str = ""
@@ -176,6 +168,7 @@ class Component(_Model):
     propose_count: int | None = None
     route: dict[str, str] = Field(default_factory=dict)
     new: bool = False
+    other_mechanism: bool = False
 
     @field_validator("drugs", mode="before")
     @classmethod
@@ -536,176 +529,3 @@ class Strategy(_Model):
 
     def step_position(self, step_id: str) -> int:
         return [st.id for st in self.ladder].index(step_id)
-
-
-def strategies_dir() -> Path:
-    """Folder of the shipped strategy files."""
-    return Path(str(files("rheumetrics.t2t") / "strategies"))
-
-
-def shipped_strategies() -> list[str]:
-    """Ids of the shipped strategies (file stems), sorted."""
-    return sorted(p.stem for p in strategies_dir().glob("*.toml"))
-
-
-def read_document(name_or_path: str | Path) -> tuple[dict[str, Any], str]:
-    """The raw TOML document of a shipped strategy id or a file path, and where it came from."""
-    path = Path(name_or_path)
-    if not path.suffix:
-        shipped = strategies_dir() / f"{name_or_path}.toml"
-        if not shipped.exists():
-            raise FileNotFoundError(
-                f"no shipped strategy {name_or_path!r}; shipped: {', '.join(shipped_strategies())}; "
-                "or give the path of a .toml file"
-            )
-        path = shipped
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such strategy file")
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8")), str(path)
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{path}: not valid TOML: {exc}") from None
-
-
-def _set_path(doc: dict[str, Any], dotted: str, value: Any) -> None:
-    parts = dotted.split(".")
-    node = doc
-    for p in parts[:-1]:
-        node = node.setdefault(p, {})
-    node[parts[-1]] = value
-
-
-def _option_active(rule: Mapping[str, Any], chosen: Mapping[str, str]) -> bool:
-    wanted = rule.get("when", {}).get("option", {})
-    return all(chosen.get(k) == v for k, v in wanted.items())
-
-
-def parse_strategy(
-    doc: Mapping[str, Any], source: str = "<strategy>", options: Mapping[str, str] | None = None
-) -> Strategy:
-    """Validate a parsed TOML document with the chosen options; every problem is reported at once.
-
-    Raises
-    ------
-    ValidationError
-        One problem per invalid field, located by its path (``rules.3.when.improved``).
-    """
-    pc = ProblemCollector(f"invalid strategy {source}")
-    raw_opts = doc.get("options", {})
-    try:
-        opts = {k: Option.model_validate(v) for k, v in raw_opts.items()}
-    except PydanticError as exc:
-        for e in exc.errors():
-            pc.add("options", ".".join(map(str, e["loc"])), e.get("input"), e["msg"], source)
-        pc.raise_if_any()
-    chosen: dict[str, str] = {}
-    for name, value in (options or {}).items():
-        if name not in opts:
-            pc.add(
-                "options",
-                name,
-                value,
-                f"unknown option; this strategy offers: {', '.join(sorted(opts)) or 'none'}",
-                source,
-            )
-        elif value not in opts[name].values:
-            pc.add("options", name, value, f"must be one of {sorted(opts[name].values)}", source)
-        else:
-            chosen[name] = value
-    pc.raise_if_any()
-    resolved = copy.deepcopy(dict(doc))
-    for name, opt in opts.items():
-        if opt.default not in opt.values:
-            pc.add(
-                f"options.{name}",
-                "default",
-                opt.default,
-                f"must be one of {sorted(opt.values)}",
-                source,
-            )
-            continue
-        chosen.setdefault(name, opt.default)
-        for path, override in opt.values[chosen[name]].items():
-            _set_path(resolved, path, override)
-    for i, r in enumerate(resolved.get("rules", [])):
-        for oname, ovalue in r.get("when", {}).get("option", {}).items():
-            if oname not in opts or ovalue not in opts[oname].values:
-                pc.add(
-                    f"rules.{i}",
-                    f"when.option.{oname}",
-                    ovalue,
-                    "not an option value of this strategy: the rule can never fire",
-                    source,
-                )
-    pc.raise_if_any()
-    resolved["rules"] = [r for r in resolved.get("rules", []) if _option_active(r, chosen)]
-    resolved["chosen"] = chosen
-    resolved["path"] = source
-    try:
-        strategy = Strategy.model_validate(resolved)
-    except PydanticError as exc:
-        for e in exc.errors():
-            loc = ".".join(map(str, e["loc"])) or "file"
-            record, _, field = loc.partition(".")
-            msg = e["msg"].removeprefix("Value error, ")
-            pc.add(
-                record,
-                field or record,
-                e.get("input") if e["type"] != "missing" else None,
-                msg,
-                source,
-            )
-        pc.raise_if_any()
-        raise
-    from rheumetrics.t2t.rulecheck import check_rules
-
-    for p in check_rules(strategy):
-        pc.add(*p, source)
-    pc.raise_if_any()
-    return strategy
-
-
-def load_strategy(name_or_path: str | Path, options: Mapping[str, str] | None = None) -> Strategy:
-    """Load, resolve and validate a strategy.
-
-    Parameters
-    ----------
-    name_or_path
-        A shipped strategy id (see :func:`shipped_strategies`) or the path of a TOML file.
-    options
-        Chosen option values, e.g. ``{"escalation_trigger": "jama_or"}``; unnamed options take
-        their documented default.
-    """
-    doc, source = read_document(name_or_path)
-    return parse_strategy(doc, source, options)
-
-
-def option_combinations(name_or_path: str | Path) -> list[dict[str, str]]:
-    """Every combination of option values a strategy offers (for exhaustive checks)."""
-    doc, _ = read_document(name_or_path)
-    opts = doc.get("options", {})
-    names = sorted(opts)
-    values = [sorted(opts[n].get("values", {})) for n in names]
-    return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*values)]
-
-
-def normalised(name: str) -> str:
-    """Catalogue spelling of a drug name (re-exported for strategy authors)."""
-    return normalise_name(name)
-
-
-__all__ = [
-    "DAYS_PER_MONTH",
-    "Component",
-    "Regimen",
-    "Rule",
-    "Step",
-    "Strategy",
-    "cutoff_set",
-    "format_duration",
-    "load_strategy",
-    "option_combinations",
-    "parse_duration",
-    "parse_strategy",
-    "shipped_strategies",
-]

@@ -17,7 +17,8 @@ from typing import Any
 import pandas as pd
 
 from rheumetrics.t2t.decisions import decide
-from rheumetrics.t2t.strategy import Strategy, load_strategy
+from rheumetrics.t2t.strategy import Strategy
+from rheumetrics.t2t.strategy_files import load_strategy
 
 _STRATEGIES: dict[tuple[str, tuple[tuple[str, str], ...]], Strategy] = {}
 
@@ -105,6 +106,7 @@ def decide_visit(
     courses = []
     for r in regimen:
         start = r.get("start_date")
+        # no start date: assumed a year ago (a stable regimen), and the decision says so
         courses.append(
             {
                 **r,
@@ -143,7 +145,7 @@ def decide_visit(
             for d in unknown_start
         )
         missing = f"{missing}; {note}" if missing else note
-        provisional = provisional or row["action"] not in ("switch",)
+        provisional = True  # the time on the current step was assumed (one year)
     tm = row["target_met"]
     return VisitDecision(
         strategy=s.id,
