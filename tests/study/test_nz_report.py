@@ -1,5 +1,5 @@
 """The bundled NZ-like example, end to end, against the published figures of the NZ escalation
-study (McQueen et al.; shared/seeds/001_37322bf8dafcb36c.txt). The synthetic cohort was built to
+study (doi:10.1186/s13075-017-1433-7; seed 001 of the shared notes). The synthetic cohort was built to
 reproduce these figures; every expected number below is copied from the publication."""
 
 from __future__ import annotations
@@ -170,9 +170,12 @@ def test_table4_spearman_correlations_seed001(report: StudyReport) -> None:
 def test_reliability_icc_average_seed001(report: StudyReport) -> None:
     t = report.tables["reliability"]
     reported = t[t["reported"]].iloc[0]
-    # Methods: ten scans re-scored, intra-reader ICC (average) = 0.89
+    # Methods: ten scans re-scored, intra-reader "ICC (av) = 0.89 (0.56-0.97)": the form whose
+    # F-based 95% interval gives those limits is ICC(3,k)
+    assert reported["form"] == "ICC(3,k)" and reported["confidence"] == 0.95
     assert reported["n"] == 10 and reported["k"] == 2
-    assert _shown(reported["icc"], 2) == 0.89
+    assert (_shown(reported["icc"], 2), _shown(reported["ci_low"], 2),
+            _shown(reported["ci_high"], 2)) == (0.89, 0.56, 0.97)  # fmt: skip
 
 
 def test_scatter_marks_the_group_b_outlier_seed001(report: StudyReport) -> None:

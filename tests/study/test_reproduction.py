@@ -148,3 +148,47 @@ def test_roc_rule_must_name_its_operator() -> None:
     bad = text.replace('positive = "<= -0.22"', 'positive = "-0.22"')
     with pytest.raises(Exception, match="operator"):
         parse_study(bad, load_study("rapport").path)
+
+
+def test_meta_analysis_only_study_with_subgroups() -> None:
+    study = load_study("axspa_mri_meta")
+    assert study.synthetic and "invented" in study.built_to_match and not study.outcomes
+    rep = run_study(study)  # no cohort, no store
+    t = rep.tables["meta"].set_index("subgroup")
+    table = pd.read_csv(Path(study.cohort.visits or study.analyses["meta"]["file"]))
+    assert set(t.index) == {*table["subgroup"], "all"}
+    assert t.loc["all", "k"] == len(table)
+    # fixed-effect check of one subgroup by hand: MD with the unpooled variance (metafor "MD")
+    sub = table[table["subgroup"] == "Berlin, 12 weeks"]
+    yi = sub["mean_t"] - sub["mean_c"]
+    vi = sub["sd_t"] ** 2 / sub["n_t"] + sub["sd_c"] ** 2 / sub["n_c"]
+    w = 1 / vi
+    q = float((w * (yi - (w * yi).sum() / w.sum()) ** 2).sum())
+    assert t.loc["Berlin, 12 weeks", "q"] == pytest.approx(q, rel=1e-9)
+    # test for subgroup differences: Cochran's Q of the subgroup estimates, df = levels - 1
+    within = t.drop(index="all")
+    w = 1 / within["se"] ** 2
+    q_between = float(
+        (w * (within["estimate"] - (w * within["estimate"]).sum() / w.sum()) ** 2).sum()
+    )
+    sg = rep.tables["meta"].attrs["subgroup_test"]
+    assert sg["Q"] == pytest.approx(q_between, rel=1e-9) and sg["df"] == len(within) - 1
+    assert len(rep.sections["meta"].figures) == len(within) + 1  # a forest plot per subgroup
+    html = render_html(rep)
+    assert "SYNTHETIC DATA" in html and "Test for subgroup differences" in html
+
+
+def test_meta_filter_keeps_the_named_rows(tmp_path: Path) -> None:
+    study = load_study("axspa_mri_meta")
+    text = (
+        study.path.read_text(encoding="utf-8")
+        .replace(  # type: ignore[union-attr]
+            'subgroup = "subgroup",', 'subgroup = "scoring", filter = { followup = "12 weeks" },'
+        )
+        .replace(
+            'file = "axspa_mri_meta_synthetic.csv"', f'file = "{study.analyses["meta"]["file"]}"'
+        )
+    )
+    rep = run_study(parse_study(text, tmp_path / "s.toml"))
+    t = rep.tables["meta"].set_index("subgroup")
+    assert "ASspiMRI-a" in t.index and t.loc["ASspiMRI-a", "k"] == 4  # the 2-year studies left out

@@ -36,7 +36,9 @@ def _compare(
     frame: pd.DataFrame, column: str, groups: list[str], test: str, variant: str
 ) -> dict[str, Any]:
     """p-value of a numeric comparison between groups (None with one group or too few values)."""
-    values = [frame.loc[frame["group"] == g, column].dropna() for g in groups]
+    codes = frame["group"].astype(str).to_numpy()
+    column_values = pd.to_numeric(frame[column], errors="coerce").to_numpy(float)
+    values = [v[~np.isnan(v)] for v in (column_values[codes == g] for g in groups)]
     values = [v for v in values if len(v)]
     if len(values) < 2:
         return {"p": np.nan, "test": ""}
@@ -372,19 +374,62 @@ def roc(
     return out, curves
 
 
-def meta(spec: dict[str, Any]) -> tuple[pd.DataFrame, Figure]:
-    """Meta-analysis of the study effects in ``spec['file']`` with its forest plot."""
+def meta(spec: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, Figure]]:
+    """Meta-analysis of the study-level table ``spec['file']``: effects from 2 x 2 counts or
+    means/SDs/n (``measure`` RR, OR, SMD, or MD with the unpooled variance
+    sd_t²/n_t + sd_c²/n_c, the default of R metafor::escalc), or
+    given directly (``measure = "generic"``: ``columns = { estimate, se }``); rows kept by
+    ``filter = { column = value or [values] }``; pooled overall and within each level of
+    ``subgroup``, with a forest plot each. With subgroups, the test for subgroup differences is
+    Cochran's Q of the subgroup estimates (a fixed-effect pooling of them, as RevMan and R meta).
+    """
     from rheumetrics.io import read_table
 
-    effects = read_table(spec["file"])
+    table = read_table(spec["file"])
+    for column, wanted in dict(spec.get("filter", {})).items():
+        allowed = [str(w) for w in (wanted if isinstance(wanted, list) else [wanted])]
+        table = table[table[column].astype(str).isin(allowed)]
+    measure = spec.get("measure", "RR")
     columns = dict(spec.get("columns", {}))
-    es = st.effect_sizes(effects, spec.get("measure", "RR"), study=spec.get("study"), **columns)
-    res = st.meta_analysis(es["yi"], es["vi"], method=spec.get("method", "REML"),
-                           knapp_hartung=bool(spec.get("knapp_hartung", False)),
-                           studies=list(es["study"]))  # fmt: skip
-    exp = bool(spec.get("exponentiate", spec.get("measure", "RR") in ("RR", "OR")))
-    fig = st.forest_plot(res, exponentiate=exp, xlabel=spec.get("measure", "RR"))
-    return res, fig
+    study = spec.get("study")
+    labels = table[study] if study else range(1, len(table) + 1)
+    if measure == "generic":
+        es = pd.DataFrame({"study": labels, "yi": pd.to_numeric(table[columns["estimate"]]),
+                           "vi": pd.to_numeric(table[columns["se"]]) ** 2})  # fmt: skip
+    elif measure == "MD":  # unpooled variance, R metafor::escalc(measure = "MD") default
+        arm = {k: pd.to_numeric(table[columns[k]]).to_numpy(float)
+               for k in ("mean_t", "sd_t", "n_t", "mean_c", "sd_c", "n_c")}  # fmt: skip
+        es = pd.DataFrame({"study": labels, "yi": arm["mean_t"] - arm["mean_c"],
+                           "vi": arm["sd_t"] ** 2 / arm["n_t"] + arm["sd_c"] ** 2 / arm["n_c"]})  # fmt: skip
+    else:
+        es = st.effect_sizes(table, measure, study=study, **columns)
+    es = es.reset_index(drop=True)
+    subgroup = spec.get("subgroup")
+    es["subgroup"] = table[subgroup].astype(str).to_numpy() if subgroup else "all"
+    exp = bool(spec.get("exponentiate", measure in ("RR", "OR")))
+    method, kh = spec.get("method", "REML"), bool(spec.get("knapp_hartung", False))
+    label = spec.get("label", measure)
+    parts, figures = [], {}
+    levels = list(dict.fromkeys(es["subgroup"])) if subgroup else []
+    for level in [*levels, "all"]:
+        sub = es if level == "all" else es[es["subgroup"] == level]
+        res = st.meta_analysis(sub["yi"], sub["vi"], method=method if len(sub) > 1 else "FE",
+                               knapp_hartung=kh and len(sub) > 1, studies=list(sub["study"]))  # fmt: skip
+        figures[f"meta_{level}"] = st.forest_plot(res, exponentiate=exp, xlabel=label,
+                                                  title=None if level == "all" else f"{subgroup}: {level}")  # fmt: skip
+        res.attrs = {}  # the per-study rows are kept once, in attrs["studies"] below
+        res.insert(0, "subgroup", level)
+        parts.append(res)
+    out = pd.concat(parts, ignore_index=True)
+    out.attrs["studies"] = es
+    if len(levels) > 1:
+        within = out[out["subgroup"] != "all"]
+        test = st.meta_analysis(within["estimate"], within["se"] ** 2, method="FE")
+        out.attrs["subgroup_test"] = {"Q": float(test["q"].iloc[0]), "df": len(levels) - 1,
+                                      "p": float(test["q_p"].iloc[0])}  # fmt: skip
+    out.attrs["conventions"] = {"measure": measure, "method": method, "knapp_hartung": kh,
+                                "filter": dict(spec.get("filter", {})), "subgroup": subgroup or ""}  # fmt: skip
+    return out, figures
 
 
 def sample_size(spec: dict[str, Any]) -> pd.DataFrame:

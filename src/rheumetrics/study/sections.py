@@ -332,8 +332,7 @@ def _reliability_methods(study: Study, spec: dict[str, Any]) -> str:
 
 @register("reliability", {"outcome", "form", "confidence"}, methods=_reliability_methods)
 def reliability(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
-    """ICC in the six Shrout & Fleiss forms between reading sessions (the study's form flagged),
-    and the standardised response mean of every change."""
+    """ICC in the six Shrout & Fleiss forms between reading sessions (the study's form flagged)."""
     t = an.reliability(study, data, spec)
     outcome = study.outcome(str(spec["outcome"])).label
     sec = Section(f"Reliability of {outcome} between reading sessions", {"reliability": t})
@@ -350,9 +349,6 @@ def reliability(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
     sec.caption = f"Intraclass correlation of {outcome} between reading sessions."
     sec.footnotes.append(f"The study reports {spec.get('form', 'ICC(3,k)')} "
                          f"({_ICC_FORMS.get(spec.get('form', 'ICC(3,k)'), '')}); all six forms shown.")  # fmt: skip
-    resp = an.responsiveness(study, data)
-    if not resp.empty:
-        sec.tables["responsiveness"] = resp
     return sec
 
 
@@ -436,20 +432,31 @@ def _meta_methods(study: Study, spec: dict[str, Any]) -> str:
             f"({spec.get('method', 'REML')} estimate of tau²{kh}; as R metafor::rma).")  # fmt: skip
 
 
-@register("meta", {"file", "measure", "method", "knapp_hartung", "columns", "study", "exponentiate"},
-          methods=_meta_methods, needs_cohort=False)  # fmt: skip
+@register("meta", {"file", "measure", "method", "knapp_hartung", "columns", "study", "exponentiate",
+                  "subgroup", "filter", "label"}, methods=_meta_methods, needs_cohort=False)  # fmt: skip
 def meta(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
-    """Meta-analysis of a CSV of study effects, with its forest plot."""
-    t, fig = an.meta(spec)
+    """Meta-analysis of a study-level table, overall and by subgroup, with forest plots."""
+    t, figs = an.meta(spec)
     display = pd.DataFrame({
-        "Method": t["method"], "k": [count(k) for k in t["k"]], "Estimate": [num(x, 3) for x in t["estimate"]],
+        "Subgroup": t["subgroup"].replace({"all": "All studies"}), "Method": t["method"],
+        "k": [count(k) for k in t["k"]], "Estimate": [num(x, 3) for x in t["estimate"]],
         "95% CI": [interval(a, b, 3) for a, b in zip(t["ci_low"], t["ci_high"], strict=True)],
         "p": [format_p(p) for p in t["p"]], "tau²": [num(x, 4) for x in t["tau2"]],
-        "I² (%)": [num(x, 1) for x in t["i2"]], "Q": [num(x, 2) for x in t["q"]], "p (Q)": [format_p(p) for p in t["q_p"]],
+        "I² (%)": [num(x, 1) for x in t["i2"]], "Q": [num(x, 2) for x in t["q"]],
+        "p (Q)": [format_p(p) for p in t["q_p"]],
     })  # fmt: skip
+    foot = []
+    if "subgroup_test" in t.attrs:
+        sg = t.attrs["subgroup_test"]
+        foot.append(
+            f"Test for subgroup differences: Q = {num(sg['Q'], 2)}, df = {sg['df']}, p = {format_p(sg['p'])}."
+        )
+    label = spec.get("label", spec.get("measure", "RR"))
+    figures = {k: (fig, f"Forest plot ({label}): {'all studies' if k == 'meta_all' else k.removeprefix('meta_')}; "
+                        "study estimates, pooled diamond, prediction interval.") for k, fig in figs.items()}  # fmt: skip
     return Section("Meta-analysis", {"meta": t, "meta_studies": t.attrs["studies"]}, display,
-                   caption="Pooled effect.",
-                   figures={"meta": (fig, "Forest plot: study estimates, pooled diamond, prediction interval.")})  # fmt: skip
+                   caption=f"Pooled {label}, overall and by subgroup.", footnotes=foot, figures=figures,
+                   conventions=t.attrs.get("conventions", {}))  # fmt: skip
 
 
 # -- planning -------------------------------------------------------------------------------------
