@@ -29,7 +29,11 @@ def change_scatter(points: pd.DataFrame, x: str, y: str, xlabel: str, ylabel: st
     for k, (gid, label) in enumerate(groups):
         part = points[points["group"].astype(str) == gid]
         colour = COLOURS[k % len(COLOURS)]
-        marker = f"${gid}$" if letters and len(gid) <= 3 else PLAIN_MARKERS[k % len(PLAIN_MARKERS)]
+        marker = (
+            f"$\\mathrm{{{gid}}}$"
+            if letters and len(gid) <= 3
+            else PLAIN_MARKERS[k % len(PLAIN_MARKERS)]
+        )
         ax.scatter(part[x], part[y], marker=marker, s=70 if letters else 8, color=colour,
                    alpha=1.0 if letters else 0.5, linewidths=0, label=f"{label} (n = {len(part)})",
                    rasterized=not letters)  # fmt: skip

@@ -611,6 +611,8 @@ def variable_names(study: Study) -> set[str]:
         names |= {f"{o.id}@{v}" for v in o.visits}
         if study.change and all(v in o.visits for v in study.change):
             names.add(f"change:{o.id}")
+        order = [v.id for v in study.visits if v.id in o.visits]
+        names |= {f"change:{o.id}@{a}-{b}" for i, a in enumerate(order) for b in order[i + 1 :]}
     names |= {ch.id for ch in study.characteristics}
     return names
 
@@ -672,6 +674,36 @@ def _check_analyses(c: _Check, study: Study, base: Path) -> None:
                               "or a characteristic / patient attribute")  # fmt: skip
         if name == "sample_size":
             _check_sample_size(c, where, spec.get("calculations"))
+        if name == "paired":
+            visit_ids = [v.id for v in study.visits]
+            for k, pair in enumerate(spec.get("intervals", [])):
+                if not (isinstance(pair, list) and len(pair) == 2 and all(v in visit_ids for v in pair)
+                        and visit_ids.index(pair[0]) < visit_ids.index(pair[1])):  # fmt: skip
+                    c.add(
+                        where,
+                        f"intervals[{k}]",
+                        pair,
+                        f"must be [earlier, later] visits of: {', '.join(visit_ids)}",
+                    )
+            if spec.get("zero_method", "pratt") not in ("pratt", "wilcox"):
+                c.add(where, "zero_method", spec.get("zero_method"), "must be 'pratt' or 'wilcox'")
+        if name == "association":
+            pairs = spec.get("pairs")
+            if not isinstance(pairs, list) or not pairs:
+                c.add(where, "pairs", pairs, "must be a list of [x, y] variable pairs")
+                pairs = []
+            for k, pair in enumerate(pairs):
+                if not (isinstance(pair, list) and len(pair) == 2):
+                    c.add(where, f"pairs[{k}]", pair, "must be [x, y]")
+                    continue
+                for var in pair:
+                    if var not in names and ("@" in var or var.startswith("change:")):
+                        c.add(where, f"pairs[{k}]", var, "unknown variable; use outcome@visit, "
+                              "change:outcome or change:outcome@from-to")  # fmt: skip
+            if spec.get("method", "spearman") not in CORRELATIONS:
+                c.add(
+                    where, "method", spec.get("method"), f"must be one of {', '.join(CORRELATIONS)}"
+                )
         if name == "reliability":
             conf = spec.get("confidence", 0.95)
             if not isinstance(conf, float) or not 0 < conf < 1:

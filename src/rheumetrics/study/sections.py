@@ -283,12 +283,16 @@ def _as_list(value: Any) -> list[str]:
     return [value] if isinstance(value, str) else list(value or [])
 
 
-@register("regression", {"outcome", "predictors", "confounders"}, methods=_regression_methods)
+@register(
+    "regression", {"outcome", "predictors", "confounders", "labels"}, methods=_regression_methods
+)
 def regression(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
     """Multiple linear regression of ``outcome`` on ``predictors`` and ``confounders``."""
     t = an.regression(study, data, spec)
     model = t.attrs.get("model", {})
-    labels = {**data.labels, **{c.id: c.label for c in study.characteristics}}
+    named = [*_as_list(spec["predictors"]), *_as_list(spec.get("confounders"))]
+    labels = {**{v: var_label(study, v) for v in named}, **data.labels,
+              **{c.id: c.label for c in study.characteristics}, **dict(spec.get("labels", {}))}  # fmt: skip
     levels = {"group": _labels(study)}
     refs = {"group": study.groups[0].id}
     for var in [*_as_list(spec["predictors"]), *_as_list(spec.get("confounders"))]:
@@ -457,6 +461,64 @@ def meta(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
     return Section("Meta-analysis", {"meta": t, "meta_studies": t.attrs["studies"]}, display,
                    caption=f"Pooled {label}, overall and by subgroup.", footnotes=foot, figures=figures,
                    conventions=t.attrs.get("conventions", {}))  # fmt: skip
+
+
+# -- single-arm and longitudinal ---------------------------------------------------------------
+
+
+def _paired_methods(study: Study, spec: dict[str, Any]) -> str:
+    zero = spec.get("zero_method", "pratt")
+    return ("Within-patient changes over each interval are summarised as median (quartiles) with "
+            "the standardised response mean, counted as decreases, no change and increases, and "
+            f"tested against zero with the Wilcoxon signed-rank test ({'Pratt' if zero == 'pratt' else 'Wilcoxon'} "
+            "handling of zero changes; exact where available).")  # fmt: skip
+
+
+@register(
+    "paired",
+    {"outcomes", "intervals", "tolerance", "zero_method", "method"},
+    methods=_paired_methods,
+)
+def paired(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
+    """Within-patient change over several intervals (single-arm longitudinal designs)."""
+    t = an.paired(study, data, spec)
+    names = {v.id: v.label for v in study.visits}
+    labels = {"all": "All", **_labels(study)}
+    display = None
+    if not t.empty:
+        display = pd.DataFrame({
+            "Outcome": t["label"], "Interval": [f"{names[a]} to {names[b]}" for a, b in zip(t["from"], t["to"], strict=True)],
+            "Group": t["group"].map(labels), "n": [count(n) for n in t["n"]],
+            "Median (Q1, Q3)": [f"{num(m, 2)} ({num(a, 2)}, {num(b, 2)})" for m, a, b in zip(t["median"], t["q1"], t["q3"], strict=True)],
+            "SRM": [num(x, 2) for x in t.get("srm", pd.Series(np.nan, index=t.index))],
+            "Decrease / none / increase": [f"{count(a)} / {count(b)} / {count(c)}" for a, b, c in
+                                           zip(t["decrease"], t["no_change"], t["increase"], strict=True)],
+            "p": [format_p(p) for p in t.get("p", pd.Series(np.nan, index=t.index))],
+        })  # fmt: skip
+    return Section("Within-patient change", {"paired": t}, display,
+                   caption="Change within patients over each interval.",
+                   footnotes=["p: Wilcoxon signed-rank test of the change against zero."],
+                   conventions=t.attrs.get("conventions", {}))  # fmt: skip
+
+
+def _association_methods(study: Study, spec: dict[str, Any]) -> str:
+    pairs = "; ".join(f"{var_label(study, x)} with {var_label(study, y)}" for x, y in spec["pairs"])
+    kind = "Spearman's rank" if spec.get("method", "spearman") == "spearman" else "Pearson's"
+    return f"Associations ({kind} correlation): {pairs}."
+
+
+@register("association", {"pairs", "method"}, methods=_association_methods)
+def association(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
+    """Correlation of named pairs: baseline predicts change, change against change."""
+    t = an.association(study, data, spec)
+    display = pd.DataFrame({
+        "x": t["x_label"], "y": t["y_label"], "n": [count(n) for n in t["n"]],
+        "r": [num(r, 2) for r in t["r"]],
+        "95% CI": [interval(a, b, 2) for a, b in zip(t["ci_low"], t["ci_high"], strict=True)],
+        "p": [format_p(p) for p in t["p"]],
+    })  # fmt: skip
+    return Section("Associations", {"association": t}, display,
+                   caption="Correlation of each pair of variables.")  # fmt: skip
 
 
 # -- planning -------------------------------------------------------------------------------------
