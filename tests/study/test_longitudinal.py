@@ -46,6 +46,7 @@ label = "DAS28"
 digits = 2
 [analyses]
 paired = {{ intervals = [["M0", "M3"], ["M0", "M12"], ["M3", "M12"]], method = "asymptotic", tolerance = 1e-6 }}
+logistic = {{ truth = "change:das28@M0-M12", positive = "< -1.2", label = "DAS28 improved by more than 1.2", predictors = ["das28@M0"] }}
 association = {{ pairs = [["das28@M0", "change:das28@M0-M12"], ["change:das28@M0-M3", "change:das28@M3-M12"]] }}
 """
 
@@ -99,3 +100,15 @@ def test_baseline_predicts_change_and_change_against_change(report: StudyReport)
     assert row2["n"] == len(three) and row2["r"] == pytest.approx(ref2.statistic, abs=1e-6)
     html = render_html(report)
     assert "ΔDAS28 (Month 0 to Month 12)" in html and "Within-patient change" in html
+
+
+def test_logistic_regression_event_rule_is_strict(report: StudyReport) -> None:
+    src = _source()
+    both = [v for v in src.values() if "das0" in v and "das12" in v]
+    events = sum(round(v["das12"] - v["das0"], 10) < -1.2 for v in both)
+    t = report.tables["logistic"]
+    assert t.attrs["n_events"] == events and t.attrs["model"]["n"] == len(both)
+    row = t[t["term"] == "das28@M0"].iloc[0]
+    assert row["odds_ratio"] == pytest.approx(np.exp(row["estimate"]), rel=1e-12)
+    assert row["or_ci_low"] < row["odds_ratio"] < row["or_ci_high"]
+    assert "Odds ratio" in render_html(report)

@@ -7,12 +7,24 @@ import io
 
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.path import Path
+from matplotlib.textpath import TextPath
 
 #: Marker colours by group position (colour-blind safe, Okabe & Ito 2008).
 COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9")
 #: Up to this many points each is drawn as its group's id; beyond, as small plain markers.
 LETTER_POINTS = 1000
 PLAIN_MARKERS = ("o", "^", "s", "D", "v", "P")
+
+
+def _glyph(text: str) -> Path:
+    """``text`` as a marker path centred on the point (a path marker is drawn without parsing
+    text for every point or draw)."""
+    path = TextPath((0, 0), text, size=1, prop=FontProperties(family="DejaVu Sans", weight="bold"))
+    v = path.vertices
+    centre = (v.min(axis=0) + v.max(axis=0)) / 2
+    return Path(v - centre, path.codes)
 
 
 def change_scatter(points: pd.DataFrame, x: str, y: str, xlabel: str, ylabel: str,
@@ -29,11 +41,7 @@ def change_scatter(points: pd.DataFrame, x: str, y: str, xlabel: str, ylabel: st
     for k, (gid, label) in enumerate(groups):
         part = points[points["group"].astype(str) == gid]
         colour = COLOURS[k % len(COLOURS)]
-        marker = (
-            f"$\\mathrm{{{gid}}}$"
-            if letters and len(gid) <= 3
-            else PLAIN_MARKERS[k % len(PLAIN_MARKERS)]
-        )
+        marker = _glyph(gid) if letters and len(gid) <= 3 else PLAIN_MARKERS[k % len(PLAIN_MARKERS)]
         ax.scatter(part[x], part[y], marker=marker, s=70 if letters else 8, color=colour,
                    alpha=1.0 if letters else 0.5, linewidths=0, label=f"{label} (n = {len(part)})",
                    rasterized=not letters)  # fmt: skip

@@ -711,6 +711,18 @@ def _check_analyses(c: _Check, study: Study, base: Path) -> None:
             target = spec.get("outcome")
             if target not in outcome_ids or not study.outcome(str(target)).is_imaging:
                 c.add(where, "outcome", target, "must name an imaging outcome")
+        if name == "logistic":
+            from rheumetrics.study.analyses import parse_rule
+
+            if spec.get("truth") not in names and "@" in str(spec.get("truth")):
+                c.add(where, "truth", spec.get("truth"), "must be outcome@visit or change:outcome")
+            try:
+                parse_rule(spec.get("positive", ""))
+            except ValueError:
+                c.add(where, "positive", spec.get("positive"),
+                      "required: an operator and a number, e.g. '> 0.5' (strictly above)")  # fmt: skip
+            if "predictors" not in spec:
+                c.add(where, "predictors", None, "required")
         if name == "roc":
             truth = spec.get("truth")
             if truth not in names:

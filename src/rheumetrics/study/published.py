@@ -55,10 +55,10 @@ def locate(
         if (name, key) not in text:
             text[(name, key)] = np.asarray(table[key].astype(str).to_numpy(dtype=object))
         keep &= text[(name, key)] == value
-    hits = table.loc[keep, m["column"]]
-    if len(hits) != 1:
+    hits = np.flatnonzero(keep)
+    if hits.size != 1:
         return float("nan")
-    value = pd.to_numeric(hits.iloc[0], errors="coerce")
+    value = pd.to_numeric(table[m["column"]].iat[int(hits[0])], errors="coerce")
     return float(value) if pd.notna(value) else float("nan")
 
 

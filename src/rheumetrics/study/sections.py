@@ -463,6 +463,42 @@ def meta(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
                    conventions=t.attrs.get("conventions", {}))  # fmt: skip
 
 
+def _logistic_methods(study: Study, spec: dict[str, Any]) -> str:
+    event = spec.get("label") or f"{var_label(study, spec['truth'])} {spec['positive']}"
+    preds = [var_label(study, v) for v in _as_list(spec["predictors"])]
+    conf = [var_label(study, v) for v in _as_list(spec.get("confounders"))]
+    return (f"Predictors of '{event}' are estimated by logistic regression (maximum likelihood, "
+            f"complete cases) of {' and '.join(preds)}" + (f" adjusted for {', '.join(conf)}" if conf else "")
+            + "; odds ratios with Wald 95% confidence intervals.")  # fmt: skip
+
+
+@register("logistic", {"truth", "positive", "label", "predictors", "confounders", "labels"},
+          methods=_logistic_methods)  # fmt: skip
+def logistic(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
+    """Logistic regression of an event defined by an explicit rule, with odds ratios."""
+    t = an.logistic(study, data, spec)
+    model = t.attrs.get("model", {})
+    named = [*_as_list(spec["predictors"]), *_as_list(spec.get("confounders"))]
+    labels = {**{v: var_label(study, v) for v in named}, **data.labels,
+              **{c.id: c.label for c in study.characteristics}, **dict(spec.get("labels", {}))}  # fmt: skip
+    refs = {"group": study.groups[0].id}
+    t = t.assign(
+        label=[term_label(str(x), labels, {"group": _labels(study)}, refs) for x in t["term"]]
+    )
+    body = t[t["term"].astype(str) != "const"]
+    display = pd.DataFrame({
+        "Term": body["label"], "Odds ratio": [num(x, 2) for x in body["odds_ratio"]],
+        "95% CI": [interval(a, b, 2) for a, b in zip(body["or_ci_low"], body["or_ci_high"], strict=True)],
+        "p": [format_p(p) for p in body["p"]],
+    })  # fmt: skip
+    event = spec.get("label") or t.attrs["event"]
+    return Section(f"Logistic regression: {event}", {"logistic": t}, display,
+                   caption=f"Odds ratios for {event}.",
+                   footnotes=[f"Event: {labels.get(spec['truth'], spec['truth'])} {spec['positive']} "
+                              f"({t.attrs['n_events']} events); n = {model.get('n')}, "
+                              f"{model.get('n_dropped')} dropped for missing values."])  # fmt: skip
+
+
 # -- single-arm and longitudinal ---------------------------------------------------------------
 
 
