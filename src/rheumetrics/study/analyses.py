@@ -270,7 +270,7 @@ def reliability(study: Study, data: StudyData, spec: dict[str, Any]) -> pd.DataF
         return pd.DataFrame()
     confidence = float(spec.get("confidence", 0.95))
     out = st.icc(repeated, ["patient_id", "timepoint"], "session", "score",
-                 alpha=1 - confidence, missing="drop")  # fmt: skip
+                 confidence=confidence, missing="drop")  # fmt: skip
     form = spec.get("form", "ICC(3,k)")
     out.insert(0, "outcome", spec["outcome"])
     out["confidence"] = confidence
