@@ -47,6 +47,7 @@ digits = 2
 [analyses]
 paired = {{ intervals = [["M0", "M3"], ["M0", "M12"], ["M3", "M12"]], method = "asymptotic", tolerance = 1e-6 }}
 logistic = {{ truth = "change:das28@M0-M12", positive = "< -1.2", label = "DAS28 improved by more than 1.2", predictors = ["das28@M0"] }}
+paired_proportions = {{ first = {{ variable = "change:das28@M0-M3", positive = "< -0.6" }}, second = {{ variable = "change:das28@M3-M12", positive = "< -0.6" }} }}
 association = {{ pairs = [["das28@M0", "change:das28@M0-M12"], ["change:das28@M0-M3", "change:das28@M3-M12"]] }}
 """
 
@@ -113,3 +114,16 @@ def test_logistic_regression_event_rule_is_strict(report: StudyReport) -> None:
     assert row["odds_ratio"] == pytest.approx(np.exp(row["estimate"]), rel=1e-12)
     assert row["or_ci_low"] < row["odds_ratio"] < row["or_ci_high"]
     assert "Odds ratio" in render_html(report)
+
+
+def test_mcnemar_on_two_rules_of_the_same_patients(report: StudyReport) -> None:
+    src = _source()
+    three = [v for v in src.values() if {"das0", "das3", "das12"} <= set(v)]
+    first = [round(v["das3"] - v["das0"], 10) < -0.6 for v in three]
+    second = [round(v["das12"] - v["das3"], 10) < -0.6 for v in three]
+    only1 = sum(a and not b for a, b in zip(first, second, strict=True))
+    only2 = sum(b and not a for a, b in zip(first, second, strict=True))
+    t = report.tables["paired_proportions"].iloc[0]
+    assert (t["n"], t["first_only"], t["second_only"]) == (len(three), only1, only2)
+    # exact McNemar = two-sided binomial test of the discordant pairs (SciPy)
+    assert t["p"] == pytest.approx(sps.binomtest(only1, only1 + only2, 0.5).pvalue, rel=1e-9)

@@ -575,3 +575,26 @@ def logistic(study: Study, data: StudyData, spec: dict[str, Any]) -> pd.DataFram
     out.attrs["event"] = f"{spec['truth']} {spec['positive']}"
     out.attrs["n_events"] = int(np.nansum(frame["_event"]))
     return out
+
+
+def paired_proportions(study: Study, data: StudyData, spec: dict[str, Any]) -> pd.DataFrame:
+    """Two events on the same patients (each an explicit rule on a variable, e.g. erosion
+    progression on MRI and on radiographs): the paired 2 x 2 table and McNemar's test."""
+    a, b = spec["first"], spec["second"]
+    frame = data.frame
+    x = dichotomised(frame, a["variable"], a["positive"])
+    y = dichotomised(frame, b["variable"], b["positive"])
+    both = x.notna() & y.notna()
+    x, y = x[both].astype(int), y[both].astype(int)
+    table = np.array([[int(((x == 1) & (y == 1)).sum()), int(((x == 1) & (y == 0)).sum())],
+                      [int(((x == 0) & (y == 1)).sum()), int(((x == 0) & (y == 0)).sum())]])  # fmt: skip
+    test = st.mcnemar_test(table, method=spec.get("method", "exact")).iloc[0]
+    return pd.DataFrame([{
+        "first": f"{data.labels.get(a['variable'], a['variable'])} {a['positive']}",
+        "second": f"{data.labels.get(b['variable'], b['variable'])} {b['positive']}",
+        "n": int(both.sum()), "both": table[0, 0], "first_only": table[0, 1],
+        "second_only": table[1, 0], "neither": table[1, 1],
+        "first_percent": 100 * x.mean() if len(x) else np.nan,
+        "second_percent": 100 * y.mean() if len(y) else np.nan,
+        "stat": test.get("stat", np.nan), "p": float(test["p"]), "method": str(test["method"]),
+    }])  # fmt: skip

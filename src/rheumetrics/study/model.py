@@ -711,6 +711,23 @@ def _check_analyses(c: _Check, study: Study, base: Path) -> None:
             target = spec.get("outcome")
             if target not in outcome_ids or not study.outcome(str(target)).is_imaging:
                 c.add(where, "outcome", target, "must name an imaging outcome")
+        if name == "paired_proportions":
+            from rheumetrics.study.analyses import parse_rule
+
+            for key in ("first", "second"):
+                rule = spec.get(key)
+                if not isinstance(rule, dict) or "variable" not in rule:
+                    c.add(where, key, rule, "must be { variable = ..., positive = '> 0.5' }")
+                    continue
+                try:
+                    parse_rule(rule.get("positive", ""))
+                except ValueError:
+                    c.add(
+                        where,
+                        f"{key}.positive",
+                        rule.get("positive"),
+                        "an operator and a number, e.g. '> 0.5'",
+                    )
         if name == "logistic":
             from rheumetrics.study.analyses import parse_rule
 

@@ -499,6 +499,29 @@ def logistic(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
                               f"{model.get('n_dropped')} dropped for missing values."])  # fmt: skip
 
 
+def _paired_proportions_methods(study: Study, spec: dict[str, Any]) -> str:
+    exact = spec.get("method", "exact") == "exact"
+    return ("The proportions of patients meeting two rules on the same patients are compared with "
+            f"McNemar's test ({'exact binomial' if exact else 'chi-square with continuity correction'}; McNemar 1947).")  # fmt: skip
+
+
+@register("paired_proportions", {"first", "second", "method"}, methods=_paired_proportions_methods)
+def paired_proportions(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
+    """Two events on the same patients compared by McNemar's test."""
+    t = an.paired_proportions(study, data, spec)
+    r = t.iloc[0]
+    display = pd.DataFrame({
+        "": [r["first"], r["second"]],
+        "n (%)": [f"{count(r['both'] + r['first_only'])} ({num(r['first_percent'], 1)}%)",
+                  f"{count(r['both'] + r['second_only'])} ({num(r['second_percent'], 1)}%)"],
+        "p": [format_p(r["p"]), ""],
+    })  # fmt: skip
+    return Section("Paired proportions", {"paired_proportions": t}, display,
+                   caption=f"Patients meeting each rule, of {count(r['n'])} with both measured.",
+                   footnotes=[f"Both {count(r['both'])}, first only {count(r['first_only'])}, second only "
+                              f"{count(r['second_only'])}, neither {count(r['neither'])}; McNemar's test ({r['method']})."])  # fmt: skip
+
+
 # -- single-arm and longitudinal ---------------------------------------------------------------
 
 
