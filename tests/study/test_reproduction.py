@@ -192,3 +192,21 @@ def test_meta_filter_keeps_the_named_rows(tmp_path: Path) -> None:
     rep = run_study(parse_study(text, tmp_path / "s.toml"))
     t = rep.tables["meta"].set_index("subgroup")
     assert "ASspiMRI-a" in t.index and t.loc["ASspiMRI-a", "k"] == 4  # the 2-year studies left out
+
+
+def test_prediction_example_rules_are_strict() -> None:
+    study = load_study("il6_prediction")
+    assert study.synthetic and "invented" in study.built_to_match
+    rep = run_study(study)
+    # progression = change in the MRI erosion total strictly above 0.5, counted from the reads
+    reads = pd.read_csv(Path(str(study.cohort.imaging)))
+    mri = reads[(reads["scoring_system"] == "ramris") & (reads["feature"] == "erosion")]
+    totals = mri.groupby(["patient_id", "time_point"])["grade"].sum().unstack()
+    progressed = int(((totals["Y1"] - totals["BL"]) > 0.5).sum())
+    roc = rep.tables["roc"].set_index("score")
+    assert roc.loc["il6_pg_ml", "n_positive"] == progressed
+    assert rep.tables["logistic"].attrs["n_events"] == progressed
+    pp = rep.tables["paired_proportions"].iloc[0]
+    assert pp["both"] + pp["first_only"] == progressed
+    html = render_html(rep)
+    assert "SYNTHETIC DATA" in html and "Odds ratio" in html and "MRI erosion progression" in html

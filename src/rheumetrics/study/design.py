@@ -209,6 +209,7 @@ def study_data(study: Study, cohort: Cohort) -> StudyData:
             )
             labels[f"change:{o.id}@{a}-{b}"] = f"Δ{o.label} ({names[a]} to {names[b]})"
     frame = _with_characteristics(study, cohort, frame, problems)
+    labels.update({ch.id: ch.label for ch in study.characteristics})
     problems.raise_if_any()
     ratings = _ratings(study, cohort)
     frame["group"] = pd.Categorical(frame["group"], categories=[g.id for g in study.groups])

@@ -13,7 +13,15 @@ from rheumetrics import stats as st
 from rheumetrics.study import analyses as an
 from rheumetrics.study.design import StudyData
 from rheumetrics.study.figures import change_scatter
-from rheumetrics.study.formatting import count, format_p, integer_valued, interval, num, term_label
+from rheumetrics.study.formatting import (
+    count,
+    format_p,
+    integer_valued,
+    interval,
+    num,
+    p_text,
+    term_label,
+)
 from rheumetrics.study.model import Study
 from rheumetrics.study.registry import Section, register
 
@@ -77,7 +85,7 @@ def flow(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
     t = an.patient_flow(study, data)
     heads = _group_header(study, data)
     wide = t.pivot_table(index="stage", columns="group", values="n", aggfunc="first", sort=False)
-    wide = wide[[c for c in ["all", *_labels(study)] if c in wide.columns]]
+    wide = wide[[c for c in dict.fromkeys(["all", *_labels(study)]) if c in wide.columns]]
     display = pd.DataFrame({"Stage": wide.index})
     for c in wide.columns:
         display[heads[c]] = [count(x) for x in wide[c]]
@@ -141,8 +149,10 @@ def _scores_display(
     _, stats_, names = _SUMMARIES[summary]
     heads = _group_header(study, data)
     visit_label = {v.id: v.label for v in study.visits}
-    rows, columns = [], [("", "Visit"), ("", "Outcome")]
-    for g in ["all", *_labels(study)]:
+    shown_groups = list(dict.fromkeys(["all", *_labels(study)]))
+    rows: list[list[str]] = []
+    columns = [("", "Visit"), ("", "Outcome")]
+    for g in shown_groups:
         columns += [(heads[g], "N"), *((heads[g], n) for n in names)]
     columns.append(("", "p"))
     for (visit, oid), part in t.groupby(["visit", "outcome"], sort=False):
@@ -151,7 +161,7 @@ def _scores_display(
         trim = col in data.frame.columns and integer_valued(data.frame[col])
         shown = " → ".join(visit_label.get(v, v) for v in str(visit).split("→"))
         row: list[str] = [shown, str(part["label"].iloc[0])]
-        for g in ["all", *_labels(study)]:
+        for g in shown_groups:
             r = part[part["group"] == g]
             if r.empty:
                 row += [""] * (1 + len(stats_))
@@ -425,7 +435,7 @@ def roc(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
         f"Positive: {t['positive'].iloc[0]} (n = {int(t['n_positive'].iloc[0])} of {int(t['n'].iloc[0])})."
     ]
     if "delong_p" in t:
-        foot.append(f"DeLong test of the two AUCs: p = {format_p(t['delong_p'].iloc[0])}.")
+        foot.append(f"DeLong test of the two AUCs: {p_text(t['delong_p'].iloc[0])}.")
     return Section("ROC analysis", {"roc": t}, display, caption="Discrimination of each score.",
                    footnotes=foot, figures={"roc": (st.plot_roc(curves), "Empirical ROC curves.")})  # fmt: skip
 
@@ -485,7 +495,7 @@ def logistic(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
     t = t.assign(
         label=[term_label(str(x), labels, {"group": _labels(study)}, refs) for x in t["term"]]
     )
-    body = t[t["term"].astype(str) != "const"]
+    body = t[~t["term"].astype(str).isin(["const", "Intercept"])]
     display = pd.DataFrame({
         "Term": body["label"], "Odds ratio": [num(x, 2) for x in body["odds_ratio"]],
         "95% CI": [interval(a, b, 2) for a, b in zip(body["or_ci_low"], body["or_ci_high"], strict=True)],
