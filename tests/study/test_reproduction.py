@@ -210,3 +210,34 @@ def test_prediction_example_rules_are_strict() -> None:
     assert pp["both"] + pp["first_only"] == progressed
     html = render_html(rep)
     assert "SYNTHETIC DATA" in html and "Odds ratio" in html and "MRI erosion progression" in html
+
+
+def test_eular_response_counts_from_the_published_rule() -> None:
+    study = load_study("il6_prediction")
+    rep = run_study(study)
+    visits = pd.read_csv(Path(str(study.cohort.visits))).sort_values(["patient_id", "visit_date"])
+    # DAS28-CRP (Wells, das-score.nl): 0.56 sqrt(TJC28) + 0.28 sqrt(SJC28) + 0.36 ln(CRP + 1) + 0.014 GH + 0.96
+    das = (0.56 * np.sqrt(visits["tjc28"]) + 0.28 * np.sqrt(visits["sjc28"])
+           + 0.36 * np.log(visits["crp_mg_l"] + 1) + 0.014 * visits["gh_mm"] + 0.96)  # fmt: skip
+    first, last = (
+        das.groupby(visits["patient_id"]).first(),
+        das.groupby(visits["patient_id"]).last(),
+    )
+    delta = first - last
+    # EULAR response (van Gestel 1996): good = delta > 1.2 and present <= 3.2; moderate = delta > 1.2
+    # and present > 3.2, or 0.6 < delta <= 1.2 and present <= 5.1
+    good = int(((delta > 1.2) & (last <= 3.2)).sum())
+    moderate = int(
+        (((delta > 1.2) & (last > 3.2)) | ((delta > 0.6) & (delta <= 1.2) & (last <= 5.1))).sum()
+    )
+    t = rep.tables["response"]
+    eular = t[t["kind"] == "EULAR response"].set_index("level")["n"]
+    assert (eular["good"], eular["moderate"], eular["none"]) == (
+        good,
+        moderate,
+        len(delta) - good - moderate,
+    )
+    states = t[(t["kind"] == "state") & (t["visit"] == "W52")].set_index("level")["n"]
+    assert states["remission"] == int((last < 2.6).sum()) and states["high"] == int(
+        (last > 5.1).sum()
+    )

@@ -598,3 +598,54 @@ def paired_proportions(study: Study, data: StudyData, spec: dict[str, Any]) -> p
         "second_percent": 100 * y.mean() if len(y) else np.nan,
         "stat": test.get("stat", np.nan), "p": float(test["p"]), "method": str(test["method"]),
     }])  # fmt: skip
+
+
+def response(study: Study, data: StudyData, spec: dict[str, Any]) -> pd.DataFrame:
+    """EULAR response (van Gestel et al. 1996, rheumetrics.measures.eular_response) of a DAS28
+    outcome from baseline to each later visit, and disease-activity states at every visit (the
+    cut-off set ``cutoffs``, default EULAR: remission < 2.6, low <= 3.2, moderate <= 5.1), as
+    counts and percentages of those with values, by group and overall."""
+    from rheumetrics.measures.cutoffs import cutoff_set
+    from rheumetrics.measures.response import eular_response
+
+    oid = spec["outcome"]
+    o = study.outcome(oid)
+    cuts = cutoff_set(spec.get("cutoffs", "das28_eular"))
+    frame = data.frame
+    codes = frame["group"].astype(str).to_numpy()
+    groups = ["all", *_groups(study)] if len(study.groups) > 1 else ["all"]
+    visits = [v.id for v in study.visits if v.id in o.visits]
+    rows = []
+
+    def add(kind: str, visit: str, labels: pd.Series, order: tuple[str, ...]) -> None:
+        for g in groups:
+            part = labels if g == "all" else labels[codes == g]
+            part = part.dropna()
+            for level in order:
+                n = int((part == level).sum())
+                rows.append({"kind": kind, "visit": visit, "group": g, "level": level, "n": n,
+                             "total": int(part.size), "percent": 100 * n / part.size if part.size else np.nan})  # fmt: skip
+
+    for v in visits:
+        values = frame[f"{oid}@{v}"]
+        state = pd.Series(
+            pd.Categorical(cuts.classify(values.to_numpy(float)), categories=cuts.labels),
+            index=frame.index,
+        )
+        add("state", v, state.astype(object).where(values.notna()), cuts.labels)
+    for v in visits[1:]:
+        base, follow = frame[f"{oid}@{visits[0]}"], frame[f"{oid}@{v}"]
+        both = base.notna() & follow.notna()
+        resp = pd.Series(np.nan, index=frame.index, dtype=object)
+        if both.any():
+            resp[both] = np.asarray(
+                eular_response(base[both].to_numpy(float), follow[both].to_numpy(float)),
+                dtype=object,
+            )
+        add("EULAR response", v, resp, ("good", "moderate", "none"))
+    out = pd.DataFrame(rows)
+    out.attrs["conventions"] = {
+        "states": cuts.source,
+        "response": "EULAR response (van Gestel 1996), baseline to each visit",
+    }
+    return out

@@ -711,6 +711,8 @@ def _check_analyses(c: _Check, study: Study, base: Path) -> None:
             target = spec.get("outcome")
             if target not in outcome_ids or not study.outcome(str(target)).is_imaging:
                 c.add(where, "outcome", target, "must name an imaging outcome")
+        if name == "response" and spec.get("outcome") not in outcome_ids:
+            c.add(where, "outcome", spec.get("outcome"), "must name a DAS28 outcome of the study")
         if name == "paired_proportions":
             from rheumetrics.study.analyses import parse_rule
 

@@ -590,6 +590,34 @@ def association(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
                    caption="Correlation of each pair of variables.")  # fmt: skip
 
 
+def _response_methods(study: Study, spec: dict[str, Any]) -> str:
+    return (f"Response of {study.outcome(str(spec['outcome'])).label} is classed by the EULAR response "
+            "criteria (van Gestel et al. 1996) from baseline to each visit, and disease activity "
+            f"at each visit by the {spec.get('cutoffs', 'das28_eular')} cut-offs.")  # fmt: skip
+
+
+@register("response", {"outcome", "cutoffs"}, methods=_response_methods)
+def response(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
+    """EULAR response and disease-activity states (remission, low ...) at each visit."""
+    t = an.response(study, data, spec)
+    names = {v.id: v.label for v in study.visits}
+    labels = {"all": "All", **_labels(study)}
+    rows = []
+    for (kind, visit, level), part in t.groupby(["kind", "visit", "level"], sort=False):
+        row = {"": f"{kind} at {names.get(str(visit), visit)}: {level}"}
+        for g, head in labels.items():
+            r = part[part["group"] == g]
+            if not r.empty:
+                row[head] = (
+                    f"{count(r['n'].iloc[0])} / {count(r['total'].iloc[0])} ({num(r['percent'].iloc[0], 1)}%)"
+                )
+        rows.append(row)
+    outcome = study.outcome(str(spec["outcome"])).label
+    return Section(f"Response and disease activity ({outcome})", {"response": t}, pd.DataFrame(rows),
+                   caption=f"EULAR response and {outcome} states, n / N with values (%).",
+                   conventions=t.attrs.get("conventions", {}))  # fmt: skip
+
+
 # -- planning -------------------------------------------------------------------------------------
 
 
