@@ -241,3 +241,24 @@ def test_eular_response_counts_from_the_published_rule() -> None:
     assert states["remission"] == int((last < 2.6).sum()) and states["high"] == int(
         (last > 5.1).sum()
     )
+
+
+def test_single_arm_example_changes_per_interval() -> None:
+    study = load_study("single_arm_mri")
+    assert study.synthetic and "invented" in study.built_to_match
+    rep = run_study(study)
+    reads = pd.read_csv(Path(str(study.cohort.imaging)))
+    mri = reads[(reads["scoring_system"] == "ramris") & (reads["feature"] == "erosion")]
+    totals = mri.groupby(["patient_id", "time_point"])["grade"].sum().unstack()
+    t = rep.tables["paired"].set_index(["outcome", "from", "to"])
+    for a, b in (("W0", "W12"), ("W0", "W36"), ("W12", "W36")):
+        d = (totals[b] - totals[a]).to_numpy(float)
+        row = t.loc[("mri_erosion", a, b)]
+        assert row["n"] == len(d) and row["median"] == np.median(d)
+        assert row["srm"] == pytest.approx(d.mean() / d.std(ddof=1), rel=1e-12)
+        assert (row["decrease"], row["no_change"], row["increase"]) == (
+            (d < 0).sum(),
+            (d == 0).sum(),
+            (d > 0).sum(),
+        )
+    assert "Week 0 to Week 36" in render_html(rep)

@@ -28,7 +28,7 @@ from rheumetrics.store.items import items
 from rheumetrics.store.models import DRUG_CLASSES
 
 #: Bundled study files (``rheumetrics report nz_mri``).
-BUNDLED = ("nz_mri", "rapport", "axspa_mri_meta", "il6_prediction")
+BUNDLED = ("nz_mri", "rapport", "axspa_mri_meta", "il6_prediction", "single_arm_mri")
 ENROLMENT_SOURCES = ("therapy", "attribute", "all")
 GROUP_TESTS = ("median_test", "mann_whitney")
 MEDIAN_VARIANTS = ("permutation", "pearson", "exact")
