@@ -125,7 +125,7 @@ def test_presentation_rules(nz: StudyReport) -> None:
     assert outliers is not None and len(outliers) == 1  # the publication marks one outlier
     # conventions only of the measures used: DAS28 and HAQ, not ASDAS or BASDAI
     assert not any(k.startswith(("asdas", "basdai", "asas")) for k in nz.scoring)
-    assert "Table 1." in html and "Figure 1." in html
+    assert "Table 1." in html and "Figure 1." in html and "Figure 2." in html
 
 
 def test_rapport_titles_and_roc_rule(tmp_path: Path) -> None:

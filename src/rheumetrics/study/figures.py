@@ -68,6 +68,36 @@ def change_scatter(points: pd.DataFrame, x: str, y: str, xlabel: str, ylabel: st
     return fig
 
 
+def trajectories(table: pd.DataFrame, visits: list[tuple[str, str]], groups: list[tuple[str, str]],
+                 outcomes: list[tuple[str, str]]) -> Figure:  # fmt: skip
+    """Median and interquartile band of each outcome over the visits, one line per group (from
+    the tidy ``scores`` table: visit, outcome, group, median, q1, q3)."""
+    n = len(outcomes)
+    cols = min(n, 3)
+    rows = -(-n // cols)
+    fig = Figure(figsize=(3.2 * cols, 2.6 * rows))
+    order = {vid: k for k, (vid, _) in enumerate(visits)}
+    for k, (oid, label) in enumerate(outcomes):
+        ax = fig.add_subplot(rows, cols, k + 1)
+        part = table[table["outcome"] == oid]
+        for j, (gid, glabel) in enumerate(groups):
+            g = part[part["group"] == gid].sort_values("visit", key=lambda s: s.map(order))
+            if g.empty:
+                continue
+            x = g["visit"].map(order).to_numpy(float)
+            colour = COLOURS[j % len(COLOURS)]
+            ax.plot(x, g["median"], marker="o", color=colour, label=glabel, linewidth=1.4)
+            ax.fill_between(
+                x, g["q1"].to_numpy(float), g["q3"].to_numpy(float), color=colour, alpha=0.15
+            )
+        ax.set_xticks(range(len(visits)), [v for _, v in visits], fontsize=7)
+        ax.set_title(label, fontsize=9)
+        ax.tick_params(labelsize=7)
+    fig.axes[0].legend(fontsize=7, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
 def embed(fig: Figure, fmt: str = "png") -> str:
     """The figure as a ``data:`` URI (PNG at 110 dpi, or SVG with dense layers rasterised)."""
     buf = io.BytesIO()

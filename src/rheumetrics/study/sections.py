@@ -12,7 +12,7 @@ import pandas as pd
 from rheumetrics import stats as st
 from rheumetrics.study import analyses as an
 from rheumetrics.study.design import StudyData
-from rheumetrics.study.figures import change_scatter
+from rheumetrics.study.figures import change_scatter, trajectories
 from rheumetrics.study.formatting import (
     count,
     format_p,
@@ -178,10 +178,25 @@ def scores(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
     """Table 2: every outcome at every visit by group."""
     t = an.scores_by_visit(study, data, spec)
     summary = _SUMMARIES[spec.get("summary", "median_range")][0]
-    return Section("Scores at each visit", {"scores": t}, _scores_display(study, data, t, spec),
-                   caption=_kinds(study).capitalize() + " at each visit by group.",
-                   footnotes=[f"N: values present; {summary}.", f"p: {_compare_text(spec)}."],
-                   conventions=t.attrs.get("conventions", {}))  # fmt: skip
+    sec = Section("Scores at each visit", {"scores": t}, _scores_display(study, data, t, spec),
+                  caption=_kinds(study).capitalize() + " at each visit by group.",
+                  footnotes=[f"N: values present; {summary}.", f"p: {_compare_text(spec)}."],
+                  conventions=t.attrs.get("conventions", {}))  # fmt: skip
+    over_time = [
+        (o.id, o.label)
+        for o in study.outcomes
+        if len(o.visits) > 1 and o.id in set(t.get("outcome", []))
+    ]
+    if over_time and not t.empty:
+        groups = (
+            [(g.id, g.label) for g in study.groups] if len(study.groups) > 1 else [("all", "All")]
+        )
+        fig = trajectories(t, [(v.id, v.label) for v in study.visits], groups, over_time)
+        sec.figures["trajectories"] = (
+            fig,
+            "Median (line) and interquartile range (band) of each outcome at each visit, by group.",
+        )
+    return sec
 
 
 def _visit_names(study: Study) -> tuple[str, str]:
