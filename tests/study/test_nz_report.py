@@ -191,7 +191,9 @@ def test_html_report_is_self_contained_with_csv_tables(report: StudyReport, tmp_
     written = write_report(report, tmp_path / "nz.html")
     html = (tmp_path / "nz.html").read_text(encoding="utf-8")
     assert "SYNTHETIC DATA" in html
-    assert html.count("data:image/png;base64,") == 2  # trajectories and the scatter plot
+    assert (
+        html.count("data:image/png;base64,") == 1
+    )  # the scatter plot (two visits: no trajectories)
     assert 'src="http' not in html and "<link" not in html  # nothing fetched
     for name in ("flow", "characteristics", "scores", "changes", "direction", "correlation",
                  "regression", "reliability", "scatter"):  # fmt: skip

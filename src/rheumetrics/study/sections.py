@@ -182,10 +182,11 @@ def scores(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
                   caption=_kinds(study).capitalize() + " at each visit by group.",
                   footnotes=[f"N: values present; {summary}.", f"p: {_compare_text(spec)}."],
                   conventions=t.attrs.get("conventions", {}))  # fmt: skip
+    # over three or more visits (two visits are the change tables' job)
     over_time = [
         (o.id, o.label)
         for o in study.outcomes
-        if len(o.visits) > 1 and o.id in set(t.get("outcome", []))
+        if len(o.visits) > 2 and o.id in set(t.get("outcome", []))
     ]
     if over_time and not t.empty:
         groups = (
