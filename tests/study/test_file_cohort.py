@@ -50,5 +50,5 @@ roc = { truth = "change:das28_crp", positive = "<= -1.2", scores = ["change:mri_
     assert flow[("patients enrolled", "all")] == 150
     written = write_report(rep, tmp_path / "out" / "report.html")
     html = written["html"].read_text(encoding="utf-8")
-    assert html.count("data:image/png;base64,") == 3  # scatter, ROC, forest plot
+    assert html.count("data:image/png;base64,") == 3  # scatter, ROC, forest plot (two visits)
     assert (tmp_path / "out" / "report_tables" / "meta_studies.csv").exists()

@@ -1,5 +1,5 @@
 """The bundled NZ-like example, end to end, against the published figures of the NZ escalation
-study (McQueen et al.; shared/seeds/001_37322bf8dafcb36c.txt). The synthetic cohort was built to
+study (doi:10.1186/s13075-017-1433-7; seed 001 of the shared notes). The synthetic cohort was built to
 reproduce these figures; every expected number below is copied from the publication."""
 
 from __future__ import annotations
@@ -170,9 +170,12 @@ def test_table4_spearman_correlations_seed001(report: StudyReport) -> None:
 def test_reliability_icc_average_seed001(report: StudyReport) -> None:
     t = report.tables["reliability"]
     reported = t[t["reported"]].iloc[0]
-    # Methods: ten scans re-scored, intra-reader ICC (average) = 0.89
+    # Methods: ten scans re-scored, intra-reader "ICC (av) = 0.89 (0.56-0.97)": the form whose
+    # F-based 95% interval gives those limits is ICC(3,k)
+    assert reported["form"] == "ICC(3,k)" and reported["confidence"] == 0.95
     assert reported["n"] == 10 and reported["k"] == 2
-    assert _shown(reported["icc"], 2) == 0.89
+    assert (_shown(reported["icc"], 2), _shown(reported["ci_low"], 2),
+            _shown(reported["ci_high"], 2)) == (0.89, 0.56, 0.97)  # fmt: skip
 
 
 def test_scatter_marks_the_group_b_outlier_seed001(report: StudyReport) -> None:
@@ -188,7 +191,9 @@ def test_html_report_is_self_contained_with_csv_tables(report: StudyReport, tmp_
     written = write_report(report, tmp_path / "nz.html")
     html = (tmp_path / "nz.html").read_text(encoding="utf-8")
     assert "SYNTHETIC DATA" in html
-    assert html.count("data:image/png;base64,") == 1  # the scatter plot
+    assert (
+        html.count("data:image/png;base64,") == 1
+    )  # the scatter plot (two visits: no trajectories)
     assert 'src="http' not in html and "<link" not in html  # nothing fetched
     for name in ("flow", "characteristics", "scores", "changes", "direction", "correlation",
                  "regression", "reliability", "scatter"):  # fmt: skip

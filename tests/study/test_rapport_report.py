@@ -79,6 +79,6 @@ def test_report_written(report: StudyReport, tmp_path: Path) -> None:
     written = write_report(report, tmp_path / "rapport.html")
     html = written["html"].read_text(encoding="utf-8")
     assert "SYNTHETIC" not in html  # real data are not labelled synthetic
-    assert html.count("data:image/png;base64,") == 2  # scatter and ROC
+    assert html.count("data:image/png;base64,") == 3  # trajectories, scatter and ROC
     assert {"flow", "characteristics", "scores", "changes", "direction", "correlation", "regression",
             "scatter", "roc"} <= set(written)  # fmt: skip

@@ -148,3 +148,129 @@ def test_roc_rule_must_name_its_operator() -> None:
     bad = text.replace('positive = "<= -0.22"', 'positive = "-0.22"')
     with pytest.raises(Exception, match="operator"):
         parse_study(bad, load_study("rapport").path)
+
+
+def test_meta_analysis_only_study_with_subgroups() -> None:
+    study = load_study("axspa_mri_meta")
+    assert study.synthetic and "invented" in study.built_to_match and not study.outcomes
+    rep = run_study(study)  # no cohort, no store
+    t = rep.tables["meta"].set_index("subgroup")
+    table = pd.read_csv(Path(study.cohort.visits or study.analyses["meta"]["file"]))
+    assert set(t.index) == {*table["subgroup"], "all"}
+    assert t.loc["all", "k"] == len(table)
+    # fixed-effect check of one subgroup by hand: MD with the unpooled variance (metafor "MD")
+    sub = table[table["subgroup"] == "Berlin, 12 weeks"]
+    yi = sub["mean_t"] - sub["mean_c"]
+    vi = sub["sd_t"] ** 2 / sub["n_t"] + sub["sd_c"] ** 2 / sub["n_c"]
+    w = 1 / vi
+    q = float((w * (yi - (w * yi).sum() / w.sum()) ** 2).sum())
+    assert t.loc["Berlin, 12 weeks", "q"] == pytest.approx(q, rel=1e-9)
+    # test for subgroup differences: Cochran's Q of the subgroup estimates, df = levels - 1
+    within = t.drop(index="all")
+    w = 1 / within["se"] ** 2
+    q_between = float(
+        (w * (within["estimate"] - (w * within["estimate"]).sum() / w.sum()) ** 2).sum()
+    )
+    sg = rep.tables["meta"].attrs["subgroup_test"]
+    assert sg["Q"] == pytest.approx(q_between, rel=1e-9) and sg["df"] == len(within) - 1
+    assert len(rep.sections["meta"].figures) == len(within) + 1  # a forest plot per subgroup
+    html = render_html(rep)
+    assert "SYNTHETIC DATA" in html and "Test for subgroup differences" in html
+
+
+def test_meta_filter_keeps_the_named_rows(tmp_path: Path) -> None:
+    study = load_study("axspa_mri_meta")
+    text = (
+        study.path.read_text(encoding="utf-8")
+        .replace(  # type: ignore[union-attr]
+            'subgroup = "subgroup",', 'subgroup = "scoring", filter = { followup = "12 weeks" },'
+        )
+        .replace(
+            'file = "axspa_mri_meta_synthetic.csv"', f'file = "{study.analyses["meta"]["file"]}"'
+        )
+    )
+    rep = run_study(parse_study(text, tmp_path / "s.toml"))
+    t = rep.tables["meta"].set_index("subgroup")
+    assert "ASspiMRI-a" in t.index and t.loc["ASspiMRI-a", "k"] == 4  # the 2-year studies left out
+
+
+def test_prediction_example_rules_are_strict() -> None:
+    study = load_study("il6_prediction")
+    assert study.synthetic and "invented" in study.built_to_match
+    rep = run_study(study)
+    # progression = change in the MRI erosion total strictly above 0.5, counted from the reads
+    reads = pd.read_csv(Path(str(study.cohort.imaging)))
+    mri = reads[(reads["scoring_system"] == "ramris") & (reads["feature"] == "erosion")]
+    totals = mri.groupby(["patient_id", "time_point"])["grade"].sum().unstack()
+    progressed = int(((totals["Y1"] - totals["BL"]) > 0.5).sum())
+    roc = rep.tables["roc"].set_index("score")
+    assert roc.loc["il6_pg_ml", "n_positive"] == progressed
+    assert rep.tables["logistic"].attrs["n_events"] == progressed
+    pp = rep.tables["paired_proportions"].iloc[0]
+    assert pp["both"] + pp["first_only"] == progressed
+    html = render_html(rep)
+    assert "SYNTHETIC DATA" in html and "Odds ratio" in html and "MRI erosion progression" in html
+
+
+def test_eular_response_counts_from_the_published_rule() -> None:
+    study = load_study("il6_prediction")
+    rep = run_study(study)
+    visits = pd.read_csv(Path(str(study.cohort.visits))).sort_values(["patient_id", "visit_date"])
+    # DAS28-CRP (Wells, das-score.nl): 0.56 sqrt(TJC28) + 0.28 sqrt(SJC28) + 0.36 ln(CRP + 1) + 0.014 GH + 0.96
+    das = (0.56 * np.sqrt(visits["tjc28"]) + 0.28 * np.sqrt(visits["sjc28"])
+           + 0.36 * np.log(visits["crp_mg_l"] + 1) + 0.014 * visits["gh_mm"] + 0.96)  # fmt: skip
+    first, last = (
+        das.groupby(visits["patient_id"]).first(),
+        das.groupby(visits["patient_id"]).last(),
+    )
+    delta = first - last
+    # EULAR response (van Gestel 1996): good = delta > 1.2 and present <= 3.2; moderate = delta > 1.2
+    # and present > 3.2, or 0.6 < delta <= 1.2 and present <= 5.1
+    good = int(((delta > 1.2) & (last <= 3.2)).sum())
+    moderate = int(
+        (((delta > 1.2) & (last > 3.2)) | ((delta > 0.6) & (delta <= 1.2) & (last <= 5.1))).sum()
+    )
+    t = rep.tables["response"]
+    eular = t[t["kind"] == "EULAR response"].set_index("level")["n"]
+    assert (eular["good"], eular["moderate"], eular["none"]) == (
+        good,
+        moderate,
+        len(delta) - good - moderate,
+    )
+    states = t[(t["kind"] == "state") & (t["visit"] == "W52")].set_index("level")["n"]
+    assert states["remission"] == int((last < 2.6).sum()) and states["high"] == int(
+        (last > 5.1).sum()
+    )
+
+
+def test_single_arm_example_changes_per_interval() -> None:
+    study = load_study("single_arm_mri")
+    assert study.synthetic and "invented" in study.built_to_match
+    rep = run_study(study)
+    reads = pd.read_csv(Path(str(study.cohort.imaging)))
+    mri = reads[(reads["scoring_system"] == "ramris") & (reads["feature"] == "erosion")]
+    totals = mri.groupby(["patient_id", "time_point"])["grade"].sum().unstack()
+    t = rep.tables["paired"].set_index(["outcome", "from", "to"])
+    for a, b in (("W0", "W12"), ("W0", "W36"), ("W12", "W36")):
+        d = (totals[b] - totals[a]).to_numpy(float)
+        row = t.loc[("mri_erosion", a, b)]
+        assert row["n"] == len(d) and row["median"] == np.median(d)
+        assert row["srm"] == pytest.approx(d.mean() / d.std(ddof=1), rel=1e-12)
+        assert (row["decrease"], row["no_change"], row["increase"]) == (
+            (d < 0).sum(),
+            (d == 0).sum(),
+            (d > 0).sum(),
+        )
+    assert "Week 0 to Week 36" in render_html(rep)
+
+
+def test_unchanged_imports_are_not_read_again(tmp_path: Path) -> None:
+    from rheumetrics.study.cohort import load_cohort
+
+    study = load_study("rapport")
+    url = f"sqlite:///{tmp_path / 'r.sqlite'}"
+    first = load_cohort(study, url)
+    assert "skipped" not in first.imports[0]
+    again = load_cohort(study, url)
+    assert again.imports[0]["skipped"] == "imported before, unchanged"
+    pd.testing.assert_frame_equal(first.visits, again.visits)

@@ -8,6 +8,7 @@ import pytest
 
 from rheumetrics.errors import ValidationError
 from rheumetrics.study.model import BUNDLED, load_study, parse_study
+from rheumetrics.study.registry import analyses
 from rheumetrics.study.report import run_study
 
 MINIMAL = """
@@ -36,7 +37,12 @@ def _problems(text: str, tmp_path: Path) -> list[tuple[str, str, object, str]]:
 @pytest.mark.parametrize("name", BUNDLED)
 def test_bundled_studies_load(name: str) -> None:
     study = load_study(name)
-    assert study.outcomes and study.visits and study.analyses
+    assert study.analyses
+    registry = analyses()
+    if any(registry[a].needs_cohort for a in study.analyses):
+        assert study.outcomes and study.visits
+    else:  # a study-level table (meta-analysis) needs no patients, visits or outcomes
+        assert not study.outcomes and study.cohort.store is None
 
 
 def test_minimal_study_is_valid(tmp_path: Path) -> None:

@@ -36,7 +36,9 @@ def _compare(
     frame: pd.DataFrame, column: str, groups: list[str], test: str, variant: str
 ) -> dict[str, Any]:
     """p-value of a numeric comparison between groups (None with one group or too few values)."""
-    values = [frame.loc[frame["group"] == g, column].dropna() for g in groups]
+    codes = frame["group"].astype(str).to_numpy()
+    column_values = pd.to_numeric(frame[column], errors="coerce").to_numpy(float)
+    values = [v[~np.isnan(v)] for v in (column_values[codes == g] for g in groups)]
     values = [v for v in values if len(v)]
     if len(values) < 2:
         return {"p": np.nan, "test": ""}
@@ -372,19 +374,62 @@ def roc(
     return out, curves
 
 
-def meta(spec: dict[str, Any]) -> tuple[pd.DataFrame, Figure]:
-    """Meta-analysis of the study effects in ``spec['file']`` with its forest plot."""
+def meta(spec: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, Figure]]:
+    """Meta-analysis of the study-level table ``spec['file']``: effects from 2 x 2 counts or
+    means/SDs/n (``measure`` RR, OR, SMD, or MD with the unpooled variance
+    sd_t²/n_t + sd_c²/n_c, the default of R metafor::escalc), or
+    given directly (``measure = "generic"``: ``columns = { estimate, se }``); rows kept by
+    ``filter = { column = value or [values] }``; pooled overall and within each level of
+    ``subgroup``, with a forest plot each. With subgroups, the test for subgroup differences is
+    Cochran's Q of the subgroup estimates (a fixed-effect pooling of them, as RevMan and R meta).
+    """
     from rheumetrics.io import read_table
 
-    effects = read_table(spec["file"])
+    table = read_table(spec["file"])
+    for column, wanted in dict(spec.get("filter", {})).items():
+        allowed = [str(w) for w in (wanted if isinstance(wanted, list) else [wanted])]
+        table = table[table[column].astype(str).isin(allowed)]
+    measure = spec.get("measure", "RR")
     columns = dict(spec.get("columns", {}))
-    es = st.effect_sizes(effects, spec.get("measure", "RR"), study=spec.get("study"), **columns)
-    res = st.meta_analysis(es["yi"], es["vi"], method=spec.get("method", "REML"),
-                           knapp_hartung=bool(spec.get("knapp_hartung", False)),
-                           studies=list(es["study"]))  # fmt: skip
-    exp = bool(spec.get("exponentiate", spec.get("measure", "RR") in ("RR", "OR")))
-    fig = st.forest_plot(res, exponentiate=exp, xlabel=spec.get("measure", "RR"))
-    return res, fig
+    study = spec.get("study")
+    labels = table[study] if study else range(1, len(table) + 1)
+    if measure == "generic":
+        es = pd.DataFrame({"study": labels, "yi": pd.to_numeric(table[columns["estimate"]]),
+                           "vi": pd.to_numeric(table[columns["se"]]) ** 2})  # fmt: skip
+    elif measure == "MD":  # unpooled variance, R metafor::escalc(measure = "MD") default
+        arm = {k: pd.to_numeric(table[columns[k]]).to_numpy(float)
+               for k in ("mean_t", "sd_t", "n_t", "mean_c", "sd_c", "n_c")}  # fmt: skip
+        es = pd.DataFrame({"study": labels, "yi": arm["mean_t"] - arm["mean_c"],
+                           "vi": arm["sd_t"] ** 2 / arm["n_t"] + arm["sd_c"] ** 2 / arm["n_c"]})  # fmt: skip
+    else:
+        es = st.effect_sizes(table, measure, study=study, **columns)
+    es = es.reset_index(drop=True)
+    subgroup = spec.get("subgroup")
+    es["subgroup"] = table[subgroup].astype(str).to_numpy() if subgroup else "all"
+    exp = bool(spec.get("exponentiate", measure in ("RR", "OR")))
+    method, kh = spec.get("method", "REML"), bool(spec.get("knapp_hartung", False))
+    label = spec.get("label", measure)
+    parts, figures = [], {}
+    levels = list(dict.fromkeys(es["subgroup"])) if subgroup else []
+    for level in [*levels, "all"]:
+        sub = es if level == "all" else es[es["subgroup"] == level]
+        res = st.meta_analysis(sub["yi"], sub["vi"], method=method if len(sub) > 1 else "FE",
+                               knapp_hartung=kh and len(sub) > 1, studies=list(sub["study"]))  # fmt: skip
+        figures[f"meta_{level}"] = st.forest_plot(res, exponentiate=exp, xlabel=label,
+                                                  title=None if level == "all" else f"{subgroup}: {level}")  # fmt: skip
+        res.attrs = {}  # the per-study rows are kept once, in attrs["studies"] below
+        res.insert(0, "subgroup", level)
+        parts.append(res)
+    out = pd.concat(parts, ignore_index=True)
+    out.attrs["studies"] = es
+    if len(levels) > 1:
+        within = out[out["subgroup"] != "all"]
+        test = st.meta_analysis(within["estimate"], within["se"] ** 2, method="FE")
+        out.attrs["subgroup_test"] = {"Q": float(test["q"].iloc[0]), "df": len(levels) - 1,
+                                      "p": float(test["q_p"].iloc[0])}  # fmt: skip
+    out.attrs["conventions"] = {"measure": measure, "method": method, "knapp_hartung": kh,
+                                "filter": dict(spec.get("filter", {})), "subgroup": subgroup or ""}  # fmt: skip
+    return out, figures
 
 
 def sample_size(spec: dict[str, Any]) -> pd.DataFrame:
@@ -440,3 +485,167 @@ def sample_size(spec: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(
         rows, columns=["label", "kind", "assumptions", "n_required", "stated_n", "method", "text"]
     )
+
+
+def paired(study: Study, data: StudyData, spec: dict[str, Any]) -> pd.DataFrame:
+    """Within-patient change of each outcome over each interval, by group and overall: n,
+    median (quartiles, range), mean, SD, standardised response mean, decrease / no change /
+    increase counts, and the Wilcoxon signed-rank test of the change against zero (``zero_method``
+    "pratt" by default: zero changes keep their rank, Pratt 1959; ``method`` "auto", "exact" or
+    "asymptotic", the one that ran is recorded in ``test``)."""
+    from rheumetrics.study.design import interval_pairs
+
+    wanted = spec.get("outcomes") or [o.id for o in study.outcomes]
+    asked = [tuple(p) for p in spec.get("intervals", [])]
+    tolerance = float(spec.get("tolerance", 0.0))
+    zero_method = spec.get("zero_method", "pratt")
+    frame = data.frame
+    codes = frame["group"].astype(str).to_numpy()
+    groups = ["all", *_groups(study)] if len(study.groups) > 1 else ["all"]
+    rows = []
+    for oid in wanted:
+        o = study.outcome(oid)
+        for a, b in asked or [p for p in interval_pairs(study, o) if p[0] == study.visits[0].id]:
+            col = f"change:{oid}@{a}-{b}"
+            if col not in frame.columns:
+                continue
+            values = frame[col].to_numpy(float)
+            for g in groups:
+                v = values if g == "all" else values[codes == g]
+                v = v[~np.isnan(v)]
+                row: dict[str, Any] = {"outcome": oid, "label": o.label, "from": a, "to": b,
+                                       "group": g, "n": int(v.size)}  # fmt: skip
+                if v.size:
+                    q1, med, q3 = np.percentile(v, [25, 50, 75])
+                    sd = float(np.std(v, ddof=1)) if v.size > 1 else np.nan
+                    row.update(median=med, q1=q1, q3=q3, min=v.min(), max=v.max(), mean=v.mean(),
+                               sd=sd, srm=v.mean() / sd if sd and np.isfinite(sd) and sd > 0 else np.nan,
+                               decrease=int((v < -tolerance).sum()), no_change=int((np.abs(v) <= tolerance).sum()),
+                               increase=int((v > tolerance).sum()))  # fmt: skip
+                if np.count_nonzero(v) > 0:
+                    test = st.wilcoxon_signed_rank(v, zero_method=zero_method,
+                                                   method=spec.get("method", "auto")).iloc[0]  # fmt: skip
+                    row.update(
+                        p=float(test["p"]),
+                        test=f"Wilcoxon signed-rank ({zero_method}, {test['method']})",
+                    )
+                rows.append(row)
+    out = pd.DataFrame(rows)
+    out.attrs["conventions"] = {"change": "later minus earlier visit", "no change": f"|change| <= {tolerance:g}",
+                                "zero changes": zero_method, "quantiles": "linear interpolation (R type 7)"}  # fmt: skip
+    return out
+
+
+def association(study: Study, data: StudyData, spec: dict[str, Any]) -> pd.DataFrame:
+    """Correlation of each ``[x, y]`` pair of analysis variables: baseline against change, or a
+    change against a change over another interval."""
+    kind = spec.get("method", "spearman")
+    parts = []
+    for x, y in spec["pairs"]:
+        t = st.correlation_table(data.frame, x, [y], kind=kind)
+        t.insert(1, "x_label", data.labels.get(x, x))
+        t.insert(3, "y_label", data.labels.get(y, y))
+        parts.append(t)
+    return pd.concat(parts, ignore_index=True)
+
+
+def dichotomised(frame: pd.DataFrame, variable: str, rule: str) -> pd.Series:
+    """1 where ``variable`` meets ``rule`` (``"> 0.5"``: strictly above), 0 where it does not,
+    missing where the variable is missing."""
+    op, value = parse_rule(rule)
+    x = pd.to_numeric(frame[variable], errors="coerce")
+    out = pd.Series(_RULES[op](x.to_numpy(float), value).astype(float), index=frame.index)
+    return out.where(x.notna())
+
+
+def logistic(study: Study, data: StudyData, spec: dict[str, Any]) -> pd.DataFrame:
+    """Logistic regression of an event defined by an explicit rule on a variable (e.g. erosion
+    progression ``change:erosion > 0.5``) on predictors and confounders (complete cases); odds
+    ratios with Wald CIs (statsmodels Logit through rheumetrics.stats)."""
+    frame = data.frame.copy()
+    frame["group"] = frame["group"].astype(str)
+    frame["_event"] = dichotomised(frame, spec["truth"], spec["positive"])
+    predictors = (
+        [spec["predictors"]] if isinstance(spec["predictors"], str) else list(spec["predictors"])
+    )
+    conf = spec.get("confounders", [])
+    confounders = [conf] if isinstance(conf, str) else list(conf)
+    out = st.logistic_regression(frame, "_event", predictors, confounders,
+                                 reference={"group": study.groups[0].id}, missing="drop")  # fmt: skip
+    out.attrs["event"] = f"{spec['truth']} {spec['positive']}"
+    out.attrs["n_events"] = int(np.nansum(frame["_event"]))
+    return out
+
+
+def paired_proportions(study: Study, data: StudyData, spec: dict[str, Any]) -> pd.DataFrame:
+    """Two events on the same patients (each an explicit rule on a variable, e.g. erosion
+    progression on MRI and on radiographs): the paired 2 x 2 table and McNemar's test."""
+    a, b = spec["first"], spec["second"]
+    frame = data.frame
+    x = dichotomised(frame, a["variable"], a["positive"])
+    y = dichotomised(frame, b["variable"], b["positive"])
+    both = x.notna() & y.notna()
+    x, y = x[both].astype(int), y[both].astype(int)
+    table = np.array([[int(((x == 1) & (y == 1)).sum()), int(((x == 1) & (y == 0)).sum())],
+                      [int(((x == 0) & (y == 1)).sum()), int(((x == 0) & (y == 0)).sum())]])  # fmt: skip
+    test = st.mcnemar_test(table, method=spec.get("method", "exact")).iloc[0]
+    return pd.DataFrame([{
+        "first": f"{data.labels.get(a['variable'], a['variable'])} {a['positive']}",
+        "second": f"{data.labels.get(b['variable'], b['variable'])} {b['positive']}",
+        "n": int(both.sum()), "both": table[0, 0], "first_only": table[0, 1],
+        "second_only": table[1, 0], "neither": table[1, 1],
+        "first_percent": 100 * x.mean() if len(x) else np.nan,
+        "second_percent": 100 * y.mean() if len(y) else np.nan,
+        "stat": test.get("stat", np.nan), "p": float(test["p"]), "method": str(test["method"]),
+    }])  # fmt: skip
+
+
+def response(study: Study, data: StudyData, spec: dict[str, Any]) -> pd.DataFrame:
+    """EULAR response (van Gestel et al. 1996, rheumetrics.measures.eular_response) of a DAS28
+    outcome from baseline to each later visit, and disease-activity states at every visit (the
+    cut-off set ``cutoffs``, default EULAR: remission < 2.6, low <= 3.2, moderate <= 5.1), as
+    counts and percentages of those with values, by group and overall."""
+    from rheumetrics.measures.cutoffs import cutoff_set
+    from rheumetrics.measures.response import eular_response
+
+    oid = spec["outcome"]
+    o = study.outcome(oid)
+    cuts = cutoff_set(spec.get("cutoffs", "das28_eular"))
+    frame = data.frame
+    codes = frame["group"].astype(str).to_numpy()
+    groups = ["all", *_groups(study)] if len(study.groups) > 1 else ["all"]
+    visits = [v.id for v in study.visits if v.id in o.visits]
+    rows = []
+
+    def add(kind: str, visit: str, labels: pd.Series, order: tuple[str, ...]) -> None:
+        for g in groups:
+            part = labels if g == "all" else labels[codes == g]
+            part = part.dropna()
+            for level in order:
+                n = int((part == level).sum())
+                rows.append({"kind": kind, "visit": visit, "group": g, "level": level, "n": n,
+                             "total": int(part.size), "percent": 100 * n / part.size if part.size else np.nan})  # fmt: skip
+
+    for v in visits:
+        values = frame[f"{oid}@{v}"]
+        state = pd.Series(
+            pd.Categorical(cuts.classify(values.to_numpy(float)), categories=cuts.labels),
+            index=frame.index,
+        )
+        add("state", v, state.astype(object).where(values.notna()), cuts.labels)
+    for v in visits[1:]:
+        base, follow = frame[f"{oid}@{visits[0]}"], frame[f"{oid}@{v}"]
+        both = base.notna() & follow.notna()
+        resp = pd.Series(np.nan, index=frame.index, dtype=object)
+        if both.any():
+            resp[both] = np.asarray(
+                eular_response(base[both].to_numpy(float), follow[both].to_numpy(float)),
+                dtype=object,
+            )
+        add("EULAR response", v, resp, ("good", "moderate", "none"))
+    out = pd.DataFrame(rows)
+    out.attrs["conventions"] = {
+        "states": cuts.source,
+        "response": "EULAR response (van Gestel 1996), baseline to each visit",
+    }
+    return out

@@ -1,4 +1,5 @@
-"""``rheumetrics report STUDY --out report.html``: run a study file and write its HTML report."""
+"""``rheumetrics report STUDY --out report.html``: run a study file and write its report (HTML,
+or an A4 PDF when ``--out`` ends in ``.pdf``)."""
 
 from __future__ import annotations
 
@@ -16,13 +17,15 @@ def report_command(
     study: str = typer.Argument(
         ..., help=f"Study file (TOML), or a bundled study: {', '.join(BUNDLED)}."
     ),
-    out: Path = typer.Option(Path("report.html"), "--out", "-o", help="HTML report to write."),
+    out: Path = typer.Option(
+        Path("report.html"), "--out", "-o", help="Report to write: .html, or .pdf for A4 PDF."
+    ),
     db: str | None = typer.Option(
         None, "--db", help="Cohort store URL, instead of the one in the study file."
     ),
 ) -> None:
     """Run a study (cohort, groups, visits, outcomes, analyses) and write a self-contained HTML
-    report, with every table also as CSV in <report>_tables/."""
+    report (or an A4 PDF), with every table also as CSV in <report>_tables/."""
     try:
         spec = load_study(study)
         with console.status("running the study") as status:
@@ -36,3 +39,7 @@ def report_command(
         raise typer.Exit(code=1) from None
     tables = len(written) - 1
     console.print(f"wrote {out} and {tables} tables in {out.parent / (out.stem + '_tables')}")
+    if rep.reproduction is not None:
+        from rheumetrics.study.published import summary
+
+        console.print(f"reproduction: {summary(rep.reproduction)}")

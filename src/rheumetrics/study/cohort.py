@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -63,6 +64,11 @@ def _from_store(study: Study, url: str, note: Callable[[str], None]) -> Cohort:
         init_db(engine)
         imports = []
         for item in study.cohort.imports:
+            if _already_imported(engine, item.source, item.mapping):
+                imports.append(
+                    {"source": item.source.name, "skipped": "imported before, unchanged"}
+                )
+                continue
             note(f"importing {item.source.name}")
             result = import_file(engine, item.source, item.mapping)
             imports.append({"source": item.source.name, **result.summary()})
@@ -86,6 +92,24 @@ def _from_store(study: Study, url: str, note: Callable[[str], None]) -> Cohort:
         conventions=dict(visits.attrs.get("conventions", {})),
         imports=imports,
     )
+
+
+def _already_imported(engine: Any, source: Path, mapping: Path) -> bool:
+    """Whether the store records an import of this very file (SHA-256) with this very mapping:
+    importing it again would change nothing, so it is not re-read."""
+    import hashlib
+
+    from sqlalchemy import select
+
+    from rheumetrics.store.mapping import load_mapping
+    from rheumetrics.store.models import ImportRun
+
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    mapping_sha = load_mapping(mapping).sha256
+    query = select(ImportRun.id).where(ImportRun.source_sha256 == digest,
+                                       ImportRun.mapping_sha256 == mapping_sha).limit(1)  # fmt: skip
+    with engine.connect() as conn:
+        return conn.execute(query).first() is not None
 
 
 def _flatten_attributes(patients: pd.DataFrame) -> pd.DataFrame:

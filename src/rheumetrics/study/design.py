@@ -37,6 +37,19 @@ class StudyData:
         return self.frame[self.frame["first"]]
 
 
+def _difference(later: pd.Series, earlier: pd.Series) -> pd.Series:
+    """``later - earlier`` rounded to 10 decimals, so that equal changes of decimal values tie
+    (3.1 - 2.9 is 0.2000000000000002 in binary floating point; rank tests need the tie)."""
+    return (later - earlier).round(10)
+
+
+def interval_pairs(study: Study, outcome: Outcome) -> list[tuple[str, str]]:
+    """Every (earlier, later) pair of the visits at which ``outcome`` is measured, in visit order:
+    the intervals ``change:<outcome>@<a>-<b>`` names."""
+    order = [v.id for v in study.visits if v.id in outcome.visits]
+    return [(a, b) for i, a in enumerate(order) for b in order[i + 1 :]]
+
+
 def empty_data() -> StudyData:
     """The analysis data of a study without patients (a meta-analysis of published studies)."""
     frame = pd.DataFrame({"patient_id": pd.Series(dtype=str), "group": pd.Series(dtype=str),
@@ -187,9 +200,16 @@ def study_data(study: Study, cohort: Cohort) -> StudyData:
             labels[col] = f"{o.label} ({v.label})"
         if study.change and all(v in o.visits for v in study.change):
             a, b = study.change
-            frame[f"change:{o.id}"] = frame[f"{o.id}@{b}"] - frame[f"{o.id}@{a}"]
+            frame[f"change:{o.id}"] = _difference(frame[f"{o.id}@{b}"], frame[f"{o.id}@{a}"])
             labels[f"change:{o.id}"] = f"Δ{o.label}"
+        names = {v.id: v.label for v in study.visits}
+        for a, b in interval_pairs(study, o):
+            frame[f"change:{o.id}@{a}-{b}"] = _difference(
+                frame[f"{o.id}@{b}"], frame[f"{o.id}@{a}"]
+            )
+            labels[f"change:{o.id}@{a}-{b}"] = f"Δ{o.label} ({names[a]} to {names[b]})"
     frame = _with_characteristics(study, cohort, frame, problems)
+    labels.update({ch.id: ch.label for ch in study.characteristics})
     problems.raise_if_any()
     ratings = _ratings(study, cohort)
     frame["group"] = pd.Categorical(frame["group"], categories=[g.id for g in study.groups])

@@ -7,12 +7,24 @@ import io
 
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.path import Path
+from matplotlib.textpath import TextPath
 
 #: Marker colours by group position (colour-blind safe, Okabe & Ito 2008).
 COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9")
 #: Up to this many points each is drawn as its group's id; beyond, as small plain markers.
 LETTER_POINTS = 1000
 PLAIN_MARKERS = ("o", "^", "s", "D", "v", "P")
+
+
+def _glyph(text: str) -> Path:
+    """``text`` as a marker path centred on the point (a path marker is drawn without parsing
+    text for every point or draw)."""
+    path = TextPath((0, 0), text, size=1, prop=FontProperties(family="DejaVu Sans", weight="bold"))
+    v = path.vertices
+    centre = (v.min(axis=0) + v.max(axis=0)) / 2
+    return Path(v - centre, path.codes)
 
 
 def change_scatter(points: pd.DataFrame, x: str, y: str, xlabel: str, ylabel: str,
@@ -29,7 +41,7 @@ def change_scatter(points: pd.DataFrame, x: str, y: str, xlabel: str, ylabel: st
     for k, (gid, label) in enumerate(groups):
         part = points[points["group"].astype(str) == gid]
         colour = COLOURS[k % len(COLOURS)]
-        marker = f"${gid}$" if letters and len(gid) <= 3 else PLAIN_MARKERS[k % len(PLAIN_MARKERS)]
+        marker = _glyph(gid) if letters and len(gid) <= 3 else PLAIN_MARKERS[k % len(PLAIN_MARKERS)]
         ax.scatter(part[x], part[y], marker=marker, s=70 if letters else 8, color=colour,
                    alpha=1.0 if letters else 0.5, linewidths=0, label=f"{label} (n = {len(part)})",
                    rasterized=not letters)  # fmt: skip
@@ -52,6 +64,36 @@ def change_scatter(points: pd.DataFrame, x: str, y: str, xlabel: str, ylabel: st
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.legend(loc="upper left", fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def trajectories(table: pd.DataFrame, visits: list[tuple[str, str]], groups: list[tuple[str, str]],
+                 outcomes: list[tuple[str, str]]) -> Figure:  # fmt: skip
+    """Median and interquartile band of each outcome over the visits, one line per group (from
+    the tidy ``scores`` table: visit, outcome, group, median, q1, q3)."""
+    n = len(outcomes)
+    cols = min(n, 3)
+    rows = -(-n // cols)
+    fig = Figure(figsize=(3.2 * cols, 2.6 * rows))
+    order = {vid: k for k, (vid, _) in enumerate(visits)}
+    for k, (oid, label) in enumerate(outcomes):
+        ax = fig.add_subplot(rows, cols, k + 1)
+        part = table[table["outcome"] == oid]
+        for j, (gid, glabel) in enumerate(groups):
+            g = part[part["group"] == gid].sort_values("visit", key=lambda s: s.map(order))
+            if g.empty:
+                continue
+            x = g["visit"].map(order).to_numpy(float)
+            colour = COLOURS[j % len(COLOURS)]
+            ax.plot(x, g["median"], marker="o", color=colour, label=glabel, linewidth=1.4)
+            ax.fill_between(
+                x, g["q1"].to_numpy(float), g["q3"].to_numpy(float), color=colour, alpha=0.15
+            )
+        ax.set_xticks(range(len(visits)), [v for _, v in visits], fontsize=7)
+        ax.set_title(label, fontsize=9)
+        ax.tick_params(labelsize=7)
+    fig.axes[0].legend(fontsize=7, frameon=False)
     fig.tight_layout()
     return fig
 

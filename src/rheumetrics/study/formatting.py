@@ -24,6 +24,12 @@ def format_p(p: Any) -> str:
     return st.format_number(float(p), 4 if p < 0.01 else 3)
 
 
+def p_text(p: Any) -> str:
+    """``p = 0.037`` or ``p < 0.0001`` for running text."""
+    shown = format_p(p)
+    return f"p {shown[0]} {shown[1:]}" if shown.startswith("<") else f"p = {shown}"
+
+
 def num(x: Any, digits: int, *, trim: bool = False) -> str:
     """``x`` at ``digits`` decimals (half-up); ``trim`` drops trailing zeros (counts and grades
     print as ``11`` and ``5.5``, not ``11.0``); missing prints empty.
@@ -55,7 +61,8 @@ def integer_valued(values: pd.Series) -> bool:
     return bool(v.size) and bool(np.all(v == np.round(v)))
 
 
-_FACTOR = re.compile(r"^(?P<var>.+)\[T\.(?P<level>.+)\]$")
+_FACTOR = re.compile(r"^(?P<var>.+)\[T\.(?P<level>.+)\]$")  # patsy: sex[T.male]
+_CONTRAST = re.compile(r"^(?P<var>[^:]+): (?P<level>.+) vs (?P<ref>.+)$")  # sex: male vs female
 
 
 def term_label(term: str, labels: dict[str, str], levels: dict[str, dict[str, str]],
@@ -67,15 +74,17 @@ def term_label(term: str, labels: dict[str, str], levels: dict[str, dict[str, st
     'Gender: male (vs female)'
     >>> term_label("const", {}, {}, {})
     'Intercept'
+    >>> term_label("group: B vs A", {}, {"group": {"A": "Group A", "B": "Group B"}}, {})
+    'Group B (vs Group A)'
     """
     if term in ("const", "Intercept"):
         return "Intercept"
-    m = _FACTOR.match(term)
+    m = _FACTOR.match(term) or _CONTRAST.match(term)
     if m is None:
         return labels.get(term, term)
     var, level = m["var"], m["level"]
     names = levels.get(var, {})
-    ref = references.get(var)
+    ref = m["ref"] if "ref" in m.groupdict() else references.get(var)
     shown = names.get(level, level)
     against = f" (vs {names.get(ref, ref)})" if ref is not None else ""
     if var == "group":

@@ -28,7 +28,7 @@ from rheumetrics.store.items import items
 from rheumetrics.store.models import DRUG_CLASSES
 
 #: Bundled study files (``rheumetrics report nz_mri``).
-BUNDLED = ("nz_mri", "rapport")
+BUNDLED = ("nz_mri", "rapport", "axspa_mri_meta", "il6_prediction", "single_arm_mri")
 ENROLMENT_SOURCES = ("therapy", "attribute", "all")
 GROUP_TESTS = ("median_test", "mann_whitney")
 MEDIAN_VARIANTS = ("permutation", "pearson", "exact")
@@ -611,6 +611,8 @@ def variable_names(study: Study) -> set[str]:
         names |= {f"{o.id}@{v}" for v in o.visits}
         if study.change and all(v in o.visits for v in study.change):
             names.add(f"change:{o.id}")
+        order = [v.id for v in study.visits if v.id in o.visits]
+        names |= {f"change:{o.id}@{a}-{b}" for i, a in enumerate(order) for b in order[i + 1 :]}
     names |= {ch.id for ch in study.characteristics}
     return names
 
@@ -672,6 +674,36 @@ def _check_analyses(c: _Check, study: Study, base: Path) -> None:
                               "or a characteristic / patient attribute")  # fmt: skip
         if name == "sample_size":
             _check_sample_size(c, where, spec.get("calculations"))
+        if name == "paired":
+            visit_ids = [v.id for v in study.visits]
+            for k, pair in enumerate(spec.get("intervals", [])):
+                if not (isinstance(pair, list) and len(pair) == 2 and all(v in visit_ids for v in pair)
+                        and visit_ids.index(pair[0]) < visit_ids.index(pair[1])):  # fmt: skip
+                    c.add(
+                        where,
+                        f"intervals[{k}]",
+                        pair,
+                        f"must be [earlier, later] visits of: {', '.join(visit_ids)}",
+                    )
+            if spec.get("zero_method", "pratt") not in ("pratt", "wilcox"):
+                c.add(where, "zero_method", spec.get("zero_method"), "must be 'pratt' or 'wilcox'")
+        if name == "association":
+            pairs = spec.get("pairs")
+            if not isinstance(pairs, list) or not pairs:
+                c.add(where, "pairs", pairs, "must be a list of [x, y] variable pairs")
+                pairs = []
+            for k, pair in enumerate(pairs):
+                if not (isinstance(pair, list) and len(pair) == 2):
+                    c.add(where, f"pairs[{k}]", pair, "must be [x, y]")
+                    continue
+                for var in pair:
+                    if var not in names and ("@" in var or var.startswith("change:")):
+                        c.add(where, f"pairs[{k}]", var, "unknown variable; use outcome@visit, "
+                              "change:outcome or change:outcome@from-to")  # fmt: skip
+            if spec.get("method", "spearman") not in CORRELATIONS:
+                c.add(
+                    where, "method", spec.get("method"), f"must be one of {', '.join(CORRELATIONS)}"
+                )
         if name == "reliability":
             conf = spec.get("confidence", 0.95)
             if not isinstance(conf, float) or not 0 < conf < 1:
@@ -679,6 +711,37 @@ def _check_analyses(c: _Check, study: Study, base: Path) -> None:
             target = spec.get("outcome")
             if target not in outcome_ids or not study.outcome(str(target)).is_imaging:
                 c.add(where, "outcome", target, "must name an imaging outcome")
+        if name == "response" and spec.get("outcome") not in outcome_ids:
+            c.add(where, "outcome", spec.get("outcome"), "must name a DAS28 outcome of the study")
+        if name == "paired_proportions":
+            from rheumetrics.study.analyses import parse_rule
+
+            for key in ("first", "second"):
+                rule = spec.get(key)
+                if not isinstance(rule, dict) or "variable" not in rule:
+                    c.add(where, key, rule, "must be { variable = ..., positive = '> 0.5' }")
+                    continue
+                try:
+                    parse_rule(rule.get("positive", ""))
+                except ValueError:
+                    c.add(
+                        where,
+                        f"{key}.positive",
+                        rule.get("positive"),
+                        "an operator and a number, e.g. '> 0.5'",
+                    )
+        if name == "logistic":
+            from rheumetrics.study.analyses import parse_rule
+
+            if spec.get("truth") not in names and "@" in str(spec.get("truth")):
+                c.add(where, "truth", spec.get("truth"), "must be outcome@visit or change:outcome")
+            try:
+                parse_rule(spec.get("positive", ""))
+            except ValueError:
+                c.add(where, "positive", spec.get("positive"),
+                      "required: an operator and a number, e.g. '> 0.5' (strictly above)")  # fmt: skip
+            if "predictors" not in spec:
+                c.add(where, "predictors", None, "required")
         if name == "roc":
             truth = spec.get("truth")
             if truth not in names:

@@ -29,7 +29,11 @@ _CONDITIONS = re.compile(r",(?![^(]*\))")
 REPRODUCED, DIFFERS, NOT_COMPUTED = "reproduced", "not reproduced", "not computed"
 
 
-def locate(tables: Mapping[str, pd.DataFrame], at: str) -> float:
+def locate(
+    tables: Mapping[str, pd.DataFrame],
+    at: str,
+    _text: dict[tuple[str, str], np.ndarray] | None = None,
+) -> float:
     """The value a locator points at (NaN when the table, row or column is absent).
 
     >>> t = {"scores": pd.DataFrame({"group": ["A", "B"], "median": [4.24, 5.15]})}
@@ -39,19 +43,22 @@ def locate(tables: Mapping[str, pd.DataFrame], at: str) -> float:
     m = _LOCATOR.match(at)
     if m is None or m["table"] not in tables:
         return float("nan")
-    table = tables[m["table"]]
+    name, table = m["table"], tables[m["table"]]
     if m["column"] not in table.columns:
         return float("nan")
+    text = {} if _text is None else _text
     keep = np.ones(len(table), dtype=bool)
     for cond in filter(None, (c.strip() for c in _CONDITIONS.split(m["where"]))):
         key, _, value = (part.strip() for part in cond.partition("="))
         if key not in table.columns:
             return float("nan")
-        keep &= table[key].astype(str).to_numpy() == value
-    hits = table.loc[keep, m["column"]]
-    if len(hits) != 1:
+        if (name, key) not in text:
+            text[(name, key)] = np.asarray(table[key].astype(str).to_numpy(dtype=object))
+        keep &= text[(name, key)] == value
+    hits = np.flatnonzero(keep)
+    if hits.size != 1:
         return float("nan")
-    value = pd.to_numeric(hits.iloc[0], errors="coerce")
+    value = pd.to_numeric(table[m["column"]].iat[int(hits[0])], errors="coerce")
     return float(value) if pd.notna(value) else float("nan")
 
 
@@ -63,8 +70,9 @@ def valid_locator(at: str) -> bool:
 def compare(tables: Mapping[str, pd.DataFrame], published: tuple[Published, ...]) -> pd.DataFrame:
     """One row per published figure: published and computed value, status, targeted."""
     rows: list[dict[str, Any]] = []
+    text: dict[tuple[str, str], np.ndarray] = {}  # key columns as text, converted once
     for f in published:
-        computed = locate(tables, f.at) if f.at else float("nan")
+        computed = locate(tables, f.at, text) if f.at else float("nan")
         if not np.isfinite(computed):
             status, shown = NOT_COMPUTED, float("nan")
         else:

@@ -66,7 +66,8 @@ def run_study(
     note = progress or (lambda _msg: None)
     registry = analyses()
     asked = study.analyses
-    needs_cohort = any(registry[name].needs_cohort for name in asked)
+    has_patients = study.cohort.store is not None or study.cohort.visits is not None
+    needs_cohort = has_patients or cohort is not None or db_url is not None
     if needs_cohort:
         cohort = cohort or load_cohort(study, db_url, note)
         note("building the analysis frame")

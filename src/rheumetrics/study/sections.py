@@ -12,8 +12,16 @@ import pandas as pd
 from rheumetrics import stats as st
 from rheumetrics.study import analyses as an
 from rheumetrics.study.design import StudyData
-from rheumetrics.study.figures import change_scatter
-from rheumetrics.study.formatting import count, format_p, integer_valued, interval, num, term_label
+from rheumetrics.study.figures import change_scatter, trajectories
+from rheumetrics.study.formatting import (
+    count,
+    format_p,
+    integer_valued,
+    interval,
+    num,
+    p_text,
+    term_label,
+)
 from rheumetrics.study.model import Study
 from rheumetrics.study.registry import Section, register
 
@@ -77,7 +85,7 @@ def flow(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
     t = an.patient_flow(study, data)
     heads = _group_header(study, data)
     wide = t.pivot_table(index="stage", columns="group", values="n", aggfunc="first", sort=False)
-    wide = wide[[c for c in ["all", *_labels(study)] if c in wide.columns]]
+    wide = wide[[c for c in dict.fromkeys(["all", *_labels(study)]) if c in wide.columns]]
     display = pd.DataFrame({"Stage": wide.index})
     for c in wide.columns:
         display[heads[c]] = [count(x) for x in wide[c]]
@@ -141,8 +149,10 @@ def _scores_display(
     _, stats_, names = _SUMMARIES[summary]
     heads = _group_header(study, data)
     visit_label = {v.id: v.label for v in study.visits}
-    rows, columns = [], [("", "Visit"), ("", "Outcome")]
-    for g in ["all", *_labels(study)]:
+    shown_groups = list(dict.fromkeys(["all", *_labels(study)]))
+    rows: list[list[str]] = []
+    columns = [("", "Visit"), ("", "Outcome")]
+    for g in shown_groups:
         columns += [(heads[g], "N"), *((heads[g], n) for n in names)]
     columns.append(("", "p"))
     for (visit, oid), part in t.groupby(["visit", "outcome"], sort=False):
@@ -151,7 +161,7 @@ def _scores_display(
         trim = col in data.frame.columns and integer_valued(data.frame[col])
         shown = " → ".join(visit_label.get(v, v) for v in str(visit).split("→"))
         row: list[str] = [shown, str(part["label"].iloc[0])]
-        for g in ["all", *_labels(study)]:
+        for g in shown_groups:
             r = part[part["group"] == g]
             if r.empty:
                 row += [""] * (1 + len(stats_))
@@ -168,10 +178,26 @@ def scores(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
     """Table 2: every outcome at every visit by group."""
     t = an.scores_by_visit(study, data, spec)
     summary = _SUMMARIES[spec.get("summary", "median_range")][0]
-    return Section("Scores at each visit", {"scores": t}, _scores_display(study, data, t, spec),
-                   caption=_kinds(study).capitalize() + " at each visit by group.",
-                   footnotes=[f"N: values present; {summary}.", f"p: {_compare_text(spec)}."],
-                   conventions=t.attrs.get("conventions", {}))  # fmt: skip
+    sec = Section("Scores at each visit", {"scores": t}, _scores_display(study, data, t, spec),
+                  caption=_kinds(study).capitalize() + " at each visit by group.",
+                  footnotes=[f"N: values present; {summary}.", f"p: {_compare_text(spec)}."],
+                  conventions=t.attrs.get("conventions", {}))  # fmt: skip
+    # over three or more visits (two visits are the change tables' job)
+    over_time = [
+        (o.id, o.label)
+        for o in study.outcomes
+        if len(o.visits) > 2 and o.id in set(t.get("outcome", []))
+    ]
+    if over_time and not t.empty:
+        groups = (
+            [(g.id, g.label) for g in study.groups] if len(study.groups) > 1 else [("all", "All")]
+        )
+        fig = trajectories(t, [(v.id, v.label) for v in study.visits], groups, over_time)
+        sec.figures["trajectories"] = (
+            fig,
+            "Median (line) and interquartile range (band) of each outcome at each visit, by group.",
+        )
+    return sec
 
 
 def _visit_names(study: Study) -> tuple[str, str]:
@@ -283,12 +309,16 @@ def _as_list(value: Any) -> list[str]:
     return [value] if isinstance(value, str) else list(value or [])
 
 
-@register("regression", {"outcome", "predictors", "confounders"}, methods=_regression_methods)
+@register(
+    "regression", {"outcome", "predictors", "confounders", "labels"}, methods=_regression_methods
+)
 def regression(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
     """Multiple linear regression of ``outcome`` on ``predictors`` and ``confounders``."""
     t = an.regression(study, data, spec)
     model = t.attrs.get("model", {})
-    labels = {**data.labels, **{c.id: c.label for c in study.characteristics}}
+    named = [*_as_list(spec["predictors"]), *_as_list(spec.get("confounders"))]
+    labels = {**{v: var_label(study, v) for v in named}, **data.labels,
+              **{c.id: c.label for c in study.characteristics}, **dict(spec.get("labels", {}))}  # fmt: skip
     levels = {"group": _labels(study)}
     refs = {"group": study.groups[0].id}
     for var in [*_as_list(spec["predictors"]), *_as_list(spec.get("confounders"))]:
@@ -332,8 +362,7 @@ def _reliability_methods(study: Study, spec: dict[str, Any]) -> str:
 
 @register("reliability", {"outcome", "form", "confidence"}, methods=_reliability_methods)
 def reliability(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
-    """ICC in the six Shrout & Fleiss forms between reading sessions (the study's form flagged),
-    and the standardised response mean of every change."""
+    """ICC in the six Shrout & Fleiss forms between reading sessions (the study's form flagged)."""
     t = an.reliability(study, data, spec)
     outcome = study.outcome(str(spec["outcome"])).label
     sec = Section(f"Reliability of {outcome} between reading sessions", {"reliability": t})
@@ -350,9 +379,6 @@ def reliability(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
     sec.caption = f"Intraclass correlation of {outcome} between reading sessions."
     sec.footnotes.append(f"The study reports {spec.get('form', 'ICC(3,k)')} "
                          f"({_ICC_FORMS.get(spec.get('form', 'ICC(3,k)'), '')}); all six forms shown.")  # fmt: skip
-    resp = an.responsiveness(study, data)
-    if not resp.empty:
-        sec.tables["responsiveness"] = resp
     return sec
 
 
@@ -425,7 +451,7 @@ def roc(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
         f"Positive: {t['positive'].iloc[0]} (n = {int(t['n_positive'].iloc[0])} of {int(t['n'].iloc[0])})."
     ]
     if "delong_p" in t:
-        foot.append(f"DeLong test of the two AUCs: p = {format_p(t['delong_p'].iloc[0])}.")
+        foot.append(f"DeLong test of the two AUCs: {p_text(t['delong_p'].iloc[0])}.")
     return Section("ROC analysis", {"roc": t}, display, caption="Discrimination of each score.",
                    footnotes=foot, figures={"roc": (st.plot_roc(curves), "Empirical ROC curves.")})  # fmt: skip
 
@@ -436,20 +462,176 @@ def _meta_methods(study: Study, spec: dict[str, Any]) -> str:
             f"({spec.get('method', 'REML')} estimate of tau²{kh}; as R metafor::rma).")  # fmt: skip
 
 
-@register("meta", {"file", "measure", "method", "knapp_hartung", "columns", "study", "exponentiate"},
-          methods=_meta_methods, needs_cohort=False)  # fmt: skip
+@register("meta", {"file", "measure", "method", "knapp_hartung", "columns", "study", "exponentiate",
+                  "subgroup", "filter", "label"}, methods=_meta_methods, needs_cohort=False)  # fmt: skip
 def meta(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
-    """Meta-analysis of a CSV of study effects, with its forest plot."""
-    t, fig = an.meta(spec)
+    """Meta-analysis of a study-level table, overall and by subgroup, with forest plots."""
+    t, figs = an.meta(spec)
     display = pd.DataFrame({
-        "Method": t["method"], "k": [count(k) for k in t["k"]], "Estimate": [num(x, 3) for x in t["estimate"]],
+        "Subgroup": t["subgroup"].replace({"all": "All studies"}), "Method": t["method"],
+        "k": [count(k) for k in t["k"]], "Estimate": [num(x, 3) for x in t["estimate"]],
         "95% CI": [interval(a, b, 3) for a, b in zip(t["ci_low"], t["ci_high"], strict=True)],
         "p": [format_p(p) for p in t["p"]], "tau²": [num(x, 4) for x in t["tau2"]],
-        "I² (%)": [num(x, 1) for x in t["i2"]], "Q": [num(x, 2) for x in t["q"]], "p (Q)": [format_p(p) for p in t["q_p"]],
+        "I² (%)": [num(x, 1) for x in t["i2"]], "Q": [num(x, 2) for x in t["q"]],
+        "p (Q)": [format_p(p) for p in t["q_p"]],
     })  # fmt: skip
+    foot = []
+    if "subgroup_test" in t.attrs:
+        sg = t.attrs["subgroup_test"]
+        foot.append(
+            f"Test for subgroup differences: Q = {num(sg['Q'], 2)}, df = {sg['df']}, p = {format_p(sg['p'])}."
+        )
+    label = spec.get("label", spec.get("measure", "RR"))
+    figures = {k: (fig, f"Forest plot ({label}): {'all studies' if k == 'meta_all' else k.removeprefix('meta_')}; "
+                        "study estimates, pooled diamond, prediction interval.") for k, fig in figs.items()}  # fmt: skip
     return Section("Meta-analysis", {"meta": t, "meta_studies": t.attrs["studies"]}, display,
-                   caption="Pooled effect.",
-                   figures={"meta": (fig, "Forest plot: study estimates, pooled diamond, prediction interval.")})  # fmt: skip
+                   caption=f"Pooled {label}, overall and by subgroup.", footnotes=foot, figures=figures,
+                   conventions=t.attrs.get("conventions", {}))  # fmt: skip
+
+
+def _logistic_methods(study: Study, spec: dict[str, Any]) -> str:
+    event = spec.get("label") or f"{var_label(study, spec['truth'])} {spec['positive']}"
+    preds = [var_label(study, v) for v in _as_list(spec["predictors"])]
+    conf = [var_label(study, v) for v in _as_list(spec.get("confounders"))]
+    return (f"Predictors of '{event}' are estimated by logistic regression (maximum likelihood, "
+            f"complete cases) of {' and '.join(preds)}" + (f" adjusted for {', '.join(conf)}" if conf else "")
+            + "; odds ratios with Wald 95% confidence intervals.")  # fmt: skip
+
+
+@register("logistic", {"truth", "positive", "label", "predictors", "confounders", "labels"},
+          methods=_logistic_methods)  # fmt: skip
+def logistic(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
+    """Logistic regression of an event defined by an explicit rule, with odds ratios."""
+    t = an.logistic(study, data, spec)
+    model = t.attrs.get("model", {})
+    named = [*_as_list(spec["predictors"]), *_as_list(spec.get("confounders"))]
+    labels = {**{v: var_label(study, v) for v in named}, **data.labels,
+              **{c.id: c.label for c in study.characteristics}, **dict(spec.get("labels", {}))}  # fmt: skip
+    refs = {"group": study.groups[0].id}
+    t = t.assign(
+        label=[term_label(str(x), labels, {"group": _labels(study)}, refs) for x in t["term"]]
+    )
+    body = t[~t["term"].astype(str).isin(["const", "Intercept"])]
+    display = pd.DataFrame({
+        "Term": body["label"], "Odds ratio": [num(x, 2) for x in body["odds_ratio"]],
+        "95% CI": [interval(a, b, 2) for a, b in zip(body["or_ci_low"], body["or_ci_high"], strict=True)],
+        "p": [format_p(p) for p in body["p"]],
+    })  # fmt: skip
+    event = spec.get("label") or t.attrs["event"]
+    return Section(f"Logistic regression: {event}", {"logistic": t}, display,
+                   caption=f"Odds ratios for {event}.",
+                   footnotes=[f"Event: {labels.get(spec['truth'], spec['truth'])} {spec['positive']} "
+                              f"({t.attrs['n_events']} events); n = {model.get('n')}, "
+                              f"{model.get('n_dropped')} dropped for missing values."])  # fmt: skip
+
+
+def _paired_proportions_methods(study: Study, spec: dict[str, Any]) -> str:
+    exact = spec.get("method", "exact") == "exact"
+    return ("The proportions of patients meeting two rules on the same patients are compared with "
+            f"McNemar's test ({'exact binomial' if exact else 'chi-square with continuity correction'}; McNemar 1947).")  # fmt: skip
+
+
+@register("paired_proportions", {"first", "second", "method"}, methods=_paired_proportions_methods)
+def paired_proportions(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
+    """Two events on the same patients compared by McNemar's test."""
+    t = an.paired_proportions(study, data, spec)
+    r = t.iloc[0]
+    display = pd.DataFrame({
+        "": [r["first"], r["second"]],
+        "n (%)": [f"{count(r['both'] + r['first_only'])} ({num(r['first_percent'], 1)}%)",
+                  f"{count(r['both'] + r['second_only'])} ({num(r['second_percent'], 1)}%)"],
+        "p": [format_p(r["p"]), ""],
+    })  # fmt: skip
+    return Section("Paired proportions", {"paired_proportions": t}, display,
+                   caption=f"Patients meeting each rule, of {count(r['n'])} with both measured.",
+                   footnotes=[f"Both {count(r['both'])}, first only {count(r['first_only'])}, second only "
+                              f"{count(r['second_only'])}, neither {count(r['neither'])}; McNemar's test ({r['method']})."])  # fmt: skip
+
+
+# -- single-arm and longitudinal ---------------------------------------------------------------
+
+
+def _paired_methods(study: Study, spec: dict[str, Any]) -> str:
+    zero = spec.get("zero_method", "pratt")
+    return ("Within-patient changes over each interval are summarised as median (quartiles) with "
+            "the standardised response mean, counted as decreases, no change and increases, and "
+            f"tested against zero with the Wilcoxon signed-rank test ({'Pratt' if zero == 'pratt' else 'Wilcoxon'} "
+            "handling of zero changes; exact where available).")  # fmt: skip
+
+
+@register(
+    "paired",
+    {"outcomes", "intervals", "tolerance", "zero_method", "method"},
+    methods=_paired_methods,
+)
+def paired(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
+    """Within-patient change over several intervals (single-arm longitudinal designs)."""
+    t = an.paired(study, data, spec)
+    names = {v.id: v.label for v in study.visits}
+    labels = {"all": "All", **_labels(study)}
+    display = None
+    if not t.empty:
+        display = pd.DataFrame({
+            "Outcome": t["label"], "Interval": [f"{names[a]} to {names[b]}" for a, b in zip(t["from"], t["to"], strict=True)],
+            "Group": t["group"].map(labels), "n": [count(n) for n in t["n"]],
+            "Median (Q1, Q3)": [f"{num(m, 2)} ({num(a, 2)}, {num(b, 2)})" for m, a, b in zip(t["median"], t["q1"], t["q3"], strict=True)],
+            "SRM": [num(x, 2) for x in t.get("srm", pd.Series(np.nan, index=t.index))],
+            "Decrease / none / increase": [f"{count(a)} / {count(b)} / {count(c)}" for a, b, c in
+                                           zip(t["decrease"], t["no_change"], t["increase"], strict=True)],
+            "p": [format_p(p) for p in t.get("p", pd.Series(np.nan, index=t.index))],
+        })  # fmt: skip
+    return Section("Within-patient change", {"paired": t}, display,
+                   caption="Change within patients over each interval.",
+                   footnotes=["p: Wilcoxon signed-rank test of the change against zero."],
+                   conventions=t.attrs.get("conventions", {}))  # fmt: skip
+
+
+def _association_methods(study: Study, spec: dict[str, Any]) -> str:
+    pairs = "; ".join(f"{var_label(study, x)} with {var_label(study, y)}" for x, y in spec["pairs"])
+    kind = "Spearman's rank" if spec.get("method", "spearman") == "spearman" else "Pearson's"
+    return f"Associations ({kind} correlation): {pairs}."
+
+
+@register("association", {"pairs", "method"}, methods=_association_methods)
+def association(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
+    """Correlation of named pairs: baseline predicts change, change against change."""
+    t = an.association(study, data, spec)
+    display = pd.DataFrame({
+        "x": t["x_label"], "y": t["y_label"], "n": [count(n) for n in t["n"]],
+        "r": [num(r, 2) for r in t["r"]],
+        "95% CI": [interval(a, b, 2) for a, b in zip(t["ci_low"], t["ci_high"], strict=True)],
+        "p": [format_p(p) for p in t["p"]],
+    })  # fmt: skip
+    return Section("Associations", {"association": t}, display,
+                   caption="Correlation of each pair of variables.")  # fmt: skip
+
+
+def _response_methods(study: Study, spec: dict[str, Any]) -> str:
+    return (f"Response of {study.outcome(str(spec['outcome'])).label} is classed by the EULAR response "
+            "criteria (van Gestel et al. 1996) from baseline to each visit, and disease activity "
+            f"at each visit by the {spec.get('cutoffs', 'das28_eular')} cut-offs.")  # fmt: skip
+
+
+@register("response", {"outcome", "cutoffs"}, methods=_response_methods)
+def response(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
+    """EULAR response and disease-activity states (remission, low ...) at each visit."""
+    t = an.response(study, data, spec)
+    names = {v.id: v.label for v in study.visits}
+    labels = {"all": "All", **_labels(study)}
+    rows = []
+    for (kind, visit, level), part in t.groupby(["kind", "visit", "level"], sort=False):
+        row = {"": f"{kind} at {names.get(str(visit), visit)}: {level}"}
+        for g, head in labels.items():
+            r = part[part["group"] == g]
+            if not r.empty:
+                row[head] = (
+                    f"{count(r['n'].iloc[0])} / {count(r['total'].iloc[0])} ({num(r['percent'].iloc[0], 1)}%)"
+                )
+        rows.append(row)
+    outcome = study.outcome(str(spec["outcome"])).label
+    return Section(f"Response and disease activity ({outcome})", {"response": t}, pd.DataFrame(rows),
+                   caption=f"EULAR response and {outcome} states, n / N with values (%).",
+                   conventions=t.attrs.get("conventions", {}))  # fmt: skip
 
 
 # -- planning -------------------------------------------------------------------------------------
