@@ -52,10 +52,10 @@ def score_file(
     conventions: Conventions = DEFAULT,
     measures: tuple[str, ...] | None = None,
     lenient: bool = False,
-    columns: tuple[str, ...] | None = None,
+    read_columns: tuple[str, ...] | None = None,
 ) -> pd.DataFrame:
     """Scores of one visits file: its columns (masks dropped) plus score and category columns."""
-    visits = read_file(path, columns)
+    visits = read_file(path, read_columns)
     visits = jointmasks.add_counts(visits).drop(columns=list(MASKS), errors="ignore")
     if "visit_id" in visits.columns:
         visits = visits.set_index("visit_id", drop=False)
