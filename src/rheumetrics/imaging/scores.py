@@ -331,7 +331,8 @@ def _derived_totals(
 def _labels(values: pd.Series) -> np.ndarray:
     """The labels of a categorical column as an object array (without converting every row)."""
     codes = values.cat.codes.to_numpy()
-    labels = np.append(values.cat.categories.to_numpy(dtype=object), None)
+    labels = np.empty(len(values.cat.categories) + 1, dtype=object)  # last: missing (code -1)
+    labels[:-1] = values.cat.categories.to_numpy(dtype=object)
     return labels[codes]
 
 

@@ -1,0 +1,119 @@
+"""``rheumetrics export parquet`` from a real SQLite store, then ``score``/``imaging`` on the dataset."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from rheumetrics.cli import app
+from rheumetrics.imaging import score_reads, validate_reads
+from rheumetrics.measures import score_frame
+from rheumetrics.scale import open_dataset
+from rheumetrics.scale.dataset import read_file
+from rheumetrics.store import (
+    import_file,
+    init_db,
+    load_imaging_reads,
+    load_therapies,
+    load_visits,
+    make_engine,
+)
+
+NZ = files("rheumetrics.data") / "nz_synthetic"
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('store') / 'nz.sqlite'}"
+    engine = make_engine(url)
+    init_db(engine)
+    for name in ("visits", "therapies", "imaging"):
+        data = "imaging_reads" if name == "imaging" else name
+        import_file(engine, NZ / f"nz_synthetic_{data}.csv", NZ / f"nz_synthetic_{name}.toml")
+    return url, engine
+
+
+@pytest.fixture(scope="module")
+def dataset(store, tmp_path_factory):
+    url, _ = store
+    out = tmp_path_factory.mktemp("export") / "nz"
+    result = runner.invoke(app, ["export", "parquet", str(out), "--db", url, "--buckets", "8"])
+    assert result.exit_code == 0, result.output
+    return open_dataset(out)
+
+
+def _all(ds, table):
+    return pd.concat([read_file(p) for p in ds.files(table)], ignore_index=True)
+
+
+def test_export_holds_the_store(store, dataset):
+    _, engine = store
+    assert set(dataset.tables) == {"patients", "visits", "therapies", "imaging_reads"}
+    visits = load_visits(engine)
+    got = _all(dataset, "visits").set_index("visit_id").sort_index()
+    assert len(got) == len(visits) and list(got.index) == sorted(visits.index)
+    for col in ("tjc28", "sjc28", "crp_mg_l", "das28_crp"):
+        if col in visits.columns:
+            np.testing.assert_array_equal(
+                got[col].to_numpy(float),
+                visits.sort_index()[col].to_numpy(float, na_value=np.nan),
+                err_msg=col,
+            )
+    assert len(_all(dataset, "therapies")) == len(load_therapies(engine))
+    assert len(_all(dataset, "imaging_reads")) == len(load_imaging_reads(engine))
+
+
+def test_export_refuses_a_used_folder(store, dataset):
+    url, _ = store
+    result = runner.invoke(app, ["export", "parquet", str(dataset.root), "--db", url])
+    assert result.exit_code == 1
+    assert "folder exists and is not" in result.output
+
+
+def test_score_and_imaging_take_a_dataset(store, dataset, tmp_path):
+    _, engine = store
+    out = tmp_path / "scored.parquet"
+    result = runner.invoke(app, ["score", str(dataset.root), "--out", str(out), "--lenient",
+                                 "--scheduler", "synchronous"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    got = pd.read_parquet(out).set_index("visit_id").sort_index()
+    visits = load_visits(engine, scores=False)
+    expected = score_frame(visits, lenient=True).sort_index()
+    for col in expected.columns:
+        if expected[col].dtype == "float64":
+            np.testing.assert_array_equal(got[col].to_numpy(float), expected[col].to_numpy())
+
+    folder = tmp_path / "imaging"
+    result = runner.invoke(app, ["imaging", str(dataset.root), "--out", str(folder)])
+    assert result.exit_code == 0, result.output
+    got = pd.read_parquet(folder)
+    expected = score_reads(validate_reads(load_imaging_reads(engine)))
+    assert len(got) == len(expected)
+    keys = [
+        "patient_id",
+        "timepoint",
+        "reader",
+        "session",
+        "system",
+        "version",
+        "feature",
+        "subset",
+    ]
+    merged = got.astype({k: str for k in keys}).merge(
+        expected.astype({k: str for k in keys}), on=keys, suffixes=("", "_mem")
+    )
+    assert len(merged) == len(expected)
+    np.testing.assert_array_equal(merged["score"], merged["score_mem"])
+
+
+def test_file_inputs_keep_their_paths(tmp_path):
+    out = tmp_path / "s.csv"
+    source = files("rheumetrics.data") / "example_visits.csv"
+    result = runner.invoke(app, ["score", str(source), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert len(pd.read_csv(out)) == 90
