@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from rheumetrics import joints as joint_catalogue
 from rheumetrics.store import jointbits
@@ -51,6 +52,46 @@ def unpack_column(values: pd.Series) -> np.ndarray:
         joined = b"".join(raw[present].tolist())
         buf[present] = np.frombuffer(joined, dtype=np.uint8).reshape(-1, jointbits.MASK_BYTES)
     return np.unpackbits(buf, axis=1, count=jointbits.N_JOINTS, bitorder="little").astype(bool)
+
+
+def mask_array(flags: np.ndarray) -> pa.FixedSizeBinaryArray:
+    """An Arrow column of 9-byte masks from an ``(n, 68)`` boolean array (no Python objects)."""
+    packed = np.ascontiguousarray(np.packbits(flags, axis=1, bitorder="little"))
+    return pa.FixedSizeBinaryArray.from_buffers(
+        pa.binary(jointbits.MASK_BYTES), len(packed), [None, pa.py_buffer(packed.tobytes())]
+    )
+
+
+def _flags_from_arrow(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    width = jointbits.MASK_BYTES
+    raw = np.frombuffer(arr.buffers()[1], dtype=np.uint8)
+    raw = raw[arr.offset * width : (arr.offset + len(arr)) * width].reshape(len(arr), width)
+    if arr.null_count:
+        raw = np.where(arr.is_null().to_numpy(zero_copy_only=False)[:, None], 0, raw)
+    return np.unpackbits(raw, axis=1, count=jointbits.N_JOINTS, bitorder="little").astype(bool)
+
+
+def to_frame_with_counts(table: pa.Table) -> pd.DataFrame:
+    """A visits table as pandas with joint counts filled from its masks, the masks dropped.
+
+    Reads the masks' bytes straight from the Arrow buffers, so a partition of millions of visits
+    never turns them into Python objects.
+    """
+    if not all(m in table.column_names for m in jointbits.MASKS):
+        return table.to_pandas()
+    masks = {m: _flags_from_arrow(table.column(m)) for m in jointbits.MASKS}
+    frame = table.drop_columns(list(jointbits.MASKS)).to_pandas()
+    for set_name, col in joint_catalogue.COUNT_COLUMNS.items():
+        state = "tender" if set_name.startswith("tender") else "swollen"
+        derived = jointbits.count(
+            masks[state], masks[f"{state}_assessed"], joint_catalogue.joint_set(set_name)
+        )
+        if col in frame.columns:
+            recorded = pd.to_numeric(frame[col]).astype("float64").to_numpy()
+            derived = np.where(np.isnan(recorded), derived, recorded)
+        frame[col] = derived
+    return frame
 
 
 def add_counts(frame: pd.DataFrame) -> pd.DataFrame:

@@ -18,13 +18,13 @@ from typing import Any
 import dask
 import dask.dataframe as dd
 import pandas as pd
+import pyarrow.parquet as pq
 
 from rheumetrics.errors import ValidationError
 from rheumetrics.imaging import score_reads, validate_reads
 from rheumetrics.measures import DEFAULT, Conventions, score_frame
 from rheumetrics.scale import jointmasks
 from rheumetrics.scale.dataset import Dataset, read_file
-from rheumetrics.store.jointbits import MASKS
 
 
 class _PortableValidationError(ValidationError):
@@ -55,8 +55,8 @@ def score_file(
     read_columns: tuple[str, ...] | None = None,
 ) -> pd.DataFrame:
     """Scores of one visits file: its columns (masks dropped) plus score and category columns."""
-    visits = read_file(path, read_columns)
-    visits = jointmasks.add_counts(visits).drop(columns=list(MASKS), errors="ignore")
+    table = pq.read_table(path, columns=list(read_columns) if read_columns else None)
+    visits = jointmasks.to_frame_with_counts(table)
     if "visit_id" in visits.columns:
         visits = visits.set_index("visit_id", drop=False)
         visits.index.name = None
