@@ -77,3 +77,29 @@ def test_counts_from_masks_match_the_joint_catalogue():
         )
     flags = unpack_column(pack_wide(wide)["tender"])
     assert flags.shape == (40, jointbits.N_JOINTS)
+
+
+def test_packed_counts_equal_unpacked_counts():
+    import pyarrow as pa
+
+    from rheumetrics.scale.jointmasks import count_packed, mask_array, to_frame_with_counts
+
+    rng = np.random.default_rng(4)
+    flags = rng.random((500, jointbits.N_JOINTS)) < 0.3
+    assessed = rng.random((500, jointbits.N_JOINTS)) < 0.99
+    packed = {name: np.packbits(a, axis=1, bitorder="little") for name, a in
+              (("f", flags), ("a", assessed))}  # fmt: skip
+    for set_name in joints.JOINT_SETS:
+        members = joints.joint_set(set_name)
+        np.testing.assert_array_equal(
+            count_packed(packed["f"], packed["a"], members),
+            jointbits.count(flags, assessed, members),
+        )
+    table = pa.table({"patient_id": ["p"] * 500, "tender": mask_array(flags & assessed),
+                      "tender_assessed": mask_array(assessed), "swollen": mask_array(flags),
+                      "swollen_assessed": mask_array(assessed)})  # fmt: skip
+    frame = to_frame_with_counts(table)
+    np.testing.assert_array_equal(
+        frame["tjc28"].to_numpy(),
+        jointbits.count(flags & assessed, assessed, joints.joint_set("tender28")),
+    )
