@@ -117,3 +117,21 @@ def test_file_inputs_keep_their_paths(tmp_path):
     result = runner.invoke(app, ["score", str(source), "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert len(pd.read_csv(out)) == 90
+
+
+def test_imaging_means_from_a_dataset(dataset, tmp_path):
+    out, means = tmp_path / "totals", tmp_path / "means.parquet"
+    result = runner.invoke(app, ["imaging", str(dataset.root), "--out", str(out), "--means",
+                                 str(means), "--scheduler", "synchronous"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    got = pd.read_parquet(means)
+    assert (got["n_readers"] >= 1).all() and len(got) > 0
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    from rheumetrics.scale import dataset, summaries
+
+    for module in (dataset, summaries):
+        assert doctest.testmod(module).failed == 0

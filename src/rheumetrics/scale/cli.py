@@ -106,7 +106,6 @@ def _score_dataset(**kw: Any) -> None:
 
 
 def _imaging_dataset(**kw: Any) -> None:
-    from rheumetrics.imaging import reader_mean
     from rheumetrics.scale import execution, imaging_frame, open_dataset, write_frame
 
     if any(kw.get(k) for k in ("states", "change")):
@@ -120,7 +119,7 @@ def _imaging_dataset(**kw: Any) -> None:
             frame = imaging_frame(ds)
             path = write_frame(frame, kw["out"])
             if kw.get("means") is not None:
-                write_frame(frame.map_partitions(reader_mean, meta=None), kw["means"])
+                write_frame(imaging_frame(ds, means=True), kw["means"])
     except (RheumetricsError, ValueError) as err:
         _fail(err, kw.get("problems"))
     console.print(f"scored {n:,} site reads of {kw['reads']} ({where['scheduler']}, "

@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from rheumetrics.errors import ValidationError
-from rheumetrics.imaging import score_reads, validate_reads
+from rheumetrics.imaging import reader_mean, score_reads, validate_reads
 from rheumetrics.measures import DEFAULT, Conventions, score_frame
 from rheumetrics.scale import jointmasks
 from rheumetrics.scale.dataset import Dataset, read_file
@@ -68,15 +68,19 @@ def score_file(
     return _plain(out.reset_index(drop=True))
 
 
-def imaging_file(path: Path, by_side: bool = False, derived: bool = True) -> pd.DataFrame:
-    """Validated imaging totals of one reads file (all reads of its patients)."""
+def imaging_file(
+    path: Path, by_side: bool = False, derived: bool = True, means: bool = False
+) -> pd.DataFrame:
+    """Validated imaging totals of one reads file (all reads of its patients); with ``means``,
+    their means over readers (:func:`rheumetrics.imaging.reader_mean`)."""
     reads = read_file(path)
     reads.index = pd.RangeIndex(2, 2 + len(reads), name="row")
     try:
         valid = validate_reads(reads, source=str(path))
     except ValidationError as err:
         raise _located(err, path) from None
-    return _plain(score_reads(valid, by_side=by_side, derived=derived))
+    scores = score_reads(valid, by_side=by_side, derived=derived)
+    return _plain(reader_mean(scores) if means else scores)
 
 
 def _frame(files: list[Path], fn: Callable[..., pd.DataFrame], *args: Any) -> dd.DataFrame:
@@ -101,9 +105,12 @@ def scores_frame(
     return _frame(files, score_file, conventions, chosen, lenient, cols)
 
 
-def imaging_frame(dataset: Dataset, *, by_side: bool = False, derived: bool = True) -> dd.DataFrame:
-    """Lazy Dask frame of the imaging totals of a dataset (one partition per reads file)."""
-    return _frame(dataset.files("imaging_reads"), imaging_file, by_side, derived)
+def imaging_frame(
+    dataset: Dataset, *, by_side: bool = False, derived: bool = True, means: bool = False
+) -> dd.DataFrame:
+    """Lazy Dask frame of the imaging totals (or, with ``means``, their reader means) of a
+    dataset, one partition per reads file."""
+    return _frame(dataset.files("imaging_reads"), imaging_file, by_side, derived, means)
 
 
 def write_frame(frame: dd.DataFrame, out: str | Path) -> Path:
