@@ -65,7 +65,7 @@ def score_file(
     except ValidationError as err:
         raise _located(err, path) from None
     out = pd.concat([visits.drop(columns=scores.columns, errors="ignore"), scores], axis=1)
-    return _plain(out.reset_index(drop=True))
+    return out.reset_index(drop=True)  # score categories are the same in every partition
 
 
 def imaging_file(
