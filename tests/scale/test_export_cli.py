@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from importlib.resources import files
 
 import numpy as np
@@ -81,6 +82,9 @@ def test_score_and_imaging_take_a_dataset(store, dataset, tmp_path):
     result = runner.invoke(app, ["score", str(dataset.root), "--out", str(out), "--lenient",
                                  "--scheduler", "synchronous"])  # fmt: skip
     assert result.exit_code == 0, result.output
+    record = json.loads(out.with_name(out.name + ".conventions.json").read_text())
+    assert record["execution"]["scheduler"] == "synchronous"
+    assert record["das28_esr_cutoffs"]  # the conventions used are recorded
     got = pd.read_parquet(out).set_index("visit_id").sort_index()
     visits = load_visits(engine, scores=False)
     expected = score_frame(visits, lenient=True).sort_index()

@@ -8,6 +8,7 @@ their input, run out of core on Dask, with ``--scheduler ADDRESS`` (an existing 
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import json
 from collections.abc import Callable
@@ -99,7 +100,8 @@ def _score_dataset(**kw: Any) -> None:
             path = write_frame(frame, kw["out"])
     except (RheumetricsError, ValueError) as err:
         _fail(err, kw.get("problems"))
-    record = {"conventions": str(conv), "dataset": str(kw["input"]), "execution": where}
+    record = {**dataclasses.asdict(conv), "measures": kw["measure"] or "all available",
+              "dataset": str(kw["input"]), "execution": where}  # fmt: skip
     Path(f"{path}.conventions.json").write_text(json.dumps(record, indent=2, default=str) + "\n")
     console.print(f"scored {n:,} visits of {kw['input']} ({where['scheduler']}, "
                   f"{where['workers']} worker(s)) -> {path}")  # fmt: skip
