@@ -139,3 +139,24 @@ def test_docstring_examples_run():
 
     for module in (dataset, summaries):
         assert doctest.testmod(module).failed == 0
+
+
+def test_bad_values_in_a_dataset_name_file_record_and_field(tmp_path):
+    from rheumetrics.scale import write_table
+
+    visits = pd.DataFrame({"visit_id": [1, 2, 3], "patient_id": ["a", "b", "c"],
+                           "tjc28": [1.0, 2.0, 3.0], "sjc28": [0.0, 1.0, 2.0],
+                           "crp_mg_l": [3.0, -4.0, -5.0], "gh_mm": [10.0, 20.0, 30.0]})  # fmt: skip
+    write_table(tmp_path / "ds", "visits", visits, buckets=2)
+    assert len(open_dataset(tmp_path / "ds").files("visits")) == 2  # b and c in different files
+    found = tmp_path / "problems.csv"
+    result = runner.invoke(app, ["score", str(tmp_path / "ds"), "--out", str(tmp_path / "o.csv"),
+                                 "--scheduler", "synchronous", "--problems", str(found)])  # fmt: skip
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    problems = pd.read_csv(found)
+    assert len(problems) == 2  # every file's problems, not only the first failing file's
+    row = problems.set_index("record").loc[2]
+    assert "bucket=" in str(row["source"]) and row["field"] == "crp_mg_l"
+    assert float(row["value"]) == -4
+    assert problems["source"].nunique() == 2

@@ -90,14 +90,21 @@ def _fail(err: Exception, problems: Path | None = None) -> NoReturn:
 def _score_dataset(**kw: Any) -> None:
     from rheumetrics.measures import DEFAULT
     from rheumetrics.scale import execution, open_dataset, scores_frame, write_frame
+    from rheumetrics.scale.scores import all_problems
 
     conv = parse_conventions(kw["convention"], DEFAULT)
     try:
         ds = open_dataset(kw["input"])
         n = ds.n_rows("visits")
         with execution(n, scheduler=kw["scheduler"], workers=kw["workers"]) as where:
-            frame = scores_frame(ds, conv, measures=kw["measure"] or None, lenient=kw["lenient"])
-            path = write_frame(frame, kw["out"])
+            try:
+                frame = scores_frame(
+                    ds, conv, measures=kw["measure"] or None, lenient=kw["lenient"]
+                )
+                path = write_frame(frame, kw["out"])
+            except ValidationError as first:  # report the problems of every file, not the first
+                _fail(all_problems(ds, conv, measures=kw["measure"] or None) or first,
+                      kw.get("problems"))  # fmt: skip
     except (RheumetricsError, ValueError) as err:
         _fail(err, kw.get("problems"))
     record = {**dataclasses.asdict(conv), "measures": kw["measure"] or "all available",
@@ -109,6 +116,7 @@ def _score_dataset(**kw: Any) -> None:
 
 def _imaging_dataset(**kw: Any) -> None:
     from rheumetrics.scale import execution, imaging_frame, open_dataset, write_frame
+    from rheumetrics.scale.scores import all_problems
 
     if any(kw.get(k) for k in ("states", "change")):
         console.print("[red]error:[/red] a dataset input gives --out and --means; for --states and "
@@ -118,8 +126,11 @@ def _imaging_dataset(**kw: Any) -> None:
         ds = open_dataset(kw["reads"])
         n = ds.n_rows("imaging_reads")
         with execution(n, scheduler=kw["scheduler"], workers=kw["workers"]) as where:
-            frame = imaging_frame(ds)
-            path = write_frame(frame, kw["out"])
+            try:
+                frame = imaging_frame(ds)
+                path = write_frame(frame, kw["out"])
+            except ValidationError as first:
+                _fail(all_problems(ds, table="imaging_reads") or first, kw.get("problems"))
             if kw.get("means") is not None:
                 write_frame(imaging_frame(ds, means=True), kw["means"])
     except (RheumetricsError, ValueError) as err:

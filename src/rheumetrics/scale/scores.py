@@ -113,6 +113,32 @@ def imaging_frame(
     return _frame(dataset.files("imaging_reads"), imaging_file, by_side, derived, means)
 
 
+def _file_problems(path: Path, fn: Callable[..., pd.DataFrame], args: tuple[Any, ...]) -> list[Any]:
+    try:
+        fn(path, *args)
+    except ValidationError as err:
+        return list(err.problems)
+    return []
+
+
+def all_problems(
+    dataset: Dataset,
+    conventions: Conventions = DEFAULT,
+    *,
+    measures: Iterable[str] | None = None,
+    table: str = "visits",
+) -> ValidationError | None:
+    """Every problem of every file (a run stops at the first failing file): one error, or None."""
+    if table == "visits":
+        fn: Callable[..., pd.DataFrame] = score_file
+        args: tuple[Any, ...] = (conventions, tuple(measures) if measures else None, False, None)
+    else:
+        fn, args = imaging_file, (False, True, False)
+    found = dask.compute(*[dask.delayed(_file_problems)(p, fn, args) for p in dataset.files(table)])
+    problems = [p for part in found for p in part]
+    return ValidationError(problems, f"invalid {table}") if problems else None
+
+
 def write_frame(frame: dd.DataFrame, out: str | Path) -> Path:
     """Compute a Dask frame into ``out``: a folder of Parquet files (one per partition), or one
     ``.csv``/``.parquet`` file (gathered in this process: only for results that fit in memory)."""
