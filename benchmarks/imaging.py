@@ -130,7 +130,7 @@ SELECT count(*) FROM j WHERE
   OR grade IS NULL OR grade < scale_min OR grade > scale_max
   OR round((grade - scale_min) / scale_step, 10) <> round((grade - scale_min) / scale_step)
 """
-_DUCK_DUPLICATES = """
+_DUCK_REPEATED_SITES = """
 SELECT count(*) FROM (
   SELECT 1 FROM j GROUP BY patient_id, timepoint, system, version, reader, side, feature, site
   HAVING count(*) > 1)
@@ -165,7 +165,9 @@ def run_duckdb(reads: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> int:
         "CREATE TEMP TABLE j AS SELECT r.*, c.cat_side, c.region, c.scale_min, c.scale_max, "
         "c.scale_step FROM reads r LEFT JOIN cat c USING (system, version, feature, site)"
     )
-    problems = con.execute(_DUCK_CHECKS).fetchone()[0] + con.execute(_DUCK_DUPLICATES).fetchone()[0]
+    problems = (
+        con.execute(_DUCK_CHECKS).fetchone()[0] + con.execute(_DUCK_REPEATED_SITES).fetchone()[0]
+    )
     if problems:
         raise RuntimeError(f"DuckDB found {problems} problems in valid data")
     con.execute(_DUCK_FEATURES)
