@@ -116,3 +116,17 @@ def test_t2t_decisions_equal_in_memory(registry, cluster):
     assert summary.loc["patients", "value"] == 1_000
     share = expected["target_met"].dropna().astype(bool).mean()
     assert summary.loc["visits_at_target", "value"] == pytest.approx(share, abs=1e-15)
+
+
+def test_existing_scheduler_by_address(registry, cluster):
+    # --scheduler ADDRESS: connect to a running cluster (here the module's) instead of starting one
+    ds, _, _ = registry
+    with execution(10**9, scheduler=cluster["scheduler"]) as where:
+        assert where == {"scheduler": cluster["scheduler"], "workers": 2}
+        n = len(scores_frame(ds, measures=["das28_esr"], lenient=True).compute())
+    assert n == 100_000
+
+
+def test_small_inputs_run_in_this_process():
+    with execution(1_000) as where:
+        assert where == {"scheduler": "synchronous", "workers": 1}
