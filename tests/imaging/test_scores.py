@@ -207,3 +207,27 @@ def test_svdh_total_over_hands_and_feet(reads_of):
     total = row(scores, "total", system="svdh")
     assert (total["score"], total["set_max"], total["n_sites_scored"]) == (86, 448, 86)
     assert row(scores, "total", "hands", system="svdh")["set_max"] == 280
+
+
+def test_combined_total_pairs_every_version_read_in_one_visit(reads_of):
+    # two RAMRIS versions read in the same visit: each pairs with the tenosynovitis read, as a join
+    parts = [reads_of(SYN_76, version=v) for v in ("2002", "2016")] + [
+        reads_of({"LUNATE": 2}, feature="osteitis", version=v) for v in ("2002", "2016")
+    ]
+    parts.append(reads_of({"EXT_I": 2}, system="haavardsholm", version="2007",
+                          feature="tenosynovitis"))  # fmt: skip
+    scores = score_reads(pd.concat(parts, ignore_index=True))
+    combined = scores[(scores["system"] == "ramris+haavardsholm") & (scores["subset"] == "all")]
+    assert sorted(combined["version"]) == ["2002+2007", "2016+2007"]
+    assert set(combined["score"]) == {7 + 2 + 2}
+
+
+def test_combined_total_takes_one_system_from_one_version(reads_of):
+    # synovitis read with RAMRIS 2002 and osteitis with 2016: no RAMRIS read has both components
+    parts = [
+        reads_of(SYN_76, version="2002"),
+        reads_of({"LUNATE": 2}, feature="osteitis", version="2016"),
+        reads_of({"EXT_I": 2}, system="haavardsholm", version="2007", feature="tenosynovitis"),
+    ]
+    scores = score_reads(pd.concat(parts, ignore_index=True))
+    assert not (scores["system"] == "ramris+haavardsholm").any()

@@ -272,7 +272,7 @@ def _derived_totals(
         if len(rows) < len(total.components):
             continue
         if any(np.bincount(cell[sel], minlength=size).max() > 1 for sel in rows):
-            # a component read twice (e.g. two versions in one visit): pair them all as a join does
+            # a component read twice (e.g. two versions in one visit): pair them by joins
             out += _merged_total(features, total, by_side)
             continue
         at = []
@@ -283,6 +283,13 @@ def _derived_totals(
             have &= index >= 0
             at.append(index)
         cells = np.flatnonzero(have)
+        if not single_system:  # components of one system come from one read (one version)
+            version = features["version"].cat.codes.to_numpy()
+            first: dict[str, int] = {}
+            for i, comp in enumerate(total.components):
+                j = first.setdefault(comp.system, i)
+                if j != i:
+                    cells = cells[version[at[i][cells]] == version[at[j][cells]]]
         cells = cells[np.argsort(at[0][cells], kind="stable")]
         if not len(cells):
             continue
@@ -331,7 +338,8 @@ def _derived_totals(
 def _labels(values: pd.Series) -> np.ndarray:
     """The labels of a categorical column as an object array (without converting every row)."""
     codes = values.cat.codes.to_numpy()
-    labels = np.append(values.cat.categories.to_numpy(dtype=object), None)
+    labels = np.empty(len(values.cat.categories) + 1, dtype=object)  # last: missing (code -1)
+    labels[:-1] = values.cat.categories.to_numpy(dtype=object)
     return labels[codes]
 
 
@@ -342,7 +350,8 @@ _WEIGHTED = frozenset({"score", "max_possible", "set_max"})
 def _merged_total(
     features: pd.DataFrame, total: catalogue.Total, by_side: bool
 ) -> list[pd.DataFrame]:
-    """One derived total by joins on the key columns (when a component occurs twice per cell)."""
+    """One derived total by joins on the key columns (when a component occurs twice per cell,
+    e.g. two versions of one system read in one visit: each version pairs with the other systems)."""
     read_cols = [
         "patient_id",
         "timepoint",
@@ -365,6 +374,14 @@ def _merged_total(
         merged = part if merged is None else merged.merge(part, on=on, how="inner")
     if merged is None or merged.empty:
         return []
+    if not single_system:  # components of one system come from one read (one version)
+        first: dict[str, int] = {}
+        for i, comp in enumerate(total.components):
+            j = first.setdefault(comp.system, i)
+            if j != i:
+                merged = merged[merged[f"version_{i}"] == merged[f"version_{j}"]]
+        if merged.empty:
+            return []
     idx = range(len(total.components))
     result = merged[on].copy()
     result["system"] = total.system

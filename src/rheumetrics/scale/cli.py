@@ -8,6 +8,7 @@ their input, run out of core on Dask, with ``--scheduler ADDRESS`` (an existing 
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import json
 from collections.abc import Callable
@@ -89,25 +90,33 @@ def _fail(err: Exception, problems: Path | None = None) -> NoReturn:
 def _score_dataset(**kw: Any) -> None:
     from rheumetrics.measures import DEFAULT
     from rheumetrics.scale import execution, open_dataset, scores_frame, write_frame
+    from rheumetrics.scale.scores import all_problems
 
     conv = parse_conventions(kw["convention"], DEFAULT)
     try:
         ds = open_dataset(kw["input"])
         n = ds.n_rows("visits")
         with execution(n, scheduler=kw["scheduler"], workers=kw["workers"]) as where:
-            frame = scores_frame(ds, conv, measures=kw["measure"] or None, lenient=kw["lenient"])
-            path = write_frame(frame, kw["out"])
+            try:
+                frame = scores_frame(
+                    ds, conv, measures=kw["measure"] or None, lenient=kw["lenient"]
+                )
+                path = write_frame(frame, kw["out"])
+            except ValidationError as first:  # report the problems of every file, not the first
+                _fail(all_problems(ds, conv, measures=kw["measure"] or None) or first,
+                      kw.get("problems"))  # fmt: skip
     except (RheumetricsError, ValueError) as err:
         _fail(err, kw.get("problems"))
-    record = {"conventions": str(conv), "dataset": str(kw["input"]), "execution": where}
+    record = {**dataclasses.asdict(conv), "measures": kw["measure"] or "all available",
+              "dataset": str(kw["input"]), "execution": where}  # fmt: skip
     Path(f"{path}.conventions.json").write_text(json.dumps(record, indent=2, default=str) + "\n")
     console.print(f"scored {n:,} visits of {kw['input']} ({where['scheduler']}, "
                   f"{where['workers']} worker(s)) -> {path}")  # fmt: skip
 
 
 def _imaging_dataset(**kw: Any) -> None:
-    from rheumetrics.imaging import reader_mean
     from rheumetrics.scale import execution, imaging_frame, open_dataset, write_frame
+    from rheumetrics.scale.scores import all_problems
 
     if any(kw.get(k) for k in ("states", "change")):
         console.print("[red]error:[/red] a dataset input gives --out and --means; for --states and "
@@ -117,10 +126,13 @@ def _imaging_dataset(**kw: Any) -> None:
         ds = open_dataset(kw["reads"])
         n = ds.n_rows("imaging_reads")
         with execution(n, scheduler=kw["scheduler"], workers=kw["workers"]) as where:
-            frame = imaging_frame(ds)
-            path = write_frame(frame, kw["out"])
+            try:
+                frame = imaging_frame(ds)
+                path = write_frame(frame, kw["out"])
+            except ValidationError as first:
+                _fail(all_problems(ds, table="imaging_reads") or first, kw.get("problems"))
             if kw.get("means") is not None:
-                write_frame(frame.map_partitions(reader_mean, meta=None), kw["means"])
+                write_frame(imaging_frame(ds, means=True), kw["means"])
     except (RheumetricsError, ValueError) as err:
         _fail(err, kw.get("problems"))
     console.print(f"scored {n:,} site reads of {kw['reads']} ({where['scheduler']}, "

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from rheumetrics import joints as joint_catalogue
 from rheumetrics.store import jointbits
@@ -51,6 +52,68 @@ def unpack_column(values: pd.Series) -> np.ndarray:
         joined = b"".join(raw[present].tolist())
         buf[present] = np.frombuffer(joined, dtype=np.uint8).reshape(-1, jointbits.MASK_BYTES)
     return np.unpackbits(buf, axis=1, count=jointbits.N_JOINTS, bitorder="little").astype(bool)
+
+
+def mask_array(flags: np.ndarray) -> pa.FixedSizeBinaryArray:
+    """An Arrow column of 9-byte masks from an ``(n, 68)`` boolean array (no Python objects)."""
+    packed = np.ascontiguousarray(np.packbits(flags, axis=1, bitorder="little"))
+    return pa.FixedSizeBinaryArray.from_buffers(
+        pa.binary(jointbits.MASK_BYTES), len(packed), [None, pa.py_buffer(packed.tobytes())]
+    )
+
+
+_POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
+
+
+def _bytes_from_arrow(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """The ``(n, 9)`` bytes of a mask column, read from the Arrow buffer (missing: zeros)."""
+    arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    width = jointbits.MASK_BYTES
+    raw = np.frombuffer(arr.buffers()[1], dtype=np.uint8)
+    raw = raw[arr.offset * width : (arr.offset + len(arr)) * width].reshape(len(arr), width)
+    if arr.null_count:
+        raw = np.where(arr.is_null().to_numpy(zero_copy_only=False)[:, None], 0, raw)
+    return raw
+
+
+def _set_mask(joints: tuple[str, ...] | list[str]) -> np.ndarray:
+    flags = np.zeros((1, jointbits.N_JOINTS), dtype=bool)
+    flags[0, [jointbits.BIT_OF[j] for j in joints]] = True
+    return np.packbits(flags, axis=1, bitorder="little")[0]
+
+
+def count_packed(flags: np.ndarray, assessed: np.ndarray, joints: tuple[str, ...]) -> np.ndarray:
+    """Positive joints of a set from ``(n, 9)`` packed masks; NaN where one was not assessed.
+
+    The same count as :func:`rheumetrics.store.jointbits.count` on unpacked findings, by byte
+    popcounts (no proration).
+    """
+    mask = _set_mask(joints)
+    total = _POPCOUNT[flags & mask].sum(axis=1, dtype=np.int64).astype(float)
+    complete = ((assessed & mask) == mask).all(axis=1)
+    return np.where(complete, total, np.nan)
+
+
+def to_frame_with_counts(table: pa.Table) -> pd.DataFrame:
+    """A visits table as pandas with joint counts filled from its masks, the masks dropped.
+
+    Reads the masks' bytes straight from the Arrow buffers, so a partition of millions of visits
+    never turns them into Python objects.
+    """
+    if not all(m in table.column_names for m in jointbits.MASKS):
+        return table.to_pandas()
+    masks = {m: _bytes_from_arrow(table.column(m)) for m in jointbits.MASKS}
+    frame = table.drop_columns(list(jointbits.MASKS)).to_pandas()
+    for set_name, col in joint_catalogue.COUNT_COLUMNS.items():
+        state = "tender" if set_name.startswith("tender") else "swollen"
+        derived = count_packed(
+            masks[state], masks[f"{state}_assessed"], joint_catalogue.joint_set(set_name)
+        )
+        if col in frame.columns:
+            recorded = pd.to_numeric(frame[col]).astype("float64").to_numpy()
+            derived = np.where(np.isnan(recorded), derived, recorded)
+        frame[col] = derived
+    return frame
 
 
 def add_counts(frame: pd.DataFrame) -> pd.DataFrame:

@@ -18,13 +18,13 @@ from typing import Any
 import dask
 import dask.dataframe as dd
 import pandas as pd
+import pyarrow.parquet as pq
 
 from rheumetrics.errors import ValidationError
-from rheumetrics.imaging import score_reads, validate_reads
+from rheumetrics.imaging import reader_mean, score_reads, validate_reads
 from rheumetrics.measures import DEFAULT, Conventions, score_frame
 from rheumetrics.scale import jointmasks
 from rheumetrics.scale.dataset import Dataset, read_file
-from rheumetrics.store.jointbits import MASKS
 
 
 class _PortableValidationError(ValidationError):
@@ -52,11 +52,11 @@ def score_file(
     conventions: Conventions = DEFAULT,
     measures: tuple[str, ...] | None = None,
     lenient: bool = False,
-    columns: tuple[str, ...] | None = None,
+    read_columns: tuple[str, ...] | None = None,
 ) -> pd.DataFrame:
     """Scores of one visits file: its columns (masks dropped) plus score and category columns."""
-    visits = read_file(path, columns)
-    visits = jointmasks.add_counts(visits).drop(columns=list(MASKS), errors="ignore")
+    table = pq.read_table(path, columns=list(read_columns) if read_columns else None)
+    visits = jointmasks.to_frame_with_counts(table)
     if "visit_id" in visits.columns:
         visits = visits.set_index("visit_id", drop=False)
         visits.index.name = None
@@ -65,18 +65,22 @@ def score_file(
     except ValidationError as err:
         raise _located(err, path) from None
     out = pd.concat([visits.drop(columns=scores.columns, errors="ignore"), scores], axis=1)
-    return _plain(out.reset_index(drop=True))
+    return out.reset_index(drop=True)  # score categories are the same in every partition
 
 
-def imaging_file(path: Path, by_side: bool = False, derived: bool = True) -> pd.DataFrame:
-    """Validated imaging totals of one reads file (all reads of its patients)."""
+def imaging_file(
+    path: Path, by_side: bool = False, derived: bool = True, means: bool = False
+) -> pd.DataFrame:
+    """Validated imaging totals of one reads file (all reads of its patients); with ``means``,
+    their means over readers (:func:`rheumetrics.imaging.reader_mean`)."""
     reads = read_file(path)
     reads.index = pd.RangeIndex(2, 2 + len(reads), name="row")
     try:
         valid = validate_reads(reads, source=str(path))
     except ValidationError as err:
         raise _located(err, path) from None
-    return _plain(score_reads(valid, by_side=by_side, derived=derived))
+    scores = score_reads(valid, by_side=by_side, derived=derived)
+    return _plain(reader_mean(scores) if means else scores)
 
 
 def _frame(files: list[Path], fn: Callable[..., pd.DataFrame], *args: Any) -> dd.DataFrame:
@@ -101,9 +105,38 @@ def scores_frame(
     return _frame(files, score_file, conventions, chosen, lenient, cols)
 
 
-def imaging_frame(dataset: Dataset, *, by_side: bool = False, derived: bool = True) -> dd.DataFrame:
-    """Lazy Dask frame of the imaging totals of a dataset (one partition per reads file)."""
-    return _frame(dataset.files("imaging_reads"), imaging_file, by_side, derived)
+def imaging_frame(
+    dataset: Dataset, *, by_side: bool = False, derived: bool = True, means: bool = False
+) -> dd.DataFrame:
+    """Lazy Dask frame of the imaging totals (or, with ``means``, their reader means) of a
+    dataset, one partition per reads file."""
+    return _frame(dataset.files("imaging_reads"), imaging_file, by_side, derived, means)
+
+
+def _file_problems(path: Path, fn: Callable[..., pd.DataFrame], args: tuple[Any, ...]) -> list[Any]:
+    try:
+        fn(path, *args)
+    except ValidationError as err:
+        return list(err.problems)
+    return []
+
+
+def all_problems(
+    dataset: Dataset,
+    conventions: Conventions = DEFAULT,
+    *,
+    measures: Iterable[str] | None = None,
+    table: str = "visits",
+) -> ValidationError | None:
+    """Every problem of every file (a run stops at the first failing file): one error, or None."""
+    if table == "visits":
+        fn: Callable[..., pd.DataFrame] = score_file
+        args: tuple[Any, ...] = (conventions, tuple(measures) if measures else None, False, None)
+    else:
+        fn, args = imaging_file, (False, True, False)
+    found = dask.compute(*[dask.delayed(_file_problems)(p, fn, args) for p in dataset.files(table)])
+    problems = [p for part in found for p in part]
+    return ValidationError(problems, f"invalid {table}") if problems else None
 
 
 def write_frame(frame: dd.DataFrame, out: str | Path) -> Path:

@@ -15,10 +15,10 @@ from pathlib import Path
 import dask
 import dask.dataframe as dd
 import pandas as pd
+import pyarrow.parquet as pq
 
 from rheumetrics.scale import jointmasks
 from rheumetrics.scale.dataset import Dataset, read_file
-from rheumetrics.store.jointbits import MASKS
 
 
 def decide_partition(
@@ -41,8 +41,9 @@ def _bucket_log(
     strategy: str,
     options: Mapping[str, str] | None,
 ) -> pd.DataFrame:
-    visits = pd.concat([read_file(p) for p in visit_files], ignore_index=True)
-    visits = jointmasks.add_counts(visits).drop(columns=list(MASKS), errors="ignore")
+    visits = pd.concat(
+        [jointmasks.to_frame_with_counts(pq.read_table(p)) for p in visit_files], ignore_index=True
+    )
     if "visit_id" in visits.columns:
         visits = visits.set_index("visit_id")
     therapies = (
