@@ -46,16 +46,22 @@ def main(
 CommandGroup.lazy.update(
     {
         # clinical scores (rheumetrics.measures)
-        "score": ("rheumetrics.measures.cli:score", "Score visits from a file, flags or JSON."),
+        "score": (
+            "rheumetrics.scale.cli:score_command",
+            "Score visits from a file, flags or JSON.",
+        ),
         "conventions": ("rheumetrics.measures.cli:conventions", "List scoring conventions."),
         "catalogue": ("rheumetrics.measures.cli:catalogue", "Print the catalogue of measures."),
         # imaging reads (rheumetrics.imaging)
-        "imaging": ("rheumetrics.imaging.cli:imaging_command", "Score imaging site reads."),
+        "imaging": ("rheumetrics.scale.cli:imaging_command", "Score imaging site reads."),
         "agreement": ("rheumetrics.imaging.cli:agreement_command", "Reader agreement (ICC, SDC)."),
         # cohort store (rheumetrics.store)
         "db": ("rheumetrics.store.cli:db_app", "Create and maintain the cohort store."),
         "import": ("rheumetrics.store.cli:import_command", "Import a file into the store."),
-        "export": ("rheumetrics.store.cli:export_command", "Export the store (FHIR, tidy, deid)."),
+        "export": (
+            "rheumetrics.scale.cli:export_command",
+            "Export the store (FHIR, tidy, de-identified, Parquet).",
+        ),
         # treat-to-target (rheumetrics.t2t)
         "t2t": ("rheumetrics.t2t.cli:t2t_command", "Treat-to-target decisions per visit."),
         "strategies": ("rheumetrics.t2t.cli:strategies_command", "List or explain strategies."),

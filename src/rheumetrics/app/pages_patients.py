@@ -97,16 +97,16 @@ def patient_page(
         raise HTTPException(404, f"no patient {key}")
     s = h.strategy
     v = h.visits
-    chosen = index if index in queries.SCORE_COLUMNS and index in v.columns else s.index
+    chosen = index if index in queries.SCORE_COLUMNS and index in v.columns else s.index_name
     dates = [d.date() for d in v["visit_date"]] if not v.empty else []
     tdates = (
         [pd.Timestamp(x).date() for x in h.therapies["start_date"]] if not h.therapies.empty else []
     )
     axis = time_axis(dates, tdates)
     values = v[chosen].astype(float).tolist() if chosen in v else []
-    target = s.target.index_threshold if chosen == s.index else None
+    target = s.target.index_threshold if chosen == s.index_name else None
     try:
-        cs = cutoff_set(s.cutoffs) if chosen == s.index else _default_cutoffs(chosen)
+        cs = cutoff_set(s.cutoffs) if chosen == s.index_name else _default_cutoffs(chosen)
     except KeyError:
         cs = None
     trend = Markup(trend_svg(dates, values, _label(chosen, s), cs, target, axis))
@@ -153,7 +153,7 @@ def patient_page(
 def _label(name: str, s: Any) -> str:
     from rheumetrics.measures import MEASURES
 
-    return s.index_label if name == s.index else MEASURES[name].label
+    return s.index_label if name == s.index_name else MEASURES[name].label
 
 
 def _default_cutoffs(name: str) -> Any:

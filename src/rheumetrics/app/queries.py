@@ -96,7 +96,7 @@ def patient_rows(
     for sid, members in groups.items():
         s = ds.strategy(sid)
         v = visits[visits["patient_id"].isin(members)]
-        v = v.join(history_scores(v, s.index)[[s.index]]) if s.index not in v else v
+        v = v.join(history_scores(v, s.index_name)[[s.index_name]]) if s.index_name not in v else v
         if ds.needs_mri(s):
             v = ds.with_mri_oedema(v, load_imaging_reads(conn, members))
         log = ds.decision_log(v, therapies[therapies["patient_id"].isin(members)], s)
@@ -236,7 +236,7 @@ def patient_history(conn: Connection, key: str) -> History | None:
     chosen = strategies(conn, [key]).get(key)
     s = ds.strategy_for(row["diagnosis"], chosen)
     visits = patient_visits(conn, {int(row["id"]): key})
-    visits = visits.join(history_scores(visits, s.index))
+    visits = visits.join(history_scores(visits, s.index_name))
     therapies = patient_therapies(conn, {int(row["id"]): key})
     if ds.needs_mri(s):
         visits = ds.with_mri_oedema(visits, load_imaging_reads(conn, [key]))

@@ -1,8 +1,8 @@
 """Command line for registry scale: ``export parquet`` and Parquet datasets as ``score``/``imaging`` input.
 
-:func:`register` extends commands registered by the packages below without changing them: ``export``
-gains the ``parquet`` kind (``--buckets``), and ``score`` and ``imaging`` accept a dataset folder as
-their input, run out of core on Dask, with ``--scheduler ADDRESS`` (an existing cluster) and
+The top-level command line runs ``score``, ``imaging`` and ``export`` through the extended commands
+built here (see :func:`__getattr__`), without changing the packages below: ``export`` gains the
+``parquet`` kind (``--buckets``), and ``score`` and ``imaging`` accept a dataset folder as their input, run out of core on Dask, with ``--scheduler ADDRESS`` (an existing cluster) and
 ``--workers N`` (a local cluster). Files as input take the commands' own, unchanged paths.
 """
 
@@ -159,24 +159,26 @@ def _is_dataset(value: Any) -> bool:
     return value is not None and is_dataset(value)
 
 
-def register(app: typer.Typer) -> None:
-    """Extend ``export``, ``score`` and ``imaging`` of ``app`` with the Parquet dataset paths."""
-    for info in app.registered_commands:
-        name = info.name
-        callback = info.callback
-        if callback is None:
-            continue
-        if name == "score":
-            info.callback = _extend(callback, [_SCHEDULER, _WORKERS],
-                                    lambda kw: _is_dataset(kw["input"]), _score_dataset)  # fmt: skip
-        elif name == "imaging":
-            info.callback = _extend(callback, [_SCHEDULER, _WORKERS],
-                                    lambda kw: _is_dataset(kw["reads"]), _imaging_dataset)  # fmt: skip
-        elif name == "export":
-            kind = inspect.signature(callback, eval_str=True).parameters["kind"]
-            kinds = StrEnum("ExportKind", [*(k.value for k in kind.annotation), "parquet"])  # type: ignore[misc]
-            help_text = kind.default.help + " parquet: a Parquet dataset folder (patient buckets)."
-            new_kind = kind.replace(annotation=kinds, default=typer.Argument(..., help=help_text))
-            info.callback = _extend(callback, [_BUCKETS],
-                                    lambda kw: kw["kind"].value == "parquet", _export_parquet,
-                                    replace={"kind": new_kind})  # fmt: skip
+def __getattr__(name: str) -> Callable[..., None]:
+    """``score_command``, ``imaging_command`` and ``export_command``: the commands of the packages
+    below, extended with the Parquet dataset paths, each built when its command first runs."""
+    if name == "score_command":
+        from rheumetrics.measures.cli import score
+
+        return _extend(score, [_SCHEDULER, _WORKERS], lambda kw: _is_dataset(kw["input"]),
+                       _score_dataset)  # fmt: skip
+    if name == "imaging_command":
+        from rheumetrics.imaging.cli import imaging_command
+
+        return _extend(imaging_command, [_SCHEDULER, _WORKERS],
+                       lambda kw: _is_dataset(kw["reads"]), _imaging_dataset)  # fmt: skip
+    if name == "export_command":
+        from rheumetrics.store.cli import export_command
+
+        kind = inspect.signature(export_command, eval_str=True).parameters["kind"]
+        kinds = StrEnum("ExportKind", [*(k.value for k in kind.annotation), "parquet"])  # type: ignore[misc]
+        help_text = kind.default.help + " parquet: a Parquet dataset folder (patient buckets)."
+        new_kind = kind.replace(annotation=kinds, default=typer.Argument(..., help=help_text))
+        return _extend(export_command, [_BUCKETS], lambda kw: kw["kind"].value == "parquet",
+                       _export_parquet, replace={"kind": new_kind})  # fmt: skip
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
