@@ -79,6 +79,7 @@ SCORE_NAMES = (
 )
 BOOLEAN_SCORES = ("boolean_remission_2011", "boolean_remission_2022")
 
+
 class Base(DeclarativeBase):
     """Declarative base; its metadata is what the migrations create."""
 
