@@ -160,10 +160,10 @@ def _visit_select(
         src = src.outerjoin(j, j.c.visit_id == v.c.id)
     if run is not None:
         sv = VISIT_SCORE
-        names = [c.name for c in sv.c if c.name not in ("run_id", "visit_id")]
-        filled = populated(conn, sv, names, sv.c.run_id == run)
-        empty += [_score_label(c) for c in names if c not in filled]
-        for c in names:
+        score_cols = [c.name for c in sv.c if c.name not in ("run_id", "visit_id")]
+        filled = populated(conn, sv, score_cols, sv.c.run_id == run)
+        empty += [_score_label(c) for c in score_cols if c not in filled]
+        for c in score_cols:
             if c not in filled:
                 continue
             score = c.removesuffix("_category")
