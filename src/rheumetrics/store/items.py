@@ -1,6 +1,6 @@
 """The catalogue of per-visit values the store keeps (``items.csv``) and their unit conversions.
 
-Each item has one canonical unit (the one in its name or the 0-10 scale of the contracts), a
+Each item has one canonical unit (the one in its name, or the scale in its label), a
 valid range (a :class:`~rheumetrics.schema.fields.Field`), the table it lives in and, where LOINC
 has one, a LOINC code (LOINC, Regenstrief Institute, https://loinc.org). Source units are converted to the canonical unit once, at import, with
 the factors in ``units.csv``.

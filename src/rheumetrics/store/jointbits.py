@@ -26,7 +26,7 @@ _SIDE_JOINTS = (
     "TOE_PIP1", "TOE_PIP2", "TOE_PIP3", "TOE_PIP4", "TOE_PIP5",
 )  # fmt: skip
 
-#: Joint ids in bit order (right side then left side; contracts.md joint catalogue).
+#: Joint ids in bit order (right side then left side, as in the joint catalogue).
 STORAGE_ORDER: tuple[str, ...] = tuple(f"{s}_{j}" for s in "RL" for j in _SIDE_JOINTS)
 N_JOINTS = len(STORAGE_ORDER)  # 68
 MASK_BYTES = (N_JOINTS + 7) // 8  # 9

@@ -43,6 +43,7 @@ from rheumetrics import __version__
 from rheumetrics import joints as joint_catalogue
 from rheumetrics.errors import RheumetricsError
 from rheumetrics.measures import DEFAULT, Conventions
+from rheumetrics.measures.base import stored_measures
 from rheumetrics.store import jointbits
 from rheumetrics.store.items import ITEM_TABLES, items, table_items
 from rheumetrics.store.models import (
@@ -53,6 +54,7 @@ from rheumetrics.store.models import (
     PATIENT,
     SCORE_NAMES,
     SCORE_RUN,
+    SCORE_VALUE,
     THERAPY,
     VISIT,
     VISIT_SCORE,
@@ -241,6 +243,8 @@ def visit_table(
             label = _score_label(name)
             df[label] = df[label].to_numpy(dtype="float64", na_value=np.nan)
         for name, cats in labels.items():
+            if name not in SCORE_NAMES:
+                continue  # kept in visit_score_value
             col = f"{name}_category"
             codes = df[col].to_numpy(dtype="float64", na_value=-1).astype(np.int64)
             if (codes < -1).any():
@@ -305,6 +309,7 @@ def load_visits(
         df = visit_table(
             conn, patients=patients, run=None if meta is None else meta["id"], labels=labels
         )
+        others = other_scores(conn, meta["id"], df.index, labels) if meta is not None else None
     masks = unpack_masks(df)  # visits without an examination: nothing assessed
     out = add_counts(df.drop(columns=list(jointbits.MASKS)), masks)
     if joints:
@@ -313,7 +318,36 @@ def load_visits(
             masks["swollen_assessed"], index=out.index)  # fmt: skip
         out = out.join(wide)
     if scores:
-        out = _score_columns(out, meta)
+        out = _score_columns(out, meta, others)
+    return out
+
+
+def _other_measures() -> list[str]:
+    """Stored measures without a ``visit_score`` column (kept in ``visit_score_value``)."""
+    return [m.name for m in stored_measures() if m.name not in (*SCORE_NAMES, *BOOLEAN_SCORES)]
+
+
+def other_scores(
+    conn: Connection, run: int, index: pd.Index, labels: dict[str, tuple[str, ...]]
+) -> pd.DataFrame:
+    """Values (and categories) of the stored measures kept in ``visit_score_value``, one column
+    each, on ``index`` (visit ids)."""
+    names = _other_measures()
+    out = pd.DataFrame(index=index)
+    if not names:
+        return out
+    sv = SCORE_VALUE
+    long = fetch_frame(conn, select(sv.c.visit_id, sv.c.measure, sv.c.value, sv.c.category)
+                       .where(sv.c.run_id == run))  # fmt: skip
+    for name in names:
+        part = long[long["measure"] == name].set_index("visit_id")
+        out[name] = part["value"].astype("float64").reindex(index)
+        cat = part["category"].reindex(index)
+        out[f"{name}_category"] = (
+            pd.Categorical(cat, categories=list(labels[name]), ordered=True)
+            if name in labels
+            else cat.astype(object)
+        )
     return out
 
 
@@ -361,11 +395,13 @@ def _runs_text(conn: Connection) -> str:
     return f"stored runs: {listed}"
 
 
-def _score_columns(df: pd.DataFrame, meta: dict[str, Any] | None) -> pd.DataFrame:
+def _score_columns(
+    df: pd.DataFrame, meta: dict[str, Any] | None, others: pd.DataFrame | None
+) -> pd.DataFrame:
     """Typed score columns; ``haq_di`` recorded wins over derived."""
     out = df.copy()
-    if meta is None:
-        for name in SCORE_NAMES:
+    if meta is None or others is None:
+        for name in (*SCORE_NAMES, *_other_measures()):
             out[f"{name}_category"] = None
             if name != "haq_di":
                 out[name] = np.nan
@@ -373,6 +409,8 @@ def _score_columns(df: pd.DataFrame, meta: dict[str, Any] | None) -> pd.DataFram
             out[name] = pd.array([None] * len(out), dtype="boolean")
         out.attrs["conventions"] = None
         return out
+    for col in others.columns:
+        out[col] = others[col]
     # haq_di is both an input item and a derived score: a recorded value wins, the derived one
     # fills visits where only the HAQ categories (or items) were recorded.
     derived = out.pop(DERIVED_HAQ).to_numpy(dtype="float64")
@@ -389,14 +427,12 @@ def _score_columns(df: pd.DataFrame, meta: dict[str, Any] | None) -> pd.DataFram
 
 def category_labels(conventions: dict[str, Any]) -> dict[str, tuple[str, ...]]:
     """Ordered category labels of each score under the recorded conventions."""
-    from rheumetrics.measures import MEASURES, Conventions
-
     known = {f.name for f in dc_fields(Conventions)}
     conv = Conventions(**{k: v for k, v in conventions.items() if k in known})
     out = {}
-    for name in SCORE_NAMES:
-        m = MEASURES.get(name)
-        cs = m.cutoff_set(conv) if m is not None else None
+    for m in stored_measures():
+        name = m.name
+        cs = m.cutoff_set(conv)
         if cs is not None:
             out[name] = tuple(cs.labels)
     return out
@@ -431,7 +467,7 @@ IMAGING_COLUMNS = {
 def load_imaging_reads(
     engine: Engine | Connection, patients: Iterable[str] | None = None
 ) -> pd.DataFrame:
-    """Imaging reads, one row per reader, site and feature (imaging-scores.md §0), with the
+    """Imaging reads, one row per reader, site and feature, with the
     column names of :mod:`rheumetrics.imaging` so they can be scored directly."""
     r, p = IMAGING_READ, PATIENT
     cols = [c for c in r.c if c.name not in ("id", "patient_id")]
