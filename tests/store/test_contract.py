@@ -113,3 +113,21 @@ def test_score_runs_are_chosen_explicitly_never_the_newest(engine: Engine, tmp_p
     assert load_visits(engine, run=newer).attrs["score_run"] == newer
     with pytest.raises(RheumetricsError, match="stored runs"):
         load_visits(engine, run=999)
+
+
+def test_arrow_and_driver_reads_give_the_same_visit_frame(engine: Engine, clinic, h) -> None:
+    import pandas as pd
+
+    from rheumetrics.store.loaders import arrow_source, category_labels, choose_run, visit_table
+
+    src, mapping = clinic(h.visits)
+    import_file(engine, src, mapping)
+    with engine.connect() as conn:
+        if arrow_source(conn) is None:
+            pytest.skip("reads through Arrow need a SQLite file")
+        meta = choose_run(conn, None)
+        assert meta is not None
+        labels = category_labels(meta["conventions"])
+        plain = visit_table(conn, run=meta["id"], labels=labels)
+        arrow = visit_table(conn, run=meta["id"], labels=labels, arrow=True)
+    pd.testing.assert_frame_equal(arrow, plain)

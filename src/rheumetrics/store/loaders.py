@@ -25,6 +25,7 @@ from sqlalchemy import (
     JSON,
     Connection,
     Engine,
+    Float,
     Integer,
     Select,
     String,
@@ -84,6 +85,51 @@ def fetch_frame(conn: Connection, stmt: Select[Any]) -> pd.DataFrame:
     return df
 
 
+#: Stands for NULL in a numeric column read through Arrow: every stored number is finite
+#: (each field has finite bounds), so +infinity is never a value.
+_NULL_NUMBER = "9e999"
+
+
+def arrow_source(conn: Connection) -> str | None:
+    """Path of the SQLite file behind ``conn`` when it can be read through ADBC (Arrow), else None.
+
+    The ADBC SQLite driver (Apache Arrow ADBC, https://arrow.apache.org/adbc/) returns columns
+    as Arrow arrays without a Python object per value. It opens its own connection, so it is used
+    only for reads that need no uncommitted writes of the caller (see :func:`load_visits`).
+    """
+    if conn.dialect.name != "sqlite":
+        return None
+    db = conn.engine.url.database
+    if not db or db == ":memory:" or db.startswith("file:"):
+        return None
+    try:
+        import adbc_driver_sqlite.dbapi  # noqa: F401
+    except ImportError:
+        return None
+    return db
+
+
+def fetch_arrow(path: str, conn: Connection, stmt: Select[Any]) -> pd.DataFrame:
+    """Run ``stmt`` on the SQLite file ``path`` through ADBC; NULL stand-ins become missing."""
+    import adbc_driver_sqlite.dbapi as adbc
+
+    sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    with adbc.connect(path) as lite, lite.cursor() as cur:
+        cur.execute(sql)
+        table = cur.fetch_arrow_table()
+    df = table.to_pandas()
+    for col in df.columns:
+        if df[col].dtype.kind == "f":
+            values = df[col].to_numpy()
+            if np.isinf(values).any():
+                df[col] = np.where(np.isinf(values), np.nan, values)
+        elif (df[col].dtype == object or pd.api.types.is_string_dtype(df[col].dtype)) and (
+            len(df) and (df[col] == "").any()
+        ):
+            df[col] = df[col].astype(object).where(df[col] != "", None)
+    return df
+
+
 def member_of(conn: Connection, column: Any, values: Iterable[Any]) -> Any:
     """``column IN values`` as one query whatever the number of values.
 
@@ -135,6 +181,7 @@ def _visit_select(
     run: int | None,
     labels: dict[str, tuple[str, ...]],
     where: Any,
+    arrow: bool = False,
 ) -> tuple[Select[Any], list[str]]:
     """The visit join (patient, items, masks, scores of ``run``) and the item and score columns
     left out because no stored row has a value in them.
@@ -154,11 +201,14 @@ def _visit_select(
         filled = populated(conn, t, names)
         empty += [i for i in names if i not in filled]
         if filled:
-            cols += [t.c[i] for i in names if i in filled]
+            cols += [_nullable(t.c[i], arrow) for i in names if i in filled]
             src = src.outerjoin(t, t.c.visit_id == v.c.id)
     if joints:
         j = JOINT_EXAM
-        cols += [j.c[m] for m in jointbits.MASKS]
+        cols += [
+            func.coalesce(j.c[m], func.zeroblob(jointbits.MASK_BYTES)).label(m) if arrow else j.c[m]
+            for m in jointbits.MASKS
+        ]  # a visit without an examination: nothing assessed
         src = src.outerjoin(j, j.c.visit_id == v.c.id)
     if run is not None:
         sv = VISIT_SCORE
@@ -172,10 +222,20 @@ def _visit_select(
             if c.endswith("_category") and score in labels:
                 cols.append(_category_codes(sv.c[c], labels[score]).label(c))
             else:
-                cols.append(sv.c[c].label(_score_label(c)))
+                cols.append(_nullable(sv.c[c], arrow).label(_score_label(c)))
         src = src.outerjoin(sv, (sv.c.visit_id == v.c.id) & (sv.c.run_id == run))
     stmt = select(*cols).select_from(src)
     return (stmt.where(where) if where is not None else stmt), empty
+
+
+def _nullable(column: Any, arrow: bool) -> Any:
+    """A nullable column as read: through Arrow, NULL becomes a stand-in of a fixed type (the
+    ADBC driver types a column from its first rows), numbers always REAL."""
+    if not arrow:
+        return column
+    if isinstance(column.type, String):
+        return func.coalesce(column, "").label(column.name)
+    return func.coalesce(cast(column, Float), literal_column(_NULL_NUMBER)).label(column.name)
 
 
 def _score_label(column: str) -> str:
@@ -195,6 +255,7 @@ def visit_table(
     joints: bool = True,
     run: int | None = None,
     labels: dict[str, tuple[str, ...]] | None = None,
+    arrow: bool = False,
 ) -> pd.DataFrame:
     """Stored visits with items, (packed) joint masks and the raw scores of score run ``run``,
     indexed by ``visit_id`` and sorted by patient and date: one query.
@@ -203,14 +264,15 @@ def visit_table(
     those categories come back as ordered Categoricals.
     """
     labels = labels or {}
-    where = None
+    where = None  # ``arrow``: read through ADBC where possible (the caller has no pending writes)
     if visit_ids is not None:
         where = member_of(conn, VISIT.c.id, visit_ids)
     elif patients is not None:
         pids = select(PATIENT.c.id).where(member_of(conn, PATIENT.c.patient_key, patients))
         where = VISIT.c.patient_id.in_(pids)
-    stmt, empty = _visit_select(conn, joints, run, labels, where)
-    df = fetch_frame(conn, stmt)
+    path = arrow_source(conn) if arrow else None
+    stmt, empty = _visit_select(conn, joints, run, labels, where, arrow=path is not None)
+    df = fetch_arrow(path, conn, stmt) if path is not None else fetch_frame(conn, stmt)
     n = len(df)
     keys = fetch_frame(conn, select(PATIENT.c.id, PATIENT.c.patient_key))
     ids = keys["id"].to_numpy(dtype="int64")
@@ -224,7 +286,7 @@ def visit_table(
     key_rank = np.empty(len(key_values), dtype=np.int64)
     key_rank[np.argsort(key_values, kind="stable")] = np.arange(len(key_values))
     day = df.pop("_day").to_numpy(dtype="int64") if n else np.empty(0, np.int64)
-    df["patient_id"] = key_values[pos]
+    df["patient_id"] = pd.Series(key_values[pos], index=df.index, dtype=object)
     df["visit_date"] = day.astype("datetime64[D]").astype("datetime64[s]")
     order_rows = np.lexsort((day, key_rank[pos])) if n else np.empty(0, np.int64)
     df = df.drop(columns="_patient")
@@ -307,7 +369,11 @@ def load_visits(
         meta = choose_run(conn, run) if scores else None
         labels = category_labels(meta["conventions"]) if meta is not None else {}
         df = visit_table(
-            conn, patients=patients, run=None if meta is None else meta["id"], labels=labels
+            conn,
+            patients=patients,
+            run=None if meta is None else meta["id"],
+            labels=labels,
+            arrow=not isinstance(engine, Connection),  # our own connection: nothing pending
         )
         others = other_scores(conn, meta["id"], df.index, labels) if meta is not None else None
     masks = unpack_masks(df)  # visits without an examination: nothing assessed
