@@ -104,3 +104,17 @@ def test_reported_composite_maxima_come_from_the_formula() -> None:
     # ASDAS-CRP (Lukas 2009): 0.121*10 + 0.058*10 + 0.110*10 + 0.073*10 + 0.579*ln(1000+1)
     expected = 0.121 * 10 + 0.058 * 10 + 0.110 * 10 + 0.073 * 10 + 0.579 * np.log(1001)
     assert items()["asdas_crp_reported"].max == pytest.approx(np.ceil(expected * 100) / 100)
+
+
+def test_one_unit_table_serves_store_and_measures() -> None:
+    from rheumetrics.measures.units import ALTERNATIVES
+    from rheumetrics.schema import units
+    from rheumetrics.store.items import conversion_factor
+
+    assert units.factor("mg/L", "mg/dL") == 10.0  # 1 mg/dL = 10 mg/L
+    assert ALTERNATIVES["crp_mg_dl"] == ("crp_mg_l", units.factor("mg/L", "mg/dL"))
+    assert conversion_factor("crp_mg_l", "mg/dL") == 10.0
+    # stored items keep their UCUM unit: a 0-100 source of a 0-10 item converts
+    assert conversion_factor("ptga", "0-100") == 0.1
+    assert conversion_factor("tjc28", "count") == 1.0
+    assert units.factor("mg/L", "mmol/L") is None
