@@ -184,7 +184,8 @@ def _visit_select(
     arrow: bool = False,
 ) -> tuple[Select[Any], list[str]]:
     """The visit join (patient, items, masks, scores of ``run``) and the item and score columns
-    left out because no stored row has a value in them.
+    left out because no stored row has a value in them (through Arrow, where a missing value costs
+    no Python object, every column is read and nothing is left out).
 
     Text that repeats is fetched as numbers: the patient as its row id (keys are looked up once
     per patient), the visit date as a day number, score categories as label positions.
@@ -198,7 +199,7 @@ def _visit_select(
     for name in ITEM_TABLES:
         t = ITEM_TABLE_OBJECTS[name]
         names = table_items(name)
-        filled = populated(conn, t, names)
+        filled = set(names) if arrow else populated(conn, t, names)
         empty += [i for i in names if i not in filled]
         if filled:
             cols += [_nullable(t.c[i], arrow) for i in names if i in filled]
@@ -213,7 +214,7 @@ def _visit_select(
     if run is not None:
         sv = VISIT_SCORE
         score_cols = [c.name for c in sv.c if c.name not in ("run_id", "visit_id")]
-        filled = populated(conn, sv, score_cols, sv.c.run_id == run)
+        filled = set(score_cols) if arrow else populated(conn, sv, score_cols, sv.c.run_id == run)
         empty += [_score_label(c) for c in score_cols if c not in filled]
         for c in score_cols:
             if c not in filled:
