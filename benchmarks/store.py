@@ -17,11 +17,13 @@ interleaved run are what to compare.
 
     .venv/bin/python benchmarks/store.py                          # 250k, 500k, 1M visits
     .venv/bin/python benchmarks/store.py --sizes 20000 40000 80000   # quick
+    .venv/bin/python benchmarks/store.py --visits 1000000 [--db URL]  # import stages only
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
 import sqlite3
 import statistics
 import tempfile
@@ -172,13 +174,59 @@ def one_size(n: int, tmp: Path, repeats: int) -> dict[str, float]:
     return out
 
 
+def import_report(visits: int, patients: int | None, db: str | None) -> None:
+    """The import of one registry dump, stage by stage (``--visits N``, ``--db URL``)."""
+    n_patients = patients or max(1, visits // 16)
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        src = Path(tmp) / "registry.parquet"
+        synthetic(visits, n_patients).to_parquet(src, index=False)
+        mapping = Path(tmp) / "registry.toml"
+        mapping.write_text(MAPPING)
+        t_gen = time.perf_counter() - t0
+        engine = make_engine(db or f"sqlite:///{Path(tmp) / 'bench.sqlite'}")
+        init_db(engine)
+        marks: dict[str, float] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            marks.setdefault(f"{stage} start", time.perf_counter())
+            if done >= total:
+                marks[f"{stage} end"] = time.perf_counter()
+
+        t1 = time.perf_counter()
+        result = import_file(engine, src, mapping, progress=progress)
+        t_end = time.perf_counter()
+        checked = marks["read and check end"]
+        scored = marks.get("score start", t_end)
+        peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # KiB on Linux
+        n = result.visits_added
+        where = "temp file" if db is None else "given URL"
+        print(f"database              {engine.dialect.name} ({where})")
+        print(f"visits / patients     {n:,} / {result.patients_added:,} (68 + 66 findings each)")
+        print(f"generate input        {t_gen:8.1f} s  (not part of the import)")
+        print(f"read + validate       {checked - t1:8.1f} s")
+        print(
+            f"store (transaction)   {scored - checked:8.1f} s  = {n / (scored - checked):,.0f} visits/s"
+        )
+        print(f"score + commit        {t_end - scored:8.1f} s  ({result.visits_scored:,} scored)")
+        print(f"end to end            {t_end - t1:8.1f} s  = {n / (t_end - t1):,.0f} visits/s")
+        print(f"peak memory (RSS)     {peak_gb:8.2f} GB")
+        engine.dispose()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--sizes", type=int, nargs=3, default=[250_000, 500_000, 1_000_000])
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--visits", type=int, default=None, help="import stages of one dump only")
+    ap.add_argument("--patients", type=int, default=None, help="with --visits; default visits/16")
+    ap.add_argument("--db", default=None, help="with --visits: URL of an EMPTY store")
     args = ap.parse_args()
+    if args.visits is not None:
+        import_report(args.visits, args.patients, args.db)
+        return
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.sizes:
