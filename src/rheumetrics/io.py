@@ -21,13 +21,26 @@ def _suffix(path: Path) -> str:
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a table; CSV cells are kept as text where they are not numbers (no silent coercion)."""
+    """Read a table; CSV cells are kept as text where they are not numbers (no silent coercion).
+
+    A CSV column of true/false words stays text: a measure reading it as a number reports it,
+    rather than taking True as 1 (:mod:`rheumetrics.schema.validate`). Infinities and
+    overflowing numbers (``inf``, ``1e400``) read as infinite floats, which every field refuses.
+    For imports with source line numbers and structure checks use
+    :func:`rheumetrics.schema.readers.read_source`.
+    """
     path = Path(path)
     suffix = _suffix(path)
     if not path.exists():
         raise RheumetricsError(f"{path}: no such file")
     if suffix == ".csv":
-        return pd.read_csv(path, keep_default_na=False, na_values=[""], low_memory=False)
+        df = pd.read_csv(path, keep_default_na=False, na_values=[""], low_memory=False)
+        words = [c for c in df.columns if pd.api.types.is_bool_dtype(df[c].dtype)]
+        if words:
+            text = pd.read_csv(path, usecols=words, dtype=str, keep_default_na=False,
+                               na_values=[""])  # fmt: skip
+            df[words] = text[words].astype(object)
+        return df
     if suffix == ".xlsx":
         return pd.read_excel(path)
     return pd.read_parquet(path)

@@ -1,7 +1,7 @@
 """Joint catalogue and joint counts from per-joint findings.
 
 The catalogue (``catalogues/joints.csv``) lists the 68 joints of the ACR core-set count, 34 per side,
-with their membership of the standard sets (clinical-measures.md §1; Fuchs 1989 for the 28-joint
+with their membership of the standard sets (Fuchs HA et al. Arthritis Rheum 1989 for the 28-joint
 count, van der Heijde 1990 for the 44 swollen joints, ACR core set 1993 for 68/66). The Ritchie
 articular index has its own 26 graded units (``catalogues/ritchie_units.csv``; Ritchie 1968).
 

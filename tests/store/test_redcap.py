@@ -80,3 +80,15 @@ def test_unlisted_event_with_a_visit_date_is_a_problem(engine: Engine, redcap) -
     (p,) = err.value.problems
     assert (p.record, p.field, p.value) == (5, "redcap_event_name", "month_3_arm_1")
     assert "not listed" in p.rule
+
+
+def test_redcap_problems_name_the_line_record_id_and_event(engine: Engine, redcap) -> None:
+    records, mapping = redcap
+    mapping.write_text(mapping.read_text().replace(', month_3_arm_1 = "follow_up"', ""))
+    with pytest.raises(ValidationError) as err:
+        import_file(engine, records, mapping)
+    (p,) = err.value.problems
+    assert p.line == 5  # header = line 1
+    assert dict(p.key)["redcap_event_name"] == "month_3_arm_1"
+    assert "record_id" in dict(p.key)
+    assert str(p).startswith("redcap_records.csv: line 5 (record_id ")

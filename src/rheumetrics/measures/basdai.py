@@ -47,6 +47,8 @@ def _basdai(c: Conventions, basdai_q1, basdai_q2, basdai_q3, basdai_q4, basdai_q
 basdai = register(
     Measure(
         name="basdai",
+        store=True,
+        fhir_category="survey",
         label="Bath Ankylosing Spondylitis Disease Activity Index",
         inputs=tuple(BASDAI_ITEMS),
         formula="(Q1 + Q2 + Q3 + Q4 + (Q5 + Q6)/2) / 5, items 0-10",

@@ -193,6 +193,15 @@ class Measure:
     optional: tuple[str, ...] = ()  # inputs that may be missing
     note: str = ""
     kind: Literal["score", "flag"] = "score"  # a flag is a yes/no criterion (1.0 / 0.0 / NaN)
+    #: Kept per visit in the cohort store's score runs (and exported, e.g. to FHIR).
+    store: bool = False
+    #: (code, display) of the LOINC term for the score, where one exists (https://loinc.org);
+    #: without one, exports use the project's own code system.
+    loinc: tuple[str, str] | None = None
+    #: Usable as a treat-to-target index (a disease-activity score with a cut-off set).
+    t2t_index: bool = False
+    #: FHIR observation category of the score (``exam`` or ``survey``).
+    fhir_category: str = "exam"
 
     def evaluate(
         self,
@@ -259,5 +268,17 @@ def register(measure: Measure) -> Measure:
     unknown = [f for f in measure.inputs if f not in FIELDS]
     if unknown:
         raise ValueError(f"measure {measure.name!r} uses unregistered fields {unknown}")
+    if measure.t2t_index and measure.cutoffs is None:
+        raise ValueError(f"measure {measure.name!r}: a treat-to-target index needs cut-offs")
     MEASURES[measure.name] = measure
     return measure
+
+
+def stored_measures() -> list[Measure]:
+    """Measures kept in the cohort store, in registration order."""
+    return [m for m in MEASURES.values() if m.store]
+
+
+def t2t_indices() -> list[Measure]:
+    """Measures usable as a treat-to-target index, in registration order."""
+    return [m for m in MEASURES.values() if m.t2t_index]

@@ -27,6 +27,8 @@ def _basfi(c: Conventions, **items):
 basfi = register(
     Measure(
         name="basfi",
+        store=True,
+        fhir_category="survey",
         label="Bath Ankylosing Spondylitis Functional Index",
         inputs=BASFI_ITEMS,
         formula="mean of items Q1-Q10, each 0-10",

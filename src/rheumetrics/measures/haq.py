@@ -203,6 +203,9 @@ def _haq_check(c: Conventions, a: Mapping[str, np.ndarray]) -> list[RowIssue]:
 haq_di = register(
     ItemizedMeasure(
         name="haq_di",
+        store=True,
+        loinc=("75874-8", "Total score [HAQ-DI]"),
+        fhir_category="survey",
         label="HAQ disability index (Stanford HAQ-DI)",
         inputs=HAQ_INPUTS,
         formula="sum of category scores / categories scored; category = highest item (0-3), "

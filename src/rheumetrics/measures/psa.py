@@ -57,6 +57,7 @@ def _dapsa(c: Conventions, tjc68, sjc66, ptga, pain, crp_mg_l):
 dapsa = register(
     Measure(
         name="dapsa",
+        store=True,
         label="Disease Activity in PSoriatic Arthritis",
         inputs=("tjc68", "sjc66", "ptga", "pain", "crp_mg_l"),
         formula="TJC68 + SJC66 + PtGA(0-10) + pain(0-10) + CRP[mg/dL] (= crp_mg_l / 10)",
@@ -69,6 +70,7 @@ dapsa = register(
 cdapsa = register(
     Measure(
         name="cdapsa",
+        store=True,
         label="clinical DAPSA (without CRP)",
         inputs=("tjc68", "sjc66", "ptga", "pain"),
         formula="TJC68 + SJC66 + PtGA(0-10) + pain(0-10)",

@@ -111,6 +111,8 @@ def _rapid3_check(c: Conventions, a: Mapping[str, np.ndarray]) -> list[RowIssue]
 rapid3 = register(
     ItemizedMeasure(
         name="rapid3",
+        store=True,
+        fhir_category="survey",
         label="RAPID3 (MDHAQ function + pain + patient global)",
         inputs=(*_ITEMS, "mdhaq_fn", "pain", "ptga"),
         formula="FN + pain(0-10) + PtGA(0-10); FN = (sum of MDHAQ items a-j) / 3 rounded to "

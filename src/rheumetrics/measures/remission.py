@@ -47,6 +47,7 @@ for _version, _ptga in PTGA_MAX.items():
     register(
         Measure(
             name=f"boolean_remission_{_version}",
+            store=True,
             label=f"ACR/EULAR Boolean remission {_version} (clinical trials: with CRP)",
             inputs=("tjc28", "sjc28", "ptga", "crp_mg_l"),
             formula=f"TJC28 <= 1 and SJC28 <= 1 and CRP <= 1 mg/dL and PtGA <= {_ptga:g} (0-10)",

@@ -24,6 +24,9 @@ def _sdai(c: Conventions, tjc28, sjc28, ptga, phga, crp_mg_l) -> np.ndarray:
 sdai = register(
     Measure(
         name="sdai",
+        store=True,
+        t2t_index=True,
+        loinc=("75845-8", "Total score [SDAI]"),
         label="Simplified Disease Activity Index",
         inputs=("tjc28", "sjc28", "ptga", "phga", "crp_mg_l"),
         formula="TJC28 + SJC28 + PtGA(0-10) + PhGA(0-10) + CRP[mg/dL] (= crp_mg_l / 10)",
@@ -37,6 +40,9 @@ sdai = register(
 cdai = register(
     Measure(
         name="cdai",
+        store=True,
+        t2t_index=True,
+        loinc=("75847-4", "Total score [CDAI]"),
         label="Clinical Disease Activity Index",
         inputs=("tjc28", "sjc28", "ptga", "phga"),
         formula="TJC28 + SJC28 + PtGA(0-10) + PhGA(0-10)",

@@ -14,14 +14,23 @@ import numpy as np
 import pandas as pd
 
 from rheumetrics.errors import ProblemCollector, UnitWarning, ValidationError
+from rheumetrics.schema import units
 
-#: alternative column -> (canonical column, factor to multiply by). 1 mg/dL = 10 mg/L.
+
+def _factor(canonical: str, source: str) -> float:
+    found = units.factor(canonical, source)
+    assert found is not None, (canonical, source)
+    return found
+
+
+#: alternative column -> (canonical column, factor to multiply by), the factors from the one unit
+#: table (:mod:`rheumetrics.schema.units`). 1 mg/dL = 10 mg/L.
 ALTERNATIVES: dict[str, tuple[str, float]] = {
-    "crp_mg_dl": ("crp_mg_l", 10.0),
-    "ptga_mm": ("ptga", 0.1),
-    "phga_mm": ("phga", 0.1),
-    "pain_mm": ("pain", 0.1),
-    "gh_cm": ("gh_mm", 10.0),
+    "crp_mg_dl": ("crp_mg_l", _factor("mg/L", "mg/dL")),
+    "ptga_mm": ("ptga", _factor("{score}", "mm")),
+    "phga_mm": ("phga", _factor("{score}", "mm")),
+    "pain_mm": ("pain", _factor("{score}", "mm")),
+    "gh_cm": ("gh_mm", _factor("mm", "cm")),
 }
 
 #: A CRP above this many mg/dL (300 mg/L) is implausible and is most likely mg/L given as mg/dL.

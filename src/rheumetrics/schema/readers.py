@@ -191,7 +191,22 @@ def _read_text(
         raise ValidationError(problems, f"{path.name}: rows do not match the header")
     df = table.to_pandas()
     df.index = pd.Index(_line_numbers(df, blank), name="line")
-    return df
+    return _drop_blank_lines(df, data)
+
+
+def _drop_blank_lines(df: pd.DataFrame, data: bytes) -> pd.DataFrame:
+    """Rows that come from an empty text line are not records (``,,`` rows stay)."""
+    empty = df.isna().all(axis=1).to_numpy()
+    if not empty.any():
+        return df
+    newline = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+    starts = np.concatenate([[0], newline + 1])
+    ends = np.concatenate([newline, [len(data)]])
+    blank = np.zeros(len(df), dtype=bool)
+    for i in np.flatnonzero(empty):  # only the rows without any value
+        line = int(df.index[i])
+        blank[i] = data[starts[line - 1] : ends[line - 1]].strip() == b""
+    return df[~blank]
 
 
 def _header_names(path: Path, data: bytes, delimiter: str, encoding: str) -> list[str]:
@@ -276,17 +291,33 @@ def _check_xlsx(path: Path) -> None:
 
 
 def _read_excel(path: Path, sheet: str | int | None, na_values: tuple[str, ...]) -> pd.DataFrame:
-    """An Excel sheet with its cells' own types, indexed by sheet row."""
+    """An Excel sheet with its cells' own Python types (a TRUE stays ``True``, a number stays a
+    number: nothing is unified into a column type), indexed by sheet row."""
+    import openpyxl
     from defusedxml import DefusedXmlException
 
     _check_xlsx(path)
     try:
-        df = pd.read_excel(path, sheet_name=sheet or 0, keep_default_na=False,
-                           na_values=list(na_values), engine="openpyxl")  # fmt: skip
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        try:
+            ws = wb[sheet] if isinstance(sheet, str) else wb.worksheets[sheet or 0]
+            rows = [list(r) for r in ws.iter_rows(values_only=True)]
+        finally:
+            wb.close()
     except DefusedXmlException as exc:
         raise _file_error(path, "(file)", type(exc).__name__,
                           "XML with entity declarations is refused") from exc  # fmt: skip
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+    except (OSError, ValueError, KeyError, IndexError, zipfile.BadZipFile) as exc:
         raise _file_error(path, "path", str(path), f"cannot read as .xlsx: {exc}") from exc
+    if not rows:
+        return pd.DataFrame(index=pd.RangeIndex(2, 2, name="line"))
+    header = [f"Unnamed: {i}" if h is None else str(h) for i, h in enumerate(rows[0])]
+    width = len(header)
+    missing = set(na_values)
+    body = [
+        [None if (isinstance(v, str) and v in missing) else v for v in (r + [None] * width)[:width]]
+        for r in rows[1:]
+    ]
+    df = pd.DataFrame(body, columns=header, dtype=object)
     df.index = pd.RangeIndex(2, len(df) + 2, name="line")
-    return df
+    return df[df.notna().any(axis=1).to_numpy()] if len(df) else df

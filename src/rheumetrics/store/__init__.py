@@ -6,7 +6,7 @@ Python API (the CLI ``rheumetrics db|import|export`` drives the same functions):
     engine = make_engine()            # --db / $RHEUMETRICS_DB_URL / sqlite:///rheumetrics.sqlite
     init_db(engine)                   # alembic upgrade head
     import_file(engine, "visits.csv", "mapping.toml")
-    visits = load_visits(engine)      # visit frame (contracts.md) with stored scores
+    visits = load_visits(engine)      # visit frame with stored scores
 
 See ``docs/store.md``.
 """

@@ -149,7 +149,8 @@ def in_chunks(values: Sequence[Any], size: int = 5000) -> list[list[Any]]:
 #: New visits from which a PostgreSQL import checks foreign keys once, set-based, at the end.
 BULK_FK_THRESHOLD = 50_000
 #: Tables whose foreign keys a bulk load relaxes (children of visit, and visit itself).
-BULK_TABLES = ("visit", "joint_exam", "clinical", "lab", "pro", "reported", "visit_score")
+BULK_TABLES = ("visit", "joint_exam", "clinical", "lab", "pro", "reported", "visit_score",
+               "visit_score_value")  # fmt: skip
 
 
 @contextmanager

@@ -154,7 +154,9 @@ def export_command(
     ),
     db: str | None = _DB,
     patient: list[str] = typer.Option(None, "--patient", "-p", help="Only these patient keys."),
-    run: int = typer.Option(None, help="Score run to export (default: the newest)."),
+    run: int = typer.Option(
+        None, help="Score run id to export (default: the run of the default conventions)."
+    ),
     joints: bool = typer.Option(
         False, help="tidy: add per-joint columns; fhir: per-joint Observations."
     ),

@@ -1,9 +1,9 @@
 """The catalogue of per-visit values the store keeps (``items.csv``) and their unit conversions.
 
-Each item has one canonical unit (the one in its name or the 0-10 scale of the contracts), a
+Each item has one canonical unit (the one in its name, or the scale in its label), a
 valid range (a :class:`~rheumetrics.schema.fields.Field`), the table it lives in and, where LOINC
 has one, a LOINC code (LOINC, Regenstrief Institute, https://loinc.org). Source units are converted to the canonical unit once, at import, with
-the factors in ``units.csv``.
+the factors of :mod:`rheumetrics.schema.units`.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from importlib.resources import files
 import numpy as np
 import pandas as pd
 
+from rheumetrics.schema import units
 from rheumetrics.schema.fields import FIELDS, Field
 
 #: Tables holding one row per visit, in the order they are written.
@@ -28,6 +29,7 @@ class Item:
 
     field: Field
     table: str
+    unit: str  # UCUM code of the canonical unit (``{score}``, ``{#}``, ``mg/L``, ...)
     category: str  # FHIR observation category: exam, laboratory, survey
     loinc: str | None
     loinc_display: str | None
@@ -40,10 +42,6 @@ class Item:
     @property
     def label(self) -> str:
         return self.field.label
-
-    @property
-    def unit(self) -> str:
-        return self.field.unit
 
     @property
     def min(self) -> float:
@@ -114,6 +112,7 @@ def items() -> dict[str, Item]:
         out[r.name] = Item(
             field=spec,
             table=r.table,
+            unit=r.unit,
             category=r.category,
             loinc=r.loinc or None,
             loinc_display=r.loinc_display or None,
@@ -127,13 +126,9 @@ def table_items(table: str) -> tuple[str, ...]:
     return tuple(i.name for i in items().values() if i.table == table)
 
 
-@cache
 def unit_factors() -> dict[str, dict[str, float]]:
-    """``{canonical unit: {accepted source unit: factor to canonical}}``."""
-    out: dict[str, dict[str, float]] = {}
-    for r in _read("units.csv").itertuples(index=False):
-        out.setdefault(r.item_unit, {})[r.source_unit] = float(r.factor)
-    return out
+    """``{canonical unit: {accepted source unit: factor to canonical}}`` (:mod:`rheumetrics.schema.units`)."""
+    return units.unit_factors()
 
 
 def conversion_factor(item: str, source_unit: str | None) -> float | None:
@@ -144,9 +139,9 @@ def conversion_factor(item: str, source_unit: str | None) -> float | None:
     unit = items()[item].unit
     if source_unit is None:
         return 1.0
-    return unit_factors().get(unit, {}).get(source_unit)
+    return units.factor(unit, source_unit)
 
 
 def allowed_units(item: str) -> tuple[str, ...]:
     """Source units accepted for ``item``."""
-    return tuple(unit_factors().get(items()[item].unit, {}))
+    return units.accepted(items()[item].unit)

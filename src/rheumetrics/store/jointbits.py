@@ -26,7 +26,7 @@ _SIDE_JOINTS = (
     "TOE_PIP1", "TOE_PIP2", "TOE_PIP3", "TOE_PIP4", "TOE_PIP5",
 )  # fmt: skip
 
-#: Joint ids in bit order (right side then left side; contracts.md joint catalogue).
+#: Joint ids in bit order (right side then left side, as in the joint catalogue).
 STORAGE_ORDER: tuple[str, ...] = tuple(f"{s}_{j}" for s in "RL" for j in _SIDE_JOINTS)
 N_JOINTS = len(STORAGE_ORDER)  # 68
 MASK_BYTES = (N_JOINTS + 7) // 8  # 9
@@ -47,8 +47,11 @@ def pack(flags: np.ndarray) -> list[bytes]:
 
 def unpack(masks: Sequence[bytes | None]) -> np.ndarray:
     """Unpack ``n`` 9-byte masks into an ``(n, 68)`` boolean array (``None`` -> all False)."""
-    buf = b"".join(bytes(m) if m is not None else bytes(MASK_BYTES) for m in masks)
-    raw = np.frombuffer(buf, dtype=np.uint8).reshape(len(masks), MASK_BYTES)
+    values = list(masks)
+    if any(m is None for m in values):
+        values = [bytes(MASK_BYTES) if m is None else m for m in values]
+    # fixed-width bytes keep every byte (a trailing zero byte is padding of the same value)
+    raw = np.array(values, dtype=f"S{MASK_BYTES}").view(np.uint8).reshape(len(values), MASK_BYTES)
     return np.unpackbits(raw, axis=1, count=N_JOINTS, bitorder="little").astype(bool)
 
 

@@ -25,6 +25,7 @@ from sqlalchemy import (
     JSON,
     Connection,
     Engine,
+    Float,
     Integer,
     Select,
     String,
@@ -43,6 +44,7 @@ from rheumetrics import __version__
 from rheumetrics import joints as joint_catalogue
 from rheumetrics.errors import RheumetricsError
 from rheumetrics.measures import DEFAULT, Conventions
+from rheumetrics.measures.base import stored_measures
 from rheumetrics.store import jointbits
 from rheumetrics.store.items import ITEM_TABLES, items, table_items
 from rheumetrics.store.models import (
@@ -53,6 +55,7 @@ from rheumetrics.store.models import (
     PATIENT,
     SCORE_NAMES,
     SCORE_RUN,
+    SCORE_VALUE,
     THERAPY,
     VISIT,
     VISIT_SCORE,
@@ -79,6 +82,51 @@ def fetch_frame(conn: Connection, stmt: Select[Any]) -> pd.DataFrame:
     for col in stmt.selected_columns:  # JSON text (SQLite) is decoded as SQLAlchemy would
         if isinstance(col.type, JSON) and df[col.name].map(type).eq(str).any():
             df[col.name] = df[col.name].map(lambda v: json.loads(v) if isinstance(v, str) else v)
+    return df
+
+
+#: Stands for NULL in a numeric column read through Arrow: every stored number is finite
+#: (each field has finite bounds), so +infinity is never a value.
+_NULL_NUMBER = "9e999"
+
+
+def arrow_source(conn: Connection) -> str | None:
+    """Path of the SQLite file behind ``conn`` when it can be read through ADBC (Arrow), else None.
+
+    The ADBC SQLite driver (Apache Arrow ADBC, https://arrow.apache.org/adbc/) returns columns
+    as Arrow arrays without a Python object per value. It opens its own connection, so it is used
+    only for reads that need no uncommitted writes of the caller (see :func:`load_visits`).
+    """
+    if conn.dialect.name != "sqlite":
+        return None
+    db = conn.engine.url.database
+    if not db or db == ":memory:" or db.startswith("file:"):
+        return None
+    try:
+        import adbc_driver_sqlite.dbapi  # noqa: F401
+    except ImportError:
+        return None
+    return db
+
+
+def fetch_arrow(path: str, conn: Connection, stmt: Select[Any]) -> pd.DataFrame:
+    """Run ``stmt`` on the SQLite file ``path`` through ADBC; NULL stand-ins become missing."""
+    import adbc_driver_sqlite.dbapi as adbc
+
+    sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    with adbc.connect(path) as lite, lite.cursor() as cur:
+        cur.execute(sql)
+        table = cur.fetch_arrow_table()
+    df = table.to_pandas()
+    for col in df.columns:
+        if df[col].dtype.kind == "f":
+            values = df[col].to_numpy()
+            if np.isinf(values).any():
+                df[col] = np.where(np.isinf(values), np.nan, values)
+        elif (df[col].dtype == object or pd.api.types.is_string_dtype(df[col].dtype)) and (
+            len(df) and (df[col] == "").any()
+        ):
+            df[col] = df[col].astype(object).where(df[col] != "", None)
     return df
 
 
@@ -133,9 +181,11 @@ def _visit_select(
     run: int | None,
     labels: dict[str, tuple[str, ...]],
     where: Any,
+    arrow: bool = False,
 ) -> tuple[Select[Any], list[str]]:
     """The visit join (patient, items, masks, scores of ``run``) and the item and score columns
-    left out because no stored row has a value in them.
+    left out because no stored row has a value in them (through Arrow, where a missing value costs
+    no Python object, every column is read and nothing is left out).
 
     Text that repeats is fetched as numbers: the patient as its row id (keys are looked up once
     per patient), the visit date as a day number, score categories as label positions.
@@ -149,31 +199,44 @@ def _visit_select(
     for name in ITEM_TABLES:
         t = ITEM_TABLE_OBJECTS[name]
         names = table_items(name)
-        filled = populated(conn, t, names)
+        filled = set(names) if arrow else populated(conn, t, names)
         empty += [i for i in names if i not in filled]
         if filled:
-            cols += [t.c[i] for i in names if i in filled]
+            cols += [_nullable(t.c[i], arrow) for i in names if i in filled]
             src = src.outerjoin(t, t.c.visit_id == v.c.id)
     if joints:
         j = JOINT_EXAM
-        cols += [j.c[m] for m in jointbits.MASKS]
+        cols += [
+            func.coalesce(j.c[m], func.zeroblob(jointbits.MASK_BYTES)).label(m) if arrow else j.c[m]
+            for m in jointbits.MASKS
+        ]  # a visit without an examination: nothing assessed
         src = src.outerjoin(j, j.c.visit_id == v.c.id)
     if run is not None:
         sv = VISIT_SCORE
-        names = [c.name for c in sv.c if c.name not in ("run_id", "visit_id")]
-        filled = populated(conn, sv, names, sv.c.run_id == run)
-        empty += [_score_label(c) for c in names if c not in filled]
-        for c in names:
+        score_cols = [c.name for c in sv.c if c.name not in ("run_id", "visit_id")]
+        filled = set(score_cols) if arrow else populated(conn, sv, score_cols, sv.c.run_id == run)
+        empty += [_score_label(c) for c in score_cols if c not in filled]
+        for c in score_cols:
             if c not in filled:
                 continue
             score = c.removesuffix("_category")
             if c.endswith("_category") and score in labels:
                 cols.append(_category_codes(sv.c[c], labels[score]).label(c))
             else:
-                cols.append(sv.c[c].label(_score_label(c)))
+                cols.append(_nullable(sv.c[c], arrow).label(_score_label(c)))
         src = src.outerjoin(sv, (sv.c.visit_id == v.c.id) & (sv.c.run_id == run))
     stmt = select(*cols).select_from(src)
     return (stmt.where(where) if where is not None else stmt), empty
+
+
+def _nullable(column: Any, arrow: bool) -> Any:
+    """A nullable column as read: through Arrow, NULL becomes a stand-in of a fixed type (the
+    ADBC driver types a column from its first rows), numbers always REAL."""
+    if not arrow:
+        return column
+    if isinstance(column.type, String):
+        return func.coalesce(column, "").label(column.name)
+    return func.coalesce(cast(column, Float), literal_column(_NULL_NUMBER)).label(column.name)
 
 
 def _score_label(column: str) -> str:
@@ -193,6 +256,7 @@ def visit_table(
     joints: bool = True,
     run: int | None = None,
     labels: dict[str, tuple[str, ...]] | None = None,
+    arrow: bool = False,
 ) -> pd.DataFrame:
     """Stored visits with items, (packed) joint masks and the raw scores of score run ``run``,
     indexed by ``visit_id`` and sorted by patient and date: one query.
@@ -201,14 +265,15 @@ def visit_table(
     those categories come back as ordered Categoricals.
     """
     labels = labels or {}
-    where = None
+    where = None  # ``arrow``: read through ADBC where possible (the caller has no pending writes)
     if visit_ids is not None:
         where = member_of(conn, VISIT.c.id, visit_ids)
     elif patients is not None:
         pids = select(PATIENT.c.id).where(member_of(conn, PATIENT.c.patient_key, patients))
         where = VISIT.c.patient_id.in_(pids)
-    stmt, empty = _visit_select(conn, joints, run, labels, where)
-    df = fetch_frame(conn, stmt)
+    path = arrow_source(conn) if arrow else None
+    stmt, empty = _visit_select(conn, joints, run, labels, where, arrow=path is not None)
+    df = fetch_arrow(path, conn, stmt) if path is not None else fetch_frame(conn, stmt)
     n = len(df)
     keys = fetch_frame(conn, select(PATIENT.c.id, PATIENT.c.patient_key))
     ids = keys["id"].to_numpy(dtype="int64")
@@ -222,7 +287,7 @@ def visit_table(
     key_rank = np.empty(len(key_values), dtype=np.int64)
     key_rank[np.argsort(key_values, kind="stable")] = np.arange(len(key_values))
     day = df.pop("_day").to_numpy(dtype="int64") if n else np.empty(0, np.int64)
-    df["patient_id"] = key_values[pos]
+    df["patient_id"] = pd.Series(key_values[pos], index=df.index, dtype=object)
     df["visit_date"] = day.astype("datetime64[D]").astype("datetime64[s]")
     order_rows = np.lexsort((day, key_rank[pos])) if n else np.empty(0, np.int64)
     df = df.drop(columns="_patient")
@@ -241,6 +306,8 @@ def visit_table(
             label = _score_label(name)
             df[label] = df[label].to_numpy(dtype="float64", na_value=np.nan)
         for name, cats in labels.items():
+            if name not in SCORE_NAMES:
+                continue  # kept in visit_score_value
             col = f"{name}_category"
             codes = df[col].to_numpy(dtype="float64", na_value=-1).astype(np.int64)
             if (codes < -1).any():
@@ -303,8 +370,13 @@ def load_visits(
         meta = choose_run(conn, run) if scores else None
         labels = category_labels(meta["conventions"]) if meta is not None else {}
         df = visit_table(
-            conn, patients=patients, run=None if meta is None else meta["id"], labels=labels
+            conn,
+            patients=patients,
+            run=None if meta is None else meta["id"],
+            labels=labels,
+            arrow=not isinstance(engine, Connection),  # our own connection: nothing pending
         )
+        others = other_scores(conn, meta["id"], df.index, labels) if meta is not None else None
     masks = unpack_masks(df)  # visits without an examination: nothing assessed
     out = add_counts(df.drop(columns=list(jointbits.MASKS)), masks)
     if joints:
@@ -313,7 +385,36 @@ def load_visits(
             masks["swollen_assessed"], index=out.index)  # fmt: skip
         out = out.join(wide)
     if scores:
-        out = _score_columns(out, meta)
+        out = _score_columns(out, meta, others)
+    return out
+
+
+def _other_measures() -> list[str]:
+    """Stored measures without a ``visit_score`` column (kept in ``visit_score_value``)."""
+    return [m.name for m in stored_measures() if m.name not in (*SCORE_NAMES, *BOOLEAN_SCORES)]
+
+
+def other_scores(
+    conn: Connection, run: int, index: pd.Index, labels: dict[str, tuple[str, ...]]
+) -> pd.DataFrame:
+    """Values (and categories) of the stored measures kept in ``visit_score_value``, one column
+    each, on ``index`` (visit ids)."""
+    names = _other_measures()
+    out = pd.DataFrame(index=index)
+    if not names:
+        return out
+    sv = SCORE_VALUE
+    long = fetch_frame(conn, select(sv.c.visit_id, sv.c.measure, sv.c.value, sv.c.category)
+                       .where(sv.c.run_id == run))  # fmt: skip
+    for name in names:
+        part = long[long["measure"] == name].set_index("visit_id")
+        out[name] = part["value"].astype("float64").reindex(index)
+        cat = part["category"].reindex(index)
+        out[f"{name}_category"] = (
+            pd.Categorical(cat, categories=list(labels[name]), ordered=True)
+            if name in labels
+            else cat.astype(object)
+        )
     return out
 
 
@@ -361,11 +462,13 @@ def _runs_text(conn: Connection) -> str:
     return f"stored runs: {listed}"
 
 
-def _score_columns(df: pd.DataFrame, meta: dict[str, Any] | None) -> pd.DataFrame:
+def _score_columns(
+    df: pd.DataFrame, meta: dict[str, Any] | None, others: pd.DataFrame | None
+) -> pd.DataFrame:
     """Typed score columns; ``haq_di`` recorded wins over derived."""
     out = df.copy()
-    if meta is None:
-        for name in SCORE_NAMES:
+    if meta is None or others is None:
+        for name in (*SCORE_NAMES, *_other_measures()):
             out[f"{name}_category"] = None
             if name != "haq_di":
                 out[name] = np.nan
@@ -373,6 +476,8 @@ def _score_columns(df: pd.DataFrame, meta: dict[str, Any] | None) -> pd.DataFram
             out[name] = pd.array([None] * len(out), dtype="boolean")
         out.attrs["conventions"] = None
         return out
+    for col in others.columns:
+        out[col] = others[col]
     # haq_di is both an input item and a derived score: a recorded value wins, the derived one
     # fills visits where only the HAQ categories (or items) were recorded.
     derived = out.pop(DERIVED_HAQ).to_numpy(dtype="float64")
@@ -389,14 +494,12 @@ def _score_columns(df: pd.DataFrame, meta: dict[str, Any] | None) -> pd.DataFram
 
 def category_labels(conventions: dict[str, Any]) -> dict[str, tuple[str, ...]]:
     """Ordered category labels of each score under the recorded conventions."""
-    from rheumetrics.measures import MEASURES, Conventions
-
     known = {f.name for f in dc_fields(Conventions)}
     conv = Conventions(**{k: v for k, v in conventions.items() if k in known})
     out = {}
-    for name in SCORE_NAMES:
-        m = MEASURES.get(name)
-        cs = m.cutoff_set(conv) if m is not None else None
+    for m in stored_measures():
+        name = m.name
+        cs = m.cutoff_set(conv)
         if cs is not None:
             out[name] = tuple(cs.labels)
     return out
@@ -431,7 +534,7 @@ IMAGING_COLUMNS = {
 def load_imaging_reads(
     engine: Engine | Connection, patients: Iterable[str] | None = None
 ) -> pd.DataFrame:
-    """Imaging reads, one row per reader, site and feature (imaging-scores.md §0), with the
+    """Imaging reads, one row per reader, site and feature, with the
     column names of :mod:`rheumetrics.imaging` so they can be scored directly."""
     r, p = IMAGING_READ, PATIENT
     cols = [c for c in r.c if c.name not in ("id", "patient_id")]

@@ -60,7 +60,9 @@ __all__ = [
     "VISIT_KINDS",
 ]
 
-#: Score columns of ``visit_score``; each has a ``_category``.
+#: Score columns of ``visit_score``, each with a ``_category``: a storage format frozen by
+#: migration 0001. Which measures are stored is declared on the measures themselves
+#: (``Measure.store``); a stored measure without a column here is kept in ``visit_score_value``.
 SCORE_NAMES = (
     "das28_esr",
     "das28_crp",
@@ -228,6 +230,25 @@ def _score_table() -> Table:
 VISIT_SCORE = _score_table()
 
 
+class VisitScoreValue(Base):
+    """A stored measure's value for one visit and score run, for measures without a column of
+    ``visit_score`` (adding a stored measure needs no migration)."""
+
+    __tablename__ = "visit_score_value"
+
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("score_run.id", ondelete="CASCADE"), primary_key=True
+    )
+    visit_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("visit.id", ondelete="CASCADE"),
+        primary_key=True,
+    )
+    measure: Mapped[str] = mapped_column(String(48), primary_key=True)
+    value: Mapped[float | None] = mapped_column(Float)
+    category: Mapped[str | None] = mapped_column(String(32))
+
+
 class ImportRun(Base):
     __tablename__ = "import_run"
 
@@ -271,3 +292,4 @@ IMAGING_READ, SCORE_RUN, IMPORT_RUN, QUARANTINE = (
     _t("import_run"),
     _t("quarantine"),
 )
+SCORE_VALUE = _t("visit_score_value")

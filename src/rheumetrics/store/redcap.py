@@ -1,6 +1,6 @@
 """REDCap exports: the data dictionary, events, repeating instruments and checkbox columns.
 
-Conventions (ecosystem.md §4): the records CSV starts with the record id; longitudinal projects add
+Conventions (REDCap data export format, Harris PA et al. J Biomed Inform 2009;42:377-381): the records CSV starts with the record id; longitudinal projects add
 ``redcap_event_name``; repeating instruments add ``redcap_repeat_instrument`` and
 ``redcap_repeat_instance``; a checkbox field exports one column per choice, ``<field>___<code>``
 (three underscores). The data dictionary has 18 columns ("Variable / Field Name", "Form Name",

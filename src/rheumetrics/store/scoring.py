@@ -19,10 +19,17 @@ from sqlalchemy import Connection, Engine, delete, insert, select
 
 from rheumetrics import __version__
 from rheumetrics.measures import DEFAULT, FIELDS, Conventions
-from rheumetrics.measures.panel import score_frame
+from rheumetrics.measures.base import stored_measures
+from rheumetrics.measures.panel import available_measures, score_frame
 from rheumetrics.store import bulk
-from rheumetrics.store.loaders import add_counts, unpack_masks, visit_table
-from rheumetrics.store.models import BOOLEAN_SCORES, SCORE_NAMES, SCORE_RUN, VISIT_SCORE
+from rheumetrics.store.loaders import add_counts, member_of, unpack_masks, visit_table
+from rheumetrics.store.models import (
+    BOOLEAN_SCORES,
+    SCORE_NAMES,
+    SCORE_RUN,
+    SCORE_VALUE,
+    VISIT_SCORE,
+)
 
 
 def conventions_key(conventions: Conventions) -> str:
@@ -69,7 +76,15 @@ def store_scores(
     run = run_id(conn, conventions)
     if inputs.empty:
         return run
-    scores = score_frame(inputs.astype("float64"), conventions, lenient=True, progress=progress)
+    stored = [m.name for m in stored_measures()]
+    available = {m.name for m in available_measures(inputs.columns)}
+    chosen = [m for m in stored if m in available]
+    scores = (
+        score_frame(inputs.astype("float64"), conventions, lenient=True, progress=progress,
+                    measures=chosen)
+        if chosen
+        else pd.DataFrame(index=inputs.index)
+    )  # fmt: skip
     rows = pd.DataFrame({"run_id": run, "visit_id": inputs.index.to_numpy()}, index=inputs.index)
     for name in SCORE_NAMES:
         if name in scores:
@@ -80,11 +95,35 @@ def store_scores(
     for name in BOOLEAN_SCORES:
         if name in scores:
             rows[name] = scores[name].astype("boolean")
-    sv = VISIT_SCORE
-    for chunk in bulk.in_chunks(inputs.index.tolist()) if replace else []:
-        conn.execute(delete(sv).where(sv.c.run_id == run, sv.c.visit_id.in_(chunk)))
+    sv, values = VISIT_SCORE, SCORE_VALUE
+    if replace:
+        for table in (sv, values):
+            visits = member_of(conn, table.c.visit_id, inputs.index.tolist())
+            conn.execute(delete(table).where(table.c.run_id == run, visits))
     bulk.insert_frame(conn, "visit_score", rows.reset_index(drop=True))
+    bulk.insert_frame(conn, "visit_score_value", _other_values(scores, stored, run))
     return run
+
+
+def _other_values(scores: pd.DataFrame, stored: list[str], run: int) -> pd.DataFrame:
+    """Long rows of the stored measures that have no ``visit_score`` column."""
+    parts = []
+    for name in stored:
+        if name in SCORE_NAMES or name in BOOLEAN_SCORES or name not in scores:
+            continue
+        value = scores[name].astype("float64")
+        cat = scores.get(f"{name}_category")
+        keep = value.notna().to_numpy()
+        parts.append(pd.DataFrame({
+            "run_id": run,
+            "visit_id": scores.index.to_numpy()[keep],
+            "measure": name,
+            "value": value.to_numpy()[keep],
+            "category": (cat.astype(object).where(cat.notna(), None).to_numpy()[keep]
+                         if cat is not None else None),
+        }))  # fmt: skip
+    columns = ["run_id", "visit_id", "measure", "value", "category"]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
 
 
 def rescore(

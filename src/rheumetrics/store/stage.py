@@ -28,7 +28,7 @@ from rheumetrics.store.mapping import FieldSpec, Mapping
 from rheumetrics.store.models import DIAGNOSES
 
 PATIENT_COLUMNS = ("diagnosis", "diagnosis_snomed", "sex", "birth_year", "rf", "acpa", "hla_b27")
-#: Recorded joint counts and the joint set each one counts (contracts.md joint sets).
+#: Recorded joint counts and the joint set each one counts (joint sets of the joint catalogue).
 COUNT_SETS = {c: s for s, c in joint_catalogue.COUNT_COLUMNS.items()}
 #: Largest offset of a date given as time after an anchor (150 years).
 MAX_OFFSET = {"days": 150 * 366, "months": 150 * 12}

@@ -15,7 +15,6 @@ from typing import Any
 import pandas as pd
 
 from rheumetrics.errors import ProblemCollector
-from rheumetrics.imaging import score_reads
 from rheumetrics.io import read_table
 from rheumetrics.measures import MEASURES
 from rheumetrics.measures.conventions import Conventions
@@ -50,14 +49,9 @@ def load_cohort(
 def _from_store(study: Study, url: str, note: Callable[[str], None]) -> Cohort:
     from sqlalchemy.engine import make_url
 
+    from rheumetrics.cohort import from_store
     from rheumetrics.store.engine import init_db, make_engine
     from rheumetrics.store.importer import import_file
-    from rheumetrics.store.loaders import (
-        load_imaging_reads,
-        load_patients,
-        load_therapies,
-        load_visits,
-    )
 
     engine = make_engine(url)
     try:
@@ -73,10 +67,10 @@ def _from_store(study: Study, url: str, note: Callable[[str], None]) -> Cohort:
             result = import_file(engine, item.source, item.mapping)
             imports.append({"source": item.source.name, **result.summary()})
         note("loading the cohort")
-        patients = load_patients(engine)
-        visits = load_visits(engine)
-        therapies = load_therapies(engine)
-        reads = load_imaging_reads(engine)
+        frames = from_store(engine)
+        patients, visits, therapies, reads = (
+            frames.patients, frames.visits, frames.therapies, frames.reads
+        )  # fmt: skip
     finally:
         engine.dispose()
     patients = _flatten_attributes(patients)
@@ -205,29 +199,6 @@ def _scored(study: Study, visits: pd.DataFrame) -> pd.DataFrame:
 
 def _imaging_scores(reads: pd.DataFrame) -> pd.DataFrame:
     """Totals of every read (per reader and session) with the date the images were taken."""
-    if reads.empty:
-        return pd.DataFrame()
-    if "image_date" not in reads.columns:
-        reads = reads.assign(image_date=pd.NaT)
-    undated = reads.loc[reads["image_date"].isna(), ["patient_id", "timepoint"]].drop_duplicates()
-    problems = ProblemCollector("imaging reads without an image date")
-    for pid, tp in undated.itertuples(index=False):
-        problems.add(pid, "image_date", tp, "needed to place the read in a study visit window")
-    problems.raise_if_any()
-    scores = score_reads(reads)
-    dates = (
-        reads.assign(image_date=pd.to_datetime(reads["image_date"]))
-        .groupby(["patient_id", "timepoint"], observed=True)["image_date"]
-        .min()
-        .reset_index()
-    )
-    scores["patient_id"] = scores["patient_id"].astype(str)
-    scores["timepoint"] = scores["timepoint"].astype(str)
-    dates["patient_id"] = dates["patient_id"].astype(str)
-    dates["timepoint"] = dates["timepoint"].astype(str)
-    out = scores.merge(dates, on=["patient_id", "timepoint"], how="left")
-    for col in ("reader", "session", "system", "version", "feature", "subset"):
-        out[col] = out[col].astype(str)
-    out["score"] = out["score"].astype(float)
-    return out[["patient_id", "timepoint", "image_date", "reader", "session", "system", "version",
-                "feature", "subset", "score"]]  # fmt: skip
+    from rheumetrics.cohort import imaging_totals
+
+    return imaging_totals(reads)

@@ -41,37 +41,11 @@ MRI_WINDOW_DAYS = 31
 
 
 def load_store_inputs(url: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Visits (with their stored scores), therapies and, where the store has RAMRIS reads, each
-    visit's reader-mean RAMRIS osteitis (bone marrow oedema) total as ``mri_bme_total``."""
-    from rheumetrics.imaging import reader_mean, score_reads
-    from rheumetrics.store import load_imaging_reads, load_therapies, load_visits, make_engine
+    """Visits (with their stored scores) and therapies from the store, with each visit's MRI
+    osteitis total (:func:`rheumetrics.cohort.t2t_inputs`)."""
+    from rheumetrics.cohort import t2t_inputs
 
-    engine = make_engine(url)
-    visits = load_visits(engine)
-    therapies = load_therapies(engine)
-    reads = load_imaging_reads(engine)
-    reads = reads[reads["system"] == "ramris"]
-    if reads.empty or visits.empty:
-        return visits, therapies
-    totals = reader_mean(score_reads(reads))
-    bme = totals[(totals["feature"] == "osteitis") & (totals["subset"] == "all")]
-    dates = reads.groupby(["patient_id", "timepoint"], observed=True)["image_date"].min()
-    bme = bme.merge(dates.rename("image_date").reset_index(), on=["patient_id", "timepoint"])
-    bme = bme.rename(columns={"score": "mri_bme_total"})[
-        ["patient_id", "image_date", "mri_bme_total"]
-    ]
-    bme["patient_id"] = bme["patient_id"].astype(visits["patient_id"].dtype)
-    bme["image_date"] = bme["image_date"].astype(visits["visit_date"].dtype)
-    visits = pd.merge_asof(
-        visits.sort_values("visit_date"),
-        bme.dropna(subset=["image_date"]).sort_values("image_date"),
-        left_on="visit_date",
-        right_on="image_date",
-        by="patient_id",
-        direction="nearest",
-        tolerance=pd.Timedelta(days=MRI_WINDOW_DAYS),
-    )
-    return visits.drop(columns="image_date").sort_values(["patient_id", "visit_date"]), therapies
+    return t2t_inputs(url, mri_window_days=MRI_WINDOW_DAYS)
 
 
 def _options(pairs: list[str] | None) -> dict[str, str]:

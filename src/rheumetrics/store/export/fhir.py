@@ -1,11 +1,11 @@
-"""FHIR R4 export: a ``collection`` Bundle per the pattern of ecosystem.md §2.1.
+"""FHIR R4 export: a ``collection`` Bundle (HL7 FHIR R4 4.0.1, https://hl7.org/fhir/R4/bundle.html).
 
 - Patient (pseudonymous key as identifier; gender; birth year), Condition (SNOMED CT diagnosis),
   Encounter per visit.
 - One Observation per stored input (counts, globals, ESR, CRP, PRO items) and one per derived
-  score, with a LOINC code where ecosystem.md §1.1 has one and the project's code system
+  score, with the LOINC code its measure declares (``Measure.loinc``) and the project's code system
   otherwise; the score's category goes in ``interpretation``; ``derivedFrom`` links each score
-  to the input Observations of its formula (clinical-measures.md §2, §5, §10, §14).
+  to the input Observations of its formula (the measure's declared inputs).
 - One Observation per joint and state (LOINC 88983-2 tender joint / 88984-0 swollen joint) with
   ``bodySite`` (SNOMED CT joint code where the joint catalogue has one, plus the project joint id)
   and laterality (SNOMED CT 24028007 right / 7771000 left) in a ``bodySite`` extension;
@@ -13,7 +13,7 @@
 - MedicationStatement per therapy.
 
 The JSON is FHIR R4 (4.0.1); it is also valid R4B, which is what the tests validate it with
-(``fhir.resources.R4B``; fhir.resources has no exact-R4 package, ecosystem.md §2.3).
+(``fhir.resources.R4B``; fhir.resources has no exact-R4 package).
 """
 
 from __future__ import annotations
@@ -28,14 +28,14 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from rheumetrics import joints as joint_catalogue
+from rheumetrics.measures.base import stored_measures
 from rheumetrics.schema.writers import write_json
 from rheumetrics.store.items import items
 from rheumetrics.store.jointbits import STORAGE_ORDER
 from rheumetrics.store.loaders import load_patients, load_therapies, load_visits
-from rheumetrics.store.models import BOOLEAN_SCORES, SCORE_NAMES
 
 #: Base of the project's own FHIR code systems; to be replaced by the project's canonical
-#: domain when it has one (ecosystem.md §1.1 suggests ``https://<our-domain>/fhir/CodeSystem/...``).
+#: domain when it has one.
 PROJECT_BASE = "https://rheumetrics.org/fhir"
 ITEM_SYSTEM = f"{PROJECT_BASE}/CodeSystem/rheum-items"
 SCORE_SYSTEM = f"{PROJECT_BASE}/CodeSystem/rheum-scores"
@@ -51,40 +51,10 @@ OBS_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 DATA_ABSENT = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
 
-#: LOINC codes of derived scores (ecosystem.md §1.1); every other score uses SCORE_SYSTEM.
-SCORE_LOINC = {
-    "cdai": ("75847-4", "Total score [CDAI]"),
-    "sdai": ("75845-8", "Total score [SDAI]"),
-    "haq_di": ("75874-8", "Total score [HAQ-DI]"),
-}
-#: Per-joint finding codes (ecosystem.md §1.1: CDAI panel items 88983-2 / 88984-0).
+#: Per-joint finding codes (LOINC 88983-2 tender joint / 88984-0 swollen joint).
 JOINT_LOINC = {"tender": ("88983-2", "Tender joint"), "swollen": ("88984-0", "Swollen joint")}
-#: SNOMED CT laterality qualifiers (ecosystem.md §1.3).
+#: SNOMED CT laterality qualifiers (SNOMED International, https://browser.ihtsdotools.org).
 LATERALITY = {"R": ("24028007", "Right"), "L": ("7771000", "Left")}
-
-_HAQ = [
-    f"haq_{c}"
-    for c in ("dressing", "arising", "eating", "walking", "hygiene", "reach", "grip", "activities")
-]
-#: Inputs of each score's formula (clinical-measures.md §2.2, §5.1, §8, §9, §10, §14, §6).
-SCORE_INPUTS: dict[str, tuple[str, ...]] = {
-    "das28_esr": ("tjc28", "sjc28", "esr_mm_h", "gh_mm"),
-    "das28_esr_3v": ("tjc28", "sjc28", "esr_mm_h"),
-    "das28_crp": ("tjc28", "sjc28", "crp_mg_l", "gh_mm"),
-    "das28_crp_3v": ("tjc28", "sjc28", "crp_mg_l"),
-    "sdai": ("tjc28", "sjc28", "ptga", "phga", "crp_mg_l"),
-    "cdai": ("tjc28", "sjc28", "ptga", "phga"),
-    "haq_di": tuple(_HAQ) + tuple(f"haq_aid_{c.removeprefix('haq_')}" for c in _HAQ),
-    "rapid3": ("pain", "ptga"),
-    "asdas_crp": ("basdai_q2", "basdai_q3", "basdai_q6", "ptga", "crp_mg_l"),
-    "asdas_esr": ("basdai_q2", "basdai_q3", "basdai_q6", "ptga", "esr_mm_h"),
-    "basdai": tuple(f"basdai_q{i}" for i in range(1, 7)),
-    "basfi": tuple(f"basfi_q{i}" for i in range(1, 11)),
-    "dapsa": ("tjc68", "sjc66", "ptga", "pain", "crp_mg_l"),
-    "cdapsa": ("tjc68", "sjc66", "ptga", "pain"),
-    "boolean_remission_2011": ("tjc28", "sjc28", "crp_mg_l", "ptga"),
-    "boolean_remission_2022": ("tjc28", "sjc28", "crp_mg_l", "ptga"),
-}
 
 _ID_OK = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 
@@ -166,17 +136,17 @@ def _visit_resources(
                "valueQuantity": _quantity(float(value), item.unit)}  # fmt: skip
         inputs[name] = obs
         out.append(obs)
-    for name in (*SCORE_NAMES, *BOOLEAN_SCORES):
+    for m in stored_measures():  # each measure's declaration gives its coding and inputs
+        name = m.name
         if name == "haq_di" or name not in row or pd.isna(row[name]):
             continue
-        code = SCORE_LOINC.get(name)
         coding = [{"system": SCORE_SYSTEM, "code": name.replace("_", "-")}]
-        if code:
-            coding.insert(0, {"system": LOINC, "code": code[0], "display": code[1]})
+        if m.loinc:
+            coding.insert(0, {"system": LOINC, "code": m.loinc[0], "display": m.loinc[1]})
         obs = {"resourceType": "Observation", "id": f"v{visit_id}-score-{name.replace('_', '-')}", **base,
-               "category": _category("survey" if name in ("basdai", "basfi", "rapid3") else "exam"),
+               "category": _category(m.fhir_category),
                "code": {"coding": coding, "text": name}}  # fmt: skip
-        if name in BOOLEAN_SCORES:
+        if m.kind == "flag":
             obs["valueBoolean"] = bool(row[name])
         else:
             obs["valueQuantity"] = _quantity(float(row[name]), "{score}")
@@ -185,7 +155,7 @@ def _visit_resources(
                 obs["interpretation"] = [
                     {"coding": [{"system": CATEGORY_SYSTEM, "code": str(cat)}], "text": str(cat)}
                 ]
-        links = [_ref(inputs[i]) for i in SCORE_INPUTS.get(name, ()) if i in inputs]
+        links = [_ref(inputs[i]) for i in m.inputs if i in inputs]
         if links:
             obs["derivedFrom"] = links
         out.append(obs)

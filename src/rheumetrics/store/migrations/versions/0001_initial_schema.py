@@ -1,7 +1,7 @@
 """Initial schema of the cohort store.
 
 Also seeds ``exam_joint`` with the frozen bit order of the joint masks (right then left side;
-contracts.md joint catalogue). These 68 rows are a storage format and must never change.
+the joint catalogue, rheumetrics/catalogues/joints.csv). These 68 rows are a storage format and must never change.
 
 Revision ID: 0001
 Revises:

@@ -1,0 +1,23 @@
+"""Cohort assembly: analysis frames (visits + therapies + imaging in windows) from a store or files.
+
+Used by the treat-to-target command, the study reports, the app and the simulator, so that a
+cohort is put together in one place. See :mod:`rheumetrics.cohort.frames`.
+"""
+
+from rheumetrics.cohort.frames import (
+    MRI_WINDOW_DAYS,
+    CohortFrames,
+    attach_nearest,
+    from_store,
+    imaging_totals,
+    t2t_inputs,
+)
+
+__all__ = [
+    "MRI_WINDOW_DAYS",
+    "CohortFrames",
+    "attach_nearest",
+    "from_store",
+    "imaging_totals",
+    "t2t_inputs",
+]
