@@ -160,14 +160,24 @@ def _patient_rows(ctx: _Ctx) -> pd.DataFrame:
     for key in ("diagnosis", "sex", "birth_year", "rf", "acpa", "hla_b27"):
         cols[key] = ctx.field(ctx.m.patient, key, F.PATIENT_FIELDS[key])
     cols["diagnosis_snomed"] = cols["diagnosis"].map(DIAGNOSES, na_action="ignore")
-    for name, spec in ctx.m.attributes.items():
-        raw, _ = ctx.column(spec, name)
-        text = raw.astype("string").str.strip()
-        num = pd.to_numeric(text, errors="coerce")
-        cols[f"attr:{name}"] = (
-            num.astype(object) if num.notna().sum() == text.notna().sum() else text
-        )
-    return pd.DataFrame(cols, index=ctx.raw.index)
+    out = pd.DataFrame(cols, index=ctx.raw.index)
+    if not ctx.m.attributes:
+        return out
+    # all attributes at once (a mapping may name thousands): text, or numbers when a whole
+    # column reads as numbers
+    raw = pd.DataFrame(
+        {f"attr:{name}": ctx.column(spec, name)[0] for name, spec in ctx.m.attributes.items()},
+        index=ctx.raw.index,
+    )
+    long = raw.stack().astype("string").str.strip()  # stack drops the missing cells
+    num = pd.to_numeric(long, errors="coerce")
+    numeric = num.notna().groupby(level=1).all().reindex(raw.columns, fill_value=True)
+    values = long.astype(object).where(
+        ~numeric.reindex(long.index.get_level_values(1)).to_numpy(), num
+    )
+    attrs = values.unstack().reindex(index=raw.index, columns=raw.columns)
+    attrs = attrs.astype(object).where(attrs.notna(), None)
+    return pd.concat([out, attrs], axis=1)
 
 
 def _assemble_patients(
@@ -176,7 +186,11 @@ def _assemble_patients(
     """One row per patient key; values that disagree between rows are problems."""
     df = prows.assign(patient_key=pid)
     df = df[df["patient_key"].notna().to_numpy() & ~rep.bad]
-    for col in prows.columns:
+    # one long series (patient, column) -> value finds the columns with a conflict at once
+    cells = df.set_index("patient_key")[list(prows.columns)].stack().astype(str)
+    per_key = cells.groupby(level=[0, 1], sort=False).nunique()
+    clashing = set(per_key.index.get_level_values(1)[per_key.to_numpy() > 1])
+    for col in [c for c in prows.columns if c in clashing]:
         sub = df[["patient_key", col]].dropna()
         if sub.empty:
             continue
