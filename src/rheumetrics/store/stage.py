@@ -636,6 +636,10 @@ def _redcap_subsets(
                     event,
                     "event has a visit date but is not listed in [redcap] events",
                 )
+            id_spec = mapping.patient.get("id")
+            if id_spec is not None and id_spec.column:
+                for pos, rule in rc.duplicate_events(raw, id_spec.column, plain & listed).items():
+                    rep.add(pos, rc.EVENT, str(event.iat[pos]), rule)
             out["visit"] = raw[plain & listed]
             out["event_kind"] = event[plain & listed].map(mapping.redcap.events)
         else:
