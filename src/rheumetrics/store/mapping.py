@@ -191,6 +191,10 @@ class _Checker:
         if offset:
             try:
                 anchor = dt.date.fromisoformat(str(raw.get("anchor", "")))
+                if not dt.date(1900, 1, 1) <= anchor <= dt.date.today():
+                    self.add(f"{where}.{key}", "anchor", raw.get("anchor"),
+                             "the anchor date must be from 1900-01-01 to today")  # fmt: skip
+                    anchor = None
             except ValueError:
                 self.add(
                     f"{where}.{key}",

@@ -8,6 +8,7 @@ canonical units, per-joint findings packed), therapies and imaging reads, plus e
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -255,11 +256,19 @@ def _visit_keys(ctx: _Ctx, pid: pd.Series, event_kind: pd.Series | None) -> pd.D
 
 def _offset_date(ctx: _Ctx, spec: FieldSpec) -> pd.Series:
     raw, col = ctx.column(spec, "date")
-    rule = f"must be a whole number of {spec.offset_unit} after {spec.anchor}"
-    n = F.check_range(
-        F.parse_number(raw, col, ctx.rep, rule), raw, col, ctx.rep, 0, None, True, rule
-    )
     anchor = pd.Timestamp(spec.anchor)
+    # the same future-date check as a date column: an offset may not reach past today
+    today = pd.Timestamp(dt.date.today())
+    if spec.offset_unit == "days":
+        most = max(0, (today - anchor).days)
+    else:
+        most = max(0, (today.year - anchor.year) * 12 + today.month - anchor.month
+                   - (today.day < anchor.day))  # fmt: skip
+    rule = (f"must be a whole number of {spec.offset_unit} after {spec.anchor}, from 0 to {most} "
+            "(the date may not be in the future)")  # fmt: skip
+    n = F.check_range(
+        F.parse_number(raw, col, ctx.rep, rule), raw, col, ctx.rep, 0, most, True, rule
+    )
     out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[s]")
     if spec.offset_unit == "days":
         out[:] = anchor + pd.to_timedelta(n, unit="D")
