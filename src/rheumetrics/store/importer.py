@@ -162,10 +162,10 @@ def import_file(
         raise ValidationError(
             staged.problems, f"{staged.source}: import refused, nothing was stored"
         )
-    require_current(engine)
     result = ImportResult(source=staged.source, mode=mode, rows=len(staged.raw))
     sha = _sha256(path)
     try:
+        require_current(engine)
         with (
             engine.connect().execution_options(sqlite_begin="IMMEDIATE") as conn,
             _sqlite_wait(conn, lock_wait),
