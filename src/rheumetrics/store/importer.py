@@ -8,8 +8,12 @@ one transaction -> score the visits that changed.
 - ``mode="all_or_nothing"`` (default): any problem raises :class:`ValidationError` and nothing is
   written; a crash or a kill during the write leaves the store as it was (one transaction).
 - ``mode="quarantine"``: valid rows are stored, bad rows go to the ``quarantine`` table with
-  their reasons. Problems with the file as a whole (a missing column, a mapping that does not
-  fit) still stop the import.
+  their reasons; every source row is either stored or quarantined (a row that conflicts with the
+  store sets aside that row only, never the patient's other rows). Problems with the file as a
+  whole (a missing column, a mapping that does not fit) still stop the import.
+- Imports into one store run one after the other (a PostgreSQL advisory lock per store, SQLite's
+  write lock), waiting up to ``lock_wait`` seconds; database failures are reported in one line,
+  without SQL or patient data.
 - Re-importing the same file changes nothing. A value already stored is never overwritten
   silently: a different value is a conflict (a problem) unless ``on_conflict="update"``; a value
   missing from the store is filled in; a value missing from the file leaves the store as is.
