@@ -149,3 +149,18 @@ def test_an_unreachable_database_is_one_line(clinic, h, tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert "Traceback" not in out + err and "nothing was stored" in out + err
     assert "P1" not in out + err
+
+
+def test_database_messages_lose_quoted_values() -> None:
+    from sqlalchemy.exc import DBAPIError
+
+    from rheumetrics.store.importer import _store_error
+
+    class Orig(Exception):
+        pass
+
+    orig = Orig('invalid input syntax for type integer: "Jane Smith"\nDETAIL: row (P1, ...)')
+    err = _store_error(DBAPIError("INSERT ...", {"k": "P1"}, orig), "f.csv", 1)
+    assert "Jane Smith" not in str(err) and "P1" not in str(err) and "INSERT" not in str(err)
+    orig = Orig('duplicate key value violates unique constraint "patient_patient_key_key"')
+    assert '"patient_patient_key_key"' in str(_store_error(DBAPIError("x", {}, orig), "f.csv", 1))

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -218,11 +219,16 @@ def _sqlite_wait(conn: Connection, lock_wait: float) -> Iterator[None]:
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
+#: A double-quoted literal in a database message that is not the name of a schema object.
+_QUOTED_VALUE = re.compile(r'(?<!constraint )(?<!relation )(?<!column )(?<!table )"[^"]*"')
+
+
 def _store_error(exc: DBAPIError, source: str, lock_wait: float) -> RheumetricsError:
     """One line for a database failure, without the statement or its parameters (which hold
     patient data)."""
     orig = exc.orig
     first = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    first = _QUOTED_VALUE.sub('"..."', first)  # a value quoted in the message may be patient data
     lock_codes = ("55P03",)  # PostgreSQL lock_not_available
     if "database is locked" in first or getattr(orig, "sqlstate", None) in lock_codes:
         return StoreBusyError(
