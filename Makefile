@@ -4,7 +4,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: setup demo test lint catalogue bench-startup clean
+.PHONY: setup demo test lint catalogue bench-startup fuzz clean
 
 $(STAMP): pyproject.toml
 	@echo "creating $(VENV) and installing rheumetrics with its dependencies (about a minute)..."
@@ -32,6 +32,10 @@ catalogue: $(STAMP)
 
 bench-startup: $(STAMP)
 	$(BIN)/python benchmarks/startup.py
+
+# Property-based tests at the entry points, >= 10,000 generated cases each (docs/security.md).
+fuzz: $(STAMP)
+	RHEUMETRICS_FUZZ=rheumetrics-fuzz $(BIN)/pytest -m fuzz tests/fuzz -p no:cacheprovider
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

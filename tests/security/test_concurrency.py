@@ -139,3 +139,28 @@ def test_a_writer_that_waits_too_long_stops_with_one_line(
     assert waited < 30
     engine.dispose()
     assert load_visits(engine).empty  # neither import stored anything
+
+
+def test_an_unreachable_database_is_one_line(clinic, h, tmp_path: Path) -> None:
+    src, mapping = clinic(h.visits[:2])
+    url = "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2"
+    proc = _cli_import(url, src, mapping)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1
+    assert "Traceback" not in out + err and "nothing was stored" in out + err
+    assert "P1" not in out + err
+
+
+def test_database_messages_lose_quoted_values() -> None:
+    from sqlalchemy.exc import DBAPIError
+
+    from rheumetrics.store.importer import _store_error
+
+    class Orig(Exception):
+        pass
+
+    orig = Orig('invalid input syntax for type integer: "Jane Smith"\nDETAIL: row (P1, ...)')
+    err = _store_error(DBAPIError("INSERT ...", {"k": "P1"}, orig), "f.csv", 1)
+    assert "Jane Smith" not in str(err) and "P1" not in str(err) and "INSERT" not in str(err)
+    orig = Orig('duplicate key value violates unique constraint "patient_patient_key_key"')
+    assert '"patient_patient_key_key"' in str(_store_error(DBAPIError("x", {}, orig), "f.csv", 1))

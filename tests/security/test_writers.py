@@ -112,3 +112,29 @@ def test_store_exports_are_safe(engine: Engine, clinic, h, tmp_path: Path) -> No
     for path in files.values():
         for row in _rows(path):
             assert not any(c.startswith(("=", "@", "+", "\t", "\r")) and c != "" for c in row)
+
+
+def test_fhir_export_refuses_an_infinite_stored_value(
+    engine: Engine, clinic, tmp_path: Path
+) -> None:
+    """Even if an infinite value reaches the store (validation refuses it on import), the FHIR
+    export refuses to write it rather than emit ``"value": Infinity``."""
+    from sqlalchemy import text
+
+    from rheumetrics.store.export import export_fhir
+
+    import_file(engine, *clinic())
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE lab SET esr_mm_h = :v WHERE esr_mm_h IS NOT NULL"), {"v": float("inf")}
+        )
+    out = tmp_path / "bundle.json"
+    with pytest.raises(ValidationError) as err:
+        export_fhir(engine, out)
+    assert any("valueQuantity.value" in str(p.record) for p in err.value.problems)
+    assert not out.exists()
+    result = CliRunner().invoke(
+        app,
+        ["export", "fhir", str(out), "--db", str(engine.url.render_as_string(hide_password=False))],
+    )
+    assert result.exit_code == 1 and "Traceback" not in result.output and not out.exists()

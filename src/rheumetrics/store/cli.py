@@ -18,7 +18,7 @@ from rheumetrics.measures import DEFAULT
 from rheumetrics.store.engine import URL_ENV, init_db, make_engine, resolve_url
 from rheumetrics.store.export import export_deidentified, export_fhir, export_tidy
 from rheumetrics.store.importer import import_file, prepare
-from rheumetrics.store.mapping import check_mapping
+from rheumetrics.store.mapping import check_mapping, load_mapping
 from rheumetrics.store.scoring import rescore
 
 db_app = typer.Typer(help="Create and maintain the cohort store.", no_args_is_help=True)
@@ -26,6 +26,11 @@ db_app = typer.Typer(help="Create and maintain the cohort store.", no_args_is_he
 DB_HELP = f"Database URL (default ${URL_ENV}, else sqlite:///rheumetrics.sqlite)."
 _DB = typer.Option(None, "--db", help=DB_HELP)
 _CONVENTION = typer.Option(None, "--convention", "-c", help="KEY=VALUE scoring convention.")
+_OUTSIDE = typer.Option(
+    False,
+    "--allow-outside-paths",
+    help="Let the mapping name files outside its own folder (e.g. a REDCap dictionary).",
+)
 
 
 def _url(db: str | None) -> str:
@@ -54,12 +59,14 @@ def db_init(db: str | None = _DB) -> None:
 def db_check_mapping(
     mapping: Path = typer.Argument(..., help="Mapping file (TOML)."),
     source: Path = typer.Option(
-        None, "--source", help="Also check it against this file's columns."
+        None, "--source", help="Also check it against this file, as import would read it."
     ),
+    dictionary: Path = typer.Option(None, help="REDCap data dictionary (overrides the mapping's)."),
+    allow_outside_paths: bool = _OUTSIDE,
 ) -> None:
-    """Check a mapping file on its own (and against a source file's header)."""
+    """Check a mapping file on its own (and against a source file, as import would read it)."""
     try:
-        check_mapping(mapping, source)
+        check_mapping(mapping, source, dictionary=dictionary, allow_outside=allow_outside_paths)
     except ValidationError as err:
         report_problems(err)
         raise typer.Exit(code=1) from None
@@ -106,11 +113,13 @@ def import_command(
     lock_wait: float = typer.Option(
         600.0, "--lock-wait", help="Seconds to wait while another import holds the store."
     ),
+    allow_outside_paths: bool = _OUTSIDE,
 ) -> None:
     """Import a file into the store: all-or-nothing unless --quarantine; re-import is a no-op."""
     try:
+        m = load_mapping(mapping, allow_outside=allow_outside_paths)
         if dry_run:
-            staged = prepare(mapping, source, dictionary)
+            staged = prepare(m, source, dictionary)
             if staged.problems:
                 raise ValidationError(
                     staged.problems, f"{source}: {len(staged.problems)} problem(s)"
@@ -121,7 +130,7 @@ def import_command(
         bars = _Bars()
         with bars.progress:
             result = import_file(
-                make_engine(_url(db)), source, mapping, mode="quarantine" if quarantine else "all_or_nothing",
+                make_engine(_url(db)), source, m, mode="quarantine" if quarantine else "all_or_nothing",
                 on_conflict="update" if update else "error", dictionary=dictionary, score=score,
                 conventions=parse_conventions(convention, DEFAULT), progress=bars, lock_wait=lock_wait,
             )  # fmt: skip

@@ -8,8 +8,12 @@ one transaction -> score the visits that changed.
 - ``mode="all_or_nothing"`` (default): any problem raises :class:`ValidationError` and nothing is
   written; a crash or a kill during the write leaves the store as it was (one transaction).
 - ``mode="quarantine"``: valid rows are stored, bad rows go to the ``quarantine`` table with
-  their reasons. Problems with the file as a whole (a missing column, a mapping that does not
-  fit) still stop the import.
+  their reasons; every source row is either stored or quarantined (a row that conflicts with the
+  store sets aside that row only, never the patient's other rows). Problems with the file as a
+  whole (a missing column, a mapping that does not fit) still stop the import.
+- Imports into one store run one after the other (a PostgreSQL advisory lock per store, SQLite's
+  write lock), waiting up to ``lock_wait`` seconds; database failures are reported in one line,
+  without SQL or patient data.
 - Re-importing the same file changes nothing. A value already stored is never overwritten
   silently: a different value is a conflict (a problem) unless ``on_conflict="update"``; a value
   missing from the store is filled in; a value missing from the file leaves the store as is.
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -162,10 +167,10 @@ def import_file(
         raise ValidationError(
             staged.problems, f"{staged.source}: import refused, nothing was stored"
         )
-    require_current(engine)
     result = ImportResult(source=staged.source, mode=mode, rows=len(staged.raw))
     sha = _sha256(path)
     try:
+        require_current(engine)
         with (
             engine.connect().execution_options(sqlite_begin="IMMEDIATE") as conn,
             _sqlite_wait(conn, lock_wait),
@@ -214,11 +219,16 @@ def _sqlite_wait(conn: Connection, lock_wait: float) -> Iterator[None]:
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
+#: A double-quoted literal in a database message that is not the name of a schema object.
+_QUOTED_VALUE = re.compile(r'(?<!constraint )(?<!relation )(?<!column )(?<!table )"[^"]*"')
+
+
 def _store_error(exc: DBAPIError, source: str, lock_wait: float) -> RheumetricsError:
     """One line for a database failure, without the statement or its parameters (which hold
     patient data)."""
     orig = exc.orig
     first = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    first = _QUOTED_VALUE.sub('"..."', first)  # a value quoted in the message may be patient data
     lock_codes = ("55P03",)  # PostgreSQL lock_not_available
     if "database is locked" in first or getattr(orig, "sqlstate", None) in lock_codes:
         return StoreBusyError(

@@ -12,6 +12,7 @@ file's columns (and a REDCap data dictionary).
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import hashlib
 import re
@@ -135,7 +136,7 @@ class _Checker:
         self.source = source
 
     def add(self, where: str, key: str, value: Any, rule: str) -> None:
-        self.p.add(where, key, value, rule, self.source)
+        self.p.add(where, key, _short(value), rule, self.source)
 
     def keys(self, where: str, table: dict[str, Any], allowed: set[str] | dict[str, Any]) -> None:
         for key in table:
@@ -143,6 +144,17 @@ class _Checker:
                 self.add(
                     where, key, table[key], "unknown key; allowed: " + ", ".join(sorted(allowed))
                 )
+
+    def constant(self, where: str, value: Any, ftype: F.FieldType, fmt: str | None) -> None:
+        """A constant is checked as import checks every row's value (same parser, same rule)."""
+        import pandas as pd
+
+        if isinstance(value, (dt.date, dt.datetime)) and ftype.kind == "date":
+            value = value.isoformat()[:10]
+        rep = F.Reporter(self.source, pd.Index([where]))
+        F.parse_field(pd.Series([value], dtype=object), ftype, "value", rep, fmt or "%Y-%m-%d")
+        for p in rep.problems:
+            self.add(where, "value", p.value, p.rule)
 
     def spec(self, where: str, key: str, raw: Any, ftype: F.FieldType | None) -> FieldSpec | None:
         if isinstance(raw, str):
@@ -173,10 +185,16 @@ class _Checker:
         if enum is not None and "value" in raw and raw["value"] not in enum:
             assert ftype is not None
             self.add(f"{where}.{key}", "value", raw["value"], ftype.rule)
+        elif ftype is not None and enum is None and "value" in raw:
+            self.constant(f"{where}.{key}", raw["value"], ftype, raw.get("format"))
         anchor = None
         if offset:
             try:
                 anchor = dt.date.fromisoformat(str(raw.get("anchor", "")))
+                if not dt.date(1900, 1, 1) <= anchor <= dt.date.today():
+                    self.add(f"{where}.{key}", "anchor", raw.get("anchor"),
+                             "the anchor date must be from 1900-01-01 to today")  # fmt: skip
+                    anchor = None
             except ValueError:
                 self.add(
                     f"{where}.{key}",
@@ -212,23 +230,158 @@ class _Checker:
         return out
 
 
+# -- the shape of a mapping file: every key's type, checked before anything reads it ------------
+
+#: Type tokens: "str", "int", "scalar" (text, number, boolean or date), "strs" (list of text),
+#: "scalars" (list of scalars), "spec" (a column name or a field table), a dict (a table with
+#: these keys) or ("table of", token) (a table whose values all have one type).
+_SCALAR_TYPES = (str, int, float, bool, dt.date, dt.datetime, dt.time)
+_SPEC_SHAPE: dict[str, Any] = {"column": "str", "value": "scalar", "values": ("table of", "scalar"),
+                               "unit": "str", "unit_column": "str", "format": "str",
+                               "months_after": "str", "days_after": "str", "anchor": "scalar"}  # fmt: skip
+_JOINT_STATE_SHAPE: dict[str, Any] = {"pattern": "str", "columns": ("table of", "str"),
+                                      "checkbox": "str"}  # fmt: skip
+_SHAPE: dict[str, Any] = {
+    "source": {"format": "str", "layout": "str", "sheet": "sheet", "delimiter": "str",
+               "encoding": "str", "na_values": "strs", "date_format": "str"},
+    "patient": ("table of", "spec"),
+    "visit": ("table of", "spec"),
+    "therapy": ("table of", "spec"),
+    "imaging": ("table of", "spec"),
+    "values": ("table of", "spec"),
+    "joints": {"tender": _JOINT_STATE_SHAPE, "swollen": _JOINT_STATE_SHAPE,
+               "choices": ("table of", "scalar"), "true_values": "scalars",
+               "false_values": "scalars"},
+    "long": {"item": "str", "value": "str", "unit": "str", "items": ("table of", "str"),
+             "ignore": "strs"},
+    "redcap": {"dictionary": "str", "events": ("table of", "str"), "therapy_instrument": "str",
+               "imaging_instrument": "str"},
+}  # fmt: skip
+_WHAT = {"str": "text", "int": "a whole number", "scalar": "a text, number, boolean or date",
+         "strs": "a list of texts", "scalars": "a list of texts or numbers",
+         "sheet": "a sheet name or a 0-based sheet number",
+         "spec": 'a column name or a table like { column = "..." }'}  # fmt: skip
+
+
+def _fits(value: Any, token: str) -> bool:
+    if token == "str":
+        return isinstance(value, str)
+    if token == "scalar":
+        return isinstance(value, _SCALAR_TYPES)
+    if token == "sheet":
+        return isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
+    if token in ("strs", "scalars"):
+        inner = "str" if token == "strs" else "scalar"
+        return isinstance(value, list) and all(_fits(v, inner) for v in value)
+    raise AssertionError(token)
+
+
+def _check_shape(c: _Checker, where: str, table: dict[str, Any], shape: Any) -> None:
+    """Report and remove every value whose type the mapping format does not allow, so the
+    checks after this one only see well-typed values (and never a traceback)."""
+    if isinstance(shape, tuple):  # ("table of", token)
+        for key in list(table):
+            _check_value(c, where, table, key, shape[1])
+        return
+    for key in list(table):
+        if key in shape:
+            _check_value(c, where, table, key, shape[key])
+
+
+def _check_value(c: _Checker, where: str, table: dict[str, Any], key: str, token: Any) -> None:
+    value = table[key]
+    path = f"{where}.{key}" if where != "(top)" else key
+    if isinstance(token, (dict, tuple)):
+        if not isinstance(value, dict):
+            c.add(where, key, _short(value), "must be a table")
+            del table[key]
+            return
+        _check_shape(c, path, value, token)
+    elif token == "spec" and where == "patient" and key == "attributes":
+        _check_value(c, where, table, key, ("table of", "spec"))
+    elif token == "spec":
+        if isinstance(value, dict):
+            _check_shape(c, path, value, _SPEC_SHAPE)
+        elif not isinstance(value, str):
+            c.add(where, key, _short(value), "must be " + _WHAT["spec"])
+            del table[key]
+    elif not _fits(value, token):
+        c.add(where, key, _short(value), "must be " + _WHAT[token])
+        del table[key]
+
+
+def _short(value: Any) -> Any:
+    """A value as shown in a problem: scalars as they are, tables and lists as short text."""
+    if value is None or isinstance(value, _SCALAR_TYPES):
+        return value if not isinstance(value, str) or len(value) <= 200 else value[:197] + "..."
+    try:
+        text = repr(value)
+    except RecursionError:
+        return "(a value nested too deeply to show)"
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _check_source_values(c: _Checker, src: dict[str, Any]) -> None:
+    """Values of [source] that the readers would otherwise fail on."""
+    enc = src.get("encoding")
+    if enc is not None:
+        try:
+            codecs.lookup(enc)
+        except LookupError:
+            c.add("source", "encoding", enc, "unknown text encoding; e.g. utf-8, latin-1, cp1252")
+            del src["encoding"]
+    delim = src.get("delimiter")
+    if delim is not None and (len(delim) != 1 or delim in "\r\n\"'"):
+        c.add("source", "delimiter", delim, "must be one character (not a quote or line break)")
+        del src["delimiter"]
+    sheet = src.get("sheet")
+    if isinstance(sheet, int) and not 0 <= sheet < 10_000:
+        c.add("source", "sheet", sheet, "a sheet number counts from 0")
+        del src["sheet"]
+    fmt = src.get("date_format")
+    if fmt is not None:
+        try:
+            dt.date(2001, 2, 3).strftime(fmt)
+            ok = "%" in fmt
+        except ValueError:
+            ok = False
+        if not ok:
+            c.add("source", "date_format", fmt, 'must be a strptime format like "%Y-%m-%d"')
+            del src["date_format"]
+
+
 def _file_sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def load_mapping(path: str | Path) -> Mapping:
-    """Read and check a mapping file; raise :class:`ValidationError` listing every problem."""
+#: Largest mapping file read (a mapping is a few kilobytes; this bounds parsing time and memory).
+MAX_MAPPING_BYTES = 1_000_000
+
+
+def load_mapping(path: str | Path, *, allow_outside: bool = False) -> Mapping:
+    """Read and check a mapping file; raise :class:`ValidationError` listing every problem.
+
+    Paths inside the mapping (the REDCap data dictionary) must lie in the mapping file's own
+    folder unless ``allow_outside`` is true.
+    """
     path = Path(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_MAPPING_BYTES:
+            raise ValidationError(
+                [F.Problem("(file)", "size", size, f"a mapping file is at most {MAX_MAPPING_BYTES:,} bytes", str(path))],
+                "invalid mapping",
+            )  # fmt: skip
         text = path.read_text(encoding="utf-8")
-    except OSError as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         raise ValidationError(
-            [F.Problem("(file)", "path", str(path), f"cannot read: {exc}")], "invalid mapping"
-        ) from exc
-    return parse_mapping(text, path)
+            [F.Problem("(file)", "path", str(path), f"cannot read as UTF-8 text: {exc}")],
+            "invalid mapping",
+        ) from None
+    return parse_mapping(text, path, allow_outside=allow_outside)
 
 
-def parse_mapping(text: str, path: Path | None = None) -> Mapping:
+def parse_mapping(text: str, path: Path | None = None, *, allow_outside: bool = False) -> Mapping:
     """Check a mapping given as TOML text (``path`` resolves the REDCap dictionary)."""
     source = str(path) if path else "(mapping)"
     c = _Checker(source)
@@ -238,6 +391,25 @@ def parse_mapping(text: str, path: Path | None = None) -> Mapping:
         c.add("(file)", "toml", None, f"not valid TOML: {exc}")
         c.p.raise_if_any()
         raise AssertionError("unreachable") from exc
+    except RecursionError:
+        c.add("(file)", "toml", None, "nested too deeply (a mapping needs at most 4 levels)")
+        c.p.raise_if_any()
+        raise AssertionError("unreachable") from None
+    _check_shape(c, "(top)", doc, _SHAPE)
+    _check_source_values(c, doc.get("source", {}))
+    try:
+        return _build(c, doc, text, path, allow_outside)
+    except (TypeError, ValueError, AttributeError, KeyError, RecursionError) as exc:
+        if isinstance(exc, ValidationError):
+            raise
+        c.add("(file)", "mapping", None, f"cannot be read as a mapping ({type(exc).__name__})")
+        c.p.raise_if_any()
+        raise AssertionError("unreachable") from None
+
+
+def _build(
+    c: _Checker, doc: dict[str, Any], text: str, path: Path | None, allow_outside: bool
+) -> Mapping:
     c.keys("(top)", doc, _TOP)
 
     src = doc.get("source", {})
@@ -293,7 +465,7 @@ def parse_mapping(text: str, path: Path | None = None) -> Mapping:
         c.add("(top)", "long", None, "layout = 'long' needs a [long] table (item, value, items)")
     if long is not None and layout != "long":
         c.add("long", "long", None, "a [long] table needs layout = 'long' in [source]")
-    redcap = _redcap(c, doc.get("redcap"), path) if fmt == "redcap" else None
+    redcap = _redcap(c, doc.get("redcap"), path, allow_outside) if fmt == "redcap" else None
     if fmt == "redcap" and redcap is not None:
         if redcap.therapy_instrument and therapy is None:
             c.add(
@@ -432,7 +604,7 @@ def _long(c: _Checker, table: Any) -> LongSpec | None:
     )
 
 
-def _redcap(c: _Checker, table: Any, path: Path | None) -> RedcapSpec | None:
+def _redcap(c: _Checker, table: Any, path: Path | None, allow_outside: bool) -> RedcapSpec | None:
     if not isinstance(table, dict):
         c.add("redcap", "redcap", table, "format = 'redcap' needs a [redcap] table")
         return None
@@ -447,24 +619,49 @@ def _redcap(c: _Checker, table: Any, path: Path | None) -> RedcapSpec | None:
             )
     dictionary = None
     if "dictionary" in table:
-        dictionary = Path(table["dictionary"])
-        if path is not None and not dictionary.is_absolute():
-            dictionary = path.parent / dictionary
+        dictionary = confined_path(
+            c, "redcap", "dictionary", table["dictionary"], path, allow_outside
+        )
     return RedcapSpec(
         dictionary, events, table.get("therapy_instrument"), table.get("imaging_instrument")
     )
 
 
+def confined_path(
+    c: _Checker, where: str, key: str, value: str, path: Path | None, allow_outside: bool
+) -> Path | None:
+    """``value`` resolved against the mapping file's folder; a path leaving that folder is a
+    problem unless ``allow_outside`` (``--allow-outside-paths``)."""
+    folder = (path.parent if path is not None else Path.cwd()).resolve()
+    target = Path(value)
+    full = (target if target.is_absolute() else folder / target).resolve()
+    if not allow_outside and not full.is_relative_to(folder):
+        c.add(where, key, value, f"must be a file inside the mapping's folder {folder} "
+              "(pass --allow-outside-paths to read files elsewhere)")  # fmt: skip
+        return None
+    return full if target.is_absolute() or path is None else path.parent / target
+
+
 _CHECKBOX = re.compile(r"^(?P<field>.+)___(?P<code>[^_].*)$")
 
 
-def check_mapping(path: str | Path, source: str | Path | None = None) -> Mapping:
-    """Check a mapping on its own, and against ``source``'s columns when one is given.
+def check_mapping(
+    path: str | Path,
+    source: str | Path | None = None,
+    *,
+    dictionary: str | Path | None = None,
+    allow_outside: bool = False,
+) -> Mapping:
+    """Check a mapping on its own, and against ``source`` when one is given.
 
-    Raises :class:`ValidationError` with every problem found.
+    With a source, the file is read and checked exactly as ``import`` reads it, and every problem
+    that would make ``import`` refuse the file as a whole (a missing column, an unreadable
+    encoding, a REDCap dictionary that does not fit) is reported: ``check-mapping`` accepts only
+    what ``import`` accepts. Raises :class:`ValidationError` with every problem found.
     """
-    mapping = load_mapping(path)
+    mapping = load_mapping(path, allow_outside=allow_outside)
     if source is not None:
+        from rheumetrics.store.importer import prepare
         from rheumetrics.store.readers import read_header
 
         header = read_header(mapping, Path(source))
@@ -478,6 +675,9 @@ def check_mapping(path: str | Path, source: str | Path | None = None) -> Mapping
             problems.add(
                 "(header)", col, None, "column named by the mapping is not in the file", str(source)
             )
+        problems.raise_if_any()
+        staged = prepare(mapping, source, dictionary)
+        problems.extend(p for p in staged.problems if p.record in ("(file)", "(header)"))
         problems.raise_if_any()
     return mapping
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from rheumetrics.errors import Problem
@@ -107,3 +109,29 @@ def check_dictionary(mapping: Mapping, dictionary: pd.DataFrame, source: str) ->
                     )
                 )
     return problems
+
+
+def duplicate_events(raw: pd.DataFrame, record_col: str, rows: Any) -> dict[int, str]:
+    """Positions of non-repeating rows whose record id and event appear twice, with the rule
+    naming every line that holds the pair (REDCap exports each record and event once; a second
+    row is a data error, not a second visit)."""
+    if record_col not in raw.columns or EVENT not in raw.columns:
+        return {}
+    keys = pd.DataFrame({"record": raw[record_col].astype("string").str.strip(),
+                         "event": raw[EVENT].astype("string").str.strip()})  # fmt: skip
+    plain = np.asarray(rows, dtype=bool) & keys.notna().all(axis=1).to_numpy()
+    dup = np.zeros(len(keys), dtype=bool)
+    dup[plain] = keys[plain].duplicated(keep=False).to_numpy()
+    if not dup.any():
+        return {}
+    lines = pd.Series(raw.index[dup], index=raw.index[dup])
+    groups = lines.groupby([keys["record"][dup], keys["event"][dup]]).agg(list)
+    out = {}
+    for pos in map(int, dup.nonzero()[0]):
+        rec, ev = keys.iat[pos, 0], keys.iat[pos, 1]
+        where = " and ".join(map(str, groups[(rec, ev)]))
+        out[pos] = (
+            f"record {rec} has event {ev} twice (lines {where}); REDCap exports one row per "
+            "record and event: keep one"
+        )
+    return out

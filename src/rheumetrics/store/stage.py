@@ -8,6 +8,7 @@ canonical units, per-joint findings packed), therapies and imaging reads, plus e
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,8 +31,6 @@ from rheumetrics.store.models import DIAGNOSES
 PATIENT_COLUMNS = ("diagnosis", "diagnosis_snomed", "sex", "birth_year", "rf", "acpa", "hla_b27")
 #: Recorded joint counts and the joint set each one counts (joint sets of the joint catalogue).
 COUNT_SETS = {c: s for s, c in joint_catalogue.COUNT_COLUMNS.items()}
-#: Largest offset of a date given as time after an anchor (150 years).
-MAX_OFFSET = {"days": 150 * 366, "months": 150 * 12}
 
 
 @dataclass
@@ -177,14 +176,24 @@ def _patient_rows(ctx: _Ctx) -> pd.DataFrame:
     for key in ("diagnosis", "sex", "birth_year", "rf", "acpa", "hla_b27"):
         cols[key] = ctx.field(ctx.m.patient, key, F.PATIENT_FIELDS[key])
     cols["diagnosis_snomed"] = cols["diagnosis"].map(DIAGNOSES, na_action="ignore")
-    for name, spec in ctx.m.attributes.items():
-        raw, _ = ctx.column(spec, name)
-        text = raw.astype("string").str.strip()
-        num = pd.to_numeric(text, errors="coerce")
-        cols[f"attr:{name}"] = (
-            num.astype(object) if num.notna().sum() == text.notna().sum() else text
-        )
-    return pd.DataFrame(cols, index=ctx.raw.index)
+    out = pd.DataFrame(cols, index=ctx.raw.index)
+    if not ctx.m.attributes:
+        return out
+    # all attributes at once (a mapping may name thousands): text, or numbers when a whole
+    # column reads as numbers
+    raw = pd.DataFrame(
+        {f"attr:{name}": ctx.column(spec, name)[0] for name, spec in ctx.m.attributes.items()},
+        index=ctx.raw.index,
+    )
+    long = raw.stack().astype("string").str.strip()  # stack drops the missing cells
+    num = pd.to_numeric(long, errors="coerce")
+    numeric = num.notna().groupby(level=1).all().reindex(raw.columns, fill_value=True)
+    values = long.astype(object).where(
+        ~numeric.reindex(long.index.get_level_values(1)).to_numpy(), num
+    )
+    attrs = values.unstack().reindex(index=raw.index, columns=raw.columns)
+    attrs = attrs.astype(object).where(attrs.notna(), None)
+    return pd.concat([out, attrs], axis=1)
 
 
 def _assemble_patients(
@@ -193,7 +202,11 @@ def _assemble_patients(
     """One row per patient key; values that disagree between rows are problems."""
     df = prows.assign(patient_key=pid)
     df = df[df["patient_key"].notna().to_numpy() & ~rep.bad]
-    for col in prows.columns:
+    # one long series (patient, column) -> value finds the columns with a conflict at once
+    cells = df.set_index("patient_key")[list(prows.columns)].stack().astype(str)
+    per_key = cells.groupby(level=[0, 1], sort=False).nunique()
+    clashing = set(per_key.index.get_level_values(1)[per_key.to_numpy() > 1])
+    for col in [c for c in prows.columns if c in clashing]:
         sub = df[["patient_key", col]].dropna()
         if sub.empty:
             continue
@@ -258,12 +271,19 @@ def _visit_keys(ctx: _Ctx, pid: pd.Series, event_kind: pd.Series | None) -> pd.D
 
 def _offset_date(ctx: _Ctx, spec: FieldSpec) -> pd.Series:
     raw, col = ctx.column(spec, "date")
-    most = MAX_OFFSET[spec.offset_unit or "days"]
-    rule = f"must be a whole number of {spec.offset_unit} after {spec.anchor}, 0 to {most}"
+    anchor = pd.Timestamp(spec.anchor)
+    # the same future-date check as a date column: an offset may not reach past today
+    today = pd.Timestamp(dt.date.today())
+    if spec.offset_unit == "days":
+        most = max(0, (today - anchor).days)
+    else:
+        most = max(0, (today.year - anchor.year) * 12 + today.month - anchor.month
+                   - (today.day < anchor.day))  # fmt: skip
+    rule = (f"must be a whole number of {spec.offset_unit} after {spec.anchor}, from 0 to {most} "
+            "(the date may not be in the future)")  # fmt: skip
     n = V.check_range(
         V.parse_number(raw, col, ctx.rep, rule), raw, col, ctx.rep, 0, most, True, rule
     )
-    anchor = pd.Timestamp(spec.anchor)
     out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[s]")
     if spec.offset_unit == "days":
         out[:] = anchor + pd.to_timedelta(n, unit="D")
@@ -640,6 +660,10 @@ def _redcap_subsets(
                     event,
                     "event has a visit date but is not listed in [redcap] events",
                 )
+            id_spec = mapping.patient.get("id")
+            if id_spec is not None and id_spec.column:
+                for pos, rule in rc.duplicate_events(raw, id_spec.column, plain & listed).items():
+                    rep.add(pos, rc.EVENT, str(event.iat[pos]), rule)
             out["visit"] = raw[plain & listed]
             out["event_kind"] = event[plain & listed].map(mapping.redcap.events)
         else:
