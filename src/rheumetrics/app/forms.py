@@ -102,16 +102,14 @@ def _check(name: str, raw: str, problems: list[Problem], factor: float = 1.0) ->
     try:
         value = parse_number(raw)
     except ValueError:
-        problems.append(
-            Problem(SOURCE, name, raw, f"must be a plain decimal number; {item.rule()}")
-        )
+        problems.append(Problem(SOURCE, name, raw, f"must be a plain decimal number; {item.rule}"))
         return None
     if value is None:
         return None
     value *= factor
     low_ok = value >= item.min if item.min_inclusive else value > item.min
     if not low_ok or value > item.max or (item.integer and value != int(value)):
-        problems.append(Problem(SOURCE, name, raw, item.rule()))
+        problems.append(Problem(SOURCE, name, raw, item.rule))
         return None
     return value
 

@@ -151,8 +151,10 @@ class _Checker:
 
         if isinstance(value, (dt.date, dt.datetime)) and ftype.kind == "date":
             value = value.isoformat()[:10]
-        rep = F.Reporter(self.source, pd.Index([where]))
-        F.parse_field(pd.Series([value], dtype=object), ftype, "value", rep, fmt or "%Y-%m-%d")
+        from rheumetrics.schema import validate as V
+
+        rep = V.Reporter(self.source, pd.Index([where]))
+        V.parse_field(pd.Series([value], dtype=object), ftype, "value", rep, fmt or "%Y-%m-%d")
         for p in rep.problems:
             self.add(where, "value", p.value, p.rule)
 
