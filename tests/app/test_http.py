@@ -129,7 +129,8 @@ def test_form_errors_name_field_value_rule_and_store_nothing(app, signed_in):
     r = c.post("/patients/P-001/visits/new", form)
     assert r.status_code == 422
     text = r.text
-    assert "esr_mm_h" in text and "must be a number &gt; 0" in text
+    # ESR is read in whole mm/h from 1 (ICSH, Jou et al. 2011): 0 is not a reading
+    assert "esr_mm_h" in text and "must be a number &gt;= 1" in text
     assert "gh_mm" in text and "<code>120</code>" in text and "&lt;= 100" in text
     assert "ptga" in text and "plain decimal" in text
     assert "crp_unit" in text and "mg/dL" in text
