@@ -5,7 +5,8 @@ in a temporary copy of the working tree, the blocks of one page in order and in 
 blocks of README.md run too, and docs/tutorial.md runs as a doctest (outputs compared). Shell blocks in docs/ may use the generic file
 names of their synopses (``visits.csv``, ``mapping.toml``, ...): :data:`STAGED_FOR_DOCS` copies the
 shipped examples under those names; README.md gets none, so its commands use shipped files only.
-Commands needing a server the test cannot start are listed in :data:`NEEDS_SERVER`.
+Commands needing a server the test cannot start, and the separate long jobs (the 10,000-case
+fuzzing job), are listed in :data:`NOT_RUN`.
 """
 
 from __future__ import annotations
@@ -31,8 +32,9 @@ STAGED_FOR_DOCS = {
     "mapping.toml": "examples/data/visits.toml",
     "therapies.csv": "examples/data/therapies.csv",
 }
-#: Command lines skipped because they need a server this test cannot start (substring match).
-NEEDS_SERVER = ("postgresql+psycopg://user@", "rheumetrics serve")
+#: Command lines not run here (substring match): they need a server this test cannot start, or
+#: they are the separate long jobs that run outside the default suite.
+NOT_RUN = ("postgresql+psycopg://user@", "rheumetrics serve", "make fuzz")
 SKIP_COPY = {".git", ".venv", ".mypy_cache", ".ruff_cache", ".pytest_cache", ".hypothesis"}
 _FENCE = re.compile(r"^```([\w-]*)[^\n]*\n(.*?)^```", re.S | re.M)
 
@@ -68,7 +70,7 @@ def _env() -> dict[str, str]:
 
 
 def _runnable(code: str) -> str:
-    lines = [ln for ln in code.splitlines() if not any(s in ln for s in NEEDS_SERVER)]
+    lines = [ln for ln in code.splitlines() if not any(s in ln for s in NOT_RUN)]
     return "set -euo pipefail\n" + "\n".join(lines) + "\n"
 
 
