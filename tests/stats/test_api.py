@@ -68,8 +68,10 @@ def test_regression_terms_are_readable_and_both_models_name_stat_and_df_alike():
 )
 def test_every_test_reports_p_and_which_method_ran(frame):
     out = frame()
-    assert "p" in out.columns and "method" in out.columns
-    assert not {"pval", "p_value", "statistic"} & set(out.columns)
+    assert {"p", "method"} <= set(out.columns)
+    # the test statistic is always `stat` (Fisher's exact test has none, as in R)
+    assert "stat" in out.columns or out.attrs["conventions"]["test"] == "Fisher exact"
+    assert not {"pval", "p_value", "statistic", "F", "chi2"} & set(out.columns)
 
 
 def test_confidence_is_the_only_interval_argument():

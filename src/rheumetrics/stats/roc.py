@@ -235,6 +235,7 @@ def delong_test(
             "se": se,
             "ci_low": diff - q * se,
             "ci_high": diff + q * se,
+            "stat": z,
             "z": z,
             "p": float(2 * stats.norm.sf(abs(z))) if np.isfinite(z) else np.nan,
             "method": "normal approximation",
