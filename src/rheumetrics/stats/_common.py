@@ -7,7 +7,6 @@ every choice that changes a number (variant, zero handling, CI method...).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from fractions import Fraction
@@ -17,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from rheumetrics.errors import ProblemCollector, ValidationError
+from rheumetrics.numeric import ASCII_SPACE, is_plain_number
 
 Alternative = Literal["two-sided", "less", "greater"]
 Missing = Literal["raise", "drop"]
@@ -45,19 +45,13 @@ def check_range(
         problems.raise_if_any()
 
 
-#: A plain decimal number in ASCII digits (sign, point and exponent allowed): no Unicode
-#: digits, no ``"1_0"``, no ``"inf"``/``"nan"`` words.
-_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-_ASCII_SPACE = " \t\r\n"
-
-
 def _is_number(v: Any) -> bool:
     """Whether one object value is a measurement: a real number or plain ASCII numeric text."""
     if isinstance(v, bool | np.bool_ | np.timedelta64 | np.datetime64):
         return False
     if isinstance(v, int | float | np.integer | np.floating | Decimal | Fraction):
         return True
-    return isinstance(v, str) and _NUMBER.fullmatch(v.strip(_ASCII_SPACE)) is not None
+    return isinstance(v, str) and is_plain_number(v)
 
 
 def _as_float(values: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -84,7 +78,7 @@ def _as_float(values: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     )
     is_na = series.isna().to_numpy()
     ok = series.map(_is_number, na_action="ignore").fillna(False).to_numpy(dtype=bool)
-    texts = series[ok].map(lambda v: v.strip(_ASCII_SPACE) if isinstance(v, str) else float(v))
+    texts = series[ok].map(lambda v: v.strip(ASCII_SPACE) if isinstance(v, str) else float(v))
     arr = np.full(len(series), np.nan)
     arr[ok] = pd.to_numeric(texts, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     bad = (~ok & ~is_na) | np.isinf(arr) | (np.isnan(arr) & ok)
