@@ -141,3 +141,29 @@ def test_plain_numeric_text_is_read_as_a_number():
 
     (out,), mask = validated_floats({"x": [" 1.5", "2e1", "-3", None]}, missing="drop")
     assert out[:3].tolist() == [1.5, 20.0, -3.0] and mask.tolist() == [False] * 3 + [True]
+
+
+def test_argument_values_are_real_numbers_not_booleans_or_text():
+    from rheumetrics.errors import ValidationError
+
+    for bad in (True, "0.4", np.inf):
+        with pytest.raises(ValidationError, match="'rho'"):
+            st.power_correlation(bad, n=40)
+    with pytest.raises(ValidationError, match="'confidence'"):
+        st.spearman([1, 2, 3, 4, 5], [2, 1, 4, 3, 5], confidence="0.95")
+
+
+def test_roc_truth_with_a_third_value_is_refused_not_counted_as_negative():
+    from rheumetrics.errors import ValidationError
+
+    with pytest.raises(ValidationError, match="two values"):
+        st.roc_auc([0, 1, 2, 0], [1.0, 2.0, 3.0, 4.0])
+    assert st.roc_auc([False, True, True, False], [1, 3, 2, 4])["auc"].iloc[0] == 0.5
+
+
+def test_problem_values_are_shown_as_given():
+    from rheumetrics.errors import ValidationError
+
+    with pytest.raises(ValidationError) as err:
+        st.meta_analysis([True, 0.3, 0.2], [0.01, 0.02, 0.015])
+    assert err.value.to_frame()["value"].tolist() == [True]

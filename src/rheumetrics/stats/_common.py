@@ -36,9 +36,15 @@ def check_choice(name: str, value: Any, allowed: Iterable[Any]) -> None:
 def check_range(
     name: str, value: float, low: float, high: float, *, inclusive: bool = False
 ) -> None:
-    """Raise unless ``low < value < high`` (or ``<=`` when ``inclusive``)."""
-    ok = low <= value <= high if inclusive else low < value < high
-    if not (np.isfinite(value) and ok):
+    """Raise unless ``value`` is a real number with ``low < value < high`` (``<=`` if ``inclusive``).
+
+    Booleans and text are refused, not read as 1/0 or parsed.
+    """
+    real = isinstance(value, int | float | np.integer | np.floating) and not isinstance(
+        value, bool | np.bool_
+    )
+    ok = real and (low <= value <= high if inclusive else low < value < high)
+    if not (ok and np.isfinite(value)):
         sign = "<=" if inclusive else "<"
         problems = ProblemCollector(f"invalid argument {name!r}")
         problems.add("-", name, value, f"must satisfy {low} {sign} {name} {sign} {high}")
@@ -102,7 +108,11 @@ def validated_floats(
     for field, values in named.items():
         arr, is_na, bad = _as_float(values)
         if bad.any() or (missing == "raise" and is_na.any()):
-            series = values if isinstance(values, pd.Series) else pd.Series(np.ravel(values))
+            series = (
+                values
+                if isinstance(values, pd.Series)
+                else pd.Series(np.ravel(np.asarray(values, dtype=object)))
+            )
             labels = series.index
             for i in np.flatnonzero(bad):
                 problems.add(labels[i], field, series.iloc[i], "must be a finite number")
