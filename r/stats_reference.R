@@ -2,7 +2,7 @@
 #
 # Run from the repository root:  Rscript r/stats_reference.R
 # Writes tests/stats/data/r_reference.json; the Python tests read that file and never need R.
-# Packages: stats (R core), coin, pROC, metafor, metadat, jsonlite.
+# Packages: stats (R core), coin, pROC, metafor, metadat, psych, jsonlite.
 
 suppressMessages({
   library(jsonlite)
@@ -17,7 +17,8 @@ out <- list(
   packages = list(
     coin = as.character(packageVersion("coin")),
     pROC = as.character(packageVersion("pROC")),
-    metafor = as.character(packageVersion("metafor"))
+    metafor = as.character(packageVersion("metafor")),
+    psych = as.character(packageVersion("psych"))
   )
 )
 
@@ -280,6 +281,35 @@ with(conv, {
     }
   )
 })
+
+# ---- ICC, SDC and SRM of two readers scoring six patients (psych::ICC and base R) ----------
+# The SRM reads the mean of the two readers per patient as a change score.
+reader_a <- c(2, 0, 5, 1, 3, 0)
+reader_b <- c(1, 0, 4, 2, 5, 1)
+icc_fit <- psych::ICC(cbind(reader_a, reader_b), lmer = FALSE)
+aov_tab <- icc_fit$summary[[1]]
+diff_ab <- reader_a - reader_b
+reader_mean <- (reader_a + reader_b) / 2
+z <- 1.96 # the SDC and limits-of-agreement multiplier as published (Bruynesteyn et al. 2005)
+out$two_readers <- list(
+  icc = setNames(
+    as.list(icc_fit$results$ICC),
+    c("ICC(1,1)", "ICC(2,1)", "ICC(3,1)", "ICC(1,k)", "ICC(2,k)", "ICC(3,k)")
+  ),
+  ms = list(
+    BMS = aov_tab[["Mean Sq"]][1],
+    JMS = aov_tab[["Mean Sq"]][2],
+    EMS = aov_tab[["Mean Sq"]][3],
+    WMS = (aov_tab[["Sum Sq"]][2] + aov_tab[["Sum Sq"]][3]) / (aov_tab[["Df"]][2] + aov_tab[["Df"]][3])
+  ),
+  sd_diff = sd(diff_ab),
+  sdc_k1 = z * sd(diff_ab) / sqrt(2),
+  sdc_k2 = z * sd(diff_ab) / (sqrt(2) * sqrt(2)),
+  loa_half_width = z * sd(diff_ab),
+  srm_mean = mean(reader_mean),
+  srm_sd = sd(reader_mean),
+  srm = mean(reader_mean) / sd(reader_mean)
+)
 
 dir.create("tests/stats/data", showWarnings = FALSE, recursive = TRUE)
 write_json(out, "tests/stats/data/r_reference.json", digits = NA, auto_unbox = TRUE, pretty = TRUE)
