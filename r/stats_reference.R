@@ -311,6 +311,21 @@ out$two_readers <- list(
   srm = mean(reader_mean) / sd(reader_mean)
 )
 
+# ---- Spearman CI variants: Fisher z with the SE of Fisher (1/(n-3)), Fieller, Hartley & -----
+# Pearson 1957 (1.06/(n-3)) and Bonett & Wright 2000 ((1 + r^2/2)/(n-3)); tuna data
+tuna_x <- c(44.4, 45.9, 41.9, 53.3, 44.7, 44.1, 50.7, 45.2, 60.1)
+tuna_y <- c(2.6, 3.1, 2.5, 5.0, 3.6, 4.0, 5.2, 2.8, 3.8)
+rho_tuna <- unname(cor.test(tuna_x, tuna_y, method = "spearman")$estimate)
+n_tuna <- length(tuna_x)
+se_tuna <- list(
+  fisher_z = sqrt(1 / (n_tuna - 3)),
+  fieller = sqrt(1.06 / (n_tuna - 3)),
+  bonett_wright = sqrt((1 + rho_tuna^2 / 2) / (n_tuna - 3))
+)
+out$spearman_ci <- lapply(se_tuna, function(se) {
+  tanh(atanh(rho_tuna) + c(-1, 1) * qnorm(0.975) * se)
+})
+
 dir.create("tests/stats/data", showWarnings = FALSE, recursive = TRUE)
 write_json(out, "tests/stats/data/r_reference.json", digits = NA, auto_unbox = TRUE, pretty = TRUE)
 cat("wrote tests/stats/data/r_reference.json\n")
