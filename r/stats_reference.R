@@ -2,7 +2,7 @@
 #
 # Run from the repository root:  Rscript r/stats_reference.R
 # Writes tests/stats/data/r_reference.json; the Python tests read that file and never need R.
-# Packages: stats (R core), coin, pROC, metafor, metadat, jsonlite.
+# Packages: stats (R core), coin, pROC, metafor, metadat, psych, jsonlite.
 
 suppressMessages({
   library(jsonlite)
@@ -17,7 +17,8 @@ out <- list(
   packages = list(
     coin = as.character(packageVersion("coin")),
     pROC = as.character(packageVersion("pROC")),
-    metafor = as.character(packageVersion("metafor"))
+    metafor = as.character(packageVersion("metafor")),
+    psych = as.character(packageVersion("psych"))
   )
 )
 
@@ -279,6 +280,50 @@ with(conv, {
       w1 * (min + max) / 2 + w2 * (q1 + q3) / 2 + (1 - w1 - w2) * median
     }
   )
+})
+
+# ---- ICC, SDC and SRM of two readers scoring six patients (psych::ICC and base R) ----------
+# The SRM reads the mean of the two readers per patient as a change score.
+reader_a <- c(2, 0, 5, 1, 3, 0)
+reader_b <- c(1, 0, 4, 2, 5, 1)
+icc_fit <- psych::ICC(cbind(reader_a, reader_b), lmer = FALSE)
+aov_tab <- icc_fit$summary[[1]]
+diff_ab <- reader_a - reader_b
+reader_mean <- (reader_a + reader_b) / 2
+z <- 1.96 # the SDC and limits-of-agreement multiplier as published (Bruynesteyn et al. 2005)
+out$two_readers <- list(
+  icc = setNames(
+    as.list(icc_fit$results$ICC),
+    c("ICC(1,1)", "ICC(2,1)", "ICC(3,1)", "ICC(1,k)", "ICC(2,k)", "ICC(3,k)")
+  ),
+  ms = list(
+    BMS = aov_tab[["Mean Sq"]][1],
+    JMS = aov_tab[["Mean Sq"]][2],
+    EMS = aov_tab[["Mean Sq"]][3],
+    WMS = (aov_tab[["Sum Sq"]][2] + aov_tab[["Sum Sq"]][3]) / (aov_tab[["Df"]][2] + aov_tab[["Df"]][3])
+  ),
+  sd_diff = sd(diff_ab),
+  sdc_k1 = z * sd(diff_ab) / sqrt(2),
+  sdc_k2 = z * sd(diff_ab) / (sqrt(2) * sqrt(2)),
+  loa_half_width = z * sd(diff_ab),
+  srm_mean = mean(reader_mean),
+  srm_sd = sd(reader_mean),
+  srm = mean(reader_mean) / sd(reader_mean)
+)
+
+# ---- Spearman CI variants: Fisher z with the SE of Fisher (1/(n-3)), Fieller, Hartley & -----
+# Pearson 1957 (1.06/(n-3)) and Bonett & Wright 2000 ((1 + r^2/2)/(n-3)); tuna data
+tuna_x <- c(44.4, 45.9, 41.9, 53.3, 44.7, 44.1, 50.7, 45.2, 60.1)
+tuna_y <- c(2.6, 3.1, 2.5, 5.0, 3.6, 4.0, 5.2, 2.8, 3.8)
+rho_tuna <- unname(cor.test(tuna_x, tuna_y, method = "spearman")$estimate)
+n_tuna <- length(tuna_x)
+se_tuna <- list(
+  fisher_z = sqrt(1 / (n_tuna - 3)),
+  fieller = sqrt(1.06 / (n_tuna - 3)),
+  bonett_wright = sqrt((1 + rho_tuna^2 / 2) / (n_tuna - 3))
+)
+out$spearman_ci <- lapply(se_tuna, function(se) {
+  tanh(atanh(rho_tuna) + c(-1, 1) * qnorm(0.975) * se)
 })
 
 dir.create("tests/stats/data", showWarnings = FALSE, recursive = TRUE)

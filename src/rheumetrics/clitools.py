@@ -229,10 +229,15 @@ def _coerce(raw: str, hint: Any, key: str) -> Any:
             raise typer.BadParameter(f"{key}: {raw!r} is not true/false")
         return raw.lower() in ("true", "yes", "1")
     if target in (int, float):
+        from rheumetrics.numeric import is_plain_number  # numpy: not at CLI start-up
+
+        # plain ASCII numbers only: Python's int()/float() would also read "٦", "1_0", "inf"
+        if not is_plain_number(raw):
+            raise typer.BadParameter(f"{key}: {raw!r} is not a plain number")
         try:
             return target(raw)
         except ValueError:
-            raise typer.BadParameter(f"{key}: {raw!r} is not a number") from None
+            raise typer.BadParameter(f"{key}: {raw!r} is not a whole number") from None
     if typing.get_origin(hint) is typing.Literal and raw not in args:
         raise typer.BadParameter(f"{key}: {raw!r} is not one of {list(args)}")
     return raw

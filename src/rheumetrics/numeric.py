@@ -10,10 +10,29 @@ that noise without changing any clinically meaningful digit. Clinical rounding (
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Any
 
 import numpy as np
+
+#: A plain decimal number in ASCII digits: sign, point and exponent allowed; no Unicode digits,
+#: no ``"1_0"`` digit grouping, no ``"inf"``/``"nan"`` words (all of which Python's ``float`` reads).
+PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+#: The padding stripped from numeric text (ASCII only: a non-breaking space is not padding).
+ASCII_SPACE = " \t\r\n"
+
+
+def is_plain_number(text: str) -> bool:
+    """Whether ``text`` (ASCII padding aside) is a plain decimal number.
+
+    >>> is_plain_number(" 12.5 "), is_plain_number("1e3"), is_plain_number("１２")
+    (True, True, False)
+    >>> is_plain_number("1_0"), is_plain_number("inf"), is_plain_number("4\xa0")
+    (False, False, False)
+    """
+    return PLAIN_NUMBER.fullmatch(text.strip(ASCII_SPACE)) is not None
+
 
 #: Decimal places kept before any threshold comparison (noise removal, not clinical rounding).
 SNAP_DECIMALS = 9

@@ -112,3 +112,22 @@ def test_a_mistyped_command_suggests_the_lazily_registered_one():
     result = CliRunner().invoke(app, ["scor"])
     assert result.exit_code == 2
     assert "Did you mean 'score'?" in result.output
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        "asdas_crp_floor_mg_l=inf",
+        "asdas_crp_floor_mg_l=nan",
+        "asdas_crp_floor_mg_l=２",  # full-width digit, which float() reads as 2
+        "asdas_crp_floor_mg_l=-1",
+        "haq_min_categories=٦",  # Arabic-Indic digit, which int() reads as 6
+        "haq_min_categories=1_0",  # digit grouping, which int() reads as 10
+        "haq_min_categories=2.5",
+    ],
+)
+def test_convention_values_are_plain_numbers_not_coerced(setting):
+    args = ["score", "--tjc28", "4", "--sjc28", "2", "--crp-mg-l", "12", "--gh-mm", "40"]
+    result = CliRunner().invoke(app, [*args, "-c", setting, "--json"])
+    assert result.exit_code == 2, result.output
+    assert setting.split("=")[0] in result.output and "Traceback" not in result.output

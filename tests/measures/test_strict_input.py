@@ -118,3 +118,23 @@ def test_scalar_api_and_score_frame_accept_and_refuse_the_same_values(value):
     assert outcomes[0][0] == outcomes[1][0]
     if outcomes[0][0] == "value":
         assert outcomes[0][1] == pytest.approx(outcomes[1][1])
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"haq_min_categories": True},  # True == 1 would pass a range check
+        {"haq_min_categories": 6.0},
+        {"asdas_crp_floor_mg_l": float("inf")},
+        {"asdas_crp_floor_mg_l": float("nan")},
+        {"basdai50_units": True},
+        {"asas_crp_uln_mg_l": -1.0},
+        {"haq_bathtub_seat_is_hygiene_aid": 1},
+        {"asas_partial_remission_below_2": "no"},
+    ],
+)
+def test_conventions_refuse_values_of_the_wrong_kind(change):
+    from rheumetrics.measures import Conventions
+
+    with pytest.raises(ValueError, match=next(iter(change))):
+        Conventions(**change)

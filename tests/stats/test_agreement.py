@@ -1,6 +1,7 @@
-"""ICC, Bland-Altman, SDC and SRM against published values (stats-reference.md §1 and §9,
-imaging-scores.md §7.6)."""
+"""ICC, Bland-Altman, SDC and SRM against published values (Shrout & Fleiss 1979, Bland & Altman
+1986) and R (r/stats_reference.R: psych::ICC and base R for the two-reader example)."""
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +29,10 @@ SF = SF_WIDE.melt(id_vars="target", var_name="judge", value_name="rating")
 PEFR_WRIGHT = [494, 395, 516, 434, 476, 557, 413, 442, 650, 433, 417, 656, 267, 478, 178, 423, 427]
 PEFR_MINI = [512, 430, 520, 428, 500, 600, 364, 380, 658, 445, 432, 626, 260, 477, 259, 350, 451]
 
-# imaging-scores.md §7.6 worked example: change scores of 6 patients by two readers
+# two readers scoring 6 patients (worked example; reference values from R, see above)
+R_TWO_READERS = json.loads((Path(__file__).parent / "data" / "r_reference.json").read_text())[
+    "two_readers"
+]
 READER_A = [2, 0, 5, 1, 3, 0]
 READER_B = [1, 0, 4, 2, 5, 1]
 
@@ -89,7 +93,7 @@ def test_icc_shrout_fleiss_1979_table_and_psych_cis(form):
     value, f, df1, df2, p, lo, lo_dp, hi, hi_dp = PUBLISHED[form]
     row = icc(SF, "target", "judge", "rating").set_index("form").loc[form]
     assert within(row["icc"], value, 2)
-    assert within(row["F"], f, 1)
+    assert within(row["stat"], f, 1)
     assert (row["df1"], row["df2"]) == (df1, df2)
     assert within(row["p"], p, 5)
     assert within(row["ci_low"], lo, lo_dp)
@@ -103,19 +107,14 @@ def test_icc2_satterthwaite_df_psych():
     assert within(conventions["satterthwaite_df"], 4.785144, 6)
 
 
-def test_icc_worked_example_imaging_scores_7_6():
-    # imaging-scores.md §7.6: ICC(1,1) 0.8214, ICC(2,1) 0.8198, ICC(3,1) 0.8053, ICC(2,k) 0.9010,
-    # ICC(3,k) 0.8922; mean squares BMS 6.8, JMS 0.3333, EMS 0.7333, WMS 0.6667
+def test_icc_two_readers_match_r_psych():
+    # r/stats_reference.R: psych::ICC of the two readers (tests/stats/data/r_reference.json)
     res = icc(long(READER_A, READER_B), "target", "rater", "value")
     by = res.set_index("form")["icc"]
-    assert within(by["ICC(1,1)"], 0.8214, 4)
-    assert within(by["ICC(2,1)"], 0.8198, 4)
-    assert within(by["ICC(3,1)"], 0.8053, 4)
-    assert within(by["ICC(2,k)"], 0.9010, 4)
-    assert within(by["ICC(3,k)"], 0.8922, 4)
-    ms = res.attrs["anova"]
-    assert within(ms["BMS"], 6.8, 4) and within(ms["JMS"], 0.3333, 4)
-    assert within(ms["EMS"], 0.7333, 4) and within(ms["WMS"], 0.6667, 4)
+    for form, value in R_TWO_READERS["icc"].items():
+        assert by[form] == pytest.approx(value, rel=1e-9), form
+    for name, value in R_TWO_READERS["ms"].items():
+        assert res.attrs["anova"][name] == pytest.approx(value, rel=1e-9), name
 
 
 def test_icc_targets_may_span_several_columns():
@@ -175,16 +174,16 @@ def test_bland_altman_needs_exactly_two_raters():
         bland_altman(SF, "target", "judge", "rating")
 
 
-def test_sdc_bruynesteyn_and_loa_worked_example_imaging_scores_7_6():
-    # imaging-scores.md §7.6: SD_delta 1.2111; SDC (k = 1) 1.678, (k = 2) 1.187; LoA half-width 2.374
+def test_sdc_bruynesteyn_and_loa_two_readers_match_r():
+    # r/stats_reference.R: sd(a - b), 1.96 * sd / (sqrt(2) * sqrt(k)), 1.96 * sd
     data = long(READER_A, READER_B)
     one = sdc(data, "target", "rater", "value", method="bruynesteyn", k=1).iloc[0]
     two = sdc(data, "target", "rater", "value", method="bruynesteyn", k=2).iloc[0]
     loa = sdc(data, "target", "rater", "value", method="loa").iloc[0]
-    assert within(one["sd_diff"], 1.2111, 4)
-    assert within(one["sdc"], 1.678, 3)
-    assert within(two["sdc"], 1.187, 3)
-    assert within(loa["sdc"], 2.374, 3)
+    assert one["sd_diff"] == pytest.approx(R_TWO_READERS["sd_diff"], rel=1e-9)
+    assert one["sdc"] == pytest.approx(R_TWO_READERS["sdc_k1"], rel=1e-9)
+    assert two["sdc"] == pytest.approx(R_TWO_READERS["sdc_k2"], rel=1e-9)
+    assert loa["sdc"] == pytest.approx(R_TWO_READERS["loa_half_width"], rel=1e-9)
     assert "sqrt(2) * sqrt(k)" in one["formula"] and one["method"] == "bruynesteyn"
 
 
@@ -215,12 +214,13 @@ def test_srm_equals_paired_t_over_root_n_sleep_data():
     assert within(row["srm"], -4.0621 / np.sqrt(10), 4)
 
 
-def test_srm_worked_example_reader_mean_imaging_scores_7_6():
-    # imaging-scores.md §7.6: mean of readers per patient: mean change 2.0, SD 1.844, SRM 1.085
+def test_srm_reader_mean_matches_r():
+    # r/stats_reference.R: mean, sd and mean / sd of the per-patient mean of the two readers
     change = pd.DataFrame({"change": (np.array(READER_A) + np.array(READER_B)) / 2})
     row = srm(change, "change").iloc[0]
-    assert within(row["sd"], 1.844, 3)
-    assert within(row["srm"], 1.085, 3)
+    assert row["mean"] == pytest.approx(R_TWO_READERS["srm_mean"], rel=1e-9)
+    assert row["sd"] == pytest.approx(R_TWO_READERS["srm_sd"], rel=1e-9)
+    assert row["srm"] == pytest.approx(R_TWO_READERS["srm"], rel=1e-9)
 
 
 def test_srm_by_group_and_missing_policy():

@@ -68,8 +68,10 @@ def test_regression_terms_are_readable_and_both_models_name_stat_and_df_alike():
 )
 def test_every_test_reports_p_and_which_method_ran(frame):
     out = frame()
-    assert "p" in out.columns and "method" in out.columns
-    assert not {"pval", "p_value", "statistic"} & set(out.columns)
+    assert {"p", "method"} <= set(out.columns)
+    # the test statistic is always `stat` (Fisher's exact test has none, as in R)
+    assert "stat" in out.columns or out.attrs["conventions"]["test"] == "Fisher exact"
+    assert not {"pval", "p_value", "statistic", "F", "chi2"} & set(out.columns)
 
 
 def test_confidence_is_the_only_interval_argument():
@@ -107,5 +109,61 @@ def test_numeric_arrays_pass_through_without_a_copy_and_booleans_are_refused():
     assert np.shares_memory(from_series, series.to_numpy())
     with pytest.raises(ValidationError) as err:
         st.mann_whitney([1.0, True, 3.0], [np.inf, 2.0, 5.0])
-    problems = err.value.to_frame()
-    assert problems[["record", "field"]].values.tolist() == [[1, "x"], [0, "y"]]
+    problems = err.value.to_frame()  # problems come sorted by record (rheumetrics.errors)
+    assert problems[["record", "field"]].values.tolist() == [[0, "y"], [1, "x"]]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        ["1", "２", "3"],  # full-width digit
+        ["1", "١", "3"],  # Arabic-Indic digit
+        ["1", "1_0", "3"],  # Python's digit grouping
+        ["1", "2\xa0", "3"],  # non-breaking space padding
+        ["1", "inf", "3"],
+        [1.0, b"2", 3.0],
+        [1.0, 2 + 0j, 3.0],
+        np.array([1 + 0j, 2, 3]),
+        np.array([True, False, True]),
+        np.array(["2020-01-01", "2020-02-01", "2020-03-01"], dtype="datetime64[ns]"),
+        np.array([1, 2, 3], dtype="timedelta64[D]"),
+    ],
+)
+def test_values_that_are_not_plain_numbers_are_refused_not_coerced(bad):
+    from rheumetrics.errors import ValidationError
+
+    with pytest.raises(ValidationError, match="must be a finite number"):
+        st.mann_whitney(bad, [1.0, 2.0, 5.0])
+
+
+def test_plain_numeric_text_is_read_as_a_number():
+    from rheumetrics.stats._common import validated_floats
+
+    (out,), mask = validated_floats({"x": [" 1.5", "2e1", "-3", None]}, missing="drop")
+    assert out[:3].tolist() == [1.5, 20.0, -3.0] and mask.tolist() == [False] * 3 + [True]
+
+
+def test_argument_values_are_real_numbers_not_booleans_or_text():
+    from rheumetrics.errors import ValidationError
+
+    for bad in (True, "0.4", np.inf):
+        with pytest.raises(ValidationError, match="'rho'"):
+            st.power_correlation(bad, n=40)
+    with pytest.raises(ValidationError, match="'confidence'"):
+        st.spearman([1, 2, 3, 4, 5], [2, 1, 4, 3, 5], confidence="0.95")
+
+
+def test_roc_truth_with_a_third_value_is_refused_not_counted_as_negative():
+    from rheumetrics.errors import ValidationError
+
+    with pytest.raises(ValidationError, match="two values"):
+        st.roc_auc([0, 1, 2, 0], [1.0, 2.0, 3.0, 4.0])
+    assert st.roc_auc([False, True, True, False], [1, 3, 2, 4])["auc"].iloc[0] == 0.5
+
+
+def test_problem_values_are_shown_as_given():
+    from rheumetrics.errors import ValidationError
+
+    with pytest.raises(ValidationError) as err:
+        st.meta_analysis([True, 0.3, 0.2], [0.01, 0.02, 0.015])
+    assert err.value.to_frame()["value"].tolist() == [True]

@@ -1,5 +1,8 @@
 """Spearman and Pearson correlation against published R output (stats-reference.md §2a)."""
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -53,6 +56,15 @@ def test_spearman_ci_variants_are_recorded_and_ordered():
         assert res.attrs["conventions"]["ci_method"] == ci
         widths[ci] = float(res["ci_high"].iloc[0] - res["ci_low"].iloc[0])
     assert widths["fisher_z"] < widths["fieller"] < widths["bonett_wright"]
+
+
+def test_spearman_ci_variants_match_r():
+    # r/stats_reference.R: tanh(atanh(rho) -/+ qnorm(0.975) * SE) with each variant's SE
+    ref = json.loads((Path(__file__).parent / "data" / "r_reference.json").read_text())
+    for ci, (low, high) in ref["spearman_ci"].items():
+        res = spearman(X, Y, ci=ci).iloc[0]
+        assert res["ci_low"] == pytest.approx(low, rel=1e-9), ci
+        assert res["ci_high"] == pytest.approx(high, rel=1e-9), ci
 
 
 def test_bootstrap_ci_contains_estimate():

@@ -161,6 +161,10 @@ def test_cmh_2x2xk_rabbits_r_help_page():
 def test_bad_tables_and_groups_report_every_problem():
     with pytest.raises(ValidationError, match="non-negative integers"):
         chi_square([[1, -2], [3, 4]])
+    # a boolean is not a count of 1, nor infinity a count; neither is silently cast
+    for table in ([[True, 5], [3, 12]], [[np.inf, 5], [3, 12]], np.array([[1 + 0j, 5], [3, 12]])):
+        with pytest.raises(ValidationError, match="non-negative integers"):
+            fisher_exact(table)
     with pytest.raises(ValidationError) as err:
         mann_whitney([1, "x", 3], [1, 2, None])
     fields = set(err.value.to_frame()["field"])

@@ -173,7 +173,7 @@ def _print_report(report: dict[str, pd.DataFrame], alpha: float) -> None:
         for r in icc_rows.itertuples():
             table.add_row(
                 _measure(r, seen, f", k={r.k}"), str(r.form), _fmt(r.icc),
-                f"{_fmt(r.ci_low, 2)}-{_fmt(r.ci_high, 2)}", _fmt(r.F, 1),
+                f"{_fmt(r.ci_low, 2)}-{_fmt(r.ci_high, 2)}", _fmt(r.stat, 1),
                 f"{r.df1:g},{r.df2:g}", f"{r.p:.2g}", str(r.n),
             )  # fmt: skip
         console.print(table)

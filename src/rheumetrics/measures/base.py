@@ -10,7 +10,6 @@ through :meth:`Measure.evaluate`.
 from __future__ import annotations
 
 import datetime
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -24,7 +23,7 @@ from rheumetrics.errors import Problem, ValidationError
 from rheumetrics.measures.conventions import DEFAULT, Conventions
 from rheumetrics.measures.cutoffs import CutoffSet, cutoff_set
 from rheumetrics.measures.fields import FIELDS
-from rheumetrics.numeric import round_display
+from rheumetrics.numeric import ASCII_SPACE, is_plain_number, round_display
 
 
 @dataclass
@@ -47,10 +46,6 @@ class Prepared:
         return out
 
 
-#: A plain decimal number in ASCII digits (sign, point and exponent allowed; no "1_0", no
-#: full-width or other Unicode digits, no "nan"/"inf" text). Surrounding ASCII spaces are ignored.
-_NUMBER = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
-_ASCII_SPACE = " \t\r\n"
 #: What a value of a non-numeric dtype kind is, for the problem message.
 _NOT_NUMBERS = {"b": "true/false", "c": "a complex number", "M": "a date", "m": "a duration",
                 "S": "bytes", "V": "raw bytes"}  # fmt: skip
@@ -69,7 +64,7 @@ def _what(v: Any) -> str | None:
     if isinstance(v, int | float | np.integer | np.floating):
         return None
     if isinstance(v, str):
-        return None if re.fullmatch(_NUMBER, v.strip(_ASCII_SPACE)) else "text"
+        return None if is_plain_number(v) else "text"
     if isinstance(v, Decimal | Fraction):
         return None
     return {bytes: "bytes", complex: "a complex number"}.get(type(v), type(v).__name__)
@@ -103,7 +98,7 @@ def _as_float(name: str, value: Any, problems: list[Problem]) -> tuple[np.ndarra
         obj = series.astype(object)
         whats = obj.map(_what, na_action="ignore")
         ok = obj.notna() & whats.isna()
-        texts = obj[ok].map(lambda v: v.strip(_ASCII_SPACE) if isinstance(v, str) else v)
+        texts = obj[ok].map(lambda v: v.strip(ASCII_SPACE) if isinstance(v, str) else v)
         numbers = pd.Series(np.nan, index=series.index)
         numbers[ok] = pd.to_numeric(texts.map(lambda v: float(v)), errors="coerce")
     nonnum = whats.notna().to_numpy()

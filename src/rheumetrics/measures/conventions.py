@@ -7,6 +7,7 @@ every result (``DataFrame.attrs["conventions"]``) so a published analysis can be
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Literal
 
@@ -78,8 +79,18 @@ class Conventions:
         for f in fields(self):
             if f.name.endswith("_cutoffs"):
                 cutoff_set(getattr(self, f.name), family=_FAMILY[f.name])
-        if self.haq_min_categories not in range(1, 9):
-            raise ValueError("haq_min_categories must be between 1 and 8")
+        n_min = self.haq_min_categories
+        if isinstance(n_min, bool) or not isinstance(n_min, int) or n_min not in range(1, 9):
+            raise ValueError(
+                f"haq_min_categories must be an integer between 1 and 8, not {n_min!r}"
+            )
+        for name in ("asdas_crp_floor_mg_l", "basdai50_units", "asas_crp_uln_mg_l"):
+            value = getattr(self, name)
+            if value is not None and not _finite_non_negative(value):
+                raise ValueError(f"{name} must be a finite number >= 0 or None, not {value!r}")
+        for name in ("haq_bathtub_seat_is_hygiene_aid", "asas_partial_remission_below_2"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be True or False, not {getattr(self, name)!r}")
         if self.asas_crp_change == "uln_adjusted" and not (self.asas_crp_uln_mg_l or 0) > 0:
             raise ValueError("asas_crp_change='uln_adjusted' needs asas_crp_uln_mg_l > 0")
         object.__setattr__(self, "rounding", RoundingMode(self.rounding))
@@ -94,6 +105,12 @@ class Conventions:
         d["rounding"] = str(self.rounding)
         d["rheumetrics_version"] = __version__
         return d
+
+
+def _finite_non_negative(value: Any) -> bool:
+    """A real number (not a boolean) that is finite and >= 0."""
+    real = isinstance(value, int | float) and not isinstance(value, bool)
+    return real and math.isfinite(value) and value >= 0
 
 
 _FAMILY = {

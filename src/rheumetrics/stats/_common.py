@@ -8,12 +8,15 @@ every choice that changes a number (variant, zero handling, CI method...).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from rheumetrics.errors import ProblemCollector, ValidationError
+from rheumetrics.numeric import ASCII_SPACE, is_plain_number
 
 Alternative = Literal["two-sided", "less", "greater"]
 Missing = Literal["raise", "drop"]
@@ -33,39 +36,58 @@ def check_choice(name: str, value: Any, allowed: Iterable[Any]) -> None:
 def check_range(
     name: str, value: float, low: float, high: float, *, inclusive: bool = False
 ) -> None:
-    """Raise unless ``low < value < high`` (or ``<=`` when ``inclusive``)."""
-    ok = low <= value <= high if inclusive else low < value < high
-    if not (np.isfinite(value) and ok):
+    """Raise unless ``value`` is a real number with ``low < value < high`` (``<=`` if ``inclusive``).
+
+    Booleans and text are refused, not read as 1/0 or parsed.
+    """
+    real = isinstance(value, int | float | np.integer | np.floating) and not isinstance(
+        value, bool | np.bool_
+    )
+    ok = real and (low <= value <= high if inclusive else low < value < high)
+    if not (ok and np.isfinite(value)):
         sign = "<=" if inclusive else "<"
         problems = ProblemCollector(f"invalid argument {name!r}")
         problems.add("-", name, value, f"must satisfy {low} {sign} {name} {sign} {high}")
         problems.raise_if_any()
 
 
+def _is_number(v: Any) -> bool:
+    """Whether one object value is a measurement: a real number or plain ASCII numeric text."""
+    if isinstance(v, bool | np.bool_ | np.timedelta64 | np.datetime64):
+        return False
+    if isinstance(v, int | float | np.integer | np.floating | Decimal | Fraction):
+        return True
+    return isinstance(v, str) and is_plain_number(v)
+
+
 def _as_float(values: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Float array, missing mask and invalid mask of one input, without a Python list.
 
     Float and integer NumPy arrays (and Series of those dtypes) pass straight through; only
-    object or text input goes through :func:`pandas.to_numeric`. Booleans are refused, as
-    they are not measurements.
+    object or text input is checked value by value. Booleans, bytes, complex numbers, dates,
+    durations, Unicode digits and ``"1_0"`` are refused, as they are not measurements.
     """
     raw = values.to_numpy() if isinstance(values, pd.Series) else values
     if isinstance(raw, np.ndarray) and raw.dtype.kind in "fiu":
         arr = np.ravel(raw).astype(float, copy=False)
         is_na = np.isnan(arr)
         return arr, is_na, np.isinf(arr)
+    dtype = getattr(raw, "dtype", None)
+    if dtype is not None and (dtype.kind in "bcmMSV" or pd.api.types.is_bool_dtype(dtype)):
+        n = int(np.size(raw))
+        is_na = pd.isna(np.ravel(raw)) if dtype.kind in "mM" else np.zeros(n, bool)
+        return np.full(n, np.nan), is_na, ~is_na
     series = (
-        values
+        values.astype(object)
         if isinstance(values, pd.Series)
         else pd.Series(np.ravel(np.asarray(values, dtype=object)))
     )
     is_na = series.isna().to_numpy()
-    kinds = series.map(type)
-    is_bool = kinds.isin([bool, np.bool_]).to_numpy()
-    arr = pd.to_numeric(series.mask(is_bool), errors="coerce").to_numpy(
-        dtype=float, na_value=np.nan
-    )
-    bad = (np.isnan(arr) & ~is_na) | np.isinf(arr) | is_bool
+    ok = series.map(_is_number, na_action="ignore").fillna(False).to_numpy(dtype=bool)
+    texts = series[ok].map(lambda v: v.strip(ASCII_SPACE) if isinstance(v, str) else float(v))
+    arr = np.full(len(series), np.nan)
+    arr[ok] = pd.to_numeric(texts, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    bad = (~ok & ~is_na) | np.isinf(arr) | (np.isnan(arr) & ok)
     return arr, is_na, bad
 
 
@@ -86,7 +108,11 @@ def validated_floats(
     for field, values in named.items():
         arr, is_na, bad = _as_float(values)
         if bad.any() or (missing == "raise" and is_na.any()):
-            series = values if isinstance(values, pd.Series) else pd.Series(np.ravel(values))
+            series = (
+                values
+                if isinstance(values, pd.Series)
+                else pd.Series(np.ravel(np.asarray(values, dtype=object)))
+            )
             labels = series.index
             for i in np.flatnonzero(bad):
                 problems.add(labels[i], field, series.iloc[i], "must be a finite number")

@@ -181,7 +181,8 @@ def icc(
     -------
     DataFrame
         One row per form: ``form`` (Shrout-Fleiss name), ``mcgraw_wong``, ``description``,
-        ``icc``, ``F``, ``df1``, ``df2``, ``p``, ``method``, ``ci_low``, ``ci_high``, ``n``, ``k``.
+        ``icc``, ``stat`` (the F statistic), ``df1``, ``df2``, ``p``, ``method``, ``ci_low``,
+        ``ci_high``, ``n``, ``k``.
         ``attrs["anova"]`` holds the mean squares.
 
     Notes
@@ -257,7 +258,7 @@ def icc(
             "mcgraw_wong": ICC_FORMS[form][0],
             "description": ICC_FORMS[form][1],
             "icc": float(value),
-            "F": float(f),
+            "stat": float(f),
             "df1": float(d1),
             "df2": float(d2),
             "p": float(p),

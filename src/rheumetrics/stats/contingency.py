@@ -45,10 +45,19 @@ def _as_table(table: Any, ndim: int | tuple[int, ...]) -> np.ndarray:
     arr = np.asarray(table)
     dims = (ndim,) if isinstance(ndim, int) else ndim
     problems = ProblemCollector("invalid contingency table")
+    # a True among counts is not a count of 1: look at the cells before NumPy casts them
+    cells = np.asarray(table, dtype=object)
+    has_bool = any(isinstance(v, bool | np.bool_) for v in cells.ravel())
     if arr.ndim not in dims:
         problems.add("-", "table", arr.shape, f"must have {' or '.join(map(str, dims))} dimensions")
-    elif not np.issubdtype(arr.dtype, np.number) or np.any(arr < 0) or np.any(arr != np.round(arr)):
-        problems.add("-", "table", arr.tolist(), "counts must be non-negative integers")
+    elif (
+        has_bool
+        or arr.dtype.kind not in "iuf"
+        or not np.all(np.isfinite(arr))
+        or np.any(arr < 0)
+        or np.any(arr != np.round(arr))
+    ):
+        problems.add("-", "table", cells.tolist(), "counts must be non-negative integers")
     problems.raise_if_any()
     return arr.astype(np.int64)
 

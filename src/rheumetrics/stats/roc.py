@@ -44,6 +44,11 @@ def _split(
             )
     problems.raise_if_any()
     arrays, mask = validated_floats(scores, missing=missing, extra_missing=truth_na)
+    levels = pd.unique(labels[~truth_na])
+    if len(levels) > 2:  # a third value is a data error, not silently a "negative"
+        shown = sorted(map(str, levels))
+        problems.add("-", "truth", shown, "must hold two values; recode it to 0/1 first")
+        problems.raise_if_any()
     is_pos = labels.to_numpy()[~mask] == positive
     if is_pos.all() or not is_pos.any():
         seen = sorted({str(v) for v in labels[~mask]})
@@ -235,6 +240,7 @@ def delong_test(
             "se": se,
             "ci_low": diff - q * se,
             "ci_high": diff + q * se,
+            "stat": z,
             "z": z,
             "p": float(2 * stats.norm.sf(abs(z))) if np.isfinite(z) else np.nan,
             "method": "normal approximation",
