@@ -8,6 +8,7 @@ from rheumetrics import __version__
 from rheumetrics.imaging.cli import agreement_command, imaging_command
 from rheumetrics.measures.cli import catalogue, conventions, score
 from rheumetrics.store.cli import db_app, export_command, import_command
+from rheumetrics.sim.cli import calibrate_command, simulate_command
 from rheumetrics.study.cli import report_command
 from rheumetrics.t2t.cli import strategies_command, t2t_command
 
@@ -50,3 +51,6 @@ app.command("t2t")(t2t_command)
 app.command("strategies")(strategies_command)
 # study reports (rheumetrics.study)
 app.command("report")(report_command)
+# in-silico trials (rheumetrics.sim)
+app.command("simulate")(simulate_command)
+app.command("calibrate")(calibrate_command)

@@ -1,0 +1,198 @@
+"""One arm of an in-silico trial: visits, the real engine's decision, the regimen applied.
+
+At every scheduled visit the simulator records what clinicians and readers would see for all
+patients of a batch of replicates, asks the treat-to-target engine (:func:`rheumetrics.t2t.decide`)
+for the decision at that visit in one vectorised call, and, with probability ``adherence``, gives
+the patient the regimen of the step the engine proposes. Between visits the latent disease evolves
+month by month (:mod:`rheumetrics.sim.disease`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from rheumetrics.sim.disease import (
+    Cohort,
+    month,
+    observe,
+    read_svdh_change,
+    smallest_detectable_change,
+)
+from rheumetrics.sim.parameters import Parameters
+from rheumetrics.sim.populations import enrol, regimen_factors
+from rheumetrics.sim.streams import Streams, replicate_seeds
+
+#: Actions after which the patient moves to the engine's proposed step.
+MOVES = ("escalate", "switch", "optimise", "reinstate")
+START = pd.Timestamp("2020-01-01")
+DAYS_PER_MONTH = 365.25 / 12
+#: The outcome columns of :func:`run_arm`, one row per replicate.
+OUTCOMES = (
+    "remission",
+    "no_progression",
+    "progression_beyond_sdc",
+    "any_escalation",
+    "reached_biologic",
+    "any_sae",
+)
+
+
+@dataclass(frozen=True)
+class Arm:
+    """A strategy run on a population, with the share of recommendations followed."""
+
+    strategy: str
+    population: str = "imagine_ra"
+    adherence: float = 1.0
+
+
+def _date(months: float) -> pd.Timestamp:
+    return START + pd.Timedelta(days=round(months * DAYS_PER_MONTH))
+
+
+def _therapy_rows(
+    pid: np.ndarray, steps: np.ndarray, p: Parameters, ladder: str, start: pd.Timestamp
+) -> pd.DataFrame:
+    rows = []
+    for sid in np.unique(steps):
+        who = pid[steps == sid]
+        for d in p.ladders[ladder][sid].drugs:
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "patient_id": who,
+                        "drug": d.drug,
+                        "drug_class": d.drug_class,
+                        "dose": d.dose,
+                        "dose_unit": d.dose_unit,
+                        "route": d.route,
+                        "start_date": start,
+                        "stop_date": pd.NaT,
+                    }
+                )
+            )
+    return pd.concat(rows, ignore_index=True)
+
+
+def run_arm(
+    arm: Arm, p: Parameters, seed: int, replicates: list[int], arm_number: int = 0
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Simulate one arm for the given replicates.
+
+    Returns the per-replicate outcome shares (columns :data:`OUTCOMES` plus ``replicate``) and the
+    per-patient treatment sequences (``replicate, patient, sequence`` and ``path``: the ladder step
+    after each decision visit, joined by ``|``).
+    """
+    from rheumetrics.t2t import decide, load_strategy
+
+    strategy = load_strategy(arm.strategy)
+    pop = p.population[arm.population]
+    ladder_name = pop.ladder
+    ladder = p.ladders[ladder_name]
+    n = pop.patients_per_arm
+    seeds = replicate_seeds(seed, replicates)
+    children = [s.spawn(2 * (arm_number + 1))[2 * arm_number : 2 * arm_number + 2] for s in seeds]
+    entries = [enrol(arm.population, p, np.random.default_rng(c[0]), n) for c in children]
+    rng = Streams([np.random.default_rng(c[1]) for c in children], n)
+    fields = Cohort.__dataclass_fields__
+    c = Cohort(*(np.concatenate([getattr(e.cohort, f) for e in entries]) for f in fields))
+    step = np.concatenate([e.step for e in entries]).astype(object)
+    k = len(replicates)
+    pid = np.array([f"r{r}-p{i}" for r in replicates for i in range(n)], dtype=object)
+    therapies = _therapy_rows(pid, step, p, ladder_name, _date(-12))
+    sequence = step.astype(str).astype(object)
+    escalated = np.zeros(k * n, dtype=bool)
+    biologic = np.array([ladder[s].biologic for s in step])
+    ever_biologic = biologic.copy()
+    sae = np.zeros(k * n, dtype=bool)
+    intolerant = np.zeros(k * n, dtype=bool)
+    visits: list[pd.DataFrame] = []
+    svdh0 = c.svdh.copy()
+    last_das = np.full(k * n, np.nan)
+    saf = p.safety
+    path = [step.astype(str)]
+    for m in range(0, pop.months + 1, pop.visit_every_months):
+        if m > 0:
+            for _ in range(pop.visit_every_months):
+                month(c, p, rng)
+                on_bio = biologic
+                sae |= rng.random() < np.where(
+                    on_bio, saf.sae_biologic.value, saf.sae_csdmard.value
+                )
+                intolerant |= rng.random() < np.where(
+                    on_bio, saf.intolerance_biologic.value, saf.intolerance_csdmard.value
+                )
+        seen = observe(c, p, rng)
+        last_das = seen.das28_crp
+        date = _date(m)
+        visits.append(
+            pd.DataFrame(
+                {
+                    "patient_id": pid,
+                    "visit_date": date,
+                    "tjc28": seen.tjc28,
+                    "sjc28": seen.sjc28,
+                    "crp_mg_l": seen.crp_mg_l,
+                    "gh_mm": seen.gh_mm,
+                    "das28_crp": seen.das28_crp,
+                    "mri_bme_total": seen.osteitis,
+                    "intolerance": intolerant.copy(),
+                }
+            )
+        )
+        if m == pop.months:
+            break
+        log = decide(pd.concat(visits, ignore_index=True), strategy, therapies)
+        today = log[log["visit_date"] == date].set_index("patient_id").reindex(pid)
+        follow = rng.random() < arm.adherence
+        to = today["to_step"].to_numpy(dtype=object)
+        move = (
+            today["action"].isin(MOVES).to_numpy()
+            & follow
+            & pd.notna(to)
+            & np.isin(to.astype(str), list(ladder))
+            & (to.astype(str) != step.astype(str))
+        )
+        if move.any():
+            new = to[move].astype(str).astype(object)
+            escalated[move] |= today["action"].to_numpy()[move] != "switch"
+            who = pid[move]
+            open_rows = therapies["patient_id"].isin(who) & therapies["stop_date"].isna()
+            therapies.loc[open_rows, "stop_date"] = date
+            therapies = pd.concat(
+                [therapies, _therapy_rows(who, new, p, ladder_name, date)], ignore_index=True
+            )
+            step[move] = new
+            sequence[move] = sequence[move] + " > " + new
+            sup, oed = regimen_factors(step[move], ladder, p)
+            c.suppression[move] = sup
+            c.oedema_factor[move] = oed
+            biologic = np.array([ladder[s].biologic for s in step])
+            ever_biologic |= biologic
+            intolerant[move] = False
+        path.append(step.astype(str))
+    change = read_svdh_change(c.svdh - svdh0, p, rng)
+    per_patient = pd.DataFrame(
+        {
+            "replicate": np.repeat(replicates, n),
+            "remission": last_das < 2.6,
+            "no_progression": change <= 0,
+            "progression_beyond_sdc": change > smallest_detectable_change(p),
+            "any_escalation": escalated,
+            "reached_biologic": ever_biologic,
+            "any_sae": sae,
+        }
+    )
+    shares = per_patient.groupby("replicate", sort=True)[list(OUTCOMES)].mean().reset_index()
+    seqs = pd.DataFrame(
+        {
+            "replicate": np.repeat(replicates, n),
+            "patient": pid,
+            "sequence": sequence,
+            "path": ["|".join(x) for x in np.stack(path, axis=1)],
+        }
+    )
+    return shares, seqs

@@ -1,0 +1,93 @@
+"""In-silico trials: the real engine decides, streams make results independent of workers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rheumetrics.measures import das28_crp
+from rheumetrics.sim.calibration import calibration_table, imagine_arms, objective
+from rheumetrics.sim.disease import observe, smallest_detectable_change
+from rheumetrics.sim.parameters import load_parameters
+from rheumetrics.sim.populations import enrol
+from rheumetrics.sim.replicates import simulate
+from rheumetrics.sim.streams import Streams
+from rheumetrics.sim.trial import OUTCOMES, Arm, run_arm
+
+
+@pytest.fixture(scope="module")
+def params():
+    return load_parameters()
+
+
+def test_imagine_ra_entry_meets_the_inclusion_rule(params):
+    # Møller-Bisgaard et al. JAMA 2019: DAS28-CRP <= 3.2 and no clinically swollen joint.
+    e = enrol("imagine_ra", params, np.random.default_rng(5), 150)
+    assert len(e.step) == 150
+    assert (e.observed.das28_crp <= 3.2).all() and (e.observed.sjc28 == 0).all()
+    assert set(e.step) <= set(params.ladders["imagine_ra"])
+
+
+def test_observed_das28_is_the_published_formula(params):
+    e = enrol("imagine_ra", params, np.random.default_rng(6), 50)
+    seen = observe(e.cohort, params, Streams([np.random.default_rng(1)], 50))
+    # Prevoo et al. / Wells et al.: 0.56 sqrt(TJC) + 0.28 sqrt(SJC) + 0.36 ln(CRP + 1) + 0.014 GH + 0.96
+    expected = (
+        0.56 * np.sqrt(seen.tjc28) + 0.28 * np.sqrt(seen.sjc28)
+        + 0.36 * np.log(seen.crp_mg_l + 1) + 0.014 * seen.gh_mm + 0.96
+    )  # fmt: skip
+    np.testing.assert_allclose(seen.das28_crp, expected, rtol=1e-12)
+    np.testing.assert_allclose(
+        seen.das28_crp,
+        das28_crp(tjc28=seen.tjc28, sjc28=seen.sjc28, crp_mg_l=seen.crp_mg_l, gh_mm=seen.gh_mm),
+    )
+
+
+def test_sdc_is_196_times_the_reading_error(params):
+    assert smallest_detectable_change(params) == pytest.approx(
+        1.96 * params.radiographs.reading_error_sd.value
+    )
+
+
+def test_a_replicate_does_not_depend_on_its_batch(params):
+    arm = Arm("imagine_ra_conventional")
+    together, _ = run_arm(arm, params, 11, [0, 1, 2])
+    alone, _ = run_arm(arm, params, 11, [1])
+    pd.testing.assert_series_equal(
+        together.set_index("replicate").loc[1],
+        alone.set_index("replicate").loc[1],
+        check_names=False,
+    )
+
+
+def test_mri_arm_escalates_more_than_the_conventional_arm(params):
+    result = simulate(imagine_arms(), params, replicates=4, seed=3, workers=0, batch=4)
+    s = result.summary().set_index(["arm", "outcome"])["mean"]
+    assert (
+        s[("imagine_ra_mri", "any_escalation")] > s[("imagine_ra_conventional", "any_escalation")]
+    )
+    assert set(result.shares.columns) == {"arm", "replicate", *OUTCOMES}
+    table = calibration_table(result, params)
+    assert set(table["use"]) == {"calibration", "held_out"}
+    assert {"any_sae", "reached_biologic"} <= set(table.loc[table["use"] == "held_out", "anchor"])
+    assert objective(result, params.anchors["imagine_ra"]) >= 0
+
+
+def test_no_adherence_means_no_escalation(params):
+    shares, seqs = run_arm(Arm("imagine_ra_mri", adherence=0.0), params, 4, [0])
+    assert shares["any_escalation"].iloc[0] == 0
+    assert (seqs["sequence"].str.contains(">") == False).all()  # noqa: E712
+
+
+def test_same_seed_same_result_on_one_and_two_workers(params):
+    # A real LocalCluster of two worker processes on 127.0.0.1.
+    arms = imagine_arms()
+    one = simulate(arms, params, replicates=4, seed=21, workers=1, batch=2)
+    two = simulate(arms, params, replicates=4, seed=21, workers=2, batch=2)
+    local = simulate(arms, params, replicates=4, seed=21, workers=0, batch=4)
+    pd.testing.assert_frame_equal(one.shares, two.shares)
+    pd.testing.assert_frame_equal(
+        one.shares.sort_values(["arm", "replicate"]).reset_index(drop=True),
+        local.shares.sort_values(["arm", "replicate"]).reset_index(drop=True),
+    )
