@@ -78,7 +78,7 @@ def simulate(
                 threads_per_worker=1,
                 processes=True,
                 host="127.0.0.1",
-                dashboard_address=None,
+                dashboard_address=":0",
             )
             client = Client(cluster)
         try:
