@@ -79,7 +79,7 @@ def simulate_command(
             "adherence": adherence,
             "parameters": str(parameters) if parameters else "shipped (calibrated)",
         }
-        write_report(result, calib, meta, pop.visit_every_months, out)
+        write_report(result, calib, meta, pop.visit_every_months, list(p.ladders[pop.ladder]), out)
         if table is not None:
             result.shares.to_csv(table, index=False)
     except RheumetricsError as err:

@@ -31,10 +31,13 @@ OUTCOME_LABELS = {
 }
 
 
-def flow_figure(sequences: pd.DataFrame, arm: str, months_per_visit: int) -> Figure:
+def flow_figure(
+    sequences: pd.DataFrame, arm: str, months_per_visit: int, ladder: list[str]
+) -> Figure:
     """Ladder step after each decision visit: lines between visits, width by patients moving."""
     paths = sequences.loc[sequences["arm"] == arm, "path"].str.split("|", expand=True)
-    steps = sorted(pd.unique(paths.to_numpy().ravel()), key=lambda s: (len(s), s))
+    seen = set(pd.unique(paths.to_numpy().ravel()))
+    steps = [s for s in ladder if s in seen]
     y = {s: i for i, s in enumerate(steps)}
     fig = Figure(figsize=(6.5, 0.5 + 0.4 * len(steps)))
     ax = fig.add_subplot()
@@ -72,6 +75,7 @@ def render(
     calibration: pd.DataFrame | None,
     meta: dict[str, object],
     visit_every_months: int,
+    ladder: list[str],
 ) -> str:
     """The report as one HTML string."""
     s = result.summary()
@@ -106,10 +110,12 @@ def render(
         arms=[a.strategy for a in result.arms],
         outcomes=outcomes,
         calibration=None if calibration is None else calibration.to_dict("records"),
+        labels=OUTCOME_LABELS,
         pct=_pct,
         sequences=seq.to_dict("records"),
         flows=[
-            _svg(flow_figure(result.sequences, a.strategy, visit_every_months)) for a in result.arms
+            _svg(flow_figure(result.sequences, a.strategy, visit_every_months, ladder))
+            for a in result.arms
         ],
     )
 
@@ -119,10 +125,11 @@ def write_report(
     calibration: pd.DataFrame | None,
     meta: dict[str, object],
     visit_every_months: int,
+    ladder: list[str],
     out: str | Path,
 ) -> Path:
     """Write the HTML report; returns its path."""
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render(result, calibration, meta, visit_every_months), encoding="utf-8")
+    path.write_text(render(result, calibration, meta, visit_every_months, ladder), encoding="utf-8")
     return path
