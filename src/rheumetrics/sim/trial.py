@@ -71,6 +71,7 @@ def _therapy_rows(
                         "route": d.route,
                         "start_date": start,
                         "stop_date": pd.NaT,
+                        "stop_reason": None,
                     }
                 )
             )
@@ -162,6 +163,10 @@ def run_arm(
             who = pid[move]
             open_rows = therapies["patient_id"].isin(who) & therapies["stop_date"].isna()
             therapies.loc[open_rows, "stop_date"] = date
+            why = pd.Series(np.where(intolerant[move], "intolerance", "inefficacy"), index=who)
+            therapies.loc[open_rows, "stop_reason"] = therapies.loc[open_rows, "patient_id"].map(
+                why
+            )
             therapies = pd.concat(
                 [therapies, _therapy_rows(who, new, p, ladder_name, date)], ignore_index=True
             )
