@@ -4,13 +4,15 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test lint catalogue bench-startup clean
 
 $(STAMP): pyproject.toml
+	@echo "creating $(VENV) and installing rheumetrics with its dependencies (about a minute)..."
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --progress-bar on -e '.[dev]'
 	touch $(STAMP)
+	@echo "ready: run .venv/bin/rheumetrics --help (or source .venv/bin/activate)"
 
 setup: $(STAMP)
 
@@ -24,6 +26,12 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/pytest
+
+catalogue: $(STAMP)
+	$(BIN)/rheumetrics catalogue --out docs/measures.md
+
+bench-startup: $(STAMP)
+	$(BIN)/python benchmarks/startup.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

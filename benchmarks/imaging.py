@@ -1,36 +1,57 @@
-"""Benchmark: aggregate site-level imaging reads into totals, change and per-reader ICC.
+"""Benchmark: validate and aggregate site-level imaging reads, next to DuckDB (and polars).
 
-Default size (issue 3): 50,000 patients x 2 time points x 2 readers x (23 bones x 2 features +
-7 synovitis regions) = 10.6 million site reads of RAMRIS 2002. Prints rows per second for each stage
-(wall clock and CPU time, which stays fair on a busy machine) and the peak resident memory. Target: the aggregation (validation, totals with subsets and derived
-totals, per-reader change, ICC of status and change per feature) under 10 s on one core.
+Data: P patients x 2 time points x 2 readers x 53 RAMRIS 2002 sites (23 bones x osteitis and erosion
++ 7 synovitis regions) of one hand; 50,000 patients give 10.6 million site reads. Every tool starts
+from the same pandas frame (categorical keys, float grades) and returns a pandas frame, doing the
+same work:
 
-    .venv/bin/python benchmarks/imaging.py [--patients 50000]
+- checks: every key present; (system, version, feature, site) in the site catalogue; side fits the
+  site (L/R, or blank/M for a midline site); grade present, within the site's scale and on its step;
+  no site scored twice in one read (patient, time point, system, version, reader, side, feature,
+  site);
+- aggregation: per read, feature and named subset (all, wrist, mcp) the score, the maximum over the
+  sites scored and the counts of scored and not-assessable sites; then the derived totals of
+  ``totals.toml`` (total RAMRIS, weighted inflammation) for reads with every component.
+
+Runs are interleaved (tool order alternates between repeats), each in a fresh forked process that
+reports its wall time and its peak resident memory above the input; the best of the repeats is
+printed with the ratio to DuckDB, at three sizes, and the growth exponent of time and memory
+(slope of log cost on log size). DuckDB uses all cores (``threads`` is printed), rheumetrics and
+polars' results as noted. The machine is shared: figures move with its load.
+
+    .venv/bin/python benchmarks/imaging.py [--patients 50000] [--repeat 2] [--stages]
+
+``--stages`` also times rheumetrics' per-reader change scores and status/change ICC at the top size.
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing as mp
+import os
 import resource
-import sys
 import time
+from collections.abc import Callable
 from itertools import pairwise
 
 import numpy as np
 import pandas as pd
 
-from rheumetrics.imaging import change_scores, score_reads, sites, validate_reads
+from rheumetrics.imaging import catalogue, change_scores, score_reads, sites, validate_reads
 from rheumetrics.stats.agreement import icc
 
-
-def peak_rss_mb() -> float:
-    """Peak resident set size of this process in MB (Linux reports kB, macOS bytes)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 1024**2 if sys.platform == "darwin" else peak / 1024
+try:
+    import polars as pl
+except ImportError:  # polars is optional (dev extra)
+    pl = None
+import duckdb
 
 
 def synthetic_reads(n_patients: int, seed: int = 1) -> pd.DataFrame:
-    """Categorical-coded RAMRIS 2002 reads of one hand, every site graded on its scale."""
+    """Categorical-coded RAMRIS 2002 reads of one hand, every site graded on its scale.
+
+    Rows come grouped by read with sites in catalogue order, as exports write them.
+    """
     cat = sites("ramris", "2002")
     n_sites = len(cat)
     n_tp, n_readers = 2, 2
@@ -64,45 +85,269 @@ def synthetic_reads(n_patients: int, seed: int = 1) -> pd.DataFrame:
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--patients", type=int, default=50_000)
-    args = parser.parse_args()
+def reference_tables() -> dict[str, pd.DataFrame]:
+    """Site catalogue, subset membership and derived-total components as plain tables."""
+    cat = catalogue._sites()[
+        ["system", "version", "feature", "site", "side", "region", "scale_min", "scale_max",
+         "scale_step"]
+    ].rename(columns={"side": "cat_side"})  # fmt: skip
+    subsets = pd.DataFrame(
+        [
+            (system, name, region)
+            for system, spec in catalogue.systems().items()
+            for name, regions in spec.subsets.items()
+            for region in regions
+        ],
+        columns=["system", "subset", "region"],
+    )
+    comps = pd.DataFrame(
+        [
+            (t.id, t.system, t.feature, c.system, c.feature, float(c.weight), len(t.components))
+            for t in catalogue.totals().values()
+            for c in t.components
+        ],
+        columns=["total", "out_system", "out_feature", "system", "feature", "weight", "n_comp"],
+    )
+    return {"cat": cat, "subsets": subsets, "comps": comps}
 
+
+# --- rheumetrics -------------------------------------------------------------------------------
+
+
+def run_rheumetrics(reads: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> int:
+    return len(score_reads(validate_reads(reads)))
+
+
+# --- DuckDB ------------------------------------------------------------------------------------
+
+_DUCK_CHECKS = """
+SELECT count(*) FROM j WHERE
+  patient_id IS NULL OR timepoint IS NULL OR system IS NULL OR version IS NULL OR reader IS NULL
+  OR feature IS NULL OR site IS NULL OR region IS NULL
+  OR (cat_side = 'M' AND side IS NOT NULL AND side <> 'M')
+  OR (cat_side <> 'M' AND (side IS NULL OR side NOT IN ('L', 'R')))
+  OR grade IS NULL OR grade < scale_min OR grade > scale_max
+  OR round((grade - scale_min) / scale_step, 10) <> round((grade - scale_min) / scale_step)
+"""
+_DUCK_DUPLICATES = """
+SELECT count(*) FROM (
+  SELECT 1 FROM j GROUP BY patient_id, timepoint, system, version, reader, side, feature, site
+  HAVING count(*) > 1)
+"""
+_DUCK_FEATURES = """
+CREATE TEMP TABLE feat AS
+SELECT patient_id, timepoint, system, version, reader, feature, subset,
+       sum(grade) AS score, sum(scale_max) FILTER (WHERE grade IS NOT NULL) AS max_possible,
+       count(grade) AS n_sites_scored, count(*) - count(grade) AS n_not_assessable
+FROM j JOIN subsets USING (system, region)
+GROUP BY ALL
+"""
+_DUCK_RESULT = """
+SELECT patient_id, timepoint, system, version, reader, feature, subset, score, max_possible,
+       n_sites_scored, n_not_assessable FROM feat
+UNION ALL
+SELECT patient_id, timepoint, any_value(out_system), any_value(version), reader,
+       any_value(out_feature), subset, sum(score * weight), sum(max_possible * weight),
+       sum(n_sites_scored), sum(n_not_assessable)
+FROM feat JOIN comps USING (system, feature)
+GROUP BY patient_id, timepoint, reader, subset, total
+HAVING count(*) = any_value(n_comp)
+"""
+
+
+def run_duckdb(reads: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> int:
+    con = duckdb.connect()
+    for name, frame in tables.items():
+        con.register(name, frame)
+    con.register("reads", reads)
+    con.execute(
+        "CREATE TEMP TABLE j AS SELECT r.*, c.cat_side, c.region, c.scale_min, c.scale_max, "
+        "c.scale_step FROM reads r LEFT JOIN cat c USING (system, version, feature, site)"
+    )
+    problems = con.execute(_DUCK_CHECKS).fetchone()[0] + con.execute(_DUCK_DUPLICATES).fetchone()[0]
+    if problems:
+        raise RuntimeError(f"DuckDB found {problems} problems in valid data")
+    con.execute(_DUCK_FEATURES)
+    out = con.execute(_DUCK_RESULT).df()
+    con.close()
+    return len(out)
+
+
+# --- polars ------------------------------------------------------------------------------------
+
+
+def run_polars(reads: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> int:
+    assert pl is not None
+    r = pl.from_pandas(reads).with_columns(pl.col(pl.Categorical).cast(pl.String))
+    cat = pl.from_pandas(tables["cat"])
+    subsets = pl.from_pandas(tables["subsets"])
+    comps = pl.from_pandas(tables["comps"])
+    j = r.join(cat, on=["system", "version", "feature", "site"], how="left")
+    step = (pl.col("grade") - pl.col("scale_min")) / pl.col("scale_step")
+    required = ("patient_id", "timepoint", "system", "version", "reader", "feature", "site")
+    bad = (
+        pl.any_horizontal([pl.col(c).is_null() for c in (*required, "region", "grade")])
+        | ((pl.col("cat_side") == "M") & pl.col("side").is_not_null() & (pl.col("side") != "M"))
+        | ((pl.col("cat_side") != "M") & ~pl.col("side").is_in(["L", "R"]).fill_null(False))
+        | (pl.col("grade") < pl.col("scale_min"))
+        | (pl.col("grade") > pl.col("scale_max"))
+        | (step.round(10) != step.round(0))
+    )
+    keys = ["patient_id", "timepoint", "system", "version", "reader", "side", "feature", "site"]
+    n_bad = j.select(bad.sum()).item()
+    n_dup = j.group_by(keys).len().filter(pl.col("len") > 1).height
+    if n_bad or n_dup:
+        raise RuntimeError("polars found problems in valid data")
+    read = ["patient_id", "timepoint", "system", "version", "reader"]
+    feat = (
+        j.join(subsets, on=["system", "region"])
+        .group_by([*read, "feature", "subset"])
+        .agg(
+            score=pl.col("grade").sum(),
+            max_possible=pl.col("scale_max").filter(pl.col("grade").is_not_null()).sum(),
+            n_sites_scored=pl.col("grade").count(),
+            n_not_assessable=pl.col("grade").null_count(),
+        )
+    )
+    derived = (
+        feat.join(comps, on=["system", "feature"])
+        .group_by(["patient_id", "timepoint", "reader", "subset", "total"])
+        .agg(
+            system=pl.col("out_system").first(),
+            version=pl.col("version").first(),
+            feature=pl.col("out_feature").first(),
+            score=(pl.col("score") * pl.col("weight")).sum(),
+            max_possible=(pl.col("max_possible") * pl.col("weight")).sum(),
+            n_sites_scored=pl.col("n_sites_scored").sum(),
+            n_not_assessable=pl.col("n_not_assessable").sum(),
+            n=pl.len(),
+            n_comp=pl.col("n_comp").first(),
+        )
+        .filter(pl.col("n") == pl.col("n_comp"))
+        .select(feat.columns)
+    )
+    out = pl.concat(
+        [feat, derived.with_columns(pl.col(c).cast(feat.schema[c]) for c in feat.columns)]
+    )
+    return len(out.to_pandas())
+
+
+# --- harness -----------------------------------------------------------------------------------
+
+
+def _rss_kb() -> int:
+    with open("/proc/self/status", encoding="ascii") as handle:
+        for line in handle:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def _child(fn: Callable[..., int], reads: pd.DataFrame, tables: dict, conn) -> None:  # type: ignore[type-arg]
+    start_rss = _rss_kb()
     t0 = time.perf_counter()
-    reads = synthetic_reads(args.patients)
-    n = len(reads)
-    print(f"generated {n:,} site reads in {time.perf_counter() - t0:.2f} s "
-          f"(peak RSS so far {peak_rss_mb():,.0f} MB)")  # fmt: skip
+    rows = fn(reads, tables)
+    wall = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    conn.send((wall, max(peak - start_rss, 0) / 1024, rows))
+    conn.close()
 
-    stages: list[tuple[str, float, float]] = []
 
-    def mark(name: str) -> None:
-        stages.append((name, time.perf_counter(), time.process_time()))
+def measure(fn: Callable[..., int], reads: pd.DataFrame, tables: dict) -> tuple[float, float, int]:  # type: ignore[type-arg]
+    """Wall time, peak extra resident memory (MB) and output rows of one run in a forked child."""
+    ctx = mp.get_context("fork")
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child, args=(fn, reads, tables, child))
+    proc.start()
+    result = parent.recv()
+    proc.join()
+    return result
 
-    mark("start")
+
+def exponent(sizes: list[int], values: list[float]) -> float:
+    x, y = np.log(sizes), np.log(np.maximum(values, 1e-9))
+    return float(np.polyfit(x, y, 1)[0])
+
+
+def stages(reads: pd.DataFrame) -> None:
+    marks: list[tuple[str, float]] = [("start", time.perf_counter())]
     valid = validate_reads(reads)
-    mark("validate")
+    marks.append(("validate", time.perf_counter()))
     scores = score_reads(valid)
-    mark("totals, subsets, derived totals")
+    marks.append(("totals, subsets, derived totals", time.perf_counter()))
     changes = change_scores(scores[scores["subset"] == "all"], "baseline", "week52")
-    mark("per-reader change")
+    marks.append(("per-reader change", time.perf_counter()))
     for feature in ("synovitis", "osteitis", "erosion"):
         status = scores[(scores["subset"] == "all") & (scores["feature"] == feature)]
         icc(status, ["patient_id", "timepoint"], "reader", "score")
-        change = changes[changes["feature"] == feature]
-        icc(change, "patient_id", "reader", "change")
-    mark("ICC status + change, 3 features")
+        icc(changes[changes["feature"] == feature], "patient_id", "reader", "change")
+    marks.append(("ICC status + change, 3 features", time.perf_counter()))
+    for (_, t0), (name, t1) in pairwise(marks):
+        print(f"  {name:<34s} {t1 - t0:6.2f} s")
 
-    print(f"  {'stage':<34s} {'wall':>7s} {'CPU':>7s}")
-    for (_, wall0, cpu0), (name, wall1, cpu1) in pairwise(stages):
-        print(f"  {name:<34s} {wall1 - wall0:6.2f}s {cpu1 - cpu0:6.2f}s")
-    wall = stages[-1][1] - stages[0][1]
-    cpu = stages[-1][2] - stages[0][2]
-    print(f"aggregated {n:,} site reads into {len(scores):,} score rows and "
-          f"{len(changes):,} change rows in {wall:.2f} s wall ({cpu:.2f} s CPU): "
-          f"{n / wall:,.0f} rows/s")  # fmt: skip
-    print(f"peak RSS {peak_rss_mb():,.0f} MB")
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--patients", type=int, default=50_000, help="top size (x 212 site reads)")
+    parser.add_argument("--repeat", type=int, default=2, help="interleaved runs per tool and size")
+    parser.add_argument("--stages", action="store_true", help="rheumetrics stage times at the top")
+    args = parser.parse_args()
+
+    tools: dict[str, Callable[..., int]] = {"rheumetrics": run_rheumetrics, "duckdb": run_duckdb}
+    if pl is not None:
+        tools["polars"] = run_polars
+    tables = reference_tables()
+    threads = duckdb.connect().execute("SELECT current_setting('threads')").fetchone()[0]
+    print(f"cores {os.cpu_count()}, DuckDB {duckdb.__version__} ({threads} threads)"
+          + (f", polars {pl.__version__}" if pl is not None else ", polars not installed")
+          + "; rheumetrics runs on one core")  # fmt: skip
+    sizes = [args.patients // 4, args.patients // 2, args.patients]
+    results: dict[str, dict[int, tuple[float, float, int]]] = {t: {} for t in tools}
+    n_rows: list[int] = []
+    for patients in sizes:
+        reads = synthetic_reads(patients)
+        n_rows.append(len(reads))
+        order = list(tools)
+        for rep in range(args.repeat):
+            for name in order if rep % 2 == 0 else order[::-1]:
+                wall, mem, rows = measure(tools[name], reads, tables)
+                best = results[name].get(patients)
+                if best is None or wall < best[0]:
+                    results[name][patients] = (
+                        wall,
+                        mem if best is None else min(mem, best[1]),
+                        rows,
+                    )
+                elif mem < best[1]:
+                    results[name][patients] = (best[0], mem, best[2])
+        line = ", ".join(
+            f"{t} {results[t][patients][0]:.2f} s / {results[t][patients][1]:,.0f} MB"
+            for t in tools
+        )
+        print(f"{len(reads):>12,} site reads: {line}")
+        if args.stages and patients == sizes[-1]:
+            stages(reads)
+        del reads
+
+    print()
+    header = f"{'site reads':>12s}" + "".join(f" {t + ' s':>14s}" for t in tools)
+    header += "".join(f" {t + '/duckdb':>18s}" for t in tools if t != "duckdb")
+    print(header)
+    for patients, n in zip(sizes, n_rows, strict=True):
+        line = f"{n:>12,}" + "".join(f" {results[t][patients][0]:14.2f}" for t in tools)
+        ref = results["duckdb"][patients][0]
+        line += "".join(f" {results[t][patients][0] / ref:17.2f}x" for t in tools if t != "duckdb")
+        print(line)
+    print(f"{'peak MB':>12s}" + "".join(f" {results[t][sizes[-1]][1]:14,.0f}" for t in tools)
+          + "   (above the input, top size)")  # fmt: skip
+    for t in tools:
+        walls = [results[t][p][0] for p in sizes]
+        mems = [results[t][p][1] for p in sizes]
+        print(f"growth exponent {t:<12s} time {exponent(n_rows, walls):5.2f}, "
+              f"memory {exponent(n_rows, mems):5.2f}; output rows {results[t][sizes[-1]][2]:,}")  # fmt: skip
+    top = n_rows[-1]
+    print(f"rheumetrics: {top / results['rheumetrics'][sizes[-1]][0]:,.0f} site reads/s at "
+          f"{top:,} reads (target: under 10 s and within 1.5x of DuckDB)")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -13,9 +13,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from synthetic_cohorts import synthetic_cohort, write_file_study
+
 from rheumetrics.study.model import load_study
 from rheumetrics.study.report import run_study, write_report
-from rheumetrics.study.synthetic import synthetic_cohort, write_file_study
 
 
 def main(n_patients: int = 10_000) -> None:

@@ -1,50 +1,185 @@
-"""Timings of the vectorised resampling in rheumetrics.stats (prints its figures).
+"""rheumetrics.stats next to SciPy (and pingouin, when installed) on the same data.
 
-Run: .venv/bin/python benchmarks/stats.py
-Target (issue 6): 100,000 permutations of a Spearman correlation with n = 80 in under 1 s.
+Run: .venv/bin/python benchmarks/stats.py [--sizes 10000,100000,1000000] [--repeats 3]
+
+For each test and each size (total values), the tools run interleaved (ours, SciPy, pingouin,
+ours, ...) so that machine load hits them alike; the table prints the median time of each,
+rheumetrics' time as a ratio to SciPy's, the peak memory traced during one call
+(``tracemalloc``, which sees NumPy's buffers), and at the end the growth exponent of time and
+memory between the smallest and largest size (1 = linear; n log n shows as a little above 1).
+Target (issue 13): every test within 2x of SciPy at 10^6 values, memory linear in n. A second
+section times the resampling methods (permutation, exact enumeration, bootstrap).
 """
 
 from __future__ import annotations
 
+import argparse
+import math
+import statistics
 import time
+import tracemalloc
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
+from scipy import stats
 
-from rheumetrics.stats import delong_test, meta_analysis, pearson, spearman
+from rheumetrics.stats import (
+    delong_test,
+    hodges_lehmann,
+    mann_whitney,
+    median_test,
+    meta_analysis,
+    pearson,
+    spearman,
+    wilcoxon_signed_rank,
+)
+
+try:  # optional peer, not a dependency of rheumetrics
+    import pingouin
+except ImportError:  # pragma: no cover - depends on the environment
+    pingouin = None
+
+Runner = Callable[[], Any]
+
+#: Largest n at which pingouin's O(n^2)-memory rank tests are run.
+PINGOUIN_QUADRATIC_MAX = 20_000
 
 
-def best_of(func: Callable[[], object], repeats: int = 3) -> float:
-    """Best wall-clock time of ``repeats`` runs, in seconds."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return min(times)
+def _cases(n: int, rng: np.random.Generator) -> dict[str, dict[str, Runner | None]]:
+    """Each test at ``n`` total values: our call, SciPy's and pingouin's (None if none)."""
+    half = n // 2
+    x, y = rng.normal(size=half), rng.normal(0.05, size=half)
+    u, v = rng.normal(size=n), rng.normal(size=n)
+    v = 0.1 * u + v
+    pg = pingouin
+    # pingouin's mwu and wilcoxon form every pairwise difference (common-language effect size):
+    # O(n^2) memory, so they run only at the smallest size here
+    pg_quadratic = pg if n <= PINGOUIN_QUADRATIC_MAX else None
+    return {
+        "Mann-Whitney U": {
+            "rheumetrics": lambda: mann_whitney(x, y),
+            "scipy": lambda: stats.mannwhitneyu(x, y),
+            "pingouin": (lambda: pg_quadratic.mwu(x, y)) if pg_quadratic else None,
+        },
+        "Mood median test": {
+            "rheumetrics": lambda: median_test(x, y),
+            "scipy": lambda: stats.median_test(x, y, correction=False),
+            "pingouin": None,
+        },
+        "Wilcoxon signed-rank (paired)": {
+            "rheumetrics": lambda: wilcoxon_signed_rank(x, y),
+            "scipy": lambda: stats.wilcoxon(x, y),
+            "pingouin": (lambda: pg_quadratic.wilcoxon(x, y)) if pg_quadratic else None,
+        },
+        "Spearman correlation": {
+            "rheumetrics": lambda: spearman(u, v),
+            "scipy": lambda: stats.spearmanr(u, v),
+            "pingouin": (lambda: pg.corr(u, v, method="spearman")) if pg else None,
+        },
+        "Pearson correlation": {
+            "rheumetrics": lambda: pearson(u, v),
+            "scipy": lambda: stats.pearsonr(u, v),
+            "pingouin": (lambda: pg.corr(u, v)) if pg else None,
+        },
+        "Hodges-Lehmann shift + 95% CI": {
+            "rheumetrics": lambda: hodges_lehmann(x, y),
+            "scipy": None,
+            "pingouin": None,
+        },
+    }
 
 
-def main() -> None:
+def _timed(func: Runner) -> float:
+    start = time.perf_counter()
+    func()
+    return time.perf_counter() - start
+
+
+def _peak(func: Runner) -> float:
+    tracemalloc.start()
+    func()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak / 1e6
+
+
+def _growth(small: float, large: float, n_small: int, n_large: int) -> float:
+    if small <= 0 or large <= 0:
+        return math.nan
+    return math.log(large / small) / math.log(n_large / n_small)
+
+
+def compare(sizes: list[int], repeats: int) -> None:
+    """Print the side-by-side table and growth exponents."""
+    rng = np.random.default_rng(2024)
+    results: dict[tuple[str, str, int], tuple[float, float]] = {}
+    tools = ("rheumetrics", "scipy", "pingouin")
+    for n in sizes:
+        for test, runners in _cases(n, rng).items():
+            times: dict[str, list[float]] = {t: [] for t in tools}
+            for _ in range(repeats):
+                for tool in tools:  # interleaved
+                    run = runners[tool]
+                    if run is not None:
+                        times[tool].append(_timed(run))
+            for tool in tools:
+                run = runners[tool]
+                if run is not None:
+                    results[(test, tool, n)] = (statistics.median(times[tool]), _peak(run))
+    tests = list(_cases(10, rng))
+    print(
+        f"{'test':<31} {'n':>9} {'ours s':>8} {'SciPy s':>8} {'ratio':>6} "
+        f"{'pingouin s':>10} {'ratio':>6} {'ours MB':>8} {'SciPy MB':>8}"
+    )
+    for test in tests:
+        for n in sizes:
+            ours = results[(test, "rheumetrics", n)]
+            sp = results.get((test, "scipy", n))
+            pg = results.get((test, "pingouin", n))
+            print(
+                f"{test:<31} {n:>9,} {ours[0]:>8.3f} "
+                + (f"{sp[0]:>8.3f} {ours[0] / sp[0]:>6.2f} " if sp else f"{'-':>8} {'-':>6} ")
+                + (f"{pg[0]:>10.3f} {ours[0] / pg[0]:>6.2f} " if pg else f"{'-':>10} {'-':>6} ")
+                + f"{ours[1]:>8.1f} "
+                + (f"{sp[1]:>8.1f}" if sp else f"{'-':>8}")
+            )
+    lo, hi = sizes[0], sizes[-1]
+    print(f"\nGrowth exponents between n = {lo:,} and n = {hi:,} (1 = linear):")
+    for test in tests:
+        ours_lo, ours_hi = results[(test, "rheumetrics", lo)], results[(test, "rheumetrics", hi)]
+        line = (
+            f"  {test:<31} time {_growth(ours_lo[0], ours_hi[0], lo, hi):5.2f}  "
+            f"memory {_growth(ours_lo[1], ours_hi[1], lo, hi):5.2f}"
+        )
+        if (test, "scipy", lo) in results:
+            sp_lo, sp_hi = results[(test, "scipy", lo)], results[(test, "scipy", hi)]
+            line += f"   (SciPy: time {_growth(sp_lo[0], sp_hi[0], lo, hi):5.2f})"
+        print(line)
+
+
+def resampling() -> None:
+    """Timings of the resampling and enumeration methods (no peer at these sizes)."""
     rng = np.random.default_rng(2024)
     x = rng.normal(size=80)
     y = 0.36 * x + rng.normal(size=80)
-    small_x, small_y = x[:9], y[:9]
     n_roc = 10_000
     truth = rng.integers(0, 2, n_roc)
     score1 = truth + rng.normal(size=n_roc)
     score2 = truth + rng.normal(scale=1.5, size=n_roc)
     yi, vi = rng.normal(size=200), rng.uniform(0.01, 0.5, size=200)
-
-    cases = {
+    corn = [[83, 91, 94, 89, 89, 96, 91, 92, 90], [91, 90, 81, 83, 84, 83, 88, 91, 89, 84],
+            [101, 100, 91, 93, 96, 95, 94], [78, 82, 81, 77, 79, 81, 80, 81]]  # fmt: skip
+    cases: dict[str, Runner] = {
         "Spearman permutation p, n = 80, 100,000 permutations": lambda: spearman(
             x, y, method="permutation", n_permutations=100_000, rng=1
         ),
-        "Spearman exact p, n = 9 (all 362,880 pairings)": lambda: spearman(small_x, small_y),
+        "Spearman exact p, n = 9 (all 362,880 pairings)": lambda: spearman(x[:9], y[:9]),
         "Spearman BCa bootstrap CI, n = 80, 10,000 resamples": lambda: spearman(
             x, y, ci="bootstrap", n_bootstrap=10_000, rng=1
         ),
-        "Pearson BCa bootstrap CI, n = 80, 10,000 resamples": lambda: pearson(
-            x, y, ci="bootstrap", n_bootstrap=10_000, rng=1
+        "Exact 4-sample median test (corn, network algorithm)": lambda: median_test(
+            *corn, variant="exact"
         ),
         f"DeLong paired AUC test, n = {n_roc:,}": lambda: delong_test(truth, score1, score2),
         "REML + Knapp-Hartung meta-analysis, k = 200": lambda: meta_analysis(
@@ -53,7 +188,19 @@ def main() -> None:
     }
     width = max(map(len, cases))
     for label, func in cases.items():
-        print(f"{label:<{width}}  {best_of(func):8.3f} s")
+        print(f"{label:<{width}}  {min(_timed(func) for _ in range(3)):8.3f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    print(f"pingouin: {'version ' + pingouin.__version__ if pingouin else 'not installed'}\n")
+    compare(sizes, args.repeats)
+    print()
+    resampling()
 
 
 if __name__ == "__main__":

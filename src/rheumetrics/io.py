@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from rheumetrics.errors import RheumetricsError
+from rheumetrics.schema import writers
 
 SUFFIXES = (".csv", ".xlsx", ".parquet")
 
@@ -32,13 +33,9 @@ def read_table(path: str | Path) -> pd.DataFrame:
 
 
 def write_table(df: pd.DataFrame, path: str | Path) -> None:
-    """Write a table, choosing the format from the extension."""
+    """Write a table, choosing the format from the extension (formula-safe CSV and XLSX, see
+    :mod:`rheumetrics.schema.writers`)."""
     path = Path(path)
-    suffix = _suffix(path)
+    _suffix(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".csv":
-        df.to_csv(path, index=False)
-    elif suffix == ".xlsx":
-        df.to_excel(path, index=False)
-    else:
-        df.to_parquet(path, index=False)
+    writers.write_table(df, path)

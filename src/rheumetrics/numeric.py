@@ -5,7 +5,7 @@ Binary floating point turns exact decimal inputs into near misses (``4.0 - 2.8``
 rheumetrics is made on values *snapped* to :data:`SNAP_DECIMALS` decimal places, which removes
 that noise without changing any clinically meaningful digit. Clinical rounding (2 dp for DAS28,
 1 dp for SDAI, ...) is display only and is done by :func:`round_display` with an explicit mode
-(see clinical-measures.md §12 and peer-pitfalls.md §2 items 13-14).
+(as das-score.nl and Excel-based calculators round: half-up on the decimal value).
 """
 
 from __future__ import annotations

@@ -106,7 +106,7 @@ def test_progression_and_repair_thresholds_seed_004():
     assert list(out["prog_gt_0_5"].iloc[:5]) == [True, False, False, False, False]
     assert list(out["repair_lt_neg0_5"].iloc[:5]) == [False, False, False, False, True]
     assert out["prog_gt_0_5"].isna().iloc[5]
-    assert "seed 004" in out.attrs["conventions"]["rules"]["prog_gt_0_5"]
+    assert "Rheumatology (Oxford) 2017;56:1089" in out.attrs["conventions"]["rules"]["prog_gt_0_5"]
 
 
 def test_rule_threshold_compared_on_snapped_values():

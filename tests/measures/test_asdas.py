@@ -280,7 +280,7 @@ def test_score_frame_accepts_stiffness_duration_in_minutes():
 
 item = st.floats(0, 10)
 crp = st.floats(0, 1000)
-esr = st.floats(0.5, 300)
+esr = st.floats(1, 300)  # the allowed ESR range (>= 1 mm/h)
 conv = st.sampled_from([LUKAS, ROUNDED, ROUNDED_NO_FLOOR])
 
 

@@ -113,7 +113,8 @@ def test_cli_bad_input_lists_every_problem_and_exits_non_zero(tmp_path):
     )
     assert result.exit_code == 1
     table = pd.read_csv(problems)
-    assert set(zip(table.record, table.field, strict=True)) == {(0, "sjc28"), (1, "tjc28")}
+    # records are spreadsheet lines (the header is line 1), as `import` numbers them
+    assert set(zip(table.record, table.field, strict=True)) == {(2, "sjc28"), (3, "tjc28")}
     assert not (tmp_path / "o.csv").exists()
 
 

@@ -91,7 +91,7 @@ def test_icc_shrout_fleiss_1979_table_and_psych_cis(form):
     assert within(row["icc"], value, 2)
     assert within(row["F"], f, 1)
     assert (row["df1"], row["df2"]) == (df1, df2)
-    assert within(row["pval"], p, 5)
+    assert within(row["p"], p, 5)
     assert within(row["ci_low"], lo, lo_dp)
     assert within(row["ci_high"], hi, hi_dp)
     assert (row["n"], row["k"]) == (6, 4)

@@ -38,7 +38,7 @@ def test_pearson_r_cor_test_one_sided():
     # one-sided 95% CI -0.02223023 to 1
     res = pearson(X, Y, alternative="greater").iloc[0]
     assert res["r"] == pytest.approx(0.5711816, abs=5e-8)
-    assert res["t"] == pytest.approx(1.8411, abs=5e-5)
+    assert res["stat"] == pytest.approx(1.8411, abs=5e-5)
     assert res["p"] == pytest.approx(0.05409, abs=5e-6)
     assert res["ci_low"] == pytest.approx(-0.02223023, abs=5e-9)
     assert res["ci_high"] == 1.0

@@ -1,4 +1,4 @@
-"""Group comparisons against published results (stats-reference.md §4, R help pages, seed study)."""
+"""Group comparisons and table tests against published results (R help pages, seed study)."""
 
 from pathlib import Path
 
@@ -32,7 +32,7 @@ def _arthritis() -> pd.DataFrame:
 def test_median_test_sweetpotato_agricolae_tutorial_5_5():
     # stats-reference.md §4b: "Chi Square = 6.7 DF = 3 P.Value 0.083, Median = 28"
     res = median_test(data=_csv("agricolae_sweetpotato.csv"), value="yield", group="virus").iloc[0]
-    assert res["statistic"] == pytest.approx(6.7, abs=0.05)
+    assert res["stat"] == pytest.approx(6.7, abs=0.05)
     assert res["df"] == 3
     assert res["p"] == pytest.approx(0.083, abs=5e-4)
     assert round(res["grand_median"]) == 28
@@ -44,9 +44,10 @@ def test_median_test_permutation_variant_is_scaled_pearson():
     data = _csv("agricolae_sweetpotato.csv")
     pearson = median_test(data=data, value="yield", group="virus")
     perm = median_test(data=data, value="yield", group="virus", variant="permutation")
-    assert perm["statistic"].iloc[0] == pytest.approx(6.7 * 11 / 12, abs=0.05)
-    assert perm["statistic"].iloc[0] == pytest.approx(pearson["statistic"].iloc[0] * 11 / 12)
+    assert perm["stat"].iloc[0] == pytest.approx(6.7 * 11 / 12, abs=0.05)
+    assert perm["stat"].iloc[0] == pytest.approx(pearson["stat"].iloc[0] * 11 / 12)
     assert perm.attrs["conventions"]["variant"] == "permutation"
+    assert perm["method"].iloc[0] == "chi-square approximation"
 
 
 def test_mann_whitney_r_wilcox_test_example():
@@ -55,7 +56,7 @@ def test_mann_whitney_r_wilcox_test_example():
     x = [0.80, 0.83, 1.89, 1.04, 1.45, 1.38, 1.91, 1.64, 0.73, 1.46]
     y = [1.15, 0.88, 0.90, 0.74, 1.21]
     res = mann_whitney(x, y, alternative="greater").iloc[0]
-    assert res["statistic"] == 35
+    assert res["stat"] == 35
     assert res["p"] == pytest.approx(0.1272, abs=5e-5)
     approx = mann_whitney(x, y, alternative="greater", method="asymptotic", continuity=False)
     assert approx["p"].iloc[0] == pytest.approx(0.1103, abs=5e-5)
@@ -64,7 +65,7 @@ def test_mann_whitney_r_wilcox_test_example():
 def test_chi_square_agresti_party_gender():
     # stats-reference.md §4d: X-squared = 30.07, df = 2, p-value = 2.954e-07
     res = chi_square([[762, 327, 468], [484, 239, 477]]).iloc[0]
-    assert res["statistic"] == pytest.approx(30.07, abs=5e-3)
+    assert res["stat"] == pytest.approx(30.07, abs=5e-3)
     assert res["df"] == 2
     assert res["p"] == pytest.approx(2.954e-07, abs=5e-11)
 
@@ -74,7 +75,7 @@ def test_chi_square_yates_default_and_uncorrected_sas():
     # CAMIS bronchitis uncorrected chi2 = 12.1804, p = 0.0005 (SAS)
     assert chi_square([[12, 7], [5, 7]])["p"].iloc[0] == pytest.approx(0.4233054, abs=5e-8)
     res = chi_square([[26, 44], [247, 1002]], yates=False).iloc[0]
-    assert res["statistic"] == pytest.approx(12.1804, abs=5e-5)
+    assert res["stat"] == pytest.approx(12.1804, abs=5e-5)
     assert res["p"] == pytest.approx(0.0005, abs=5e-5)
     assert not res["yates"]
 
@@ -86,9 +87,9 @@ def test_chi_square_arthritis_koch_edwards_vcd_assocstats():
     table = contingency_table(_arthritis(), "Treatment", "Improved")
     assert table.tolist() == [[7, 29, 7], [21, 13, 7]]  # Marked, None, Some (sorted levels)
     res = chi_square(table).iloc[0]
-    assert res["statistic"] == pytest.approx(13.055, abs=5e-4)
+    assert res["stat"] == pytest.approx(13.055, abs=5e-4)
     assert res["p"] == pytest.approx(0.0014626, abs=5e-8)
-    assert res["lr_statistic"] == pytest.approx(13.530, abs=5e-4)
+    assert res["lr_stat"] == pytest.approx(13.530, abs=5e-4)
     assert res["lr_p"] == pytest.approx(0.0011536, abs=5e-8)
     assert res["contingency_coefficient"] == pytest.approx(0.367, abs=5e-4)
     assert res["cramers_v"] == pytest.approx(0.394, abs=5e-4)
@@ -121,14 +122,16 @@ def test_fisher_exact_2x3_arthritis_kabacoff():
     assert fisher_exact(table.T)["p"].iloc[0] == pytest.approx(0.001393, abs=5e-7)
 
 
-def test_fisher_exact_4x4_job_satisfaction_is_monte_carlo_and_says_so():
-    # R ?fisher.test, Agresti (2002, p. 57) Job satisfaction: exact p = 0.7827. A 4 x 4 table
-    # needs the network algorithm, which we do not have: the Monte Carlo p is labelled as such
-    # and lies within 4 Monte Carlo SEs (SE = sqrt(p(1-p)/B) = 0.0013) of the exact value.
+def test_fisher_exact_4x4_job_satisfaction_monte_carlo_is_seeded_and_labelled():
+    # R ?fisher.test, Agresti (2002, p. 57) Job satisfaction: exact p = 0.7827. Asked for, the
+    # Monte Carlo p is labelled with its size and seed, repeats with the seed, and lies within
+    # 4 Monte Carlo SEs (SE = sqrt(p(1-p)/B) = 0.0013) of the exact value.
     job = np.array([[1, 2, 1, 0], [3, 3, 6, 1], [10, 10, 14, 9], [6, 7, 12, 11]]).T
-    res = fisher_exact(job, rng=2024).iloc[0]
-    assert res["method"] == "monte_carlo(100000)"
+    res = fisher_exact(job, method="monte_carlo", seed=2024).iloc[0]
+    assert res["method"] == "Monte Carlo (100000 tables, seed 2024)"
     assert abs(res["p"] - 0.7827) < 4 * np.sqrt(0.7827 * 0.2173 / 100_000)
+    again = fisher_exact(job, method="monte_carlo", seed=2024).iloc[0]
+    assert again["p"] == res["p"]
 
 
 @needs_refdata
@@ -137,7 +140,7 @@ def test_cmh_arthritis_general_association():
     # p = 0.0006647
     table = contingency_table(_arthritis(), "Treatment", "Improved", "Sex")
     res = cmh_test(table).iloc[0]
-    assert res["statistic"] == pytest.approx(14.632, abs=5e-4)
+    assert res["stat"] == pytest.approx(14.632, abs=5e-4)
     assert res["df"] == 2
     assert res["p"] == pytest.approx(0.0006647, abs=5e-8)
 
@@ -148,7 +151,7 @@ def test_cmh_2x2xk_rabbits_r_help_page():
     flat = [0, 0, 6, 5, 3, 0, 3, 6, 6, 2, 0, 4, 5, 6, 1, 0, 2, 5, 0, 0]
     rabbits = np.array(flat).reshape(5, 2, 2).transpose(2, 1, 0)  # R's column-major array
     res = cmh_test(rabbits).iloc[0]
-    assert res["statistic"] == pytest.approx(3.9286, abs=5e-5)
+    assert res["stat"] == pytest.approx(3.9286, abs=5e-5)
     assert res["p"] == pytest.approx(0.04747, abs=5e-6)
     assert res["common_odds_ratio"] == pytest.approx(7.0)
     assert res["ci_low"] == pytest.approx(1.026713, abs=5e-7)

@@ -18,7 +18,7 @@ X1 = [8, 26, -7, -1, 2, 9, 0, -4, 13, 3, 3, 4]
 def test_exact_greater_hollander_wolfe():
     # wilcox.test(x, y, paired = TRUE, alternative = "greater"): V = 40, p = 0.01953
     res = wilcoxon_signed_rank(FIRST, SECOND, alternative="greater").iloc[0]
-    assert res["statistic"] == 40
+    assert res["stat"] == 40
     assert res["p"] == pytest.approx(0.01953, abs=5e-6)
     assert res["method"] == "exact"
 
@@ -26,7 +26,7 @@ def test_exact_greater_hollander_wolfe():
 def test_exact_two_sided_hollander_wolfe():
     # wilcox.test(change ~ 1): V = 5, p = 0.03906
     res = wilcoxon_signed_rank(np.subtract(SECOND, FIRST)).iloc[0]
-    assert res["statistic"] == 5
+    assert res["stat"] == 5
     assert res["p"] == pytest.approx(0.03906, abs=5e-6)
 
 
@@ -35,7 +35,7 @@ def test_asymptotic_without_correction_hollander_wolfe():
     diff = np.subtract(SECOND, FIRST)
     res = wilcoxon_signed_rank(diff, alternative="less", method="asymptotic").iloc[0]
     assert res["p"] == pytest.approx(0.01908, abs=5e-6)
-    assert res.name == 0 and res["method"] == "asymptotic"
+    assert res.name == 0 and res["method"] == "normal approximation"
 
 
 @pytest.mark.parametrize(
@@ -55,7 +55,7 @@ def test_pratt_asymptotic_cureton_variance():
         Y1, X1, alternative="greater", zero_method="pratt", method="asymptotic"
     )
     row = res.iloc[0]
-    assert row["statistic"] == 40
+    assert row["stat"] == 40
     assert row["z"] == pytest.approx((40 - 38.5) / np.sqrt(161.625))
     assert row["p"] == pytest.approx(0.453039, abs=5e-7)
     assert res.attrs["conventions"]["zero_method"] == "pratt"

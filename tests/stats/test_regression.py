@@ -22,7 +22,7 @@ def test_stackloss_r_lm_output():
     out = linear_regression(data, "stack_loss", ["air_flow"], ["water_temp", "acid_conc"])
     res = out.set_index("term")
     published = {
-        "const": (-39.9197, 11.8960, -3.356, 0.00375),
+        "Intercept": (-39.9197, 11.8960, -3.356, 0.00375),
         "air_flow": (0.7156, 0.1349, 5.307, 5.8e-05),
         "water_temp": (1.2953, 0.3680, 3.520, 0.00263),
         "acid_conc": (-0.1521, 0.1563, -0.973, 0.34405),
@@ -30,7 +30,7 @@ def test_stackloss_r_lm_output():
     for term, (est, se, t, p) in published.items():
         assert res.loc[term, "estimate"] == pytest.approx(est, abs=5e-5)
         assert res.loc[term, "se"] == pytest.approx(se, abs=5e-5)
-        assert res.loc[term, "t"] == pytest.approx(t, abs=5e-4)
+        assert res.loc[term, "stat"] == pytest.approx(t, abs=5e-4)
         assert res.loc[term, "p"] == pytest.approx(p, rel=1e-2)  # R prints 3 significant digits
     assert res.loc["air_flow", "role"] == "predictor"
     assert res.loc["acid_conc", "role"] == "confounder"
@@ -50,7 +50,7 @@ def test_logit_spector_mazzeo_greene_table():
     data = spector.load_pandas().data
     out = logistic_regression(data, "GRADE", ["PSI"], ["GPA", "TUCE"]).set_index("term")
     published = {
-        "const": (-13.021, 4.931),
+        "Intercept": (-13.021, 4.931),
         "GPA": (2.826, 1.263),
         "TUCE": (0.095, 0.142),
         "PSI": (2.379, 1.065),
@@ -70,7 +70,7 @@ def test_categorical_confounder_is_dummy_coded_against_reference():
         }
     )
     out = linear_regression(df, "d_mri", ["d_das"], ["sex"], reference={"sex": "M"})
-    assert out["term"].tolist() == ["const", "d_das", "sex[T.F]"]
+    assert out["term"].tolist() == ["Intercept", "d_das", "sex: F vs M"]
 
 
 def test_missing_rows_and_bad_outcomes_are_reported():

@@ -32,8 +32,8 @@ def test_every_bad_value_is_reported_with_its_row_and_nothing_is_stored(
     with pytest.raises(ValidationError) as err:
         import_file(engine, src, mapping)
     got = _problems(err)
-    # ESR must be > 0: ln(ESR) is undefined at 0 (clinical-measures.md §2.1, peer-pitfalls §2 #2)
-    assert "must be a number > 0 and <= 300" in got[(2, "esr")]
+    # ESR must be >= 1 mm/h: read in whole mm (ICSH 2011); ln(ESR) is undefined at 0
+    assert "must be a number >= 1 and <= 300" in got[(2, "esr")]
     assert "not a date in the format %Y-%m-%d" in got[(3, "date")]
     assert "unit not accepted for crp_mg_l" in got[(4, "crp_unit")]
     assert "mg/dL" in got[(4, "crp_unit")]  # says what is allowed
@@ -44,7 +44,13 @@ def test_every_bad_value_is_reported_with_its_row_and_nothing_is_stored(
     assert "values table" in got[(7, "sex")]
     assert all(p.source == "clinic.csv" for p in err.value.problems)
     frame = err.value.to_frame()
-    assert list(frame.columns) == ["source", "record", "field", "value", "rule"]
+    assert list(frame.columns) == ["source", "line", "record", "key", "field", "value", "rule"]
+    rows = [p for p in err.value.problems if p.record != "(file)"]
+    assert all(p.line == p.record for p in rows)  # CSV header = line 1, first data row = line 2
+    assert [p.line for p in rows] == sorted(p.line for p in rows)  # sorted by line
+    esr = next(p for p in rows if p.field == "esr")
+    assert dict(esr.key) == {"patient_id": "P1", "visit_date": "2020-01-15"}
+    assert "clinic.csv: line 2 (patient_id P1, visit_date 2020-01-15), field 'esr'" in str(esr)
     assert ("-5" in frame["value"].astype(str).tolist()) and ("mmol/L" in frame["value"].tolist())
     assert h.snapshot(engine) == before
 

@@ -56,7 +56,7 @@ def test_cli_bad_file_exits_1_and_writes_every_problem(
     )
     assert res.exit_code == 1
     table = pd.read_csv(problems)
-    assert list(table.columns) == ["source", "record", "field", "value", "rule"]
+    assert list(table.columns) == ["source", "line", "record", "key", "field", "value", "rule"]
     assert set(zip(table["record"], table["field"], strict=True)) == {(2, "esr"), (3, "gh")}
     bad_mapping = tmp_path / "bad.toml"
     bad_mapping.write_text("[patient]\nid = 'p'\n[visit]\ndate = 'd'\n[values]\nnope = 'x'\n")

@@ -21,10 +21,11 @@ from rheumetrics.store import (
     fhir_bundle,
     import_file,
     init_db,
+    load_patients,
     load_visits,
     make_engine,
 )
-from rheumetrics.store.export.deid import AGE_TOP_CODE, pseudonym
+from rheumetrics.store.export.deid import AGE_TOP_LABEL, pseudonym
 from rheumetrics.store.items import items
 
 
@@ -169,19 +170,22 @@ def test_deidentified_export(engine: Engine, clinic, h, tmp_path: Path) -> None:
     assert not set(vis["patient_id"]) & set(orig["patient_id"])
     assert vis["patient_id"].str.fullmatch(r"R[0-9a-f]{16}").all()
     assert "visit_label" not in vis and "attributes" not in vis and "birth_year" not in vis
-    assert set(vis["age_at_visit"]) == {
-        60,
-        62,
-        65,
-        AGE_TOP_CODE,
-    }  # 2020-1960, 2023-1961, 2023-1958, 101 -> 90
+    # whole years from the *shifted* visit date; P2 (born 1920, 101 at visit) is "90+" throughout
+    pats = load_patients(engine)
+    shifted_age = pd.to_datetime(vis["visit_date"]).dt.year - vis["patient_id"].map(
+        {pseudonym(b"k", k): b for k, b in pats["birth_year"].items()}
+    )
+    top = vis["patient_id"] == pseudonym(b"k", "P2")
+    assert (vis.loc[top, "age_at_visit"] == AGE_TOP_LABEL).all() and top.sum() == 2
+    assert vis.loc[~top, "age_at_visit"].astype(int).tolist() == shifted_age[~top].tolist()
+    assert set(vis.loc[~top, "age_at_visit"].astype(int)) <= {59, 60, 61, 62, 63, 64, 65, 66}
     # each patient's visits keep their intervals; the shift is within +-30 days
     for key, grp in orig.groupby("patient_id"):
         shifted = pd.to_datetime(vis.loc[vis["patient_id"] == pseudonym(b"k", key), "visit_date"])
         delta = (
             (shifted.to_numpy() - grp["visit_date"].to_numpy()).astype("timedelta64[D]").astype(int)
         )
-        assert len(set(delta)) == 1 and abs(delta[0]) <= 30
+        assert len(set(delta)) == 1 and 7 <= abs(delta[0]) <= 30
     assert len(ther) == 3 and not set(ther["patient_id"]) & {"1001", "1002"}
     again = export_deidentified(engine, tmp_path / "again", secret="k", max_shift_days=30)
     assert pd.read_csv(again["visits"])["patient_id"].tolist() == vis["patient_id"].tolist()

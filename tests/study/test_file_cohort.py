@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from synthetic_cohorts import synthetic_cohort, write_file_study
 
 from rheumetrics.study.model import load_study
 from rheumetrics.study.report import run_study, write_report
-from rheumetrics.study.synthetic import synthetic_cohort, write_file_study
 
 BCG = Path(__file__).parents[3] / "shared" / "refdata" / "metadat_dat_bcg.csv"
 
@@ -33,7 +33,7 @@ def test_file_study_with_meta_analysis_and_roc(tmp_path: Path) -> None:
         "[analyses]\n",
         """[analyses]
 meta = { file = "bcg.csv", measure = "RR", method = "REML", study = "author", columns = { events_t = "tpos", n_t = "n_t", events_c = "cpos", n_c = "n_c" } }
-roc = { truth = "change:das28_crp", below = -1.2, scores = ["change:mri_inflammation", "change:synovitis"] }
+roc = { truth = "change:das28_crp", positive = "<= -1.2", scores = ["change:mri_inflammation", "change:synovitis"] }
 """,
     )
     study_path.write_text(text, encoding="utf-8")

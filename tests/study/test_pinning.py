@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from pinning import Summary, median_pair, pin_groups
 
 from rheumetrics.numeric import round_display
-from rheumetrics.study.pinning import Summary, median_pair, pin_groups
 
 
 def test_median_pair_on_a_grid() -> None:

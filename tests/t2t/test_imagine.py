@@ -1,4 +1,4 @@
-"""IMAGINE-RA arms: rules I1-I5 of t2t.md §3.2 and the ladder of protocol Figure 3 [S2b].
+"""IMAGINE-RA arms: rules I1-I7 and the ladder of protocol Figure 3 (Trials 2015;16:178).
 
 Target DAS28-CRP <= 3.2 and no swollen joint (JAMA 2019 [S1]); MRI arm adds no bone marrow oedema.
 """
@@ -14,10 +14,15 @@ def test_remission_with_bme_escalates_under_mri_arm_and_continues_under_conventi
     visit = [{"visit_date": "2020-01-01", "das28_crp": 2.0, "sjc28": 0, "mri_bme_total": 3.0}]
     mri = run("imagine_ra_mri", visit, [rx(*MTX)])
     conv = run("imagine_ra_conventional", visit, [rx(*MTX)])
+    # no dose given: methotrexate is taken as at its maximum (step 2), provisionally, naming the dose
     assert (mri.loc[0, "action"], mri.loc[0, "rule_ids"], mri.loc[0, "to_step"]) == (
         "escalate",
         "I3",
-        "2",
+        "2a",
+    )
+    assert (
+        bool(mri.loc[0, "provisional"])
+        and "dose of methotrexate not given" in mri.loc[0, "missing"]
     )
     assert (conv.loc[0, "action"], conv.loc[0, "rule_ids"]) == ("continue", "I4")
     assert conv.loc[0, "target_met"] and not mri.loc[0, "target_met"]
@@ -27,7 +32,7 @@ def test_mri_arm_without_mri_names_it(run, rx):
     log = run(
         "imagine_ra_mri", [{"visit_date": "2020-01-01", "das28_crp": 2.0, "sjc28": 0}], [rx(*MTX)]
     )
-    assert log.loc[0, "action"] == "undetermined"
+    assert (log.loc[0, "action"], bool(log.loc[0, "provisional"])) == ("continue", True)
     assert log.loc[0, "missing"] == "no MRI at this visit: bone marrow oedema unknown"
 
 
@@ -71,7 +76,8 @@ def test_I2_alt_jama_reading_escalates_on_either(run, rx):
 
 
 def test_I5_intolerance_moves_sideways(run, rx):
-    # triple therapy (read as step 2a) with intolerance -> step 3a leflunomide (protocol Figure 3)
+    # triple therapy with intolerance of one drug: not 3a (that needs intolerance of two of
+    # MTX/SSZ/HCQ, protocol Figure 3); the drug not tolerated must be named to choose the switch
     ther = [
         rx(*MTX),
         rx("sulfasalazine", "csDMARD", "2019-01-01"),
@@ -82,10 +88,26 @@ def test_I5_intolerance_moves_sideways(run, rx):
         [{"visit_date": "2020-01-01", "das28_crp": 2.0, "sjc28": 0, "intolerance": True}],
         ther,
     )
-    assert (log.loc[0, "action"], log.loc[0, "step"], log.loc[0, "to_step"]) == (
-        "switch",
+    # doses not given: the combination is read as step 2a
+    assert (log.loc[0, "action"], log.loc[0, "step"]) == ("switch", "2a")
+    assert pd.isna(log.loc[0, "to_step"]) and "intolerant_drug" in log.loc[0, "missing"]
+    log = run(
+        "imagine_ra_conventional",
+        [
+            {
+                "visit_date": "2020-01-01",
+                "das28_crp": 2.0,
+                "sjc28": 0,
+                "intolerance": True,
+                "intolerant_drug": "hydroxychloroquine",
+            }
+        ],
+        ther,
+    )
+    assert (log.loc[0, "to_step"], log.loc[0, "to_regimen"]) == (
         "2a",
-        "3a",
+        "methotrexate (dose not given) + sulfasalazine (dose not given)"
+        " (stop hydroxychloroquine; continue the rest)",
     )
     # on monotherapy the switch is to another csDMARD within the step
     log = run(
@@ -93,7 +115,8 @@ def test_I5_intolerance_moves_sideways(run, rx):
         [{"visit_date": "2020-01-01", "das28_crp": 2.0, "sjc28": 0, "intolerance": True}],
         [rx(*MTX)],
     )
-    assert (log.loc[0, "step"], log.loc[0, "to_step"]) == ("1", "1")
+    assert (log.loc[0, "step"], log.loc[0, "to_step"]) == ("2", "1")
+    assert log.loc[0, "to_regimen"] == "sulfasalazine 2000 mg/day (replaces methotrexate)"
 
 
 def test_ladder_biologic_steps_and_end(run, rx):

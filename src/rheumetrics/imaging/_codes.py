@@ -23,11 +23,15 @@ def combined_codes(frame: pd.DataFrame, columns: Sequence[str]) -> tuple[np.ndar
     for col in columns:
         values = frame[col]
         if isinstance(values.dtype, pd.CategoricalDtype):
-            c, width = values.cat.codes.to_numpy(dtype=np.int64), len(values.cat.categories) + 1
+            c, width = values.cat.codes.to_numpy(), len(values.cat.categories) + 1
+            if width == 2 and len(c) and c.min() == 0:
+                continue  # one value throughout: adds nothing to the key
         else:
             c, uniques = pd.factorize(values, use_na_sentinel=True)
             width = len(uniques) + 1
-        code = code * width + (c + 1)
+        code *= width
+        code += c
+        code += 1
         size *= width
         if size > _REFACTORISE_ABOVE:
             code, uniq = pd.factorize(code)

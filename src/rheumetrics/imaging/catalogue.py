@@ -1,8 +1,8 @@
 """Imaging scoring systems as data: sites, per-site scales, site sets, totals, states and rules.
 
 All definitions live in ``imaging/catalogues/`` (``sites.csv``, ``systems.toml``, ``totals.toml``,
-``states.toml``, ``rules.toml``) and come from ``../shared/reference/imaging-scores.md``; a site or
-system that reference tags [R]/[?] is marked ``verified = no`` with a note. A new system or variant
+``states.toml``, ``rules.toml``), each entry with the publication it comes from; a site or system
+that could not be confirmed in its publication is marked ``verified = no`` with a note. A new system or variant
 is a new entry in those files, not new code.
 """
 

@@ -1,9 +1,9 @@
 """Change scores, direction of change and named progression/repair rules.
 
-A change score is follow-up minus baseline for the same reader and session (imaging-scores.md §0.2);
+A change score is follow-up minus baseline for the same reader and session (Bruynesteyn et al., Ann Rheum Dis 2005;64:179);
 the averaged change is :func:`~rheumetrics.imaging.scores.reader_mean` of the per-reader changes.
-Direction of change is tabulated as increase / no change / decrease, as in Table 3 of the NZ
-escalation study (seed 001) and the anakinra MRI study table (seed 003). Progression and repair rules
+Direction of change is tabulated as increase / no change / decrease, as in Table 3 of the New Zealand
+MRI treatment-escalation study and the anakinra MRI study of methotrexate-treated RA. Progression and repair rules
 are named entries of ``catalogues/rules.toml``; dataset-specific thresholds (SDC, MCID) are passed by
 the caller, and every rule applied is recorded in ``attrs["conventions"]``.
 """
@@ -61,7 +61,8 @@ def direction_of_change(change: pd.Series, *, tolerance: float = 0.0) -> pd.Seri
     """Increase / no change / decrease of each change score (NA stays NA).
 
     A change is ``"no_change"`` when ``|change| <= tolerance`` (default 0: any non-zero change
-    counts, as in seed 001 Table 3), compared after :func:`~rheumetrics.numeric.snap`.
+    counts, as in Table 3 of the New Zealand MRI escalation study), compared after
+    :func:`~rheumetrics.numeric.snap`.
     """
     values = snap(pd.to_numeric(change).to_numpy(dtype=float, na_value=np.nan))
     labels = np.full(values.shape, None, dtype=object)
@@ -158,7 +159,9 @@ def mean_change(
 def direction_summary(
     changes: pd.DataFrame, by: str | Sequence[str] | None = None, *, direction: str = "direction"
 ) -> pd.DataFrame:
-    """Counts and percentages of decrease / no change / increase (seed 001 Table 3 layout).
+    """Counts and percentages of decrease / no change / increase.
+
+    The layout of Table 3 of the New Zealand MRI treatment-escalation study.
 
     Percentages are of the rows with a direction (NA change excluded), per ``by`` group.
     """

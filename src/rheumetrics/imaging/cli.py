@@ -159,7 +159,7 @@ def _print_report(report: dict[str, pd.DataFrame], alpha: float) -> None:
             table.add_row(
                 str(r.system), str(r.feature), str(r.score_type), str(r.form), _fmt(r.icc),
                 f"{_fmt(r.ci_low)} to {_fmt(r.ci_high)}", _fmt(r.F, 2),
-                f"{r.df1:g}, {r.df2:g}", f"{r.pval:.3g}", str(r.n), str(r.k),
+                f"{r.df1:g}, {r.df2:g}", f"{r.p:.3g}", str(r.n), str(r.k),
             )  # fmt: skip
         console.print(table)
     sdc_rows = report["sdc"]

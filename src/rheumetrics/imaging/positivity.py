@@ -1,8 +1,8 @@
 """Per-site (per-joint) positivity: is a feature present at a site, by a named reader rule.
 
-Rules in use (imaging-scores.md §1.5): a joint counts as having synovitis only when RAMRIS synovitis
->= 2 (Saltzherr), and Leiden cohorts count a feature as present when *both* readers score >= 1
-(Rogier 2020). The threshold and the reader rule are parameters recorded with the result.
+Rules in use: a joint counts as having synovitis only when RAMRIS synovitis >= 2, because grade 1 is
+common in healthy people (Saltzherr, PhD thesis, Erasmus University Rotterdam), and Leiden cohorts
+count a feature as present when *both* readers score >= 1 (Rogier et al. 2020, PMC8328495). The threshold and the reader rule are parameters recorded with the result.
 """
 
 from __future__ import annotations
@@ -73,6 +73,6 @@ def site_positivity(
     out["joint_id"] = np.where(has_joint, side.astype(str) + "_" + joint.astype(str), None)
     out.attrs["conventions"] = {
         "positivity": f"grade >= {threshold:g}, readers combined by '{readers}'",
-        "source": "imaging-scores.md §1.5 (Saltzherr synovitis >= 2; Leiden both readers >= 1)",
+        "source": "Saltzherr, PhD thesis, Erasmus University Rotterdam (synovitis >= 2); Rogier et al. 2020, PMC8328495 (Leiden: both readers >= 1)",
     }
     return out

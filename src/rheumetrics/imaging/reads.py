@@ -1,6 +1,7 @@
 """Read records: one grade of one site by one reader, validated once at the boundary.
 
-A read record (imaging-scores.md §0.1) has the columns
+A read record (one per site, feature and reader, as the OMERACT RAMRIS scoring sheets are laid out:
+Østergaard et al., J Rheumatol 2017;44:1706) has the columns
 
 =================  ========  ==============================================================
 column             required  meaning
@@ -35,7 +36,7 @@ import pandas as pd
 
 from rheumetrics.errors import ProblemCollector, RheumetricsError
 from rheumetrics.imaging import catalogue
-from rheumetrics.imaging._codes import as_labels, combined_codes, group_codes
+from rheumetrics.imaging._codes import as_labels, group_codes
 from rheumetrics.io import read_table
 from rheumetrics.numeric import snap
 
@@ -59,7 +60,8 @@ OPTIONAL_COLUMNS: dict[str, object] = {
 }
 #: Columns identifying one read.
 READ_KEYS = ("patient_id", "timepoint", "system", "version", "reader", "session")
-#: Reading designs (imaging-scores.md §0.2: SDC depends on the design).
+#: Reading designs (the smallest detectable change depends on the design: Bruynesteyn et al.,
+#: Ann Rheum Dis 2005;64:179, doi:10.1136/ard.2003.018457).
 DESIGNS = ("paired_known_order", "paired_blinded_order", "unpaired", "unspecified")
 
 _TRUE = frozenset({"true", "yes", "1", "y", "t"})
@@ -78,6 +80,10 @@ class ValidatedReads:
     frame: pd.DataFrame
     catalogue_row: np.ndarray
     source: str | None = None
+    #: Dense id of each record's read (:data:`READ_KEYS`), numbered in key order, and the first
+    #: record of each read.
+    read_id: np.ndarray | None = None
+    read_first: np.ndarray | None = None
 
 
 def read_reads(path: str | PathLike[str]) -> pd.DataFrame:
@@ -133,6 +139,27 @@ def _flags(values: pd.Series, problems: ProblemCollector, source: str | None) ->
             source,
         )
     return lookup[codes]
+
+
+def _duplicated(key: np.ndarray) -> np.ndarray:
+    """True for every element whose value occurs more than once.
+
+    Records usually arrive grouped by read with sites in catalogue order, where one pass over the
+    keys proves there are none; otherwise the keys are sorted (O(n log n), memory linear in n).
+    """
+    n = len(key)
+    dup = np.zeros(n, dtype=bool)
+    if n < 2 or (np.diff(key) > 0).all():
+        return dup
+    order = np.argsort(key, kind="stable")
+    ordered = key[order]
+    same = ordered[1:] == ordered[:-1]
+    if same.any():
+        hit = np.zeros(n, dtype=bool)
+        hit[1:] |= same
+        hit[:-1] |= same
+        dup[order] = hit
+    return dup
 
 
 def validate_reads(reads: pd.DataFrame, *, source: str | None = None) -> ValidatedReads:
@@ -314,8 +341,10 @@ def validate_reads(reads: pd.DataFrame, *, source: str | None = None) -> Validat
     # a site scored twice in one read; a read with mixed designs
     out["grade"] = grade
     out["not_assessable"] = not_assessable
-    site_key, _ = combined_codes(out, [*READ_KEYS, "side", "feature", "site"])
-    dup = pd.Series(site_key).duplicated(keep=False).to_numpy()
+    read_id, read_first = group_codes(out, list(READ_KEYS))
+    # the catalogue row fixes system, version, feature and site: one key per (read, row, side)
+    site_key = (read_id * len(cat) + safe_row) * 4 + (side_codes + 1)
+    dup = ok & _duplicated(np.where(ok, site_key, -1 - np.arange(n)))
     if dup.any():
         positions = pd.Series(np.flatnonzero(dup), index=site_key[dup])
         groups = positions.groupby(level=0).agg(list)
@@ -328,11 +357,10 @@ def validate_reads(reads: pd.DataFrame, *, source: str | None = None) -> Validat
                 f"scored twice by the same reader in one read (also record {others})",
                 source,
             )
-    read_key, read_first = group_codes(out, list(READ_KEYS))
     design_code = out["design"].cat.codes.to_numpy()
-    per_read = pd.Series(design_code).groupby(read_key).nunique().to_numpy()
-    for bad_read in np.flatnonzero(per_read > 1):
-        designs = sorted(set(out["design"].to_numpy()[read_key == bad_read]))
+    mixed = design_code != design_code[read_first][read_id]
+    for bad_read in np.unique(read_id[mixed]):
+        designs = sorted(set(out["design"].to_numpy()[read_id == bad_read]))
         problems.add(
             index[read_first[bad_read]],
             "design",
@@ -351,7 +379,7 @@ def validate_reads(reads: pd.DataFrame, *, source: str | None = None) -> Validat
         "grade",
         "not_assessable",
     ]
-    return ValidatedReads(out[columns], row_of, source)
+    return ValidatedReads(out[columns], row_of, source, read_id, read_first)
 
 
 def ensure_valid(reads: pd.DataFrame | ValidatedReads) -> ValidatedReads:

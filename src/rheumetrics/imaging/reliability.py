@@ -99,7 +99,7 @@ def reader_agreement(
             "icc",
             keys,
             "status",
-            partial(icc, part, targets, raters, "score", alpha=alpha, missing="drop"),
+            partial(icc, part, targets, raters, "score", confidence=1 - alpha, missing="drop"),
         )
         status_sdc = partial(
             sdc,
@@ -128,7 +128,7 @@ def reader_agreement(
                 "icc",
                 keys,
                 "change",
-                partial(icc, part, targets, raters, "change", alpha=alpha, missing="drop"),
+                partial(icc, part, targets, raters, "change", confidence=1 - alpha, missing="drop"),
             )
             for pair in combinations(part[raters].unique(), 2):
                 for method in ("bruynesteyn", "loa"):

@@ -2,7 +2,9 @@
 
 Every score row carries the site set it covers: ``subset`` (a named set of regions), ``sides`` scored
 (``L``, ``R``, ``L+R`` or ``M``), the number of sites scored, the maximum possible score over the
-sites actually scored, and the nominal size and maximum of the site set (imaging-scores.md §0.4-0.5).
+sites actually scored, and the nominal size and maximum of the site set (the published ranges, e.g.
+RAMRIS synovitis 0-21 for one wrist + MCP2-5, hold only for the full site set: Østergaard et al.,
+J Rheumatol 2003;30:1385).
 Not-assessable sites add nothing to the score or the maximum and are counted separately; no
 imputation is made.
 """
@@ -13,6 +15,7 @@ from functools import cache
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from rheumetrics.imaging import catalogue
 from rheumetrics.imaging._codes import group_codes
@@ -45,34 +48,51 @@ _SIDE_TEXT = np.array(["", "L", "R", "L+R", "M", "L+M", "R+M", "L+R+M"], dtype=o
 
 @cache
 def _subset_table() -> tuple[tuple[str, ...], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Subset names; per catalogue row membership; per catalogue row its feature's nominal sizes.
+    """Subset names and, per catalogue row, its system, region and feature ids; nominal sizes.
 
-    Returns ``(names, member[row, j], feature_id[row], nominal_n[feature_id, j],
-    nominal_max[feature_id, j])``.
+    Returns ``(names, system_region_member[system_id, region_id, j], row_codes[3, row],
+    nominal_n[feature_id, j], nominal_max[feature_id, j])`` where ``row_codes`` holds each catalogue
+    row's system id, region id and feature (system|version|feature) id.
     """
     cat = catalogue._sites()
     specs = catalogue.systems()
     names = tuple(sorted({s for spec in specs.values() for s in spec.subsets}))
-    member = np.zeros((len(cat), len(names)), dtype=bool)
-    regions = cat["region"].to_numpy()
-    for j, name in enumerate(names):
-        for system, spec in specs.items():
-            if name in spec.subsets:
-                member[:, j] |= (cat["system"].to_numpy() == system) & np.isin(
-                    regions, spec.subsets[name]
-                )
+    system_id, system_names = pd.factorize(cat["system"], sort=False)
+    region_id, region_names = pd.factorize(cat["region"], sort=False)
     feature_id, uniques = pd.factorize(
         cat["system"] + "|" + cat["version"] + "|" + cat["feature"], sort=False
     )
+    member = np.zeros((len(system_names), len(region_names), len(names)), dtype=bool)
+    for s_i, system in enumerate(system_names):
+        for j, name in enumerate(names):
+            regions = specs[system].subsets.get(name, ())
+            member[s_i, :, j] = np.isin(region_names, list(regions))
+    row_member = member[system_id, region_id]  # (row, subset)
     nominal_n = np.zeros((len(uniques), len(names)))
     nominal_max = np.zeros((len(uniques), len(names)))
     smax = cat["scale_max"].to_numpy()
     for j in range(len(names)):
-        nominal_n[:, j] = np.bincount(feature_id, weights=member[:, j], minlength=len(uniques))
+        nominal_n[:, j] = np.bincount(feature_id, weights=row_member[:, j], minlength=len(uniques))
         nominal_max[:, j] = np.bincount(
-            feature_id, weights=member[:, j] * smax, minlength=len(uniques)
+            feature_id, weights=row_member[:, j] * smax, minlength=len(uniques)
         )
-    return names, member, feature_id, nominal_n, nominal_max
+    codes = np.vstack([system_id, region_id, feature_id])
+    return names, member, codes, nominal_n, nominal_max
+
+
+def _dense(code: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Ranks ``0..G-1`` of the distinct values of ``code`` (in ``[0, size)``) and each one's first row."""
+    n = len(code)
+    if size <= 2**25:
+        seen = np.bincount(code, minlength=size) > 0
+        dense = (np.cumsum(seen) - 1)[code]
+        n_groups = int(seen.sum())
+    else:
+        uniq, dense = np.unique(code, return_inverse=True)
+        n_groups = len(uniq)
+    first = np.empty(n_groups, dtype=np.int64)
+    first[dense[::-1]] = np.arange(n - 1, -1, -1)
+    return dense.astype(np.int64), first
 
 
 def score_reads(
@@ -99,61 +119,109 @@ def score_reads(
         One row per read x feature x subset with ``patient_id, timepoint, reader, session,
         [side,] system, version, feature, subset, score, max_possible, n_sites_scored,
         n_not_assessable, n_sites_in_set, set_max, sides, design``.
+
+    Notes
+    -----
+    Grades are summed once per read, feature and region (one pass over the records); a subset's
+    total is then the sum over its regions, so the cost does not grow with the number of subsets.
     """
     valid = ensure_valid(reads)
     df, row = valid.frame, valid.catalogue_row
-    keys = [*READ_KEYS, *(["side"] if by_side else []), "feature"]
-    group, first = group_codes(df, keys)
+    names, member, codes, nominal_n, nominal_max = _subset_table()
+    if valid.read_id is None or valid.read_first is None:
+        read_id, read_first = group_codes(df, list(READ_KEYS))
+    else:
+        read_id, read_first = valid.read_id, valid.read_first
+    n_reads = len(read_first)
+    side_code = df["side"].cat.codes.to_numpy().astype(np.int64)  # L, R, M
+    feature_code = df["feature"].cat.codes.to_numpy().astype(np.int64)
+    n_feature_codes = len(df["feature"].cat.categories)
+    # groups in the order of (read keys, [side,] feature), as group_codes would number them
+    unit = read_id * 3 + side_code if by_side else read_id
+    group, first = _dense(
+        unit * n_feature_codes + feature_code,
+        (n_reads * 3 if by_side else n_reads) * n_feature_codes,
+    )
     n_groups = len(first)
-    names, member, feature_id, nominal_n, nominal_max = _subset_table()
+    keys = [*READ_KEYS, *(["side"] if by_side else []), "feature"]
 
+    # one pass over the records: sums per group x region
+    region_of_row = codes[1]
+    present_regions = np.flatnonzero(np.bincount(region_of_row[row], minlength=member.shape[1]))
+    region_local = np.full(member.shape[1], -1, dtype=np.int64)
+    region_local[present_regions] = np.arange(len(present_regions))
+    n_reg = len(present_regions)
+    cell = group * n_reg + region_local[region_of_row[row]]
+    size = n_groups * n_reg
     grade = df["grade"].to_numpy()
     scored = ~np.isnan(grade)
-    points = np.where(scored, grade, 0.0)
-    maxima = np.where(scored, catalogue._sites()["scale_max"].to_numpy()[row], 0.0)
-    side_bits = df["side"].map(_SIDE_BITS).astype(int).to_numpy()
-    group_feature = feature_id[row[first]]
+    count = np.bincount(cell, minlength=size).reshape(n_groups, n_reg)
+    n_scored = np.bincount(cell, weights=scored, minlength=size).reshape(n_groups, n_reg)
+    points = np.bincount(cell[scored], weights=grade[scored], minlength=size).reshape(
+        n_groups, n_reg
+    )
+    smax = catalogue._sites()["scale_max"].to_numpy()
+    maxima = np.bincount(cell[scored], weights=smax[row[scored]], minlength=size).reshape(
+        n_groups, n_reg
+    )
+    side_seen = (np.bincount(cell * 3 + side_code, minlength=size * 3) > 0).reshape(
+        n_groups, n_reg, 3
+    )
+
+    group_row = row[first]
+    group_system = codes[0][group_row]
+    group_feature = codes[2][group_row]
     key_rows = df[keys].iloc[first].reset_index(drop=True)
-    design = df["design"].iloc[first].reset_index(drop=True)
+    design = _labels(df["design"])[first]
+    group_read = read_id[first]
 
     parts = []
     for j in range(len(names)):
-        m = member[row, j]
-        if not m.any():
+        in_subset = member[group_system][:, present_regions, j]  # (group, region)
+        if not in_subset.any():
             continue
-        g = group[m]
-        count = np.bincount(g, minlength=n_groups)
-        present = np.flatnonzero(count > 0)
-        bits = np.zeros(n_groups, dtype=np.int64)
-        for bit in (1, 2, 4):
-            bits |= np.where(
-                np.bincount(g, weights=side_bits[m] == bit, minlength=n_groups) > 0, bit, 0
-            )
-        n_sides = np.where(bits & 1, 1, 0) + np.where(bits & 2, 1, 0) + np.where(bits & 4, 1, 0)
-        n_scored = np.bincount(g, weights=scored[m], minlength=n_groups)
+        cnt = (count * in_subset).sum(axis=1)
+        present = np.flatnonzero(cnt > 0)
+        if not len(present):
+            continue
+        seen = (side_seen & in_subset[:, :, None]).any(axis=1)  # (group, side)
+        bits = seen[:, 0] * 1 + seen[:, 1] * 2 + seen[:, 2] * 4
+        n_sides = seen.sum(axis=1)
+        n_sc = (n_scored * in_subset).sum(axis=1)
         part = key_rows.iloc[present].assign(
             subset=pd.Categorical.from_codes(np.full(len(present), j), categories=names),
-            score=np.bincount(g, weights=points[m], minlength=n_groups)[present],
-            max_possible=np.bincount(g, weights=maxima[m], minlength=n_groups)[present],
-            n_sites_scored=n_scored[present].astype(np.int64),
-            n_not_assessable=(count - n_scored)[present].astype(np.int64),
+            score=(points * in_subset).sum(axis=1)[present],
+            max_possible=(maxima * in_subset).sum(axis=1)[present],
+            n_sites_scored=n_sc[present].astype(np.int64),
+            n_not_assessable=(cnt - n_sc)[present].astype(np.int64),
             n_sites_in_set=(nominal_n[group_feature, j] * n_sides)[present].astype(np.int64),
             set_max=(nominal_max[group_feature, j] * n_sides)[present],
-            _bits=bits[present],
-            design=design.iloc[present].to_numpy(),
+            _bits=bits[present].astype(np.int64),
+            design=design[present],
+            _read=group_read[present],
         )
         parts.append(part)
     columns = [*ID_COLUMNS[:4], *(["side"] if by_side else []), *ID_COLUMNS[5:], *VALUE_COLUMNS]
     columns += ["_bits", "design"]
     if not parts:
         return pd.DataFrame(columns=[c for c in columns if c != "_bits"] + ["sides"])
-    features = pd.concat(parts, ignore_index=True)[columns]
-    frames = [features]
+    features = pd.concat(parts, ignore_index=True)
+    frames = [features[columns]]
     if derived:
-        frames += _derived_totals(features, by_side)
-    out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else features
-    for col in ("system", "version", "feature", "subset"):
-        out[col] = out[col].astype("category")
+        visit_id, _ = group_codes(
+            df.iloc[read_first], ["patient_id", "timepoint", "reader", "session"]
+        )
+        frames += _derived_totals(features, by_side, visit_id)
+    labels = ("system", "version", "feature", "subset")
+    merged = {
+        col: union_categoricals(
+            [pd.Categorical(f[col]) for f in frames], sort_categories=True, ignore_order=True
+        )
+        for col in labels
+    }
+    out = pd.concat([f.drop(columns=list(labels)) for f in frames], ignore_index=True)
+    for col in labels:
+        out[col] = merged[col]
     out["sides"] = _SIDE_TEXT[out.pop("_bits").to_numpy()]
     out = out[[c for c in columns if c != "_bits"] + ["sides"]]
     out.attrs["conventions"] = {
@@ -167,8 +235,114 @@ def score_reads(
     return out
 
 
-def _derived_totals(features: pd.DataFrame, by_side: bool) -> list[pd.DataFrame]:
-    """Weighted sums of feature totals of one read (``totals.toml``), when all components exist."""
+def _derived_totals(
+    features: pd.DataFrame, by_side: bool, visit_of_read: np.ndarray
+) -> list[pd.DataFrame]:
+    """Weighted sums of feature totals of one read (``totals.toml``), when all components exist.
+
+    A total of one system combines rows of the same read; a total across systems combines the reads
+    of one patient, time point, reader and session. Rows are matched on dense integer cells, in the
+    order of the first component's rows.
+    """
+    subset = features["subset"].cat.codes.to_numpy().astype(np.int64)
+    n_subsets = len(features["subset"].cat.categories)
+    side = features["side"].cat.codes.to_numpy().astype(np.int64) if by_side else 0
+    n_side = 3 if by_side else 1
+    read = features["_read"].to_numpy()
+    system = features["system"].cat
+    feature = features["feature"].cat
+    out = []
+    for total in catalogue.totals().values():
+        single_system = len({c.system for c in total.components}) == 1
+        unit = read if single_system else visit_of_read[read]
+        n_units = len(visit_of_read) if single_system else int(visit_of_read.max()) + 1
+        cell = (unit * n_side + side) * n_subsets + subset
+        size = n_units * n_side * n_subsets
+        rows: list[np.ndarray] = []
+        for comp in total.components:
+            if comp.system not in system.categories or comp.feature not in feature.categories:
+                break
+            sel = np.flatnonzero(
+                (system.codes.to_numpy() == system.categories.get_loc(comp.system))
+                & (feature.codes.to_numpy() == feature.categories.get_loc(comp.feature))
+            )
+            if not len(sel):
+                break
+            rows.append(sel)
+        if len(rows) < len(total.components):
+            continue
+        if any(np.bincount(cell[sel], minlength=size).max() > 1 for sel in rows):
+            # a component read twice (e.g. two versions in one visit): pair them all as a join does
+            out += _merged_total(features, total, by_side)
+            continue
+        at = []
+        have = np.ones(size, dtype=bool)
+        for sel in rows:
+            index = np.full(size, -1, dtype=np.int64)
+            index[cell[sel]] = sel
+            have &= index >= 0
+            at.append(index)
+        cells = np.flatnonzero(have)
+        cells = cells[np.argsort(at[0][cells], kind="stable")]
+        if not len(cells):
+            continue
+        idx = [a[cells] for a in at]
+        on = [
+            "patient_id",
+            "timepoint",
+            "reader",
+            "session",
+            *(["side"] if by_side else []),
+            "subset",
+        ]
+        result = features[on].iloc[idx[0]].reset_index(drop=True)
+        result["system"] = pd.Categorical.from_codes(
+            np.zeros(len(cells), dtype=np.int8), categories=[total.system]
+        )
+        if single_system:
+            result["version"] = features["version"].array.take(idx[0])
+        else:
+            seen: dict[str, int] = {}
+            for i, comp in enumerate(total.components):
+                seen.setdefault(comp.system, i)
+            version = (
+                features["version"].iloc[idx[next(iter(seen.values()))]].astype(str).to_numpy()
+            )
+            for i in list(seen.values())[1:]:
+                version = version + "+" + features["version"].iloc[idx[i]].astype(str).to_numpy()
+            result["version"] = pd.Categorical(version)
+        result["feature"] = pd.Categorical.from_codes(
+            np.zeros(len(cells), dtype=np.int8), categories=[total.feature]
+        )
+        for col in VALUE_COLUMNS:
+            result[col] = sum(
+                features[col].to_numpy()[ix] * (comp.weight if col in _WEIGHTED else 1)
+                for ix, comp in zip(idx, total.components, strict=True)
+            )
+        bits = features["_bits"].to_numpy()[idx[0]]
+        for ix in idx[1:]:
+            bits = bits | features["_bits"].to_numpy()[ix]
+        result["_bits"] = bits
+        result["design"] = features["design"].to_numpy()[idx[0]]
+        out.append(result)
+    return out
+
+
+def _labels(values: pd.Series) -> np.ndarray:
+    """The labels of a categorical column as an object array (without converting every row)."""
+    codes = values.cat.codes.to_numpy()
+    labels = np.append(values.cat.categories.to_numpy(dtype=object), None)
+    return labels[codes]
+
+
+#: Value columns scaled by a component's weight in a derived total.
+_WEIGHTED = frozenset({"score", "max_possible", "set_max"})
+
+
+def _merged_total(
+    features: pd.DataFrame, total: catalogue.Total, by_side: bool
+) -> list[pd.DataFrame]:
+    """One derived total by joins on the key columns (when a component occurs twice per cell)."""
     read_cols = [
         "patient_id",
         "timepoint",
@@ -177,55 +351,47 @@ def _derived_totals(features: pd.DataFrame, by_side: bool) -> list[pd.DataFrame]
         *(["side"] if by_side else []),
         "subset",
     ]
-    out = []
-    for total in catalogue.totals().values():
-        single_system = len({c.system for c in total.components}) == 1
-        on = read_cols + (["version"] if single_system else [])
-        merged: pd.DataFrame | None = None
+    single_system = len({c.system for c in total.components}) == 1
+    on = read_cols + (["version"] if single_system else [])
+    merged: pd.DataFrame | None = None
+    for i, comp in enumerate(total.components):
+        sel = features[(features["system"] == comp.system) & (features["feature"] == comp.feature)]
+        part = sel[
+            [*on, *([] if single_system else ["version"]), *VALUE_COLUMNS, "_bits", "design"]
+        ]
+        part = part.rename(columns={c: f"{c}_{i}" for c in part.columns if c not in on})
+        for col in _WEIGHTED:
+            part[f"{col}_{i}"] = part[f"{col}_{i}"] * comp.weight
+        merged = part if merged is None else merged.merge(part, on=on, how="inner")
+    if merged is None or merged.empty:
+        return []
+    idx = range(len(total.components))
+    result = merged[on].copy()
+    result["system"] = total.system
+    if not single_system:
+        seen: dict[str, int] = {}
         for i, comp in enumerate(total.components):
-            sel = features[
-                (features["system"] == comp.system) & (features["feature"] == comp.feature)
-            ]
-            if sel.empty:
-                merged = None
-                break
-            part = sel[
-                [*on, *([] if single_system else ["version"]), *VALUE_COLUMNS, "_bits", "design"]
-            ]
-            part = part.rename(columns={c: f"{c}_{i}" for c in part.columns if c not in on})
-            for col in ("score", "max_possible", "set_max"):
-                part[f"{col}_{i}"] = part[f"{col}_{i}"] * comp.weight
-            merged = part if merged is None else merged.merge(part, on=on, how="inner")
-        if merged is None or merged.empty:
-            continue
-        idx = range(len(total.components))
-        result = merged[on].copy()
-        result["system"] = total.system
-        if not single_system:
-            seen: dict[str, int] = {}
-            for i, comp in enumerate(total.components):
-                seen.setdefault(comp.system, i)
-            version = merged[f"version_{next(iter(seen.values()))}"].astype(str)
-            for i in list(seen.values())[1:]:
-                version = version + "+" + merged[f"version_{i}"].astype(str)
-            result["version"] = version
-        result["feature"] = total.feature
-        for col in VALUE_COLUMNS:
-            result[col] = sum(merged[f"{col}_{i}"] for i in idx)
-        bits = merged["_bits_0"]
-        for i in list(idx)[1:]:
-            bits = bits | merged[f"_bits_{i}"]
-        result["_bits"] = bits
-        result["design"] = merged["design_0"]
-        out.append(result)
-    return out
+            seen.setdefault(comp.system, i)
+        version = merged[f"version_{next(iter(seen.values()))}"].astype(str)
+        for i in list(seen.values())[1:]:
+            version = version + "+" + merged[f"version_{i}"].astype(str)
+        result["version"] = version
+    result["feature"] = total.feature
+    for col in VALUE_COLUMNS:
+        result[col] = sum(merged[f"{col}_{i}"] for i in idx)
+    bits = merged["_bits_0"]
+    for i in list(idx)[1:]:
+        bits = bits | merged[f"_bits_{i}"]
+    result["_bits"] = bits
+    result["design"] = merged["design_0"]
+    return [result]
 
 
 def reader_mean(frame: pd.DataFrame, *, over: str = "reader") -> pd.DataFrame:
     """Mean over readers (or sessions) of score or change rows with otherwise equal keys.
 
     Scores (``score``, ``baseline``, ``followup``, ``change``) are averaged, so results are real
-    numbers (imaging-scores.md §0.3). ``n_readers`` counts the rows averaged; ``max_possible`` and
+    numbers. ``n_readers`` counts the rows averaged; ``max_possible`` and
     ``set_max`` are the largest and ``n_sites_scored`` the smallest over readers, and
     ``sites_differ`` flags readers who scored different numbers of sites.
     """

@@ -2,7 +2,7 @@
 acceptable state, Baker low-inflammation thresholds, SPARCC SIJ and Berlin spine remission.
 
 Scores are compared after :func:`~rheumetrics.numeric.snap`, so reader means (non-integers) are
-compared as real numbers (imaging-scores.md §0.3). A state tied to a scale (``set_max``) is NA for
+compared as real numbers. A state tied to a scale (``set_max``) is NA for
 scores over any other set of scored sites rather than silently re-scaled.
 """
 

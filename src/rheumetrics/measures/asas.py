@@ -1,19 +1,18 @@
 """ASAS response criteria (ASAS20, ASAS40, ASAS 5/6) and ASAS partial remission.
 
-Four ASAS domains on 0-10 (clinical-measures.md §10.4, R29, R30, R35):
+Four ASAS domains on 0-10:
 
 - patient global ``ptga``;
 - pain, the column named by ``conventions.asas_pain_item``: ``total_back_pain`` (default, ASAS
-  handbook), ``nocturnal_back_pain`` (some trials) or ``basdai_q2`` (§13.7);
+  handbook), ``nocturnal_back_pain`` (some trials) or ``basdai_q2``;
 - function ``basfi`` (the BASFI score, see :mod:`rheumetrics.measures.basfi`);
 - inflammation, the mean of BASDAI Q5 and Q6 (``basdai_q5``, ``basdai_q6``).
 
-ASAS 5/6 adds CRP (``crp_mg_l``; plain or ULN-adjusted change, ``conventions.asas_crp_change``,
-§13.8) and spinal mobility, lateral spinal flexion in cm (``lateral_spinal_flexion_cm``), where an
+ASAS 5/6 adds CRP (``crp_mg_l``; plain or ULN-adjusted change, ``conventions.asas_crp_change``) and spinal mobility, lateral spinal flexion in cm (``lateral_spinal_flexion_cm``), where an
 **increase** is the improvement.
 
 Relative changes are snapped before comparison (``(3.0 - 2.4)/3.0`` meets 20 %). A baseline of 0
-has no relative change (§12.6, a package decision): on a 0-10 scale nothing can improve from 0
+has no relative change (a package decision): on a 0-10 scale nothing can improve from 0
 anyway; lateral spinal flexion from 0 cm and a ULN-adjusted CRP from a baseline at or below the ULN
 count as not improved; ASAS20 worsening from 0 follows ``conventions.asas_worsening_from_zero``.
 
@@ -76,7 +75,7 @@ def _paired(
 def asas20(
     baseline: Visit, followup: Visit, conventions: Conventions = DEFAULT, *, lenient: bool = False
 ) -> Any:
-    """ASAS20 (Anderson 2001, R29): improvement >= 20 % **and** >= 1 unit in >= 3 of the 4
+    """ASAS20 (Anderson 2001): improvement >= 20 % **and** >= 1 unit in >= 3 of the 4
     domains, and no worsening of >= 20 % **and** >= 1 unit in the remaining domain.
 
     Returns bool for scalar inputs, a nullable boolean Series for Series/DataFrames, and a
@@ -100,7 +99,7 @@ def asas20(
 def asas40(
     baseline: Visit, followup: Visit, conventions: Conventions = DEFAULT, *, lenient: bool = False
 ) -> Any:
-    """ASAS40 (Brandt 2004, R30): improvement >= 40 % **and** >= 2 units in >= 3 of the 4
+    """ASAS40 (Brandt 2004): improvement >= 40 % **and** >= 2 units in >= 3 of the 4
     domains, and no worsening at all in the remaining domain. Shapes as :func:`asas20`."""
     p = _paired(baseline, followup, _domain_columns(conventions), "ASAS40", lenient)
     improved = np.zeros(p.invalid.shape, dtype=int)
@@ -116,7 +115,7 @@ def asas40(
 def crp_improvement(b: np.ndarray, f: np.ndarray, conventions: Conventions) -> np.ndarray:
     """CRP improvement as a fraction: plain ``(b - f)/b`` or ULN-adjusted ``(b - f)/(b - ULN)``.
 
-    ULN-adjusted change (§13.8, W33) is undefined, so NaN (not improved), when the baseline is at
+    ULN-adjusted change is undefined, so NaN (not improved), when the baseline is at
     or below the ULN.
     """
     if conventions.asas_crp_change == "plain":
@@ -135,7 +134,7 @@ def asas_crp_percent_improvement(
 
     Examples
     --------
-    CRP 2.0 -> 1.5 mg/dL (20 -> 15 mg/L), W33: plain 25 %, ULN-adjusted (ULN 0.5 mg/dL) 33.3 %.
+    CRP 2.0 -> 1.5 mg/dL (20 -> 15 mg/L): plain 25 %, ULN-adjusted (ULN 0.5 mg/dL) 33.3 %.
 
     >>> asas_crp_percent_improvement(20.0, 15.0)
     25.0
@@ -150,7 +149,7 @@ def asas_crp_percent_improvement(
 def asas56(
     baseline: Visit, followup: Visit, conventions: Conventions = DEFAULT, *, lenient: bool = False
 ) -> Any:
-    """ASAS 5/6 (Brandt 2004, R30): improvement >= 20 % in >= 5 of 6 domains (the 4 ASAS
+    """ASAS 5/6 (Brandt 2004): improvement >= 20 % in >= 5 of 6 domains (the 4 ASAS
     domains, CRP and lateral spinal flexion, which improves by increasing). Shapes as
     :func:`asas20`."""
     names = (*_domain_columns(conventions), "crp_mg_l", "lateral_spinal_flexion_cm")
@@ -172,7 +171,7 @@ def asas_partial_remission(
 ) -> Any:
     """ASAS partial remission: a value <= 2 (0-10) in each of the 4 ASAS domains (Anderson
     2001, ASAS handbook; ``conventions.asas_partial_remission_below_2`` gives Machado 2011's
-    "< 2", §13.7). One visit; shapes as :func:`asas20`."""
+    "< 2"). One visit; shapes as :func:`asas20`."""
     p = prepare_visit(
         visit, _domain_columns(conventions), context="ASAS partial remission", lenient=lenient
     )

@@ -1,8 +1,8 @@
 """ASDAS-CRP and ASDAS-ESR (Lukas 2009), states (Machado 2011, 2018 names) and improvement.
 
-Inputs (clinical-measures.md §10.1, R22): back pain = **BASDAI Q2** (``basdai_q2``), duration of
-morning stiffness = **BASDAI Q6** (``basdai_q6``; the *duration*, not the severity Q5, peer-pitfalls.md
-§2 #7), patient global assessment of disease activity ``ptga`` (0-10), peripheral pain/swelling =
+Inputs: back pain = **BASDAI Q2** (``basdai_q2``), duration of
+morning stiffness = **BASDAI Q6** (``basdai_q6``; the *duration*, not the severity Q5),
+patient global assessment of disease activity ``ptga`` (0-10), peripheral pain/swelling =
 **BASDAI Q3** (``basdai_q3``), and CRP in **mg/L** or ESR in mm/h. ASDAS reuses the BASDAI item
 columns rather than separate ``asdas_*`` columns because Lukas 2009 defines its items as those
 BASDAI questions: one answer, one column, no chance of the two copies disagreeing.
@@ -10,14 +10,14 @@ BASDAI questions: one answer, one column, no chance of the two copies disagreein
 Conventions (recorded with every result):
 
 - ``asdas_coefficients``: "lukas2009", the published 3-decimal weights (default; Lukas 2009, ARD
-  axSpA review R35, RMD Open 2025 R36), or "rounded", the 2-decimal weights of ASAS teaching
-  material and most calculators (peer-pitfalls.md §2 #6). They differ by up to ~0.04-0.06 (§13.4).
-- ``asdas_crp_floor_mg_l``: CRP below 2 mg/L is set to 2 mg/L (Machado 2015, R24; ASAS calculator),
-  so ASDAS-CRP cannot fall below ~0.64. None disables it (as the Cambio GDL rules do, §2 #5).
+  axSpA review, RMD Open 2025), or "rounded", the 2-decimal weights of ASAS teaching
+  material and most calculators. They differ by up to ~0.04-0.06.
+- ``asdas_crp_floor_mg_l``: CRP below 2 mg/L is set to 2 mg/L (Machado 2015; ASAS calculator),
+  so ASDAS-CRP cannot fall below ~0.64. None disables it (as the Cambio GDL rules do).
   ASDAS-ESR has no floor.
-- ``asdas_cutoffs``: "asdas_2018" names the 1.3 to < 2.1 band "low" (Machado 2018, R25; letter body
-  [K], §13.12); "asdas_2011" keeps "moderate" (§2 #8). Bands are half-open with no gap:
-  inactive < 1.3 <= low < 2.1 <= high <= 3.5 < very high (§13.5, §2 #9).
+- ``asdas_cutoffs``: "asdas_2018" names the 1.3 to < 2.1 band "low" (Machado 2018);
+  "asdas_2011" keeps "moderate". Bands are half-open with no gap:
+  inactive < 1.3 <= low < 2.1 <= high <= 3.5 < very high.
 """
 
 from __future__ import annotations
@@ -38,18 +38,19 @@ _ITEMS = ("basdai_q2", "basdai_q6", "ptga", "basdai_q3")
 
 #: Weights of (back pain, stiffness duration, patient global, peripheral, lab term) by set.
 COEFFICIENTS: dict[str, dict[str, tuple[float, float, float, float, float]]] = {
-    # Lukas 2009 "ASDAS C" and "ASDAS B" (clinical-measures.md §10.1 [V2]).
+    # Lukas 2009 "ASDAS C" and "ASDAS B".
     "lukas2009": {
         "crp": (0.121, 0.058, 0.110, 0.073, 0.579),
         "esr": (0.079, 0.069, 0.113, 0.086, 0.293),
     },
-    # 2-decimal weights of ASAS teaching material and calculators (§10.1 [V2]).
+    # 2-decimal weights of ASAS teaching material and calculators.
     "rounded": {"crp": (0.12, 0.06, 0.11, 0.07, 0.58), "esr": (0.08, 0.07, 0.11, 0.09, 0.29)},
 }
 
 _LUKAS = (
-    "Lukas C et al. Ann Rheum Dis 2009;68:18-24; cut-offs Machado P et al. Ann Rheum Dis "
-    "2011;70:47-53; names Machado 2018 Ann Rheum Dis 77:1539 (clinical-measures.md §10.1)"
+    "Lukas C et al. Ann Rheum Dis 2009;68:18-24, doi:10.1136/ard.2008.094870; cut-offs Machado P "
+    "et al. Ann Rheum Dis 2011;70:47-53, doi:10.1136/ard.2010.138594; state names Machado PM et "
+    "al. Ann Rheum Dis 2018;77:1539-1540, doi:10.1136/annrheumdis-2018-213184"
 )
 
 fields.register(
@@ -85,7 +86,8 @@ asdas_crp = register(
         "+ 0.073*Peripheral(BASDAI Q3) + 0.579*ln(max(CRP[mg/L], 2) + 1) "
         "(asdas_coefficients='rounded': 0.12, 0.06, 0.11, 0.07, 0.58; CRP floor "
         "asdas_crp_floor_mg_l, None to disable)",
-        reference=_LUKAS + "; CRP floor Machado P et al. Arthritis Rheumatol 2015 (R24)",
+        reference=_LUKAS
+        + "; CRP floor Machado P et al. Arthritis Rheumatol 2015;67:408-413, doi:10.1002/art.38921",
         compute=_asdas_crp,
         digits=2,
         cutoffs="asdas_cutoffs",
@@ -109,7 +111,7 @@ asdas_esr = register(
     )
 )
 
-#: Change in ASDAS units (Machado 2011 R23 [V2]; worsening Molto 2018 R26 [V1]).
+#: Change in ASDAS units (Machado 2011; worsening Molto 2018).
 CLINICALLY_IMPORTANT_IMPROVEMENT = 1.1
 MAJOR_IMPROVEMENT = 2.0
 CLINICALLY_IMPORTANT_WORSENING = 0.9
@@ -126,10 +128,10 @@ def asdas_improvement(baseline: Any, followup: Any, *, lenient: bool = False) ->
     """ASDAS change category between two visits (same ASDAS version at both).
 
     Decrease >= 2.0: "major_improvement"; decrease >= 1.1: "clinically_important_improvement"
-    (Machado 2011, R23); increase >= 0.9: "clinically_important_worsening" (Molto 2018, R26);
-    otherwise "no_important_change" (clinical-measures.md §10.1, §11b). Decided on unrounded,
+    (Machado 2011); increase >= 0.9: "clinically_important_worsening" (Molto 2018);
+    otherwise "no_important_change". Decided on unrounded,
     snapped differences, so 3.80 -> 2.60 (a fall of 1.2 in floating point 1.1999999999999997) is a
-    clinically important improvement (W36). A major improvement is also clinically important.
+    clinically important improvement. A major improvement is also clinically important.
 
     Returns
     -------

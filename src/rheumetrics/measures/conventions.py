@@ -1,6 +1,6 @@
 """Every choice that can change a score or a category, as one named, recorded object.
 
-Sources disagree on cut-offs, coefficients, floors and rounding (clinical-measures.md §13). Each
+Sources disagree on cut-offs, coefficients, floors and rounding. Each
 disagreement is a field here with a documented default; :meth:`Conventions.as_dict` is stored with
 every result (``DataFrame.attrs["conventions"]``) so a published analysis can be reproduced exactly.
 """
@@ -22,51 +22,51 @@ AsasPainItem = Literal["total_back_pain", "nocturnal_back_pain", "basdai_q2"]
 class Conventions:
     """Conventions used to score; defaults follow the sources named in each field's comment."""
 
-    #: DAS28-ESR bands (§2.3): EULAR/das-score.nl, low <= 3.2. ``das28_acr2012`` makes 3.2 moderate.
+    #: DAS28-ESR bands: EULAR/das-score.nl, low <= 3.2. ``das28_acr2012`` makes 3.2 moderate.
     das28_esr_cutoffs: str = "das28_eular"
-    #: DAS28-CRP bands (§13.1): no ACR/EULAR body adopted CRP-specific cut-offs, so EULAR by default;
+    #: DAS28-CRP bands: no ACR/EULAR body adopted CRP-specific cut-offs, so EULAR by default;
     #: ``das28crp_fleischmann`` (2.4/2.9/4.6) and ``das28crp_inoue`` (2.3/2.7/4.1) are selectable.
     das28_crp_cutoffs: str = "das28_eular"
-    #: Which 100-mm VAS fed ``gh_mm`` (§13.10): "general_health" or "patient_global". Recorded only.
+    #: Which 100-mm VAS fed ``gh_mm``: "general_health" or "patient_global". Recorded only.
     das28_global_item: Literal["general_health", "patient_global"] = "general_health"
-    #: Original DAS coefficients (§3): "unrounded" (0.53938/0.06465/0.330/0.00722, 3v constant 0.224)
+    #: Original DAS coefficients: "unrounded" (0.53938/0.06465/0.330/0.00722, 3v constant 0.224)
     #: or "rounded" (das-score.nl: 0.54/0.065/0.33/0.0072, 3v constant 0.22).
     das_coefficients: Literal["unrounded", "rounded"] = "unrounded"
     das_cutoffs: str = "das_eular"
     sdai_cutoffs: str = "sdai_aletaha2005"
     cdai_cutoffs: str = "cdai_aletaha2005"
-    #: HAQ-DI (§8.3, §13.6): minimum categories answered (Stanford 6; CLINHAQ/awell 7).
+    #: HAQ-DI: minimum categories answered (Stanford 6; CLINHAQ/awell 7).
     haq_min_categories: int = 6
     #: HAQ-DI "standard" (aids/devices or help raise a category to 2) or "alternative" (ignored).
     haq_method: Literal["standard", "alternative"] = "standard"
     #: Whether a bathtub seat counts as a hygiene aid (Stanford form: yes; CLINHAQ/awell: no).
     haq_bathtub_seat_is_hygiene_aid: bool = True
     rapid3_cutoffs: str = "rapid3_pincus"
-    #: ASDAS coefficients (§10.1, §13.4): "lukas2009" (published 3-decimal) or "rounded" (2-decimal).
+    #: ASDAS coefficients: "lukas2009" (published 3-decimal) or "rounded" (2-decimal).
     asdas_coefficients: AsdasCoefficients = "lukas2009"
-    #: ASDAS-CRP low-CRP rule (Machado 2015, R24): CRP below this many mg/L is replaced by it.
+    #: ASDAS-CRP low-CRP rule (Machado 2015): CRP below this many mg/L is replaced by it.
     #: None disables the floor (as the Cambio GDL rules do), which is not recommended.
     asdas_crp_floor_mg_l: float | None = 2.0
     #: ASDAS state names: ASAS 2018 ("low") or Machado 2011 ("moderate") for 1.3 to < 2.1.
     asdas_cutoffs: str = "asdas_2018"
     basdai_cutoffs: str = "basdai_active"
-    #: BASDAI50 absolute arm (§10.2): response is >= 50 % *or* a fall of at least this many units
-    #: (0-10). The 50 % arm is V1; the 2-unit arm is [K] (ASAS anti-TNF response usage). None
+    #: BASDAI50 absolute arm: response is >= 50 % *or* a fall of at least this many units
+    #: (0-10). The 50 % arm is the published criterion; the 2-unit arm is ASAS anti-TNF usage. None
     #: gives the 50 % rule alone.
     basdai50_units: float | None = 2.0
-    #: ASAS20/40 and partial-remission pain domain (§10.4, §13.7): "total_back_pain" (ASAS
+    #: ASAS20/40 and partial-remission pain domain: "total_back_pain" (ASAS
     #: handbook, default), "nocturnal_back_pain" (used by some trials) or "basdai_q2".
     asas_pain_item: AsasPainItem = "total_back_pain"
     #: ASAS20 worsening from a baseline of 0, where the relative (>= 20 %) arm is undefined
-    #: (§12.6, a package decision): "absolute_only" judges it on the >= 1 unit arm alone
-    #: (clinical-measures.md suggestion); "never" counts no worsening from 0.
+    #: (a package decision): "absolute_only" judges it on the >= 1 unit arm alone;
+    #: "never" counts no worsening from 0.
     asas_worsening_from_zero: Literal["absolute_only", "never"] = "absolute_only"
-    #: ASAS 5/6 CRP domain (§13.8, W33): "plain" percent change (Brandt 2004, default) or
+    #: ASAS 5/6 CRP domain: "plain" percent change (Brandt 2004, default) or
     #: "uln_adjusted" (baseline - follow-up) / (baseline - ULN), which needs asas_crp_uln_mg_l.
     asas_crp_change: Literal["plain", "uln_adjusted"] = "plain"
     #: Upper limit of normal CRP of the laboratory, mg/L (only for asas_crp_change="uln_adjusted").
     asas_crp_uln_mg_l: float | None = None
-    #: ASAS partial remission bound (§13.7): False = each domain <= 2 (ASAS handbook, Anderson
+    #: ASAS partial remission bound: False = each domain <= 2 (ASAS handbook, Anderson
     #: 2001: "not above 20/100"); True = < 2 (Machado 2011 table footnote).
     asas_partial_remission_below_2: bool = False
     dapsa_cutoffs: str = "dapsa_schoels"

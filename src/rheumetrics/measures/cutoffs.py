@@ -3,7 +3,7 @@
 The sets are data (``catalogues/cutoffs.toml``): a new variant is a new entry, not a new branch.
 Classification compares values as if snapped to 9 decimals (``rheumetrics.numeric``) with each bound,
 honouring whether the bound itself belongs to the lower band, so ``DAS28 = 3.2`` is "low" under the
-EULAR set and "moderate" under ACR 2012 (clinical-measures.md §13.2).
+EULAR set and "moderate" under ACR 2012.
 """
 
 from __future__ import annotations

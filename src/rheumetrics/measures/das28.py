@@ -1,7 +1,7 @@
 """DAS28 (Prevoo 1995) and the original DAS (van der Heijde 1990).
 
-Formulas as published by das-score.nl (clinical-measures.md §2.2 and §3, R1-R3). ESR enters as
-``ln(ESR)`` (not ``ln(ESR + 1)``, peer-pitfalls.md §2 #1) and must be > 0; CRP enters in **mg/L** as
+Formulas as published by das-score.nl. ESR enters as
+``ln(ESR)`` (not ``ln(ESR + 1)``) and must be >= 1 mm/h (see ``fields``); CRP enters in **mg/L** as
 ``ln(CRP + 1)``, so CRP = 0 is valid. The global item ``gh_mm`` is a 0-100 mm VAS (not 0-10).
 """
 
@@ -15,7 +15,8 @@ from rheumetrics.measures.base import Measure, register
 from rheumetrics.measures.conventions import Conventions
 
 _PREVOO = (
-    "Prevoo MLL et al. Arthritis Rheum 1995;38:44-48; das-score.nl (clinical-measures.md §2.2)"
+    "Prevoo MLL et al. Arthritis Rheum 1995;38:44-48, doi:10.1002/art.1780380107; "
+    "formulas as on https://www.das-score.nl"
 )
 
 
@@ -92,13 +93,14 @@ das28_crp_3v = register(
 )
 
 # Original DAS (44 swollen joints + Ritchie index). Unrounded coefficients per medicalalgorithms /
-# third-party code; rounded ones per das-score.nl (clinical-measures.md §3).
+# third-party code; rounded ones per das-score.nl.
 _DAS_COEF = {
     "unrounded": {"rai": 0.53938, "sjc": 0.06465, "esr": 0.330, "gh": 0.00722, "c3": 0.224},
     "rounded": {"rai": 0.54, "sjc": 0.065, "esr": 0.33, "gh": 0.0072, "c3": 0.22},
 }
 _VDH = (
-    "van der Heijde DM et al. Ann Rheum Dis 1990;49:916-920; das-score.nl (clinical-measures.md §3)"
+    "van der Heijde DM et al. Ann Rheum Dis 1990;49:916-920, doi:10.1136/ard.49.11.916; "
+    "formulas as on https://www.das-score.nl"
 )
 
 
@@ -180,5 +182,5 @@ das_crp_3v = register(
 
 
 def das_to_das28(das_value: Any) -> Any:
-    """Transform an original DAS value to the DAS28 scale: ``1.072*DAS + 0.938`` (das-score.nl, R1)."""
+    """Transform an original DAS value to the DAS28 scale: ``1.072*DAS + 0.938`` (das-score.nl)."""
     return 1.072 * das_value + 0.938

@@ -1,7 +1,7 @@
 """HAQ-DI, the Stanford Health Assessment Questionnaire disability index (Bruce & Fries 2003).
 
-Scored from the 20 items of 8 categories plus per-category aids/devices and help flags
-(clinical-measures.md §8, R19, R20). The questionnaire's wording is copyrighted and not shipped:
+Scored from the 20 items of 8 categories plus per-category aids/devices and help flags.
+The questionnaire's wording is copyrighted and not shipped:
 columns are named by a short category name and the item's position in its category.
 
 =============  =====================  ===============================  =========================
@@ -19,16 +19,15 @@ activities     common activities      ``haq_activities_1`` .. ``_3``   ``haq_act
 =============  =====================  ===============================  =========================
 
 ``haq_hygiene_aid`` covers the hygiene aids other than a bathtub seat, which has its own column
-because sources disagree on whether it counts (convention ``haq_bathtub_seat_is_hygiene_aid``,
-§13.6). A data source that records only "any hygiene aid" puts it in ``haq_hygiene_aid``.
+because sources disagree on whether it counts (convention ``haq_bathtub_seat_is_hygiene_aid``). A data source that records only "any hygiene aid" puts it in ``haq_hygiene_aid``.
 
-Algorithm (§8.3):
+Algorithm:
 
 1. A category's score is its highest answered item. A category with at least one item answered is
-   scored from those items (Stanford instructions [K]; awell-score instead requires every item).
+   scored from those items (Stanford instructions; awell-score instead requires every item).
 2. Standard DI (``haq_method="standard"``): if aids/devices or help are used for a scored category
    whose score is 0 or 1, it becomes 2; 2 and 3 are unchanged, so several aids never give more than
-   2 (peer-pitfalls.md §2 #16). An unticked (0) or blank flag means not used. The alternative DI
+   2. An unticked (0) or blank flag means not used. The alternative DI
    (``haq_method="alternative"``) ignores aids and help.
 3. DI = sum of category scores / number of categories scored, if at least ``haq_min_categories``
    (default 6 of 8, Stanford) are scored. Otherwise the visit cannot be scored: a problem in strict
@@ -52,11 +51,11 @@ from rheumetrics.measures.itemized import ItemizedMeasure, RowIssue
 from rheumetrics.measures.paired import absolute_change, as_category, prepare_paired
 
 _BRUCE_FRIES = (
-    "Bruce B, Fries JF. J Rheumatol 2003;30:167-178 and Health Qual Life Outcomes 2003;1:20; "
-    "Stanford HAQ instructions (clinical-measures.md §8)"
+    "Bruce B, Fries JF. J Rheumatol 2003;30:167-178 (PMID 12508408); Bruce B, Fries JF. Health "
+    "Qual Life Outcomes 2003;1:20, doi:10.1186/1477-7525-1-20"
 )
 
-#: Category -> (short paraphrased name, number of items), in questionnaire order (§8.1).
+#: Category -> (short paraphrased name, number of items), in questionnaire order.
 HAQ_CATEGORIES: dict[str, tuple[str, int]] = {
     "dressing": ("dressing & grooming", 2),
     "arising": ("arising", 2),
@@ -71,7 +70,7 @@ HAQ_CATEGORIES: dict[str, tuple[str, int]] = {
 HAQ_ITEMS: dict[str, tuple[str, ...]] = {
     cat: tuple(f"haq_{cat}_{i}" for i in range(1, n + 1)) for cat, (_, n) in HAQ_CATEGORIES.items()
 }
-#: Aids/devices that raise each category (§8.2); common activities has help only.
+#: Aids/devices that raise each category; common activities has help only.
 _AID_KINDS = {
     "dressing": "devices used for dressing",
     "arising": "special or built-up chair",
@@ -84,14 +83,18 @@ _AID_KINDS = {
 HAQ_AIDS: dict[str, str] = {cat: f"haq_{cat}_aid" for cat in _AID_KINDS}
 HAQ_HELP: dict[str, str] = {cat: f"haq_{cat}_help" for cat in HAQ_CATEGORIES}
 HAQ_BATHTUB_SEAT = "haq_hygiene_bathtub_seat"
+#: Recorded category scores (the highest item of the category, 0-3), for sources that keep the
+#: eight category scores rather than the 20 items; scored as one more item of the category.
+HAQ_CATEGORY_SCORES: dict[str, str] = {cat: f"haq_{cat}" for cat in HAQ_CATEGORIES}
 #: Every HAQ-DI input column.
 HAQ_INPUTS: tuple[str, ...] = (
     *(c for cols in HAQ_ITEMS.values() for c in cols),
+    *HAQ_CATEGORY_SCORES.values(),
     *HAQ_AIDS.values(),
     HAQ_BATHTUB_SEAT,
     *HAQ_HELP.values(),
 )
-#: Minimal clinically important improvement of HAQ-DI (§8.4; Wells 1993 [K], V2 usage).
+#: Minimal clinically important improvement of HAQ-DI (Wells GA et al. J Rheumatol 1993;20:557-560).
 HAQ_MCID = 0.22
 
 # Whole numbers are declared with step=1 rather than integer=True: Field.invalid treats NaN as
@@ -103,6 +106,17 @@ fields.register(
         )
         for cat, cols in HAQ_ITEMS.items()
         for i, col in enumerate(cols, start=1)
+    ),
+    *(
+        fields.Field(
+            col,
+            f"HAQ {HAQ_CATEGORIES[cat][0]}: category score (highest item)",
+            "0-3",
+            0,
+            3,
+            step=1.0,
+        )
+        for cat, col in HAQ_CATEGORY_SCORES.items()
     ),
     *(
         fields.Field(
@@ -139,6 +153,7 @@ def _category_scores(c: Conventions, a: Mapping[str, np.ndarray]) -> np.ndarray:
     shape = np.broadcast_shapes(*(np.shape(a[k]) for k in HAQ_INPUTS))
     scores = []
     for cat, cols in HAQ_ITEMS.items():
+        cols = (*cols, HAQ_CATEGORY_SCORES[cat])
         items = np.stack([np.broadcast_to(a[col], shape) for col in cols])
         score = np.fmax.reduce(items, axis=0)
         if c.haq_method == "standard":
@@ -163,8 +178,10 @@ def _haq_di(c: Conventions, **a: np.ndarray) -> np.ndarray:
 def _haq_check(c: Conventions, a: Mapping[str, np.ndarray]) -> list[RowIssue]:
     answered = np.stack(
         [
-            np.any(~np.isnan(np.stack([a[col] for col in cols])), axis=0)
-            for cols in HAQ_ITEMS.values()
+            np.any(
+                ~np.isnan(np.stack([a[col] for col in (*cols, HAQ_CATEGORY_SCORES[cat])])), axis=0
+            )
+            for cat, cols in HAQ_ITEMS.items()
         ]
     )
     n = answered.sum(axis=0)
@@ -255,7 +272,7 @@ def haq_breakdown(
 def haq_di_band(values: Any, *, lenient: bool = False) -> Any:
     """Interpretive HAQ-DI band: mild_to_moderate (0-1), moderate_to_severe (>1-2), severe (>2-3).
 
-    Cut-off set ``haq_di_bands`` (rheumakit; J Rheumatol 2008; clinical-measures.md §8.3), decided
+    Cut-off set ``haq_di_bands`` (rheumakit; J Rheumatol 2008), decided
     on unrounded values. Returns a label (scalar), an ordered Categorical (array) or a categorical
     Series; values outside 0-3 are an error (NA in lenient mode).
     """
@@ -268,7 +285,7 @@ def haq_di_band(values: Any, *, lenient: bool = False) -> Any:
 def haq_di_improved(
     baseline: Any, followup: Any, *, mcid: float = HAQ_MCID, lenient: bool = False
 ) -> Any:
-    """Whether HAQ-DI fell by at least the MCID (default 0.22, clinical-measures.md §8.4).
+    """Whether HAQ-DI fell by at least the MCID (default 0.22).
 
     Decided on the snapped difference, so 1.47 -> 1.25 (exactly 0.22) counts. For DIs computed
     from items (multiples of 1/6, 1/7 or 1/8) no difference equals 0.22, so ">= 0.22" and the

@@ -2,8 +2,8 @@
 
 For a plain :class:`~rheumetrics.measures.base.Measure` each input is required or optional on its
 own. Questionnaire scores decide missingness across items instead: HAQ-DI needs at least 6 of its 8
-categories (clinical-measures.md §8.3), RAPID3 needs all ten MDHAQ function items or a pre-computed
-FN (§9.1). :class:`ItemizedMeasure` adds such a row rule (``check``): rows that fail it are a
+categories, RAPID3 needs all ten MDHAQ function items or a pre-computed
+FN. :class:`ItemizedMeasure` adds such a row rule (``check``): rows that fail it are a
 :class:`~rheumetrics.errors.Problem` in strict mode and NaN with that problem as the reason in
 lenient mode, never a silent NaN. ``any_of`` names the columns of which at least one must be present
 before a table is scored with the measure at all.

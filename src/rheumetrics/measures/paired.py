@@ -7,7 +7,7 @@ visits together, each field labelled with its visit. Change is snapped
 (:func:`rheumetrics.numeric.snap`) before any comparison, so ``(3.0 - 2.4) / 3.0`` meets 20 %.
 
 Relative change from a baseline of 0 is undefined; :func:`relative_change` returns NaN there, which
-meets no threshold (clinical-measures.md §12.6). Criteria with an absolute arm decide such rows on
+meets no threshold. Criteria with an absolute arm decide such rows on
 that arm where their conventions say so.
 """
 

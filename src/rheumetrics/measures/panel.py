@@ -125,7 +125,7 @@ def score_frame(
             progress(stop)
     problems_all = _dedupe(problems_all)
     if problems_all and not lenient:
-        raise ValidationError(problems_all, f"cannot score {n} rows")
+        raise ValidationError(problems_all, f"cannot score {n} row{'s' if n != 1 else ''}")
     frame = out.frame(df.index)
     if lenient and problems_all:
         frame = frame.assign(**_reasons(df.index, chosen, out.unscored, problems_all))

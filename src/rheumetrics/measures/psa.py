@@ -1,11 +1,11 @@
 """Psoriatic arthritis: DAPSA and cDAPSA (Schoels 2010/2016), their response, MDA and VLDA.
 
-``DAPSA = TJC68 + SJC66 + PtGA + pain + CRP[mg/dL]``; ``cDAPSA`` leaves out CRP
-(clinical-measures.md §11.1, R31). Globals and pain are 0-10. CRP is taken in the canonical
+``DAPSA = TJC68 + SJC66 + PtGA + pain + CRP[mg/dL]``; ``cDAPSA`` leaves out CRP.
+Globals and pain are 0-10. CRP is taken in the canonical
 **mg/L** (``crp_mg_l``) and divided by 10 here (1 mg/dL = 10 mg/L), as for SDAI.
 
-MDA (Coates 2010, R32) is met with at least 5 of 7 criteria; VLDA with all 7 (Lubrano 2021,
-§11.2). Pain and patient global use the canonical 0-10 columns ``pain`` and ``ptga``; the published
+MDA (Coates 2010) is met with at least 5 of 7 criteria; VLDA with all 7 (Lubrano 2021). Pain and
+patient global use the canonical 0-10 columns ``pain`` and ``ptga``; the published
 15 mm and 20 mm VAS thresholds are 1.5 and 2.0 there (columns ``pain_mm`` / ``ptga_mm`` are
 converted by :func:`~rheumetrics.measures.units.to_canonical`), so one quantity keeps one column.
 """
@@ -28,12 +28,11 @@ from rheumetrics.measures.paired import prepare_paired, relative_change
 from rheumetrics.numeric import snap
 
 _SCHOELS = (
-    "Schoels M et al. Ann Rheum Dis 2010;69:1441-1447; states Schoels MM et al. Ann Rheum Dis "
-    "2016;75:811-818 (clinical-measures.md §11.1)"
+    "Schoels M et al. Ann Rheum Dis 2010;69:1441-1447, doi:10.1136/ard.2009.122259; states "
+    "Schoels MM et al. Ann Rheum Dis 2016;75:811-818, doi:10.1136/annrheumdis-2015-207507"
 )
 _COATES = (
-    "Coates LC, Fransen J, Helliwell PS. Ann Rheum Dis 2010;69:48-53; VLDA Lubrano E et al. "
-    "Rheumatol Ther 2021 (clinical-measures.md §11.2)"
+    "Coates LC, Fransen J, Helliwell PS. Ann Rheum Dis 2010;69:48-53, doi:10.1136/ard.2008.102053"
 )
 
 fields.register(
@@ -77,7 +76,7 @@ cdapsa = register(
         compute=_cdapsa,
         digits=1,
         cutoffs="cdapsa_cutoffs",
-        note="Moderate/high bound 27 is [K] (unverified).",
+        note="The moderate/high bound 27 is used by analogy with DAPSA; Schoels 2016 reports it for DAPSA only.",
     )
 )
 
@@ -88,8 +87,7 @@ RESPONSE_FRACTIONS = (0.50, 0.75, 0.85)
 
 def dapsa_response(baseline: Any, followup: Any, *, lenient: bool = False) -> Any:
     """DAPSA (or cDAPSA) response: improvement >= 50 % "minor" (DAPSA50), >= 75 % "moderate"
-    (DAPSA75), >= 85 % "major" (DAPSA85); otherwise "none" (Schoels 2016, R31 [V1];
-    clinical-measures.md §11.1). Relative change is snapped; a baseline of 0 cannot respond.
+    (DAPSA75), >= 85 % "major" (DAPSA85); otherwise "none" (Schoels 2016). Relative change is snapped; a baseline of 0 cannot respond.
 
     Returns a label for scalars, an ordered Categorical for arrays, a categorical Series for Series.
 

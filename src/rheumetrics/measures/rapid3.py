@@ -1,12 +1,12 @@
 """RAPID3 (Pincus 2009): function + pain + patient global from the MDHAQ, 0-30.
 
-``RAPID3 = FN + pain + ptga`` (clinical-measures.md §9, R21). FN is the physical-function score:
+``RAPID3 = FN + pain + ptga``. FN is the physical-function score:
 the 10 scored MDHAQ activities (items a-j, each 0-3, raw sum 0-30) converted to 0-10 as
 **raw / 3 rounded to 1 decimal** (13 -> 4.3, 30 -> 10.0), which is what the MDHAQ scoring template
-gives; items k-m (sleep, anxiety, depression) are not part of FN (peer-pitfalls.md §2 #18). A
+gives; items k-m (sleep, anxiety, depression) are not part of FN. A
 pre-computed FN (0-10), e.g. from the MDHAQ template or derived from the HAQ in a trial, may be given
 instead as ``mdhaq_fn``. If both are given they must agree; without ``mdhaq_fn`` all ten items are
-needed (no imputation, §12.7).
+needed (no imputation).
 
 Pain and patient global are the canonical 0-10 columns ``pain`` and ``ptga``. On the MDHAQ they are
 21-circle scales (0.5 steps); other 0-10 scales are accepted as they are, because RAPID3 is also
@@ -14,7 +14,7 @@ computed from trial VAS data. MDHAQ/RAPID3 wording is copyrighted and not shippe
 their letter with a short paraphrase.
 
 Categories (cut-off set ``rapid3_pincus``): near_remission <= 3, low <= 6, moderate <= 12, high > 12
-(mdhaq.org names the lowest band "remission", §13.11).
+(mdhaq.org names the lowest band "remission").
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ from rheumetrics.measures.itemized import ItemizedMeasure, RowIssue
 from rheumetrics.numeric import RoundingMode, round_display, snap
 
 _PINCUS = (
-    "Pincus T et al. Bull NYU Hosp Jt Dis 2009;67:211-225; MDHAQ scoring instructions, mdhaq.org "
-    "(clinical-measures.md §9)"
+    "Pincus T et al. Bull NYU Hosp Jt Dis 2009;67:211-225 (PMID 19583557); MDHAQ scoring "
+    "instructions, http://mdhaq.org/Public/HowToScore.aspx"
 )
 
 #: The 10 MDHAQ activities scored in FN (items a-j), by column, with a short paraphrase.

@@ -1,9 +1,8 @@
 """ACR/EULAR remission: Boolean (2011 and the 2022 revision) and index-based.
 
-Boolean remission needs TJC <= 1, SJC <= 1, CRP <= 1 mg/dL (10 mg/L) and PtGA <= 1 (2011, Felson,
-R15) or PtGA <= 2 (2022, Studenic, R16) on 0-10. The clinical-practice version leaves out CRP
-(clinical-measures.md §6.1; the "3-item Boolean" of some research papers leaves out PtGA instead and
-is deliberately not offered under this name, §13.9). Index-based: SDAI <= 3.3 (trials), CDAI <= 2.8
+Boolean remission needs TJC <= 1, SJC <= 1, CRP <= 1 mg/dL (10 mg/L) and PtGA <= 1 (2011, Felson)
+or PtGA <= 2 (2022, Studenic) on 0-10. The clinical-practice version leaves out CRP.
+Index-based: SDAI <= 3.3 (trials), CDAI <= 2.8
 (practice). Joint counts here are the 28-joint counts; the 2011 paper prefers counts including feet
 and ankles, which :func:`boolean_remission` accepts through its arguments.
 """
@@ -23,8 +22,8 @@ PTGA_MAX = {"2011": 1.0, "2022": 2.0}
 #: CRP threshold: 1 mg/dL = 10 mg/L.
 CRP_MAX_MG_L = 10.0
 _SOURCES = {
-    "2011": "Felson DT et al. Arthritis Rheum 2011;63:573-586, Table 6 (clinical-measures.md §6.1)",
-    "2022": "Studenic P et al. Ann Rheum Dis 2023;82:74-80 (clinical-measures.md §6.2)",
+    "2011": "Felson DT et al. Arthritis Rheum 2011;63:573-586, doi:10.1002/art.30129, Table 6",
+    "2022": "Studenic P et al. Ann Rheum Dis 2023;82:74-80, doi:10.1136/ard-2022-223413",
 }
 
 
@@ -64,7 +63,7 @@ for _version, _ptga in PTGA_MAX.items():
             inputs=("tjc28", "sjc28", "ptga"),
             formula=f"TJC28 <= 1 and SJC28 <= 1 and PtGA <= {_ptga:g} (0-10)",
             reference=_SOURCES[_version]
-            + "; practice version without CRP as defined in 2011 (§6.1), applied with the "
+            + "; practice version without CRP as defined in 2011, applied with the "
             f"{_version} PtGA threshold",
             compute=_boolean(_ptga, with_crp=False),
             digits=0,

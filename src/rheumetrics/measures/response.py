@@ -1,19 +1,19 @@
 """RA response criteria between a baseline and a follow-up visit.
 
 - :func:`eular_response`: EULAR good / moderate / none response from DAS28 (or original DAS) values
-  (van Gestel 1996, R18; clinical-measures.md §4).
-- :func:`acr_response` and :func:`acr_n`: ACR20/50/70 (Felson 1995, R17; §7) and the continuous ACR-N.
+  (van Gestel 1996).
+- :func:`acr_response` and :func:`acr_n`: ACR20/50/70 (Felson 1995) and the continuous ACR-N.
 - :func:`sdai_response` / :func:`cdai_response`: minor / moderate / major response by percent
-  improvement (Aletaha 2012, R12; §5.3).
-- :func:`cdai_mcid`: minimal clinically important CDAI change by baseline state (Curtis 2015, R13).
+  improvement (Aletaha 2012).
+- :func:`cdai_mcid`: minimal clinically important CDAI change by baseline state (Curtis 2015).
 
 Every threshold is compared on snapped values (:func:`rheumetrics.numeric.snap`), never on raw float
 differences: DAS28 3.64 -> 2.44 is an improvement of exactly 1.20, which is not > 1.2, so the
-response is *moderate* (W30; peer-pitfalls.md §2 #14). Inputs are validated against the field
+response is *moderate*. Inputs are validated against the field
 registry; strict mode raises one :class:`~rheumetrics.errors.ValidationError` listing every problem
 of both visits, lenient mode returns NA for those pairs.
 
-**Zero baseline (package convention, §12.6).** Percent improvement from a baseline of 0 is undefined
+**Zero baseline (package convention).** Percent improvement from a baseline of 0 is undefined
 in the sources. A domain with baseline 0 counts as *not improved*: it meets no ACR-N, SDAI or CDAI
 percent threshold, and it enters the continuous ACR-N as 0 %. (So ACR-N values <= 0 do not
 distinguish "no change" from "worse from 0"; positive values are unaffected.)
@@ -52,11 +52,11 @@ fields.register(
 
 #: EULAR response labels, worst to best.
 EULAR_RESPONSE_LABELS = ("none", "moderate", "good")
-#: Improvement thresholds (Δ > 1.2 large, Δ > 0.6 moderate; van Gestel 1996, R18).
+#: Improvement thresholds (Δ > 1.2 large, Δ > 0.6 moderate; van Gestel 1996).
 EULAR_DELTA_LARGE = 1.2
 EULAR_DELTA_SMALL = 0.6
 #: Present-value bands of the response table: (good-band upper bound, moderate-band upper bound).
-#: DAS28: <= 3.2 and <= 5.1 (R18, §4); original DAS: <= 2.4 and <= 3.7 (ARD overview table, §4).
+#: DAS28: <= 3.2 and <= 5.1; original DAS: <= 2.4 and <= 3.7 (ARD overview table).
 EULAR_PRESENT_BANDS: dict[str, tuple[float, float]] = {"das28": (3.2, 5.1), "das": (2.4, 3.7)}
 
 
@@ -71,9 +71,9 @@ def eular_response(
 
     With Δ = baseline - follow-up and the present (follow-up) value: good = Δ > 1.2 and present
     <= 3.2; moderate = Δ > 1.2 and present > 3.2, or 0.6 < Δ <= 1.2 and present <= 5.1; none
-    otherwise (van Gestel 1996; clinical-measures.md §4). ``scale="das"`` uses the original-DAS
+    otherwise (van Gestel 1996). ``scale="das"`` uses the original-DAS
     bands 2.4 / 3.7 with the same Δ thresholds. The same table is applied to any DAS28 variant; the
-    ESR and CRP versions are not interchangeable (§4), so compare like with like.
+    ESR and CRP versions are not interchangeable, so compare like with like.
 
     Parameters
     ----------
@@ -149,7 +149,7 @@ def _acr(
     for name in names:
         b = np.broadcast_to(p.baseline[name], shape)
         f = np.broadcast_to(p.followup[name], shape)
-        if name == apr and apr_uln is not None:  # (before - after) / (before - ULN), §13.8
+        if name == apr and apr_uln is not None:  # (before - after) / (before - ULN)
             b, f = b - apr_uln, f - apr_uln
         with np.errstate(invalid="ignore"):
             ratio = np.where(b > 0, relative_change(b, f), np.nan)
@@ -174,8 +174,7 @@ def acr_n(
 
     ACR-N >= N exactly when the ACR-N response criterion (e.g. ACR20) is met, since the median of
     five values is >= N when at least three of them are. Definition of ACR-N from Bathon 2000
-    (NEJM 343:1586) and Siegel & Zhen 2005 (Arthritis Rheum 52:1637) [K: not re-read while writing
-    this package]; the ACR20/50/70 criteria are Felson 1995 (R17, clinical-measures.md §7).
+    (NEJM 343:1586) and Siegel & Zhen 2005 (Arthritis Rheum 52:1637); the ACR20/50/70 criteria are Felson 1995.
 
     Parameters
     ----------
@@ -186,7 +185,7 @@ def acr_n(
     apr : "crp_mg_l" (default) or "esr_mm_h".
     apr_uln : None (default, Felson 1995: plain percent change) or the upper limit of normal in the
         APR's unit, for the ULN-adjusted change (before - after) / (before - ULN) seen in one
-        calculator (§13.8); a baseline at or below the ULN then counts as not improved.
+        calculator; a baseline at or below the ULN then counts as not improved.
     lenient : NA instead of an error when an input is invalid or missing; a patient with a missing
         core-set measure is never classed as a responder.
 
@@ -216,11 +215,11 @@ def acr_response(
     lenient: bool = False,
 ) -> Any:
     """ACR-N response (ACR20, ACR50, ACR70): >= n % improvement in tender and in swollen joint
-    count, and in at least 3 of the 5 other core-set measures (Felson 1995, R17; §7).
+    count, and in at least 3 of the 5 other core-set measures (Felson 1995).
 
     "Improvement" is (baseline - follow-up) / baseline, compared with n after snapping, so exactly
     n % counts. All seven measures are needed at both visits: a missing one is a problem (strict)
-    or gives NA (lenient), never a response (peer-pitfalls.md §2 #15). Parameters as in
+    or gives NA (lenient), never a response. Parameters as in
     :func:`acr_n`.
 
     Returns
@@ -251,7 +250,7 @@ def acr_response(
 
 # --------------------------------------------------------------------------- SDAI / CDAI response
 
-#: Percent-improvement response levels for SDAI and CDAI (Aletaha 2012, R12): >= 50 / 70 / 85 %.
+#: Percent-improvement response levels for SDAI and CDAI (Aletaha 2012): >= 50 / 70 / 85 %.
 INDEX_RESPONSE_LEVELS: tuple[tuple[str, float], ...] = (
     ("minor", 50.0),
     ("moderate", 70.0),
@@ -273,7 +272,7 @@ def _index_response(index: str, baseline: Any, followup: Any, lenient: bool) -> 
 
 def sdai_response(baseline: Any, followup: Any, *, lenient: bool = False) -> Any:
     """SDAI response by percent improvement: minor >= 50 %, moderate >= 70 %, major >= 85 %
-    (Aletaha 2012, R12; clinical-measures.md §5.3); below 50 % "none".
+    (Aletaha 2012); below 50 % "none".
 
     Returns a label (scalar), an ordered Categorical (array) or a categorical Series.
 
@@ -287,14 +286,14 @@ def sdai_response(baseline: Any, followup: Any, *, lenient: bool = False) -> Any
 
 def cdai_response(baseline: Any, followup: Any, *, lenient: bool = False) -> Any:
     """CDAI response with the SDAI percentages (minor 50 %, moderate 70 %, major 85 %), as is
-    common practice (Aletaha 2012, R12; clinical-measures.md §5.3). Returns as :func:`sdai_response`.
+    common practice (Aletaha 2012). Returns as :func:`sdai_response`.
     """
     return _index_response("cdai", baseline, followup, lenient)
 
 
-#: CDAI MCID for improvement by baseline state (Curtis 2015, R13): low <= 10, moderate <= 22, high.
+#: CDAI MCID for improvement by baseline state (Curtis 2015): low <= 10, moderate <= 22, high.
 CDAI_MCID_IMPROVEMENT: dict[str, float] = {"low": 1.0, "moderate": 6.0, "high": 12.0}
-#: CDAI MCID for worsening, defined from low disease activity only (Curtis 2015, R13).
+#: CDAI MCID for worsening, defined from low disease activity only (Curtis 2015).
 CDAI_MCID_WORSENING_FROM_LOW = 2.0
 #: Baseline states use the CDAI bands of Aletaha 2005: low (incl. remission) <= 10 < moderate <= 22.
 _CDAI_LOW_MAX, _CDAI_MODERATE_MAX = 10.0, 22.0
@@ -302,7 +301,7 @@ CDAI_MCID_LABELS = ("worsened", "not_improved", "improved")
 
 
 def cdai_mcid(baseline: Any, followup: Any, *, lenient: bool = False) -> Any:
-    """Minimal clinically important CDAI change, by baseline disease activity (Curtis 2015, R13).
+    """Minimal clinically important CDAI change, by baseline disease activity (Curtis 2015).
 
     Improved: CDAI fell by >= 12 from high (> 22), >= 6 from moderate (> 10 to 22), >= 1 from low
     activity or remission (<= 10). Worsened: rose by >= 2 from low activity or remission; Curtis

@@ -1,8 +1,8 @@
 """SDAI (Smolen 2003) and CDAI (Aletaha 2005).
 
-``SDAI = TJC28 + SJC28 + PtGA + PhGA + CRP[mg/dL]``; ``CDAI`` is the same without CRP
-(clinical-measures.md §5.1). Globals are on 0-10. CRP is taken in the canonical **mg/L** and divided
-by 10 here: feeding mg/L unconverted would inflate SDAI by 0.9 x CRP (peer-pitfalls.md §2 #3, W20).
+``SDAI = TJC28 + SJC28 + PtGA + PhGA + CRP[mg/dL]``; ``CDAI`` is the same without CRP.
+Globals are on 0-10. CRP is taken in the canonical **mg/L** and divided
+by 10 here: feeding mg/L unconverted would inflate SDAI by 0.9 x CRP.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ sdai = register(
         label="Simplified Disease Activity Index",
         inputs=("tjc28", "sjc28", "ptga", "phga", "crp_mg_l"),
         formula="TJC28 + SJC28 + PtGA(0-10) + PhGA(0-10) + CRP[mg/dL] (= crp_mg_l / 10)",
-        reference="Smolen JS et al. Rheumatology 2003;42:244-257 (clinical-measures.md §5)",
+        reference="Smolen JS et al. Rheumatology 2003;42:244-257, doi:10.1093/rheumatology/keg072",
         compute=_sdai,
         digits=1,
         cutoffs="sdai_cutoffs",
@@ -40,7 +40,7 @@ cdai = register(
         label="Clinical Disease Activity Index",
         inputs=("tjc28", "sjc28", "ptga", "phga"),
         formula="TJC28 + SJC28 + PtGA(0-10) + PhGA(0-10)",
-        reference="Aletaha D et al. Arthritis Res Ther 2005;7:R796-R806 (clinical-measures.md §5)",
+        reference="Aletaha D et al. Arthritis Res Ther 2005;7:R796-R806, doi:10.1186/ar1740",
         compute=_cdai,
         digits=1,
         cutoffs="cdai_cutoffs",

@@ -1,4 +1,4 @@
-"""The one place where units are converted (design.md: "units live in names and in one converter").
+"""The one place where units are converted: units live in column names and in this one converter.
 
 Users may supply a column in another unit under its own unit-bearing name; :func:`to_canonical`
 converts it once, at the boundary, to the canonical column. Giving both forms of one quantity is an
@@ -29,13 +29,54 @@ CRP_MG_DL_IMPLAUSIBLE = 30.0
 
 
 def warn_crp_unit(values: np.ndarray, unit: str) -> None:
-    """Warn when CRP values look like the other unit (peer-pitfalls.md §2 #3)."""
+    """Warn when CRP values given as mg/dL look like mg/L (above 30 mg/dL = 300 mg/L)."""
     if unit == "mg/dL" and np.nanmax(values, initial=-np.inf) > CRP_MG_DL_IMPLAUSIBLE:
         warnings.warn(
             f"CRP values above {CRP_MG_DL_IMPLAUSIBLE:g} mg/dL found: are they in mg/L? "
             "Use the crp_mg_l column for mg/L (1 mg/dL = 10 mg/L).",
             UnitWarning,
             stacklevel=3,
+        )
+
+
+#: CRP values below this many mg/L ...
+CRP_MG_L_SMALL = 10.0
+#: ... given with hundredths in at least this share of a ``crp_mg_l`` column look like mg/dL.
+CRP_MG_DL_SHARE = 0.5
+
+
+def crp_unit_warning(df: pd.DataFrame) -> None:
+    """Warn when a ``crp_mg_l`` column looks like it holds mg/dL values (1.57 typed for 15.7).
+
+    Laboratories report CRP in mg/L to at most one decimal and in mg/dL to two (0.57 mg/dL), so a
+    column whose values are mostly below 10 with a hundredths digit is most likely mg/dL; a
+    warning, not an error (high-sensitivity CRP is reported in mg/L with hundredths).
+
+    Examples
+    --------
+    >>> import warnings, pandas as pd
+    >>> with warnings.catch_warnings(record=True) as seen:
+    ...     warnings.simplefilter("always")
+    ...     crp_unit_warning(pd.DataFrame({"crp_mg_l": [1.57, 0.42, 12.0]}))
+    >>> print(seen[0].message)  # doctest: +ELLIPSIS
+    crp_mg_l: 2 of 3 values are below 10 with hundredths (e.g. 1.57), as CRP in mg/dL is ...
+    """
+    if "crp_mg_l" not in df.columns:
+        return
+    values = pd.to_numeric(df["crp_mg_l"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    values = values[np.isfinite(values)]
+    if not len(values):
+        return
+    tenths = values * 10
+    with np.errstate(invalid="ignore"):
+        looks = (values < CRP_MG_L_SMALL) & (np.abs(tenths - np.round(tenths)) > 1e-6)
+    if looks.sum() and looks.mean() >= CRP_MG_DL_SHARE:
+        warnings.warn(
+            f"crp_mg_l: {looks.sum()} of {len(values)} values are below {CRP_MG_L_SMALL:g} with "
+            f"hundredths (e.g. {values[looks][0]:g}), as CRP in mg/dL is reported; if they are "
+            "mg/dL, name the column crp_mg_dl (1 mg/dL = 10 mg/L)",
+            UnitWarning,
+            stacklevel=2,
         )
 
 
@@ -64,7 +105,7 @@ def to_canonical(df: pd.DataFrame) -> pd.DataFrame:
 # --- BASDAI Q6 from a morning-stiffness duration (a mapping, not a plain factor) -----------------
 #
 # BASDAI question 6 is the duration of morning stiffness on a 0-10 scale anchored at 0, 1/2, 1,
-# 1 1/2 and 2 or more hours = 0, 2.5, 5, 7.5, 10 (Garrett 1994; clinical-measures.md §10.2). A
+# 1 1/2 and 2 or more hours = 0, 2.5, 5, 7.5, 10 (Garrett S et al. J Rheumatol 1994;21:2286-2291). A
 # duration recorded in hours or minutes maps linearly onto it: 0 h -> 0, >= 2 h -> 10.
 
 #: Alternative columns for ``basdai_q6`` giving the duration itself, with minutes per unit.
@@ -86,7 +127,7 @@ def _stiffness_problem(minutes: np.ndarray) -> np.ndarray:
 def stiffness_duration_to_q6(duration: Any, unit: Literal["h", "min"]) -> Any:
     """BASDAI Q6 (0-10) from a morning-stiffness duration in hours or minutes.
 
-    ``min(minutes, 120) / 12``: 0 h -> 0, 1 h -> 5, 2 h or more -> 10 (clinical-measures.md §10.2).
+    ``min(minutes, 120) / 12``: 0 h -> 0, 1 h -> 5, 2 h or more -> 10 (Garrett 1994).
     Accepts a scalar, array or Series; NaN stays NaN. Durations below 0 or above 24 h are an error
     naming every bad value.
     """

@@ -19,6 +19,27 @@ VISIT_KINDS = ("baseline", "routine", "follow_up", "unscheduled", "study")
 #: Therapy classes. ``other`` holds anything outside the DMARD/glucocorticoid/NSAID classes
 #: (e.g. analgesics); the treat-to-target engine ignores it when placing a patient on a ladder.
 DRUG_CLASSES = ("csDMARD", "bDMARD", "tsDMARD", "glucocorticoid", "NSAID", "other")
+#: Modes of action of the drugs in the catalogue (``schema/drugs.toml``); the switching rules of the
+#: treat-to-target engine compare them (e.g. "another TNF inhibitor" or "a different mode of action").
+MECHANISMS = (
+    "folate_antagonist",
+    "aminosalicylate",
+    "antimalarial",
+    "DHODH",
+    "calcineurin",
+    "TNF",
+    "IL-6R",
+    "CTLA4-Ig",
+    "CD20",
+    "IL-17A",
+    "IL-12/23",
+    "IL-23",
+    "JAK",
+    "glucocorticoid",
+    "COX",
+    "COX-2",
+    "other",
+)
 ROUTES = ("oral", "sc", "iv", "im", "intra-articular", "topical", "other")
 #: Why a drug was stopped or its dose reduced (a dose reduction for toxicity is not a taper).
 STOP_REASONS = (

@@ -42,6 +42,33 @@ def check_range(
         problems.raise_if_any()
 
 
+def _as_float(values: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Float array, missing mask and invalid mask of one input, without a Python list.
+
+    Float and integer NumPy arrays (and Series of those dtypes) pass straight through; only
+    object or text input goes through :func:`pandas.to_numeric`. Booleans are refused, as
+    they are not measurements.
+    """
+    raw = values.to_numpy() if isinstance(values, pd.Series) else values
+    if isinstance(raw, np.ndarray) and raw.dtype.kind in "fiu":
+        arr = np.ravel(raw).astype(float, copy=False)
+        is_na = np.isnan(arr)
+        return arr, is_na, np.isinf(arr)
+    series = (
+        values
+        if isinstance(values, pd.Series)
+        else pd.Series(np.ravel(np.asarray(values, dtype=object)))
+    )
+    is_na = series.isna().to_numpy()
+    kinds = series.map(type)
+    is_bool = kinds.isin([bool, np.bool_]).to_numpy()
+    arr = pd.to_numeric(series.mask(is_bool), errors="coerce").to_numpy(
+        dtype=float, na_value=np.nan
+    )
+    bad = (np.isnan(arr) & ~is_na) | np.isinf(arr) | is_bool
+    return arr, is_na, bad
+
+
 def validated_floats(
     named: Mapping[str, Any], *, missing: Missing = "raise", extra_missing: Any = None
 ) -> tuple[list[np.ndarray], np.ndarray]:
@@ -57,19 +84,17 @@ def validated_floats(
     sizes = {}
     any_na: np.ndarray | None = None
     for field, values in named.items():
-        series = values if isinstance(values, pd.Series) else pd.Series(list(np.ravel(values)))
-        labels = list(series.index) if isinstance(values, pd.Series) else list(range(len(series)))
-        numeric = pd.to_numeric(series, errors="coerce")
-        is_na = series.isna().to_numpy()
-        arr = numeric.to_numpy(dtype=float, na_value=np.nan)
-        bad = (np.isnan(arr) & ~is_na) | np.isinf(arr)
-        for i in np.flatnonzero(bad):
-            problems.add(labels[i], field, series.iloc[i], "must be a finite number")
-        if missing == "raise":
-            for i in np.flatnonzero(is_na):
-                problems.add(
-                    labels[i], field, series.iloc[i], "missing; pass missing='drop' to omit"
-                )
+        arr, is_na, bad = _as_float(values)
+        if bad.any() or (missing == "raise" and is_na.any()):
+            series = values if isinstance(values, pd.Series) else pd.Series(np.ravel(values))
+            labels = series.index
+            for i in np.flatnonzero(bad):
+                problems.add(labels[i], field, series.iloc[i], "must be a finite number")
+            if missing == "raise":
+                for i in np.flatnonzero(is_na):
+                    problems.add(
+                        labels[i], field, series.iloc[i], "missing; pass missing='drop' to omit"
+                    )
         arrays.append(arr)
         sizes[field] = arr.size
         any_na = (

@@ -13,8 +13,10 @@ McGraw KO, Wong SP. Forming inferences about some intraclass correlation coeffic
 Psychol Methods 1996;1:30-46 (F-based confidence intervals).
 Bland JM, Altman DG. Statistical methods for assessing agreement between two methods of clinical
 measurement. Lancet 1986;i:307-310.
-Bruynesteyn K et al. Ann Rheum Dis 2005 (smallest detectable change of paired-read change scores);
-de Vet HCW et al. 2006 (SDC from the standard error of measurement); imaging-scores.md §7.
+Bruynesteyn K et al. Ann Rheum Dis 2005;64:179-182 (smallest
+detectable change of paired-read change scores).
+de Vet HCW et al. When to use agreement versus reliability measures. J Clin Epidemiol
+2006;59:1033-1039 (SDC from the standard error of measurement).
 """
 
 from __future__ import annotations
@@ -51,11 +53,10 @@ ICC_FORMS: dict[str, tuple[str, str]] = {
 
 SDC_FORMULAS: dict[str, str] = {
     "bruynesteyn": "SDC = z * SD(d) / (sqrt(2) * sqrt(k)), d = rater-1 minus rater-2 change score "
-    "(Bruynesteyn et al. 2005; imaging-scores.md §7.1)",
-    "loa": "SDD = z * SD(d), the Bland-Altman limit-of-agreement half-width "
-    "(Lassere et al. 2001; imaging-scores.md §7.1)",
+    "(Bruynesteyn et al. 2005, Ann Rheum Dis 64:179-182)",
+    "loa": "SDD = z * SD(d), the Bland-Altman limit-of-agreement half-width (Lassere et al. 2001)",
     "sem_anova": "SDC = z * sqrt(2) * SEM, SEM = sqrt(EMS / k) from the two-way ANOVA of status "
-    "scores (de Vet 2006; stats-reference.md §9)",
+    "scores (de Vet et al. 2006, J Clin Epidemiol 59:1033-1039)",
 }
 
 
@@ -155,7 +156,7 @@ def icc(
     raters: str,
     ratings: str,
     *,
-    alpha: float = 0.05,
+    confidence: float = 0.95,
     missing: Missing = "raise",
 ) -> pd.DataFrame:
     """Intraclass correlation in the six Shrout & Fleiss forms, with F tests and CIs.
@@ -170,8 +171,8 @@ def icc(
         Column identifying the rater (reader, or reading session for intra-reader ICC).
     ratings : str
         Numeric rating column (status or change score).
-    alpha : float
-        Two-sided confidence level is ``1 - alpha``.
+    confidence : float
+        Two-sided confidence level of the intervals (0.95).
     missing : {"raise", "drop"}
         A target without a rating from every rater is an error, or is dropped (counted in
         ``attrs["conventions"]["targets_dropped"]``).
@@ -180,14 +181,14 @@ def icc(
     -------
     DataFrame
         One row per form: ``form`` (Shrout-Fleiss name), ``mcgraw_wong``, ``description``,
-        ``icc``, ``F``, ``df1``, ``df2``, ``pval``, ``ci_low``, ``ci_high``, ``n``, ``k``.
+        ``icc``, ``F``, ``df1``, ``df2``, ``p``, ``method``, ``ci_low``, ``ci_high``, ``n``, ``k``.
         ``attrs["anova"]`` holds the mean squares.
 
     Notes
     -----
     Point estimates: Shrout & Fleiss (1979) Table 2. F tests and CIs: Shrout & Fleiss / McGraw & Wong
     (1996); ICC(2,1) limits use Satterthwaite's degrees of freedom and the ICC(2,k) limits are the
-    Spearman-Brown step-up of the ICC(2,1) limits (as R psych::ICC; stats-reference.md §1). F and p
+    Spearman-Brown step-up of the ICC(2,1) limits (as R psych::ICC). F and p
     of ICC(2,·) and ICC(3,·) both test BMS/EMS.
 
     Examples
@@ -195,10 +196,11 @@ def icc(
     >>> import pandas as pd
     >>> wide = pd.DataFrame({"t": [1, 2, 3], "A": [1, 2, 4], "B": [1, 3, 4]})
     >>> long = wide.melt(id_vars="t", var_name="rater", value_name="score")
-    >>> round(icc(long, "t", "rater", "score").set_index("form").loc["ICC(3,1)", "icc"], 3)
-    0.923
+    >>> round(float(icc(long, "t", "rater", "score").set_index("form").loc["ICC(3,1)", "icc"]), 3)
+    0.929
     """
-    check_range("alpha", alpha, 0.0, 1.0)
+    check_range("confidence", confidence, 0.0, 1.0)
+    alpha = 1 - confidence
     matrix, _, rater_labels, dropped = _rating_matrix(data, targets, raters, ratings, missing)
     n, k = matrix.shape
     ms = anova_mean_squares(matrix)
@@ -258,7 +260,8 @@ def icc(
             "F": float(f),
             "df1": float(d1),
             "df2": float(d2),
-            "pval": float(p),
+            "p": float(p),
+            "method": "F test",
             "ci_low": float(ci[0]),
             "ci_high": float(ci[1]),
             "n": n,
@@ -272,7 +275,7 @@ def icc(
             "method": "Shrout & Fleiss 1979 six forms",
             "ci": f"two-sided {100 * (1 - alpha):g}% F-based (McGraw & Wong 1996); ICC(2,1) with "
             "Satterthwaite df; ICC(2,k) limits = Spearman-Brown of ICC(2,1) limits (psych::ICC)",
-            "alpha": alpha,
+            "confidence": confidence,
             "missing": missing,
             "targets_dropped": dropped,
             "raters": [str(r) for r in rater_labels],
@@ -369,12 +372,11 @@ def sdc(
     ----------
     method : {"bruynesteyn", "loa", "sem_anova"}
         ``"bruynesteyn"``: ratings are two raters' *change* scores;
-        ``SDC = multiplier * SD(d) / (sqrt(2) * sqrt(k))`` (Bruynesteyn et al. 2005; the form is
-        tagged [R] in imaging-scores.md §7.1 and §8 item 10, hence the explicit ``k`` and this
-        variant's name in every output).
+        ``SDC = multiplier * SD(d) / (sqrt(2) * sqrt(k))`` (Bruynesteyn et al. 2005; sources differ on the
+        sqrt(k) term, hence the explicit ``k`` and this variant's name in every output).
         ``"loa"``: ``multiplier * SD(d)``, the limit-of-agreement half-width (Lassere 2001 "SDD").
         ``"sem_anova"``: ratings are *status* scores from two or more raters;
-        ``SDC = multiplier * sqrt(2) * sqrt(EMS / k)`` (COSMIN / de Vet; stats-reference.md §9).
+        ``SDC = multiplier * sqrt(2) * sqrt(EMS / k)`` (de Vet et al. 2006, J Clin Epidemiol 59:1033-1039).
     k : int
         Number of readers whose scores are averaged in the analysed score (1 = single reader).
     scale_max : float, optional
@@ -441,7 +443,7 @@ def srm(
     -------
     DataFrame
         ``n``, ``mean``, ``sd``, ``srm`` (per group when ``by`` is given). Conventional reading
-        (Cohen-style, imaging-scores.md §7.4 [R]): < 0.2 trivial, 0.2-0.49 small, 0.5-0.79
+        (Cohen 1988, *Statistical Power Analysis*, 2nd ed.): < 0.2 trivial, 0.2-0.49 small, 0.5-0.79
         moderate, >= 0.8 large.
     """
     check_choice("missing", missing, ("raise", "drop"))

@@ -1,9 +1,9 @@
-"""Comparisons between independent groups.
+"""Comparisons of a numeric variable between independent groups: median and rank-sum tests.
 
-Mood's median test, the Mann-Whitney (Wilcoxon rank-sum) test, Pearson's chi-square and the
-likelihood-ratio test, Fisher's exact test and the (generalized) Cochran-Mantel-Haenszel test.
-Where packages disagree the variant is a named parameter and is recorded in
-``attrs["conventions"]``; see ``docs/statistics.md`` and ``stats-reference.md`` §4.
+Mood's k-sample median test (asymptotic or exact by the network algorithm) and the
+Mann-Whitney (Wilcoxon rank-sum) test with the Hodges-Lehmann shift and its CI. Where
+packages disagree the variant is a named parameter, recorded in ``attrs["conventions"]``.
+Tables of counts are in :mod:`rheumetrics.stats.contingency`.
 """
 
 from __future__ import annotations
@@ -13,9 +13,6 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from scipy.special import gammaln
-from statsmodels.stats.contingency_tables import StratifiedTable
 
 from rheumetrics.errors import ProblemCollector
 from rheumetrics.stats._common import (
@@ -30,15 +27,12 @@ from rheumetrics.stats._common import (
 )
 
 MedianVariant = Literal["pearson", "permutation", "exact"]
+ExactOrdering = Literal["probability", "chi-square"]
 
-__all__ = [
-    "chi_square",
-    "cmh_test",
-    "contingency_table",
-    "fisher_exact",
-    "mann_whitney",
-    "median_test",
-]
+#: ``method="auto"`` of :func:`mann_whitney` is exact below this size (both samples, no ties).
+EXACT_MAX_N = 50
+
+__all__ = ["EXACT_MAX_N", "hodges_lehmann", "mann_whitney", "median_test"]
 
 
 def _groups_from(
@@ -48,10 +42,10 @@ def _groups_from(
         if value is None or group is None:
             raise TypeError("with a DataFrame, give value= and group= column names")
         check_columns(groups, [value, group])
-        labels = sorted(groups[group].dropna().unique().tolist())
-        named = {
-            f"{value}[{group}={lab}]": groups.loc[groups[group] == lab, value] for lab in labels
-        }
+        codes, labels = pd.factorize(groups[group], sort=True)
+        values = groups[value]
+        named = {f"{value}[{group}={lab}]": values[codes == i] for i, lab in enumerate(labels)}
+        labels = list(labels)
     else:
         labels = list(range(1, len(groups) + 1))
         named = {f"group {lab}": g for lab, g in zip(labels, groups, strict=True)}
@@ -63,12 +57,28 @@ def _groups_from(
     return arrays, labels, dropped
 
 
+def _median_exact_p(above: np.ndarray, sizes: np.ndarray) -> float:
+    """Exact P(X^2 >= observed) over all 2 x k tables with the observed margins."""
+    from rheumetrics.stats.exact_tables import network_p
+
+    total, r1 = int(sizes.sum()), int(above.sum())
+    r2 = total - r1
+    scale = float(r1) * r2
+
+    def share(j: int, cand: np.ndarray) -> np.ndarray:
+        return np.asarray((total * cand[:, 0] - sizes[j] * r1) ** 2 / (sizes[j] * scale))
+
+    table = np.vstack([above, sizes - above])
+    return network_p(table, share, tolerance=1e-7 * max(1.0, r1))
+
+
 def median_test(
     *groups: Any,
     data: pd.DataFrame | None = None,
     value: str | None = None,
     group: str | None = None,
     variant: MedianVariant = "pearson",
+    exact_ordering: ExactOrdering = "probability",
     correction: bool = False,
     ties: Literal["below", "above", "ignore"] = "below",
     missing: Missing = "raise",
@@ -82,21 +92,37 @@ def median_test(
     Parameters
     ----------
     *groups : array-likes, one per group (or use ``data``, ``value``, ``group``).
-    variant : ``"pearson"``: Pearson chi-square on the 2 x k table (Mood's test as printed by
-        agricolae ``Median.test`` and scipy). ``"permutation"``: the permutation (hypergeometric)
-        variance, chi-square x (N-1)/N, which is SAS ``NPAR1WAY MEDIAN`` and coin; for two groups
-        SAS prints it as Z = sqrt of it ("median two-sample test"). ``"exact"``: Fisher's exact
-        test on the 2 x k table.
-    correction : Yates correction, only for ``variant="pearson"`` with two groups (scipy's
-        default is True; ours is False, as Mood's test is usually stated).
-    ties : passed to :func:`scipy.stats.median_test`.
+    variant : ``"pearson"``: Pearson chi-square on the 2 x k table, chi-square p (agricolae
+        ``Median.test``, scipy). ``"permutation"``: the permutation variance, chi-square x
+        (N-1)/N, chi-square p (SAS ``NPAR1WAY MEDIAN``, coin asymptotic). ``"exact"``: the exact
+        conditional p over every 2 x k table with the observed margins (multivariate
+        hypergeometric), enumerated by the network algorithm of Mehta & Patel (1983,
+        doi:10.1080/01621459.1983.10477989); never a resample.
+    exact_ordering : which tables count as at least as extreme for ``variant="exact"``:
+        ``"probability"`` (default): no more probable than the observed one, i.e. Fisher's
+        exact test of the 2 x k table (Freeman & Halton 1951, doi:10.1093/biomet/38.1-2.141;
+        R ``fisher.test``); ``"chi-square"``: Pearson chi-square at least the observed one
+        (StatXact, SAS ``EXACT MEDIAN``).
+    correction : Yates correction, only for ``variant="pearson"`` with two groups.
+    ties : where values equal to the grand median go (:func:`scipy.stats.median_test`).
 
     Returns
     -------
-    One row: statistic, df, p, grand_median, n, n_dropped, variant, plus ``above_<g>`` and
-    ``n_<g>`` counts per group.
+    One row: stat (Pearson or permutation chi-square), df, p, method, grand_median, n,
+    n_dropped, variant, plus ``above_<g>`` and ``n_<g>`` counts per group.
+
+    Examples
+    --------
+    >>> corn = [[83, 91, 94, 89, 89, 96, 91, 92, 90], [91, 90, 81, 83, 84, 83, 88, 91, 89, 84],
+    ...         [101, 100, 91, 93, 96, 95, 94], [78, 82, 81, 77, 79, 81, 80, 81]]
+    >>> res = median_test(*corn, variant="exact").iloc[0]
+    >>> round(float(res["stat"]), 2), f"{res['p']:.3g}", res["method"]
+    (17.54, '0.000163', 'exact')
     """
+    from scipy import stats
+
     check_choice("variant", variant, ("pearson", "permutation", "exact"))
+    check_choice("exact_ordering", exact_ordering, ("probability", "chi-square"))
     check_choice("ties", ties, ("below", "above", "ignore"))
     arrays, labels, dropped = _groups_from(
         data if data is not None else list(groups), value, group, missing
@@ -105,16 +131,23 @@ def median_test(
     stat, p, grand_median, table = stats.median_test(*arrays, ties=ties, correction=use_yates)
     n_total = int(table.sum())
     df = len(arrays) - 1
+    method = "chi-square approximation"
     if variant == "permutation":
         stat = stat * (n_total - 1) / n_total
         p = stats.chi2.sf(stat, df)
+    elif variant == "exact" and exact_ordering == "chi-square":
+        p = _median_exact_p(table[0], table.sum(axis=0))
+        method = "exact"
     elif variant == "exact":
-        stat = np.nan
-        p = stats.fisher_exact(table).pvalue
+        from rheumetrics.stats.contingency import fisher_exact
+
+        p = float(fisher_exact(table)["p"].iloc[0])
+        method = "exact"
     row: dict[str, Any] = {
-        "statistic": float(stat),
+        "stat": float(stat),
         "df": df,
         "p": float(p),
+        "method": method,
         "grand_median": float(grand_median),
         "n": n_total,
         "n_dropped": dropped,
@@ -126,12 +159,117 @@ def median_test(
     return result_frame(
         row,
         {
+            "test": "Mood median test",
             "variant": variant,
+            "method": method,
             "yates_correction": use_yates,
             "ties": ties,
-            "test": "Mood median test",
+            "exact_ordering": exact_ordering if variant == "exact" else None,
         },
     )
+
+
+def _wilcoxon_counts(m: int, n: int) -> np.ndarray:
+    """Number of arrangements giving each U = 0..mn (Gaussian binomial coefficients)."""
+    poly = np.zeros(m * n + 1)
+    poly[0] = 1.0
+    for i in range(1, m + 1):
+        poly[n + i :] -= poly[: m * n + 1 - n - i].copy()  # times (1 - q^(n+i))
+        for u in range(i, m * n + 1):  # divided by (1 - q^i)
+            poly[u] += poly[u - i]
+    return poly
+
+
+def hodges_lehmann(
+    x: Any,
+    y: Any,
+    *,
+    confidence: float = 0.95,
+    exact: bool | None = None,
+    missing: Missing = "raise",
+) -> pd.DataFrame:
+    """Hodges-Lehmann estimate of the shift x - y with its distribution-free CI.
+
+    The estimate is the median of all differences x_i - y_j (Hodges & Lehmann 1963,
+    doi:10.1214/aoms/1177704172); the CI runs between the order statistics of the differences
+    at the ranks given by the null distribution of the Mann-Whitney U (Bauer 1972,
+    doi:10.1080/01621459.1972.10481279). ``exact`` (default: both samples below
+    :data:`EXACT_MAX_N` and no ties) uses the exact U distribution, as R ``wilcox.test(...,
+    conf.int=TRUE)``; otherwise the normal approximation of Hollander & Wolfe (1999, eq. 4.41)
+    rounds mn/2 - z sqrt(mn(m+n+1)/12) (R instead inverts the continuity-corrected normal test
+    numerically, which can differ in the last digits). Computed in O(n log n) time and O(n)
+    memory (:mod:`rheumetrics.stats.hodges_lehmann`).
+
+    Returns
+    -------
+    One row: estimate, ci_low, ci_high, confidence, method, n_x, n_y.
+
+    Examples
+    --------
+    >>> x = [0.80, 0.83, 1.89, 1.04, 1.45, 1.38, 1.91, 1.64, 0.73, 1.46]
+    >>> y = [1.15, 0.88, 0.90, 0.74, 1.21]
+    >>> res = hodges_lehmann(x, y)[["estimate", "ci_low", "ci_high"]].iloc[0]
+    >>> [round(float(v), 3) for v in res]  # R wilcox.test: 0.305, -0.150, 0.760
+    [0.305, -0.15, 0.76]
+    """
+    from scipy import stats
+
+    from rheumetrics.stats.hodges_lehmann import difference_order_statistics
+
+    check_range("confidence", confidence, 0.0, 1.0)
+    (xa, ya), _ = numeric_vectors({"x": x, "y": y}, missing=missing)
+    m, n = xa.size, ya.size
+    total = m * n
+    if exact is None:
+        exact = m < EXACT_MAX_N and n < EXACT_MAX_N and np.unique(np.r_[xa, ya]).size == m + n
+    half = (1 - confidence) / 2
+    if exact:
+        cdf = np.cumsum(_wilcoxon_counts(min(m, n), max(m, n)))
+        cdf /= cdf[-1]
+        qu = max(int(np.searchsorted(cdf, half * (1 - 64 * np.finfo(float).eps))), 1)
+    else:
+        sd = np.sqrt(total * (m + n + 1) / 12)
+        qu = max(int(np.floor(total / 2 - stats.norm.ppf(1 - half) * sd + 0.5)), 1)
+    mid = np.array([(total - 1) // 2, total // 2])
+    limits = np.array([qu - 1, total - qu])
+    values = difference_order_statistics(xa, ya, np.r_[mid, limits])
+    return result_frame(
+        {
+            "estimate": float(values[:2].mean()),
+            "ci_low": float(values[2]),
+            "ci_high": float(values[3]),
+            "confidence": confidence,
+            "method": "exact" if exact else "normal approximation",
+            "n_x": m,
+            "n_y": n,
+        },
+        {"estimate": "Hodges-Lehmann median of differences", "ci": "Bauer (1972) order statistics"},
+    )
+
+
+def _shift_columns(
+    xa: np.ndarray, ya: np.ndarray, wanted: bool, confidence: float, exact: bool
+) -> dict[str, float]:
+    if not wanted:
+        return {}
+    hl = hodges_lehmann(xa, ya, confidence=confidence, exact=exact).iloc[0]
+    return {
+        "hodges_lehmann": float(hl["estimate"]),
+        "hl_ci_low": float(hl["ci_low"]),
+        "hl_ci_high": float(hl["ci_high"]),
+    }
+
+
+def _u_statistic(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """U of x (mid-ranks for ties) and the tie term sum(t^3 - t), from the two samples."""
+    xs, ys = np.sort(x, kind="stable"), np.sort(y, kind="stable")
+    below = np.searchsorted(ys, xs, side="left")
+    equal = np.searchsorted(ys, xs, side="right") - below
+    u = float(below.sum() + 0.5 * equal.sum())
+    pooled = np.sort(np.concatenate([xs, ys]), kind="stable")  # merges two sorted runs
+    edges = np.flatnonzero(np.diff(pooled)) + 1
+    runs = np.diff(np.concatenate([[0], edges, [pooled.size]])).astype(float)
+    return u, float((runs**3 - runs).sum())
 
 
 def mann_whitney(
@@ -141,228 +279,71 @@ def mann_whitney(
     alternative: Alternative = "two-sided",
     method: Literal["auto", "exact", "asymptotic"] = "auto",
     continuity: bool = True,
+    conf_int: bool = False,
+    confidence: float = 0.95,
     missing: Missing = "raise",
 ) -> pd.DataFrame:
-    """Mann-Whitney U / Wilcoxon rank-sum test (scipy ``mannwhitneyu``).
+    """Mann-Whitney U / Wilcoxon rank-sum test (Mann & Whitney 1947, doi:10.1214/aoms/1177730491).
 
-    ``statistic`` is U for ``x`` (R's ``W``). ``method="auto"`` is exact for small samples
-    without ties, otherwise the normal approximation with tie-corrected variance and, when
-    ``continuity`` (R's and scipy's default), the continuity correction. Also returns the
-    Hodges-Lehmann shift estimate (median of all x - y differences) and the probability of
-    superiority U / (n_x n_y), which is the AUC of x against y.
+    ``stat`` is U for ``x`` (R's ``W``). ``method="auto"`` is exact when both samples are
+    smaller than :data:`EXACT_MAX_N` and there are no ties (R's rule), otherwise the normal
+    approximation with tie-corrected variance and, when ``continuity`` (R's and scipy's
+    default), the continuity correction. Also returns the probability of superiority
+    U / (n_x n_y), the AUC of x against y, and, with ``conf_int=True`` (R's argument), the
+    Hodges-Lehmann shift estimate with its CI at ``confidence`` (:func:`hodges_lehmann`;
+    ``hodges_lehmann``, ``hl_ci_low``, ``hl_ci_high``). Time O(n log n), memory O(n).
+
+    Examples
+    --------
+    >>> x = [0.80, 0.83, 1.89, 1.04, 1.45, 1.38, 1.91, 1.64, 0.73, 1.46]
+    >>> y = [1.15, 0.88, 0.90, 0.74, 1.21]
+    >>> res = mann_whitney(x, y, alternative="greater").iloc[0]  # R: W = 35, p-value = 0.1272
+    >>> float(res["stat"]), round(float(res["p"]), 4), res["method"]
+    (35.0, 0.1272, 'exact')
     """
+    from scipy import stats
+
     check_choice("alternative", alternative, ALTERNATIVES)
     check_choice("method", method, ("auto", "exact", "asymptotic"))
-    (xa, ya), dropped = numeric_vectors({"x": x, "y": y}, missing=missing)
-    res = stats.mannwhitneyu(
-        xa, ya, alternative=alternative, method=method, use_continuity=continuity
-    )
-    u = float(res.statistic)
-    return result_frame(
-        {
-            "statistic": u,
-            "p": float(res.pvalue),
-            "n_x": xa.size,
-            "n_y": ya.size,
-            "n_dropped": dropped,
-            "hodges_lehmann": float(np.median(np.subtract.outer(xa, ya))),
-            "prob_superiority": u / (xa.size * ya.size),
-            "alternative": alternative,
-            "method": method,
-        },
-        {"test": "Mann-Whitney U", "method": method, "continuity": continuity},
-    )
-
-
-def contingency_table(
-    data: pd.DataFrame, row: str, column: str, strata: str | None = None
-) -> np.ndarray:
-    """Cross-tabulate ``row`` x ``column`` (x ``strata``) into a count array (levels sorted)."""
-    cols = [row, column, *([strata] if strata else [])]
-    check_columns(data, cols)
-    sub = data[cols].dropna()
-    levels = [sorted(sub[c].unique().tolist()) for c in cols]
-    counts = sub.groupby(cols, observed=True).size()
-    full = pd.MultiIndex.from_product(levels, names=cols) if len(cols) > 1 else levels[0]
-    return counts.reindex(full, fill_value=0).to_numpy().reshape([len(lv) for lv in levels])
-
-
-def _as_table(table: Any, ndim: int | tuple[int, ...]) -> np.ndarray:
-    arr = np.asarray(table)
-    dims = (ndim,) if isinstance(ndim, int) else ndim
-    problems = ProblemCollector("invalid contingency table")
-    if arr.ndim not in dims:
-        problems.add("-", "table", arr.shape, f"must have {' or '.join(map(str, dims))} dimensions")
-    elif not np.issubdtype(arr.dtype, np.number) or np.any(arr < 0) or np.any(arr != np.round(arr)):
-        problems.add("-", "table", arr.tolist(), "counts must be non-negative integers")
-    problems.raise_if_any()
-    return arr.astype(np.int64)
-
-
-def chi_square(table: Any, *, yates: bool = True) -> pd.DataFrame:
-    """Pearson chi-square test of independence for an r x c table, with effect sizes.
-
-    ``yates`` applies Yates' continuity correction to 2 x 2 tables only (R ``chisq.test`` and
-    scipy default True; SAS prints the uncorrected statistic first). The likelihood-ratio G
-    test, Cramér's V, the contingency coefficient and the smallest expected count are returned
-    alongside (stats-reference.md §4d).
-    """
-    arr = _as_table(table, 2)
-    chi2, p, dof, expected = stats.chi2_contingency(arr, correction=yates)
-    g2, p_g, _, _ = stats.chi2_contingency(arr, correction=False, lambda_="log-likelihood")
-    chi2_plain = stats.chi2_contingency(arr, correction=False)[0]
-    n = arr.sum()
-    k = min(arr.shape) - 1
-    applied = bool(yates and arr.shape == (2, 2))
-    return result_frame(
-        {
-            "statistic": float(chi2),
-            "df": int(dof),
-            "p": float(p),
-            "lr_statistic": float(g2),
-            "lr_p": float(p_g),
-            "cramers_v": float(np.sqrt(chi2_plain / (n * k))) if k > 0 else np.nan,
-            "contingency_coefficient": float(np.sqrt(chi2_plain / (chi2_plain + n))),
-            "min_expected": float(expected.min()),
-            "n": int(n),
-            "yates": applied,
-        },
-        {
-            "test": "Pearson chi-square",
-            "yates_correction": applied,
-            "effect_sizes_from": "uncorrected chi-square",
-        },
-    )
-
-
-def _fisher_2xc_p(arr: np.ndarray, max_tables: int) -> float | None:
-    """Exact two-sided Fisher p for a 2 x c table by enumerating every first row (None if too many)."""
-    cols = arr.sum(axis=0)
-    r1 = int(arr[0].sum())
-    partial = np.zeros((1, 0), dtype=np.int64)
-    for j, cap in enumerate(cols):
-        left = int(cols[j + 1 :].sum())
-        cand = np.arange(cap + 1)
-        partial = np.hstack(
-            [np.repeat(partial, cand.size, axis=0), np.tile(cand, partial.shape[0])[:, None]]
-        )
-        s = partial.sum(axis=1)
-        partial = partial[(s <= r1) & (s + left >= r1)]
-        if partial.shape[0] > max_tables:
-            return None
-    second = cols - partial
-    log_p = -(gammaln(partial + 1) + gammaln(second + 1)).sum(axis=1)
-    log_p_obs = -gammaln(arr + 1).sum()
-    weights = np.exp(log_p - log_p.max())
-    # R's relative tolerance 1e-7 keeps tables exactly as probable as the observed one
-    return float(weights[log_p <= log_p_obs + 1e-7].sum() / weights.sum())
-
-
-def fisher_exact(
-    table: Any,
-    *,
-    alternative: Alternative = "two-sided",
-    confidence: float = 0.95,
-    max_tables: int = 5_000_000,
-    n_resamples: int = 100_000,
-    rng: np.random.Generator | int | None = None,
-) -> pd.DataFrame:
-    """Fisher's exact test for 2 x 2 and larger tables.
-
-    For 2 x 2 tables (scipy) the odds ratio is the conditional maximum-likelihood estimate
-    with its exact conditional CI, as R ``fisher.test`` prints; the two-sided p sums the tables
-    no more probable than the observed one (R's and scipy's definition).
-    Tables with two rows or two columns are enumerated exactly (up to ``max_tables`` tables);
-    larger r x c tables, which need the network algorithm of Mehta & Patel (1983) for an
-    exact answer, get a Monte Carlo p from ``n_resamples`` random tables with the observed
-    margins (scipy), and ``method`` says so. r x c tables accept only ``"two-sided"``.
-    """
-    check_choice("alternative", alternative, ALTERNATIVES)
-    arr = _as_table(table, 2)
-    row: dict[str, Any] = {"odds_ratio": np.nan, "ci_low": np.nan, "ci_high": np.nan}
-    if arr.shape == (2, 2):
-        p: float | None = float(stats.fisher_exact(arr, alternative=alternative).pvalue)
-        res = stats.contingency.odds_ratio(arr, kind="conditional")
-        ci = res.confidence_interval(confidence_level=confidence, alternative=alternative)
-        row = {
-            "odds_ratio": float(res.statistic),
-            "ci_low": float(ci.low),
-            "ci_high": float(ci.high),
-        }
-        method = "exact"
-    else:
-        check_choice("alternative (r x c table)", alternative, ("two-sided",))
-        p = None
-        if min(arr.shape) == 2:
-            p = _fisher_2xc_p(arr if arr.shape[0] == 2 else arr.T, max_tables)
-        method = "exact"
-        if p is None:
-            mc = stats.MonteCarloMethod(n_resamples=n_resamples, rng=np.random.default_rng(rng))
-            p = float(stats.fisher_exact(arr, method=mc).pvalue)
-            method = f"monte_carlo({n_resamples})"
-    return result_frame(
-        {"p": p, **row, "n": int(arr.sum()), "alternative": alternative, "method": method},
-        {
-            "test": "Fisher exact",
-            "odds_ratio": "conditional MLE",
-            "two_sided": "sum of P <= P(observed)",
-            "method": method,
-        },
-    )
-
-
-def cmh_test(table: Any, *, correction: bool = True, confidence: float = 0.95) -> pd.DataFrame:
-    """Cochran-Mantel-Haenszel test of conditional independence in an I x J x K table.
-
-    The last axis holds the K strata. The general-association statistic of Landis, Heyman &
-    Koch (1978) is computed for any I x J (df = (I-1)(J-1)), as R ``mantelhaen.test``. For
-    2 x 2 x K tables ``correction`` applies the continuity correction (R's default) and the
-    Mantel-Haenszel common odds ratio is returned with the Robins-Breslow-Greenland CI
-    (statsmodels ``StratifiedTable``).
-    """
     check_range("confidence", confidence, 0.0, 1.0)
-    arr = _as_table(table, 3).astype(float)
-    n_i, n_j, _ = arr.shape
-    keep = arr.sum(axis=(0, 1)) > 1  # strata with fewer than two subjects carry no information
-    arr = arr[:, :, keep]
-    diff = np.zeros((n_i - 1) * (n_j - 1))
-    cov = np.zeros((diff.size, diff.size))
-    for k in range(arr.shape[2]):
-        t = arr[:, :, k]
-        n = t.sum()
-        rows, cols = t.sum(axis=1), t.sum(axis=0)
-        obs = t[:-1, :-1].ravel()
-        exp = np.outer(rows[:-1], cols[:-1]).ravel() / n
-        v_rows = np.diag(rows[:-1]) * n - np.outer(rows[:-1], rows[:-1])
-        v_cols = np.diag(cols[:-1]) * n - np.outer(cols[:-1], cols[:-1])
-        diff += obs - exp
-        cov += np.kron(v_rows, v_cols) / (n * n * (n - 1))
-    is_2x2 = arr.shape[:2] == (2, 2)
-    row: dict[str, Any] = {}
-    if is_2x2:
-        delta = abs(diff[0]) - (0.5 if correction else 0.0)
-        stat = max(delta, 0.0) ** 2 / cov[0, 0]
-        st = StratifiedTable([arr[:, :, k] for k in range(arr.shape[2])])
-        low, high = st.oddsratio_pooled_confint(alpha=1 - confidence)
-        row = {
-            "common_odds_ratio": float(st.oddsratio_pooled),
-            "ci_low": float(low),
-            "ci_high": float(high),
-        }
+    (xa, ya), dropped = numeric_vectors({"x": x, "y": y}, missing=missing, min_n=1)
+    m, n = xa.size, ya.size
+    u, tie_term = _u_statistic(xa, ya)
+    use = method
+    if method == "auto":
+        use = "exact" if m < EXACT_MAX_N and n < EXACT_MAX_N and tie_term == 0 else "asymptotic"
+    z = np.nan
+    if use == "exact":
+        p = float(stats.mannwhitneyu(xa, ya, alternative=alternative, method="exact").pvalue)
     else:
-        stat = float(diff @ np.linalg.solve(cov, diff))
-    df = (n_i - 1) * (n_j - 1)
+        big_n = m + n
+        var = m * n / 12 * (big_n + 1 - tie_term / (big_n * (big_n - 1)))
+        diff = u - m * n / 2
+        shift = {"two-sided": np.sign(diff) * 0.5, "greater": 0.5, "less": -0.5}[alternative]
+        z = (diff - (shift if continuity else 0.0)) / np.sqrt(var) if var > 0 else np.nan
+        p = {
+            "greater": stats.norm.sf(z),
+            "less": stats.norm.cdf(z),
+            "two-sided": min(1.0, 2 * stats.norm.sf(abs(z))),
+        }[alternative]
+    label = "exact" if use == "exact" else "normal approximation"
     return result_frame(
         {
-            "statistic": float(stat),
-            "df": df,
-            "p": float(stats.chi2.sf(stat, df)),
-            **row,
-            "n": int(arr.sum()),
+            "stat": u,
+            "p": float(p),
+            "z": float(z),
+            "method": label,
+            "n_x": m,
+            "n_y": n,
+            "n_dropped": dropped,
+            "prob_superiority": u / (m * n),
+            "alternative": alternative,
+            **_shift_columns(xa, ya, conf_int, confidence, use == "exact"),
         },
         {
-            "test": "Cochran-Mantel-Haenszel general association",
-            "continuity_correction": bool(correction and is_2x2),
-            "odds_ratio_ci": "Robins-Breslow-Greenland" if is_2x2 else None,
+            "test": "Mann-Whitney U",
+            "method": label,
+            "continuity": bool(continuity and use != "exact"),
+            "confidence": confidence,
         },
     )

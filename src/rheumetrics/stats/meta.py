@@ -1,24 +1,23 @@
 """Meta-analysis: effect sizes, fixed and random effects, heterogeneity, forest plot.
 
 Effect sizes (:func:`effect_sizes`) follow Borenstein, Hedges, Higgins & Rothstein (2009),
-*Introduction to Meta-Analysis*, ch. 4-5: log risk ratio, log odds ratio, raw mean difference
-and the standardized mean difference (Hedges' g). Pooling (:func:`meta_analysis`) is
+*Introduction to Meta-Analysis*, ch. 4-6: log risk ratio, log odds ratio, raw mean difference,
+the standardized mean difference (Hedges' g) and Fisher's z of a correlation. Pooling (:func:`meta_analysis`) is
 inverse-variance: fixed effect (``"FE"``), DerSimonian & Laird (1986) (``"DL"``) or REML
 (``"REML"``, Fisher scoring, Viechtbauer 2005), optionally with the Knapp & Hartung (2003)
 t-based SE. Heterogeneity: Cochran's Q, tau^2, I^2 and H^2 with the "typical within-study
 variance" definition of Higgins & Thompson (2002) that metafor uses for every estimator (for
 DL it equals (Q - df) / Q). These are written here because statsmodels has no REML or
-Knapp-Hartung (stats-reference.md §7, §12).
+Knapp-Hartung.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 from scipy import special, stats
 
 from rheumetrics.errors import ProblemCollector
@@ -30,7 +29,11 @@ from rheumetrics.stats._common import (
     validated_floats,
 )
 
-Measure = Literal["RR", "OR", "MD", "SMD"]
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+Measure = Literal["RR", "OR", "MD", "SMD", "ZCOR"]
+BackTransform = Literal["none", "exp", "tanh"]
 Method = Literal["FE", "DL", "REML"]
 Prediction = Literal["higgins", "metafor"]
 
@@ -62,8 +65,11 @@ def effect_sizes(
     sd_t: str | None = None,
     mean_c: str | None = None,
     sd_c: str | None = None,
+    r: str | None = None,
+    n: str | None = None,
     zero_cell: float = 0.5,
     smd_method: Literal["borenstein", "hedges_exact"] = "borenstein",
+    md_variance: Literal["unpooled", "pooled"] = "unpooled",
 ) -> pd.DataFrame:
     """Per-study effect sizes ``yi`` and sampling variances ``vi`` (arguments are column names).
 
@@ -71,20 +77,34 @@ def effect_sizes(
     ----------
     measure : ``"RR"`` log risk ratio, ``"OR"`` log odds ratio (need events_t, n_t, events_c,
         n_c); ``"MD"`` raw mean difference, ``"SMD"`` Hedges' g (need mean_t, sd_t, n_t, mean_c,
-        sd_c, n_c). Treatment minus (or over) control.
+        sd_c, n_c). Treatment minus (or over) control. ``"ZCOR"`` Fisher's z = atanh(r) of a
+        correlation ``r`` from ``n`` subjects, variance 1/(n - 3) (metafor ``escalc(measure =
+        "ZCOR")``; Borenstein 2009 ch. 6); pool it and back-transform with
+        ``meta_analysis(..., back_transform="tanh")``.
     zero_cell : added to every cell of a 2 x 2 table holding a zero (metafor ``add=1/2,
         to="only0"``); 0 disables it, and a zero cell is then an error.
     smd_method : ``"borenstein"``: J = 1 - 3 / (4 df - 1), g = J d, V(g) = J^2 (1/n_t + 1/n_c +
         d^2 / (2 (n_t + n_c))) (Borenstein 2009 eq. 4.18-4.24); ``"hedges_exact"``: the exact
         gamma-function J (Hedges 1981) and V(g) = 1/n_t + 1/n_c + g^2 / (2 (n_t + n_c))
         (metafor's default).
+    md_variance : variance of a raw mean difference: ``"unpooled"`` sd_t^2/n_t + sd_c^2/n_c
+        (default, metafor ``escalc(measure = "MD")``, which does not assume equal variances) or
+        ``"pooled"`` (n_t + n_c)/(n_t n_c) s_pooled^2 (Borenstein 2009 eq. 4.5).
 
     Returns
     -------
     DataFrame with study, yi, vi, sei, measure (and ``zero_cell_added`` for binary measures).
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"study": ["A", "B"], "r": [0.5, 0.3], "n": [28, 103]})
+    >>> es = effect_sizes(table, "ZCOR", study="study", r="r", n="n")
+    >>> es[["yi", "vi"]].round(4).values.tolist()
+    [[0.5493, 0.04], [0.3095, 0.01]]
     """
-    check_choice("measure", measure, ("RR", "OR", "MD", "SMD"))
+    check_choice("measure", measure, ("RR", "OR", "MD", "SMD", "ZCOR"))
     check_choice("smd_method", smd_method, ("borenstein", "hedges_exact"))
+    check_choice("md_variance", md_variance, ("unpooled", "pooled"))
     problems = ProblemCollector("effect_sizes input")
     labels = data[study].tolist() if study else list(data.index)
     extra: dict[str, Any] = {}
@@ -120,6 +140,15 @@ def effect_sizes(
             yi = np.log(a * d / (b * cc))
             vi = 1 / a + 1 / b + 1 / cc + 1 / d
         extra = {"zero_cell_added": add}
+    elif measure == "ZCOR":
+        c = _columns(data, {"r": r, "n": n})
+        for i, lab in enumerate(labels):
+            if not -1 < c["r"][i] < 1:
+                problems.add(lab, "r", c["r"][i], "must lie strictly between -1 and 1")
+            if c["n"][i] < 4 or c["n"][i] != round(c["n"][i]):
+                problems.add(lab, "n", c["n"][i], "must be a whole number >= 4")
+        problems.raise_if_any()
+        yi, vi = np.arctanh(c["r"]), 1 / (c["n"] - 3)
     else:
         c = _columns(
             data,
@@ -145,7 +174,11 @@ def effect_sizes(
         s_pooled = np.sqrt(((n1 - 1) * c["sd_t"] ** 2 + (n2 - 1) * c["sd_c"] ** 2) / df)
         diff = c["mean_t"] - c["mean_c"]
         if measure == "MD":
-            yi, vi = diff, (n1 + n2) / (n1 * n2) * s_pooled**2
+            yi = diff
+            if md_variance == "unpooled":
+                vi = c["sd_t"] ** 2 / n1 + c["sd_c"] ** 2 / n2
+            else:
+                vi = (n1 + n2) / (n1 * n2) * s_pooled**2
         else:
             dval = diff / s_pooled
             if smd_method == "borenstein":
@@ -169,6 +202,7 @@ def effect_sizes(
         "direction": "treatment vs control",
         "zero_cell": zero_cell if measure in ("RR", "OR") else None,
         "smd_method": smd_method if measure == "SMD" else None,
+        "md_variance": md_variance if measure == "MD" else None,
     }
     return out
 
@@ -207,6 +241,7 @@ def meta_analysis(
     prediction: Prediction = "higgins",
     confidence: float = 0.95,
     studies: Sequence[Any] | None = None,
+    back_transform: BackTransform = "none",
 ) -> pd.DataFrame:
     """Pool effect sizes ``yi`` with sampling variances ``vi`` by inverse-variance weighting.
 
@@ -219,14 +254,18 @@ def meta_analysis(
         & Spiegelhalter 2009; Cochrane Handbook §10.10.4.3); ``"metafor"``: t(k-1) with
         Knapp-Hartung, else the normal quantile.
     studies : labels for the per-study table.
+    back_transform : ``"exp"`` (log RR / log OR) or ``"tanh"`` (Fisher's z to r) adds the
+        pooled estimate, CI and prediction interval on the natural scale (``pooled``,
+        ``pooled_ci_low``...), as metafor ``predict(res, transf = ...)``.
 
     Returns
     -------
-    One row: method, k, estimate, se, stat, df (NaN for z), p, ci_low, ci_high, pi_low,
+    One row: model, k, estimate, se, stat, df (NaN for z), p, method, ci_low, ci_high, pi_low,
     pi_high, tau2, tau2_se (REML), tau, q, q_df, q_p, i2 (%), h2, converged. ``attrs["studies"]``
     holds the per-study yi, ci and percentage weights (for :func:`forest_plot`).
     """
     check_choice("method", method, ("FE", "DL", "REML"))
+    check_choice("back_transform", back_transform, ("none", "exp", "tanh"))
     check_choice("prediction", prediction, ("higgins", "metafor"))
     check_range("confidence", confidence, 0.0, 1.0)
     (y, v), _ = validated_floats({"yi": yi, "vi": vi}, missing="raise")
@@ -287,13 +326,14 @@ def meta_analysis(
     )
     out = result_frame(
         {
-            "method": method + ("+KH" if knapp_hartung else ""),
+            "model": method + ("+KH" if knapp_hartung else ""),
             "k": k,
             "estimate": mu,
             "se": se,
             "stat": stat,
             "df": df,
             "p": float(2 * dist.sf(abs(stat))),
+            "method": "t approximation" if knapp_hartung else "normal approximation",
             "ci_low": mu - crit * se,
             "ci_high": mu + crit * se,
             "pi_low": mu - pi_half if method != "FE" else np.nan,
@@ -318,6 +358,12 @@ def meta_analysis(
             "confidence": confidence,
         },
     )
+    if back_transform != "none":
+        func = np.exp if back_transform == "exp" else np.tanh
+        for col in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high"):
+            name = "pooled" if col == "estimate" else f"pooled_{col}"
+            out[name] = func(out[col])
+        out.attrs["conventions"]["back_transform"] = back_transform
     out.attrs["studies"] = study_frame
     return out
 
@@ -334,6 +380,8 @@ def forest_plot(
     Squares are sized by weight. With ``exponentiate`` (log RR / log OR) the axis shows ratios on
     a log scale with the null line at 1; otherwise the null line is at 0.
     """
+    from matplotlib.figure import Figure
+
     studies: pd.DataFrame = result.attrs["studies"]
     pooled = result.iloc[0]
     tf = np.exp if exponentiate else (lambda a: a)
@@ -349,7 +397,7 @@ def forest_plot(
     if np.isfinite(pooled["pi_low"]):
         ax.hlines(-0.6, tf(pooled["pi_low"]), tf(pooled["pi_high"]), color="grey", linewidth=2)
     ax.axvline(1.0 if exponentiate else 0.0, color="grey", linestyle=":", linewidth=1)
-    labels = [str(s) for s in studies["study"]] + [f"{pooled['method']} pooled"]
+    labels = [str(s) for s in studies["study"]] + [f"{pooled['model']} pooled"]
     ax.set_yticks([*ys, 0.0], labels)
     if exponentiate:
         ax.set_xscale("log")

@@ -7,7 +7,7 @@ default). Ties get mid-ranks. The exact p-value is the permutation distribution 
 the 2^m equally likely sign patterns of the m non-zero differences *given the observed
 mid-ranks*, computed by dynamic programming over doubled ranks, so it stays exact with ties
 and zeros (this is coin's exact ``wilcoxsign_test``; the classical table is exact only
-without ties). stats-reference.md §3.
+without ties; Hothorn et al. 2006, doi:10.1198/000313006X118430).
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def wilcoxon_signed_rank(
 
     Returns
     -------
-    One row: statistic (T+, R's ``V``), p, z (asymptotic only), n, n_zero, n_dropped,
+    One row: stat (T+, R's ``V``), p, z (asymptotic only), n, n_zero, n_dropped,
     median_difference, method, zero_method, alternative.
     """
     check_choice("zero_method", zero_method, ("wilcox", "pratt"))
@@ -130,14 +130,14 @@ def wilcoxon_signed_rank(
         )
     return result_frame(
         {
-            "statistic": t_plus,
+            "stat": t_plus,
             "p": p,
             "z": float(z),
             "n": int(d.size),
             "n_zero": int(zero.sum()),
             "n_dropped": dropped,
             "median_difference": float(np.median(d)),
-            "method": use,
+            "method": "exact" if use == "exact" else "normal approximation",
             "zero_method": zero_method,
             "alternative": alternative,
         },

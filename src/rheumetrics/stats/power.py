@@ -14,7 +14,7 @@ t(n-2):
   critical r from t(n-2).
 
 For rho = 0.4, two-sided alpha 0.05 and 80% power these give 46, 47 and 46 (45.9); the NZ
-study's "46 patients" is the exact answer (stats-reference.md §8a).
+study's "46 patients" is the exact answer.
 
 Means (``power_two_means``, ``power_noninferiority``) use the noncentral t distribution
 (as G*Power, R ``power.t.test`` and ``pwr``) or, with ``method="z"``, the normal approximation

@@ -3,9 +3,12 @@
 The design matrix is built here, not by a formula parser, so column names need no quoting:
 numeric columns enter as they are; text, boolean and categorical columns are dummy-coded
 against a reference level (the first category of a pandas Categorical, else the first in
-sorted order; override with ``reference``). Each term is labelled with its role
-(``intercept``, ``predictor``, ``confounder``) so a report can show the predictors and say
-which confounders they were adjusted for. Rows with a missing value in any used column are
+sorted order; override with ``reference``). Terms carry readable labels (``Intercept``,
+``age_years``, ``sex: male vs female``) with the ``variable`` and ``level`` behind them, and
+their role (``intercept``, ``predictor``, ``confounder``) so a report can show the
+predictors and say which confounders they were adjusted for. Both models report the test
+statistic as ``stat`` with its ``df`` (t on the residual df for least squares; Wald z, df
+NaN, for the logistic model) and say which in ``method``. Rows with a missing value in any used column are
 an error unless ``missing="drop"``, which drops them and reports how many.
 """
 
@@ -16,7 +19,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 
 from rheumetrics.errors import ProblemCollector
 from rheumetrics.stats._common import (
@@ -30,15 +32,23 @@ from rheumetrics.stats._common import (
 __all__ = ["linear_regression", "logistic_regression"]
 
 
+Columns = str | Sequence[str]
+
+
+def _names(cols: Columns) -> list[str]:
+    return [cols] if isinstance(cols, str) else list(cols)
+
+
 def _design(
     data: pd.DataFrame,
     outcome: str,
-    predictors: Sequence[str],
-    confounders: Sequence[str],
+    predictors: Columns,
+    confounders: Columns,
     reference: Mapping[str, Any],
     missing: Missing,
-) -> tuple[pd.Series, pd.DataFrame, dict[str, str], int]:
+) -> tuple[pd.Series, pd.DataFrame, dict[str, tuple[str, str, str]], int]:
     check_choice("missing", missing, ("raise", "drop"))
+    predictors, confounders = _names(predictors), _names(confounders)
     used = [outcome, *predictors, *confounders]
     check_columns(data, used)
     problems = ProblemCollector("regression input")
@@ -63,8 +73,8 @@ def _design(
     problems.raise_if_any()
     sub = sub[~na_rows]
 
-    columns: dict[str, pd.Series] = {"const": pd.Series(1.0, index=sub.index)}
-    roles = {"const": "intercept"}
+    columns: dict[str, pd.Series] = {"Intercept": pd.Series(1.0, index=sub.index)}
+    roles = {"Intercept": ("intercept", "", "")}
     for col in [*predictors, *confounders]:
         role = "predictor" if col in predictors else "confounder"
         series = sub[col]
@@ -79,12 +89,12 @@ def _design(
                 continue
             for level in levels:
                 if level != ref:
-                    name = f"{col}[T.{level}]"
+                    name = f"{col}: {level} vs {ref}"
                     columns[name] = (series == level).astype(float)
-                    roles[name] = role
+                    roles[name] = (role, col, str(level))
         else:
             columns[col] = series.astype(float)
-            roles[col] = role
+            roles[col] = (role, col, "")
     problems.raise_if_any()
     design = pd.DataFrame(columns)
     if np.linalg.matrix_rank(design.to_numpy()) < design.shape[1]:
@@ -96,19 +106,24 @@ def _design(
 
 
 def _term_rows(
-    fit: Any, roles: Mapping[str, str], confidence: float, stat_name: str
+    fit: Any, roles: Mapping[str, tuple[str, str, str]], confidence: float, df: float, method: str
 ) -> list[dict[str, Any]]:
     ci = np.asarray(fit.conf_int(alpha=1 - confidence))
     rows = []
     for i, term in enumerate(fit.model.exog_names):
+        role, variable, level = roles[term]
         rows.append(
             {
                 "term": term,
-                "role": roles[term],
+                "variable": variable,
+                "level": level,
+                "role": role,
                 "estimate": float(fit.params.iloc[i]),
                 "se": float(fit.bse.iloc[i]),
-                stat_name: float(fit.tvalues.iloc[i]),
+                "stat": float(fit.tvalues.iloc[i]),
+                "df": df,
                 "p": float(fit.pvalues.iloc[i]),
+                "method": method,
                 "ci_low": float(ci[i, 0]),
                 "ci_high": float(ci[i, 1]),
             }
@@ -119,8 +134,8 @@ def _term_rows(
 def linear_regression(
     data: pd.DataFrame,
     outcome: str,
-    predictors: Sequence[str],
-    confounders: Sequence[str] = (),
+    predictors: Columns,
+    confounders: Columns = (),
     *,
     reference: Mapping[str, Any] | None = None,
     confidence: float = 0.95,
@@ -128,11 +143,20 @@ def linear_regression(
 ) -> pd.DataFrame:
     """Ordinary least squares of ``outcome`` on predictors adjusted for confounders.
 
-    Returns one row per term (term, role, estimate, se, t, p, ci_low, ci_high, t-based CI).
-    Model-level figures are in ``attrs["model"]``: n, n_dropped, df_resid, r2, r2_adj, sigma
-    (residual standard error), f, f_p. Checked against R ``lm`` on the stack-loss data
-    (stats-reference.md §5b).
+    ``predictors`` and ``confounders`` are column names (one name or a list). Returns one row
+    per term: term, variable, level, role, estimate, se, stat (t), df (residual), p, method,
+    ci_low, ci_high (t-based CI). Model-level figures are in ``attrs["model"]``: n, n_dropped,
+    df_resid, r2, r2_adj, sigma (residual standard error), f, f_p. Matches R ``lm``.
+
+    Examples
+    --------
+    >>> data = pd.DataFrame({"y": [1.0, 2.1, 2.9, 4.2, 5.1, 5.8], "x": [1, 2, 3, 4, 5, 6],
+    ...                      "sex": ["f", "m", "f", "m", "f", "m"]})
+    >>> linear_regression(data, "y", "x", "sex")["term"].tolist()
+    ['Intercept', 'x', 'sex: m vs f']
     """
+    import statsmodels.api as sm
+
     check_range("confidence", confidence, 0.0, 1.0)
     y, design, roles, dropped = _design(
         data, outcome, predictors, confounders, reference or {}, missing
@@ -140,12 +164,12 @@ def linear_regression(
     y = pd.to_numeric(y, errors="raise").astype(float)
     fit = sm.OLS(y, design).fit()
     out = result_frame(
-        _term_rows(fit, roles, confidence, "t"),
+        _term_rows(fit, roles, confidence, float(fit.df_resid), "t"),
         {
             "model": "OLS",
             "coding": "treatment (dummy) coding",
             "ci": "t",
-            "confounders": list(confounders),
+            "confounders": _names(confounders),
         },
     )
     out.attrs["model"] = {
@@ -164,8 +188,8 @@ def linear_regression(
 def logistic_regression(
     data: pd.DataFrame,
     outcome: str,
-    predictors: Sequence[str],
-    confounders: Sequence[str] = (),
+    predictors: Columns,
+    confounders: Columns = (),
     *,
     reference: Mapping[str, Any] | None = None,
     confidence: float = 0.95,
@@ -174,10 +198,21 @@ def logistic_regression(
     """Binary logistic regression (maximum likelihood, statsmodels ``Logit``).
 
     ``outcome`` must hold only 0/1 (or booleans). Returns one row per term with the log-odds
-    estimate, se, Wald z, p, Wald CI, and the odds ratio with its CI (``odds_ratio``,
-    ``or_ci_low``, ``or_ci_high``). ``attrs["model"]`` has n, n_dropped, log-likelihood,
-    McFadden pseudo-R2, LR chi-square and its p, and whether the fit converged.
+    estimate, se, stat (Wald z; df NaN), p, method, Wald CI, and the odds ratio with its CI
+    (``odds_ratio``, ``or_ci_low``, ``or_ci_high``), as R ``glm(family = binomial)`` with
+    ``confint.default``. ``attrs["model"]`` has n, n_dropped, log-likelihood, McFadden
+    pseudo-R2, LR chi-square and its p, and whether the fit converged (Hosmer, Lemeshow &
+    Sturdivant 2013, *Applied Logistic Regression*, 3rd ed., ch. 1-2).
+
+    Examples
+    --------
+    >>> data = pd.DataFrame({"y": [0, 0, 1, 0, 1, 1, 0, 1], "x": [1, 2, 3, 4, 5, 6, 7, 8]})
+    >>> res = logistic_regression(data, "y", "x")
+    >>> res["term"].tolist(), res["method"].iloc[1]
+    (['Intercept', 'x'], 'Wald z')
     """
+    import statsmodels.api as sm
+
     check_range("confidence", confidence, 0.0, 1.0)
     y, design, roles, dropped = _design(
         data, outcome, predictors, confounders, reference or {}, missing
@@ -190,7 +225,7 @@ def logistic_regression(
             problems.add(label, outcome, y.at[label], "must be 0 or 1")
         problems.raise_if_any()
     fit = sm.Logit(y_num.astype(float), design).fit(disp=0)
-    rows = _term_rows(fit, roles, confidence, "z")
+    rows = _term_rows(fit, roles, confidence, np.nan, "Wald z")
     for row in rows:
         row |= {
             "odds_ratio": float(np.exp(row["estimate"])),
@@ -203,7 +238,7 @@ def logistic_regression(
             "model": "logit (ML)",
             "coding": "treatment (dummy) coding",
             "ci": "Wald",
-            "confounders": list(confounders),
+            "confounders": _names(confounders),
         },
     )
     out.attrs["model"] = {

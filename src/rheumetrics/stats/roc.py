@@ -11,12 +11,10 @@ from the data (that would bias the AUC upwards).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
-from scipy import stats
 
 from rheumetrics.errors import ProblemCollector
 from rheumetrics.stats._common import (
@@ -26,6 +24,9 @@ from rheumetrics.stats._common import (
     result_frame,
     validated_floats,
 )
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["delong_test", "plot_roc", "roc_auc", "roc_curve", "youden_cutoff"]
 
@@ -54,6 +55,8 @@ def _split(
 
 
 def _placements(pos: np.ndarray, neg: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    from scipy import stats
+
     m, n = pos.size, neg.size
     combined = stats.rankdata(np.concatenate([pos, neg]))
     v10 = (combined[:m] - stats.rankdata(pos)) / n  # share of negatives each positive beats
@@ -84,6 +87,8 @@ def roc_auc(
     ``"hanley_mcneil"`` (their 1982 exponential approximation). Returns one row: auc, se,
     ci_low, ci_high, n_pos, n_neg, n_dropped, se_method.
     """
+    from scipy import stats
+
     check_choice("se_method", se_method, ("delong", "hanley_mcneil"))
     check_range("confidence", confidence, 0.0, 1.0)
     (pos,), (neg,), dropped = _split(truth, {"score": score}, positive, higher_is_positive, missing)
@@ -193,8 +198,20 @@ def delong_test(
     """DeLong et al. (1988) test of two correlated AUCs measured on the same subjects.
 
     Returns one row: auc1, auc2, difference (auc1 - auc2), se, ci_low, ci_high, z, p
-    (two-sided), correlation of the two AUC estimates, n_pos, n_neg.
+    (two-sided), method, correlation of the two AUC estimates, n_pos, n_neg. When both
+    scores rank the subjects identically the difference and its variance are 0 and the
+    result is z = 0, p = 1, as pROC ``roc.test`` reports.
+
+    Examples
+    --------
+    >>> truth = [0, 0, 1, 1, 0, 1, 1, 0]
+    >>> s1 = [0.1, 0.4, 0.35, 0.8, 0.2, 0.9, 0.7, 0.5]
+    >>> res = delong_test(truth, s1, [2 * v for v in s1]).iloc[0]
+    >>> float(res["z"]), float(res["p"])
+    (0.0, 1.0)
     """
+    from scipy import stats
+
     check_range("confidence", confidence, 0.0, 1.0)
     pos, neg, dropped = _split(
         truth, {"score1": score1, "score2": score2}, positive, higher_is_positive, missing
@@ -207,7 +224,8 @@ def delong_test(
     diff = float(aucs[0] - aucs[1])
     var = float(cov[0, 0] + cov[1, 1] - 2 * cov[0, 1])
     se = float(np.sqrt(max(var, 0.0)))
-    z = diff / se if se > 0 else np.nan
+    # identical rankings: no difference and no variance; pROC reports z = 0, p = 1
+    z = diff / se if se > 0 else (0.0 if diff == 0 else np.nan)
     q = stats.norm.ppf(0.5 + confidence / 2)
     return result_frame(
         {
@@ -218,8 +236,11 @@ def delong_test(
             "ci_low": diff - q * se,
             "ci_high": diff + q * se,
             "z": z,
-            "p": float(2 * stats.norm.sf(abs(z))) if se > 0 else np.nan,
-            "correlation": float(cov[0, 1] / np.sqrt(cov[0, 0] * cov[1, 1])),
+            "p": float(2 * stats.norm.sf(abs(z))) if np.isfinite(z) else np.nan,
+            "method": "normal approximation",
+            "correlation": float(cov[0, 1] / np.sqrt(cov[0, 0] * cov[1, 1]))
+            if cov[0, 0] * cov[1, 1] > 0
+            else np.nan,
             "n_pos": pos[0].size,
             "n_neg": neg[0].size,
             "n_dropped": dropped,
@@ -230,6 +251,8 @@ def delong_test(
 
 def plot_roc(curves: Mapping[str, pd.DataFrame], *, title: str | None = None) -> Figure:
     """Plot ROC curves (frames from :func:`roc_curve`) with the chance diagonal; returns a Figure."""
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(4.5, 4.5))
     ax = fig.add_subplot()
     for label, curve in curves.items():

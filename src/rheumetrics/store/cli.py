@@ -103,6 +103,9 @@ def import_command(
     problems: Path = typer.Option(None, help="Write every problem found to this CSV."),
     score: bool = typer.Option(True, help="Score the visits that changed."),
     convention: list[str] = _CONVENTION,
+    lock_wait: float = typer.Option(
+        600.0, "--lock-wait", help="Seconds to wait while another import holds the store."
+    ),
 ) -> None:
     """Import a file into the store: all-or-nothing unless --quarantine; re-import is a no-op."""
     try:
@@ -120,7 +123,7 @@ def import_command(
             result = import_file(
                 make_engine(_url(db)), source, mapping, mode="quarantine" if quarantine else "all_or_nothing",
                 on_conflict="update" if update else "error", dictionary=dictionary, score=score,
-                conventions=parse_conventions(convention, DEFAULT), progress=bars,
+                conventions=parse_conventions(convention, DEFAULT), progress=bars, lock_wait=lock_wait,
             )  # fmt: skip
     except ValidationError as err:
         report_problems(err, problems)

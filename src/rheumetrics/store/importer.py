@@ -19,17 +19,19 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, text, update
+from sqlalchemy.exc import DBAPIError
 
 from rheumetrics import __version__
-from rheumetrics.errors import Problem, ValidationError
+from rheumetrics.errors import Problem, RheumetricsError, ValidationError
 from rheumetrics.measures import DEFAULT, Conventions
 from rheumetrics.numeric import snap
 from rheumetrics.store import bulk, jointbits
@@ -136,8 +138,15 @@ def import_file(
     score: bool = True,
     conventions: Conventions = DEFAULT,
     progress: Progress | None = None,
+    lock_wait: float = 600.0,
 ) -> ImportResult:
-    """Import one file; see the module docstring for the guarantees."""
+    """Import one file; see the module docstring for the guarantees.
+
+    Concurrent imports into one store run one after the other: an import waits up to
+    ``lock_wait`` seconds for the store's write lock, then stops with a one-line
+    :class:`StoreBusyError` (nothing stored). A database failure is reported in one line without
+    the SQL statement or its parameters, so no patient data reaches the terminal or a log.
+    """
     if mode not in ("all_or_nothing", "quarantine"):
         raise ValueError(f"mode must be 'all_or_nothing' or 'quarantine', not {mode!r}")
     if on_conflict not in ("error", "update"):
@@ -156,41 +165,119 @@ def import_file(
     require_current(engine)
     result = ImportResult(source=staged.source, mode=mode, rows=len(staged.raw))
     sha = _sha256(path)
-    with engine.connect().execution_options(sqlite_begin="IMMEDIATE") as conn, conn.begin():
+    try:
+        with (
+            engine.connect().execution_options(sqlite_begin="IMMEDIATE") as conn,
+            _sqlite_wait(conn, lock_wait),
+            conn.begin(),
+        ):
+            if conn.dialect.name == "postgresql":
+                conn.execute(text(f"SET LOCAL lock_timeout = {max(1, int(lock_wait * 1000))}"))
+                conn.execute(
+                    text("SELECT pg_advisory_xact_lock(:k, hashtext(current_schema()))"),
+                    {"k": IMPORT_LOCK_KEY},
+                )
+            _write(conn, staged, m, path, sha, started, result, mode, on_conflict, score,
+                   conventions, progress)  # fmt: skip
+    except DBAPIError as exc:
+        raise _store_error(exc, staged.source, lock_wait) from None
+    return result
+
+
+#: PostgreSQL advisory lock (this key, hash of the store's schema) taken by every import for its
+#: transaction: imports into the same store run one after the other, each planning against what
+#: the previous one committed.
+IMPORT_LOCK_KEY = 0x7268  # "rh"
+
+
+class StoreBusyError(RheumetricsError):
+    """The store stayed locked by another writer for longer than the import would wait."""
+
+
+@contextmanager
+def _sqlite_wait(conn: Connection, lock_wait: float) -> Iterator[None]:
+    """On SQLite, wait up to ``lock_wait`` seconds for the write lock (busy timeout) for this
+    import, then restore the engine's usual timeout (PostgreSQL sets ``lock_timeout``)."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    raw.execute(f"PRAGMA busy_timeout={max(1, int(lock_wait * 1000))}")
+    try:
+        yield
+    finally:
+        raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+
+
+#: The store engine's usual SQLite busy timeout, restored after an import.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def _store_error(exc: DBAPIError, source: str, lock_wait: float) -> RheumetricsError:
+    """One line for a database failure, without the statement or its parameters (which hold
+    patient data)."""
+    orig = exc.orig
+    first = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    lock_codes = ("55P03",)  # PostgreSQL lock_not_available
+    if "database is locked" in first or getattr(orig, "sqlstate", None) in lock_codes:
+        return StoreBusyError(
+            f"{source}: the store is busy with another writer and stayed locked for "
+            f"{lock_wait:g} s; nothing was stored, try again (or wait longer with --lock-wait)"
+        )
+    return RheumetricsError(
+        f"{source}: import failed in the database ({type(orig).__name__}: {first}); "
+        "nothing was stored"
+    )
+
+
+def _write(
+    conn: Connection,
+    staged: Staged,
+    m: Mapping,
+    path: Path,
+    sha: str,
+    started: dt.datetime,
+    result: ImportResult,
+    mode: Mode,
+    on_conflict: OnConflict,
+    score: bool,
+    conventions: Conventions,
+    progress: Progress | None,
+) -> None:
+    """Plan and write one import on an open transaction (see :func:`import_file`)."""
+    writer = _Writer(conn, staged, on_conflict, progress)
+    writer.plan()
+    if writer.conflicts:
+        if mode == "all_or_nothing":
+            raise ValidationError(
+                writer.conflicts, f"{staged.source}: import refused, nothing was stored"
+            )
+        staged.problems += writer.conflicts
+        staged.bad_rows |= writer.conflict_rows
+        staged = _drop_rows(staged, writer.conflict_rows, writer.patient_conflicts)
         writer = _Writer(conn, staged, on_conflict, progress)
         writer.plan()
-        if writer.conflicts:
-            if mode == "all_or_nothing":
-                raise ValidationError(
-                    writer.conflicts, f"{staged.source}: import refused, nothing was stored"
-                )
-            staged.problems += writer.conflicts
-            staged.bad_rows |= writer.conflict_rows
-            staged = _drop_rows(staged, writer.conflict_rows)
-            writer = _Writer(conn, staged, on_conflict, progress)
-            writer.plan()
-        large = len(writer.visit_inserts) >= bulk.BULK_FK_THRESHOLD
-        with bulk.foreign_keys_checked_at_end(conn, enabled=large):
-            writer.apply(result)
-            if score and writer.changed_visits:
-                _tick(progress, "score", 0, len(writer.changed_visits))
-                result.visits_scored = _score(conn, writer, conventions, progress)
-        result.problems = staged.problems
-        quarantined = _quarantine_rows(conn, staged, sha) if mode == "quarantine" else []
-        result.quarantined_rows = len({p.record for p in quarantined})
-        if result.changed:
-            run = conn.execute(insert(IMPORT_RUN).values(
-                source=str(path), source_sha256=sha, mapping_sha256=m.sha256, mode=mode,
-                package_version=__version__, started_at=started, finished_at=dt.datetime.now(dt.UTC),
-                summary=result.summary()).returning(IMPORT_RUN.c.id)).scalar()  # fmt: skip
-            if quarantined:
-                records = [
-                    {**q, "import_run_id": run}
-                    for q in _quarantine_records(staged, sha, quarantined)
-                ]
-                for start in range(0, len(records), 5000):
-                    conn.execute(insert(QUARANTINE), records[start : start + 5000])
-    return result
+    large = len(writer.visit_inserts) >= bulk.BULK_FK_THRESHOLD
+    with bulk.foreign_keys_checked_at_end(conn, enabled=large):
+        writer.apply(result)
+        if score and writer.changed_visits:
+            _tick(progress, "score", 0, len(writer.changed_visits))
+            result.visits_scored = _score(conn, writer, conventions, progress)
+    result.problems = staged.problems
+    quarantined = _quarantine_rows(conn, staged, sha) if mode == "quarantine" else []
+    result.quarantined_rows = len({p.record for p in quarantined})
+    if result.changed:
+        run = conn.execute(insert(IMPORT_RUN).values(
+            source=str(path), source_sha256=sha, mapping_sha256=m.sha256, mode=mode,
+            package_version=__version__, started_at=started, finished_at=dt.datetime.now(dt.UTC),
+            summary=result.summary()).returning(IMPORT_RUN.c.id)).scalar()  # fmt: skip
+        if quarantined:
+            records = [
+                {**q, "import_run_id": run} for q in _quarantine_records(staged, sha, quarantined)
+            ]
+            for start in range(0, len(records), 5000):
+                conn.execute(insert(QUARANTINE), records[start : start + 5000])
 
 
 def _tick(progress: Progress | None, stage_name: str, done: int, total: int) -> None:
@@ -198,18 +285,21 @@ def _tick(progress: Progress | None, stage_name: str, done: int, total: int) -> 
         progress(stage_name, done, total)
 
 
-def _drop_rows(staged: Staged, rows: set[Any]) -> Staged:
+def _drop_rows(staged: Staged, rows: set[Any], patient_conflicts: set[Any]) -> Staged:
+    """Set aside the conflicting source rows, and nothing else.
+
+    A conflict on a patient's own fields (``patient_conflicts``) keeps the stored patient as it
+    is; the patient's other rows (visits, therapies, reads) still go in: only the rows that
+    conflict are quarantined, so every source row is either stored or in quarantine.
+    """
+
     def keep(df: pd.DataFrame) -> pd.DataFrame:
         return df[~df["_row"].isin(rows)] if "_row" in df else df
 
     staged.visits = keep(staged.visits)
     staged.therapies = keep(staged.therapies)
     staged.imaging = keep(staged.imaging)
-    bad_keys = set(staged.patients.index[staged.patients["_row"].isin(rows)])
-    staged.patients = staged.patients[~staged.patients.index.isin(bad_keys)]
-    for name in ("visits", "therapies", "imaging"):
-        df = getattr(staged, name)
-        setattr(staged, name, df[~df["patient_key"].isin(bad_keys)])
+    staged.patients = staged.patients[~staged.patients.index.isin(patient_conflicts)]
     return staged
 
 
@@ -261,6 +351,7 @@ class _Writer:
         self.progress = progress
         self.conflicts: list[Problem] = []
         self.conflict_rows: set[Any] = set()
+        self.patient_conflicts: set[Any] = set()  # patient keys whose own fields conflict
         self.changed_visits: set[int] = set()
         self.new_visit_frame: pd.DataFrame | None = None
 
@@ -303,11 +394,13 @@ class _Writer:
                 if _isna(old_v) or self.update:
                     changes[f] = _plain(new_v)
                 elif f != "diagnosis_snomed":
+                    self.patient_conflicts.add(key)
                     self.conflict(row["_row"], f, new_v, old_v, f"patient {key}: {f}")
             if "attributes" in s.patient_fields and row["attributes"]:
                 merged = dict(old["attributes"] or {})
                 for k, v in row["attributes"].items():
                     if k in merged and merged[k] != v and not self.update:
+                        self.patient_conflicts.add(key)
                         self.conflict(row["_row"], k, v, merged[k], f"patient {key}: attribute {k}")
                     merged[k] = v
                 if merged != (old["attributes"] or {}):

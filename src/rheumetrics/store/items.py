@@ -1,19 +1,21 @@
 """The catalogue of per-visit values the store keeps (``items.csv``) and their unit conversions.
 
 Each item has one canonical unit (the one in its name or the 0-10 scale of the contracts), a
-valid range with the source of that range, the table it lives in and, where ecosystem.md §1.1
-lists one, a LOINC code. Source units are converted to the canonical unit once, at import, with
+valid range (a :class:`~rheumetrics.schema.fields.Field`), the table it lives in and, where LOINC
+has one, a LOINC code (LOINC, Regenstrief Institute, https://loinc.org). Source units are converted to the canonical unit once, at import, with
 the factors in ``units.csv``.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 
+import numpy as np
 import pandas as pd
+
+from rheumetrics.schema.fields import FIELDS, Field
 
 #: Tables holding one row per visit, in the order they are written.
 ITEM_TABLES = ("clinical", "lab", "pro", "reported")
@@ -21,27 +23,51 @@ ITEM_TABLES = ("clinical", "lab", "pro", "reported")
 
 @dataclass(frozen=True)
 class Item:
-    """One stored per-visit value."""
+    """One stored per-visit value: a :class:`~rheumetrics.schema.fields.Field` with the table it
+    lives in and its FHIR observation category and LOINC code."""
 
-    name: str
+    field: Field
     table: str
-    unit: str
-    min: float
-    max: float  # math.inf when unbounded above
-    integer: bool
     category: str  # FHIR observation category: exam, laboratory, survey
     loinc: str | None
     loinc_display: str | None
-    label: str
     range_source: str
-    min_inclusive: bool = True
 
+    @property
+    def name(self) -> str:
+        return self.field.name
+
+    @property
+    def label(self) -> str:
+        return self.field.label
+
+    @property
+    def unit(self) -> str:
+        return self.field.unit
+
+    @property
+    def min(self) -> float:
+        assert self.field.low is not None
+        return self.field.low
+
+    @property
+    def max(self) -> float:
+        assert self.field.high is not None
+        return self.field.high
+
+    @property
+    def min_inclusive(self) -> bool:
+        return self.field.low_inclusive
+
+    @property
+    def integer(self) -> bool:
+        """Whole numbers (stored in an integer column)."""
+        return self.field.integer or self.field.step == 1.0
+
+    @property
     def rule(self) -> str:
-        """Human-readable allowed range."""
-        kind = "an integer" if self.integer else "a number"
-        lower = f"{'>=' if self.min_inclusive else '>'} {self.min:g}"
-        upper = "" if math.isinf(self.max) else f" and <= {self.max:g}"
-        return f"must be {kind} {lower}{upper} ({self.unit}; {self.range_source})"
+        """What is allowed, in the field's words (the same text the measures give)."""
+        return self.field.rule
 
 
 def _read(name: str) -> pd.DataFrame:
@@ -49,47 +75,49 @@ def _read(name: str) -> pd.DataFrame:
         return pd.read_csv(fh, dtype=str, keep_default_na=False)
 
 
+def _reported_maximum(measure: str) -> float:
+    """Largest value a measure's formula gives with every input at its allowed extreme."""
+    from rheumetrics.measures import MEASURES
+
+    m = MEASURES[measure]
+    extremes = [np.array([FIELDS[i].low, FIELDS[i].high], dtype=float) for i in m.inputs]
+    grid = np.meshgrid(*extremes, indexing="ij")
+    values = m(**{i: g.ravel() for i, g in zip(m.inputs, grid, strict=True)}, lenient=True)
+    return float(np.ceil(np.nanmax(np.asarray(values, dtype=float)) * 100) / 100)
+
+
 @cache
 def items() -> dict[str, Item]:
     """All items by name, in catalogue order.
 
-    An item that is also a scoring input takes its allowed values from the measures' field
-    registry (:data:`rheumetrics.measures.FIELDS`), so the store never accepts a value the scores
-    would reject (e.g. ESR 0, where ln(ESR) is undefined) and the two cannot drift apart.
+    An item that is also a scoring input *is* the measures' field
+    (:data:`rheumetrics.schema.fields.FIELDS`), so the store never accepts a value the scores
+    would reject (e.g. ESR 0, where ln(ESR) is undefined) and the two cannot drift apart. A
+    reported score without a published maximum (``max = formula``) is bounded by the largest
+    value its formula gives with inputs in their allowed ranges.
     """
-    from rheumetrics.measures import FIELDS
+    import rheumetrics.measures  # noqa: F401  (registers the measures' fields)
 
     out: dict[str, Item] = {}
     for r in _read("items.csv").itertuples(index=False):
         spec = FIELDS.get(r.name)
-        if spec is not None:
-            out[r.name] = Item(
-                name=r.name,
-                table=r.table,
-                unit=r.unit,
-                min=spec.low,
-                max=spec.high,
-                integer=spec.integer,
-                category=r.category,
-                loinc=r.loinc or None,
-                loinc_display=r.loinc_display or None,
-                label=r.label,
-                range_source="rheumetrics.measures field " + spec.name,
-                min_inclusive=spec.low_inclusive,
+        if spec is None:
+            high = (
+                _reported_maximum(r.max.removeprefix("formula:"))
+                if r.max.startswith("formula:")
+                else float(r.max)
             )
-            continue
+            spec = Field(r.name, r.label, r.unit, float(r.min), high, integer=r.integer == "1")
+            source = r.range_source
+        else:
+            source = "rheumetrics.measures field " + spec.name
         out[r.name] = Item(
-            name=r.name,
+            field=spec,
             table=r.table,
-            unit=r.unit,
-            min=float(r.min),
-            max=float(r.max) if r.max else math.inf,
-            integer=r.integer == "1",
             category=r.category,
             loinc=r.loinc or None,
             loinc_display=r.loinc_display or None,
-            label=r.label,
-            range_source=r.range_source,
+            range_source=source,
         )
     return out
 

@@ -1,24 +1,49 @@
-"""Read the store back as the shared frames: visit frames (contracts.md) and therapy frames.
+"""Read the store back as analysis frames: visits (with scores), therapies, imaging reads, patients.
 
 A visit frame has one row per visit, indexed by ``visit_id``, with ``patient_id`` (the
 pseudonymous patient key), ``visit_date`` (datetime64), ``visit_kind``, every stored item in its
 canonical unit, joint counts (recorded, else counted from the per-joint findings over the
 standard set, missing if any joint of the set was not assessed), and optionally per-joint
 ``tender_<JOINT>``/``swollen_<JOINT>`` columns and the stored scores.
+
+Each frame is one query: filters travel as one parameter (:func:`member_of`), rows come from the
+driver in one ``fetchall``, and item or score columns without a single stored value are not
+fetched at all (they are added as missing).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import fields as dc_fields
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, Select, false, func, select
+from sqlalchemy import (
+    ARRAY,
+    JSON,
+    Connection,
+    Engine,
+    Integer,
+    Select,
+    String,
+    Table,
+    any_,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal_column,
+    select,
+)
+from sqlalchemy.types import NullType
 
+from rheumetrics import __version__
 from rheumetrics import joints as joint_catalogue
-from rheumetrics.store import bulk, jointbits
+from rheumetrics.errors import RheumetricsError
+from rheumetrics.measures import DEFAULT, Conventions
+from rheumetrics.store import jointbits
 from rheumetrics.store.items import ITEM_TABLES, items, table_items
 from rheumetrics.store.models import (
     BOOLEAN_SCORES,
@@ -37,31 +62,127 @@ THERAPY_COLUMNS = ("patient_id", "drug", "drug_class", "dose", "dose_unit", "rou
                    "start_date", "stop_date", "stop_reason")  # fmt: skip
 
 
-def _rows(conn: Connection, stmt: Select[Any]) -> pd.DataFrame:
+def fetch_frame(conn: Connection, stmt: Select[Any]) -> pd.DataFrame:
+    """Run one query and build its frame from the driver's rows in one call.
+
+    The rows are taken from the DBAPI cursor with ``fetchall`` (no per-row SQLAlchemy objects)
+    and turned into columns by pandas' record conversion (as ``pandas.read_sql`` does).
+    """
     result = conn.execute(stmt)
     keys = list(result.keys())
-    rows = result.fetchall()
-    columns = list(zip(*rows, strict=True)) if rows else [() for _ in keys]
-    return pd.DataFrame(
-        {k: pd.Series(list(c), dtype=object) for k, c in zip(keys, columns, strict=True)}
-    )
+    cursor = getattr(result, "cursor", None)
+    rows = cursor.fetchall() if cursor is not None else result.fetchall()
+    result.close()
+    if not rows:
+        return pd.DataFrame({k: pd.Series(dtype=object) for k in keys})
+    df = pd.DataFrame.from_records(rows, columns=keys, coerce_float=True)
+    for col in stmt.selected_columns:  # JSON text (SQLite) is decoded as SQLAlchemy would
+        if isinstance(col.type, JSON) and df[col.name].map(type).eq(str).any():
+            df[col.name] = df[col.name].map(lambda v: json.loads(v) if isinstance(v, str) else v)
+    return df
 
 
-def _visit_select(joints: bool) -> Select[Any]:
-    v, p = VISIT, PATIENT
-    cols: list[Any] = [v.c.id.label("visit_id"), p.c.patient_key.label("patient_id"),
-                       v.c.visit_date, v.c.kind.label("visit_kind"),
-                       v.c.label.label("visit_label")]  # fmt: skip
-    src = v.join(p, v.c.patient_id == p.c.id)
+def member_of(conn: Connection, column: Any, values: Iterable[Any]) -> Any:
+    """``column IN values`` as one query whatever the number of values.
+
+    The values travel as one parameter: a JSON array unpacked by ``json_each`` on SQLite, an
+    array compared with ``= ANY`` on PostgreSQL (no chunks of a few thousand ids).
+    """
+    vals = [v.item() if isinstance(v, np.generic) else v for v in values]
+    if conn.dialect.name == "postgresql":
+        element = column.type if not isinstance(column.type, NullType) else String()
+        return column == any_(bindparam(None, vals, type_=ARRAY(element)))
+    each = func.json_each(bindparam(None, json.dumps(vals), type_=String())).table_valued("value")
+    return column.in_(select(each.c.value))
+
+
+def populated(
+    conn: Connection, table: Table, columns: Iterable[str], where: Any = None
+) -> set[str]:
+    """The columns of ``table`` holding at least one value (one aggregate scan).
+
+    Reading back only the populated item columns of a wide, sparse table avoids fetching
+    millions of NULLs; the others are added as missing.
+    """
+    cols = list(columns)
+    if not cols:
+        return set()
+    stmt = select(*[func.count(table.c[c]) for c in cols])
+    if where is not None:
+        stmt = stmt.where(where)
+    counts = conn.execute(stmt).one()
+    return {c for c, n in zip(cols, counts, strict=True) if n}
+
+
+def _day_number(conn: Connection, column: Any) -> Any:
+    """A date column as days since 1970-01-01 (an integer: no text to parse)."""
+    if conn.dialect.name == "postgresql":
+        return column - literal_column("DATE '1970-01-01'")
+    return cast(func.julianday(column) - 2440587.5, Integer)
+
+
+def _category_codes(column: Any, labels: tuple[str, ...]) -> Any:
+    """A category column as its position in the cut-off set's labels (-2 if not one of them)."""
+    return case(*[(column == label, i) for i, label in enumerate(labels)],
+                else_=case((column.is_(None), -1), else_=-2))  # fmt: skip
+
+
+def _visit_select(
+    conn: Connection,
+    joints: bool,
+    run: int | None,
+    labels: dict[str, tuple[str, ...]],
+    where: Any,
+) -> tuple[Select[Any], list[str]]:
+    """The visit join (patient, items, masks, scores of ``run``) and the item and score columns
+    left out because no stored row has a value in them.
+
+    Text that repeats is fetched as numbers: the patient as its row id (keys are looked up once
+    per patient), the visit date as a day number, score categories as label positions.
+    """
+    v = VISIT
+    cols: list[Any] = [v.c.id.label("visit_id"), v.c.patient_id.label("_patient"),
+                       _day_number(conn, v.c.visit_date).label("_day"),
+                       v.c.kind.label("visit_kind"), v.c.label.label("visit_label")]  # fmt: skip
+    src: Any = v
+    empty: list[str] = []
     for name in ITEM_TABLES:
         t = ITEM_TABLE_OBJECTS[name]
-        cols += [t.c[i] for i in table_items(name)]
-        src = src.outerjoin(t, t.c.visit_id == v.c.id)
+        names = table_items(name)
+        filled = populated(conn, t, names)
+        empty += [i for i in names if i not in filled]
+        if filled:
+            cols += [t.c[i] for i in names if i in filled]
+            src = src.outerjoin(t, t.c.visit_id == v.c.id)
     if joints:
         j = JOINT_EXAM
         cols += [j.c[m] for m in jointbits.MASKS]
         src = src.outerjoin(j, j.c.visit_id == v.c.id)
-    return select(*cols).select_from(src)
+    if run is not None:
+        sv = VISIT_SCORE
+        names = [c.name for c in sv.c if c.name not in ("run_id", "visit_id")]
+        filled = populated(conn, sv, names, sv.c.run_id == run)
+        empty += [_score_label(c) for c in names if c not in filled]
+        for c in names:
+            if c not in filled:
+                continue
+            score = c.removesuffix("_category")
+            if c.endswith("_category") and score in labels:
+                cols.append(_category_codes(sv.c[c], labels[score]).label(c))
+            else:
+                cols.append(sv.c[c].label(_score_label(c)))
+        src = src.outerjoin(sv, (sv.c.visit_id == v.c.id) & (sv.c.run_id == run))
+    stmt = select(*cols).select_from(src)
+    return (stmt.where(where) if where is not None else stmt), empty
+
+
+def _score_label(column: str) -> str:
+    """Name of a ``visit_score`` column in the visit join (``haq_di`` is also an item)."""
+    return DERIVED_HAQ if column == "haq_di" else column
+
+
+#: The derived HAQ-DI of a score run in the visit join, before it fills the recorded one.
+DERIVED_HAQ = "haq_di_derived"
 
 
 def visit_table(
@@ -70,26 +191,74 @@ def visit_table(
     patients: Iterable[str] | None = None,
     visit_ids: Iterable[int] | None = None,
     joints: bool = True,
+    run: int | None = None,
+    labels: dict[str, tuple[str, ...]] | None = None,
 ) -> pd.DataFrame:
-    """Stored visits with items and (packed) joint masks, indexed by ``visit_id``."""
-    stmt = _visit_select(joints)
-    parts = []
+    """Stored visits with items, (packed) joint masks and the raw scores of score run ``run``,
+    indexed by ``visit_id`` and sorted by patient and date: one query.
+
+    ``labels`` are the ordered category labels of each score under the run's conventions;
+    those categories come back as ordered Categoricals.
+    """
+    labels = labels or {}
+    where = None
     if visit_ids is not None:
-        for chunk in bulk.in_chunks(list(visit_ids)):
-            parts.append(_rows(conn, stmt.where(VISIT.c.id.in_(chunk))))
+        where = member_of(conn, VISIT.c.id, visit_ids)
     elif patients is not None:
-        for chunk in bulk.in_chunks(list(patients)):
-            parts.append(_rows(conn, stmt.where(PATIENT.c.patient_key.in_(chunk))))
-    else:
-        parts.append(_rows(conn, stmt))
-    df = pd.concat(parts, ignore_index=True) if parts else _rows(conn, stmt.where(false()))
-    df["visit_date"] = bulk.to_dates(df["visit_date"])
+        pids = select(PATIENT.c.id).where(member_of(conn, PATIENT.c.patient_key, patients))
+        where = VISIT.c.patient_id.in_(pids)
+    stmt, empty = _visit_select(conn, joints, run, labels, where)
+    df = fetch_frame(conn, stmt)
+    n = len(df)
+    keys = fetch_frame(conn, select(PATIENT.c.id, PATIENT.c.patient_key))
+    ids = keys["id"].to_numpy(dtype="int64")
+    by_id = np.argsort(ids)
+    pos = (
+        by_id[np.searchsorted(ids, df["_patient"].to_numpy(dtype="int64"), sorter=by_id)]
+        if n
+        else np.empty(0, np.int64)
+    )
+    key_values = keys["patient_key"].to_numpy(dtype=object)
+    key_rank = np.empty(len(key_values), dtype=np.int64)
+    key_rank[np.argsort(key_values, kind="stable")] = np.arange(len(key_values))
+    day = df.pop("_day").to_numpy(dtype="int64") if n else np.empty(0, np.int64)
+    df["patient_id"] = key_values[pos]
+    df["visit_date"] = day.astype("datetime64[D]").astype("datetime64[s]")
+    order_rows = np.lexsort((day, key_rank[pos])) if n else np.empty(0, np.int64)
+    df = df.drop(columns="_patient")
     for name, item in items().items():
-        df[name] = pd.to_numeric(df[name], errors="raise").astype("float64")
-        if item.integer:
-            df[name] = df[name].astype("Int64")
-    df["patient_id"] = df["patient_id"].astype(object)
-    return df.set_index("visit_id").sort_values(["patient_id", "visit_date"])
+        values = (
+            df[name].to_numpy(dtype="float64", na_value=np.nan)
+            if name in df
+            else np.full(n, np.nan)
+        )
+        df[name] = pd.array(values, dtype="Int64") if item.integer else values
+    for name in empty:
+        if name not in df:
+            df[name] = None if name.endswith("_category") else np.nan
+    if run is not None:
+        for name in (*SCORE_NAMES, *BOOLEAN_SCORES):
+            label = _score_label(name)
+            df[label] = df[label].to_numpy(dtype="float64", na_value=np.nan)
+        for name, cats in labels.items():
+            col = f"{name}_category"
+            codes = df[col].to_numpy(dtype="float64", na_value=-1).astype(np.int64)
+            if (codes < -1).any():
+                raise RheumetricsError(f"score run {run}: a stored {col} is not one of {cats}")
+            df[col] = pd.Categorical.from_codes(codes, categories=list(cats), ordered=True)
+    if joints:
+        for m in jointbits.MASKS:
+            df[m] = df[m].astype(object)
+    df["visit_id"] = df["visit_id"].astype("int64")
+    order = ["visit_id", "patient_id", "visit_date", "visit_kind", "visit_label"]
+    for name in ITEM_TABLES:
+        order += list(table_items(name))
+    order += list(jointbits.MASKS) if joints else []
+    if run is not None:
+        order += [
+            _score_label(c.name) for c in VISIT_SCORE.c if c.name not in ("run_id", "visit_id")
+        ]
+    return df[order].iloc[order_rows].set_index("visit_id")
 
 
 def unpack_masks(df: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -114,70 +283,107 @@ def load_visits(
     patients: Iterable[str] | None = None,
     *,
     scores: bool = True,
-    run: int | None = None,
+    run: int | Conventions | None = None,
     joints: bool = False,
 ) -> pd.DataFrame:
-    """Visit frame (contracts.md) of all or some patients.
+    """Visit frame of all or some patients, read back in one query.
 
     Parameters
     ----------
     patients : patient keys to load; all when None.
-    scores : join the derived scores of score run ``run`` (default: the newest run); the
-        conventions and package version of that run are in ``attrs["conventions"]`` and
-        ``attrs["package_version"]``.
+    scores : join the derived scores of one score run, chosen explicitly: ``run`` is a run id,
+        or the :class:`~rheumetrics.measures.Conventions` whose run to use; None means the
+        default conventions (:data:`rheumetrics.measures.DEFAULT`) under this package version.
+        Never "the newest run": a store without that run raises an error naming the runs it
+        has. The conventions and package version of the run are in ``attrs["conventions"]``,
+        ``attrs["package_version"]`` and ``attrs["score_run"]``.
     joints : add per-joint ``tender_<JOINT>``/``swollen_<JOINT>`` columns (1, 0, NA).
     """
     with _connect(engine) as conn:
-        df = visit_table(conn, patients=patients)
-        masks = unpack_masks(df)  # visits without an examination: nothing assessed
-        out = add_counts(df.drop(columns=list(jointbits.MASKS)), masks)
-        if joints:
-            wide = jointbits.findings_to_frame(
-                masks["tender"], masks["tender_assessed"], masks["swollen"],
-                masks["swollen_assessed"], index=out.index)  # fmt: skip
-            out = out.join(wide)
-        if scores:
-            out = _join_scores(conn, out, run)
+        meta = choose_run(conn, run) if scores else None
+        labels = category_labels(meta["conventions"]) if meta is not None else {}
+        df = visit_table(
+            conn, patients=patients, run=None if meta is None else meta["id"], labels=labels
+        )
+    masks = unpack_masks(df)  # visits without an examination: nothing assessed
+    out = add_counts(df.drop(columns=list(jointbits.MASKS)), masks)
+    if joints:
+        wide = jointbits.findings_to_frame(
+            masks["tender"], masks["tender_assessed"], masks["swollen"],
+            masks["swollen_assessed"], index=out.index)  # fmt: skip
+        out = out.join(wide)
+    if scores:
+        out = _score_columns(out, meta)
     return out
 
 
-def _join_scores(conn: Connection, df: pd.DataFrame, run: int | None) -> pd.DataFrame:
-    if run is None:
-        run = conn.execute(select(func.max(SCORE_RUN.c.id))).scalar()
-    if run is None:
-        df.attrs["conventions"] = None
-        return df
+def score_runs(conn: Connection) -> pd.DataFrame:
+    """The stored score runs: id, package version, conventions, created."""
     st = SCORE_RUN
-    meta = conn.execute(select(st).where(st.c.id == run)).mappings().one_or_none()
-    sv = VISIT_SCORE
-    cols = [sv.c.visit_id] + [c for c in sv.c if c.name not in ("run_id", "visit_id")]
-    parts = [
-        _rows(conn, select(*cols).where(sv.c.run_id == run, sv.c.visit_id.in_(chunk)))
-        for chunk in bulk.in_chunks(df.index.tolist())
-    ]
-    scores = (
-        pd.concat(parts, ignore_index=True)
-        if parts
-        else pd.DataFrame(columns=[c.name for c in cols])
+    rows = conn.execute(select(st).order_by(st.c.id)).mappings().all()
+    return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in st.c])
+
+
+def choose_run(conn: Connection, run: int | Conventions | None) -> dict[str, Any] | None:
+    """The score run ``run`` names (an id, or conventions under this package version).
+
+    None when the store has no score run at all (nothing has been scored yet).
+    """
+    from rheumetrics.store.scoring import conventions_key
+
+    st = SCORE_RUN
+    if isinstance(run, int):
+        found = conn.execute(select(st).where(st.c.id == run)).mappings().one_or_none()
+        if found is None:
+            raise RheumetricsError(f"score run {run} is not in the store; {_runs_text(conn)}")
+        return dict(found)
+    conventions = DEFAULT if run is None else run
+    key = conventions_key(conventions)
+    found = conn.execute(
+        select(st).where(st.c.package_version == __version__, st.c.conventions_key == key)
+    ).mappings().one_or_none()  # fmt: skip
+    if found is not None:
+        return dict(found)
+    if conn.execute(select(func.count()).select_from(st)).scalar() == 0:
+        return None
+    raise RheumetricsError(
+        f"the store has no score run for {'the default' if run is None else 'these'} conventions "
+        f"under rheumetrics {__version__}; choose one by id (run=...) or score the visits under "
+        f"these conventions (`rheumetrics db rescore`); {_runs_text(conn)}"
     )
-    scores = scores.set_index("visit_id")
+
+
+def _runs_text(conn: Connection) -> str:
+    runs = score_runs(conn)
+    if runs.empty:
+        return "the store has no score runs"
+    listed = ", ".join(f"{r.id} (rheumetrics {r.package_version})" for r in runs.itertuples())
+    return f"stored runs: {listed}"
+
+
+def _score_columns(df: pd.DataFrame, meta: dict[str, Any] | None) -> pd.DataFrame:
+    """Typed score columns; ``haq_di`` recorded wins over derived."""
+    out = df.copy()
+    if meta is None:
+        for name in SCORE_NAMES:
+            out[f"{name}_category"] = None
+            if name != "haq_di":
+                out[name] = np.nan
+        for name in BOOLEAN_SCORES:
+            out[name] = pd.array([None] * len(out), dtype="boolean")
+        out.attrs["conventions"] = None
+        return out
     # haq_di is both an input item and a derived score: a recorded value wins, the derived one
-    # fills visits where only the HAQ categories were recorded.
-    derived_haq = pd.to_numeric(scores.pop("haq_di")).astype("float64")
-    out = df.join(scores, how="left")
-    out["haq_di"] = out["haq_di"].fillna(derived_haq.reindex(out.index))
-    conventions = meta["conventions"] if meta is not None else {}
-    labels = category_labels(conventions)
-    for name in SCORE_NAMES:
-        out[name] = pd.to_numeric(out[name]).astype("float64")  # haq_di: recorded or derived
-        cat = f"{name}_category"
-        if name in labels:
-            out[cat] = pd.Categorical(out[cat], categories=list(labels[name]), ordered=True)
+    # fills visits where only the HAQ categories (or items) were recorded.
+    derived = out.pop(DERIVED_HAQ).to_numpy(dtype="float64")
+    out["haq_di"] = out["haq_di"].fillna(pd.Series(derived, index=out.index))
+    conventions = meta["conventions"]
     for name in BOOLEAN_SCORES:
-        out[name] = out[name].astype("boolean")
+        flag = out[name].to_numpy(dtype="float64")
+        out[name] = pd.array(np.where(np.isnan(flag), None, flag == 1), dtype="boolean")
     out.attrs["conventions"] = conventions
-    out.attrs["package_version"] = meta["package_version"] if meta is not None else None
-    out.attrs["score_run"] = run
+    out.attrs["package_version"] = meta["package_version"]
+    out.attrs["score_run"] = meta["id"]
     return out
 
 
@@ -255,11 +461,9 @@ def load_patients(
 
 
 def _filtered(conn: Connection, stmt: Select[Any], patients: Iterable[str] | None) -> pd.DataFrame:
-    if patients is None:
-        return _rows(conn, stmt)
-    parts = [_rows(conn, stmt.where(PATIENT.c.patient_key.in_(chunk)))
-             for chunk in bulk.in_chunks(list(patients))]  # fmt: skip
-    return pd.concat(parts, ignore_index=True) if parts else _rows(conn, stmt.where(false()))
+    if patients is not None:
+        stmt = stmt.where(member_of(conn, PATIENT.c.patient_key, patients))
+    return fetch_frame(conn, stmt)
 
 
 class _connect:

@@ -168,11 +168,11 @@ class _Checker:
             if ftype is not None and ftype.kind == "enum":
                 for code, v in values.items():
                     if v not in ftype.choices:
-                        self.add(f"{where}.{key}.values", code, v, ftype.rule())
+                        self.add(f"{where}.{key}.values", code, v, ftype.rule)
         enum = ftype.choices if ftype is not None and ftype.kind == "enum" else None
         if enum is not None and "value" in raw and raw["value"] not in enum:
             assert ftype is not None
-            self.add(f"{where}.{key}", "value", raw["value"], ftype.rule())
+            self.add(f"{where}.{key}", "value", raw["value"], ftype.rule)
         anchor = None
         if offset:
             try:

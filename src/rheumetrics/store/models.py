@@ -10,7 +10,7 @@ Layout (one row per ...):
 - ``clinical``, ``lab``, ``pro``, ``reported``: per-visit values, one column per item of
   ``items.csv`` (canonical units; ``lab`` also keeps the unit each value arrived in).
 - ``therapy``: drug courses (natural key ``patient_id, drug, start_date``).
-- ``imaging_read``: one reader's grade of one feature at one site (imaging-scores.md §0).
+- ``imaging_read``: one reader's grade of one feature at one site.
 - ``score_run`` + ``visit_score``: derived scores with the conventions and package version
   that produced them.
 - ``import_run`` + ``quarantine``: import audit trail and rows kept aside with their reasons.
@@ -39,9 +39,28 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from rheumetrics.schema.vocab import (
+    DIAGNOSES,
+    DRUG_CLASSES,
+    READING_DESIGNS,
+    ROUTES,
+    SEXES,
+    SIDES,
+    VISIT_KINDS,
+)
 from rheumetrics.store.items import ITEM_TABLES, items, table_items
 
-#: Score columns of ``visit_score`` (contracts.md score outputs); each has a ``_category``.
+__all__ = [
+    "DIAGNOSES",
+    "DRUG_CLASSES",
+    "READING_DESIGNS",
+    "ROUTES",
+    "SEXES",
+    "SIDES",
+    "VISIT_KINDS",
+]
+
+#: Score columns of ``visit_score``; each has a ``_category``.
 SCORE_NAMES = (
     "das28_esr",
     "das28_crp",
@@ -59,20 +78,6 @@ SCORE_NAMES = (
     "cdapsa",
 )
 BOOLEAN_SCORES = ("boolean_remission_2011", "boolean_remission_2022")
-
-DIAGNOSES = {  # code -> SNOMED CT (ecosystem.md §1.2)
-    "ra": "69896004",
-    "axspa": "723116002",
-    "as": "9631008",
-    "spa": "784332006",
-    "psa": "156370009",
-}
-SEXES = ("female", "male", "other", "unknown")
-VISIT_KINDS = ("baseline", "routine", "follow_up", "unscheduled", "study")
-DRUG_CLASSES = ("csDMARD", "bDMARD", "tsDMARD", "glucocorticoid", "NSAID", "other")
-ROUTES = ("oral", "sc", "iv", "im", "intra-articular", "topical", "other")
-SIDES = ("L", "R", "M", "B")  # left, right, midline (spine), both (as in docs/imaging.md)
-READING_DESIGNS = ("paired_known_order", "paired_blinded_order", "unpaired", "unspecified")
 
 
 class Base(DeclarativeBase):
@@ -160,7 +165,7 @@ class Therapy(Base):
 
 
 class ImagingRead(Base):
-    """One reader's grade of one feature at one site (imaging-scores.md §0 item 1)."""
+    """One reader's grade of one feature at one site."""
 
     __tablename__ = "imaging_read"
     __table_args__ = (

@@ -25,10 +25,16 @@ from rheumetrics.store.loaders import add_counts, unpack_masks, visit_table
 from rheumetrics.store.models import BOOLEAN_SCORES, SCORE_NAMES, SCORE_RUN, VISIT_SCORE
 
 
+def conventions_key(conventions: Conventions) -> str:
+    """SHA-256 of the conventions' canonical JSON: how a score run is found again."""
+    conv = conventions.as_dict()
+    return hashlib.sha256(json.dumps(conv, sort_keys=True, default=str).encode()).hexdigest()
+
+
 def run_id(conn: Connection, conventions: Conventions) -> int:
     """The score run of these conventions under this package version (created if new)."""
     conv = conventions.as_dict()
-    key = hashlib.sha256(json.dumps(conv, sort_keys=True, default=str).encode()).hexdigest()
+    key = conventions_key(conventions)
     t = SCORE_RUN
     found = conn.execute(
         select(t.c.id).where(t.c.package_version == __version__, t.c.conventions_key == key)

@@ -18,6 +18,7 @@ from rheumetrics import joints as joint_catalogue
 from rheumetrics.errors import Problem, ValidationError
 from rheumetrics.imaging.reads import validate_reads
 from rheumetrics.numeric import snap
+from rheumetrics.schema import validate as V
 from rheumetrics.store import fields as F
 from rheumetrics.store import jointbits
 from rheumetrics.store import redcap as rc
@@ -29,6 +30,8 @@ from rheumetrics.store.models import DIAGNOSES
 PATIENT_COLUMNS = ("diagnosis", "diagnosis_snomed", "sex", "birth_year", "rf", "acpa", "hla_b27")
 #: Recorded joint counts and the joint set each one counts (contracts.md joint sets).
 COUNT_SETS = {c: s for s, c in joint_catalogue.COUNT_COLUMNS.items()}
+#: Largest offset of a date given as time after an anchor (150 years).
+MAX_OFFSET = {"days": 150 * 366, "months": 150 * 12}
 
 
 @dataclass
@@ -52,7 +55,7 @@ class Staged:
 class _Ctx:
     """Parsing context of one (sub)frame of the source."""
 
-    def __init__(self, mapping: Mapping, raw: pd.DataFrame, rep: F.Reporter) -> None:
+    def __init__(self, mapping: Mapping, raw: pd.DataFrame, rep: V.Reporter) -> None:
         self.m = mapping
         self.raw = raw
         self.rep = rep
@@ -72,7 +75,7 @@ class _Ctx:
             ), spec.column
         raw = self.raw[spec.column]
         if spec.values is not None:
-            raw = F.apply_value_map(raw, spec.values, spec.column, self.rep)
+            raw = V.apply_value_map(raw, spec.values, spec.column, self.rep)
         return raw, spec.column
 
     def field(
@@ -84,12 +87,12 @@ class _Ctx:
                 self.rep.file_problem(key, None, "required field is not mapped")
             return pd.Series([default] * len(self.raw), index=self.raw.index, dtype=object)
         raw, name = self.column(spec, key)
-        return F.parse_field(raw, ftype, name, self.rep, spec.date_format or self.m.date_format)
+        return V.parse_field(raw, ftype, name, self.rep, spec.date_format or self.m.date_format)
 
 
 def stage(mapping: Mapping, raw: pd.DataFrame, source: str) -> Staged:
     """Check ``raw`` against ``mapping`` and build the records to store."""
-    prep = F.Reporter(source, raw.index)
+    prep = V.Reporter(source, raw.index)
     pctx = _Ctx(mapping, raw, prep)
     pid = pctx.field(mapping.patient, "id", F.PATIENT_FIELDS["id"])
     prows = _patient_rows(pctx)
@@ -104,7 +107,7 @@ def stage(mapping: Mapping, raw: pd.DataFrame, source: str) -> Staged:
         if mapping.imaging is not None:
             subsets["imaging"] = raw
     if "visit" in subsets:
-        rep = F.Reporter(source, subsets["visit"].index)
+        rep = V.Reporter(source, subsets["visit"].index)
         reps.append(rep)
         ctx = _Ctx(mapping, subsets["visit"], rep)
         if mapping.layout == "long":
@@ -112,15 +115,15 @@ def stage(mapping: Mapping, raw: pd.DataFrame, source: str) -> Staged:
         else:
             visits = _wide_visits(ctx, pid, subsets.get("event_kind"))
     if "therapy" in subsets:
-        rep = F.Reporter(source, subsets["therapy"].index)
+        rep = V.Reporter(source, subsets["therapy"].index)
         reps.append(rep)
         therapies = _therapies(_Ctx(mapping, subsets["therapy"], rep), pid)
     if "imaging" in subsets:
-        rep = F.Reporter(source, subsets["imaging"].index)
+        rep = V.Reporter(source, subsets["imaging"].index)
         reps.append(rep)
         imaging = _imaging(_Ctx(mapping, subsets["imaging"], rep), pid)
     patients = _assemble_patients(mapping, prows, pid, prep)
-    problems = [p for r in reps for p in r.problems]
+    problems = V.with_keys([p for r in reps for p in r.problems], _natural_keys(mapping, raw))
     bad = set().union(*(set(r.rows[r.bad]) for r in reps))
     keep = lambda df: df[~df["_row"].isin(bad)] if df is not None else None  # noqa: E731
     if visits is not None and mapping.layout == "long":
@@ -152,6 +155,20 @@ def stage(mapping: Mapping, raw: pd.DataFrame, source: str) -> Staged:
     )
 
 
+def _natural_keys(mapping: Mapping, raw: pd.DataFrame) -> pd.DataFrame:
+    """Raw natural-key columns by line: patient id and visit date (REDCap: record and event)."""
+    if mapping.format == "redcap":
+        cols = {c: c for c in ("record_id", "redcap_event_name")}
+    else:
+        cols = {}
+        for name, spec in (("patient_id", mapping.patient.get("id")),
+                           ("visit_date", (mapping.visit or {}).get("date"))):  # fmt: skip
+            if spec is not None and spec.column is not None and spec.offset_unit is None:
+                cols[name] = spec.column
+    present = {k: c for k, c in cols.items() if c in raw.columns}
+    return pd.DataFrame({k: raw[c] for k, c in present.items()}, index=raw.index)
+
+
 # -- patients -------------------------------------------------------------------------------
 
 
@@ -171,7 +188,7 @@ def _patient_rows(ctx: _Ctx) -> pd.DataFrame:
 
 
 def _assemble_patients(
-    mapping: Mapping, prows: pd.DataFrame, pid: pd.Series, rep: F.Reporter
+    mapping: Mapping, prows: pd.DataFrame, pid: pd.Series, rep: V.Reporter
 ) -> pd.DataFrame:
     """One row per patient key; values that disagree between rows are problems."""
     df = prows.assign(patient_key=pid)
@@ -241,9 +258,10 @@ def _visit_keys(ctx: _Ctx, pid: pd.Series, event_kind: pd.Series | None) -> pd.D
 
 def _offset_date(ctx: _Ctx, spec: FieldSpec) -> pd.Series:
     raw, col = ctx.column(spec, "date")
-    rule = f"must be a whole number of {spec.offset_unit} after {spec.anchor}"
-    n = F.check_range(
-        F.parse_number(raw, col, ctx.rep, rule), raw, col, ctx.rep, 0, None, True, rule
+    most = MAX_OFFSET[spec.offset_unit or "days"]
+    rule = f"must be a whole number of {spec.offset_unit} after {spec.anchor}, 0 to {most}"
+    n = V.check_range(
+        V.parse_number(raw, col, ctx.rep, rule), raw, col, ctx.rep, 0, most, True, rule
     )
     anchor = pd.Timestamp(spec.anchor)
     out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[s]")
@@ -259,7 +277,7 @@ def _item_values(ctx: _Ctx, name: str, spec: FieldSpec) -> tuple[pd.Series, pd.S
     """Canonical values of one item and, for labs, the unit each arrived in."""
     item = items()[name]
     raw, col = ctx.column(spec, name)
-    num = F.parse_number(raw, col, ctx.rep, item.rule())
+    num = V.parse_number(raw, col, ctx.rep, item.rule)
     units: pd.Series | None = None
     if spec.unit_column is not None:
         if spec.unit_column not in ctx.raw.columns:
@@ -289,7 +307,7 @@ def _item_values(ctx: _Ctx, name: str, spec: FieldSpec) -> tuple[pd.Series, pd.S
         if (spec.unit in (None, item.unit) and units is None)
         else " after conversion to " + item.unit
     )
-    vals = F.check_range(
+    vals = V.check_range(
         num,
         raw,
         col,
@@ -297,7 +315,7 @@ def _item_values(ctx: _Ctx, name: str, spec: FieldSpec) -> tuple[pd.Series, pd.S
         item.min,
         item.max,
         item.integer,
-        item.rule() + conv,
+        item.rule + conv,
         lo_inclusive=item.min_inclusive,
     )
     return pd.Series(snap(vals.to_numpy(dtype=float)), index=vals.index), units
@@ -344,7 +362,7 @@ def _joint_masks(ctx: _Ctx) -> dict[str, np.ndarray]:
             if col not in ctx.raw.columns:
                 continue
             raw = ctx.raw[col]
-            na = F.missing(raw)
+            na = V.missing(raw)
             if pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(
                 raw.dtype
             ):
@@ -445,14 +463,14 @@ def _long_visits(ctx: _Ctx, pid: pd.Series) -> pd.DataFrame:
     code = ctx.raw[ls.item].astype("string").str.strip()
     item = code.map(ls.items)
     ignored = code.isin(ls.ignore).fillna(False).to_numpy(dtype=bool)
-    unknown = ~F.missing(ctx.raw[ls.item]) & ~ignored & item.isna().to_numpy()
+    unknown = ~V.missing(ctx.raw[ls.item]) & ~ignored & item.isna().to_numpy()
     ctx.rep.flag(
         unknown,
         ls.item,
         code,
         "item code not in [long] items (nor in ignore): " + ", ".join(ls.items),
     )
-    ctx.rep.flag(F.missing(ctx.raw[ls.item]), ls.item, code, "required; the item this row measures")
+    ctx.rep.flag(V.missing(ctx.raw[ls.item]), ls.item, code, "required; the item this row measures")
     df["item"] = item
     df["value"] = np.nan
     df["unit"] = None
@@ -461,7 +479,7 @@ def _long_visits(ctx: _Ctx, pid: pd.Series) -> pd.DataFrame:
         if not rows.any():
             continue
         spec = FieldSpec(column=ls.value, unit_column=ls.unit)
-        sub = _Ctx(ctx.m, ctx.raw[rows], F.Reporter(ctx.rep.source, ctx.raw.index[rows]))
+        sub = _Ctx(ctx.m, ctx.raw[rows], V.Reporter(ctx.rep.source, ctx.raw.index[rows]))
         vals, units = _item_values(sub, name, spec)
         ctx.rep.problems += sub.rep.problems
         ctx.rep.bad[rows] |= sub.rep.bad
@@ -599,11 +617,11 @@ def _check_catalogue(ctx: _Ctx, df: pd.DataFrame) -> None:
 
 
 def _redcap_subsets(
-    mapping: Mapping, raw: pd.DataFrame, reps: list[F.Reporter], source: str
+    mapping: Mapping, raw: pd.DataFrame, reps: list[V.Reporter], source: str
 ) -> dict[str, Any]:
     """Split a REDCap export into event rows (visits) and repeating-instrument rows."""
     assert mapping.redcap is not None
-    rep = F.Reporter(source, raw.index)
+    rep = V.Reporter(source, raw.index)
     reps.append(rep)
     instrument = raw[rc.REPEAT_INSTRUMENT].astype("string") if rc.REPEAT_INSTRUMENT in raw else \
         pd.Series(pd.NA, index=raw.index, dtype="string")  # fmt: skip
@@ -615,7 +633,7 @@ def _redcap_subsets(
             listed = event.isin(list(mapping.redcap.events)).fillna(False).to_numpy(dtype=bool)
             spec = mapping.visit.get("date")
             if spec is not None and spec.column in raw.columns:
-                stray = plain & ~listed & ~F.missing(raw[spec.column])
+                stray = plain & ~listed & ~V.missing(raw[spec.column])
                 rep.flag(
                     stray,
                     rc.EVENT,

@@ -258,22 +258,27 @@ def regression(study: Study, data: StudyData, spec: dict[str, Any]) -> pd.DataFr
 
 
 def reliability(study: Study, data: StudyData, spec: dict[str, Any]) -> pd.DataFrame:
-    """Intra-reader ICC (all six forms) of an imaging outcome between reading sessions."""
+    """Intra-reader ICC (all six forms) of an imaging outcome between reading sessions, with
+    F-based CIs at ``confidence`` (default 0.95); ``reported`` flags the study's ``form``
+    (default ICC(3,k))."""
     ratings = data.ratings
     sessions = ratings.groupby(["patient_id", "timepoint"])["session"].transform("nunique")
     repeated = ratings[sessions > 1]
     if repeated.empty:
         return pd.DataFrame()
+    confidence = float(spec.get("confidence", 0.95))
     out = st.icc(repeated, ["patient_id", "timepoint"], "session", "score",
-                 alpha=float(spec.get("alpha", 0.05)), missing="drop")  # fmt: skip
-    form = spec.get("form", "ICC(2,k)")
+                 confidence=confidence, missing="drop")  # fmt: skip
+    form = spec.get("form", "ICC(3,k)")
     out.insert(0, "outcome", spec["outcome"])
+    out["confidence"] = confidence
     out["reported"] = out["form"] == form
     return out
 
 
 def responsiveness(study: Study, data: StudyData) -> pd.DataFrame:
-    """Standardised response mean of every change, by group (imaging-scores.md §7.4)."""
+    """Standardised response mean of every change, by group (Liang, Fossel & Larson 1990,
+    Med Care 28:632-642)."""
     parts = []
     for o in study.outcomes:
         col = f"change:{o.id}"
@@ -298,41 +303,72 @@ def scatter_outliers(study: Study, data: StudyData, spec: dict[str, Any]) -> pd.
         return sub.assign(studentised_residual=np.nan, outlier=False)
     fit = sm.OLS(sub[y].to_numpy(float), sm.add_constant(sub[x].to_numpy(float))).fit()
     t = OLSInfluence(fit).resid_studentized
-    out = sub.assign(studentised_residual=t, outlier=np.abs(t) > limit)
-    out.attrs["conventions"] = {"outlier": f"|studentised residual| > {limit:g} (OLS of y on x)"}
+    beyond = np.abs(t) > limit
+    mark = spec.get("mark")
+    if mark is not None:  # only the ``mark`` most extreme of those beyond the limit
+        keep = np.argsort(-np.abs(t))[: int(mark)]
+        beyond &= np.isin(np.arange(len(t)), keep)
+    out = sub.assign(studentised_residual=t, outlier=beyond)
+    rule = f"|studentised residual| > {limit:g} (OLS of y on x)"
+    if mark is not None:
+        rule += f"; at most the {int(mark)} most extreme marked"
+    out.attrs["conventions"] = {"outlier": rule}
     return out.reset_index()
+
+
+_RULES = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal}
+
+
+def parse_rule(text: str) -> tuple[str, float]:
+    """``"<= -0.22"`` -> ``("<=", -0.22)``; the operator is required (``<``, ``<=``, ``>``, ``>=``).
+
+    >>> parse_rule("> 0.5")
+    ('>', 0.5)
+    """
+    text = str(text).strip()
+    for op in ("<=", ">=", "<", ">"):
+        if text.startswith(op):
+            return op, float(text[len(op) :])
+    raise ValueError(f"{text!r}: must be an operator (<, <=, >, >=) and a number, e.g. '> 0.5'")
 
 
 def roc(
     study: Study, data: StudyData, spec: dict[str, Any]
 ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
-    """AUC with DeLong CI and the Youden cut-off of each score for a dichotomised truth."""
+    """AUC with DeLong CI and the Youden cut-off of each score for a truth dichotomised by the
+    explicit rule ``positive`` (e.g. ``"> 0.5"``: strictly above). ``higher_is_positive`` is one
+    flag or one per score (a fall in DAS28 and a high baseline DAS28 point the same way)."""
     truth_col = spec["truth"]
     scores = [spec["scores"]] if isinstance(spec["scores"], str) else list(spec["scores"])
-    higher = bool(spec.get("higher_is_positive", True))
+    flags = spec.get("higher_is_positive", True)
+    higher = [bool(f) for f in flags] if isinstance(flags, list) else [bool(flags)] * len(scores)
     sub = data.frame[[truth_col, *scores]].dropna()
-    truth = (
-        (sub[truth_col] <= spec["below"]) if "below" in spec else (sub[truth_col] >= spec["above"])
+    op, value = parse_rule(spec["positive"])
+    truth = pd.Series(
+        _RULES[op](sub[truth_col].to_numpy(float), value).astype(int), index=sub.index
     )
-    rule = (
-        f"{truth_col} <= {spec['below']}" if "below" in spec else f"{truth_col} >= {spec['above']}"
-    )
+    rule = f"{data.labels.get(truth_col, truth_col)} {op} {value:g}"
+    if spec.get("label"):
+        rule = f"{spec['label']} ({rule})"
     rows, curves = [], {}
-    for s in scores:
-        auc = st.roc_auc(truth.astype(int), sub[s], higher_is_positive=higher)
-        cut = st.youden_cutoff(truth.astype(int), sub[s], higher_is_positive=higher).iloc[0]
-        rows.append({"score": s, "label": data.labels.get(s, s), "positive": rule, **auc.iloc[0].to_dict(),
-                     "cutoff": cut["threshold"], "sensitivity": cut["sensitivity"],
-                     "specificity": cut["specificity"], "youden_j": cut["youden_j"]})  # fmt: skip
-        curves[data.labels.get(s, s)] = st.roc_curve(
-            truth.astype(int), sub[s], higher_is_positive=higher
-        )
+    for s, hi in zip(scores, higher, strict=True):
+        label = data.labels.get(s, s)
+        auc = st.roc_auc(truth, sub[s], higher_is_positive=hi)
+        cut = st.youden_cutoff(truth, sub[s], higher_is_positive=hi).iloc[0]
+        rows.append({"score": s, "label": label, "direction": "higher" if hi else "lower",
+                     "positive": rule, "n": len(sub), "n_positive": int(truth.sum()),
+                     **auc.iloc[0].to_dict(), "cutoff": cut["threshold"],
+                     "sensitivity": cut["sensitivity"], "specificity": cut["specificity"],
+                     "youden_j": cut["youden_j"]})  # fmt: skip
+        curves[label] = st.roc_curve(truth, sub[s], higher_is_positive=hi)
     out = pd.DataFrame(rows)
-    if len(scores) == 2:
-        test = st.delong_test(
-            truth.astype(int), sub[scores[0]], sub[scores[1]], higher_is_positive=higher
-        )
-        out["delong_p"] = float(test["p"].iloc[0])
+    if len(scores) == 2:  # orient both scores so that higher means positive
+        a, b = (sub[s] if hi else -sub[s] for s, hi in zip(scores, higher, strict=True))
+        out["delong_p"] = float(st.delong_test(truth, a, b)["p"].iloc[0])
+    out.attrs["conventions"] = {
+        "positive": rule,
+        "direction": dict(zip(out["label"], out["direction"], strict=True)),
+    }
     return out, curves
 
 
@@ -349,3 +385,58 @@ def meta(spec: dict[str, Any]) -> tuple[pd.DataFrame, Figure]:
     exp = bool(spec.get("exponentiate", spec.get("measure", "RR") in ("RR", "OR")))
     fig = st.forest_plot(res, exponentiate=exp, xlabel=spec.get("measure", "RR"))
     return res, fig
+
+
+def sample_size(spec: dict[str, Any]) -> pd.DataFrame:
+    """Each stated sample-size calculation recomputed from its assumptions (rheumetrics.stats
+    power functions): ``kind = "correlation"`` (rho, alpha, power, sided, method, dropout) or
+    ``"noninferiority"`` (margin, sd, difference, alpha, power); ``stated_n`` is what the study
+    wrote, shown beside what the standard formula gives."""
+    rows = []
+    for calc in spec.get("calculations", []):
+        kind = calc["kind"]
+        alpha, power = float(calc.get("alpha", 0.05)), float(calc.get("power", 0.8))
+        stated = float(calc.get("stated_n", np.nan))
+        if kind == "correlation":
+            method = calc.get("method", "exact")
+            res = st.power_correlation(float(calc["rho"]), power=power, alpha=alpha,
+                                       sided=calc.get("sided", "two-sided"), method=method).iloc[0]  # fmt: skip
+            n = int(res["n_required"])
+            dropout = float(calc.get("dropout", 0.0))
+            with_dropout = int(np.ceil(n / (1 - dropout))) if dropout else n
+            assumptions = (f"rho = {calc['rho']:g}, {calc.get('sided', 'two-sided')} alpha = {alpha:g}, "
+                           f"power = {power:g}" + (f", {100 * dropout:g}% dropout -> {with_dropout}" if dropout else ""))  # fmt: skip
+            label = calc.get("label", "Correlation different from zero")
+            text = (f"{label}: a correlation of {calc['rho']:g} is detected with {power:.0%} power by a "
+                    f"{calc.get('sided', 'two-sided')} test at {alpha:g} with n = {n} "
+                    f"({method} method" + (f"; {with_dropout} allowing {100 * dropout:g}% dropout" if dropout else "") + ")"
+                    + (f"; the study stated {stated:g}." if np.isfinite(stated) else "."))  # fmt: skip
+            rows.append({"label": label, "kind": kind, "assumptions": assumptions, "n_required": n,
+                         "stated_n": stated, "method": f"{method} (rheumetrics.stats.power_correlation)",
+                         "text": text})  # fmt: skip
+        elif kind == "noninferiority":
+            res = st.power_noninferiority(margin=float(calc["margin"]), sd=float(calc["sd"]),
+                                          difference=float(calc.get("difference", 0.0)), power=power,
+                                          alpha=alpha, method=calc.get("method", "t")).iloc[0]  # fmt: skip
+            n = int(res["n_required_group1"])
+            assumptions = (f"margin = {calc['margin']:g}, SD = {calc['sd']:g}, true difference = "
+                           f"{float(calc.get('difference', 0)):g}, one-sided alpha = {alpha:g}, power = {power:g}")  # fmt: skip
+            label = calc.get("label", "Non-inferiority of the mean change")
+            text = f"{label} ({assumptions}): the standard formula gives {n} per group"
+            if np.isfinite(stated):
+                at_stated = st.power_noninferiority(
+                    margin=float(calc["margin"]),
+                    sd=float(calc["sd"]),
+                    n=stated,
+                    alpha=alpha,
+                    difference=float(calc.get("difference", 0.0)),
+                    method=calc.get("method", "t"),
+                ).iloc[0]["power"]
+                text += f"; the study stated {stated:g} per group, which gives {100 * at_stated:.1f}% power"
+            text += "."
+            rows.append({"label": label, "kind": kind, "assumptions": assumptions, "n_required": n,
+                         "stated_n": stated, "method": f"{calc.get('method', 't')} (rheumetrics.stats.power_noninferiority)",
+                         "text": text})  # fmt: skip
+    return pd.DataFrame(
+        rows, columns=["label", "kind", "assumptions", "n_required", "stated_n", "method", "text"]
+    )

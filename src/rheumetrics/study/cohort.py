@@ -17,6 +17,7 @@ from rheumetrics.errors import ProblemCollector
 from rheumetrics.imaging import score_reads
 from rheumetrics.io import read_table
 from rheumetrics.measures import MEASURES
+from rheumetrics.measures.conventions import Conventions
 from rheumetrics.measures.panel import score_frame
 from rheumetrics.store.loaders import IMAGING_COLUMNS
 from rheumetrics.study.model import Study
@@ -157,7 +158,8 @@ def _scored(study: Study, visits: pd.DataFrame) -> pd.DataFrame:
     wanted = [m for m in wanted if m is not None and m not in visits.columns]
     if not wanted:
         return visits
-    scores = score_frame(visits, lenient=True, measures=wanted)
+    conventions = Conventions().with_(**study.conventions)
+    scores = score_frame(visits, conventions, lenient=True, measures=wanted)
     problems = ProblemCollector("visits that cannot be scored")
     for name in wanted:
         reason = scores.get(f"{name}_reason")

@@ -37,6 +37,13 @@ class StudyData:
         return self.frame[self.frame["first"]]
 
 
+def empty_data() -> StudyData:
+    """The analysis data of a study without patients (a meta-analysis of published studies)."""
+    frame = pd.DataFrame({"patient_id": pd.Series(dtype=str), "group": pd.Series(dtype=str),
+                          "first": pd.Series(dtype=bool)})  # fmt: skip
+    return StudyData(frame=frame, enrolments=frame.copy(), ratings=pd.DataFrame())
+
+
 def enrolments(study: Study, cohort: Cohort) -> pd.DataFrame:
     """One row per patient and group with the index date; every empty group is an error."""
     spec = study.enrolment

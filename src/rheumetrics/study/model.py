@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -30,19 +30,6 @@ from rheumetrics.store.models import DRUG_CLASSES
 #: Bundled study files (``rheumetrics report nz_mri``).
 BUNDLED = ("nz_mri", "rapport")
 ENROLMENT_SOURCES = ("therapy", "attribute", "all")
-ANALYSES = (
-    "flow",
-    "characteristics",
-    "scores",
-    "changes",
-    "direction",
-    "correlation",
-    "regression",
-    "reliability",
-    "scatter",
-    "roc",
-    "meta",
-)
 GROUP_TESTS = ("median_test", "mann_whitney")
 MEDIAN_VARIANTS = ("permutation", "pearson", "exact")
 CORRELATIONS = ("spearman", "pearson")
@@ -139,6 +126,22 @@ class Characteristic:
 
 
 @dataclass(frozen=True)
+class Published:
+    """A published figure to reproduce: where it is printed (``table``, ``row``, ``statistic``),
+    its ``value`` at ``digits`` decimals, where the report computes it (``at``, a locator such as
+    ``scores[visit=V1, outcome=tjc28, group=A].median``; empty when the report does not compute
+    it) and whether the example generator was tuned to it (``targeted``)."""
+
+    table: str
+    row: str
+    statistic: str
+    value: float
+    digits: int
+    at: str = ""
+    targeted: bool = False
+
+
+@dataclass(frozen=True)
 class Study:
     """A checked study file."""
 
@@ -156,6 +159,9 @@ class Study:
     analyses: dict[str, dict[str, Any]]
     change: tuple[str, str] | None
     imaging_session: str
+    built_to_match: str = ""
+    published: tuple[Published, ...] = ()
+    conventions: dict[str, Any] = field(default_factory=dict)
 
     def outcome(self, oid: str) -> Outcome:
         return next(o for o in self.outcomes if o.id == oid)
@@ -213,7 +219,9 @@ class _Check:
     def add(self, where: str, key: str, value: Any, rule: str) -> None:
         self.problems.add(where, key, value, rule, self.source)
 
-    def keys(self, where: str, table: Any, allowed: tuple[str, ...] | set[str]) -> dict[str, Any]:
+    def keys(
+        self, where: str, table: Any, allowed: tuple[str, ...] | set[str] | frozenset[str]
+    ) -> dict[str, Any]:
         if not isinstance(table, dict):
             self.add(where, where, table, "must be a table")
             return {}
@@ -264,7 +272,7 @@ def _imaging_subsets(system: str) -> set[str]:
 
 
 _TOP = {"study", "cohort", "enrolment", "groups", "visits", "outcomes", "characteristics",
-        "analyses", "imaging"}  # fmt: skip
+        "analyses", "imaging", "published", "conventions"}  # fmt: skip
 
 
 def parse_study(text: str, path: Path | None = None) -> Study:
@@ -279,17 +287,34 @@ def parse_study(text: str, path: Path | None = None) -> Study:
         raise AssertionError("unreachable") from exc
     c.keys("(top)", doc, _TOP)
 
-    head = c.keys("study", doc.get("study", {}), {"title", "synthetic", "description", "reference"})
+    head = c.keys("study", doc.get("study", {}),
+                  {"title", "synthetic", "description", "reference", "built_to_match"})  # fmt: skip
+    from rheumetrics.study.registry import analyses as registered
+
+    asked = doc.get("analyses", {})
+    cohort_free = (
+        isinstance(asked, dict)
+        and bool(asked)
+        and all(
+            k in registered() and not registered()[k].needs_cohort for k in asked if k != "change"
+        )
+    )
     title = c.text("study", head, "title")
     synthetic = head.get("synthetic", False)
     if not isinstance(synthetic, bool):
         c.add("study", "synthetic", synthetic, "must be true or false")
 
-    cohort = _cohort(c, doc.get("cohort"), base)
-    enrolment = _enrolment(c, doc.get("enrolment", {}), doc.get("groups"))
-    visits = _visits(c, doc.get("visits"))
+    if cohort_free and "cohort" not in doc:  # a meta-analysis or planning study: no patients
+        cohort = CohortSource()
+        enrolment = Enrolment("all", None, None, (Group("all", "All"),))
+        visits: tuple[VisitSpec, ...] = ()
+        outcomes: tuple[Outcome, ...] = ()
+    else:
+        cohort = _cohort(c, doc.get("cohort"), base)
+        enrolment = _enrolment(c, doc.get("enrolment", {}), doc.get("groups"))
+        visits = _visits(c, doc.get("visits"))
+        outcomes = _outcomes(c, doc.get("outcomes"), [v.id for v in visits])
     visit_ids = [v.id for v in visits]
-    outcomes = _outcomes(c, doc.get("outcomes"), visit_ids)
     chars_raw = c.keys("characteristics", doc.get("characteristics", {}), {"unit", "variables"})
     unit = chars_raw.get("unit", "patient")
     if unit not in ("patient", "enrolment"):
@@ -298,7 +323,20 @@ def parse_study(text: str, path: Path | None = None) -> Study:
     imaging_raw = c.keys("imaging", doc.get("imaging", {}), {"session"})
     session = str(imaging_raw.get("session", "1"))
 
-    analyses_raw = c.keys("analyses", doc.get("analyses", {}), {*ANALYSES, "change"})
+    analyses_raw = c.keys("analyses", doc.get("analyses", {}), {*registered(), "change"})
+    published = _published(c, doc.get("published", []))
+    conventions = c.keys("conventions", doc.get("conventions", {}), _convention_names())
+    if conventions:
+        from rheumetrics.measures.conventions import Conventions
+
+        try:
+            Conventions().with_(
+                **{k: v for k, v in conventions.items() if k in _convention_names()}
+            )
+        except (ValueError, TypeError, KeyError) as exc:
+            c.add(
+                "conventions", "conventions", conventions, f"not a valid set of conventions: {exc}"
+            )
     change = None
     if "change" in analyses_raw:
         pair = analyses_raw["change"]
@@ -330,6 +368,9 @@ def parse_study(text: str, path: Path | None = None) -> Study:
         analyses={k: v for k, v in analyses_raw.items() if k != "change"},
         change=change,
         imaging_session=session,
+        built_to_match=str(head.get("built_to_match", "")),
+        published=published,
+        conventions=dict(conventions),
     )
     _check_analyses(c, study, base)
     c.problems.raise_if_any()
@@ -561,20 +602,6 @@ def _characteristics(c: _Check, raw: Any) -> tuple[Characteristic, ...]:
 
 # -- analyses -------------------------------------------------------------------------------------
 
-_ANALYSIS_KEYS: dict[str, set[str]] = {
-    "flow": set(),
-    "characteristics": {"test", "variant", "summary"},
-    "scores": {"outcomes", "test", "variant", "summary"},
-    "changes": {"outcomes", "test", "variant", "summary"},
-    "direction": {"outcomes", "tolerance"},
-    "correlation": {"x", "y", "method", "ci"},
-    "regression": {"outcome", "predictors", "confounders"},
-    "reliability": {"outcome", "form", "alpha"},
-    "scatter": {"x", "y", "outlier_t"},
-    "roc": {"truth", "below", "above", "scores", "higher_is_positive"},
-    "meta": {"file", "measure", "method", "knapp_hartung", "columns", "study", "exponentiate"},
-}
-
 
 def variable_names(study: Study) -> set[str]:
     """Names usable in analyses: ``outcome@visit``, ``change:outcome``, ``group`` and the
@@ -599,7 +626,10 @@ def _check_analyses(c: _Check, study: Study, base: Path) -> None:
             else:
                 del study.analyses[name]
             continue
-        spec = c.keys(where, spec, _ANALYSIS_KEYS[name])
+        from rheumetrics.study.registry import analyses as registered
+
+        entry = registered()[name]
+        spec = c.keys(where, spec, entry.options)
         for key in ("outcomes",):
             for oid in c.strings(where, spec, key) if key in spec else ():
                 if oid not in outcome_ids:
@@ -609,10 +639,7 @@ def _check_analyses(c: _Check, study: Study, base: Path) -> None:
                         oid,
                         f"unknown outcome; defined: {', '.join(sorted(outcome_ids))}",
                     )
-        if (
-            name in ("changes", "direction", "correlation", "regression", "scatter", "roc")
-            and not study.change
-        ):
+        if entry.needs_change and not study.change:
             c.add(where, name, None, "needs two visits (a change from the first to the last)")
         if "test" in spec and spec["test"] not in GROUP_TESTS:
             c.add(where, "test", spec["test"], f"must be one of {', '.join(GROUP_TESTS)}")
@@ -643,7 +670,12 @@ def _check_analyses(c: _Check, study: Study, base: Path) -> None:
                     if var not in names and ("@" in var or var.startswith("change:")):
                         c.add(where, key, var, "unknown variable; use outcome@visit, change:outcome, group, "
                               "or a characteristic / patient attribute")  # fmt: skip
+        if name == "sample_size":
+            _check_sample_size(c, where, spec.get("calculations"))
         if name == "reliability":
+            conf = spec.get("confidence", 0.95)
+            if not isinstance(conf, float) or not 0 < conf < 1:
+                c.add(where, "confidence", conf, "must be a number between 0 and 1, e.g. 0.95")
             target = spec.get("outcome")
             if target not in outcome_ids or not study.outcome(str(target)).is_imaging:
                 c.add(where, "outcome", target, "must name an imaging outcome")
@@ -651,19 +683,90 @@ def _check_analyses(c: _Check, study: Study, base: Path) -> None:
             truth = spec.get("truth")
             if truth not in names:
                 c.add(where, "truth", truth, "must be outcome@visit or change:outcome")
-            if ("below" in spec) == ("above" in spec):
-                c.add(
-                    where,
-                    "below",
-                    None,
-                    "give exactly one of below = x or above = x (positive when truth <= x or >= x)",
-                )
-            for var in c.strings(where, spec, "scores"):
+            from rheumetrics.study.analyses import parse_rule
+
+            try:
+                parse_rule(spec.get("positive", ""))
+            except ValueError:
+                c.add(where, "positive", spec.get("positive"),
+                      "required: the rule making truth positive, an operator and a number "
+                      "('> 0.5' strictly above, '>= 0.5' at or above, '<= -0.22', '< 0')")  # fmt: skip
+            scores = c.strings(where, spec, "scores")
+            for var in scores:
                 if var not in names:
                     c.add(where, "scores", var, "must be outcome@visit or change:outcome")
+            flags = spec.get("higher_is_positive", True)
+            if isinstance(flags, list) and (
+                len(flags) != len(scores) or not all(isinstance(f, bool) for f in flags)
+            ):
+                c.add(
+                    where, "higher_is_positive", flags, f"one true/false per score ({len(scores)})"
+                )
         if name == "meta":
             f = spec.get("file")
             if not isinstance(f, str) or not _resolve_path(f, base).exists():
                 c.add(where, "file", f, "must name an existing CSV of study effects")
             else:
                 spec["file"] = str(_resolve_path(f, base))
+
+
+_PUBLISHED_KEYS = {"table", "row", "statistic", "value", "digits", "at", "targeted"}
+
+
+def _published(c: _Check, raw: Any) -> tuple[Published, ...]:
+    if not isinstance(raw, list):
+        c.add(
+            "published",
+            "published",
+            raw,
+            "must be a list of { table, row, statistic, value, digits, at } tables",
+        )
+        return ()
+    out = []
+    for k, entry in enumerate(raw):
+        where = f"published[{k}]"
+        entry = c.keys(where, entry, _PUBLISHED_KEYS)
+        value, digits = entry.get("value"), entry.get("digits")
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            c.add(where, "value", value, "must be the number as printed")
+            continue
+        if isinstance(digits, bool) or not isinstance(digits, int) or not 0 <= digits <= 6:
+            c.add(where, "digits", digits, "must be the printed decimals, a whole number 0-6")
+            continue
+        targeted = entry.get("targeted", False)
+        if not isinstance(targeted, bool):
+            c.add(where, "targeted", targeted, "must be true or false")
+        out.append(Published(c.text(where, entry, "table"), c.text(where, entry, "row"),
+                             c.text(where, entry, "statistic"), float(value), digits,
+                             str(entry.get("at", "")), bool(targeted)))  # fmt: skip
+    return tuple(out)
+
+
+def _convention_names() -> set[str]:
+    from dataclasses import fields as dc_fields
+
+    from rheumetrics.measures.conventions import Conventions
+
+    return {f.name for f in dc_fields(Conventions)}
+
+
+_CALC_KEYS = {
+    "correlation": {"kind", "label", "rho", "alpha", "power", "sided", "method", "dropout", "stated_n"},
+    "noninferiority": {"kind", "label", "margin", "sd", "difference", "alpha", "power", "method", "stated_n"},
+}  # fmt: skip
+
+
+def _check_sample_size(c: _Check, where: str, raw: Any) -> None:
+    if not isinstance(raw, list) or not raw:
+        c.add(where, "calculations", raw, "must be a list of { kind, ... } tables")
+        return
+    for k, calc in enumerate(raw):
+        here = f"{where}.calculations[{k}]"
+        kind = calc.get("kind") if isinstance(calc, dict) else None
+        if kind not in _CALC_KEYS:
+            c.add(here, "kind", kind, f"must be one of {', '.join(_CALC_KEYS)}")
+            continue
+        c.keys(here, calc, _CALC_KEYS[kind])
+        for key in ("rho",) if kind == "correlation" else ("margin", "sd"):
+            if isinstance(calc.get(key), bool) or not isinstance(calc.get(key), int | float):
+                c.add(here, key, calc.get(key), "required number")

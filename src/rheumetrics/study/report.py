@@ -1,8 +1,10 @@
-"""Run a study and write its self-contained HTML report, with every table also as CSV.
+"""Run a study and write its self-contained report (HTML, or PDF on A4), with every table as CSV.
 
-:func:`run_study` loads the cohort, builds the analysis frame and computes every analysis the
-study file asks for; :func:`write_report` renders the HTML (Jinja2, figures embedded as base64
-PNG) and writes each tidy table as ``<report>_tables/<name>.csv`` next to it.
+:func:`run_study` loads the cohort, builds the analysis frame and runs every analysis the study
+file asks for (each registered once in :mod:`rheumetrics.study.sections`); :func:`write_report`
+renders numbered tables and figures with captions and footnotes, the methods generated from the
+study file, the published figures beside the computed ones (reproduction mode) and the
+conventions of the measures used, and writes each tidy table as ``<report>_tables/<name>.csv``.
 """
 
 from __future__ import annotations
@@ -18,58 +20,39 @@ import numpy as np
 import pandas as pd
 from jinja2 import Environment, select_autoescape
 from markupsafe import Markup
-from matplotlib.figure import Figure
 
 from rheumetrics import __version__
-from rheumetrics import stats as st
-from rheumetrics.study import analyses as an
+from rheumetrics.study import published as pub
 from rheumetrics.study.cohort import Cohort, load_cohort
-from rheumetrics.study.design import StudyData, study_data
-from rheumetrics.study.figures import change_scatter, embed
+from rheumetrics.study.design import StudyData, empty_data, study_data
+from rheumetrics.study.figures import embed
+from rheumetrics.study.formatting import format_p, num
 from rheumetrics.study.model import Study
+from rheumetrics.study.registry import Section, analyses
 
-#: Section order and titles.
-TITLES = {
-    "flow": "Patient flow",
-    "characteristics": "Patient characteristics at enrolment",
-    "scores": "Clinical and imaging scores at each visit",
-    "changes": "Change from the first to the last visit",
-    "direction": "Direction of change",
-    "correlation": "Correlation of clinical change with imaging change",
-    "regression": "Adjusted regression",
-    "reliability": "Reliability of the imaging scores",
-    "responsiveness": "Responsiveness (standardised response mean)",
-    "scatter": "Imaging change against clinical change",
-    "roc": "ROC analysis",
-    "meta": "Meta-analysis",
-}
+__all__ = ["StudyReport", "format_p", "render_html", "run_study", "write_report"]
 
 
 @dataclass
 class StudyReport:
-    """The computed study: tidy tables (CSV), display tables (HTML) and figures."""
+    """The computed study: its sections (in report order), tidy tables and the comparison with
+    the published figures."""
 
     study: Study
     source: str
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
-    displays: dict[str, pd.DataFrame] = field(default_factory=dict)
-    figures: dict[str, Figure] = field(default_factory=dict)
-    notes: dict[str, str] = field(default_factory=dict)
+    sections: dict[str, Section] = field(default_factory=dict)
     scoring: dict[str, Any] = field(default_factory=dict)
     data: StudyData | None = None
+    reproduction: pd.DataFrame | None = None
 
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every tidy table by name (the CSVs)."""
+        return {k: v for s in self.sections.values() for k, v in s.tables.items()}
 
-def format_p(p: float) -> str:
-    """p-values as printed: ``<0.0001``, four decimals below 0.01, else three."""
-    if p is None or not np.isfinite(p):
-        return ""
-    if p < 0.0001:
-        return "<0.0001"
-    return st.format_number(p, 4 if p < 0.01 else 3)
-
-
-def _num(x: float, digits: int) -> str:
-    return "" if x is None or not np.isfinite(x) else st.format_number(float(x), digits)
+    @property
+    def figures(self) -> dict[str, Any]:
+        return {k: fig for s in self.sections.values() for k, (fig, _) in s.figures.items()}
 
 
 def run_study(
@@ -79,220 +62,158 @@ def run_study(
     db_url: str | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> StudyReport:
-    """Compute every analysis of ``study`` (loading the cohort unless given)."""
+    """Compute every analysis of ``study`` (loading the cohort unless given or not needed)."""
     note = progress or (lambda _msg: None)
-    cohort = cohort or load_cohort(study, db_url, note)
-    note("building the analysis frame")
-    data = study_data(study, cohort)
-    rep = StudyReport(study=study, source=cohort.source, scoring=cohort.conventions, data=data)
-    labels = {g.id: g.label for g in study.groups}
+    registry = analyses()
     asked = study.analyses
-
-    def want(name: str) -> bool:
-        return name in asked
-
+    needs_cohort = any(registry[name].needs_cohort for name in asked)
+    if needs_cohort:
+        cohort = cohort or load_cohort(study, db_url, note)
+        note("building the analysis frame")
+        data = study_data(study, cohort)
+        source, scoring = cohort.source, _used_conventions(study, cohort.conventions)
+    else:
+        data, source, scoring = empty_data(), "study-level table (no patient data)", {}
+    rep = StudyReport(study=study, source=source, scoring=scoring, data=data)
     note("computing the tables")
-    if want("flow"):
-        t = an.patient_flow(study, data)
-        rep.tables["flow"] = t
-        rep.displays["flow"] = _wide(t, "stage", labels, lambda r: str(r["n"]))
-    if want("characteristics") and study.characteristics:
-        t = an.characteristics(study, data, asked["characteristics"])
-        rep.tables["characteristics"] = t
-        rep.displays["characteristics"] = _characteristics_display(t, labels)
-    if want("scores"):
-        t = an.scores_by_visit(study, data, asked["scores"])
-        rep.tables["scores"] = t
-        rep.displays["scores"] = _scores_display(study, t, labels)
-    if want("changes"):
-        t = an.scores_by_visit(study, data, asked["changes"], change=True)
-        rep.tables["changes"] = t
-        rep.displays["changes"] = _scores_display(study, t, labels)
-    if want("direction"):
-        t = an.direction(study, data, asked["direction"])
-        rep.tables["direction"] = t
-        rep.displays["direction"] = _direction_display(t, labels)
-    if want("correlation"):
-        t = an.correlation(study, data, asked["correlation"])
-        rep.tables["correlation"] = t
-        rep.displays["correlation"] = pd.DataFrame({
-            "change": t["label"], "n": t["n"], "r": [_num(r, 2) for r in t["r"]],
-            "95% CI": [f"{_num(a, 2)} to {_num(b, 2)}" for a, b in zip(t["ci_low"], t["ci_high"], strict=True)],
-            "p": [format_p(p) for p in t["p"]], "p method": t["method"],
-        })  # fmt: skip
-        rep.notes["correlation"] = (
-            f"{asked['correlation'].get('method', 'spearman').title()} correlation with {data.labels.get('change:' + str(asked['correlation']['x']))}; all groups together."
-        )
-    if want("regression"):
-        t = an.regression(study, data, asked["regression"])
-        rep.tables["regression"] = t
-        model = t.attrs.get("model", {})
-        rep.displays["regression"] = pd.DataFrame({
-            "term": t["label"], "role": t["role"], "estimate": [_num(x, 3) for x in t["estimate"]],
-            "SE": [_num(x, 3) for x in t["se"]],
-            "95% CI": [f"{_num(a, 3)} to {_num(b, 3)}" for a, b in zip(t["ci_low"], t["ci_high"], strict=True)],
-            "p": [format_p(p) for p in t["p"]],
-        })  # fmt: skip
-        rep.notes["regression"] = (
-            f"Outcome {data.labels.get(asked['regression']['outcome'], asked['regression']['outcome'])}; "
-            f"ordinary least squares on complete cases: n = {model.get('n')}, "
-            f"{model.get('n_dropped')} enrolments dropped for missing values, R² = {_num(model.get('r2', np.nan), 3)}."
-        )
-    if want("reliability"):
-        t = an.reliability(study, data, asked["reliability"])
-        rep.tables["reliability"] = t
-        if not t.empty:
-            rep.displays["reliability"] = pd.DataFrame({
-                "form": t["form"], "description": t["description"], "n": t["n"], "k": t["k"],
-                "ICC": [_num(x, 2) for x in t["icc"]],
-                "CI": [f"{_num(a, 2)} to {_num(b, 2)}" for a, b in zip(t["ci_low"], t["ci_high"], strict=True)],
-                "reported": np.where(t["reported"], "yes", ""),
-            })  # fmt: skip
-            alpha = float(asked["reliability"].get("alpha", 0.05))
-            rep.notes["reliability"] = (f"Scans read in more than one session, {100 * (1 - alpha):g}% confidence intervals; "
-                                        f"the study reports {asked['reliability'].get('form', 'ICC(2,k)')}.")  # fmt: skip
-        t = an.responsiveness(study, data)
-        if not t.empty:
-            rep.tables["responsiveness"] = t
-            rep.displays["responsiveness"] = t.assign(
-                group=t["group"].map(labels), mean=[_num(x, 2) for x in t["mean"]],
-                sd=[_num(x, 2) for x in t["sd"]], srm=[_num(x, 2) for x in t["srm"]],
-            ).drop(columns="outcome")  # fmt: skip
-    if want("scatter"):
-        spec = asked["scatter"]
-        t = an.scatter_outliers(study, data, spec)
-        rep.tables["scatter"] = t
-        x, y = f"change:{spec['x']}", f"change:{spec['y']}"
-        rep.figures["scatter"] = change_scatter(
-            t, x, y, data.labels[x], data.labels[y], list(labels.items())
-        )
-        rep.displays["scatter"] = (
-            t[t["outlier"]]
-            .assign(group=lambda f: f["group"].astype(str).map(labels))[
-                ["patient_id", "group", x, y, "studentised_residual"]
-            ]
-            .rename(columns={x: data.labels[x], y: data.labels[y]})
-        )
-        rep.notes["scatter"] = t.attrs.get("conventions", {}).get("outlier", "")
-    if want("roc"):
-        t, curves = an.roc(study, data, asked["roc"])
-        rep.tables["roc"] = t
-        rep.figures["roc"] = st.plot_roc(curves)
-        rep.displays["roc"] = pd.DataFrame({
-            "score": t["label"], "AUC": [_num(x, 3) for x in t["auc"]],
-            "95% CI": [f"{_num(a, 3)} to {_num(b, 3)}" for a, b in zip(t["ci_low"], t["ci_high"], strict=True)],
-            "cut-off": [_num(x, 2) for x in t["cutoff"]], "sensitivity": [_num(x, 3) for x in t["sensitivity"]],
-            "specificity": [_num(x, 3) for x in t["specificity"]],
-        })  # fmt: skip
-        rep.notes["roc"] = f"Positive: {t['positive'].iloc[0]}; AUC with DeLong CI, Youden cut-off." + (
-            f" DeLong test of the two AUCs: p = {format_p(t['delong_p'].iloc[0])}." if "delong_p" in t else "")  # fmt: skip
-    if want("meta"):
-        t, fig = an.meta(asked["meta"])
-        rep.tables["meta"] = t
-        rep.tables["meta_studies"] = t.attrs["studies"]
-        rep.figures["meta"] = fig
-        rep.displays["meta"] = t[
-            ["method", "k", "estimate", "ci_low", "ci_high", "p", "tau2", "i2", "q", "q_p"]
-        ].round(4)
+    for name, entry in registry.items():
+        if name in asked:
+            rep.sections[name] = entry.run(study, data, asked[name])
+    if study.published:
+        rep.reproduction = pub.compare(rep.tables, study.published)
+        _flag_sections(rep)
     return rep
 
 
-def _wide(
-    t: pd.DataFrame, row: str, labels: dict[str, str], cell: Callable[[pd.Series], str]
-) -> pd.DataFrame:
-    t = t.assign(_cell=t.apply(cell, axis=1))
-    wide = t.pivot_table(index=row, columns="group", values="_cell", aggfunc="first", sort=False)
-    cols = ["all", *labels]
-    wide = wide[[c for c in cols if c in wide.columns]]
-    wide.columns.name = None
-    return wide.rename(columns={"all": "Total", **labels}).reset_index()
+def _family(name: str) -> str:
+    return name.split("_", 1)[0]
 
 
-def _characteristics_display(t: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
-    t = t.assign(row=t["label"] + np.where(t["level"] != "", ": " + t["level"], ""))
-    wide = _wide(t, "row", labels, lambda r: str(r["text"]))
-    p = t.groupby("row", sort=False).agg(p=("p", "first"), test=("test", "first"))
-    wide["p"] = [format_p(x) for x in p.loc[wide["row"], "p"]]
-    wide["test"] = list(p.loc[wide["row"], "test"])
-    return wide.rename(columns={"row": "characteristic"})
+def _used_conventions(study: Study, conventions: dict[str, Any]) -> dict[str, Any]:
+    """The scoring conventions that concern the measures the study uses (plus rounding)."""
+    used = {_family(str(o.column)) for o in study.outcomes if not o.is_imaging}
+    used |= {u.rstrip("0123456789") for u in used if u.rstrip("0123456789") != "das"}
+    keep = {"rounding", "rheumetrics_version"}
+    return {k: v for k, v in conventions.items() if k in keep or _family(k) in used}
 
 
-def _scores_display(study: Study, t: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
-    if t.empty:
-        return t
-    visit_label = {v.id: v.label for v in study.visits}
-    rows = []
-    for (visit, oid), part in t.groupby(["visit", "outcome"], sort=False):
-        digits = study.outcome(str(oid)).digits
-        row: dict[str, Any] = {
-            "visit": visit_label.get(str(visit), str(visit)),
-            "outcome": part["label"].iloc[0],
-        }
-        for g, name in [("all", "Total"), *labels.items()]:
-            r = part[part["group"] == g]
-            if r.empty:
-                continue
-            r = r.iloc[0]
-            row[f"{name} N"] = int(r["n"])
-            for stat in ("median", "min", "max"):
-                row[f"{name} {stat}"] = _num(r[stat], digits)
-        row["p"] = format_p(part["p"].iloc[0])
-        rows.append(row)
-    return pd.DataFrame(rows)
+def _flag_sections(rep: StudyReport) -> None:
+    """A footnote under each table saying how many of its published figures were reproduced."""
+    comp = rep.reproduction
+    assert comp is not None
+    for section in rep.sections.values():
+        mine = comp[comp["source"].isin(list(section.tables))]
+        if mine.empty:
+            continue
+        ok = int((mine["status"] == pub.REPRODUCED).sum())
+        bad = mine[mine["status"] != pub.REPRODUCED]
+        text = (
+            f"Published figures for this table: {ok} of {len(mine)} reproduced at printed precision"
+        )
+        if len(bad):
+            listed = "; ".join(f"{r.row} {r.statistic} published {num(r.published, r.digits)}, "
+                               f"computed {num(r.computed, r.digits) or 'not computed'}"
+                               for r in bad.head(12).itertuples())  # fmt: skip
+            text += f". NOT reproduced: {listed}" + (" ..." if len(bad) > 12 else "")
+        section.footnotes.append(text + ".")
 
 
-def _direction_display(t: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
-    if t.empty:
-        return t
-    t = t.assign(row=t["label"] + ": " + t["direction"].str.replace("_", " "))
-    return _wide(t, "row", labels, lambda r: f"{int(r['n'])} ({_num(r['percent'], 2)}%)").rename(
-        columns={"row": "change"}
-    )
+# -- rendering ------------------------------------------------------------------------------------
 
 
 def _html_table(df: pd.DataFrame) -> Markup:
-    return Markup(df.to_html(index=False, escape=True, na_rep="", border=0))
+    return Markup(df.to_html(index=False, escape=True, na_rep="", border=0, sparsify=True))
 
 
-def render_html(rep: StudyReport, tables_dir: str = "") -> str:
-    """The report as one self-contained HTML page."""
+def _reproduction_display(comp: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "Published in": comp["table"], "Row": comp["row"], "Statistic": comp["statistic"],
+        "Published": [num(v, int(d)) for v, d in zip(comp["published"], comp["digits"], strict=True)],
+        "Computed": [num(v, int(d)) for v, d in zip(comp["computed"], comp["digits"], strict=True)],
+        "Status": comp["status"], "Targeted": np.where(comp["targeted"], "targeted", ""),
+    })  # fmt: skip
+
+
+def methods_text(rep: StudyReport) -> list[str]:
+    """The methods section, one paragraph per analysis asked for, generated from the study file."""
+    registry = analyses()
+    study = rep.study
+    paras = []
+    if study.groups and study.visits:
+        names = {v.id: v.label for v in study.visits}
+        a, b = (names[v] for v in study.change) if study.change else ("", "")
+        paras.append(
+            f"Enrolment: {study.enrolment.source}; groups: "
+            + ", ".join(g.label for g in study.groups) + ". Visits: "
+            + ", ".join(f"{v.label} ({v.window[0]} to {v.window[1]} days, target {v.target})" for v in study.visits)
+            + (f". Change: {b} minus {a}." if study.change else ".")
+        )  # fmt: skip
+    for name in rep.sections:
+        paras.append(registry[name].methods(study, study.analyses[name]))
+    paras.append(f"Analyses were computed with rheumetrics {__version__} (Python; statistics "
+                 "checked against R reference implementations). p-values print with three "
+                 "decimals, four below 0.01 and as <0.0001 below that; display rounding is half-up.")  # fmt: skip
+    return paras
+
+
+def render_html(rep: StudyReport, tables_dir: str = "", *, pdf: bool = False) -> str:
+    """The report as one self-contained HTML page (``pdf``: styled for A4 pages)."""
     env = Environment(autoescape=select_autoescape(["html"]))
     template = env.from_string(
         (files("rheumetrics.study") / "templates" / "report.html").read_text("utf-8")
     )
-    sections = []
-    for key, title in TITLES.items():
-        if key not in rep.tables and key not in rep.figures:
-            continue
-        display = rep.displays.get(key)
-        fig = rep.figures.get(key)
-        sections.append({
-            "id": key, "title": title, "text": rep.notes.get(key, ""),
-            "table": _html_table(display) if display is not None and not display.empty else None,
-            "figure": embed(fig) if fig is not None else None,
-            "caption": {"scatter": "Each point is one enrolment, drawn as its group; circled: outliers.",
-                        "roc": "Empirical ROC curves.", "meta": "Forest plot: study estimates, pooled diamond, prediction interval."}.get(key, ""),
-            "conventions": {k: v for k, v in rep.tables.get(key, pd.DataFrame()).attrs.get("conventions", {}).items()},
-        })  # fmt: skip
+    blocks, n_table, n_figure = [], 0, 0
+    for key, sec in rep.sections.items():
+        table = None
+        if sec.display is not None and not sec.display.empty:
+            n_table += 1
+            table = {"number": n_table, "caption": sec.caption, "html": _html_table(sec.display),
+                     "wide": len(sec.display.columns) > 9}  # fmt: skip
+        figures = []
+        for fig, caption in sec.figures.values():
+            n_figure += 1
+            figures.append(
+                {"number": n_figure, "caption": caption, "src": embed(fig, "svg" if pdf else "png")}
+            )
+        blocks.append({"id": key, "title": sec.title, "table": table, "figures": figures,
+                       "footnotes": sec.footnotes, "conventions": sec.conventions})  # fmt: skip
+    comp = rep.reproduction
+    reproduction = None
+    if comp is not None and len(comp):
+        reproduction = {
+            "summary": pub.summary(comp),
+            "table": _html_table(_reproduction_display(comp)),
+        }
     return template.render(
-        title=rep.study.title, synthetic=rep.study.synthetic, description=rep.study.description,
-        reference=rep.study.reference, source=rep.source, version=__version__,
-        generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), sections=sections,
-        scoring=rep.scoring, tables_dir=tables_dir,
+        title=rep.study.title, synthetic=rep.study.synthetic, built_to_match=rep.study.built_to_match,
+        description=rep.study.description, reference=rep.study.reference, source=rep.source,
+        version=__version__, generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        sections=blocks, scoring=rep.scoring, tables_dir=tables_dir, methods=methods_text(rep),
+        reproduction=reproduction, pdf=pdf,
     )  # fmt: skip
 
 
 def write_report(rep: StudyReport, out: str | Path) -> dict[str, Path]:
-    """Write the HTML report to ``out`` and each table as CSV in ``<stem>_tables/``."""
+    """Write the report to ``out`` (``.pdf``: an A4 PDF; otherwise HTML) and each table as CSV
+    in ``<stem>_tables/``."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     folder = out.parent / f"{out.stem}_tables"
     folder.mkdir(exist_ok=True)
     written = {}
-    for name, table in rep.tables.items():
+    tables = dict(rep.tables)
+    if rep.reproduction is not None:
+        tables["published"] = rep.reproduction
+    for name, table in tables.items():
         path = folder / f"{name}.csv"
         table.to_csv(path, index=False, lineterminator="\n")
         written[name] = path
-    out.write_text(render_html(rep, folder.name), encoding="utf-8")
-    written["html"] = out
+    if out.suffix.lower() == ".pdf":
+        from rheumetrics.study.pdf import html_to_pdf
+
+        html_to_pdf(render_html(rep, folder.name, pdf=True), out)
+        written["pdf"] = out
+    else:
+        out.write_text(render_html(rep, folder.name), encoding="utf-8")
+        written["html"] = out
     return written

@@ -1,32 +1,47 @@
-"""Treat-to-target engine: strategies as data, a decision with reasons at every visit, cohort figures.
+"""Treat-to-target decisions: strategies as data, a concrete decision with reasons at every visit.
 
->>> from rheumetrics.t2t import load_strategy, decide, summarise
->>> strategy = load_strategy("eular2022_ra")                      # doctest: +SKIP
->>> log = decide(visits, strategy, therapies)                     # doctest: +SKIP
->>> summarise(log)                                                # doctest: +SKIP
+Two entry points for callers (the web app, a simulator, scripts):
 
-Rule tables, ladders and timing follow ``shared/reference/t2t.md``; every shipped strategy file
-cites its sources and tags each rule V/P/U as that document does. User documentation: docs/t2t.md.
+- :func:`decide` -- a whole cohort: visits, therapies (with doses and stop reasons) and optional
+  contraindications -> the decision log, one row per visit (vectorised over patients);
+- :func:`decide_visit` -- the point of care: today's visit, the current regimen and whatever
+  history exists -> one :class:`VisitDecision` (action, proposed regimen, reasons, rules
+  considered, what is missing).
+
+>>> from rheumetrics.t2t import decide_visit
+>>> d = decide_visit("imagine_ra_conventional", {"das28_crp": 3.9, "sjc28": 2},
+...                  regimen=[{"drug": "methotrexate", "dose": 25, "start_date": "2019-01-01"}],
+...                  visit_date="2020-01-01")
+>>> d.action, d.to_regimen
+('escalate', 'methotrexate 25 mg/week + sulfasalazine 2000 mg/day + hydroxychloroquine 200 mg/day')
+
+Strategies cite their published sources (guideline recommendations, trial protocols); see
+``rheumetrics strategies NAME``. User documentation: docs/t2t.md; the scenario book: docs/scenarios.md.
 """
 
 from rheumetrics.t2t.cohort import apply_strategy, compare_strategies, summarise
-from rheumetrics.t2t.engine import LOG_COLUMNS, decide
-from rheumetrics.t2t.loader import (
+from rheumetrics.t2t.decisions import LOG_COLUMNS, decide
+from rheumetrics.t2t.strategy import (
+    Rule,
+    Step,
+    Strategy,
     load_strategy,
     option_combinations,
     parse_strategy,
     shipped_strategies,
 )
-from rheumetrics.t2t.model import Rule, Step, Strategy
+from rheumetrics.t2t.visit import VisitDecision, decide_visit
 
 __all__ = [
     "LOG_COLUMNS",
     "Rule",
     "Step",
     "Strategy",
+    "VisitDecision",
     "apply_strategy",
     "compare_strategies",
     "decide",
+    "decide_visit",
     "load_strategy",
     "option_combinations",
     "parse_strategy",

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import typer
@@ -12,9 +15,16 @@ from rich.table import Table
 from rheumetrics.clitools import console, report_problems
 from rheumetrics.errors import RheumetricsError, ValidationError
 from rheumetrics.io import read_table, write_table
+from rheumetrics.schema.vocab import FALSE_WORDS, TRUE_WORDS
 from rheumetrics.t2t.cohort import apply_strategy, compare_strategies
-from rheumetrics.t2t.loader import load_strategy, read_document, shipped_strategies
-from rheumetrics.t2t.model import Strategy, format_duration
+from rheumetrics.t2t.strategy import (
+    Strategy,
+    format_duration,
+    load_strategy,
+    read_document,
+    shipped_strategies,
+)
+from rheumetrics.t2t.visit import VisitDecision, decide_visit
 
 
 def load_inputs(
@@ -88,9 +98,107 @@ def _summary_table(summary: pd.DataFrame, title: str) -> Table:
     return table
 
 
+def _value(text: str) -> object:
+    """A command-line visit value: a number, yes/no, or text (a drug name)."""
+    word = text.strip().casefold()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    try:
+        return float(text)
+    except ValueError:
+        return text.strip()
+
+
+def _single_visit_input(
+    input: Path | None, visit: list[str] | None, regimen: list[str] | None, date: str | None
+) -> dict[str, Any] | None:
+    """The single-visit request from ``--visit``/``--regimen`` or JSON on stdin (``-``), or None."""
+    if input is not None and str(input) == "-":
+        try:
+            doc = json.loads(sys.stdin.read())
+        except json.JSONDecodeError as exc:
+            raise RheumetricsError(f"standard input: not valid JSON ({exc})") from None
+        if not isinstance(doc, dict) or not isinstance(doc.get("visit"), dict):
+            raise RheumetricsError(
+                'standard input: expected {"visit": {...}, "regimen": [...], "history": [...], '
+                '"contraindications": [...], "earlier_visits": [...]}'
+            )
+        allowed = {
+            "visit",
+            "regimen",
+            "history",
+            "contraindications",
+            "earlier_visits",
+            "visit_date",
+        }
+        extra = sorted(set(doc) - allowed)
+        if extra:
+            raise RheumetricsError(
+                f"standard input: unknown keys {extra}; allowed: {sorted(allowed)}"
+            )
+        if date:
+            doc["visit_date"] = date
+        return doc
+    if not visit:
+        return None
+    values: dict[str, Any] = {}
+    for pair in visit:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise typer.BadParameter(f"--visit {pair!r}: expected NAME=VALUE (e.g. das28_crp=3.9)")
+        values[key.strip()] = _value(value)
+    drugs = []
+    for item in regimen or []:
+        name, sep, dose = item.partition("=")
+        entry: dict[str, Any] = {"drug": name.strip()}
+        if sep:
+            amount, _, unit = dose.strip().partition(" ")
+            try:
+                entry["dose"] = float(amount)
+            except ValueError:
+                raise typer.BadParameter(
+                    f"--regimen {item!r}: expected DRUG or DRUG=DOSE [UNIT] (e.g. methotrexate=25)"
+                ) from None
+            if unit:
+                entry["dose_unit"] = unit.strip()
+        drugs.append(entry)
+    return {"visit": values, "regimen": drugs, "visit_date": date}
+
+
+def _print_decision(d: VisitDecision, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(d.to_dict(), indent=2, ensure_ascii=False))
+        return
+    rows = [
+        ("strategy", d.strategy),
+        ("index", f"{d.index} {d.index_value if d.index_value is not None else 'missing'}"),
+        ("target met", {True: "yes", False: "no", None: "unknown"}[d.target_met]),
+        ("current step", f"{d.step or 'unknown'}: {d.regimen or 'no drugs'}"),
+        ("decision", d.action + (" (provisional)" if d.provisional else "")),
+        ("to step", d.to_step or ""),
+        ("proposed regimen", d.to_regimen or ""),
+        ("also", d.co_actions or ""),
+        ("missing", d.missing or ""),
+        ("next visit by", d.next_visit_date),
+        ("why", d.reasons),
+        ("rules considered", (d.rules_considered or "").replace("; ", "\n")),
+    ]
+    table = Table(title="Treat-to-target decision", show_header=False)
+    table.add_column("", style="bold")
+    table.add_column("", overflow="fold")
+    for k, v in rows:
+        if v:
+            table.add_row(k, escape(str(v)))
+    console.print(table)
+
+
 def t2t_command(
     input: Path = typer.Argument(
-        None, help="Visits table (.csv, .xlsx or .parquet) with score columns; or use --db."
+        None,
+        help="Visits table (.csv, .xlsx or .parquet) with score columns; '-' reads one visit as "
+        "JSON on standard input; or use --db, or --visit for one visit.",
     ),
     db: str = typer.Option(
         None, "--db", help="Read visits, therapies and MRI reads from the cohort store at this URL."
@@ -99,8 +207,27 @@ def t2t_command(
         ..., "--strategy", "-s", help="Shipped strategy id or a strategy .toml file."
     ),
     therapies: Path = typer.Option(
-        None, "--therapies", "-t", help="Therapies table (treatment actually given)."
+        None,
+        "--therapies",
+        "-t",
+        help="Therapies table: patient_id, drug, dose, dose_unit, route, start_date, stop_date, "
+        "stop_reason (drugs and doses are checked against the drug catalogue).",
     ),
+    contraindications: Path = typer.Option(
+        None,
+        "--contraindications",
+        help="Table of patient_id, contraindication (a drug, class or mechanism such as TNF).",
+    ),
+    visit: list[str] = typer.Option(
+        None, "--visit", help="One visit on the command line: NAME=VALUE, repeatable."
+    ),
+    regimen: list[str] = typer.Option(
+        None,
+        "--regimen",
+        help="Current drug of the single visit: DRUG or DRUG=DOSE [UNIT], repeatable.",
+    ),
+    date: str = typer.Option(None, "--date", help="Date of the single visit (default today)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the single-visit decision as JSON."),
     option: list[str] = typer.Option(
         None, "--option", help="Strategy option NAME=VALUE (see `rheumetrics strategies NAME`)."
     ),
@@ -115,25 +242,47 @@ def t2t_command(
         "no_event", help="A missing intolerance flag means 'no_event' or 'unknown'."
     ),
 ) -> None:
-    """Apply a treat-to-target strategy at every visit; write the decision log and print a summary."""
+    """Decide at one visit (--visit, or JSON on stdin with '-'), or apply a strategy at every
+    visit of a cohort: write the decision log and print a summary."""
     try:
-        visits, ther = load_inputs(input, therapies, db)
         chosen = load_strategy(strategy, _options(option))
-        result = apply_strategy(visits, chosen, ther, event_flags_missing=event_flags_missing)
+        single = _single_visit_input(input, visit, regimen, date)
+        if single is not None:
+            decision = decide_visit(
+                chosen,
+                single["visit"],
+                regimen=single.get("regimen") or (),
+                history=single.get("history") or (),
+                earlier_visits=single.get("earlier_visits") or (),
+                contraindications=single.get("contraindications") or (),
+                visit_date=single.get("visit_date"),
+            )
+            _print_decision(decision, as_json)
+            return
+        visits, ther = load_inputs(input, therapies, db)
+        ci = read_table(contraindications) if contraindications is not None else None
+        result = apply_strategy(
+            visits, chosen, ther, contraindications=ci, event_flags_missing=event_flags_missing
+        )
         write_table(result.log, out)
         table = result.summary
         if compare:
             other = load_strategy(compare)
             table = compare_strategies(
-                visits, [chosen, other], ther, event_flags_missing=event_flags_missing
+                visits,
+                [chosen, other],
+                ther,
+                results=[result],
+                contraindications=ci,
+                event_flags_missing=event_flags_missing,
             )
         if summary is not None:
             write_table(table, summary)
     except ValidationError as err:
         report_problems(err)
         raise typer.Exit(code=1) from None
-    except (RheumetricsError, FileNotFoundError, ValueError) as err:
-        console.print(f"[red]error:[/red] {err}")
+    except (RheumetricsError, FileNotFoundError, ValueError, KeyError) as err:
+        console.print(f"[red]error:[/red] {escape(str(err))}")
         raise typer.Exit(code=1) from None
     console.print(
         _summary_table(
@@ -155,8 +304,8 @@ def _explain(s: Strategy) -> None:
     t = s.timing
     sustained = format_duration(t.sustained_days) if t.sustained_days is not None else "not used"
     console.print(
-        f"Visits: active every {format_duration(t.visit_active_days)}, after a change {format_duration(t.visit_after_change_days)}, "
-        f"at target {format_duration(t.visit_at_target_days)}, sustained {format_duration(t.visit_sustained_days)}; "
+        f"Visits: active every {format_duration(t.days('visit_active'))}, after a change {format_duration(t.days('visit_after_change'))}, "
+        f"at target {format_duration(t.days('visit_at_target'))}, sustained {format_duration(t.days('visit_sustained'))}; "
         f"sustained = {sustained}; visit window {t.visit_window_days:g} days\n"
     )
     for name, opt in s.options.items():
@@ -167,12 +316,13 @@ def _explain(s: Strategy) -> None:
             )
         )
     ladder = Table(title="Ladder")
-    for col in ("step", "label", "next", "next if PPF", "intolerance", "source"):
+    for col in ("step", "label", "therapy", "next", "next if PPF", "intolerance", "source"):
         ladder.add_column(col, overflow="fold")
     for st in s.ladder:
         ladder.add_row(
             st.id,
             escape(st.label),
+            escape(st.therapy),
             st.next or "",
             st.next_if_ppf or "",
             st.on_intolerance or "same step",

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from rheumetrics.t2t.engine import decide
-from rheumetrics.t2t.model import DAYS_PER_MONTH, Strategy
+from rheumetrics.t2t.decisions import decide
+from rheumetrics.t2t.strategy import DAYS_PER_MONTH, Strategy
 
 #: Summary metrics, in output order, with what each one means.
 METRICS: dict[str, str] = {
@@ -23,7 +23,8 @@ METRICS: dict[str, str] = {
     "patients_escalated": "share of patients for whom the strategy recommended escalation at least once",
     "patients_biologic_recommended": "share of patients recommended a b/tsDMARD step at least once",
     "patients_on_biologic_observed": "share of patients on a b/tsDMARD at one visit or more (therapies given)",
-    "visits_undetermined": "share of visits where missing data left the decision undetermined",
+    "visits_provisional": "share of visits whose decision is provisional because data a higher-priority rule needs are missing",
+    "visits_undetermined": "share of visits where no rule of the strategy could decide",
     "protocol_adherence": "share of assessable visits where the treatment actually given followed the recommendation",
 }
 
@@ -42,54 +43,66 @@ def _share(mask: pd.Series) -> tuple[float, int]:
     return (float(valid.astype(bool).mean()) if len(valid) else float("nan")), len(valid)
 
 
+def _any(log: pd.DataFrame, codes: np.ndarray, n_pat: int, mask: np.ndarray) -> pd.Series:
+    """Per patient: whether ``mask`` holds at any visit (one vectorised grouped reduction)."""
+    return pd.Series(np.bincount(codes[mask], minlength=n_pat) > 0)
+
+
 def summarise(log: pd.DataFrame) -> pd.DataFrame:
     """Summary figures of a decision log: one row per metric (see :data:`METRICS`).
 
     Returns a tidy frame with columns ``metric``, ``value``, ``n`` (the denominator) and
-    ``description``; ``attrs["conventions"]`` is copied from the log.
+    ``description``; ``attrs["conventions"]`` is copied from the log. Every per-patient figure is a
+    grouped reduction over integer patient codes (no per-patient Python).
     """
-    by = log.groupby("patient_id", sort=True)
-    rows: list[tuple[str, float, int]] = []
-    n_pat, n_vis = by.ngroups, len(log)
-    rows += [("patients", float(n_pat), n_pat), ("visits", float(n_vis), n_vis)]
+    codes, uniq = pd.factorize(log["patient_id"], sort=True)
+    n_pat, n_vis = len(uniq), len(log)
+    rows: list[tuple[str, float, int]] = [
+        ("patients", float(n_pat), n_pat),
+        ("visits", float(n_vis), n_vis),
+    ]
     tm = log["target_met"]
+    at = tm.fillna(False).to_numpy(dtype=bool)
     rows.append(("visits_at_target", *_share(tm)))
     rows.append(
         ("visits_target_unknown", float(tm.isna().mean()) if n_vis else float("nan"), n_vis)
     )
-    ever = by["target_met"].agg(lambda s: bool(s.fillna(False).any()))
-    rows.append(("patients_reaching_target", *_share(ever)))
-    first_day = by["visit_date"].transform("min")
-    at = log["target_met"].fillna(False).astype(bool)
-    first_target = (
-        log.loc[at]
-        .assign(m=(log["visit_date"] - first_day).dt.days / DAYS_PER_MONTH)
-        .groupby("patient_id")["m"]
-        .min()
-    )
+    rows.append(("patients_reaching_target", *_share(_any(log, codes, n_pat, at))))
+    day = log["visit_date"].to_numpy(dtype="datetime64[D]").astype(np.int64)
+    first_day = np.full(n_pat, np.iinfo(np.int64).max)
+    np.minimum.at(first_day, codes, day)
+    first_at = np.full(n_pat, np.iinfo(np.int64).max)
+    np.minimum.at(first_at, codes[at], day[at])
+    reached = first_at < np.iinfo(np.int64).max
+    months = (first_at[reached] - first_day[reached]) / DAYS_PER_MONTH
     rows.append(
         (
             "months_to_first_target_median",
-            float(first_target.median()) if len(first_target) else float("nan"),
-            len(first_target),
+            float(np.median(months)) if len(months) else float("nan"),
+            int(reached.sum()),
         )
     )
     rows.append(("time_in_target", *_time_in_target(log)))
-    rows.append(
-        ("patients_escalated", *_share(by["action"].agg(lambda s: bool((s == "escalate").any()))))
-    )
+    action = log["action"].to_numpy(dtype=object)
+    rows.append(("patients_escalated", *_share(_any(log, codes, n_pat, action == "escalate"))))
+    bio = log["to_biologic"].fillna(False).to_numpy(dtype=bool)
+    rows.append(("patients_biologic_recommended", *_share(_any(log, codes, n_pat, bio))))
+    on = log["on_bts"]
+    known = _any(log, codes, n_pat, on.notna().to_numpy())
+    observed = _any(log, codes, n_pat, on.fillna(False).to_numpy(dtype=bool)).astype("boolean")
+    observed[~known.to_numpy()] = pd.NA
+    rows.append(("patients_on_biologic_observed", *_share(observed)))
     rows.append(
         (
-            "patients_biologic_recommended",
-            *_share(by["to_biologic"].agg(lambda s: bool(s.fillna(False).any()))),
+            "visits_provisional",
+            float(log["provisional"].mean()) if n_vis else float("nan"),
+            n_vis,
         )
     )
-    on_bts = by["on_bts"].agg(lambda s: pd.NA if s.isna().all() else bool(s.fillna(False).any()))
-    rows.append(("patients_on_biologic_observed", *_share(on_bts)))
     rows.append(
         (
             "visits_undetermined",
-            float((log["action"] == "undetermined").mean()) if n_vis else float("nan"),
+            float((action == "undetermined").mean()) if n_vis else float("nan"),
             n_vis,
         )
     )
@@ -131,14 +144,17 @@ def compare_strategies(
     visits: pd.DataFrame,
     strategies: Sequence[Strategy],
     therapies: pd.DataFrame | None = None,
+    *,
+    results: Sequence[CohortResult] = (),
     **kwargs: object,
 ) -> pd.DataFrame:
     """Summary figures of several strategies on the same cohort, side by side.
 
     One row per metric, one column per strategy id (with its options, if any were chosen away
-    from the defaults), plus ``description`` — e.g. the share of patients escalated under the
-    IMAGINE-RA MRI-guided and conventional arms (reported in the trial as 73% vs 17%).
+    from the defaults), plus ``description``. Strategies already applied can be passed as
+    ``results`` and are not computed again.
     """
+    done = {id(r.strategy): r for r in results}
     columns = {}
     for s in strategies:
         label = s.id
@@ -147,9 +163,8 @@ def compare_strategies(
             label += " (" + ", ".join(f"{k}={v}" for k, v in sorted(changed.items())) + ")"
         if label in columns:
             raise ValueError(f"strategy {label} given twice")
-        columns[label] = apply_strategy(visits, s, therapies, **kwargs).summary.set_index("metric")[
-            "value"
-        ]
+        result = done.get(id(s)) or apply_strategy(visits, s, therapies, **kwargs)
+        columns[label] = result.summary.set_index("metric")["value"]
     out = pd.DataFrame(columns)
     out["description"] = out.index.map(METRICS)
     return out.reset_index()

@@ -17,7 +17,8 @@ from rheumetrics.measures.cutoffs import cutoff_set
 from rheumetrics.numeric import snap
 from rheumetrics.t2t.indices import INDICES, input_label
 from rheumetrics.t2t.inputs import Flag, Visits
-from rheumetrics.t2t.model import DAYS_PER_MONTH, Strategy
+from rheumetrics.t2t.placement import LadderState
+from rheumetrics.t2t.strategy import DAYS_PER_MONTH, Strategy
 from rheumetrics.t2t.text import append, concat
 from rheumetrics.t2t.therapy import NONE, TherapyState
 
@@ -110,6 +111,7 @@ class Facts:
     months_in_target: np.ndarray
     sjc: np.ndarray
     therapy: TherapyState | None
+    ladder: LadderState | None
 
 
 def _run_days(v: Visits, flag: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -162,7 +164,7 @@ def index_missing_messages(v: Visits, s: Strategy, x: np.ndarray) -> np.ndarray:
     rows = np.flatnonzero(np.isnan(x))
     if len(rows) == 0:
         return out
-    spec = INDICES[s.index]
+    spec = INDICES[s.index_name]
     named = pd.Series("", index=rows, dtype=object)
     for col in spec.inputs:
         if col in v.frame.columns:
@@ -181,12 +183,16 @@ def index_missing_messages(v: Visits, s: Strategy, x: np.ndarray) -> np.ndarray:
 
 
 def compute_facts(
-    v: Visits, s: Strategy, t: TherapyState | None, event_flags_missing: str
+    v: Visits,
+    s: Strategy,
+    t: TherapyState | None,
+    event_flags_missing: str,
+    lad: LadderState | None = None,
 ) -> Facts:
     """All facts of all visits under strategy ``s`` (``t`` None when no therapies were given)."""
     n = len(v.day)
     tg = s.target
-    x = _number(v, s.index)
+    x = _number(v, s.index_name)
     xs = snap(x)
     index_why = index_missing_messages(v, s, x)
     have_x = ~np.isnan(x)
@@ -238,17 +244,31 @@ def compute_facts(
     else:
         intolerance = _flag_fact(v, "intolerance", "intolerance not recorded at this visit")
 
+    lda = cs.bounds[1] if len(cs.bounds) > 1 else cs.bounds[0]
+    with np.errstate(invalid="ignore"):
+        low_act = xs <= lda if cs.lower_gets_bound[min(1, len(cs.bounds) - 1)] else xs < lda
+    low_activity = fact(low_act, have_x, index_why)
     if "ppf" in v.flags:
-        ppf = _flag_fact(v, "ppf", "poor prognostic factors not recorded")
+        ppf = _flag_fact(v, "ppf", "poor prognostic factors not recorded (ppf)")
     else:
+        # EULAR 2022 (Smolen et al. Ann Rheum Dis 2023;82:3-18), recommendation 8 footnote:
+        # RF/ACPA, early erosions, high disease activity, persistent moderate/high activity on
+        # csDMARD therapy, failure of two or more csDMARDs.
         ppf_parts = [
-            _flag_fact(v, c, f"{c} not recorded")
-            for c in ("rf_positive", "acpa_positive", "erosive")
+            _flag_fact(v, "rf_positive", "rheumatoid factor (rf_positive) not recorded"),
+            _flag_fact(v, "acpa_positive", "ACPA (acpa_positive) not recorded"),
+            _flag_fact(v, "erosive", "early erosions (erosive) not recorded"),
+            fact(high, have_x, index_why),
         ]
-        ppf_parts.append(fact(high, have_x, index_why))
+        if s.parameters.ppf_persistent_activity and t is not None:
+            ppf_parts.append(fact(~low_act & (t.n_cs > 0), have_x, index_why))
+        if s.parameters.ppf_failed_csdmards is not None and lad is not None:
+            ppf_parts.append(
+                fact(lad.failed_csdmards >= s.parameters.ppf_failed_csdmards, np.ones(n, bool), "")
+            )
         ppf = k_or(*ppf_parts)
         unknown = ~ppf.known
-        ppf.why[unknown] = concat("poor prognostic factors unknown (", ppf.why[unknown], ")")
+        ppf.why[unknown] = concat("poor prognostic factors unknown: ", ppf.why[unknown])
 
     crp = _number(v, "crp_mg_l")
     uln = s.parameters.crp_uln_mg_l
@@ -271,6 +291,7 @@ def compute_facts(
         "mri_bme": mri_bme,
         "ppf": ppf,
         "objective_inflammation": objective,
+        "low_activity": low_activity,
     }
     durations: dict[str, Duration] = {}
     unknown = np.zeros(n, dtype=bool)
@@ -284,7 +305,8 @@ def compute_facts(
             "nsaid_trial_adequate",
         ):
             bools[name] = fact(np.zeros(n, bool), unknown, NO_THERAPY)
-        for name in ("since_change", "on_glucocorticoid_for"):
+        bools["optimised"] = fact(np.zeros(n, bool), unknown, NO_THERAPY)
+        for name in ("since_change", "on_glucocorticoid_for", "on_bts_for"):
             durations[name] = Duration(np.full(n, np.nan), np.full(n, NO_THERAPY, dtype=object))
         step = np.full(n, -1)
         step_why = np.full(n, f"{NO_THERAPY}: ladder step unknown", dtype=object)
@@ -302,6 +324,10 @@ def compute_facts(
             adequate = (t.nsaid_distinct >= p.nsaid_trial_min_drugs) & (
                 t.nsaid_days >= p.nsaid_trial_min_days
             )
+            if p.nsaid_intolerance_counts_as_failure:
+                # an NSAID stopped for intolerance, an adverse event or a contraindication counts
+                # as a failed NSAID trial (ASAS-EULAR 2022, Ramiro et al. Ann Rheum Dis 2023;82:19-34)
+                adequate |= t.nsaid_intolerant > 0
             bools["nsaid_trial_adequate"] = fact(adequate, known, "")
         since = np.where(has_change, v.day - t.last_change, np.nan)
         since_why = np.where(
@@ -314,12 +340,17 @@ def compute_facts(
         durations["on_glucocorticoid_for"] = Duration(
             gc_for.astype(float), np.full(n, "", dtype=object)
         )
-        regimen = t.names("all", np.arange(n))
-        step, step_why = _ladder_position(s, t, regimen)
+        bts_for = np.where(t.bts_since != NONE, v.day - t.bts_since, -np.inf)
+        durations["on_bts_for"] = Duration(bts_for.astype(float), np.full(n, "", dtype=object))
+        assert lad is not None
+        regimen = lad.regimen
+        step, step_why = lad.step, lad.step_why
+        bools["optimised"] = fact(lad.optimised, step >= 0, step_why)
 
     improved, imp_abs, imp_rel = _improvement(v, s, x, index_why, durations["since_change"])
     if improved is not None:
         bools["improved"] = improved
+    bools["primary_response"], bools["loss_of_response"] = _biologic_response(v, s, x, index_why, t)
     return Facts(
         bools=bools,
         durations=durations,
@@ -333,49 +364,56 @@ def compute_facts(
         months_in_target=months_in_target,
         sjc=sjc,
         therapy=t,
+        ladder=lad,
     )
 
 
-def _in_range(counts: np.ndarray, r: object) -> np.ndarray:
-    if r is None:
-        return np.ones(len(counts), dtype=bool)
-    low, high = r.low, r.high  # type: ignore[attr-defined]
-    return (counts >= low) & (counts <= (high if high is not None else np.iinfo(np.int64).max))
+def _biologic_response(
+    v: Visits, s: Strategy, x: np.ndarray, index_why: np.ndarray, t: TherapyState | None
+) -> tuple[Fact, Fact]:
+    """Primary response and loss of response on the current b/tsDMARD.
 
-
-def _ladder_position(
-    s: Strategy, t: TherapyState, regimen: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """First matching step per visit: steps that name drugs are tried first, then ladder order."""
-    n = len(regimen)
-    step = np.full(n, -1)
-    order = sorted(
-        range(len(s.ladder)), key=lambda i: (not any(m.drugs for m in s.ladder[i].match), i)
+    Primary response: the index fell by at least ``parameters.primary_response_min`` from its value
+    at the last visit on or before the b/tsDMARD started. Loss of response: the index is at least
+    ``parameters.loss_of_response_worsening`` above its best value since that start, so a response
+    lost years later is judged against the best response on the drug, not the pre-biologic value.
+    """
+    n = len(x)
+    p = s.parameters
+    no = fact(np.zeros(n, bool), np.ones(n, bool), "")
+    if t is None or p.primary_response_min is None or n == 0:
+        return no, no
+    on = t.bts_since != NONE
+    dmin = int(v.day.min())
+    span = int(v.day.max()) - dmin + 2
+    keys = v.patient * span + (v.day - dmin)
+    query = v.patient * span + np.clip(np.where(on, t.bts_since, dmin) - dmin, -1, None)
+    base_pos = np.searchsorted(keys, query, side="right") - 1
+    valid = on & (base_pos >= 0)
+    base_pos = np.clip(base_pos, 0, None)
+    valid &= v.patient[base_pos] == v.patient
+    base = np.where(valid, x[base_pos], np.nan)
+    group = pd.Series(v.patient * span + np.where(on, t.bts_since - dmin, -1))
+    best = (
+        pd.Series(np.where(on & (v.day > np.where(on, t.bts_since, 0)), x, np.nan))
+        .groupby(group.to_numpy())
+        .cummin()
+        .to_numpy()
     )
-    names = t.drug_names
-    for i in order:
-        for m in s.ladder[i].match:
-            ok = (
-                _in_range(t.n_cs, m.csdmard)
-                & _in_range(t.n_bts, m.bts)
-                & _in_range(t.bts_line, m.bts_line)
-                & _in_range(t.n_nsaid, m.nsaid)
-            )
-            if m.drugs:
-                ids = [j for j, name in enumerate(names) if name in m.drugs]
-                any_drug = np.zeros(n, dtype=bool)
-                for j in ids:
-                    any_drug |= (
-                        (t.drug_masks["all"][:, j // 64] >> np.uint64(j % 64)) & np.uint64(1)
-                    ) == 1
-                ok &= any_drug
-            step = np.where((step < 0) & ok, i, step)
-    why = np.full(n, "", dtype=object)
-    miss = step < 0
-    if miss.any():
-        reg = np.where(regimen[miss] == "", "no drugs", regimen[miss])
-        why[miss] = concat("current therapy (", reg.astype(object), ") matches no ladder step")
-    return step, why
+    with np.errstate(invalid="ignore"):
+        resp = snap(base - x) >= p.primary_response_min
+        lost = snap(x - best) >= (p.loss_of_response_worsening or np.inf)
+        ever = pd.Series(
+            np.where(valid, snap(base - best) >= p.primary_response_min, False)
+        ).to_numpy()
+    why = np.where(
+        ~valid & on,
+        "no index value at or before the start of the current b/tsDMARD: response unknown",
+        index_why,
+    ).astype(object)
+    primary = fact(resp, valid & ~np.isnan(x), why)
+    loss = fact(ever & lost, on & ~np.isnan(x) & ~np.isnan(best), why)
+    return primary, loss
 
 
 def _improvement(

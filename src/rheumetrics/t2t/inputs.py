@@ -1,6 +1,6 @@
 """Validation of the visits and therapies frames at the engine's boundary.
 
-Both frames follow contracts.md. Every problem is collected and raised together; nothing is coerced
+Every problem is collected and raised together; nothing is coerced
 silently: dates must be datetime64 or ISO-8601 text, flags must be booleans (or 0/1, or the words
 true/false/yes/no), numbers must be numeric. Visit dates are used at day resolution.
 """
@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from rheumetrics.errors import ProblemCollector
-from rheumetrics.t2t.model import DRUG_CLASSES
+from rheumetrics.schema.drugs import dose_factor, drug_names, find_drug, normalise_name
+from rheumetrics.schema.vocab import DRUG_CLASSES, STOP_REASONS
 
 #: Optional yes/no visit columns the engine reads.
 FLAG_COLUMNS = (
@@ -28,9 +29,6 @@ FLAG_COLUMNS = (
 )
 #: Optional numeric visit columns the engine reads (the strategy's index is added per strategy).
 NUMBER_COLUMNS = ("sjc28", "crp_mg_l", "mri_bme_total", "us_pd_joint_count")
-
-#: Routes that make a glucocorticoid local (not systemic) for the engine.
-LOCAL_ROUTES = ("intra-articular", "intraarticular", "intra_articular", "ia")
 
 DAY = np.timedelta64(1, "D")
 _TRUE = {"true", "yes", "1", "1.0"}
@@ -119,6 +117,7 @@ class Visits:
     flags: dict[str, Flag]
     first: np.ndarray  # first visit of its patient
     last: np.ndarray  # last visit of its patient
+    intolerant_drug: np.ndarray  # object: catalogue name of a drug not tolerated today, or ""
 
     def rows(self, lo: int, hi: int) -> Visits:
         """The sorted visits ``lo:hi`` (whole patients when cut at patient boundaries)."""
@@ -131,6 +130,7 @@ class Visits:
             flags={k: Flag(f.value[lo:hi], f.known[lo:hi]) for k, f in self.flags.items()},
             first=self.first[lo:hi],
             last=self.last[lo:hi],
+            intolerant_drug=self.intolerant_drug[lo:hi],
         )
 
 
@@ -156,6 +156,23 @@ def prepare_visits(visits: pd.DataFrame, index_column: str, source: str = "visit
         if c in visits.columns
     }
     flags = {c: _flag(visits[c], c, pc, source) for c in FLAG_COLUMNS if c in visits.columns}
+    intolerant = np.full(len(visits), "", dtype=object)
+    if "intolerant_drug" in visits.columns:
+        col = visits["intolerant_drug"]
+        for value in col.dropna().unique():
+            d = find_drug(str(value))
+            rows = np.flatnonzero((col == value).to_numpy())
+            if d is None:
+                for pos in rows:
+                    pc.add(
+                        visits.index[pos],
+                        "intolerant_drug",
+                        value,
+                        f"unknown drug; known: {', '.join(drug_names())}",
+                        source,
+                    )
+            else:
+                intolerant[rows] = d.name
     dup = visits.assign(_d=day).duplicated(["patient_id", "_d"], keep=False).to_numpy() & ~np.isnan(
         day
     )
@@ -184,12 +201,13 @@ def prepare_visits(visits: pd.DataFrame, index_column: str, source: str = "visit
         flags={k: Flag(f.value[order], f.known[order]) for k, f in flags.items()},
         first=first,
         last=last,
+        intolerant_drug=intolerant[order],
     )
 
 
 @dataclass
 class Therapies:
-    """Validated therapy rows of the patients with visits, as arrays."""
+    """Validated therapy rows of the patients with visits, as arrays (doses in catalogue units)."""
 
     patient: np.ndarray
     drug: np.ndarray  # codes into drug_names (sorted)
@@ -200,20 +218,33 @@ class Therapies:
     systemic: np.ndarray  # False for a locally given glucocorticoid
     kind: np.ndarray  # "new", "taper", "increase", "modify"
     continued: np.ndarray  # a later row continues this course of the same drug
+    dose: np.ndarray  # float, catalogue unit of the route; NaN when not given
+    route: np.ndarray  # object: route or ""
+    reason: np.ndarray  # object: stop reason (vocab.STOP_REASONS) or ""
+    tolerated: np.ndarray  # documented maximum tolerated dose (catalogue unit), NaN when not given
 
     def patients(self, lo: int, hi: int) -> Therapies:
         """The rows of patients with codes ``lo`` to ``hi - 1``."""
         m = (self.patient >= lo) & (self.patient < hi)
         return replace(
             self,
-            patient=self.patient[m],
-            drug=self.drug[m],
-            drug_class=self.drug_class[m],
-            start=self.start[m],
-            stop=self.stop[m],
-            systemic=self.systemic[m],
-            kind=self.kind[m],
-            continued=self.continued[m],
+            **{
+                f: getattr(self, f)[m]
+                for f in (
+                    "patient",
+                    "drug",
+                    "drug_class",
+                    "start",
+                    "stop",
+                    "systemic",
+                    "kind",
+                    "continued",
+                    "dose",
+                    "route",
+                    "reason",
+                    "tolerated",
+                )
+            },
         )
 
 
@@ -221,27 +252,171 @@ class Therapies:
 OPEN = np.iinfo(np.int64).max
 
 
+def _catalogue_checks(
+    t: pd.DataFrame, pc: ProblemCollector, source: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Canonical drug names, classes, routes, doses and tolerated doses; problems for bad records."""
+    n = len(t)
+    names = np.full(n, "", dtype=object)
+    classes = np.full(n, "", dtype=object)
+    routes = np.full(n, "", dtype=object)
+    doses = np.full(n, np.nan)
+    tolerated = np.full(n, np.nan)
+    given_cls = (
+        t["drug_class"].astype("string")
+        if "drug_class" in t
+        else pd.Series(pd.NA, index=t.index, dtype="string")
+    )
+    given_route = (
+        t["route"].astype("string").str.strip().str.casefold()
+        if "route" in t
+        else pd.Series(pd.NA, index=t.index, dtype="string")
+    )
+    units = (
+        t["dose_unit"].astype("string").str.strip()
+        if "dose_unit" in t
+        else pd.Series(pd.NA, index=t.index, dtype="string")
+    )
+    dose_in = _numbers(t["dose"], "dose", pc, source) if "dose" in t else np.full(n, np.nan)
+    tol_in = (
+        _numbers(t["max_tolerated_dose"], "max_tolerated_dose", pc, source)
+        if "max_tolerated_dose" in t
+        else np.full(n, np.nan)
+    )
+    # one catalogue look-up per distinct (drug, class, route, unit)
+    combos = pd.DataFrame(
+        {"drug": t["drug"].astype("string"), "cls": given_cls, "route": given_route, "unit": units}
+    )
+    codes, uniq = pd.factorize(pd.MultiIndex.from_frame(combos.fillna("\x00")))
+    for k, (drug_text, cls, route, unit) in enumerate(uniq):
+        rows = np.flatnonzero(codes == k)
+        recs = t.index[rows]
+        cls = None if cls == "\x00" else cls
+        route = None if route == "\x00" else route
+        unit = None if unit == "\x00" else unit
+        if drug_text == "\x00":
+            continue  # reported as required elsewhere
+        if cls is not None and cls not in DRUG_CLASSES:
+            for rec in recs:
+                pc.add(rec, "drug_class", cls, f"must be one of {', '.join(DRUG_CLASSES)}", source)
+            continue
+        d = find_drug(drug_text)
+        if d is None:
+            if cls == "other":  # outside the catalogue, declared as not a DMARD: ignored
+                names[rows] = normalise_name(drug_text)
+                classes[rows] = "other"
+                routes[rows] = route or ""
+                continue
+            for rec in recs:
+                pc.add(
+                    rec,
+                    "drug",
+                    drug_text,
+                    "unknown drug: not in the drug catalogue (give drug_class 'other' for a drug "
+                    f"that is not a DMARD, glucocorticoid or NSAID); known: {', '.join(drug_names())}",
+                    source,
+                )
+            continue
+        if cls is not None and cls != d.drug_class:
+            for rec in recs:
+                pc.add(
+                    rec,
+                    "drug_class",
+                    cls,
+                    f"{d.label} is a {d.drug_class} in the drug catalogue",
+                    source,
+                )
+            continue
+        route_key = {
+            "intraarticular": "intra-articular",
+            "intra_articular": "intra-articular",
+            "ia": "intra-articular",
+            "subcutaneous": "sc",
+            "intravenous": "iv",
+            "po": "oral",
+        }.get(route or "", route)
+        if route_key is not None and route_key not in d.routes:
+            for rec in recs:
+                pc.add(
+                    rec,
+                    "route",
+                    route,
+                    f"{d.label} is catalogued for {', '.join(d.routes)}",
+                    source,
+                )
+            continue
+        dosing = d.dosing_for(route_key)
+        if unit is not None:
+            try:
+                factor = dose_factor(unit, dosing.unit)
+            except ValueError:
+                for rec in recs:
+                    pc.add(
+                        rec,
+                        "dose_unit",
+                        unit,
+                        f"{d.label} ({dosing.route}) is dosed in {dosing.unit} (or a convertible unit)",
+                        source,
+                    )
+                continue
+        else:
+            factor = 1.0
+        x = dose_in[rows] * factor
+        tol = tol_in[rows] * factor
+        with np.errstate(invalid="ignore"):
+            bad = (x <= 0) | (x > dosing.label_max * (1 + 1e-9))
+            bad_tol = (tol <= 0) | (tol > dosing.label_max * (1 + 1e-9))
+        for pos, val in zip(rows[bad], dose_in[rows][bad], strict=True):
+            pc.add(
+                t.index[pos],
+                "dose",
+                float(val),
+                f"{d.label} {dosing.route}: must be > 0 and at most the label maximum "
+                f"{dosing.label_max:g} {dosing.unit} (usual {dosing.usual[0]:g}-{dosing.usual[1]:g})",
+                source,
+            )
+        for pos, val in zip(rows[bad_tol], tol_in[rows][bad_tol], strict=True):
+            pc.add(
+                t.index[pos],
+                "max_tolerated_dose",
+                float(val),
+                f"must be > 0 and at most {dosing.label_max:g} {dosing.unit}",
+                source,
+            )
+        names[rows] = d.name
+        classes[rows] = d.drug_class
+        routes[rows] = dosing.route
+        doses[rows] = x
+        tolerated[rows] = tol
+    return names, classes, routes, doses, tolerated
+
+
 def prepare_therapies(
     therapies: pd.DataFrame, patient_ids: pd.Index, source: str = "therapies"
 ) -> Therapies:
-    """Validate a therapies frame and classify each row as a new course, taper, increase or modification.
+    """Validate a therapies frame against the drug catalogue and classify each row.
 
-    A row continues the previous row of the same patient and drug when it starts no more than one day
-    after that row stopped; it is a taper when its ``reason`` says so or its dose is lower, an
-    increase when its dose is higher, otherwise a modification (e.g. a route change).
+    Columns: ``patient_id``, ``drug``, ``start_date`` (required); ``drug_class`` (checked against
+    the catalogue; ``other`` admits a drug outside it, which the engine ignores), ``dose`` with
+    ``dose_unit`` (a dose without unit is in the catalogue unit of its route), ``route``,
+    ``stop_date``, ``stop_reason`` (:data:`rheumetrics.schema.vocab.STOP_REASONS`) and
+    ``max_tolerated_dose``. Unknown drugs, doses outside (0, label maximum], and two overlapping
+    records of the same drug with different doses are errors naming the records.
+
+    A row continues the previous row of the same patient and drug when it starts no more than one
+    day after that row stopped; it is a dose reduction (not a taper) when that row stopped with
+    ``dose_reduction_toxicity``, a taper when it stopped with ``taper_in_remission`` or the dose is
+    lower, an increase when higher, else a modification.
     """
     pc = ProblemCollector(f"invalid {source}")
-    for col in ("patient_id", "drug", "drug_class", "start_date"):
+    for col in ("patient_id", "drug", "start_date"):
         if col not in therapies.columns:
             pc.add("all", col, None, "required column is absent", source)
     pc.raise_if_any()
     t = therapies
-    for col in ("patient_id", "drug", "drug_class"):
+    for col in ("patient_id", "drug"):
         for rec in t.index[t[col].isna()]:
             pc.add(rec, col, None, "is required", source)
-    cls = t["drug_class"].astype("string")
-    for rec, v in cls[cls.notna() & ~cls.isin(DRUG_CLASSES)].items():
-        pc.add(rec, "drug_class", v, f"must be one of {', '.join(DRUG_CLASSES)}", source)
     start = _days(t["start_date"], "start_date", pc, source, required=True)
     stop = (
         _days(t["stop_date"], "stop_date", pc, source, required=False)
@@ -258,31 +433,37 @@ def prepare_therapies(
             "must not be before start_date",
             source,
         )
-    dose = _numbers(t["dose"], "dose", pc, source) if "dose" in t else np.full(len(t), np.nan)
+    reason_col = "stop_reason" if "stop_reason" in t else ("reason" if "reason" in t else None)
+    reason = (
+        t[reason_col].astype("string").str.strip().str.casefold()
+        if reason_col
+        else pd.Series(pd.NA, index=t.index, dtype="string")
+    )
+    if reason_col == "stop_reason":
+        for rec, v in reason[reason.notna() & ~reason.isin(STOP_REASONS)].items():
+            pc.add(rec, "stop_reason", v, f"must be one of {', '.join(STOP_REASONS)}", source)
+    else:  # free-text reasons of older files: the words of the vocabulary are recognised
+        reason = reason.where(
+            reason.isin(STOP_REASONS),
+            reason.str.contains("taper", regex=False).map(
+                {True: "taper_in_remission", False: pd.NA}
+            ),
+        )
+    names, classes, routes, doses, tolerated = _catalogue_checks(t, pc, source)
     pc.raise_if_any()
 
     keep = t["patient_id"].isin(patient_ids).to_numpy()
     patient = patient_ids.get_indexer(t["patient_id"][keep]).astype(np.int64)
-    names = t["drug"][keep].astype("string").str.strip().str.casefold().to_numpy(dtype=object)
-    drug, drug_names = pd.factorize(names, sort=True)
-    drug_class = pd.Index(DRUG_CLASSES).get_indexer(cls[keep])
-    route = (
-        t["route"][keep].astype("string").str.strip().str.casefold()
-        if "route" in t
-        else pd.Series(pd.NA, index=t.index[keep], dtype="string")
-    )
-    systemic = ~route.isin(LOCAL_ROUTES).fillna(False).to_numpy(dtype=bool)
-    reason = (
-        t["reason"][keep].astype("string").str.casefold()
-        if "reason" in t
-        else pd.Series(pd.NA, index=t.index[keep], dtype="string")
-    )
-    says_taper = reason.str.contains("taper", regex=False).fillna(False).to_numpy(dtype=bool)
+    drug, drug_names_k = pd.factorize(names[keep], sort=True)
+    drug_class = pd.Index(DRUG_CLASSES).get_indexer(classes[keep])
+    route = routes[keep]
+    systemic = ~np.isin(route, ["intra-articular"])
+    why = reason[keep].fillna("").to_numpy(dtype=object)
     start_k = start[keep].astype(np.int64)
     stop_k = np.full(int(keep.sum()), OPEN, dtype=np.int64)
     has_stop = ~np.isnan(stop[keep])
     stop_k[has_stop] = stop[keep][has_stop].astype(np.int64)
-    dose_k = dose[keep]
+    dose_k = doses[keep]
 
     order = np.lexsort((start_k, drug, patient))
     same = np.r_[
@@ -292,14 +473,32 @@ def prepare_therapies(
     contiguous = (
         same & (prev_stop != OPEN) & (start_k[order] - np.minimum(prev_stop, start_k[order]) <= 1)
     )
+    overlap = same & (start_k[order] < np.where(prev_stop == OPEN, OPEN, prev_stop)) & ~contiguous
     prev_dose = np.r_[np.nan, dose_k[order][:-1]]
     d = dose_k[order]
+    rec_index = t.index[keep]
+    for pos in np.flatnonzero(overlap & np.isin(classes[keep][order], ["other"], invert=True)):
+        a, b = rec_index[order[pos - 1]], rec_index[order[pos]]
+        pc.add(
+            b,
+            "start_date",
+            str(t.loc[b, "start_date"]),
+            f"overlaps record {a} of the same drug ({names[keep][order[pos]]}): one course at a time; "
+            "end the earlier record before a dose change",
+            source,
+        )
+    pc.raise_if_any()
+    prev_why = np.concatenate([np.asarray([""], dtype=object), why[order][:-1]])
     with np.errstate(invalid="ignore"):
         kind_sorted = np.where(
-            says_taper[order] | (contiguous & (d < prev_dose)),
-            "taper",
+            contiguous & (prev_why == "dose_reduction_toxicity"),
+            "reduce",
             np.where(
-                contiguous & (d > prev_dose), "increase", np.where(contiguous, "modify", "new")
+                contiguous & ((prev_why == "taper_in_remission") | (d < prev_dose)),
+                "taper",
+                np.where(
+                    contiguous & (d > prev_dose), "increase", np.where(contiguous, "modify", "new")
+                ),
             ),
         )
     continued_sorted = np.r_[contiguous[1:], False]
@@ -310,11 +509,15 @@ def prepare_therapies(
     return Therapies(
         patient=patient,
         drug=drug.astype(np.int64),
-        drug_names=np.asarray(drug_names, dtype=object),
+        drug_names=np.asarray(drug_names_k, dtype=object),
         drug_class=drug_class.astype(np.int64),
         start=start_k,
         stop=stop_k,
         systemic=systemic,
         kind=kind,
         continued=continued,
+        dose=dose_k,
+        route=route,
+        reason=why,
+        tolerated=tolerated[keep],
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from rheumetrics.t2t.model import DURATION_FACTS, Rule, Strategy
+from rheumetrics.t2t.strategy import DURATION_FACTS, Rule, Strategy, parse_duration
 
 Finding = tuple[str, str, object, str]
 
@@ -22,91 +22,28 @@ def check_rules(s: Strategy) -> list[Finding]:
 
 
 def _check_ladder(s: Strategy) -> Iterator[Finding]:
-    ids = [st.id for st in s.ladder]
-    known = set(ids)
-    for i in sorted({i for i in ids if ids.count(i) > 1}):
-        yield (f"ladder[{i}]", "id", i, "duplicate step id")
-    referenced: set[str] = set()
-    for st in s.ladder:
-        rec = f"ladder[{st.id}]"
-        if not st.id:
-            yield (rec, "id", st.id, "required step id")
-        for key in ("next", "next_if_ppf", "on_intolerance"):
-            ref = getattr(st, key)
-            if ref is None:
-                continue
-            referenced.add(ref)
-            if ref not in known:
-                yield (rec, key, ref, f"the ladder lacks this step; steps: {', '.join(ids)}")
-        if st.next_rule and st.next is None:
-            yield (
-                rec,
-                "next_rule",
-                st.next_rule,
-                "names a rule for an escalation the step does not have (no next)",
-            )
-        if st.next_if_ppf_rule and st.next_if_ppf is None:
-            yield (rec, "next_if_ppf_rule", st.next_if_ppf_rule, "no next_if_ppf to go with it")
-        if st.next_if_ppf and st.next is None:
-            yield (
-                rec,
-                "next_if_ppf",
-                st.next_if_ppf,
-                "a step with next_if_ppf also needs next (no poor prognostic factors)",
-            )
+    referenced = {
+        ref for st in s.ladder for ref in (st.next, st.next_if_ppf, st.on_intolerance) if ref
+    }
     referenced |= {str(r.to_step) for r in s.rules if r.to_step}
     for st in s.ladder:
-        if not st.match and st.id not in referenced:
+        if not st.regimens and st.id not in referenced and st is not s.ladder[0]:
             yield (
                 f"ladder[{st.id}]",
-                "match",
+                "regimens",
                 None,
-                "the step is never reached: it has no match and no step or rule leads to it",
+                "the step is never reached: it has no regimen and no step or rule leads to it",
             )
 
 
 def _check_rule_refs(s: Strategy) -> Iterator[Finding]:
-    ids = {st.id for st in s.ladder}
     for r in s.rules:
-        rec = f"rules[{r.id}]"
-        for step in r.when.get("step", ()):  # type: ignore[attr-defined]
-            if step not in ids:
-                yield (
-                    rec,
-                    "when.step",
-                    step,
-                    f"the ladder lacks this step; steps: {', '.join(st.id for st in s.ladder)}",
-                )
-        if r.to_step is not None:
-            if r.to_step not in ids:
-                yield (rec, "to_step", r.to_step, "the ladder lacks this step")
-            if r.action not in ("escalate", "switch"):
-                yield (rec, "to_step", r.to_step, "only escalate and switch rules go to a step")
         if r.action == "escalate" and r.to_step is None and not any(st.next for st in s.ladder):
-            yield (rec, "action", r.action, "escalates, but no ladder step has a next step")
-        needs = {
-            "improved": (s.improvement is not None, "needs an [improvement] table"),
-            "sustained": (s.timing.sustained_days is not None, "needs timing.sustained"),
-            "sustained_remission": (s.timing.sustained_days is not None, "needs timing.sustained"),
-            "nsaid_trial_adequate": (
-                s.parameters.nsaid_trial_min_drugs is not None
-                and s.parameters.nsaid_trial_min_days is not None,
-                "needs parameters.nsaid_trial_min_drugs and nsaid_trial_min_days",
-            ),
-            "objective_inflammation": (
-                s.parameters.crp_uln_mg_l is not None,
-                "needs parameters.crp_uln_mg_l",
-            ),
-        }
-        for fact, (ok, msg) in needs.items():
-            if fact in r.when and not ok:
-                yield (rec, f"when.{fact}", r.when[fact], f"{msg}: the rule can never fire")
-        if any(k.startswith("since_change") for k in r.when) and not s.change_classes:
             yield (
-                rec,
-                "when.since_change",
-                None,
-                "strategy.change_classes is empty, so no change is ever seen: the rule can never fire",
+                f"rules[{r.id}]",
+                "action",
+                r.action,
+                "escalates, but no ladder step has a next step",
             )
 
 
@@ -154,7 +91,9 @@ def implied(when: dict[str, object], s: Strategy) -> tuple[dict[str, bool], list
 def _ranges(when: dict[str, object]) -> dict[str, tuple[float, float]]:
     def bound(key: str, default: float) -> float:
         value = when.get(key)
-        return float(value) if isinstance(value, int | float) else default
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
+            return default
+        return parse_duration(value) if key.rsplit("_", 1)[0] in DURATION_FACTS else float(value)
 
     out = {}
     for d in DURATION_FACTS:
@@ -175,11 +114,9 @@ def _covers(earlier: Rule, later: Rule, s: Strategy) -> bool:
     for key, (lo, hi) in er.items():
         if key not in lr or lr[key][0] < lo or lr[key][1] > hi:
             return False
-    if "step" in earlier.when:
-        later_steps = later.when.get("step")
-        if later_steps is None or not set(later_steps) <= set(earlier.when["step"]):  # type: ignore[call-overload]
-            return False
-    return True
+    return not (
+        "step" in earlier.when and (not later.steps or not set(later.steps) <= set(earlier.steps))
+    )
 
 
 def _check_firing(s: Strategy) -> Iterator[Finding]:

@@ -14,11 +14,33 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
+from rheumetrics.schema.vocab import DRUG_CLASSES
 from rheumetrics.t2t.inputs import OPEN, Therapies, Visits
-from rheumetrics.t2t.model import DRUG_CLASSES
 
 NONE = np.iinfo(np.int64).min  # "no such day"
+OTHER = DRUG_CLASSES.index("other")
+
+
+def _codes(values: np.ndarray) -> np.ndarray:
+    """Small integer codes of an object array (for hashing)."""
+    codes, _ = pd.factorize(values)
+    return (codes + 1).astype(np.uint64)
+
+
+def _mix(*parts: np.ndarray | np.bool_) -> np.ndarray:
+    """A 64-bit hash of aligned integer arrays (splitmix64 finaliser over a running combination)."""
+    h = np.zeros(np.shape(parts[0]), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for p in parts:
+            h = (h ^ np.asarray(p).astype(np.uint64)) * np.uint64(0x9E3779B97F4A7C15)
+            h ^= h >> np.uint64(31)
+            h *= np.uint64(0xBF58476D1CE4E5B9)
+            h ^= h >> np.uint64(29)
+    return h
+
+
 CS, B, TS, GC, NSAID = (
     DRUG_CLASSES.index(c) for c in ("csDMARD", "bDMARD", "tsDMARD", "glucocorticoid", "NSAID")
 )
@@ -38,6 +60,9 @@ class TherapyState:
     last_change_taper: np.ndarray
     nsaid_distinct: np.ndarray
     nsaid_days: np.ndarray
+    nsaid_intolerant: (
+        np.ndarray
+    )  # NSAIDs ended for intolerance, an adverse event or a contraindication
     drug_masks: dict[str, np.ndarray]  # class group -> (n_visits, words) bit masks of active drugs
     drug_names: np.ndarray
     # what was actually done between this visit and the next (for protocol adherence)
@@ -46,6 +71,15 @@ class TherapyState:
     increases: np.ndarray
     tapers: np.ndarray
     assessable: np.ndarray  # a next visit exists
+    bts_since: np.ndarray  # start day of the current b/tsDMARD course, NONE if none
+    regimen_key: np.ndarray  # uint64 hash of the active drugs, doses and routes
+    history_key: (
+        np.ndarray
+    )  # uint64 hash of the courses ended before the visit (drug, reason, dose)
+    pos: np.ndarray  # (visit position, therapy row) pairs of the same patient ...
+    row: np.ndarray
+    active: np.ndarray  # ... whether the row is active at the visit
+    ended: np.ndarray  # ... whether the row ended before the visit
 
     def names(self, group: str, rows: np.ndarray) -> np.ndarray:
         """Active drug names of a class group ("all", "glucocorticoid", ...) at the given rows."""
@@ -136,6 +170,27 @@ def therapy_state(v: Visits, t: Therapies, change_classes: tuple[str, ...]) -> T
         "NSAID": _masks(n, words, pos[active & nsaid], drug[active & nsaid]),
     }
 
+    bts_since = np.full(n, NONE, dtype=np.int64)
+    m = active & bts
+    np.maximum.at(bts_since, pos[m], course_start[m])
+    ended = (stop < vd) & before
+    relevant = t.drug_class[row] != OTHER
+    dose_code = (
+        np.nan_to_num(np.round(t.dose[row] * 1000), nan=-1).astype(np.int64).astype(np.uint64)
+    )
+    route_code = _codes(t.route)[row]
+    reason_code = _codes(t.reason)[row]
+    tol_code = (
+        np.nan_to_num(np.round(t.tolerated[row] * 1000), nan=-1).astype(np.int64).astype(np.uint64)
+    )
+    base = _mix(drug.astype(np.uint64) + np.uint64(1), dose_code, route_code, tol_code)
+    regimen_key = np.zeros(n, dtype=np.uint64)
+    m = active & relevant
+    np.add.at(regimen_key, pos[m], base[m])
+    history_key = np.zeros(n, dtype=np.uint64)
+    m = ended & relevant
+    np.add.at(history_key, pos[m], _mix(base[m], reason_code[m], t.kind[row][m] == "taper"))
+
     window = nxt != NONE
     started_in = window & (start >= vd) & (start < nxt)
     stopped_in = window & (stop >= vd) & (stop < nxt) & (stop != OPEN) & ~t.continued[row]
@@ -150,13 +205,26 @@ def therapy_state(v: Visits, t: Therapies, change_classes: tuple[str, ...]) -> T
         last_change_taper=count(taper_at_change) > 0,
         nsaid_distinct=distinct(before & nsaid),
         nsaid_days=np.bincount(pos, weights=exposure, minlength=n),
+        nsaid_intolerant=count(
+            ended
+            & nsaid
+            & np.isin(t.reason[row], ["intolerance", "adverse_event", "contraindication"])
+        ),
         drug_masks=masks,
         drug_names=t.drug_names,
         new_starts=count(started_in & change & (kind == "new")),
         final_stops=count(stopped_in & change),
         increases=count(started_in & change & ((kind == "increase") | (kind == "modify"))),
-        tapers=count(started_in & (kind == "taper") & (change | sgc)) + count(stopped_in & sgc),
+        tapers=count(started_in & ((kind == "taper") | (kind == "reduce")) & (change | sgc))
+        + count(stopped_in & sgc),
         assessable=~v.last,
+        bts_since=bts_since,
+        regimen_key=regimen_key,
+        history_key=history_key,
+        pos=pos,
+        row=row,
+        active=active,
+        ended=ended,
     )
 
 

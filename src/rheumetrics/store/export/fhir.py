@@ -18,7 +18,6 @@ The JSON is FHIR R4 (4.0.1); it is also valid R4B, which is what the tests valid
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -29,6 +28,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from rheumetrics import joints as joint_catalogue
+from rheumetrics.schema.writers import write_json
 from rheumetrics.store.items import items
 from rheumetrics.store.jointbits import STORAGE_ORDER
 from rheumetrics.store.loaders import load_patients, load_therapies, load_visits
@@ -301,8 +301,7 @@ def export_fhir(
     """Write :func:`fhir_bundle` as JSON to ``path``."""
     path = Path(path)
     bundle = fhir_bundle(engine, patients, **kwargs)
-    path.write_text(json.dumps(bundle, default=_json_default), encoding="utf-8")
-    return path
+    return write_json(bundle, path, default=_json_default)
 
 
 def _json_default(v: Any) -> Any:

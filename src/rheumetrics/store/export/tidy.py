@@ -16,19 +16,24 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from rheumetrics import __version__
+from rheumetrics.schema.writers import write_csv
 from rheumetrics.store.engine import current_revision
 from rheumetrics.store.loaders import load_visits
 
 
 def write_frame(df: pd.DataFrame, path: Path, meta: dict[str, Any]) -> Path:
-    """Write ``df`` as CSV or Parquet (by suffix) with a ``.meta.json`` sidecar."""
+    """Write ``df`` as CSV or Parquet (by suffix) with a ``.meta.json`` sidecar.
+
+    CSV goes through :func:`rheumetrics.schema.writers.write_csv`: text cells that a spreadsheet
+    would run as formulas are escaped and cells holding line breaks are quoted.
+    """
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".parquet"):
         raise ValueError(f"{path}: export format comes from the suffix, .csv or .parquet")
     out = df.copy()
     out.attrs = {"rheumetrics": json.dumps(meta, default=str)}
     if suffix == ".csv":
-        out.to_csv(path, index=False, date_format="%Y-%m-%d")
+        write_csv(out, path, date_format="%Y-%m-%d")
     else:
         out.to_parquet(path, index=False)
     Path(f"{path}.meta.json").write_text(json.dumps(meta, indent=2, default=str), encoding="utf-8")

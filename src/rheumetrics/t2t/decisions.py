@@ -1,11 +1,13 @@
-"""The per-visit decision engine: facts -> first rule that holds -> decision with reasons.
+"""Decisions at every visit: facts -> first rule that holds -> a concrete regimen, with reasons.
 
-Rules are tried in file order; the first primary rule that holds decides. If a rule's conditions
-are *unknown* at a visit before any rule has held, the engine cannot know whether that rule would
-have decided, so the decision is ``undetermined`` and names the missing data (never guessed).
-Co-action rules (e.g. an intra-articular glucocorticoid for each swollen joint) add to the decision
-whenever they hold. Every step is vectorised over all visits at once; the same input always gives
-the same output, sorted by patient and visit date.
+Rules are tried in file order; the first primary rule that holds decides. When a rule above it
+cannot be judged because data are missing, the decision is still given but marked *provisional*
+and the log names exactly what is missing ("no change of csDMARD/bDMARD/tsDMARD therapy on record
+..."). Co-action rules (an intra-articular glucocorticoid for each swollen joint, a glucocorticoid
+taper) add to the decision. Each decision proposes a regimen with doses (``to_regimen``) and
+records every rule considered and why it did or did not fire. Everything is vectorised over
+visits; the ladder work runs once per distinct regimen and history
+(:mod:`rheumetrics.t2t.placement`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,15 @@ from rheumetrics.numeric import round_display, snap
 from rheumetrics.t2t.facts import Fact, Facts, compute_facts, fact, k_and, k_not
 from rheumetrics.t2t.indices import INDICES
 from rheumetrics.t2t.inputs import prepare_therapies, prepare_visits
-from rheumetrics.t2t.model import DAYS_PER_MONTH, DURATION_FACTS, Rule, Strategy, format_duration
+from rheumetrics.t2t.placement import ladder_state
+from rheumetrics.t2t.strategy import (
+    DAYS_PER_MONTH,
+    DURATION_FACTS,
+    Rule,
+    Strategy,
+    format_duration,
+    parse_duration,
+)
 from rheumetrics.t2t.text import append, concat
 from rheumetrics.t2t.therapy import therapy_state
 
@@ -53,13 +63,16 @@ LOG_COLUMNS = (
     "regimen",
     "on_bts",
     "action",
+    "provisional",
     "to_step",
+    "to_regimen",
     "to_biologic",
     "taper",
     "co_actions",
     "rule_ids",
     "evidence",
     "missing",
+    "rules_considered",
     "sentence",
     "next_visit_date",
     "actual_action",
@@ -73,25 +86,25 @@ def _ensure_index(visits: pd.DataFrame, s: Strategy) -> tuple[pd.DataFrame, str]
     Rows whose inputs are missing or invalid get no value (lenient scoring): the decision then names
     the missing inputs.
     """
-    if s.index in visits.columns:
+    if s.index_name in visits.columns:
         return visits, "from the visits frame"
-    spec = INDICES[s.index]
+    spec = INDICES[s.index_name]
     present = [c for c in spec.inputs if c in visits.columns]
     if spec.inputs and present == list(spec.inputs):
         from rheumetrics.measures.panel import score_frame
 
-        scores = score_frame(visits, lenient=True, measures=[s.index])
-        if s.index in scores.columns:
+        scores = score_frame(visits, lenient=True, measures=[s.index_name])
+        if s.index_name in scores.columns:
             return visits.assign(
-                **{s.index: scores[s.index]}
+                **{s.index_name: scores[s.index_name]}
             ), "computed by rheumetrics.measures.score_frame"
     pc = ProblemCollector("invalid visits")
     needs = ", ".join(spec.inputs) or "see rheumetrics.measures"
     pc.add(
         "all",
-        s.index,
+        s.index_name,
         None,
-        f"strategy {s.id} needs {s.index_label}: add a '{s.index}' column or its inputs ({needs})",
+        f"strategy {s.id} needs {s.index_label}: add a '{s.index_name}' column or its inputs ({needs})",
     )
     pc.raise_if_any()
     raise AssertionError  # unreachable: raise_if_any raised
@@ -102,6 +115,7 @@ def decide(
     strategy: Strategy,
     therapies: pd.DataFrame | None = None,
     *,
+    contraindications: pd.DataFrame | None = None,
     event_flags_missing: str = "no_event",
     chunk_patients: int = 20_000,
 ) -> pd.DataFrame:
@@ -110,17 +124,20 @@ def decide(
     Parameters
     ----------
     visits
-        One row per visit (contracts.md): ``patient_id``, ``visit_date``, the strategy's index
-        column (computed with ``rheumetrics.measures.score_frame`` when absent), and as the rules
-        need them ``sjc28``, ``crp_mg_l``, ``mri_bme_total`` or ``mri_no_bme``,
-        ``us_pd_joint_count``, ``intolerance``, ``ppf`` (or ``rf_positive``/``acpa_positive``/
+        One row per visit: ``patient_id``, ``visit_date``, the strategy's index column (computed
+        with ``rheumetrics.measures.score_frame`` when absent), and as the rules need them
+        ``sjc28``, ``crp_mg_l``, ``mri_bme_total`` or ``mri_no_bme``, ``us_pd_joint_count``,
+        ``intolerance`` with ``intolerant_drug``, ``ppf`` (or ``rf_positive``/``acpa_positive``/
         ``erosive``), ``mri_sij_inflammation``, ``radiographic_sacroiliitis``.
     strategy
         A loaded strategy (:func:`rheumetrics.t2t.load_strategy`).
     therapies
-        Treatment actually given (``patient_id, drug, drug_class, start_date`` and optionally
-        ``stop_date, dose, route, reason``). Without it, time since the last change, the ladder step
-        and co-medication are unknown, and decisions that need them are ``undetermined``.
+        Treatment actually given (see :func:`rheumetrics.t2t.inputs.prepare_therapies`: drug,
+        dose, dose unit, route, start and stop dates, stop reason). Without it, time since the last
+        change, the ladder step and co-medication are unknown and the decisions name them missing.
+    contraindications
+        Per-patient contraindications: ``patient_id`` and ``contraindication`` (a drug, a drug
+        class or a mechanism such as ``TNF``); proposals never use a contraindicated drug.
     event_flags_missing
         ``"no_event"`` (default): a visit with no ``intolerance`` recorded had none, as event
         reports are written only when an event happens. ``"unknown"``: a missing flag is unknown.
@@ -137,7 +154,7 @@ def decide(
         raise ValueError(f"event_flags_missing must be one of {EVENT_FLAG_CONVENTIONS}")
     s = strategy
     visits, index_source = _ensure_index(visits, s)
-    v_all = prepare_visits(visits, s.index)
+    v_all = prepare_visits(visits, s.index_name)
     t_all = None if therapies is None else prepare_therapies(therapies, v_all.patient_ids)
     parts: list[pd.DataFrame] = []
     bounds = np.searchsorted(
@@ -148,11 +165,12 @@ def decide(
         if lo == hi and parts:
             continue
         v = v_all.rows(lo, hi)
-        ts = None
+        ts = lad = None
         if t_all is not None:
             chunk = t_all.patients(k * chunk_patients, (k + 1) * chunk_patients)
             ts = therapy_state(v, chunk, s.change_classes)
-        f = compute_facts(v, s, ts, event_flags_missing)
+            lad = ladder_state(v, chunk, ts, s, contraindications)
+        f = compute_facts(v, s, ts, event_flags_missing, lad)
         part = _decisions(v.day, f, s)
         part.insert(0, "patient_id", v.frame["patient_id"].to_numpy()[v.order])
         part.insert(1, "visit_date", pd.to_datetime(v.day, unit="D"))
@@ -162,8 +180,12 @@ def decide(
         "strategy": s.id,
         "strategy_file": s.path,
         "options": dict(s.chosen),
-        "index": s.index,
+        "index": s.index_name,
         "index_source": index_source,
+        "improvement": None
+        if s.improvement is None
+        else f"{s.improvement.kind} >= {s.improvement.describe()} ({s.improvement.source})",
+        "min_on_step": s.timing.min_on_step,
         "cutoffs": s.cutoffs,
         "target": s.target_text,
         "days_per_month": DAYS_PER_MONTH,
@@ -171,37 +193,51 @@ def decide(
         "event_flags_missing": event_flags_missing,
         "therapy_active_at_visit": "started before the visit day and not stopped before it",
         "baseline_for_improvement": "index at the last visit on or before the last therapy change",
+        "maximum_tolerated_dose": "the step's cap, else the catalogue's usual maximum, lowered to the patient's documented tolerated maximum",
     }
     return log
 
 
-def _condition(r: Rule, f: Facts, s: Strategy) -> Fact:
-    """The three-valued truth of a rule's conditions at every visit."""
-    terms: list[Fact] = []
-    n = len(f.index_value)
+def _terms(r: Rule, f: Facts, s: Strategy) -> list[tuple[str, Fact]]:
+    """Each condition of a rule as a named three-valued fact."""
+    terms: list[tuple[str, Fact]] = []
     w = s.timing.visit_window_days
     for key, value in r.when.items():
         if key in f.bools:
-            terms.append(f.bools[key] if value else k_not(f.bools[key]))
+            terms.append(
+                (f"{key} = {str(value).lower()}", f.bools[key] if value else k_not(f.bools[key]))
+            )
+        elif key == "option":
+            continue
         elif key == "step":
-            codes = [i for i, st in enumerate(s.ladder) if st.id in value]  # type: ignore[operator]
-            terms.append(fact(np.isin(f.step, codes), f.step >= 0, f.step_why))
+            codes = [i for i, st in enumerate(s.ladder) if st.id in r.steps]
+            terms.append(
+                (f"step in {list(r.steps)}", fact(np.isin(f.step, codes), f.step >= 0, f.step_why))
+            )
         elif key in ("index_at_least", "index_below"):
             x = snap(f.index_value)
             with np.errstate(invalid="ignore"):
                 holds = x >= value if key == "index_at_least" else x < value
-            terms.append(fact(holds, ~np.isnan(x), f.index_why))
-        else:
+            terms.append(
+                (f"{key.replace('_', ' ')} {value:g}", fact(holds, ~np.isnan(x), f.index_why))
+            )
+        elif key.rsplit("_", 1)[0] in DURATION_FACTS:
             name, bound = key.rsplit("_", 1)
-            assert name in DURATION_FACTS
             d = f.durations[name]
+            limit = parse_duration(value)
             with np.errstate(invalid="ignore"):
                 days = snap(d.days + w)
-                holds = days >= value if bound == "min" else days < value
-            terms.append(fact(holds, ~np.isnan(d.days), d.why))
-    if not terms:
-        return fact(np.ones(n, bool), np.ones(n, bool), "")
-    return k_and(*terms) if len(terms) > 1 else terms[0]
+                holds = days >= limit if bound == "min" else days < limit
+            terms.append(
+                (
+                    f"{name.replace('_', ' ')} {'>=' if bound == 'min' else '<'} {value}",
+                    fact(holds, ~np.isnan(d.days), d.why),
+                )
+            )
+        else:  # a fact the strategy does not provide: never holds
+            n = len(f.index_value)
+            terms.append((f"{key} (not available)", fact(np.zeros(n, bool), np.ones(n, bool), "")))
+    return terms
 
 
 def _fmt(values: np.ndarray, digits: int, pct: bool = False) -> np.ndarray:
@@ -216,54 +252,57 @@ def _fmt(values: np.ndarray, digits: int, pct: bool = False) -> np.ndarray:
     return text[inv.reshape(-1)] if len(uniq) else np.zeros(0, dtype=object)
 
 
+#: Status codes of a rule at a visit, for the rules-considered record.
+NOT_REACHED, FIRED, UNKNOWN, CO_FIRED = 0, 1, 2, 3  # 4 + k: condition k is false
+
+
 def _decisions(day: np.ndarray, f: Facts, s: Strategy) -> pd.DataFrame:
     n = len(day)
     decided = np.zeros(n, bool)
-    blocked = np.zeros(n, bool)
+    provisional = np.zeros(n, bool)
     rule_of = np.full(n, -1)
     missing = np.full(n, "", dtype=object)
     co: list[tuple[Rule, np.ndarray]] = []
+    status = np.zeros((len(s.rules), n), dtype=np.int64)
+    all_terms: list[list[str]] = []
     for i, r in enumerate(s.rules):
-        cond = _condition(r, f, s)
+        terms = _terms(r, f, s)
+        all_terms.append([name for name, _ in terms])
+        if terms:
+            cond = k_and(*[t for _, t in terms]) if len(terms) > 1 else terms[0][1]
+        else:
+            cond = fact(np.ones(n, bool), np.ones(n, bool), "")
+        first_false = np.full(n, -1)
+        for k in range(len(terms) - 1, -1, -1):
+            first_false = np.where(terms[k][1].false, k, first_false)
+        st = np.where(cond.true, FIRED, np.where(cond.known, 4 + first_false, UNKNOWN))
         if r.co_action:
             co.append((r, cond.true))
-            append(missing, cond.why, ~cond.known)
+            status[i] = np.where(cond.true, CO_FIRED, st)
             continue
-        open_ = ~decided & ~blocked
+        open_ = ~decided
+        status[i] = np.where(open_, st, NOT_REACHED)
         fires = open_ & cond.true
         rule_of[fires] = i
         decided |= fires
         unk = open_ & ~cond.known
-        blocked |= unk
+        provisional |= unk
         append(missing, cond.why, unk)
 
-    actions = np.asarray([r.action for r in s.rules] + ["no_rule"], dtype=object)
+    actions = np.asarray([r.action for r in s.rules] + ["undetermined"], dtype=object)
     action = actions[rule_of]
-    action[blocked] = "undetermined"
+    provisional &= decided
     rule_ids = np.asarray([r.id for r in s.rules] + [""], dtype=object)[rule_of]
     evidence = np.asarray([r.evidence for r in s.rules] + [""], dtype=object)[rule_of]
 
-    to_raw, extra_rule = _targets(action, rule_of, f, s, missing)
-    end_of_ladder = (action == "escalate") & (to_raw == -1)
-    action[end_of_ladder] = "review"
-    to_step = np.where(to_raw < 0, len(s.ladder), to_raw)
-    rule_ids = np.where(
-        (extra_rule != "") & (extra_rule != rule_ids), rule_ids + ";" + extra_rule, rule_ids
-    )
-
-    taper = np.full(n, "", dtype=object)
-    for i, r in enumerate(s.rules):
-        rows = np.flatnonzero(rule_of == i) if r.action == "taper" else np.zeros(0, int)
-        if len(rows):
-            taper[rows] = _taper_text(r, rows, f)
+    to_step, to_regimen, taper = _proposals(action, rule_of, f, s, missing, provisional)
     co_text = np.full(n, "", dtype=object)
     for r, mask in co:
         rows = np.flatnonzero(mask)
         if not len(rows):
             continue
-        text = _co_text(r, rows, f)
         full = np.full(n, "", dtype=object)
-        full[rows] = text
+        full[rows] = _co_text(r, rows, f)
         append(co_text, full, mask)
         append(rule_ids, np.full(n, r.id, dtype=object), mask, sep=";")
         evidence[rows] = _weakest(evidence[rows], r.evidence)
@@ -275,13 +314,14 @@ def _decisions(day: np.ndarray, f: Facts, s: Strategy) -> pd.DataFrame:
         "sustained_target",
         np.where(tgt.true, "at_target", np.where(tgt.false, "not_at_target", "unknown")),
     ).astype(object)
+    t = s.timing
     interval = np.where(
         np.isin(action, ["escalate", "switch", "reinstate", "optimise"]),
-        s.timing.visit_after_change_days,
+        t.days("visit_after_change"),
         np.where(
             sus.true,
-            s.timing.visit_sustained_days,
-            np.where(tgt.true, s.timing.visit_at_target_days, s.timing.visit_active_days),
+            t.days("visit_sustained"),
+            np.where(tgt.true, t.days("visit_at_target"), t.days("visit_active")),
         ),
     )
     for i, r in enumerate(s.rules):
@@ -297,11 +337,12 @@ def _decisions(day: np.ndarray, f: Facts, s: Strategy) -> pd.DataFrame:
     on_bts[~f.bools["on_bts"].known] = pd.NA
     target_met = pd.array(tgt.value, dtype="boolean")
     target_met[~tgt.known] = pd.NA
+    ts = np.where(to_step < 0, len(s.ladder), to_step)
 
     frame = pd.DataFrame(
         {
             "strategy": s.id,
-            "index": s.index,
+            "index": s.index_name,
             "index_value": f.index_value,
             "target_met": target_met,
             "state": state,
@@ -309,17 +350,20 @@ def _decisions(day: np.ndarray, f: Facts, s: Strategy) -> pd.DataFrame:
             "improvement": f.improvement_abs,
             "improvement_pct": f.improvement_rel * 100,
             "months_in_target": f.months_in_target,
-            "step": step_ids[f.step],
+            "step": step_ids[np.where(f.step < 0, len(s.ladder), f.step)],
             "regimen": f.regimen if f.regimen is not None else np.full(n, None, dtype=object),
             "on_bts": on_bts,
             "action": action,
-            "to_step": step_ids[to_step],
-            "to_biologic": biologic[to_step],
+            "provisional": provisional,
+            "to_step": step_ids[ts],
+            "to_regimen": to_regimen,
+            "to_biologic": biologic[ts],
             "taper": taper,
             "co_actions": co_text,
             "rule_ids": rule_ids,
             "evidence": evidence,
             "missing": missing,
+            "rules_considered": _considered(status, all_terms, s),
             "next_visit_date": pd.to_datetime(next_day, unit="D"),
             "actual_action": actual,
             "adherent": adherent,
@@ -331,17 +375,41 @@ def _decisions(day: np.ndarray, f: Facts, s: Strategy) -> pd.DataFrame:
         "action",
         "step",
         "to_step",
+        "to_regimen",
         "taper",
         "co_actions",
         "rule_ids",
         "evidence",
         "missing",
+        "rules_considered",
         "sentence",
         "actual_action",
         "regimen",
     ):
         frame[col] = frame[col].astype("string").replace("", pd.NA)
     return frame
+
+
+def _considered(status: np.ndarray, terms: list[list[str]], s: Strategy) -> np.ndarray:
+    """Per visit: every rule considered and why it did or did not fire (one text per pattern)."""
+    n = status.shape[1]
+    if n == 0 or not len(s.rules):
+        return np.full(n, "", dtype=object)
+    codes, inverse = np.unique(status.T, axis=0, return_inverse=True)
+    texts = []
+    for row in codes:
+        parts = []
+        for r, code, names in zip(s.rules, row, terms, strict=True):
+            if code == NOT_REACHED:
+                continue
+            if code in (FIRED, CO_FIRED):
+                parts.append(f"{r.id} {r.action}: fired")
+            elif code == UNKNOWN:
+                parts.append(f"{r.id} {r.action}: unknown (data missing)")
+            else:
+                parts.append(f"{r.id} {r.action}: not met ({names[code - 4]} is false)")
+        texts.append("; ".join(parts))
+    return np.asarray(texts, dtype=object)[inverse.reshape(-1)]
 
 
 _GRADE = {"": -1, "V": 0, "P": 1, "U": 2}
@@ -360,9 +428,9 @@ def _adherence(
 
     Actual action from the therapy changes between the visit and the next one: a new drug added is
     an escalation; a new drug replacing a stopped one is a switch, or an escalation when the next
-    visit's ladder step is the current step's next step; a dose increase or modification is an
-    escalation; a dose reduction or a stop without replacement is a taper; nothing is "continue".
-    The last visit of a patient has no follow-up and is not assessable.
+    visit's ladder step is later on the ladder; a dose increase or modification is an escalation;
+    a dose reduction or a stop without replacement is a taper; nothing is "continue". The last visit
+    of a patient has no follow-up and is not assessable.
     """
     n = len(action)
     adherent = pd.array(np.zeros(n, bool), dtype="boolean")
@@ -370,17 +438,9 @@ def _adherence(
     t = f.therapy
     if t is None:
         return np.full(n, "", dtype=object), adherent
-    pos = {st.id: i for i, st in enumerate(s.ladder)}
-    nxt = np.asarray([pos.get(st.next or "", -1) for st in s.ladder] + [-1])
-    ppf_next = np.asarray([pos.get(st.next_if_ppf or "", -1) for st in s.ladder] + [-1])
     cur = f.step
     after = np.r_[cur[1:], -1]
-    went_up = (
-        (cur >= 0)
-        & (after >= 0)
-        & (after != cur)
-        & ((after == nxt[cur]) | (after == ppf_next[cur]))
-    )
+    went_up = (cur >= 0) & (after > cur)
     new, stops, inc, tap = t.new_starts > 0, t.final_stops > 0, t.increases > 0, t.tapers > 0
     actual = np.select(
         [new & ~stops, new & stops & went_up, new & stops, inc, tap | stops],
@@ -406,57 +466,87 @@ def _dedupe_missing(messages: np.ndarray) -> np.ndarray:
     return messages
 
 
-def _targets(
-    action: np.ndarray, rule_of: np.ndarray, f: Facts, s: Strategy, missing: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Ladder step each escalation or switch goes to (-1 none/unknown) and the ladder rule id."""
+def _proposals(
+    action: np.ndarray,
+    rule_of: np.ndarray,
+    f: Facts,
+    s: Strategy,
+    missing: np.ndarray,
+    provisional: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Target step, proposed regimen and taper text of each decision; ``action`` is refined in
+    place: an escalation from a step not yet at its maximum tolerated doses becomes ``optimise``,
+    one past the last step becomes ``review``, one whose step needs a higher index (DREAM: a TNF
+    inhibitor at DAS28 >= 3.2) becomes ``continue``."""
     n = len(action)
-    pos = {st.id: i for i, st in enumerate(s.ladder)}
-    nxt = np.asarray([pos.get(st.next, -1) if st.next else -1 for st in s.ladder] + [-1])
-    ppf_next = np.asarray(
-        [pos.get(st.next_if_ppf, -1) if st.next_if_ppf else -1 for st in s.ladder] + [-1]
-    )
-    intol = np.asarray(
-        [
-            pos.get(st.on_intolerance, -1) if st.on_intolerance else i
-            for i, st in enumerate(s.ladder)
-        ]
-        + [-1]
-    )
-    next_rule = np.asarray([st.next_rule or "" for st in s.ladder] + [""], dtype=object)
-    ppf_rule = np.asarray([st.next_if_ppf_rule or "" for st in s.ladder] + [""], dtype=object)
-    cur = f.step
     to = np.full(n, -1)
-    extra = np.full(n, "", dtype=object)
-    ppf = f.bools["ppf"]
+    reg = np.full(n, "", dtype=object)
+    taper = np.full(n, "", dtype=object)
+    lad = f.ladder
+    if lad is None:
+        unknown = np.isin(action, ["escalate", "switch", "optimise", "reinstate", "taper"])
+        append(missing, f.step_why, unknown)
+        to[unknown] = -2
+        return to, reg, taper
+
+    def take(kind: str, rows: np.ndarray) -> None:
+        to[rows] = lad.to_step[kind][rows]
+        reg[rows] = lad.to_regimen[kind][rows]
+        gaps = rows & (lad.missing[kind] != "")
+        append(missing, lad.missing[kind], gaps)
+        provisional[gaps] = True
+
+    take("continue", np.isin(action, ["continue", "review", "undetermined"]))
     esc = action == "escalate"
-    branch = esc & (ppf_next[cur] >= 0)
-    to = np.where(esc & ~branch, nxt[cur], to)
-    extra = np.where(esc & ~branch, next_rule[cur], extra)
-    to = np.where(branch & ppf.true, ppf_next[cur], to)
-    extra = np.where(branch & ppf.true, ppf_rule[cur], extra)
-    to = np.where(branch & ppf.false, nxt[cur], to)
-    extra = np.where(branch & ppf.false, next_rule[cur], extra)
-    sw = action == "switch"
-    to = np.where(sw, intol[cur], to)
+    ppf = f.bools["ppf"]
+    branch = esc & (lad.to_step["escalate_ppf"] != lad.to_step["escalate"])
+    take("escalate", esc & ~(branch & ppf.true))
+    take("escalate_ppf", esc & branch & ppf.true)
+    unk = branch & ~ppf.known
+    append(missing, ppf.why, unk)
+    provisional |= unk
+    take("optimise", action == "optimise")
+    take("switch", action == "switch")
+    take("reinstate", action == "reinstate")
     for i, r in enumerate(s.rules):
+        rows = rule_of == i
+        if r.action == "taper":
+            take(f"taper:{r.taper_class}", rows)
+            idx = np.flatnonzero(rows)
+            if len(idx) and f.therapy is not None:
+                names = f.therapy.names(str(r.taper_class), idx)
+                taper[idx] = np.where(
+                    names == "", str(r.taper_class), concat(f"{r.taper_class}: ", names)
+                )
+            else:
+                taper[idx] = r.taper_class
         if r.to_step is not None:
-            to = np.where(rule_of == i, pos[r.to_step], to)
-    overridden = np.isin(rule_of, [i for i, r in enumerate(s.rules) if r.to_step is not None])
-    unknown_step = (esc | sw) & (cur < 0) & ~overridden
-    unknown_ppf = branch & ~ppf.known & (cur >= 0) & ~overridden
-    for mask, why in ((unknown_step, f.step_why), (unknown_ppf, ppf.why)):
-        append(missing, why, mask)
-        to = np.where(mask, -2, to)
-    return to, extra
-
-
-def _taper_text(r: Rule, rows: np.ndarray, f: Facts) -> np.ndarray:
-    cls = str(r.taper_class)
-    if f.therapy is None:
-        return np.full(len(rows), cls, dtype=object)
-    names = f.therapy.names(cls, rows)
-    return np.where(names == "", cls, concat(f"{cls}: ", names))
+            take(f"to:{r.to_step}", rows)
+    placed = f.step >= 0
+    same = (esc | (action == "optimise")) & placed & (to == f.step)
+    action[same] = "optimise"
+    action[esc & placed & (to == -1)] = "review"
+    no_step = esc & ~placed
+    append(missing, f.step_why, no_step)
+    for j, st in enumerate(s.ladder):
+        if st.enter_if is None or st.enter_if.index_at_least is None:
+            continue
+        rows = (action == "escalate") & (to == j)
+        with np.errstate(invalid="ignore"):
+            low = rows & (snap(f.index_value) < st.enter_if.index_at_least)
+        action[low] = "continue"
+        to[low] = f.step[low]
+        reg[low] = lad.to_regimen["continue"][low]
+        append(
+            missing,
+            np.full(
+                n,
+                f"step {st.id} needs {s.index_label} >= {st.enter_if.index_at_least:g}: continue",
+                dtype=object,
+            ),
+            low,
+        )
+    return to, reg, taper
 
 
 def _co_text(r: Rule, rows: np.ndarray, f: Facts) -> np.ndarray:
@@ -466,28 +556,24 @@ def _co_text(r: Rule, rows: np.ndarray, f: Facts) -> np.ndarray:
             _fmt(f.sjc[rows], 0),
             " joints)",
         )
-    return concat(_taper_text(r, rows, f), " (taper)")
+    cls = str(r.taper_class)
+    if f.therapy is None:
+        return np.full(len(rows), f"{cls} (taper)", dtype=object)
+    names = f.therapy.names(cls, rows)
+    return concat(np.where(names == "", cls, concat(f"{cls}: ", names)).astype(object), " (taper)")
 
 
 def _sentences(frame: pd.DataFrame, rule_of: np.ndarray, f: Facts, s: Strategy) -> np.ndarray:
-    """One clinician-readable sentence per visit."""
+    """One clinician-readable sentence per visit (texts built once per distinct value)."""
     n = len(frame)
     if n == 0:
         return np.zeros(0, dtype=object)
-    spec = INDICES[s.index]
+    spec = INDICES[s.index_name]
     value = _fmt(f.index_value, spec.digits)
     tgt = f.bools["target_met"]
     status = np.where(
         tgt.true, "at target", np.where(tgt.false, "not at target", "target status unknown")
     ).astype(object)
-    sustained = np.where(
-        f.bools["sustained"].true,
-        concat(" for ", _fmt(f.months_in_target, 1), " months (sustained)"),
-        "",
-    )
-    head = concat(
-        f"{s.index_label} ", value, f" (target {s.target_text}): ", status, sustained.astype(object)
-    )
     fields: dict[str, Callable[[np.ndarray], np.ndarray | str]] = {
         "index": lambda rows: s.index_label,
         "index_value": lambda rows: value[rows],
@@ -504,6 +590,7 @@ def _sentences(frame: pd.DataFrame, rule_of: np.ndarray, f: Facts, s: Strategy) 
         "months_in_target": lambda rows: _fmt(f.months_in_target[rows], 1),
         "sustained": lambda rows: format_duration(s.timing.sustained_days or 0),
         "swollen_joints": lambda rows: _fmt(f.sjc[rows], 0),
+        "min_on_step": lambda rows: format_duration(s.timing.days("min_on_step")),
     }
     reason = np.full(n, "", dtype=object)
     for i, r in enumerate(s.rules):
@@ -511,49 +598,61 @@ def _sentences(frame: pd.DataFrame, rule_of: np.ndarray, f: Facts, s: Strategy) 
         if not len(rows):
             continue
         pieces: list[str | np.ndarray] = [np.full(len(rows), "", dtype=object)]
-        for literal, field, _, _ in string.Formatter().parse(r.reason):
+        for literal, name, _, _ in string.Formatter().parse(r.reason):
             pieces.append(literal)
-            if field is not None:
-                pieces.append(fields[field](rows))
+            if name is not None:
+                pieces.append(fields[name](rows))
         reason[rows] = concat(*pieces)
     action = frame["action"].to_numpy(dtype=object)
-    to = frame["to_step"].to_numpy(dtype=object)
-    labels = {st.id: f"step {st.id} ({st.label})" for st in s.ladder}
-    to_text = pd.Series(to).map(labels).fillna("").to_numpy(dtype=object)
-    taper = frame["taper"].to_numpy(dtype=object)
-    act = np.select(
-        [
-            action == "continue",
-            (action == "escalate") & (to_text != ""),
-            action == "escalate",
-            (action == "switch") & (to_text != ""),
-            action == "switch",
-            action == "taper",
-            action == "reinstate",
-            action == "optimise",
-            action == "review",
-            action == "undetermined",
-        ],
-        [
-            "continue current therapy",
-            concat("escalate to ", to_text),
-            "escalate (next step undetermined)",
-            concat("switch for intolerance to ", to_text),
-            "switch for intolerance (step undetermined)",
-            concat("taper ", taper),
-            "return to the previous full dose",
-            "optimise the current step",
-            "review (no further rule-based step)",
-            "cannot decide",
-        ],
-        default="no rule of the strategy applies",
-    ).astype(object)
+    to_reg = frame["to_regimen"].to_numpy(dtype=object)
+    labels = np.asarray([f"step {st.id} ({st.label})" for st in s.ladder] + [""], dtype=object)
+    pos = {st.id: i for i, st in enumerate(s.ladder)}
+    to_idx = np.asarray([pos.get(x, len(s.ladder)) for x in frame["to_step"].fillna("")])
+    to_text = labels[to_idx]
+    verb = (
+        pd.Series(action)
+        .map(
+            {
+                "continue": "continue",
+                "escalate": "escalate to ",
+                "optimise": "optimise ",
+                "switch": "switch to ",
+                "taper": "taper: ",
+                "reinstate": "return to the previous full dose: ",
+                "review": "review (no further step on the ladder): ",
+                "undetermined": "cannot decide",
+            }
+        )
+        .fillna("")
+        .to_numpy(dtype=object)
+    )
+    act = concat(
+        verb,
+        np.where(np.isin(action, ["escalate", "switch", "optimise"]), to_text, "").astype(object),
+    )
+    has_reg = (to_reg != "") & pd.notna(to_reg) & (action != "undetermined")
+    act = np.where(
+        has_reg,
+        concat(
+            act,
+            np.where(action == "continue", " ", " -> ").astype(object),
+            np.where(has_reg, to_reg, "").astype(object),
+        ),
+        act,
+    )
     co = frame["co_actions"].to_numpy(dtype=object)
-    append(act, co, co != "", sep="; also ")
+    act = np.where(co != "", concat(act, "; also ", np.where(co != "", co, "").astype(object)), act)
     ids = frame["rule_ids"].to_numpy(dtype=object)
     why = np.where(reason != "", concat(reason, " [", ids, "]"), "").astype(object)
     missing = frame["missing"].to_numpy(dtype=object)
-    append(why, concat("missing: ", missing), missing != "")
-    why = np.where(why == "", "", concat(why, ". ")).astype(object)
+    prov = frame["provisional"].to_numpy(dtype=bool)
+    why = np.where(
+        missing != "",
+        concat(
+            why, np.where(prov, "; provisional, missing: ", "; missing: ").astype(object), missing
+        ),
+        why,
+    )
     dates = frame["next_visit_date"].dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
-    return concat(head, ". ", why, "→ ", act, ". Next visit by ", dates, ".")
+    head = concat(f"{s.index_label} ", value, f" (target {s.target_text}): ", status)
+    return concat(head, ". ", why, ". -> ", act, ". Next visit by ", dates, ".")

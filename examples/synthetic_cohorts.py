@@ -1,14 +1,19 @@
-"""Synthetic example cohorts shaped like the NZ MRI escalation study (seed 001), clearly synthetic.
+"""Synthetic example cohorts shaped like the NZ MRI escalation study, clearly synthetic.
+
+The study: "Changes in clinical disease activity are weakly linked to changes in MRI inflammation
+on treat-to-target escalation of therapy in rheumatoid arthritis", Arthritis Research & Therapy
+(2017), doi:10.1186/s13075-017-1433-7. Run ``python examples/synthetic_cohorts.py`` to regenerate
+the shipped files in ``rheumetrics/data/nz_synthetic`` (byte-identical).
 
 :func:`nz_example` builds the 80-patient example whose summary tables reproduce the published
-figures of McQueen et al. (seed ``001_37322bf8dafcb36c``): Table 1 counts, medians and ranges,
+figures of the NZ study (doi:10.1186/s13075-017-1433-7): Table 1 counts, medians and ranges,
 every N, median, minimum and maximum of Table 2, the direction-of-change counts of Table 3, the
 median (range) of the change in DAS28-CRP and MRI(i) and the share with a fall in DAS28-CRP, the
 Spearman correlations of Table 4 (to two decimals) and the Group B outlier of Fig. 2. The patients
 are invented: nothing else about them is real. :func:`synthetic_cohort` draws a cohort of any size
 from the same design without pinning any figure (for benchmarks).
 
-Both return :class:`CohortRecords`: patients, visits (canonical visit columns, contracts.md),
+Both return :class:`CohortRecords`: patients, visits (canonical visit columns, docs/store.md),
 therapy courses and per-site imaging reads (RAMRIS 2002 wrist synovitis, osteitis and erosion,
 Haavardsholm tenosynovitis, Sharp/van der Heijde at baseline), the same records the cohort store
 holds. :func:`write_cohort` writes them as the CSV files shipped in ``rheumetrics/data/nz_synthetic``.
@@ -24,12 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-
-from rheumetrics import stats as st
-from rheumetrics.imaging import sites
-from rheumetrics.measures import das28_crp
-from rheumetrics.study.pinning import (
+from pinning import (
     Summary,
     Term,
     Variable,
@@ -38,13 +38,18 @@ from rheumetrics.study.pinning import (
     order_cost,
     pin_groups,
 )
+from scipy import stats
+
+from rheumetrics import stats as st
+from rheumetrics.imaging import sites
+from rheumetrics.measures import das28_crp
 
 #: Seed of the shipped example (any change rewrites the shipped files).
 NZ_SEED = 20_190_128
 #: Enrolment period: an escalation (therapy start) in this period is an enrolment.
 PERIOD = (dt.date(2014, 7, 1), dt.date(2016, 12, 31))
 
-# -- published figures (McQueen et al., seed 001) -------------------------------------------
+# -- published figures (NZ study, doi:10.1186/s13075-017-1433-7) -------------------------------------------
 # Table 1 (patients, first group): counts, and median (min, max) of age and disease duration.
 T1_SEX = {"A": {"female": 42, "male": 15}, "B": {"female": 18, "male": 5}}
 T1_MTX = {"A": 49, "B": 21}  # on methotrexate at enrolment (of 57 and 23)
@@ -97,6 +102,8 @@ T4 = {"mri_inflammation": (0.36, 0.003, 3), "osteitis": (0.12, 0.33, 2), "synovi
       "tenosynovitis": (0.33, 0.007, 3), "erosion": (-0.02, 0.87, 2)}  # fmt: skip
 # Methods: intra-reader ICC (average measures) of 10 re-read scans.
 ICC_AVERAGE = 0.89
+#: Its published interval, the F-based 95% interval of ICC(3,k) (10 scans read twice).
+ICC_INTERVAL = (0.56, 0.97)
 # Fig. 2 outlier (Group B): DAS28-CRP 5.15 -> 3.31 while MRI(i) rose 25 -> 53.
 OUTLIER = {"das28_crp": (515, 331), "mri_inflammation": (25, 53)}
 
@@ -636,7 +643,8 @@ def _reread(
     rng: np.random.Generator, first: pd.DataFrame, again: pd.DataFrame, icc_target: float | None
 ) -> pd.DataFrame:
     """Second-session grades: the first read with some sites one or two grades off; with
-    ``icc_target`` the ICC(2,k) of MRI(i) between sessions prints as that value."""
+    ``icc_target`` the ICC(3,k) of MRI(i) between sessions and its F-based 95% interval print as
+    the published 0.89 (0.56-0.97): ICC(3,k) is the form whose interval is the published one."""
     maxima = sites().set_index(["system", "version", "feature", "site"])["scale_max"]
     keys = list(
         zip(
@@ -661,10 +669,11 @@ def _reread(
             "grade"
         ].sum()
         icc = st.icc(mri, ["patient_id", "time_point"], "reading_session", "grade")
-        value = float(icc.set_index("form").loc["ICC(2,k)", "icc"])
-        if round(value, 2) == icc_target and inflammation.any():
+        row = icc.set_index("form").loc["ICC(3,k)"]
+        shown = tuple(round(float(row[c]), 2) for c in ("icc", "ci_low", "ci_high"))
+        if shown == (icc_target, *ICC_INTERVAL) and inflammation.any():
             return out
-    raise RuntimeError(f"no second reading gives ICC(2,k) {icc_target}")
+    raise RuntimeError(f"no second reading gives ICC(3,k) {icc_target}")
 
 
 def _records(
@@ -854,7 +863,7 @@ def write_file_study(
     return study
 
 
-if __name__ == "__main__":  # regenerate the shipped example: python -m rheumetrics.study.synthetic
+if __name__ == "__main__":  # regenerate the shipped example: python examples/synthetic_cohorts.py
     from importlib.resources import files as _files
 
     print(write_cohort(nz_example(), Path(str(_files("rheumetrics") / "data" / "nz_synthetic"))))

@@ -1,0 +1,96 @@
+"""The FastAPI application: routers, static assets, security headers, error pages, request log.
+
+>>> from rheumetrics.app import create_app
+>>> app = create_app("sqlite://")   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from importlib.resources import files
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import PlainTextResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from rheumetrics.app import pages_admin, pages_auth, pages_patients, pages_visits
+from rheumetrics.app.context import AppContext, NotSignedIn, Settings, render
+from rheumetrics.app.records import Conflict
+from rheumetrics.app.security import Sessions, Throttle
+from rheumetrics.app.tables import ensure_tables
+from rheumetrics.store.engine import init_db, make_engine
+
+log = logging.getLogger("rheumetrics.app")
+
+#: Content Security Policy: only this server's own scripts, styles and images (no CDN, no inline).
+CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'"
+
+
+def create_app(db: str | Engine, settings: Settings | None = None, *, init: bool = True) -> FastAPI:
+    """The web application on the store at ``db`` (URL or engine).
+
+    ``init``: bring the store schema up to date (``rheumetrics db init``) and create the
+    application's tables (:func:`rheumetrics.app.tables.ensure_tables`).
+    """
+    engine = make_engine(db) if isinstance(db, str) else db
+    if init:
+        init_db(engine)
+        ensure_tables(engine)
+    settings = settings or Settings()
+    app = FastAPI(title="rheumetrics", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.ctx = AppContext(engine, settings, Sessions(settings.secret), Throttle())
+    app.mount(
+        "/static", StaticFiles(directory=str(files("rheumetrics.app") / "static")), name="static"
+    )
+    for module in (pages_auth, pages_patients, pages_visits, pages_admin):
+        app.include_router(module.router)
+
+    @app.middleware("http")
+    async def headers_and_log(request: Request, call_next):
+        start = time.perf_counter()
+        response: Response = await call_next(request)
+        response.headers["Content-Security-Policy"] = CSP
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Cache-Control"] = response.headers.get("Cache-Control", "no-store")
+        route = request.scope.get("route")
+        # the route template, never the path: no patient key reaches the log
+        path = getattr(route, "path", "(unmatched)")
+        ms = (time.perf_counter() - start) * 1000
+        response.headers["Server-Timing"] = f"app;dur={ms:.1f}"
+        log.info("%s %s %d %.1f ms", request.method, path, response.status_code, ms)
+        return response
+
+    @app.exception_handler(NotSignedIn)
+    async def not_signed_in(request: Request, _exc: NotSignedIn) -> Response:
+        if request.method == "GET" and not request.url.path.startswith("/api/"):
+            target = request.url.path
+            return RedirectResponse(f"/login?next={target}", status_code=303)
+        return PlainTextResponse("sign in first", status_code=401)
+
+    @app.exception_handler(Conflict)
+    async def conflict(request: Request, exc: Conflict) -> Response:
+        return render(
+            request, "message.html", status_code=409, title="Edit conflict", message=str(exc)
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        if request.url.path.startswith(("/api/", "/static/")):
+            return PlainTextResponse(str(exc.detail), status_code=exc.status_code)
+        return render(request, "message.html", status_code=exc.status_code,
+                      title=f"Error {exc.status_code}", message=str(exc.detail))  # fmt: skip
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.error(
+            "unexpected error on %s: %s",
+            getattr(request.scope.get("route"), "path", "?"),
+            type(exc).__name__,
+        )
+        return PlainTextResponse("internal error: the change was not saved", status_code=500)
+
+    return app

@@ -1,0 +1,106 @@
+"""``rheumetrics serve`` and ``rheumetrics user add``."""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import tempfile
+from pathlib import Path
+
+import typer
+
+from rheumetrics.errors import RheumetricsError
+
+user_app = typer.Typer(help="Manage the users of the web application.", no_args_is_help=True)
+
+
+def serve_command(
+    db: str = typer.Option(
+        None,
+        "--db",
+        help="Cohort store URL (default: $RHEUMETRICS_DB_URL, else ./rheumetrics.sqlite).",
+    ),
+    demo: bool = typer.Option(
+        False,
+        "--demo",
+        help="Serve the bundled synthetic example cohort with demo users (a temporary SQLite store).",
+    ),
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    stale_lab_days: int = typer.Option(
+        30, help="Flag lab values older than this many days before the visit."
+    ),
+    secret_file: Path = typer.Option(
+        None,
+        help="File holding the session signing key (default: a new key per start, so restarts sign everyone out).",
+    ),
+) -> None:
+    """Run the clinic web application (server-rendered pages, no internet needed)."""
+    import uvicorn
+
+    from rheumetrics.app import Settings, create_app
+
+    settings = Settings(stale_lab_days=stale_lab_days)
+    if secret_file is not None:
+        settings.secret = secret_file.read_text(encoding="utf-8").strip()
+    if demo:
+        from rheumetrics.app.demo import build_demo
+
+        folder = Path(tempfile.mkdtemp(prefix="rheumetrics-demo-"))
+        engine, passwords = build_demo(folder / "demo.sqlite")
+        typer.echo("demo users (synthetic data only):")
+        for name, pw in passwords.items():
+            typer.echo(f"  {name:12s} {pw}")
+        app = create_app(engine, settings)
+    else:
+        try:
+            app = create_app(db, settings) if db else create_app(_default_url(), settings)
+        except RheumetricsError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    typer.echo(f"serving on http://{host}:{port}/")
+    # access_log off: uvicorn's access log prints paths, which hold patient keys; the app logs the
+    # route template instead (rheumetrics.app.application).
+    uvicorn.run(app, host=host, port=port, access_log=False, log_level="info")
+
+
+def _default_url() -> str:
+    from rheumetrics.store.engine import resolve_url
+
+    return resolve_url(None)
+
+
+@user_app.command("add")
+def user_add(
+    username: str = typer.Argument(..., help="User name (letters, digits, '.', '_')."),
+    role: str = typer.Option("admin", help="admin, clinician, data_manager or researcher."),
+    db: str = typer.Option(None, "--db", help="Cohort store URL."),
+    password_stdin: bool = typer.Option(
+        False, help="Read the password from standard input (for scripts)."
+    ),
+) -> None:
+    """Create a user (the first admin, typically)."""
+    from rheumetrics.app.security import add_user
+    from rheumetrics.app.tables import ensure_tables
+    from rheumetrics.store.engine import init_db, make_engine
+
+    if password_stdin:
+        password = typer.get_text_stream("stdin").readline().rstrip("\n")
+    else:
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            typer.echo("error: the passwords differ", err=True)
+            raise typer.Exit(2)
+    engine = make_engine(db)
+    try:
+        init_db(engine)
+        ensure_tables(engine)
+        with engine.begin() as conn:
+            add_user(conn, username, password, role)
+    except RheumetricsError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        engine.dispose()
+    typer.echo(f"user {username} ({role}) added")

@@ -1,0 +1,96 @@
+"""Per-application state and the request dependencies: the signed-in user, permissions, CSRF."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from importlib.resources import files
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import Engine
+
+from rheumetrics.app.security import (
+    SESSION_COOKIE,
+    Sessions,
+    Throttle,
+    User,
+    load_user,
+    tokens_match,
+)
+
+TEMPLATES = Jinja2Templates(directory=str(files("rheumetrics.app") / "templates"))
+
+
+@dataclass
+class Settings:
+    """Server options (``rheumetrics serve``)."""
+
+    stale_lab_days: int = 30
+    secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    page_size: int = 50
+
+
+@dataclass
+class AppContext:
+    engine: Engine
+    settings: Settings
+    sessions: Sessions
+    throttle: Throttle
+    cache: dict[str, Any] = field(default_factory=dict)
+
+
+class NotSignedIn(Exception):
+    """Raised by :func:`current_user` for a request without a valid session."""
+
+
+def ctx(request: Request) -> AppContext:
+    return request.app.state.ctx
+
+
+def session(request: Request) -> tuple[User, str]:
+    """The signed-in user and the session's CSRF token; :class:`NotSignedIn` otherwise."""
+    c = ctx(request)
+    data = c.sessions.read(request.cookies.get(SESSION_COOKIE))
+    if data is None:
+        raise NotSignedIn
+    with c.engine.connect() as conn:
+        user = load_user(conn, data[0])
+    if user is None:
+        raise NotSignedIn
+    request.state.user, request.state.csrf = user, data[1]
+    return user, data[1]
+
+
+def current_user(request: Request) -> User:
+    return session(request)[0]
+
+
+async def check_csrf(request: Request) -> None:
+    """403 unless the request carries the session's CSRF token (form field or header)."""
+    _, token = session(request)
+    given = request.headers.get("x-csrf-token")
+    if given is None:
+        form = await request.form()
+        value = form.get("csrf_token")
+        given = value if isinstance(value, str) else None
+    if not tokens_match(token, given):
+        raise HTTPException(403, "missing or wrong CSRF token: reload the page and try again")
+
+
+#: The signed-in user as a route parameter (``user: CurrentUser``).
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def require(user: User, permission: str) -> None:
+    """403 unless ``user`` has ``permission``."""
+    if not user.can(permission):
+        raise HTTPException(403, f"your role ({user.role}) may not do this ({permission})")
+
+
+def render(request: Request, name: str, status_code: int = 200, **values: Any) -> Any:
+    """A page rendered with the user and CSRF token available to the template."""
+    values.setdefault("user", getattr(request.state, "user", None))
+    values.setdefault("csrf", getattr(request.state, "csrf", ""))
+    return TEMPLATES.TemplateResponse(request, name, values, status_code=status_code)

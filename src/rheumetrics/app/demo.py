@@ -1,0 +1,44 @@
+"""The ``--demo`` store: the bundled synthetic example cohort with one demo user per role."""
+
+from __future__ import annotations
+
+import secrets
+from importlib.resources import files
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from rheumetrics.app.security import add_user
+from rheumetrics.app.tables import ensure_tables
+from rheumetrics.store.engine import init_db, make_engine
+from rheumetrics.store.importer import import_file
+
+#: Demo users (role -> user name); passwords are random per run and printed at start.
+DEMO_USERS = {
+    "admin": "admin",
+    "clinician": "clinician",
+    "data_manager": "datamanager",
+    "researcher": "researcher",
+}
+
+
+def build_demo(path: Path) -> tuple[Engine, dict[str, str]]:
+    """A SQLite store at ``path`` holding the synthetic example cohort; returns the engine and the
+    demo users' passwords."""
+    engine = make_engine(f"sqlite:///{path}")
+    init_db(engine)
+    ensure_tables(engine)
+    data = files("rheumetrics") / "data" / "nz_synthetic"
+    for name in ("visits", "therapies", "imaging"):
+        source = "imaging_reads" if name == "imaging" else name
+        import_file(
+            engine,
+            str(data / f"nz_synthetic_{source}.csv"),
+            str(data / f"nz_synthetic_{name}.toml"),
+        )
+    passwords = {}
+    with engine.begin() as conn:
+        for role, user in DEMO_USERS.items():
+            passwords[user] = secrets.token_urlsafe(9)
+            add_user(conn, user, passwords[user], role)
+    return engine, passwords

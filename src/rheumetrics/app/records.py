@@ -1,0 +1,450 @@
+"""Writes from the web forms into the cohort store, each with its audit row and version check.
+
+Every write runs in one transaction: the store rows, the record's version counter
+(:data:`~rheumetrics.app.tables.RECORD_VERSION`) and the audit row commit together or not at all.
+Optimistic locking: an edit form carries the version it was loaded at; saving checks and bumps it
+with one ``UPDATE ... WHERE version = :loaded`` and a second editor who loaded the same version gets
+:class:`Conflict` instead of overwriting the first editor's change. Records imported by the store
+have no version row yet and count as version 0.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, delete, insert, select, update
+
+from rheumetrics.app import audit
+from rheumetrics.app.forms import JOINT_SETS, VisitInput
+from rheumetrics.app.livescore import joint_counts, joint_masks
+from rheumetrics.app.tables import DECISION, PATIENT_STRATEGY, RECORD_VERSION, VISIT_NOTE
+from rheumetrics.errors import Problem, RheumetricsError
+from rheumetrics.store.items import items, table_items
+from rheumetrics.store.jointbits import MASKS, STORAGE_ORDER, pack, unpack
+from rheumetrics.store.loaders import add_counts, unpack_masks, visit_table
+from rheumetrics.store.models import (
+    DIAGNOSES,
+    ITEM_TABLE_OBJECTS,
+    JOINT_EXAM,
+    PATIENT,
+    SEXES,
+    THERAPY,
+    VISIT,
+)
+from rheumetrics.store.scoring import score_inputs, store_scores
+
+
+class Conflict(RheumetricsError):
+    """The record changed since the form was loaded."""
+
+    def __init__(self, entity: str, key: str, loaded: int, current: int) -> None:
+        self.entity, self.key, self.loaded, self.current = entity, key, loaded, current
+        super().__init__(
+            f"{entity} {key} was changed by someone else since you opened it (you loaded version "
+            f"{loaded}, it is now version {current}); nothing was saved. Reload to see their "
+            "change, then enter yours again."
+        )
+
+
+class FormProblems(RheumetricsError):
+    """Problems with submitted values; nothing was stored."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(str(p) for p in problems))
+
+
+def version(conn: Connection, entity: str, key: str) -> int:
+    """Current version of a record (0 when it was never edited through the app)."""
+    v = conn.execute(
+        select(RECORD_VERSION.c.version).where(
+            RECORD_VERSION.c.entity == entity, RECORD_VERSION.c.record_key == key
+        )
+    ).scalar()
+    return int(v or 0)
+
+
+def bump(conn: Connection, entity: str, key: str, loaded: int) -> int:
+    """Move a record from version ``loaded`` to ``loaded + 1``; :class:`Conflict` if it moved."""
+    rv = RECORD_VERSION
+    res = conn.execute(
+        update(rv)
+        .where(rv.c.entity == entity, rv.c.record_key == key, rv.c.version == loaded)
+        .values(version=loaded + 1)
+    )
+    if res.rowcount == 1:
+        return loaded + 1
+    current = version(conn, entity, key)
+    if current == 0 and loaded == 0:
+        conn.execute(insert(rv).values(entity=entity, record_key=key, version=1))
+        return 1
+    raise Conflict(entity, key, loaded, current)
+
+
+def patient_id(conn: Connection, key: str) -> int:
+    pid = conn.execute(select(PATIENT.c.id).where(PATIENT.c.patient_key == key)).scalar()
+    if pid is None:
+        raise RheumetricsError(f"no patient {key!r}")
+    return int(pid)
+
+
+def create_patient(conn: Connection, user: str, form: dict[str, str]) -> str:
+    """Create a patient from the new-patient form; returns its key."""
+    problems: list[Problem] = []
+    src = "patient form"
+    key = form.get("patient_key", "").strip()
+    if (
+        not key
+        or len(key) > 64
+        or not all(c.isascii() and (c.isalnum() or c in "-_.") for c in key)
+    ):
+        problems.append(
+            Problem(
+                src,
+                "patient_key",
+                key,
+                "must be 1-64 ASCII letters, digits, '-', '_' or '.' (a pseudonym, never a name or hospital number)",
+            )
+        )
+    elif conn.execute(select(PATIENT.c.id).where(PATIENT.c.patient_key == key)).first():
+        problems.append(Problem(src, "patient_key", key, "already exists"))
+    diagnosis = form.get("diagnosis", "")
+    if diagnosis not in DIAGNOSES:
+        problems.append(
+            Problem(src, "diagnosis", diagnosis, f"must be one of {', '.join(DIAGNOSES)}")
+        )
+    sex = form.get("sex", "unknown") or "unknown"
+    if sex not in SEXES:
+        problems.append(Problem(src, "sex", sex, f"must be one of {', '.join(SEXES)}"))
+    raw_year = form.get("birth_year", "").strip()
+    year = None
+    this_year = dt.date.today().year
+    if raw_year:
+        if (
+            not (raw_year.isascii() and raw_year.isdigit())
+            or not 1900 <= int(raw_year) <= this_year
+        ):
+            problems.append(
+                Problem(src, "birth_year", raw_year, f"must be a year 1900-{this_year}")
+            )
+        else:
+            year = int(raw_year)
+    strategy = form.get("strategy", "")
+    from rheumetrics.app.decision_support import strategy_choices
+
+    if strategy and strategy not in strategy_choices():
+        problems.append(
+            Problem(src, "strategy", strategy, f"must be one of {', '.join(strategy_choices())}")
+        )
+    if problems:
+        raise FormProblems(problems)
+    row = {"patient_key": key, "diagnosis": diagnosis, "diagnosis_snomed": DIAGNOSES[diagnosis],
+           "sex": sex, "birth_year": year}  # fmt: skip
+    conn.execute(insert(PATIENT).values(**row))
+    if strategy:
+        conn.execute(insert(PATIENT_STRATEGY).values(patient_key=key, strategy=strategy))
+    conn.execute(insert(RECORD_VERSION).values(entity="patient", record_key=key, version=1))
+    audit.record(conn, user, "create", "patient", key, None, {**row, "strategy": strategy or None})
+    return key
+
+
+def set_strategy(conn: Connection, user: str, key: str, strategy: str, loaded: int) -> None:
+    """Choose the patient's treat-to-target strategy (version-checked)."""
+    from rheumetrics.app.decision_support import strategy_choices
+
+    if strategy not in strategy_choices():
+        raise FormProblems(
+            [
+                Problem(
+                    "patient form",
+                    "strategy",
+                    strategy,
+                    f"must be one of {', '.join(strategy_choices())}",
+                )
+            ]
+        )
+    before = conn.execute(
+        select(PATIENT_STRATEGY.c.strategy).where(PATIENT_STRATEGY.c.patient_key == key)
+    ).scalar()
+    bump(conn, "patient", key, loaded)
+    conn.execute(delete(PATIENT_STRATEGY).where(PATIENT_STRATEGY.c.patient_key == key))
+    conn.execute(insert(PATIENT_STRATEGY).values(patient_key=key, strategy=strategy))
+    audit.record(conn, user, "update", "patient", key, {"strategy": before}, {"strategy": strategy})
+
+
+def visit_form_values(conn: Connection, visit_id: int) -> dict[str, Any]:
+    """A stored visit as visit-form values (strings), with its version and patient key."""
+    df = visit_table(conn, visit_ids=[visit_id])
+    if df.empty:
+        raise RheumetricsError(f"no visit {visit_id}")
+    row = df.iloc[0]
+    flags = {m: unpack([row[m]])[0] for m in MASKS}
+    found = (
+        conn.execute(select(VISIT_NOTE).where(VISIT_NOTE.c.visit_id == visit_id)).mappings().first()
+    )
+    note: dict[str, Any] = dict(found) if found else {}
+    absent = set(note.get("absent_joints") or [])
+    out: dict[str, Any] = {
+        "visit_date": row["visit_date"].date().isoformat(),
+        "kind": row["visit_kind"],
+        "joint_set": note.get("joint_set") or "28",
+        "lab_date": note["lab_date"].isoformat() if note.get("lab_date") else "",
+        "patient_key": row["patient_id"],
+    }
+    for i, j in enumerate(STORAGE_ORDER):
+        t, s = flags["tender"][i], flags["swollen"][i]
+        if j in absent:
+            out[f"j_{j}"] = "p"
+        elif not (flags["tender_assessed"][i] and flags["swollen_assessed"][i]):
+            out[f"j_{j}"] = "x"
+        else:
+            out[f"j_{j}"] = "b" if t and s else "t" if t else "s" if s else "n"
+    for name in items():
+        v = row.get(name)
+        if v is not None and not pd.isna(v):
+            out[name] = f"{float(v):g}"
+    unit = conn.execute(
+        select(ITEM_TABLE_OBJECTS["lab"].c.crp_mg_l_source_unit).where(
+            ITEM_TABLE_OBJECTS["lab"].c.visit_id == visit_id
+        )
+    ).scalar()
+    out["crp_unit"] = unit if unit in ("mg/L", "mg/dL") else "mg/L"
+    if "crp_mg_l" in out:
+        factor = 10.0 if out["crp_unit"] == "mg/dL" else 1.0
+        out["crp"] = f"{float(out['crp_mg_l']) / factor:g}"
+    for name in list(out):
+        if name.startswith("haq_aid_"):
+            out[name] = "1" if out[name] in ("1", "1.0") else ""
+    return out
+
+
+def save_visit(
+    conn: Connection,
+    user: str,
+    key: str,
+    v: VisitInput,
+    visit_id: int | None = None,
+    loaded: int = 0,
+) -> int:
+    """Create (``visit_id`` None) or update a visit from a valid form; returns the visit id."""
+    if v.problems:
+        raise FormProblems(v.problems)
+    pid = patient_id(conn, key)
+    clash = conn.execute(
+        select(VISIT.c.id).where(VISIT.c.patient_id == pid, VISIT.c.visit_date == v.visit_date)
+    ).scalar()
+    if clash is not None and clash != visit_id:
+        raise FormProblems([Problem("visit form", "visit_date", v.visit_date.isoformat(),
+                                    f"patient {key} already has a visit on this date; edit that visit instead")])  # fmt: skip
+    before = None
+    if visit_id is None:
+        visit_id = int(
+            conn.execute(
+                insert(VISIT)
+                .values(patient_id=pid, visit_date=v.visit_date, kind=v.kind)
+                .returning(VISIT.c.id)
+            ).scalar_one()
+        )
+        conn.execute(
+            insert(RECORD_VERSION).values(entity="visit", record_key=str(visit_id), version=1)
+        )
+    else:
+        before = visit_form_values(conn, visit_id)
+        if before["patient_key"] != key:
+            raise RheumetricsError(f"visit {visit_id} belongs to another patient")
+        bump(conn, "visit", str(visit_id), loaded)
+        conn.execute(
+            update(VISIT).where(VISIT.c.id == visit_id).values(visit_date=v.visit_date, kind=v.kind)
+        )
+        for t in (*ITEM_TABLE_OBJECTS.values(), JOINT_EXAM, VISIT_NOTE):
+            if t.name != "reported":
+                conn.execute(delete(t).where(t.c.visit_id == visit_id))
+    _write_visit_rows(conn, visit_id, v)
+    frame = visit_table(conn, visit_ids=[visit_id])
+    store_scores(conn, score_inputs(add_counts(frame, unpack_masks(frame))))
+    audit.record(conn, user, "create" if before is None else "update", "visit", f"{key}/{visit_id}",
+                 _audit_view(before), v.as_record())  # fmt: skip
+    return visit_id
+
+
+def _audit_view(before: dict[str, Any] | None) -> dict[str, Any] | None:
+    if before is None:
+        return None
+    return {k: v for k, v in before.items() if not (k.startswith("j_") and v == "x")}
+
+
+def _write_visit_rows(conn: Connection, visit_id: int, v: VisitInput) -> None:
+    masks = joint_masks(v.joints)
+    conn.execute(
+        insert(JOINT_EXAM).values(visit_id=visit_id, **{m: pack(masks[m])[0] for m in MASKS})
+    )
+    counts = joint_counts(v.joints)
+    values: dict[str, Any] = {**v.values}
+    # counts come from the per-joint findings (the store derives them); the 28-joint counts are
+    # also recorded so exports without per-joint data keep them.
+    values["tjc28"], values["sjc28"] = counts["tjc28"], counts["sjc28"]
+    for name in ("clinical", "lab", "pro"):
+        t = ITEM_TABLE_OBJECTS[name]
+        row = {i: values.get(i) for i in table_items(name) if values.get(i) is not None}
+        if name == "lab":
+            if "crp_mg_l" in row:
+                row["crp_mg_l_source_unit"] = v.crp_unit
+            if "esr_mm_h" in row:
+                row["esr_mm_h_source_unit"] = "mm/h"
+        if row:
+            conn.execute(insert(t).values(visit_id=visit_id, **row))
+    absent = [j for j, s in v.joints.items() if s == "p"]
+    assert v.joint_set in JOINT_SETS
+    conn.execute(insert(VISIT_NOTE).values(visit_id=visit_id, joint_set=v.joint_set,
+                                           lab_date=v.lab_date, absent_joints=absent or None))  # fmt: skip
+
+
+def add_therapy(conn: Connection, user: str, key: str, form: dict[str, str]) -> None:
+    """Start a drug course, or stop one (``stop_therapy_id`` with stop date and reason)."""
+    from rheumetrics.app.forms import parse_date, parse_number
+    from rheumetrics.store.models import DRUG_CLASSES, ROUTES
+
+    pid = patient_id(conn, key)
+    src = "therapy form"
+    problems: list[Problem] = []
+    stop_id = form.get("stop_therapy_id", "").strip()
+    if stop_id:
+        tid = int(stop_id) if stop_id.isascii() and stop_id.isdigit() else -1
+        row = conn.execute(select(THERAPY).where(THERAPY.c.id == tid, THERAPY.c.patient_id == pid)).mappings().first()  # fmt: skip
+        if row is None:
+            raise FormProblems(
+                [Problem(src, "stop_therapy_id", stop_id, "must be a course of this patient")]
+            )
+        try:
+            stop = parse_date(form.get("stop_date", ""))
+        except ValueError:
+            stop = None
+        if stop is None or stop < row["start_date"]:
+            problems.append(
+                Problem(
+                    src,
+                    "stop_date",
+                    form.get("stop_date", ""),
+                    f"must be a date YYYY-MM-DD on or after the start {row['start_date']}",
+                )
+            )
+        reason = form.get("stop_reason", "").strip()[:32]
+        if not reason:
+            problems.append(
+                Problem(
+                    src,
+                    "stop_reason",
+                    reason,
+                    "is required (e.g. inefficacy, adverse_event, remission)",
+                )
+            )
+        if problems:
+            raise FormProblems(problems)
+        conn.execute(
+            update(THERAPY)
+            .where(THERAPY.c.id == row["id"])
+            .values(stop_date=stop, stop_reason=reason)
+        )
+        audit.record(conn, user, "update", "therapy", f"{key}/{row['id']}",
+                     {"stop_date": None}, {"stop_date": stop.isoformat() if stop else None, "stop_reason": reason})  # fmt: skip
+        return
+    drug = form.get("drug", "").strip().lower()
+    if not drug or len(drug) > 64:
+        problems.append(Problem(src, "drug", drug, "is required (1-64 characters)"))
+    drug_class = form.get("drug_class", "")
+    if drug_class not in DRUG_CLASSES:
+        problems.append(
+            Problem(src, "drug_class", drug_class, f"must be one of {', '.join(DRUG_CLASSES)}")
+        )
+    route = form.get("route", "") or None
+    if route is not None and route not in ROUTES:
+        problems.append(Problem(src, "route", route, f"must be one of {', '.join(ROUTES)}"))
+    try:
+        start = parse_date(form.get("start_date", ""))
+        if start is None:
+            problems.append(Problem(src, "start_date", "", "is required (YYYY-MM-DD)"))
+    except ValueError:
+        start = None
+        problems.append(
+            Problem(src, "start_date", form.get("start_date"), "must be a date YYYY-MM-DD")
+        )
+    dose = None
+    try:
+        dose = parse_number(form.get("dose", ""))
+        if dose is not None and dose <= 0:
+            problems.append(Problem(src, "dose", form.get("dose"), "must be a number > 0"))
+    except ValueError:
+        problems.append(
+            Problem(src, "dose", form.get("dose"), "must be a plain decimal number > 0")
+        )
+    unit = form.get("dose_unit", "").strip()[:16] or None
+    if problems:
+        raise FormProblems(problems)
+    row2 = {"patient_id": pid, "drug": drug, "drug_class": drug_class, "dose": dose, "dose_unit": unit,
+            "route": route, "start_date": start}  # fmt: skip
+    if conn.execute(select(THERAPY.c.id).where(THERAPY.c.patient_id == pid, THERAPY.c.drug == drug,
+                                               THERAPY.c.start_date == start)).first():  # fmt: skip
+        raise FormProblems(
+            [Problem(src, "start_date", str(start), f"{drug} already starts on this date")]
+        )
+    conn.execute(insert(THERAPY).values(**row2))
+    audit.record(conn, user, "create", "therapy", f"{key}/{drug}/{start}", None,
+                 {k: (str(x) if isinstance(x, dt.date) else x) for k, x in row2.items() if k != "patient_id"})  # fmt: skip
+
+
+def record_decision(
+    conn: Connection,
+    user: str,
+    key: str,
+    visit_id: int,
+    decision: dict[str, Any],
+    form: dict[str, str],
+) -> None:
+    """Store the clinician's decision at a visit: accept the recommendation or override it."""
+    from rheumetrics.app.decision_support import ACTIONS, adherent
+
+    src = "decision form"
+    choice = form.get("choice", "")
+    problems: list[Problem] = []
+    if choice not in ("accept", "override"):
+        problems.append(Problem(src, "choice", choice, "must be accept or override"))
+    actual = decision["action"] if choice == "accept" else form.get("actual_action", "")
+    reason = form.get("reason", "").strip()
+    if choice == "override":
+        if actual not in ACTIONS:
+            problems.append(
+                Problem(src, "actual_action", actual, f"must be one of {', '.join(ACTIONS)}")
+            )
+        if len(reason) < 3:
+            problems.append(
+                Problem(src, "reason", reason, "an override needs a reason (at least 3 characters)")
+            )
+    if problems:
+        raise FormProblems(problems)
+    prior = conn.execute(select(DECISION).where(DECISION.c.visit_id == visit_id)).mappings().first()
+    loaded = int(form.get("version", "0") or 0) if form.get("version", "0").isdigit() else -1
+    bump(conn, "decision", str(visit_id), loaded)
+    row = {
+        "patient_key": key, "visit_id": visit_id, "visit_date": decision["visit_date"],
+        "strategy": decision["strategy"], "recommended_action": decision["action"],
+        "recommended_text": decision["sentence"], "actual_action": actual,
+        "accepted": choice == "accept", "adherent": adherent(decision["action"], actual),
+        "reason": reason or None, "username": user, "at": dt.datetime.now(dt.UTC),
+    }  # fmt: skip
+    if prior is not None:
+        conn.execute(delete(DECISION).where(DECISION.c.visit_id == visit_id))
+    conn.execute(insert(DECISION).values(**row))
+    view = {k: (str(x) if isinstance(x, dt.date | dt.datetime) else x) for k, x in row.items()}
+    before = (
+        None
+        if prior is None
+        else {
+            k: (str(x) if isinstance(x, dt.date | dt.datetime) else x)
+            for k, x in dict(prior).items()
+        }
+    )
+    audit.record(
+        conn, user, "update" if prior else "create", "decision", f"{key}/{visit_id}", before, view
+    )

@@ -1,0 +1,47 @@
+"""Registry scale: the store as a Parquet dataset, read and processed out of core on Dask.
+
+>>> from rheumetrics.scale import open_dataset, scores_frame, score_summary   # doctest: +SKIP
+>>> ds = open_dataset("registry/")                                              # doctest: +SKIP
+>>> scored = scores_frame(ds, measures=["das28_esr"])                          # doctest: +SKIP
+>>> score_summary(scored, ["das28_esr"])                                         # doctest: +SKIP
+
+Partitions follow patient hash buckets, so per-patient work stays inside one partition and memory
+is bounded by the largest file. User documentation: ``docs/scale.md``.
+"""
+
+from rheumetrics.scale.cluster import LOCAL_CLUSTER_ABOVE, execution
+from rheumetrics.scale.dataset import (
+    DEFAULT_BUCKETS,
+    Dataset,
+    arrow_schema,
+    bucket_of,
+    is_dataset,
+    open_dataset,
+    write_table,
+)
+from rheumetrics.scale.export import export_parquet
+from rheumetrics.scale.scores import imaging_frame, scores_frame, write_frame
+from rheumetrics.scale.summaries import category_counts, quantiles, score_summary
+from rheumetrics.scale.t2t_decisions import decide_partition, decision_summary, decisions_frame
+
+__all__ = [
+    "DEFAULT_BUCKETS",
+    "LOCAL_CLUSTER_ABOVE",
+    "Dataset",
+    "arrow_schema",
+    "bucket_of",
+    "category_counts",
+    "decide_partition",
+    "decision_summary",
+    "decisions_frame",
+    "execution",
+    "export_parquet",
+    "imaging_frame",
+    "is_dataset",
+    "open_dataset",
+    "quantiles",
+    "score_summary",
+    "scores_frame",
+    "write_frame",
+    "write_table",
+]

@@ -1,0 +1,85 @@
+"""The analyses a study file can ask for, each registered once.
+
+An analysis is one :class:`Analysis`: its study-file key, the options it accepts, whether it
+needs a change between two visits, the function that computes its :class:`Section` (tidy tables
+for the CSVs, a display table, figures, notes) and the sentence it adds to the generated methods.
+The study-file checker, the report, the methods section and the docs table all read this
+registry, so a new analysis is one :func:`register` call (see :mod:`rheumetrics.study.sections`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from rheumetrics.study.design import StudyData
+    from rheumetrics.study.model import Study
+
+
+@dataclass
+class Section:
+    """What one analysis adds to the report.
+
+    ``tables`` are tidy (written as CSV, named by key); ``display`` is the table as printed
+    (columns may be a two-level header); ``figures`` are matplotlib figures with captions.
+    """
+
+    title: str
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    display: pd.DataFrame | None = None
+    caption: str = ""
+    footnotes: list[str] = field(default_factory=list)
+    figures: dict[str, tuple[Figure, str]] = field(default_factory=dict)
+    conventions: dict[str, Any] = field(default_factory=dict)
+
+
+Runner = Callable[["Study", "StudyData", dict[str, Any]], Section]
+Methods = Callable[["Study", dict[str, Any]], str]
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """A registered analysis (see the module docstring)."""
+
+    name: str
+    options: frozenset[str]
+    run: Runner
+    methods: Methods
+    needs_change: bool = False
+    needs_cohort: bool = True
+    doc: str = ""
+
+
+#: Registered analyses in report order.
+REGISTRY: dict[str, Analysis] = {}
+
+
+def register(
+    name: str,
+    options: set[str] | frozenset[str] = frozenset(),
+    *,
+    methods: Methods,
+    needs_change: bool = False,
+    needs_cohort: bool = True,
+) -> Callable[[Runner], Runner]:
+    """Decorator registering ``run`` as the analysis ``name`` (its docstring documents it)."""
+
+    def wrap(run: Runner) -> Runner:
+        REGISTRY[name] = Analysis(name, frozenset(options), run, methods, needs_change,
+                                  needs_cohort, (run.__doc__ or "").strip())  # fmt: skip
+        return run
+
+    return wrap
+
+
+def analyses() -> dict[str, Analysis]:
+    """The registry with every built-in analysis loaded."""
+    from rheumetrics.study import sections  # noqa: F401  (registers the built-in analyses)
+
+    return REGISTRY

@@ -1,0 +1,711 @@
+"""Strategy files: pydantic models of a treat-to-target strategy, and reading them from TOML.
+
+A strategy has five pluggable parts: the disease-activity index and its cut-off set, the target,
+the timing (visit cadences, minimum time on a step, the sustained period), an ordered ladder whose
+steps name drugs and dose ranges, and an ordered rule table. Options (named choices such as the
+index) override parts of the file at load time and are recorded with every result.
+
+>>> s = load_strategy("imagine_ra_mri")
+>>> s.index_label, s.target_text
+('DAS28-CRP', 'DAS28-CRP <= 3.2 and 28-joint swollen count <= 0 and no MRI bone marrow oedema')
+>>> [st.id for st in s.ladder][:4]
+['1', '2', '2a', '3']
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import re
+import string
+import tomllib
+from collections.abc import Mapping
+from importlib.resources import files
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ValidationError as PydanticError
+
+from rheumetrics.errors import ProblemCollector
+from rheumetrics.measures.cutoffs import CUTOFF_SETS, cutoff_set
+from rheumetrics.schema.drugs import find_drug, normalise_name
+from rheumetrics.schema.vocab import DRUG_CLASSES, MECHANISMS
+from rheumetrics.t2t.indices import INDICES, target_bound
+
+#: Days in a month for every month-denominated interval (Julian year / 12).
+DAYS_PER_MONTH = 365.25 / 12
+
+#: Primary actions of a rule, and the actions only co-action rules take.
+ACTIONS = ("continue", "escalate", "switch", "taper", "reinstate", "optimise", "review")
+CO_ACTIONS = ("local_glucocorticoid", "taper")
+#: What a ``taper`` action reduces.
+TAPER_CLASSES = ("glucocorticoid", "b/tsDMARD", "csDMARD", "NSAID")
+#: Boolean facts a rule may test (definitions in :mod:`rheumetrics.t2t.facts`).
+BOOL_FACTS = (
+    "target_met",
+    "clinical_target_met",
+    "index_at_target",
+    "sustained",
+    "sustained_remission",
+    "improved",
+    "intolerance",
+    "swollen_joints",
+    "mri_bme",
+    "on_glucocorticoid",
+    "on_csdmard",
+    "on_bts",
+    "on_nsaid",
+    "ppf",
+    "after_taper",
+    "nsaid_trial_adequate",
+    "objective_inflammation",
+    "optimised",
+    "primary_response",
+    "loss_of_response",
+    "low_activity",
+)
+#: Duration facts a rule may bound (``*_min`` inclusive, ``*_max`` exclusive).
+DURATION_FACTS = ("since_change", "on_glucocorticoid_for", "on_bts_for")
+#: Placeholders a rule's reason may use.
+REASON_FIELDS = (
+    "index",
+    "index_value",
+    "target",
+    "months_since_change",
+    "improvement",
+    "improvement_threshold",
+    "months_in_target",
+    "sustained",
+    "swollen_joints",
+    "min_on_step",
+)
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(mo|w|d)\s*$")
+
+
+def parse_duration(text: str | int | float) -> float:
+    """Days in a duration written ``"3mo"``, ``"12w"`` or ``"84d"`` (a bare number means months).
+
+    >>> parse_duration("12w"), parse_duration("3mo") == 3 * DAYS_PER_MONTH
+    (84.0, True)
+    """
+    if isinstance(text, bool):
+        raise ValueError(f"{text!r} is not a duration")
+    if isinstance(text, int | float):
+        if text < 0:
+            raise ValueError(f"{text!r} is negative")
+        return float(text) * DAYS_PER_MONTH
+    m = _DURATION.match(text)
+    if not m:
+        raise ValueError(f"{text!r} is not a duration like '3mo', '12w' or '84d'")
+    return float(m.group(1)) * {"mo": DAYS_PER_MONTH, "w": 7.0, "d": 1.0}[m.group(2)]
+
+
+def format_duration(days: float) -> str:
+    """Inverse of :func:`parse_duration` for display: months when whole, else weeks or days."""
+    months = days / DAYS_PER_MONTH
+    if abs(months - round(months)) < 1e-9:
+        return f"{round(months)} months"
+    if abs(days / 7 - round(days / 7)) < 1e-9:
+        return f"{round(days / 7)} weeks"
+    return f"{days:g} days"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CountRange(_Model):
+    """An inclusive range of counts written ``1``, ``"2-3"`` or ``"2+"``."""
+
+    low: int
+    high: int | None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _parse(cls, v: Any) -> Any:
+        if isinstance(v, bool):
+            raise ValueError("must be a count like 1, '2-3' or '2+'")
+        if isinstance(v, int):
+            return {"low": v, "high": v}
+        if isinstance(v, str):
+            m = re.fullmatch(r"\s*(\d+)\s*(?:(\+)|-\s*(\d+))?\s*", v)
+            if not m:
+                raise ValueError("must be a count like 1, '2-3' or '2+'")
+            low = int(m.group(1))
+            high = None if m.group(2) else int(m.group(3) or low)
+            return {"low": low, "high": high}
+        return v
+
+    def holds(self, n: int) -> bool:
+        return n >= self.low and (self.high is None or n <= self.high)
+
+    def describe(self) -> str:
+        if self.high is None:
+            return f"{self.low}+"
+        return str(self.low) if self.low == self.high else f"{self.low}-{self.high}"
+
+
+def _drug_name(v: str) -> str:
+    d = find_drug(v)
+    if d is None:
+        raise ValueError(f"unknown drug {v!r} (not in the drug catalogue)")
+    return d.name
+
+
+class Component(_Model):
+    """One part of a step's regimen: which drugs, how many, at what dose.
+
+    ``drugs`` lists allowed drugs in order of preference (the first untried one is proposed);
+    ``classes``/``mechanisms`` allow any catalogued drug of those. ``dose``: ``below_max`` (some drug
+    below its maximum), ``max`` (every drug at its maximum tolerated dose) or ``any``. ``max`` caps
+    the maximum per drug (a protocol's ceiling); ``propose`` gives the dose to propose per drug;
+    ``new`` requires drugs never used before (a switch to another agent).
+    """
+
+    role: str = ""
+    drugs: tuple[str, ...] = ()
+    classes: tuple[Literal[DRUG_CLASSES], ...] = ()  # type: ignore[valid-type]
+    mechanisms: tuple[Literal[MECHANISMS], ...] = ()  # type: ignore[valid-type]
+    exclude_mechanisms: tuple[Literal[MECHANISMS], ...] = ()  # type: ignore[valid-type]
+    count: CountRange = CountRange(low=1, high=1)
+    dose: Literal["any", "below_max", "max"] = "any"
+    max: dict[str, float] = Field(default_factory=dict)
+    propose: dict[str, float] = Field(default_factory=dict)
+    propose_count: int | None = None
+    route: dict[str, str] = Field(default_factory=dict)
+    new: bool = False
+
+    @field_validator("drugs", mode="before")
+    @classmethod
+    def _drugs(cls, v: Any) -> Any:
+        return tuple(_drug_name(x) for x in v) if isinstance(v, list | tuple) else v
+
+    @field_validator("max", "propose", "route", mode="before")
+    @classmethod
+    def _keys(cls, v: Any) -> Any:
+        return {_drug_name(k): x for k, x in v.items()} if isinstance(v, dict) else v
+
+    @model_validator(mode="after")
+    def _some(self) -> Component:
+        if not (self.drugs or self.classes or self.mechanisms):
+            raise ValueError("a component names drugs, classes or mechanisms")
+        return self
+
+
+class Requires(_Model):
+    """History a step needs: intolerance of drugs, csDMARDs failed for inefficacy, b/tsDMARD line."""
+
+    intolerant_of: tuple[str, ...] = ()
+    intolerant_at_least: int = 0
+    failed_csdmards_at_least: int = 0
+    failed_csdmards_at_most: int | None = None
+    bts_line: CountRange | None = None
+
+    @field_validator("intolerant_of", mode="before")
+    @classmethod
+    def _drugs(cls, v: Any) -> Any:
+        return tuple(_drug_name(x) for x in v) if isinstance(v, list | tuple) else v
+
+
+class Regimen(_Model):
+    """One way a step's therapy can look: components plus the history it requires."""
+
+    components: tuple[Component, ...] = ()
+    requires: Requires = Requires()
+
+
+class EnterIf(_Model):
+    """Conditions at the visit to move up to a step (e.g. DREAM: a TNF inhibitor needs DAS28 >= 3.2)."""
+
+    index_at_least: float | None = None
+
+
+class Step(_Model):
+    """One rung of the treatment ladder."""
+
+    id: str
+    label: str
+    therapy: str
+    source: str
+    regimens: tuple[Regimen, ...] = ()
+    next: str | None = None
+    next_if_ppf: str | None = None
+    on_intolerance: str | None = None
+    enter_if: EnterIf | None = None
+    bridging_glucocorticoid: bool = False
+
+    @property
+    def biologic(self) -> bool:
+        """True when the step's therapy includes a b/tsDMARD."""
+        return any(
+            set(c.classes) & {"bDMARD", "tsDMARD"}
+            or any(find_drug(d).drug_class in ("bDMARD", "tsDMARD") for d in c.drugs)  # type: ignore[union-attr]
+            or (c.mechanisms and not set(c.mechanisms) <= {"COX", "COX-2"})
+            for r in self.regimens[:1]
+            for c in r.components
+        )
+
+
+class Rule(_Model):
+    """One row of the rule table: conditions (all must hold), an action and a reason."""
+
+    id: str
+    when: dict[str, Any] = Field(default_factory=dict)
+    action: str
+    reason: str
+    source: str = Field(min_length=1)
+    evidence: Literal["V", "P", "U"]
+    co_action: bool = False
+    taper_class: Literal[TAPER_CLASSES] | None = None  # type: ignore[valid-type]
+    to_step: str | None = None
+    next_visit: str | None = None
+
+    @property
+    def next_visit_days(self) -> float | None:
+        return None if self.next_visit is None else parse_duration(self.next_visit)
+
+    @model_validator(mode="after")
+    def _check(self) -> Rule:
+        allowed = CO_ACTIONS if self.co_action else ACTIONS
+        if self.action not in allowed:
+            raise ValueError(f"action {self.action!r} must be one of {', '.join(allowed)}")
+        if (self.action == "taper") != (self.taper_class is not None):
+            raise ValueError("a taper rule names its taper_class, and only a taper rule does")
+        fields = {f for _, f, _, _ in string.Formatter().parse(self.reason) if f is not None}
+        bad = sorted(fields - set(REASON_FIELDS))
+        if bad:
+            raise ValueError(f"reason placeholders {bad} unknown; allowed: {REASON_FIELDS}")
+        durations = {f"{d}_{b}" for d in DURATION_FACTS for b in ("min", "max")}
+        for key, value in self.when.items():
+            if key in BOOL_FACTS:
+                if not isinstance(value, bool):
+                    raise ValueError(f"when.{key} must be true or false")
+            elif key in durations:
+                parse_duration(value)
+            elif key in ("index_at_least", "index_below"):
+                if isinstance(value, bool) or not isinstance(value, int | float):
+                    raise ValueError(f"when.{key} must be a number")
+            elif key not in ("step", "option"):
+                raise ValueError(
+                    f"unknown condition when.{key}; allowed: {', '.join([*BOOL_FACTS, *sorted(durations), 'index_at_least', 'index_below', 'step', 'option'])}"
+                )
+        return self
+
+    def condition_days(self, key: str) -> float:
+        return parse_duration(self.when[key])
+
+    @property
+    def steps(self) -> tuple[str, ...]:
+        v = self.when.get("step", ())
+        return (v,) if isinstance(v, str) else tuple(v)
+
+
+class Target(_Model):
+    """Target: the index at or below a threshold, plus optional clinical and imaging parts."""
+
+    level: Literal["remission", "low_activity"] | None = None
+    index_at_most: float | None = None
+    index_below: float | None = None
+    swollen_joints_max: int | None = Field(default=None, ge=0)
+    no_mri_bme: bool = False
+    us_pd_joints_max: int | None = Field(default=None, ge=0)
+    index_threshold: float = 0.0
+    index_inclusive: bool = True
+
+    def describe(self, index_label: str) -> str:
+        parts = [f"{index_label} {'<=' if self.index_inclusive else '<'} {self.index_threshold:g}"]
+        if self.swollen_joints_max is not None:
+            parts.append(f"28-joint swollen count <= {self.swollen_joints_max}")
+        if self.us_pd_joints_max is not None:
+            parts.append(f"power-Doppler joint count <= {self.us_pd_joints_max}")
+        if self.no_mri_bme:
+            parts.append("no MRI bone marrow oedema")
+        return " and ".join(parts)
+
+
+class Improvement(_Model):
+    """What counts as improvement since the last therapy change (a named, recorded convention)."""
+
+    kind: Literal["relative", "absolute"]
+    min: float
+    source: str
+
+    def describe(self) -> str:
+        return f"{self.min:.0%}" if self.kind == "relative" else f"{self.min:g}"
+
+
+class Timing(_Model):
+    """Decision windows and visit cadences (durations such as ``"3mo"``, ``"12w"``)."""
+
+    visit_window: str = "14d"
+    sustained: str | None = None
+    sustained_min_visits: int = Field(default=1, ge=1)
+    min_on_step: str | None = None
+    visit_active: str
+    visit_after_change: str
+    visit_at_target: str
+    visit_sustained: str
+
+    @model_validator(mode="after")
+    def _durations(self) -> Timing:
+        for name in (
+            "visit_window",
+            "sustained",
+            "min_on_step",
+            "visit_active",
+            "visit_after_change",
+            "visit_at_target",
+            "visit_sustained",
+        ):
+            v = getattr(self, name)
+            if v is not None:
+                parse_duration(v)
+        return self
+
+    def days(self, name: str) -> float:
+        v = getattr(self, name)
+        return float("nan") if v is None else parse_duration(v)
+
+    @property
+    def visit_window_days(self) -> float:
+        return parse_duration(self.visit_window)
+
+    @property
+    def sustained_days(self) -> float | None:
+        return None if self.sustained is None else parse_duration(self.sustained)
+
+
+class Parameters(_Model):
+    """Engine parameters some facts use (documented with the source of each default)."""
+
+    crp_uln_mg_l: float | None = None
+    nsaid_trial_min_drugs: int | None = None
+    nsaid_trial_min_days: float | None = None
+
+    @field_validator("nsaid_trial_min_days", mode="before")
+    @classmethod
+    def _days(cls, v: Any) -> Any:
+        return None if v is None else parse_duration(v)
+
+    bme_present_above: float = 0.0
+    loss_of_response_worsening: float | None = None
+    primary_response_min: float | None = None
+    ppf_persistent_activity: bool = False
+    ppf_failed_csdmards: int | None = None
+    nsaid_intolerance_counts_as_failure: bool = False
+
+
+class Option(_Model):
+    """A named choice the user makes when loading a strategy."""
+
+    description: str
+    default: str
+    values: dict[str, dict[str, Any]]
+
+
+class Meta(_Model):
+    id: str
+    name: str
+    disease: Literal["RA", "axSpA"]
+    summary: str
+    sources: tuple[str, ...] = Field(min_length=1)
+    notes: tuple[str, ...] = ()
+    change_classes: tuple[Literal[DRUG_CLASSES], ...]  # type: ignore[valid-type]
+    ladder_classes: tuple[Literal[DRUG_CLASSES], ...] = ("csDMARD", "bDMARD", "tsDMARD")  # type: ignore[valid-type]
+
+
+class IndexChoice(_Model):
+    name: str
+    cutoffs: str | None = None
+
+
+class Strategy(_Model):
+    """A complete, validated treat-to-target strategy (see the module docstring)."""
+
+    strategy: Meta
+    index: IndexChoice
+    target: Target
+    improvement: Improvement | None = None
+    timing: Timing
+    parameters: Parameters = Parameters()
+    options: dict[str, Option] = Field(default_factory=dict)
+    ladder: tuple[Step, ...] = Field(min_length=1)
+    rules: tuple[Rule, ...] = Field(min_length=1)
+    chosen: dict[str, str] = Field(default_factory=dict)
+    path: str = ""
+
+    @model_validator(mode="after")
+    def _resolve(self) -> Strategy:
+        spec = INDICES.get(self.index.name)
+        if spec is None:
+            raise ValueError(f"index.name {self.index.name!r} unknown; known: {', '.join(INDICES)}")
+        cs_name = self.index.cutoffs or spec.default_cutoffs().name
+        cs = CUTOFF_SETS.get(cs_name)
+        if cs is None or cs.family != spec.family:
+            valid = sorted(n for n, c in CUTOFF_SETS.items() if c.family == spec.family)
+            raise ValueError(
+                f"index.cutoffs {cs_name!r} must be a {spec.family} cut-off set: {valid}"
+            )
+        t = self.target
+        ways = [k for k in ("level", "index_at_most", "index_below") if getattr(t, k) is not None]
+        if len(ways) != 1:
+            raise ValueError("target: give exactly one of level, index_at_most, index_below")
+        if t.level is not None:
+            threshold, inclusive = target_bound(cs, t.level)
+        else:
+            threshold = float(t.index_at_most if t.index_at_most is not None else t.index_below)  # type: ignore[arg-type]
+            inclusive = t.index_at_most is not None
+        object.__setattr__(self.index, "cutoffs", cs_name)
+        object.__setattr__(t, "index_threshold", float(threshold))
+        object.__setattr__(t, "index_inclusive", bool(inclusive))
+        ids = [st.id for st in self.ladder]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"duplicate ladder step ids in {ids}")
+        for st in self.ladder:
+            for key in ("next", "next_if_ppf", "on_intolerance"):
+                ref = getattr(st, key)
+                if ref is not None and ref not in ids:
+                    raise ValueError(f"ladder[{st.id}].{key} = {ref!r}: no such step ({ids})")
+        rids = [r.id for r in self.rules]
+        if len(set(rids)) != len(rids):
+            raise ValueError(f"duplicate rule ids in {rids}")
+        for r in self.rules:
+            for sid in [*r.steps, *([r.to_step] if r.to_step else [])]:
+                if sid not in ids:
+                    raise ValueError(f"rules[{r.id}] names step {sid!r}; steps: {ids}")
+            if "improved" in r.when and self.improvement is None:
+                raise ValueError(f"rules[{r.id}] tests 'improved' but there is no [improvement]")
+            if (
+                "sustained" in r.when or "sustained_remission" in r.when
+            ) and self.timing.sustained is None:
+                raise ValueError(
+                    f"rules[{r.id}] tests a sustained state but timing.sustained is not set"
+                )
+        return self
+
+    # convenient views ---------------------------------------------------------------------
+    @property
+    def id(self) -> str:
+        return self.strategy.id
+
+    @property
+    def name(self) -> str:
+        return self.strategy.name
+
+    @property
+    def disease(self) -> str:
+        return self.strategy.disease
+
+    @property
+    def summary(self) -> str:
+        return self.strategy.summary
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return self.strategy.sources
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return self.strategy.notes
+
+    @property
+    def change_classes(self) -> tuple[str, ...]:
+        return self.strategy.change_classes
+
+    @property
+    def ladder_classes(self) -> tuple[str, ...]:
+        return self.strategy.ladder_classes
+
+    @property
+    def index_name(self) -> str:
+        return self.index.name
+
+    @property
+    def index_label(self) -> str:
+        return INDICES[self.index.name].label
+
+    @property
+    def cutoffs(self) -> str:
+        return str(self.index.cutoffs)
+
+    @property
+    def target_text(self) -> str:
+        return self.target.describe(self.index_label)
+
+    def step_position(self, step_id: str) -> int:
+        return [st.id for st in self.ladder].index(step_id)
+
+
+def strategies_dir() -> Path:
+    """Folder of the shipped strategy files."""
+    return Path(str(files("rheumetrics.t2t") / "strategies"))
+
+
+def shipped_strategies() -> list[str]:
+    """Ids of the shipped strategies (file stems), sorted."""
+    return sorted(p.stem for p in strategies_dir().glob("*.toml"))
+
+
+def read_document(name_or_path: str | Path) -> tuple[dict[str, Any], str]:
+    """The raw TOML document of a shipped strategy id or a file path, and where it came from."""
+    path = Path(name_or_path)
+    if not path.suffix:
+        shipped = strategies_dir() / f"{name_or_path}.toml"
+        if not shipped.exists():
+            raise FileNotFoundError(
+                f"no shipped strategy {name_or_path!r}; shipped: {', '.join(shipped_strategies())}; "
+                "or give the path of a .toml file"
+            )
+        path = shipped
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such strategy file")
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8")), str(path)
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{path}: not valid TOML: {exc}") from None
+
+
+def _set_path(doc: dict[str, Any], dotted: str, value: Any) -> None:
+    parts = dotted.split(".")
+    node = doc
+    for p in parts[:-1]:
+        node = node.setdefault(p, {})
+    node[parts[-1]] = value
+
+
+def _option_active(rule: Mapping[str, Any], chosen: Mapping[str, str]) -> bool:
+    wanted = rule.get("when", {}).get("option", {})
+    return all(chosen.get(k) == v for k, v in wanted.items())
+
+
+def parse_strategy(
+    doc: Mapping[str, Any], source: str = "<strategy>", options: Mapping[str, str] | None = None
+) -> Strategy:
+    """Validate a parsed TOML document with the chosen options; every problem is reported at once.
+
+    Raises
+    ------
+    ValidationError
+        One problem per invalid field, located by its path (``rules.3.when.improved``).
+    """
+    pc = ProblemCollector(f"invalid strategy {source}")
+    raw_opts = doc.get("options", {})
+    try:
+        opts = {k: Option.model_validate(v) for k, v in raw_opts.items()}
+    except PydanticError as exc:
+        for e in exc.errors():
+            pc.add("options", ".".join(map(str, e["loc"])), e.get("input"), e["msg"], source)
+        pc.raise_if_any()
+    chosen: dict[str, str] = {}
+    for name, value in (options or {}).items():
+        if name not in opts:
+            pc.add(
+                "options",
+                name,
+                value,
+                f"unknown option; this strategy offers: {', '.join(sorted(opts)) or 'none'}",
+                source,
+            )
+        elif value not in opts[name].values:
+            pc.add("options", name, value, f"must be one of {sorted(opts[name].values)}", source)
+        else:
+            chosen[name] = value
+    pc.raise_if_any()
+    resolved = copy.deepcopy(dict(doc))
+    for name, opt in opts.items():
+        if opt.default not in opt.values:
+            pc.add(
+                f"options.{name}",
+                "default",
+                opt.default,
+                f"must be one of {sorted(opt.values)}",
+                source,
+            )
+            continue
+        chosen.setdefault(name, opt.default)
+        for path, override in opt.values[chosen[name]].items():
+            _set_path(resolved, path, override)
+    for i, r in enumerate(resolved.get("rules", [])):
+        for oname, ovalue in r.get("when", {}).get("option", {}).items():
+            if oname not in opts or ovalue not in opts[oname].values:
+                pc.add(
+                    f"rules.{i}",
+                    f"when.option.{oname}",
+                    ovalue,
+                    "not an option value of this strategy: the rule can never fire",
+                    source,
+                )
+    pc.raise_if_any()
+    resolved["rules"] = [r for r in resolved.get("rules", []) if _option_active(r, chosen)]
+    resolved["chosen"] = chosen
+    resolved["path"] = source
+    try:
+        strategy = Strategy.model_validate(resolved)
+    except PydanticError as exc:
+        for e in exc.errors():
+            loc = ".".join(map(str, e["loc"])) or "file"
+            record, _, field = loc.partition(".")
+            msg = e["msg"].removeprefix("Value error, ")
+            pc.add(
+                record,
+                field or record,
+                e.get("input") if e["type"] != "missing" else None,
+                msg,
+                source,
+            )
+        pc.raise_if_any()
+        raise
+    from rheumetrics.t2t.rulecheck import check_rules
+
+    for p in check_rules(strategy):
+        pc.add(*p, source)
+    pc.raise_if_any()
+    return strategy
+
+
+def load_strategy(name_or_path: str | Path, options: Mapping[str, str] | None = None) -> Strategy:
+    """Load, resolve and validate a strategy.
+
+    Parameters
+    ----------
+    name_or_path
+        A shipped strategy id (see :func:`shipped_strategies`) or the path of a TOML file.
+    options
+        Chosen option values, e.g. ``{"escalation_trigger": "jama_or"}``; unnamed options take
+        their documented default.
+    """
+    doc, source = read_document(name_or_path)
+    return parse_strategy(doc, source, options)
+
+
+def option_combinations(name_or_path: str | Path) -> list[dict[str, str]]:
+    """Every combination of option values a strategy offers (for exhaustive checks)."""
+    doc, _ = read_document(name_or_path)
+    opts = doc.get("options", {})
+    names = sorted(opts)
+    values = [sorted(opts[n].get("values", {})) for n in names]
+    return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*values)]
+
+
+def normalised(name: str) -> str:
+    """Catalogue spelling of a drug name (re-exported for strategy authors)."""
+    return normalise_name(name)
+
+
+__all__ = [
+    "DAYS_PER_MONTH",
+    "Component",
+    "Regimen",
+    "Rule",
+    "Step",
+    "Strategy",
+    "cutoff_set",
+    "format_duration",
+    "load_strategy",
+    "option_combinations",
+    "parse_duration",
+    "parse_strategy",
+    "shipped_strategies",
+]

@@ -1,0 +1,102 @@
+"""The scenario book: clinical situations with the decision each protocol prescribes.
+
+Scenarios are data (``tests/t2t/scenarios/*.toml``); every one is a test (``test_scenarios.py``)
+and the book is rendered to ``docs/scenarios.md`` for review by rheumatologists. Regenerate the
+page with ``python tests/t2t/scenario_book.py`` (a test checks that it is current).
+"""
+
+from __future__ import annotations
+
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).parent / "scenarios"
+DOC = Path(__file__).parents[2] / "docs" / "scenarios.md"
+DEFAULT_DATE = "2020-01-01"
+
+
+def load() -> list[dict[str, Any]]:
+    """Every scenario, with its file's strategy, date and source filled in."""
+    out = []
+    for path in sorted(HERE.glob("*.toml")):
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+        for sc in doc["scenario"]:
+            out.append(
+                {
+                    "strategy": doc["strategy"],
+                    "visit_date": doc.get("visit_date", DEFAULT_DATE),
+                    "source": doc["source"],
+                    "file": path.name,
+                    **sc,
+                }
+            )
+    return out
+
+
+def _drugs(items: list[dict[str, Any]]) -> str:
+    parts = []
+    for d in items:
+        text = d["drug"]
+        if "dose" in d:
+            text += f" {d['dose']:g}{' ' + d['dose_unit'] if 'dose_unit' in d else ''}"
+        if "start_date" in d:
+            text += f" from {d['start_date']}"
+        if "stop_date" in d:
+            text += f" to {d['stop_date']}"
+        if "stop_reason" in d:
+            text += f" (stopped: {d['stop_reason'].replace('_', ' ')})"
+        parts.append(text)
+    return "; ".join(parts) or "none"
+
+
+def render() -> str:
+    """The scenario book as Markdown."""
+    scenarios = load()
+    lines = [
+        "# Scenario book: treat-to-target decisions to review",
+        "",
+        "Generated from `tests/t2t/scenarios/*.toml` by `tests/t2t/scenario_book.py`; do not edit by",
+        "hand. Each scenario is a test: the engine must give the expected decision. Doses are in the",
+        "drug catalogue's unit (methotrexate mg/week, sulfasalazine mg/day, adalimumab mg/2 weeks...).",
+        f"{len(scenarios)} scenarios.",
+        "",
+    ]
+    current = None
+    for sc in scenarios:
+        if sc["strategy"] != current:
+            current = sc["strategy"]
+            lines += [f"## {current}", "", f"Source: {sc['source']}", ""]
+        e = sc["expect"]
+        visit = ", ".join(f"{k} {v}" for k, v in sc["visit"].items())
+        lines += [f"### {sc['id']}: {sc['title']}", ""]
+        lines.append(f"- Visit {sc.get('visit_date', DEFAULT_DATE)}: {visit}")
+        lines.append(f"- Current regimen: {_drugs(sc.get('regimen', []))}")
+        if sc.get("history"):
+            lines.append(f"- History: {_drugs(sc['history'])}")
+        if sc.get("earlier_visits"):
+            ev = "; ".join(
+                ", ".join(f"{k} {v}" for k, v in v.items()) for v in sc["earlier_visits"]
+            )
+            lines.append(f"- Earlier visits: {ev}")
+        if sc.get("contraindications"):
+            lines.append(f"- Contraindications: {', '.join(sc['contraindications'])}")
+        if sc.get("options"):
+            lines.append("- Options: " + ", ".join(f"{k} = {v}" for k, v in sc["options"].items()))
+        decision = e["action"]
+        if "to_step" in e:
+            decision += f" to step {e['to_step']}"
+        if "to_regimen" in e:
+            decision += f": {e['to_regimen']}"
+        lines.append(f"- **Expected: {decision}**")
+        lines.append(f"- Why: {sc['rationale']}")
+        if "scenario_source" in sc:
+            lines.append(f"- Source: {sc['scenario_source']}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    DOC.write_text(render(), encoding="utf-8")
+    sys.stdout.write(f"wrote {DOC}\n")
