@@ -77,3 +77,15 @@ def test_written_file_round_trips_with_new_calibrated_values(tmp_path):
     again = load_parameters(out)
     assert again.activity.flare_rate.value == pytest.approx(0.0123)
     assert again == p
+
+
+def test_ladder_drugs_are_checked_against_the_drug_catalogue():
+    data = shipped()
+    drugs = data["ladders"]["imagine_ra"]["4"]["drugs"]
+    drugs[0]["drug"] = "wonderumab"
+    drugs[1]["dose"] = 250  # methotrexate 250 mg/week: above the label maximum
+    with pytest.raises(RheumetricsError) as err:
+        parse_parameters(data)
+    text = str(err.value)
+    assert "unknown drug 'wonderumab'" in text
+    assert "above the label maximum" in text

@@ -91,3 +91,16 @@ def test_same_seed_same_result_on_one_and_two_workers(params):
         one.shares.sort_values(["arm", "replicate"]).reset_index(drop=True),
         local.shares.sort_values(["arm", "replicate"]).reset_index(drop=True),
     )
+
+
+def test_arms_the_simulator_cannot_run_are_refused(params):
+    from rheumetrics.errors import RheumetricsError
+
+    with pytest.raises(
+        RheumetricsError, match="targets asdas_crp, which the simulator does not generate"
+    ):
+        simulate([Arm("asas_eular2022_axspa")], params, replicates=1, seed=1, workers=0)
+    with pytest.raises(RheumetricsError, match="no shipped strategy 'nope'"):
+        simulate([Arm("nope")], params, replicates=1, seed=1, workers=0)
+    with pytest.raises(RheumetricsError, match="unknown population 'juvenile'"):
+        simulate([Arm("imagine_ra_mri", "juvenile")], params, replicates=1, seed=1, workers=0)

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from rheumetrics import __version__
 from rheumetrics.errors import RheumetricsError
+from rheumetrics.schema.drugs import dose_factor, find_drug
 from rheumetrics.schema.vocab import DRUG_CLASSES, ROUTES
 
 SHIPPED = "parameters.toml"
@@ -175,6 +176,8 @@ class Anchor(_Strict):
 
 
 class Drug(_Strict):
+    """A drug of a ladder step's regimen, checked against the drug catalogue."""
+
     drug: Annotated[str, Field(min_length=1)]
     drug_class: str
     dose: Annotated[float, Field(gt=0)]
@@ -194,6 +197,25 @@ class Drug(_Strict):
         if v not in ROUTES:
             raise ValueError(f"unknown route {v!r}; known: {', '.join(ROUTES)}")
         return v
+
+    @model_validator(mode="after")
+    def _in_catalogue(self) -> Drug:
+        known = find_drug(self.drug)
+        if known is None:
+            raise ValueError(f"unknown drug {self.drug!r}: not in the drug catalogue")
+        if known.drug_class != self.drug_class:
+            raise ValueError(f"{self.drug} is a {known.drug_class}, not a {self.drug_class}")
+        dosing = known.dosing_for(self.route) if self.route in known.routes else None
+        if dosing is None:
+            raise ValueError(
+                f"{self.drug} is not given by route {self.route!r}; routes: {', '.join(known.routes)}"
+            )
+        dose = self.dose * dose_factor(self.dose_unit, dosing.unit)
+        if not dose <= dosing.label_max:
+            raise ValueError(
+                f"{self.drug} {self.dose:g} {self.dose_unit} is above the label maximum ({dosing.label_max:g} {dosing.unit})"
+            )
+        return self
 
 
 class LadderStep(_Strict):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from rheumetrics.sim.parameters import Parameters
-from rheumetrics.sim.trial import Arm, run_arm
+from rheumetrics.sim.trial import Arm, check_arm, run_arm
 
 
 @dataclass
@@ -59,6 +59,8 @@ def simulate(
     scheduler: str | None = None,
 ) -> TrialResult:
     """Run every arm for ``replicates`` replicates; see the module docstring for parallelism."""
+    for arm in arms:
+        check_arm(arm, p)
     tasks = [
         (arm, i, list(range(lo, min(lo + batch, replicates))))
         for i, arm in enumerate(arms)

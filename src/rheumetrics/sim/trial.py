@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from rheumetrics.errors import RheumetricsError
 from rheumetrics.sim.disease import (
     Cohort,
     month,
@@ -25,6 +26,8 @@ from rheumetrics.sim.parameters import Parameters
 from rheumetrics.sim.populations import enrol, regimen_factors
 from rheumetrics.sim.streams import Streams, replicate_seeds
 
+#: Treat-to-target indices the observation model generates (from TJC28, SJC28, CRP and GH).
+GENERATED_INDICES = ("das28_crp", "das28_crp_3v")
 #: Actions after which the patient moves to the engine's proposed step.
 MOVES = ("escalate", "switch", "optimise", "reinstate")
 START = pd.Timestamp("2020-01-01")
@@ -47,6 +50,26 @@ class Arm:
     strategy: str
     population: str = "imagine_ra"
     adherence: float = 1.0
+
+
+def check_arm(arm: Arm, p: Parameters) -> None:
+    """Refuse an arm whose population or strategy the simulator cannot run, naming why."""
+    from rheumetrics.t2t import load_strategy
+
+    if arm.population not in p.population:
+        known = ", ".join(sorted(p.population))
+        raise RheumetricsError(f"unknown population {arm.population!r}; known: {known}")
+    try:
+        strategy = load_strategy(arm.strategy)
+    except FileNotFoundError as err:
+        raise RheumetricsError(str(err)) from None
+    if strategy.index.name not in GENERATED_INDICES:
+        raise RheumetricsError(
+            f"strategy {arm.strategy!r} targets {strategy.index.name}, which the simulator does not"
+            f" generate; it generates {', '.join(GENERATED_INDICES)}"
+        )
+    if not 0 <= arm.adherence <= 1:
+        raise RheumetricsError(f"adherence must lie in [0, 1]; got {arm.adherence}")
 
 
 def _date(months: float) -> pd.Timestamp:
