@@ -85,10 +85,19 @@ def observe(c: Cohort, p: Parameters, rng: Streams) -> Observed:
     gh = o.gh_quiet_mm.value + o.gh_per_synovitis_mm.value * c.synovitis
     gh = gh + o.gh_per_pain_mm.value * c.pain + rng.normal(0.0, o.gh_sd_mm.value)
     gh = np.clip(np.round(gh), 0, 100)
-    read = true_oedema(c, p) + rng.normal(0.0, p.oedema.reader_error_sd.value)
-    osteitis = np.maximum(np.round(read), 0.0)
+    osteitis = read_osteitis(true_oedema(c, p), p, rng)
     das = np.asarray(das28_crp(tjc28=tjc, sjc28=sjc, crp_mg_l=crp, gh_mm=gh), dtype=float)
     return Observed(tjc.astype(float), sjc.astype(float), crp, gh, das, osteitis)
+
+
+def read_osteitis(true: np.ndarray, p: Parameters, rng: Streams) -> np.ndarray:
+    """A RAMRIS osteitis read in whole units: visible oedema (true score >= 0.5) is read with
+    normal reader error; a bone without visible oedema is read 0, or 1 with the false-positive
+    probability."""
+    o = p.oedema
+    noisy = np.maximum(np.round(true + rng.normal(0.0, o.reader_error_sd.value)), 0.0)
+    false_positive = rng.random() < o.false_positive_rate.value
+    return np.where(true >= 0.5, noisy, false_positive.astype(float))
 
 
 def read_svdh_change(true_change: np.ndarray, p: Parameters, rng: Streams) -> np.ndarray:

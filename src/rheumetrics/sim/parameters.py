@@ -103,6 +103,7 @@ class Oedema(_Strict):
     persistent_median: Parameter
     per_synovitis_unit: Parameter
     reader_error_sd: Parameter
+    false_positive_rate: Parameter
     present_at_least: Parameter
 
 
