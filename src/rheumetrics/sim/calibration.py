@@ -3,8 +3,8 @@
 The objective is the sum over the anchors marked ``use = "calibration"`` and over both arms of the
 squared z-distance between the simulated mean share and the published share, with the published
 binomial standard error sqrt(p (1 - p) / n) (floored at 1/n). Random streams are held fixed during
-the fit (common random numbers), and the search runs on the logit of each parameter's position in
-its [low, high] range with the Nelder-Mead method (Nelder JA, Mead R. Comput J 1965;7:308-313;
+the fit (common random numbers), and the search runs on each parameter's position in its
+[low, high] range, kept inside it, with the bounded Nelder-Mead method (Nelder JA, Mead R. Comput J 1965;7:308-313;
 :func:`scipy.optimize.minimize`). Held-out anchors are never used in the fit, only compared.
 """
 
@@ -111,16 +111,17 @@ def calibrate(
     lows = np.array([free[k].low for k in names])
     highs = np.array([free[k].high for k in names])
 
-    def to_values(z: np.ndarray) -> dict[str, float]:
-        u = 1 / (1 + np.exp(-z))
-        return dict(zip(names, lows + u * (highs - lows), strict=True))
+    def to_values(u: np.ndarray) -> dict[str, float]:
+        return dict(zip(names, lows + np.clip(u, 0, 1) * (highs - lows), strict=True))
 
     start = np.array([(free[k].value - free[k].low) / (free[k].high - free[k].low) for k in names])
-    start = np.log(np.clip(start, 1e-3, 1 - 1e-3) / (1 - np.clip(start, 1e-3, 1 - 1e-3)))
+    # Initial simplex: each vertex moves one parameter a quarter of its range, inwards.
+    steps = np.where(start > 0.5, -0.25, 0.25)
+    simplex = np.vstack([start, start + np.diag(steps)])
     history: list[dict[str, float]] = []
 
-    def f(z: np.ndarray) -> float:
-        values = to_values(z)
+    def f(u: np.ndarray) -> float:
+        values = to_values(u)
         result = simulate(
             imagine_arms(),
             p.with_values(values),
@@ -133,9 +134,9 @@ def calibrate(
         history.append({**values, "objective": value})
         return value
 
-    simplex = np.vstack([start, start + 1.5 * np.eye(len(start))])
-    options = {"maxfev": max_evaluations, "xatol": 0.05, "fatol": 0.5, "initial_simplex": simplex}
-    res = minimize(f, start, method="Nelder-Mead", options=options)
+    options = {"maxfev": max_evaluations, "xatol": 0.01, "fatol": 0.2, "initial_simplex": simplex}
+    bounds = [(0.0, 1.0)] * len(names)
+    res = minimize(f, start, method="Nelder-Mead", bounds=bounds, options=options)
     values = to_values(res.x)
     return Fit(
         p.with_values(values),

@@ -6,10 +6,11 @@ generation"), so a replicate's draws never depend on which other replicates shar
 how many workers run the batches. A :class:`Streams` draws for all replicates of a batch at once,
 each from its own generator, and returns one flat array (replicate-major).
 
->>> s = Streams.from_seed(7, replicates=range(3), patients=2)
->>> s.random().shape
+>>> batch = Streams.from_seed(7, replicates=range(3), patients=2).random()
+>>> batch.shape
 (6,)
->>> bool((Streams.from_seed(7, [1], 2).random() == s.random()[2:4]).all()) or True
+>>> alone = Streams.from_seed(7, replicates=[1], patients=2).random()
+>>> bool((alone == batch[2:4]).all())   # replicate 1 draws the same alone or in a batch
 True
 """
 
