@@ -104,3 +104,14 @@ def test_arms_the_simulator_cannot_run_are_refused(params):
         simulate([Arm("nope")], params, replicates=1, seed=1, workers=0)
     with pytest.raises(RheumetricsError, match="unknown population 'juvenile'"):
         simulate([Arm("imagine_ra_mri", "juvenile")], params, replicates=1, seed=1, workers=0)
+
+
+def test_shipped_calibration_still_reproduces_its_calibration_anchors(params):
+    # A guard, not evidence of validity: the shipped parameters were fitted to these anchors
+    # (Møller-Bisgaard et al. JAMA 2019), so a change of the engine or the model that moves a
+    # calibration anchor outside its 95% interval must come with a new `rheumetrics calibrate`.
+    result = simulate(imagine_arms(), params, replicates=20, seed=2019, workers=0)
+    table = calibration_table(result, params)
+    fitted = table[table["use"] == "calibration"]
+    assert len(fitted) == 6
+    assert fitted["inside"].all(), fitted[["anchor", "arm", "published", "low", "high"]]

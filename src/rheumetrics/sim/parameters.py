@@ -282,6 +282,8 @@ def write_parameters(
     else:
         text = Path(start).read_text(encoding="utf-8")
     lines = text.splitlines()
+    while lines and (lines[0].startswith("# Calibrated by") or lines[0].startswith("#   ")):
+        lines.pop(0)  # the previous fit's header
     section = ""
     for i, line in enumerate(lines):
         head = re.match(r"^\[([\w.]+)\]", line)
