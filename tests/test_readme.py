@@ -2,7 +2,7 @@
 
 Blocks fenced ``sh``/``bash``/``shell`` run with bash (``set -e``, so every command must succeed)
 in a temporary copy of the working tree, the blocks of one page in order and in one copy. Python
-blocks of README.md and docs/tutorial.md run too. Shell blocks in docs/ may use the generic file
+blocks of README.md run too, and docs/tutorial.md runs as a doctest (outputs compared). Shell blocks in docs/ may use the generic file
 names of their synopses (``visits.csv``, ``mapping.toml``, ...): :data:`STAGED_FOR_DOCS` copies the
 shipped examples under those names; README.md gets none, so its commands use shipped files only.
 Commands needing a server the test cannot start are listed in :data:`NEEDS_SERVER`.
@@ -20,7 +20,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PYTHON_PAGES = {"README.md", "tutorial.md"}
+PYTHON_PAGES = {"README.md"}
+#: Pages whose Python examples are doctests (``>>>`` with their output), run with :mod:`doctest`.
+DOCTEST_PAGES = {"tutorial.md"}
 SHELL = ("sh", "bash", "shell")
 #: Generic names used in docs/ synopses -> the shipped example they stand for.
 STAGED_FOR_DOCS = {
@@ -44,7 +46,8 @@ def blocks(page: Path) -> list[tuple[str, str]]:
 PAGES = [
     page
     for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-    if any(lang in SHELL or (lang == "python" and page.name in PYTHON_PAGES)
+    if page.name in DOCTEST_PAGES
+    or any(lang in SHELL or (lang == "python" and page.name in PYTHON_PAGES)
            for lang, _ in blocks(page))
 ]  # fmt: skip
 
@@ -86,6 +89,16 @@ def test_every_shell_block_runs_as_written(page: Path, tmp_path: Path) -> None:
             f"{page.name} shell block {i + 1} failed:\n{run.stdout}\n{run.stderr}"
         )
         assert "Traceback" not in run.stderr, run.stderr
+    if page.name in DOCTEST_PAGES:
+        code = (
+            "import doctest, sys\n"
+            f"r = doctest.testfile({str(page)!r}, module_relative=False, "
+            "optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)\n"
+            "sys.exit(1 if r.failed or not r.attempted else 0)\n"
+        )
+        run = subprocess.run([sys.executable, "-c", code], cwd=work, env=_env(),
+                             capture_output=True, text=True, timeout=900)  # fmt: skip
+        assert run.returncode == 0, f"{page.name} doctest failed:\n{run.stdout}\n{run.stderr}"
     for i, code in enumerate(python):
         run = subprocess.run([sys.executable, "-c", code], cwd=work, env=_env(),
                              capture_output=True, text=True, timeout=900)  # fmt: skip

@@ -14,6 +14,7 @@ import sys
 import typing
 from collections.abc import Iterator
 from contextlib import contextmanager
+from difflib import get_close_matches
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,13 +34,13 @@ PROGRESS_MIN_ROWS = 100_000
 #: Problems shown in the terminal table; all of them go to ``--problems FILE``.
 PROBLEMS_SHOWN = 200
 
-_debug = os.environ.get("RHEUMETRICS_DEBUG", "") not in ("", "0")
+_debug = False
 
 
 def set_debug(on: bool) -> None:
-    """Show tracebacks instead of one-line errors (``rheumetrics --debug ...``)."""
+    """Show tracebacks instead of one-line errors (``--debug`` or ``RHEUMETRICS_DEBUG=1``)."""
     global _debug
-    _debug = _debug or on
+    _debug = on or os.environ.get("RHEUMETRICS_DEBUG", "") not in ("", "0")
 
 
 class CommandGroup(TyperGroup):
@@ -69,6 +70,16 @@ class CommandGroup(TyperGroup):
         single = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
         single.command(cmd_name, help=obj.__doc__, short_help=short)(obj)
         return typer.main.get_command(single)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        try:
+            return super().resolve_command(ctx, args)
+        except typer.TyperException as exc:  # suggest lazily registered commands too
+            matches = get_close_matches(args[0], self.list_commands(ctx)) if args else []
+            message = getattr(exc, "message", "")
+            if matches and "Did you mean" not in message:
+                exc.message = f"{message.rstrip('.')}. Did you mean {matches[0]!r}?"
+            raise
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
         type(self)._listing = True
@@ -119,12 +130,16 @@ def report_error(exc: BaseException) -> None:
         report_problems(exc)
         console.print(f"[red]error:[/red] {exc.context}: {len(exc.problems)} problem(s)")
         return
-    hint = (
-        ""
-        if isinstance(exc, RheumetricsError | OSError)
-        else " (unexpected; --debug shows details)"
-    )
-    console.print(f"[red]error:[/red] {error_line(exc)}{hint}", highlight=False, soft_wrap=True)
+    line = error_line(exc)
+    if type(exc).__module__.startswith("sqlalchemy"):
+        missing = any(s in line for s in ("no such table", "does not exist", "UndefinedTable"))
+        hint = " (run `rheumetrics db init --db URL` to create the store)" if missing else ""
+        line = f"database error: {line}"
+    elif isinstance(exc, RheumetricsError | OSError):
+        hint = ""
+    else:
+        hint = " (unexpected; --debug shows details)"
+    console.print(f"[red]error:[/red] {line}{hint}", highlight=False, soft_wrap=True)
 
 
 def report_problems(err: ValidationError, problems_csv: Path | None = None) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -34,7 +35,10 @@ def read_table(path: str | Path) -> pd.DataFrame:
 
 def write_table(df: pd.DataFrame, path: str | Path) -> None:
     """Write a table, choosing the format from the extension (formula-safe CSV and XLSX, see
-    :mod:`rheumetrics.schema.writers`)."""
+    :mod:`rheumetrics.schema.writers`); ``-`` writes the same safe CSV to stdout."""
+    if str(path) == "-":
+        writers.escape_frame(df).to_csv(sys.stdout, index=False)
+        return
     path = Path(path)
     _suffix(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -31,7 +31,13 @@ class RoundingMode(StrEnum):
 
 
 def snap(x: Any) -> Any:
-    """Round to :data:`SNAP_DECIMALS` places, removing binary floating-point noise."""
+    """Round to :data:`SNAP_DECIMALS` places, removing binary floating-point noise.
+
+    Examples
+    --------
+    >>> 4.0 - 2.8 == 1.2, float(snap(4.0 - 2.8)) == 1.2
+    (False, True)
+    """
     return np.round(x, SNAP_DECIMALS)
 
 
@@ -39,6 +45,13 @@ def round_display(x: Any, digits: int, mode: RoundingMode | str = RoundingMode.H
     """Round for display as a person would on the decimal value (``2.675 -> 2.68`` half-up).
 
     Works on scalars and arrays; NaN stays NaN.
+
+    Examples
+    --------
+    >>> round_display(2.675, 2), round(2.675, 2)  # Python's round sees 2.67499999...
+    (2.68, 2.67)
+    >>> round_display(0.125, 2, "half_even")
+    0.12
     """
     mode = RoundingMode(mode)
     arr = np.asarray(x, dtype=float)

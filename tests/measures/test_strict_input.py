@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rheumetrics.errors import ValidationError
 from rheumetrics.measures import das28_esr, score_frame, sdai
@@ -84,3 +86,35 @@ def test_esr_below_1_mm_h_is_refused_not_a_negative_das28_in_remission(esr):
 def test_esr_of_1_mm_h_is_the_lowest_reading():
     # 0.70 * ln(1) = 0: DAS28-ESR with every input at its minimum is 0
     assert das28_esr(tjc28=0, sjc28=0, esr_mm_h=1, gh_mm=0) == 0.0
+
+
+_NUMBERISH = st.one_of(
+    st.text(alphabet="0123456789.-+eE _\u00a0１２٣", max_size=6),
+    st.integers(-5, 40).map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.booleans(),
+    st.binary(max_size=3),
+    st.complex_numbers(max_magnitude=30),
+)
+
+
+@settings(max_examples=300)
+@given(_NUMBERISH)
+def test_scalar_api_and_score_frame_accept_and_refuse_the_same_values(value):
+    def scalar():
+        return das28_esr(tjc28=value, sjc28=5, esr_mm_h=44, gh_mm=12)
+
+    def frame():
+        df = pd.DataFrame({"tjc28": pd.Series([value], dtype=object), "sjc28": [5],
+                           "esr_mm_h": [44], "gh_mm": [12]})  # fmt: skip
+        return score_frame(df, measures=["das28_esr"])["das28_esr"].iloc[0]
+
+    outcomes = []
+    for fn in (scalar, frame):
+        try:
+            outcomes.append(("value", fn()))
+        except ValidationError:
+            outcomes.append(("refused", None))
+    assert outcomes[0][0] == outcomes[1][0]
+    if outcomes[0][0] == "value":
+        assert outcomes[0][1] == pytest.approx(outcomes[1][1])

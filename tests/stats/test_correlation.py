@@ -31,6 +31,7 @@ def test_spearman_monte_carlo_permutation_close_to_exact():
     res = spearman(X, Y, alternative="greater", method="permutation", rng=7).iloc[0]
     assert abs(res["p"] - 0.048399) < 4 * np.sqrt(0.0484 * 0.9516 / 100_000)
     assert res["permutations"] == 100_000
+    assert res["method"] == "Monte Carlo permutation (100000 pairings, seed 7)"
 
 
 def test_pearson_r_cor_test_one_sided():

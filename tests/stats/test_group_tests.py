@@ -127,10 +127,10 @@ def test_fisher_exact_4x4_job_satisfaction_monte_carlo_is_seeded_and_labelled():
     # Monte Carlo p is labelled with its size and seed, repeats with the seed, and lies within
     # 4 Monte Carlo SEs (SE = sqrt(p(1-p)/B) = 0.0013) of the exact value.
     job = np.array([[1, 2, 1, 0], [3, 3, 6, 1], [10, 10, 14, 9], [6, 7, 12, 11]]).T
-    res = fisher_exact(job, method="monte_carlo", seed=2024).iloc[0]
+    res = fisher_exact(job, method="monte_carlo", rng=2024).iloc[0]
     assert res["method"] == "Monte Carlo (100000 tables, seed 2024)"
     assert abs(res["p"] - 0.7827) < 4 * np.sqrt(0.7827 * 0.2173 / 100_000)
-    again = fisher_exact(job, method="monte_carlo", seed=2024).iloc[0]
+    again = fisher_exact(job, method="monte_carlo", rng=2024).iloc[0]
     assert again["p"] == res["p"]
 
 

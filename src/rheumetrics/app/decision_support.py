@@ -15,8 +15,8 @@ from typing import Any
 import pandas as pd
 
 from rheumetrics.t2t import decide, load_strategy, shipped_strategies
-from rheumetrics.t2t.engine import ADHERENT
-from rheumetrics.t2t.model import Strategy
+from rheumetrics.t2t.decisions import ADHERENT
+from rheumetrics.t2t.strategy import Strategy
 
 #: Actions a clinician can record as what was actually done.
 ACTIONS = ("continue", "escalate", "switch", "taper")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import typer
+from rich.box import SIMPLE
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -149,39 +150,61 @@ def agreement_command(
         console.print(f"report written to {out}")
 
 
+def _measure(r: object, previous: list[str], extra: str = "") -> str:
+    """``system feature (score)`` on the first row of its group only (80-column tables)."""
+    label = f"{r.system} {r.feature} ({r.score_type}{extra})"  # type: ignore[attr-defined]
+    shown = "" if previous and previous[-1] == label else label
+    previous.append(label)
+    return shown
+
+
 def _print_report(report: dict[str, pd.DataFrame], alpha: float) -> None:
     icc_rows = report["icc"]
     if not icc_rows.empty:
-        table = Table(title=f"ICC (Shrout & Fleiss 1979), {100 * (1 - alpha):g}% CI")
-        for col in ("system", "feature", "score", "form", "ICC", "CI", "F", "df", "p", "n", "k"):
-            table.add_column(col)
+        table = Table(
+            title=f"ICC (Shrout & Fleiss 1979), {100 * (1 - alpha):g}% CI",
+            box=SIMPLE,
+            pad_edge=False,
+        )
+        table.add_column("measure", overflow="fold", min_width=15)
+        for col in ("form", "ICC", "CI", "F", "df", "p", "n"):
+            table.add_column(col, no_wrap=True, justify="left" if col == "form" else "right")
+        seen: list[str] = []
         for r in icc_rows.itertuples():
             table.add_row(
-                str(r.system), str(r.feature), str(r.score_type), str(r.form), _fmt(r.icc),
-                f"{_fmt(r.ci_low)} to {_fmt(r.ci_high)}", _fmt(r.F, 2),
-                f"{r.df1:g}, {r.df2:g}", f"{r.p:.3g}", str(r.n), str(r.k),
+                _measure(r, seen, f", k={r.k}"), str(r.form), _fmt(r.icc),
+                f"{_fmt(r.ci_low, 2)}-{_fmt(r.ci_high, 2)}", _fmt(r.F, 1),
+                f"{r.df1:g},{r.df2:g}", f"{r.p:.2g}", str(r.n),
             )  # fmt: skip
         console.print(table)
     sdc_rows = report["sdc"]
     if not sdc_rows.empty:
-        table = Table(title="Smallest detectable change (variant named)")
-        for col in ("system", "feature", "score", "method", "SDC", "% of max", "n", "k", "formula"):
-            table.add_column(col, overflow="fold")
+        table = Table(
+            title="Smallest detectable change (variant named)", box=SIMPLE, pad_edge=False
+        )
+        table.add_column("measure", overflow="fold", min_width=15)
+        for col in ("method", "SDC", "% max", "n", "k"):
+            table.add_column(col, no_wrap=True, justify="left" if col == "method" else "right")
+        table.add_column("formula", overflow="fold", ratio=1)
+        seen = []
         for r in sdc_rows.itertuples():
             table.add_row(
-                str(r.system), str(r.feature), str(r.score_type), str(r.method), _fmt(r.sdc),
-                _fmt(r.sdc_pct_max, 1), str(r.n), str(r.k), str(r.formula),
+                _measure(r, seen), str(r.method), _fmt(r.sdc), _fmt(r.sdc_pct_max, 1),
+                str(r.n), str(r.k), str(r.formula),
             )  # fmt: skip
         console.print(table)
     ba_rows = report["bland_altman"]
     if not ba_rows.empty:
-        table = Table(title="Bland-Altman bias and limits of agreement")
-        for col in ("system", "feature", "score", "difference", "bias", "LoA", "n"):
-            table.add_column(col)
+        table = Table(title="Bland-Altman bias and limits of agreement", box=SIMPLE, pad_edge=False)
+        table.add_column("measure", overflow="fold", min_width=15)
+        for col in ("difference", "bias", "LoA", "n"):
+            table.add_column(col, no_wrap=col != "difference", overflow="fold",
+                             justify="left" if col == "difference" else "right")  # fmt: skip
+        seen = []
         for r in ba_rows.itertuples():
             table.add_row(
-                str(r.system), str(r.feature), str(r.score_type), f"{r.rater_a} - {r.rater_b}",
-                _fmt(r.bias), f"{_fmt(r.loa_low)} to {_fmt(r.loa_high)}", str(r.n),
+                _measure(r, seen), f"{r.rater_a} - {r.rater_b}", _fmt(r.bias),
+                f"{_fmt(r.loa_low)} to {_fmt(r.loa_high)}", str(r.n),
             )  # fmt: skip
         console.print(table)
     srm_rows = report["srm"]

@@ -12,6 +12,7 @@ from rheumetrics.measures.base import MEASURES
 from rheumetrics.measures.conventions import DEFAULT
 from rheumetrics.measures.cutoffs import CUTOFF_SETS
 from rheumetrics.measures.fields import FIELDS
+from rheumetrics.measures.references import REFERENCES
 from rheumetrics.measures.units import ALTERNATIVES, STIFFNESS_DURATION_COLUMNS
 
 
@@ -78,5 +79,7 @@ def render() -> str:
     out += ["", "## Conventions", "", "| convention | default |", "|---|---|"]
     for conv in dataclasses.fields(DEFAULT):
         out.append(f"| `{conv.name}` | `{getattr(DEFAULT, conv.name)}` |")
+    out += ["", "## References", "", "Short citations used in the code and its messages:", ""]
+    out += [f"- **{key}**: {text}" for key, text in sorted(REFERENCES.items())]
     out.append("")
     return "\n".join(out)

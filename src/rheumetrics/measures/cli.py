@@ -79,7 +79,7 @@ def score(
     elif input == "-":
         visits = _read_json(sys.stdin.read())
     else:
-        visits = _numbered(read_table(input), input)
+        visits = _numbered(_read_with_status(input), input)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", UnitWarning)
@@ -89,7 +89,10 @@ def score(
                     visits, conv, lenient=lenient, measures=measure or None, progress=progress
                 )
     except ValidationError as err:
-        located = [dataclasses.replace(p, source=p.source or source) for p in err.problems]
+        located = sorted(
+            (dataclasses.replace(p, source=p.source or source) for p in err.problems),
+            key=lambda p: (str(type(p.record)), p.record, p.field),
+        )  # by line, as `import` reports them
         report_problems(ValidationError(located, err.context), problems)
         for name in sorted({p.field for p in located} & set(_UNIT_OPTIONS)):
             console.print(f"hint: {name} is {FIELDS[name].unit}; {_UNIT_OPTIONS[name]}")
@@ -128,6 +131,19 @@ def score(
         print_json({"rows": len(result), "measures": record["measures"], "out": str(out)})
     else:
         console.print(f"scored {len(result):,} rows, {len(record['measures'])} measures -> {out}")
+
+
+#: Files at least this large (bytes) take about a second or more to read: show a spinner.
+SLOW_READ_BYTES = 20 * 2**20
+
+
+def _read_with_status(path: str) -> pd.DataFrame:
+    """Read a visits table, with a Rich spinner for files that take a while."""
+    file = Path(path)
+    if file.is_file() and file.stat().st_size >= SLOW_READ_BYTES:
+        with console.status(f"reading {path}"):
+            return read_table(path)
+    return read_table(path)
 
 
 def _numbered(df: pd.DataFrame, path: str) -> pd.DataFrame:

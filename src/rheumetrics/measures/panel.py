@@ -73,6 +73,15 @@ def score_frame(
     lenient : NA with a ``<measure>_reason`` column instead of an error for bad or missing inputs.
     measures : names of measures to compute; default every measure whose inputs are present.
     progress : called with the number of rows done after each chunk (for progress bars).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> visits = pd.DataFrame({"tjc28": [4, 0], "sjc28": [5, 1], "esr_mm_h": [44, 8],
+    ...                        "gh_mm": [12, 5]})
+    >>> out = score_frame(visits, measures=["das28_esr"])
+    >>> out.round(2).to_dict("list")  # 0.28*sqrt(1) + 0.70*ln(8) + 0.014*5 = 1.81
+    {'das28_esr': [4.56, 1.81], 'das28_esr_category': ['moderate', 'remission']}
     """
     df = _with_joint_counts(to_canonical(df))
     if measures is None:

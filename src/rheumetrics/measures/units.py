@@ -81,7 +81,14 @@ def crp_unit_warning(df: pd.DataFrame) -> None:
 
 
 def to_canonical(df: pd.DataFrame) -> pd.DataFrame:
-    """Return ``df`` with alternative-unit columns converted to their canonical columns."""
+    """Return ``df`` with alternative-unit columns converted to their canonical columns.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> to_canonical(pd.DataFrame({"crp_mg_dl": [1.5], "ptga_mm": [40]})).to_dict("list")
+    {'crp_mg_l': [15.0], 'ptga': [4.0]}
+    """
     problems = ProblemCollector("unit conversion")
     out = df
     for alt, (canonical, factor) in ALTERNATIVES.items():

@@ -146,6 +146,11 @@ def numeric_vectors(
     return arrays, dropped
 
 
+def column_names(columns: str | Iterable[str]) -> list[str]:
+    """One column name or several, as a list (a single string is one name, not characters)."""
+    return [columns] if isinstance(columns, str) else list(columns)
+
+
 def check_columns(df: pd.DataFrame, columns: Iterable[str], *, where: str = "data") -> None:
     """Raise one error naming every requested column that ``df`` lacks."""
     problems = ProblemCollector(f"missing columns in {where}")
@@ -155,6 +160,15 @@ def check_columns(df: pd.DataFrame, columns: Iterable[str], *, where: str = "dat
                 "-", col, None, f"column not found; available: {', '.join(map(str, df.columns))}"
             )
     problems.raise_if_any()
+
+
+def seed_label(rng: Any) -> str:
+    """How a Monte Carlo result can be repeated: its integer seed, or that it cannot."""
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
+        return f"seed {int(rng)}"
+    if rng is None:
+        return "unseeded"
+    return "seeded Generator"
 
 
 def result_frame(

@@ -22,6 +22,7 @@ from rheumetrics.stats._common import (
     check_columns,
     check_range,
     result_frame,
+    seed_label,
 )
 
 __all__ = ["chi_square", "cmh_test", "contingency_table", "fisher_exact", "mcnemar_test"]
@@ -114,7 +115,7 @@ def fisher_exact(
     method: Literal["exact", "monte_carlo"] = "exact",
     max_nodes: int = 2_000_000,
     n_resamples: int = 100_000,
-    seed: int | None = None,
+    rng: np.random.Generator | int | None = None,
 ) -> pd.DataFrame:
     """Fisher's exact test for 2 x 2 and r x c tables (Fisher 1935; Freeman & Halton 1951).
 
@@ -125,7 +126,8 @@ def fisher_exact(
     doi:10.1080/01621459.1983.10477989); a table needing more than ``max_nodes`` network nodes
     at once is refused with a message (R's ``workspace`` limit plays the same role).
     ``method="monte_carlo"`` instead draws ``n_resamples`` random tables with the observed
-    margins (scipy, ``seed`` for reproducibility); the ``method`` column then says so.
+    margins (scipy; pass ``rng``, a seed or Generator, for reproducible results); the
+    ``method`` column then says so, with the seed.
 
     Examples
     --------
@@ -167,9 +169,9 @@ def fisher_exact(
                 symmetric_rows=True,
             )
         else:
-            mc = stats.MonteCarloMethod(n_resamples=n_resamples, rng=np.random.default_rng(seed))
+            mc = stats.MonteCarloMethod(n_resamples=n_resamples, rng=np.random.default_rng(rng))
             p = float(stats.fisher_exact(arr, method=mc).pvalue)
-            label = f"Monte Carlo ({n_resamples} tables, seed {seed})"
+            label = f"Monte Carlo ({n_resamples} tables, {seed_label(rng)})"
     return result_frame(
         {"p": p, "method": label, **row, "n": int(arr.sum()), "alternative": alternative},
         {

@@ -40,8 +40,10 @@ from rheumetrics.stats._common import (
     check_choice,
     check_columns,
     check_range,
+    column_names,
     numeric_vectors,
     result_frame,
+    seed_label,
 )
 
 CorrMethod = Literal["auto", "exact", "edgeworth", "permutation", "asymptotic"]
@@ -285,7 +287,7 @@ def _correlate(
             "method": {
                 "asymptotic": "t approximation",
                 "edgeworth": "Edgeworth series (AS 89)",
-                "permutation": f"Monte Carlo permutation ({used} pairings)",
+                "permutation": f"Monte Carlo permutation ({used} pairings, {seed_label(rng)})",
             }.get(method, method),
             "alternative": alternative,
             "ci_method": ci,
@@ -354,7 +356,19 @@ def pearson(
     rng: np.random.Generator | int | None = None,
     missing: Missing = "raise",
 ) -> pd.DataFrame:
-    """Pearson's product-moment correlation with p-value and CI (defaults as R ``cor.test``)."""
+    """Pearson's product-moment correlation with p-value and CI (defaults as R ``cor.test``).
+
+    Pearson (1896), *Phil Trans R Soc A* 187:253-318; Fisher z interval (Fisher 1921). See the
+    module docstring for ``method`` and ``ci``.
+
+    Examples
+    --------
+    >>> x = [44.4, 45.9, 41.9, 53.3, 44.7, 44.1, 50.7, 45.2, 60.1]
+    >>> y = [2.6, 3.1, 2.5, 5.0, 3.6, 4.0, 5.2, 2.8, 3.8]
+    >>> res = pearson(x, y).iloc[0]  # R cor.test: t = 1.8411, df = 7, p-value = 0.1082
+    >>> round(float(res["stat"]), 4), int(res["df"]), round(float(res["p"]), 4), res["method"]
+    (1.8411, 7, 0.1082, 't approximation')
+    """
     return _correlate(
         "pearson",
         x,
@@ -373,13 +387,23 @@ def pearson(
 def correlation_table(
     data: pd.DataFrame,
     x: str,
-    ys: Sequence[str],
+    ys: str | Sequence[str],
     *,
     kind: Literal["spearman", "pearson"] = "spearman",
     **options: Any,
 ) -> pd.DataFrame:
-    """Correlate column ``x`` with each column of ``ys``; one row per pair (missing pairs dropped)."""
+    """Correlate column ``x`` with each column of ``ys``; one row per pair (missing pairs dropped).
+
+    ``ys`` is one column name or a list; ``options`` go to :func:`spearman` or :func:`pearson`.
+
+    Examples
+    --------
+    >>> data = pd.DataFrame({"a": [1, 2, 3, 4, 5], "b": [2, 1, 4, 3, 5], "c": [5, 4, 3, 1, 2]})
+    >>> correlation_table(data, "a", ["b", "c"])[["y", "r"]].values.tolist()
+    [['b', 0.8], ['c', -0.9]]
+    """
     check_choice("kind", kind, ("spearman", "pearson"))
+    ys = column_names(ys)
     check_columns(data, [x, *ys])
     func = spearman if kind == "spearman" else pearson
     options.setdefault("missing", "drop")

@@ -20,7 +20,7 @@ import pandas as pd
 
 from rheumetrics.errors import ProblemCollector
 from rheumetrics.numeric import RoundingMode, round_display
-from rheumetrics.stats._common import check_choice, check_columns
+from rheumetrics.stats._common import check_choice, check_columns, column_names
 
 Summary = Literal["median_range", "median_iqr", "mean_sd"]
 QuantileMethod = Literal["linear", "weibull", "averaged_inverted_cdf", "hazen", "median_unbiased"]
@@ -55,7 +55,7 @@ def _group_items(data: pd.DataFrame, by: str | None) -> list[tuple[Any, pd.DataF
 
 def describe(
     data: pd.DataFrame,
-    columns: Sequence[str],
+    columns: str | Sequence[str],
     by: str | None = None,
     *,
     summary: Summary = "median_range",
@@ -90,6 +90,7 @@ def describe(
     """
     check_choice("summary", summary, ("median_range", "median_iqr", "mean_sd"))
     check_choice("quantile_method", quantile_method, QUANTILE_METHODS)
+    columns = column_names(columns)
     check_columns(data, [*columns, *([by] if by else [])])
     problems = ProblemCollector("describe: non-numeric values")
     for col in columns:
@@ -149,7 +150,7 @@ def describe(
 
 def count_percent(
     data: pd.DataFrame,
-    columns: Sequence[str],
+    columns: str | Sequence[str],
     by: str | None = None,
     *,
     digits: int = 1,
@@ -167,6 +168,7 @@ def count_percent(
     DataFrame with columns variable, group, level, n, total, n_missing, percent, text
     (``"42 (73.7)"``, or ``"42 (73.7%)"`` with ``percent_sign``).
     """
+    columns = column_names(columns)
     check_columns(data, [*columns, *([by] if by else [])])
     rows: list[dict[str, Any]] = []
     for col in columns:

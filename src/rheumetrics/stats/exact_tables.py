@@ -50,6 +50,21 @@ def column_vectors(total: int, caps: np.ndarray) -> np.ndarray:
     return parts[(parts <= caps).all(axis=1)]
 
 
+def _unique_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct rows of a non-negative integer matrix and each row's index among them.
+
+    Rows are packed into one integer (mixed radix) so that a 1-D ``np.unique`` does the work;
+    ``np.unique(axis=0)`` is several times slower.
+    """
+    bases = rows.max(axis=0).astype(np.int64) + 1 if rows.size else np.ones(rows.shape[1], np.int64)
+    if float(np.prod(bases.astype(float))) >= 2.0**62:
+        uniq, inverse = np.unique(rows, axis=0, return_inverse=True)
+        return uniq, inverse.ravel()
+    weights = np.concatenate([np.cumprod(bases[::-1])[::-1][1:], [1]])
+    _, first, inverse = np.unique(rows @ weights, return_index=True, return_inverse=True)
+    return rows[first], inverse.ravel()
+
+
 def _log_choose(n: np.ndarray, k: np.ndarray) -> np.ndarray:
     return gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1)
 
@@ -69,7 +84,7 @@ def _network(
         left = nodes[parent] - cand[which]
         if symmetric_rows:
             left = np.sort(left, axis=1)
-        children, child = np.unique(left, axis=0, return_inverse=True)
+        children, child = _unique_rows(left)
         if children.shape[0] > max_nodes:
             problems = ProblemCollector("exact test")
             problems.add(
@@ -140,9 +155,9 @@ def network_p(
         child, new_partial, new_mass = child[open_], new_partial[open_], new_mass[open_]
         if child.size == 0:
             break
-        key = np.stack([child, np.round(new_partial / scale * 1e9).astype(np.int64)], axis=1)
-        uniq, inverse = np.unique(key, axis=0, return_inverse=True)
-        inverse = inverse.ravel()
+        _, level = np.unique(np.round(new_partial / scale * 1e9), return_inverse=True)
+        key = np.stack([child, level.ravel()], axis=1)
+        uniq, inverse = _unique_rows(key)
         if uniq.shape[0] > max_nodes:
             problems = ProblemCollector("exact test")
             problems.add("-", "table", table.tolist(), "too many undecided paths; use Monte Carlo")

@@ -263,6 +263,12 @@ def meta_analysis(
     One row: model, k, estimate, se, stat, df (NaN for z), p, method, ci_low, ci_high, pi_low,
     pi_high, tau2, tau2_se (REML), tau, q, q_df, q_p, i2 (%), h2, converged. ``attrs["studies"]``
     holds the per-study yi, ci and percentage weights (for :func:`forest_plot`).
+
+    Examples
+    --------
+    >>> res = meta_analysis([0.1, 0.3, 0.2, 0.5], [0.01, 0.02, 0.015, 0.03]).iloc[0]
+    >>> [round(float(res[c]), 3) for c in ("estimate", "se", "p", "tau2")]  # metafor rma()
+    [0.235, 0.077, 0.002, 0.007]
     """
     check_choice("method", method, ("FE", "DL", "REML"))
     check_choice("back_transform", back_transform, ("none", "exp", "tanh"))

@@ -76,6 +76,21 @@ def wilcoxon_signed_rank(
     -------
     One row: stat (T+, R's ``V``), p, z (asymptotic only), n, n_zero, n_dropped,
     median_difference, method, zero_method, alternative.
+
+    References
+    ----------
+    Wilcoxon F (1945). Biometrics Bulletin 1:80-83, doi:10.2307/3001968. Pratt JW (1959).
+    J Am Stat Assoc 54:655-667, doi:10.1080/01621459.1959.10501526.
+
+    Examples
+    --------
+    A single arm's changes, zeros ranked as Pratt proposed (coin ``wilcoxsign_test(d ~ 0,
+    zero.method = "Pratt", distribution = "exact")``: p = 0.078125):
+
+    >>> d = [-2, 0, 1.5, 3, 3, 4.5, -1, 2, 0, 5]
+    >>> res = wilcoxon_signed_rank(d, zero_method="pratt").iloc[0]
+    >>> float(res["stat"]), float(res["p"]), res["method"]
+    (43.5, 0.078125, 'exact')
     """
     check_choice("zero_method", zero_method, ("wilcox", "pratt"))
     check_choice("alternative", alternative, ALTERNATIVES)

@@ -26,6 +26,7 @@ from rheumetrics.stats._common import (
     check_choice,
     check_columns,
     check_range,
+    column_names,
     result_frame,
 )
 
@@ -33,10 +34,6 @@ __all__ = ["linear_regression", "logistic_regression"]
 
 
 Columns = str | Sequence[str]
-
-
-def _names(cols: Columns) -> list[str]:
-    return [cols] if isinstance(cols, str) else list(cols)
 
 
 def _design(
@@ -48,7 +45,7 @@ def _design(
     missing: Missing,
 ) -> tuple[pd.Series, pd.DataFrame, dict[str, tuple[str, str, str]], int]:
     check_choice("missing", missing, ("raise", "drop"))
-    predictors, confounders = _names(predictors), _names(confounders)
+    predictors, confounders = column_names(predictors), column_names(confounders)
     used = [outcome, *predictors, *confounders]
     check_columns(data, used)
     problems = ProblemCollector("regression input")
@@ -169,7 +166,7 @@ def linear_regression(
             "model": "OLS",
             "coding": "treatment (dummy) coding",
             "ci": "t",
-            "confounders": _names(confounders),
+            "confounders": column_names(confounders),
         },
     )
     out.attrs["model"] = {
@@ -238,7 +235,7 @@ def logistic_regression(
             "model": "logit (ML)",
             "coding": "treatment (dummy) coding",
             "ci": "Wald",
-            "confounders": _names(confounders),
+            "confounders": column_names(confounders),
         },
     )
     out.attrs["model"] = {

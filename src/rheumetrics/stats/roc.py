@@ -34,7 +34,7 @@ __all__ = ["delong_test", "plot_roc", "roc_auc", "roc_curve", "youden_cutoff"]
 def _split(
     truth: Any, scores: Mapping[str, Any], positive: Any, higher_is_positive: bool, missing: Missing
 ) -> tuple[list[np.ndarray], list[np.ndarray], int]:
-    labels = truth if isinstance(truth, pd.Series) else pd.Series(list(np.ravel(truth)))
+    labels = truth if isinstance(truth, pd.Series) else pd.Series(np.ravel(np.asarray(truth)))
     truth_na = labels.isna().to_numpy()
     problems = ProblemCollector("ROC input")
     if missing == "raise":
