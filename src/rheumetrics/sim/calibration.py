@@ -1,6 +1,6 @@
 """Fitting the free parameters to published anchors, and the calibration table.
 
-The objective is the sum over the anchors marked ``use = "calibration"`` and over both arms of the
+The objective is the sum over the anchors marked ``use = "calibration"`` and over their arms of the
 squared z-distance between the simulated mean share and the published share, with the published
 binomial standard error sqrt(p (1 - p) / n) (floored at 1/n). Random streams are held fixed during
 the fit (common random numbers), and the search runs on each parameter's position in its
@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from rheumetrics.sim.parameters import Anchor, Parameters
+from rheumetrics.errors import RheumetricsError
+from rheumetrics.sim.parameters import OUTCOME_LABELS, Anchor, Parameters
 from rheumetrics.sim.replicates import TrialResult, simulate
 from rheumetrics.sim.trial import Arm
 
@@ -32,8 +33,31 @@ def imagine_arms(adherence: float = 1.0) -> tuple[Arm, Arm]:
     )
 
 
+def trial_arms(p: Parameters, trial: str, adherence: float = 1.0) -> tuple[Arm, ...]:
+    """The arms a trial's anchors name (IMAGINE-RA: conventional first), on its population."""
+    if trial == "imagine_ra":
+        return imagine_arms(adherence)
+    if trial not in p.anchors:
+        known = ", ".join(sorted(p.anchors))
+        raise RheumetricsError(f"no anchors for population {trial!r}; populations with anchors: {known}")
+    names = dict.fromkeys(s for a in p.anchors[trial].values() for s in a.shares)
+    return tuple(Arm(s, trial, adherence) for s in names)
+
+
 def _se(share: float, n: int) -> float:
     return max(math.sqrt(share * (1 - share) / n), 1.0 / n)
+
+
+def _label(key: str, anchor: Anchor) -> str:
+    if anchor.month is None:
+        return OUTCOME_LABELS.get(key, key)
+    what = {
+        "remission": "DAS28-CRP < 2.6",
+        "eular_good": "EULAR good response",
+        "eular_moderate": "EULAR moderate response",
+        "eular_none": "no EULAR response",
+    }[anchor.outcome or ""]
+    return f"{what} at {anchor.month} months"
 
 
 def calibration_table(
@@ -42,22 +66,23 @@ def calibration_table(
     """Each published anchor beside the simulated mean and interval, marked inside or outside.
 
     The interval is the central ``level`` range of the replicate shares; a replicate has the
-    trial's size, so the interval is the one to expect for a trial of that size.
+    trial's size, so the interval is the one to expect for a trial of that size. Anchors of arms
+    or months the result does not hold are left out.
     """
     s = result.summary(level).set_index(["arm", "outcome"])
     rows = []
     for outcome, anchor in p.anchors[trial].items():
-        for key, strategy in ARM_STRATEGY.items():
+        for strategy, published in anchor.shares.items():
             if (strategy, outcome) not in s.index:
                 continue
             sim = s.loc[(strategy, outcome)]
-            published = getattr(anchor, key)
             rows.append(
                 {
                     "anchor": outcome,
-                    "arm": key,
+                    "label": _label(outcome, anchor),
+                    "arm": strategy,
                     "published": published,
-                    "n": getattr(anchor, f"n_{key}"),
+                    "n": anchor.n[strategy],
                     "simulated": sim["mean"],
                     "low": sim["low"],
                     "high": sim["high"],
@@ -76,9 +101,8 @@ def objective(result: TrialResult, anchors: dict[str, Anchor]) -> float:
     for outcome, anchor in anchors.items():
         if anchor.use != "calibration":
             continue
-        for key, strategy in ARM_STRATEGY.items():
-            pub = getattr(anchor, key)
-            total += ((s[(strategy, outcome)] - pub) / _se(pub, getattr(anchor, f"n_{key}"))) ** 2
+        for strategy, pub in anchor.shares.items():
+            total += ((s[(strategy, outcome)] - pub) / _se(pub, anchor.n[strategy])) ** 2
     return float(total)
 
 
@@ -92,6 +116,7 @@ class Fit:
     evaluations: int
     converged: bool
     history: pd.DataFrame
+    trial: str = "imagine_ra"
 
 
 def calibrate(
@@ -103,10 +128,13 @@ def calibrate(
     workers: int = 0,
     trial: str = "imagine_ra",
 ) -> Fit:
-    """Fit the parameters marked ``calibrated`` to the trial's calibration anchors."""
+    """Fit the parameters marked ``calibrated`` (and ``fitted_to`` this trial) to its anchors."""
     from scipy.optimize import minimize
 
-    free = p.calibrated()
+    arms = trial_arms(p, trial)
+    free = p.calibrated(trial)
+    if not free:
+        raise RheumetricsError(f"no parameter is calibrated and fitted_to {trial!r}")
     names = list(free)
     lows = np.array([free[k].low for k in names])
     highs = np.array([free[k].high for k in names])
@@ -123,7 +151,7 @@ def calibrate(
     def f(u: np.ndarray) -> float:
         values = to_values(u)
         result = simulate(
-            imagine_arms(),
+            arms,
             p.with_values(values),
             replicates=replicates,
             seed=seed,
@@ -145,4 +173,5 @@ def calibrate(
         int(res.nfev),
         bool(res.success),
         pd.DataFrame(history),
+        trial,
     )

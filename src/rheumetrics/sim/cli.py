@@ -12,9 +12,10 @@ from rheumetrics.errors import RheumetricsError
 
 def simulate_command(
     arms: list[str] = typer.Option(
-        ["imagine_ra_conventional", "imagine_ra_mri"],
+        None,
         "--arm",
-        help="Shipped strategy of an arm (repeat for each arm).",
+        help="Shipped strategy of an arm (repeat for each arm; default: the arms of the"
+        " population's anchors, e.g. the two IMAGINE-RA arms or dream_ra).",
     ),
     population: str = typer.Option("imagine_ra", help="Entry population: imagine_ra or early_ra."),
     patients: int = typer.Option(
@@ -41,7 +42,7 @@ def simulate_command(
     table: Path = typer.Option(None, help="Also write the per-replicate outcome shares (CSV)."),
 ) -> None:
     """Run virtual patients through the treat-to-target engine under each arm's strategy."""
-    from rheumetrics.sim.calibration import calibration_table
+    from rheumetrics.sim.calibration import calibration_table, trial_arms
     from rheumetrics.sim.parameters import load_parameters
     from rheumetrics.sim.replicates import simulate
     from rheumetrics.sim.report import write_report
@@ -62,6 +63,10 @@ def simulate_command(
             data["population"][population].update(changes)
             p = type(p).model_validate(data)
             pop = p.population[population]
+        if not arms:
+            if population not in p.anchors:
+                raise RheumetricsError(f"population {population!r} has no anchors: name --arm")
+            arms = [a.strategy for a in trial_arms(p, population)]
         chosen = [Arm(a, population, adherence) for a in arms]
         with console.status(f"simulating {replicates} replicates x {len(chosen)} arms"):
             result = simulate(
@@ -99,16 +104,25 @@ def calibrate_command(
     ),
     max_evaluations: int = typer.Option(80, min=1, help="Largest number of objective evaluations."),
     seed: int = typer.Option(2019, help="Seed of the common random numbers."),
+    population: str = typer.Option(
+        "imagine_ra", help="Population whose anchors to fit (its parameters' fitted_to)."
+    ),
 ) -> None:
-    """Fit the parameters marked ``calibrated`` to the IMAGINE-RA calibration anchors."""
+    """Fit the parameters marked ``calibrated`` to a population's calibration anchors."""
     from rheumetrics.sim.calibration import calibrate
     from rheumetrics.sim.parameters import load_parameters, write_parameters
 
     try:
         p = load_parameters(parameters)
         with console.status("calibrating"):
-            fit = calibrate(p, replicates=replicates, max_evaluations=max_evaluations, seed=seed)
-        write_parameters(fit.parameters, out, fit)
+            fit = calibrate(
+                p,
+                replicates=replicates,
+                max_evaluations=max_evaluations,
+                seed=seed,
+                trial=population,
+            )
+        write_parameters(fit.parameters, out, fit, start=parameters)
     except RheumetricsError as err:
         console.print(f"[red]error:[/red] {err}")
         raise typer.Exit(code=1) from None

@@ -31,6 +31,7 @@ class Cohort:
     svdh: np.ndarray  # true Sharp/van der Heijde score (continuous)
     suppression: np.ndarray  # current regimen's factor on untreated synovitis
     oedema_factor: np.ndarray  # current regimen's extra factor on osteitis
+    first_course: np.ndarray  # DMARD-naive: relative improvement on the first course (else NaN)
 
 
 def treated_level(untreated: np.ndarray, suppression: np.ndarray) -> np.ndarray:
@@ -38,11 +39,15 @@ def treated_level(untreated: np.ndarray, suppression: np.ndarray) -> np.ndarray:
     return untreated * suppression
 
 
-def month(c: Cohort, p: Parameters, rng: Streams) -> None:
-    """Advance every patient by one month: mean reversion, noise, flares and progression."""
+def month(c: Cohort, p: Parameters, rng: Streams, persistence: float | None = None) -> None:
+    """Advance every patient by one month: mean reversion, noise, flares and progression.
+
+    ``persistence`` overrides ``activity.persistence`` (the month-to-month autocorrelation of
+    synovitis around its treated level), e.g. for DMARD-naive patients on their first courses.
+    """
     a = p.activity
     level = treated_level(c.untreated, c.suppression)
-    rho = a.persistence.value
+    rho = a.persistence.value if persistence is None else persistence
     noise = rng.normal(0.0, a.noise_sd.value)
     flare = rng.random() < a.flare_rate.value
     jump = np.where(flare, rng.exponential(a.flare_size.value), 0.0)

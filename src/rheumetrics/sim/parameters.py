@@ -28,7 +28,28 @@ from rheumetrics.schema.vocab import DRUG_CLASSES, ROUTES
 
 SHIPPED = "parameters.toml"
 #: Sections whose entries are single parameters (and may be calibrated).
-_SECTIONS = ("activity", "oedema", "observation", "radiographs", "safety")
+_SECTIONS = ("activity", "first_course", "oedema", "observation", "radiographs", "safety")
+#: End-of-trial outcomes an anchor without ``month`` may name (the columns of a trial's shares).
+END_OUTCOMES = (
+    "remission",
+    "no_progression",
+    "progression_beyond_sdc",
+    "any_escalation",
+    "reached_biologic",
+    "any_sae",
+)
+#: How reports name the end-of-trial outcomes.
+OUTCOME_LABELS = {
+    "remission": "DAS28-CRP < 2.6 at the end",
+    "no_progression": "no radiographic progression (SvdH change <= 0)",
+    "progression_beyond_sdc": "SvdH progression beyond the smallest detectable change",
+    "any_escalation": "at least one escalation",
+    "reached_biologic": "reached a biologic",
+    "any_sae": "at least one serious adverse event",
+}
+#: Outcomes an anchor may name at a visit month: DAS28-CRP < 2.6 at that visit, or the EULAR
+#: response category from the entry visit to that visit.
+TIMED_OUTCOMES = ("remission", "eular_good", "eular_moderate", "eular_none")
 
 
 class _Strict(BaseModel):
@@ -44,9 +65,13 @@ class Parameter(_Strict):
     source: Annotated[str, Field(min_length=3)]
     kind: Literal["number", "probability"] = "number"
     calibrated: bool = False
+    #: The population whose anchors a calibrated parameter is fitted to.
+    fitted_to: str | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Parameter:
+        if self.calibrated and self.fitted_to is None:
+            raise ValueError("a calibrated parameter must name the population it is fitted_to")
         if not self.low <= self.value <= self.high:
             raise ValueError(f"value {self.value} is outside its range [{self.low}, {self.high}]")
         if self.kind == "probability" and not (self.low >= 0 and self.high <= 1):
@@ -69,6 +94,9 @@ class Population(_Strict):
     age_sd: Parameter
     entry_das28_crp_max: Parameter
     entry_step_shares: EntrySteps
+    #: DMARD-naive at entry: the run-in is untreated, the entry regimen starts at the first visit
+    #: and csDMARD steps act through the patient's first-course response (``first_course``).
+    dmard_naive: bool = False
 
 
 class EntrySteps(_Strict):
@@ -96,6 +124,20 @@ class Activity(_Strict):
     flare_rate: Parameter
     flare_size: Parameter
     pain_mean: Parameter
+
+
+class FirstCourse(_Strict):
+    """Response of DMARD-naive patients to their first methotrexate course.
+
+    Each patient's relative improvement of synovitis on the first course is Beta-distributed with
+    mean ``mean_improvement`` and concentration ``concentration`` (a + b of the Beta);
+    ``persistence`` is their month-to-month autocorrelation of synovitis around its treated level
+    (how fast a new regimen takes effect).
+    """
+
+    mean_improvement: Parameter
+    concentration: Parameter
+    persistence: Parameter
 
 
 class Oedema(_Strict):
@@ -166,14 +208,30 @@ class Safety(_Strict):
 
 
 class Anchor(_Strict):
-    """A published figure for both arms, with the numbers analysed."""
+    """A published share for one or more arms (by shipped strategy), with the numbers analysed.
 
-    mri: Probability
-    conventional: Probability
-    n_mri: Annotated[int, Field(gt=0)]
-    n_conventional: Annotated[int, Field(gt=0)]
+    Without ``month`` the anchor's name is an end-of-trial outcome (:data:`END_OUTCOMES`); with
+    ``month`` it names ``outcome`` (:data:`TIMED_OUTCOMES`) at the visit of that month.
+    """
+
+    shares: dict[str, Probability]
+    n: dict[str, Annotated[int, Field(gt=0)]]
     use: Literal["calibration", "held_out"]
     source: Annotated[str, Field(min_length=3)]
+    outcome: Literal["remission", "eular_good", "eular_moderate", "eular_none"] | None = None
+    month: Annotated[int, Field(ge=0)] | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Anchor:
+        if not self.shares:
+            raise ValueError("an anchor needs the share of at least one arm")
+        if set(self.shares) != set(self.n):
+            raise ValueError(
+                f"shares name arms {sorted(self.shares)} but n names {sorted(self.n)}"
+            )
+        if (self.month is None) != (self.outcome is None):
+            raise ValueError("outcome and month go together (an outcome at a visit month)")
+        return self
 
 
 class Drug(_Strict):
@@ -225,6 +283,14 @@ class LadderStep(_Strict):
     regimen: Literal["cs_mono", "cs_combination", "cs_triple", "tnf_cs", "other_biologic_cs"]
     below_max: bool = False
     drugs: list[Drug]
+    #: The drugs after the engine optimises the step in place (doses raised to the maximum).
+    optimised: list[Drug] | None = None
+
+    @model_validator(mode="after")
+    def _optimised_needs_reserve(self) -> LadderStep:
+        if self.optimised is not None and not self.below_max:
+            raise ValueError("only a step below the maximum dose (below_max) can be optimised")
+        return self
 
     @property
     def biologic(self) -> bool:
@@ -239,6 +305,7 @@ class Parameters(_Strict):
     radiographs: Radiographs
     regimens: Regimens
     safety: Safety
+    first_course: FirstCourse
     anchors: dict[str, dict[str, Anchor]]
     ladders: dict[str, dict[str, LadderStep]]
 
@@ -252,14 +319,30 @@ class Parameters(_Strict):
                 raise ValueError(
                     f"population {name}: entry steps {sorted(unknown)} not in ladder {pop.ladder}"
                 )
+        for trial, anchors in self.anchors.items():
+            if trial not in self.population:
+                raise ValueError(f"anchors.{trial}: no population {trial!r}")
+            for key, anchor in anchors.items():
+                if anchor.month is None and key not in END_OUTCOMES:
+                    raise ValueError(
+                        f"anchors.{trial}.{key}: without a month the name must be an end-of-trial"
+                        f" outcome ({', '.join(END_OUTCOMES)})"
+                    )
+        for section in _SECTIONS:
+            for name, p in getattr(self, section):
+                if p.calibrated and p.fitted_to not in self.anchors:
+                    raise ValueError(
+                        f"{section}.{name}: fitted_to {p.fitted_to!r} has no anchors; known:"
+                        f" {', '.join(sorted(self.anchors))}"
+                    )
         return self
 
-    def calibrated(self) -> dict[str, Parameter]:
-        """The free parameters, by dotted name (``activity.flare_rate``)."""
+    def calibrated(self, trial: str | None = None) -> dict[str, Parameter]:
+        """The free parameters (of one trial's fit, or all), by dotted name (``activity.flare_rate``)."""
         out: dict[str, Parameter] = {}
         for section in _SECTIONS:
             for name, p in getattr(self, section):
-                if isinstance(p, Parameter) and p.calibrated:
+                if p.calibrated and trial in (None, p.fitted_to):
                     out[f"{section}.{name}"] = p
         return out
 
@@ -282,8 +365,14 @@ def write_parameters(
     else:
         text = Path(start).read_text(encoding="utf-8")
     lines = text.splitlines()
-    while lines and (lines[0].startswith("# Calibrated by") or lines[0].startswith("#   ")):
-        lines.pop(0)  # the previous fit's header
+    kept: list[str] = []  # headers of other trials' fits are kept
+    keep = True
+    while lines and (lines[0].startswith("# Calibrated ") or lines[0].startswith("#   ")):
+        line = lines.pop(0)
+        if line.startswith("# Calibrated "):
+            keep = fit is None or not line.startswith(f"# Calibrated to {fit.trial} ")
+        if keep:
+            kept.append(line)
     section = ""
     for i, line in enumerate(lines):
         head = re.match(r"^\[([\w.]+)\]", line)
@@ -300,12 +389,12 @@ def write_parameters(
     header = []
     if fit is not None:
         header = [
-            f"# Calibrated by rheumetrics {__version__}: objective {fit.objective:.4g} after "
+            f"# Calibrated to {fit.trial} by rheumetrics {__version__}: objective {fit.objective:.4g} after "
             f"{fit.evaluations} evaluations ({'converged' if fit.converged else 'evaluation limit'}).",
             *(f"#   {k} = {v:.6g}" for k, v in fit.values.items()),
         ]
     path = Path(out)
-    path.write_text("\n".join([*header, *lines]) + "\n", encoding="utf-8")
+    path.write_text("\n".join([*header, *kept, *lines]) + "\n", encoding="utf-8")
     return path
 
 

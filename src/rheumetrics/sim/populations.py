@@ -2,7 +2,8 @@
 
 Candidates get an untreated activity level, non-inflammatory pain, a persistent osteitis component
 and an entry regimen (ladder step) from the parameter file; their synovitis is run in for a year
-on that regimen, then the trial's inclusion rule is applied to what a visit would record (for
+on that regimen (untreated for a DMARD-naive population, whose entry regimen starts at the entry
+visit and acts through each patient's first-course response), then the trial's inclusion rule is applied to what a visit would record (for
 IMAGINE-RA: DAS28-CRP <= 3.2 and no swollen joint; Møller-Bisgaard S et al. JAMA 2019;321:461-472).
 """
 
@@ -32,22 +33,34 @@ class Entry:
 
 
 def regimen_factors(
-    steps: np.ndarray, ladder: dict[str, LadderStep], p: Parameters
+    steps: np.ndarray,
+    ladder: dict[str, LadderStep],
+    p: Parameters,
+    first_course: np.ndarray | None = None,
+    entry_steps: tuple[str, ...] = (),
 ) -> tuple[np.ndarray, np.ndarray]:
     """Synovitis suppression and osteitis factor of each patient's ladder step.
 
     Suppression is one minus the regimen's expected relative improvement (see
     :attr:`~rheumetrics.sim.parameters.RegimenEffect.reduction`); a step below the maximum dose
-    keeps ``cs_improvement`` of that improvement in reserve.
+    keeps ``cs_improvement`` of that improvement in reserve. For DMARD-naive patients
+    (``first_course`` given: each patient's improvement on the first course) an entry step
+    suppresses to ``1 - first_course``, and a later step acts on what the first course left:
+    ``(1 - first_course) x (1 - its improvement)``.
     """
     sup = np.empty(len(steps))
+    red = np.empty(len(steps))
     oed = np.empty(len(steps))
     reserve = p.regimens.cs_improvement.value
     for sid, step in ladder.items():
         on = steps == sid
         effect = getattr(p.regimens, step.regimen)
         sup[on] = (1 - effect.reduction) * ((1 + reserve) if step.below_max else 1.0)
+        red[on] = effect.reduction
         oed[on] = effect.oedema_factor
+    if first_course is not None:
+        left = 1 - first_course
+        sup = np.where(np.isin(steps, list(entry_steps)), left, left * (1 - red))
     return np.minimum(sup, 1.0), oed
 
 
@@ -69,9 +82,29 @@ def _candidates(
     ]
     female = rng.random() < pop.share_female.value
     age = np.round(rng.normal(pop.age_mean.value, pop.age_sd.value))
-    sup, oed = regimen_factors(steps, ladder, p)
-    cohort = Cohort(untreated, untreated * sup, oedema, pain, np.zeros(len(untreated)), sup, oed)
+    n = len(untreated)
+    if pop.dmard_naive:
+        fc = p.first_course
+        mean, conc = fc.mean_improvement.value, fc.concentration.value
+        first = rng.beta(mean * conc, (1 - mean) * conc)
+        # Untreated until the entry visit; the entry regimen starts there (see enrol).
+        sup, oed = np.ones(n), np.ones(n)
+    else:
+        first = np.full(n, np.nan)
+        sup, oed = regimen_factors(steps, ladder, p)
+    cohort = Cohort(untreated, untreated * sup, oedema, pain, np.zeros(n), sup, oed, first)
     return cohort, steps, female, age
+
+
+def entry_factors(
+    population: str, steps: np.ndarray, first_course: np.ndarray, p: Parameters
+) -> tuple[np.ndarray, np.ndarray]:
+    """Suppression and osteitis factors of the entry regimens (first-course response if naive)."""
+    pop = p.population[population]
+    ladder = p.ladders[pop.ladder]
+    if not pop.dmard_naive:
+        return regimen_factors(steps, ladder, p)
+    return regimen_factors(steps, ladder, p, first_course, tuple(pop.entry_step_shares.steps))
 
 
 def _take(c: Cohort, keep: np.ndarray) -> Cohort:
@@ -113,4 +146,9 @@ def enrol(population: str, p: Parameters, generator: np.random.Generator, patien
         *(np.concatenate([getattr(x[4], f) for x in parts]) for f in Observed.__dataclass_fields__)
     )
     step, female, age = (np.concatenate([x[i] for x in parts]) for i in (1, 2, 3))
+    if p.population[population].dmard_naive:
+        # The entry regimen starts at the entry visit, after the untreated run-in.
+        cohort.suppression, cohort.oedema_factor = entry_factors(
+            population, step, cohort.first_course, p
+        )
     return Entry(cohort, step, female, age, obs)

@@ -19,16 +19,9 @@ from markupsafe import Markup
 from matplotlib.figure import Figure
 
 from rheumetrics import __version__
+from rheumetrics.sim.parameters import OUTCOME_LABELS
 from rheumetrics.sim.replicates import TrialResult
 
-OUTCOME_LABELS = {
-    "remission": "DAS28-CRP < 2.6 at the end",
-    "no_progression": "no radiographic progression (SvdH change <= 0)",
-    "progression_beyond_sdc": "SvdH progression beyond the smallest detectable change",
-    "any_escalation": "at least one escalation",
-    "reached_biologic": "reached a biologic",
-    "any_sae": "at least one serious adverse event",
-}
 
 
 def flow_figure(

@@ -68,6 +68,9 @@ class Streams:
     def exponential(self, scale: np.ndarray | float) -> np.ndarray:
         return self._draw(lambda g, s: g.exponential(s), scale)
 
+    def beta(self, a: np.ndarray | float, b: np.ndarray | float) -> np.ndarray:
+        return self._draw(lambda g, x, y: g.beta(x, y), a, b)
+
     def choice(self, shares: list[float]) -> np.ndarray:
         """Category codes 0..len(shares)-1 drawn with the given shares."""
         cum = np.cumsum(shares)

@@ -22,7 +22,8 @@ from rheumetrics.sim.disease import (
     read_svdh_change,
     smallest_detectable_change,
 )
-from rheumetrics.sim.parameters import Parameters
+from rheumetrics.measures import eular_response
+from rheumetrics.sim.parameters import END_OUTCOMES, Parameters
 from rheumetrics.sim.populations import enrol, regimen_factors
 from rheumetrics.sim.streams import Streams, replicate_seeds
 
@@ -32,15 +33,9 @@ GENERATED_INDICES = ("das28_crp", "das28_crp_3v")
 MOVES = ("escalate", "switch", "optimise", "reinstate")
 START = pd.Timestamp("2020-01-01")
 DAYS_PER_MONTH = 365.25 / 12
-#: The outcome columns of :func:`run_arm`, one row per replicate.
-OUTCOMES = (
-    "remission",
-    "no_progression",
-    "progression_beyond_sdc",
-    "any_escalation",
-    "reached_biologic",
-    "any_sae",
-)
+#: The outcome columns of :func:`run_arm`, one row per replicate (plus one column per anchor of
+#: the population that names an outcome at a visit month, see :func:`timed_anchors`).
+OUTCOMES = END_OUTCOMES
 
 
 @dataclass(frozen=True)
@@ -72,17 +67,37 @@ def check_arm(arm: Arm, p: Parameters) -> None:
         raise RheumetricsError(f"adherence must lie in [0, 1]; got {arm.adherence}")
 
 
+def timed_anchors(population: str, p: Parameters) -> dict[str, tuple[str, int]]:
+    """The population's anchors at a visit month: column name -> (outcome, month)."""
+    anchors = p.anchors.get(population, {})
+    return {k: (a.outcome, a.month) for k, a in anchors.items() if a.outcome and a.month is not None}
+
+
+def _timed(outcome: str, das: np.ndarray, baseline: np.ndarray) -> np.ndarray:
+    if outcome == "remission":
+        return das < 2.6
+    # EULAR response (van Gestel AM et al. Arthritis Rheum 1996;39:34-40) from the entry visit.
+    response = np.asarray(eular_response(baseline, das), dtype=object)
+    return response == outcome.removeprefix("eular_")
+
+
 def _date(months: float) -> pd.Timestamp:
     return START + pd.Timedelta(days=round(months * DAYS_PER_MONTH))
 
 
 def _therapy_rows(
-    pid: np.ndarray, steps: np.ndarray, p: Parameters, ladder: str, start: pd.Timestamp
+    pid: np.ndarray,
+    steps: np.ndarray,
+    p: Parameters,
+    ladder: str,
+    start: pd.Timestamp,
+    optimised: bool = False,
 ) -> pd.DataFrame:
     rows = []
     for sid in np.unique(steps):
         who = pid[steps == sid]
-        for d in p.ladders[ladder][sid].drugs:
+        step = p.ladders[ladder][sid]
+        for d in (step.optimised or step.drugs) if optimised else step.drugs:
             rows.append(
                 pd.DataFrame(
                     {
@@ -126,13 +141,26 @@ def run_arm(
     step = np.concatenate([e.step for e in entries]).astype(object)
     k = len(replicates)
     pid = np.array([f"r{r}-p{i}" for r in replicates for i in range(n)], dtype=object)
-    therapies = _therapy_rows(pid, step, p, ladder_name, _date(-12))
+    naive = pop.dmard_naive
+    rho = p.first_course.persistence.value if naive else None
+    # A DMARD-naive patient starts the entry regimen at the entry visit; others have been on it.
+    therapies = _therapy_rows(pid, step, p, ladder_name, _date(0 if naive else -12))
+    timed = timed_anchors(arm.population, p)
+    for key, (_, at) in timed.items():
+        if at % pop.visit_every_months:
+            raise RheumetricsError(
+                f"anchors.{arm.population}.{key}: month {at} is not a visit month"
+                f" (visits every {pop.visit_every_months} months)"
+            )
+    timed_values: dict[str, np.ndarray] = {}
+    baseline_das = np.full(k * n, np.nan)
     sequence = step.astype(str).astype(object)
     escalated = np.zeros(k * n, dtype=bool)
     biologic = np.array([ladder[s].biologic for s in step])
     ever_biologic = biologic.copy()
     sae = np.zeros(k * n, dtype=bool)
     intolerant = np.zeros(k * n, dtype=bool)
+    optimised = np.zeros(k * n, dtype=bool)
     visits: list[pd.DataFrame] = []
     svdh0 = c.svdh.copy()
     last_das = np.full(k * n, np.nan)
@@ -141,7 +169,7 @@ def run_arm(
     for m in range(0, pop.months + 1, pop.visit_every_months):
         if m > 0:
             for _ in range(pop.visit_every_months):
-                month(c, p, rng)
+                month(c, p, rng, rho)
                 on_bio = biologic
                 sae |= rng.random() < np.where(
                     on_bio, saf.sae_biologic.value, saf.sae_csdmard.value
@@ -151,6 +179,11 @@ def run_arm(
                 )
         seen = observe(c, p, rng)
         last_das = seen.das28_crp
+        if m == 0:
+            baseline_das = seen.das28_crp
+        for key, (outcome, at) in timed.items():
+            if at == m:
+                timed_values[key] = _timed(outcome, seen.das28_crp, baseline_das)
         date = _date(m)
         visits.append(
             pd.DataFrame(
@@ -195,12 +228,44 @@ def run_arm(
             )
             step[move] = new
             sequence[move] = sequence[move] + " > " + new
-            sup, oed = regimen_factors(step[move], ladder, p)
+            if naive:
+                sup, oed = regimen_factors(
+                    step[move],
+                    ladder,
+                    p,
+                    c.first_course[move],
+                    tuple(pop.entry_step_shares.steps),
+                )
+            else:
+                sup, oed = regimen_factors(step[move], ladder, p)
             c.suppression[move] = sup
             c.oedema_factor[move] = oed
             biologic = np.array([ladder[s].biologic for s in step])
             ever_biologic |= biologic
             intolerant[move] = False
+            optimised[move] = False
+        # Optimise in place: the step's doses are raised to the maximum (its `optimised` drugs).
+        can = np.array([ladder[s].optimised is not None for s in step]) & ~optimised
+        raise_dose = (
+            (today["action"].to_numpy() == "optimise")
+            & follow
+            & can
+            & (to.astype(str) == step.astype(str))
+        )
+        if raise_dose.any():
+            who = pid[raise_dose]
+            open_rows = therapies["patient_id"].isin(who) & therapies["stop_date"].isna()
+            therapies.loc[open_rows, "stop_date"] = date
+            therapies.loc[open_rows, "stop_reason"] = "inefficacy"
+            therapies = pd.concat(
+                [therapies, _therapy_rows(who, step[raise_dose], p, ladder_name, date, True)],
+                ignore_index=True,
+            )
+            reserve = p.regimens.cs_improvement.value
+            c.suppression[raise_dose] *= (1 - reserve) if naive else 1 / (1 + reserve)
+            optimised[raise_dose] = True
+            escalated[raise_dose] = True
+            sequence[raise_dose] = sequence[raise_dose] + " > " + step[raise_dose] + "+"
         path.append(step.astype(str))
     change = read_svdh_change(c.svdh - svdh0, p, rng)
     per_patient = pd.DataFrame(
@@ -212,9 +277,11 @@ def run_arm(
             "any_escalation": escalated,
             "reached_biologic": ever_biologic,
             "any_sae": sae,
+            **timed_values,
         }
     )
-    shares = per_patient.groupby("replicate", sort=True)[list(OUTCOMES)].mean().reset_index()
+    columns = [*OUTCOMES, *timed_values]
+    shares = per_patient.groupby("replicate", sort=True)[columns].mean().reset_index()
     seqs = pd.DataFrame(
         {
             "replicate": np.repeat(replicates, n),
