@@ -89,3 +89,56 @@ def test_ladder_drugs_are_checked_against_the_drug_catalogue():
     text = str(err.value)
     assert "unknown drug 'wonderumab'" in text
     assert "above the label maximum" in text
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda d: d["anchors"]["early_ra"]["remission_6m"]["n"].update(other_arm=10),
+            "anchors.early_ra.remission_6m",
+        ),
+        (
+            lambda d: d["anchors"]["early_ra"]["remission_6m"].pop("month"),
+            "outcome and month go together",
+        ),
+        (
+            lambda d: d["anchors"]["early_ra"].update(
+                remission_at_week_20={
+                    k: v
+                    for k, v in d["anchors"]["early_ra"]["remission_6m"].items()
+                    if k not in ("month", "outcome")
+                }
+            ),
+            "anchors.early_ra.remission_at_week_20",
+        ),
+        (
+            lambda d: d["first_course"]["persistence"].pop("fitted_to"),
+            "first_course.persistence",
+        ),
+        (
+            lambda d: d["first_course"]["persistence"].update(fitted_to="taser_ra"),
+            "first_course.persistence: fitted_to 'taser_ra' has no anchors",
+        ),
+        (
+            lambda d: d["ladders"]["dream"]["2"].update(
+                optimised=d["ladders"]["dream"]["1"]["optimised"]
+            ),
+            "ladders.dream.2",
+        ),
+    ],
+)
+def test_bad_anchors_and_fits_are_named(change, message):
+    data = shipped()
+    change(data)
+    with pytest.raises(RheumetricsError) as err:
+        parse_parameters(data)
+    assert message in str(err.value)
+
+
+def test_calibrated_parameters_are_grouped_by_the_population_they_fit():
+    p = load_parameters()
+    early = p.calibrated("early_ra")
+    assert set(early) == {"first_course.mean_improvement", "first_course.persistence"}
+    assert not set(early) & set(p.calibrated("imagine_ra"))
+    assert set(p.calibrated()) == set(early) | set(p.calibrated("imagine_ra"))

@@ -7,13 +7,13 @@ import pandas as pd
 import pytest
 
 from rheumetrics.measures import das28_crp
-from rheumetrics.sim.calibration import calibration_table, imagine_arms, objective
+from rheumetrics.sim.calibration import calibration_table, imagine_arms, objective, trial_arms
 from rheumetrics.sim.disease import observe, smallest_detectable_change
 from rheumetrics.sim.parameters import load_parameters
-from rheumetrics.sim.populations import enrol
+from rheumetrics.sim.populations import enrol, regimen_factors
 from rheumetrics.sim.replicates import simulate
 from rheumetrics.sim.streams import Streams
-from rheumetrics.sim.trial import OUTCOMES, Arm, run_arm
+from rheumetrics.sim.trial import OUTCOMES, Arm, _timed, run_arm
 
 
 @pytest.fixture(scope="module")
@@ -115,3 +115,58 @@ def test_shipped_calibration_still_reproduces_its_calibration_anchors(params):
     fitted = table[table["use"] == "calibration"]
     assert len(fitted) == 6
     assert fitted["inside"].all(), fitted[["anchor", "arm", "published", "low", "high"]]
+
+
+def test_early_ra_enters_untreated_and_responds_through_its_first_course(params):
+    e = enrol("early_ra", params, np.random.default_rng(8), 300)
+    c = e.cohort
+    fc = params.first_course
+    # First-course response is Beta with the file's mean; the entry step (methotrexate) suppresses
+    # synovitis to 1 - that response, while the run-in was untreated.
+    assert ((c.first_course > 0) & (c.first_course < 1)).all()
+    assert abs(c.first_course.mean() - fc.mean_improvement.value) < 0.05
+    np.testing.assert_allclose(c.suppression, 1 - c.first_course)
+    assert np.median(e.observed.das28_crp) > 4.0  # DREAM: mean baseline DAS28 4.9
+    later, _ = regimen_factors(np.array(["2"], dtype=object), params.ladders["dream"], params,
+                               c.first_course[:1], ("1",))  # fmt: skip
+    combination = params.regimens.cs_combination.reduction
+    np.testing.assert_allclose(later, (1 - c.first_course[:1]) * (1 - combination))
+    # IMAGINE-RA patients are not DMARD-naive: no first-course response is drawn.
+    assert np.isnan(
+        enrol("imagine_ra", params, np.random.default_rng(8), 20).cohort.first_course
+    ).all()
+
+
+def test_dream_ladder_raises_methotrexate_in_place_before_adding_sulfasalazine(params):
+    shares, seqs = run_arm(Arm("dream_ra", "early_ra"), params, 5, [0])
+    moved = seqs["sequence"][seqs["sequence"].str.contains(" > 2")]
+    assert len(moved) > 0
+    # DREAM protocol: methotrexate 15 -> 25 mg/week (step 1 optimised, "1+") before step 2; only
+    # an intolerance switch (about 5% a year) moves a patient straight from 1 to 2.
+    assert moved.str.startswith("1 > 1+ > 2").mean() > 0.9
+    assert {"remission_6m", "remission_12m", "eular_good_3m"} <= set(shares.columns)
+
+
+def test_timed_eular_outcome_is_the_measures_eular_response():
+    baseline = np.array([5.0, 5.0, 5.0, 4.0, 6.0])
+    later = np.array([3.0, 4.2, 4.6, 3.9, 5.2])
+    # van Gestel et al. 1996: good = change > 1.2 and present <= 3.2; moderate = change > 0.6
+    # and present <= 5.1, or change > 1.2 and present > 3.2.
+    assert _timed("eular_good", later, baseline).tolist() == [True, False, False, False, False]
+    assert _timed("eular_moderate", later, baseline).tolist() == [False, True, False, False, False]
+    assert _timed("eular_none", later, baseline).tolist() == [False, False, True, True, True]
+    assert _timed("remission", np.array([2.59, 2.6]), baseline[:2]).tolist() == [True, False]
+
+
+def test_shipped_early_ra_calibration_reproduces_its_calibration_anchors(params):
+    # A guard, not evidence of validity: first_course.* were fitted to the DREAM remission anchors
+    # (Vermeer et al. Arthritis Rheum 2011); held-out SWEFOT/DREAM EULAR anchors are only reported.
+    arms = trial_arms(params, "early_ra")
+    result = simulate(arms, params, replicates=20, seed=2011, workers=0)
+    table = calibration_table(result, params, "early_ra")
+    fitted = table[table["use"] == "calibration"]
+    assert set(fitted["anchor"]) == {"remission_6m", "remission_12m"}
+    assert fitted["inside"].all(), fitted[["anchor", "published", "low", "high"]]
+    assert {"eular_good_3m", "eular_none_3m"} <= set(
+        table.loc[table["use"] == "held_out", "anchor"]
+    )

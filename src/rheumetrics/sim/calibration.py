@@ -39,7 +39,9 @@ def trial_arms(p: Parameters, trial: str, adherence: float = 1.0) -> tuple[Arm, 
         return imagine_arms(adherence)
     if trial not in p.anchors:
         known = ", ".join(sorted(p.anchors))
-        raise RheumetricsError(f"no anchors for population {trial!r}; populations with anchors: {known}")
+        raise RheumetricsError(
+            f"no anchors for population {trial!r}; populations with anchors: {known}"
+        )
     names = dict.fromkeys(s for a in p.anchors[trial].values() for s in a.shares)
     return tuple(Arm(s, trial, adherence) for s in names)
 

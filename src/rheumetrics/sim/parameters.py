@@ -226,9 +226,7 @@ class Anchor(_Strict):
         if not self.shares:
             raise ValueError("an anchor needs the share of at least one arm")
         if set(self.shares) != set(self.n):
-            raise ValueError(
-                f"shares name arms {sorted(self.shares)} but n names {sorted(self.n)}"
-            )
+            raise ValueError(f"shares name arms {sorted(self.shares)} but n names {sorted(self.n)}")
         if (self.month is None) != (self.outcome is None):
             raise ValueError("outcome and month go together (an outcome at a visit month)")
         return self

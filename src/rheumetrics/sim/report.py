@@ -23,7 +23,6 @@ from rheumetrics.sim.parameters import OUTCOME_LABELS
 from rheumetrics.sim.replicates import TrialResult
 
 
-
 def flow_figure(
     sequences: pd.DataFrame, arm: str, months_per_visit: int, ladder: list[str]
 ) -> Figure:

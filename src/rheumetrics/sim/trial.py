@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from rheumetrics.errors import RheumetricsError
+from rheumetrics.measures import eular_response
 from rheumetrics.sim.disease import (
     Cohort,
     month,
@@ -22,7 +23,6 @@ from rheumetrics.sim.disease import (
     read_svdh_change,
     smallest_detectable_change,
 )
-from rheumetrics.measures import eular_response
 from rheumetrics.sim.parameters import END_OUTCOMES, Parameters
 from rheumetrics.sim.populations import enrol, regimen_factors
 from rheumetrics.sim.streams import Streams, replicate_seeds
@@ -70,7 +70,9 @@ def check_arm(arm: Arm, p: Parameters) -> None:
 def timed_anchors(population: str, p: Parameters) -> dict[str, tuple[str, int]]:
     """The population's anchors at a visit month: column name -> (outcome, month)."""
     anchors = p.anchors.get(population, {})
-    return {k: (a.outcome, a.month) for k, a in anchors.items() if a.outcome and a.month is not None}
+    return {
+        k: (a.outcome, a.month) for k, a in anchors.items() if a.outcome and a.month is not None
+    }
 
 
 def _timed(outcome: str, das: np.ndarray, baseline: np.ndarray) -> np.ndarray:
