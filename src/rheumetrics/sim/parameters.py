@@ -1,0 +1,431 @@
+"""The simulator's parameter file: every value with its range and published source, validated.
+
+The file is TOML (the shipped one is ``parameters.toml`` beside this module); its schema is the
+pydantic model :class:`Parameters`, so a probability outside [0, 1], an entry without a source, an
+unknown entry or an unknown drug class is refused with a message naming the entry.
+
+>>> p = load_parameters()
+>>> p.activity.flare_rate.calibrated
+True
+>>> 0 <= p.activity.flare_rate.value <= 1
+True
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from rheumetrics import __version__
+from rheumetrics.errors import RheumetricsError
+from rheumetrics.schema.drugs import dose_factor, find_drug
+from rheumetrics.schema.vocab import DRUG_CLASSES, ROUTES
+
+SHIPPED = "parameters.toml"
+#: Sections whose entries are single parameters (and may be calibrated).
+_SECTIONS = ("activity", "first_course", "oedema", "observation", "radiographs", "safety")
+#: End-of-trial outcomes an anchor without ``month`` may name (the columns of a trial's shares).
+END_OUTCOMES = (
+    "remission",
+    "no_progression",
+    "progression_beyond_sdc",
+    "any_escalation",
+    "reached_biologic",
+    "any_sae",
+)
+#: How reports name the end-of-trial outcomes.
+OUTCOME_LABELS = {
+    "remission": "DAS28-CRP < 2.6 at the end",
+    "no_progression": "no radiographic progression (SvdH change <= 0)",
+    "progression_beyond_sdc": "SvdH progression beyond the smallest detectable change",
+    "any_escalation": "at least one escalation",
+    "reached_biologic": "reached a biologic",
+    "any_sae": "at least one serious adverse event",
+}
+#: Outcomes an anchor may name at a visit month: DAS28-CRP < 2.6 at that visit, or the EULAR
+#: response category from the entry visit to that visit.
+TIMED_OUTCOMES = ("remission", "eular_good", "eular_moderate", "eular_none")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Parameter(_Strict):
+    """A number with its plausible range and where it comes from."""
+
+    value: float
+    low: float
+    high: float
+    source: Annotated[str, Field(min_length=3)]
+    kind: Literal["number", "probability"] = "number"
+    calibrated: bool = False
+    #: The population whose anchors a calibrated parameter is fitted to.
+    fitted_to: str | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Parameter:
+        if self.calibrated and self.fitted_to is None:
+            raise ValueError("a calibrated parameter must name the population it is fitted_to")
+        if not self.low <= self.value <= self.high:
+            raise ValueError(f"value {self.value} is outside its range [{self.low}, {self.high}]")
+        if self.kind == "probability" and not (self.low >= 0 and self.high <= 1):
+            raise ValueError(
+                f"a probability must lie in [0, 1]; range is [{self.low}, {self.high}]"
+            )
+        return self
+
+
+class Population(_Strict):
+    """Who enters the trial and how long it runs."""
+
+    description: str
+    ladder: str
+    patients_per_arm: Annotated[int, Field(gt=0)]
+    months: Annotated[int, Field(gt=0, le=120)]
+    visit_every_months: Annotated[int, Field(gt=0, le=12)]
+    share_female: Parameter
+    age_mean: Parameter
+    age_sd: Parameter
+    entry_das28_crp_max: Parameter
+    entry_step_shares: EntrySteps
+    #: DMARD-naive at entry: the run-in is untreated, the entry regimen starts at the first visit
+    #: and csDMARD steps act through the patient's first-course response (``first_course``).
+    dmard_naive: bool = False
+
+
+class EntrySteps(_Strict):
+    """Shares of patients entering on each ladder step (they must add up to 1)."""
+
+    value: list[Annotated[float, Field(ge=0, le=1)]]
+    steps: list[str]
+    source: Annotated[str, Field(min_length=3)]
+
+    @model_validator(mode="after")
+    def _check(self) -> EntrySteps:
+        if len(self.value) != len(self.steps):
+            raise ValueError("value and steps must have the same length")
+        if abs(sum(self.value) - 1) > 1e-9:
+            raise ValueError(f"shares add up to {sum(self.value)}, not 1")
+        return self
+
+
+class Activity(_Strict):
+    untreated_median_imagine_ra: Parameter
+    untreated_median_early_ra: Parameter
+    untreated_sdlog: Parameter
+    persistence: Parameter
+    noise_sd: Parameter
+    flare_rate: Parameter
+    flare_size: Parameter
+    pain_mean: Parameter
+
+
+class FirstCourse(_Strict):
+    """Response of DMARD-naive patients to their first methotrexate course.
+
+    Each patient's relative improvement of synovitis on the first course is Beta-distributed with
+    mean ``mean_improvement`` and concentration ``concentration`` (a + b of the Beta);
+    ``persistence`` is their month-to-month autocorrelation of synovitis around its treated level
+    (how fast a new regimen takes effect).
+    """
+
+    mean_improvement: Parameter
+    concentration: Parameter
+    persistence: Parameter
+
+
+class Oedema(_Strict):
+    share_with_persistent_oedema: Parameter
+    persistent_median: Parameter
+    per_synovitis_unit: Parameter
+    reader_error_sd: Parameter
+    false_positive_rate: Parameter
+    present_at_least: Parameter
+
+
+class Observation(_Strict):
+    tender_per_synovitis: Parameter
+    crp_median_quiet_mg_l: Parameter
+    crp_per_synovitis: Parameter
+    crp_sdlog: Parameter
+    gh_quiet_mm: Parameter
+    gh_per_synovitis_mm: Parameter
+    gh_per_pain_mm: Parameter
+    gh_sd_mm: Parameter
+
+
+class Radiographs(_Strict):
+    progression_base: Parameter
+    progression_per_inflammation: Parameter
+    reading_error_sd: Parameter
+
+
+Probability = Annotated[float, Field(ge=0, le=1)]
+
+
+class RegimenEffect(_Strict):
+    """6-month ACR20/50/70 probabilities of a regimen and its extra effect on osteitis."""
+
+    acr20: Probability
+    acr50: Probability
+    acr70: Probability
+    oedema_factor: Annotated[float, Field(gt=0, le=1)]
+    source: Annotated[str, Field(min_length=3)]
+
+    @model_validator(mode="after")
+    def _check(self) -> RegimenEffect:
+        if not self.acr20 >= self.acr50 >= self.acr70:
+            raise ValueError("ACR20 >= ACR50 >= ACR70 must hold")
+        return self
+
+    @property
+    def reduction(self) -> float:
+        """Expected relative improvement: ACR <20, 20-50, 50-70, >=70 as 10%, 35%, 60%, 85%."""
+        shares = (1 - self.acr20, self.acr20 - self.acr50, self.acr50 - self.acr70, self.acr70)
+        return sum(s * m for s, m in zip(shares, (0.10, 0.35, 0.60, 0.85), strict=True))
+
+
+class Regimens(_Strict):
+    cs_mono: RegimenEffect
+    cs_combination: RegimenEffect
+    cs_triple: RegimenEffect
+    tnf_cs: RegimenEffect
+    other_biologic_cs: RegimenEffect
+    cs_improvement: Parameter
+
+
+class Safety(_Strict):
+    sae_csdmard: Parameter
+    sae_biologic: Parameter
+    intolerance_csdmard: Parameter
+    intolerance_biologic: Parameter
+
+
+class Anchor(_Strict):
+    """A published share for one or more arms (by shipped strategy), with the numbers analysed.
+
+    Without ``month`` the anchor's name is an end-of-trial outcome (:data:`END_OUTCOMES`); with
+    ``month`` it names ``outcome`` (:data:`TIMED_OUTCOMES`) at the visit of that month.
+    """
+
+    shares: dict[str, Probability]
+    n: dict[str, Annotated[int, Field(gt=0)]]
+    use: Literal["calibration", "held_out"]
+    source: Annotated[str, Field(min_length=3)]
+    outcome: Literal["remission", "eular_good", "eular_moderate", "eular_none"] | None = None
+    month: Annotated[int, Field(ge=0)] | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Anchor:
+        if not self.shares:
+            raise ValueError("an anchor needs the share of at least one arm")
+        if set(self.shares) != set(self.n):
+            raise ValueError(f"shares name arms {sorted(self.shares)} but n names {sorted(self.n)}")
+        if (self.month is None) != (self.outcome is None):
+            raise ValueError("outcome and month go together (an outcome at a visit month)")
+        return self
+
+
+class Drug(_Strict):
+    """A drug of a ladder step's regimen, checked against the drug catalogue."""
+
+    drug: Annotated[str, Field(min_length=1)]
+    drug_class: str
+    dose: Annotated[float, Field(gt=0)]
+    dose_unit: str
+    route: str
+
+    @field_validator("drug_class")
+    @classmethod
+    def _known_class(cls, v: str) -> str:
+        if v not in DRUG_CLASSES:
+            raise ValueError(f"unknown drug class {v!r}; known: {', '.join(DRUG_CLASSES)}")
+        return v
+
+    @field_validator("route")
+    @classmethod
+    def _known_route(cls, v: str) -> str:
+        if v not in ROUTES:
+            raise ValueError(f"unknown route {v!r}; known: {', '.join(ROUTES)}")
+        return v
+
+    @model_validator(mode="after")
+    def _in_catalogue(self) -> Drug:
+        known = find_drug(self.drug)
+        if known is None:
+            raise ValueError(f"unknown drug {self.drug!r}: not in the drug catalogue")
+        if known.drug_class != self.drug_class:
+            raise ValueError(f"{self.drug} is a {known.drug_class}, not a {self.drug_class}")
+        dosing = known.dosing_for(self.route) if self.route in known.routes else None
+        if dosing is None:
+            raise ValueError(
+                f"{self.drug} is not given by route {self.route!r}; routes: {', '.join(known.routes)}"
+            )
+        dose = self.dose * dose_factor(self.dose_unit, dosing.unit)
+        if not dose <= dosing.label_max:
+            raise ValueError(
+                f"{self.drug} {self.dose:g} {self.dose_unit} is above the label maximum ({dosing.label_max:g} {dosing.unit})"
+            )
+        return self
+
+
+class LadderStep(_Strict):
+    """The concrete regimen the simulator gives a patient placed on a ladder step."""
+
+    regimen: Literal["cs_mono", "cs_combination", "cs_triple", "tnf_cs", "other_biologic_cs"]
+    below_max: bool = False
+    drugs: list[Drug]
+    #: The drugs after the engine optimises the step in place (doses raised to the maximum).
+    optimised: list[Drug] | None = None
+
+    @model_validator(mode="after")
+    def _optimised_needs_reserve(self) -> LadderStep:
+        if self.optimised is not None and not self.below_max:
+            raise ValueError("only a step below the maximum dose (below_max) can be optimised")
+        return self
+
+    @property
+    def biologic(self) -> bool:
+        return any(d.drug_class in ("bDMARD", "tsDMARD") for d in self.drugs)
+
+
+class Parameters(_Strict):
+    population: dict[str, Population]
+    activity: Activity
+    oedema: Oedema
+    observation: Observation
+    radiographs: Radiographs
+    regimens: Regimens
+    safety: Safety
+    first_course: FirstCourse
+    anchors: dict[str, dict[str, Anchor]]
+    ladders: dict[str, dict[str, LadderStep]]
+
+    @model_validator(mode="after")
+    def _ladders_known(self) -> Parameters:
+        for name, pop in self.population.items():
+            if pop.ladder not in self.ladders:
+                raise ValueError(f"population {name}: unknown ladder {pop.ladder!r}")
+            unknown = set(pop.entry_step_shares.steps) - set(self.ladders[pop.ladder])
+            if unknown:
+                raise ValueError(
+                    f"population {name}: entry steps {sorted(unknown)} not in ladder {pop.ladder}"
+                )
+        for trial, anchors in self.anchors.items():
+            if trial not in self.population:
+                raise ValueError(f"anchors.{trial}: no population {trial!r}")
+            for key, anchor in anchors.items():
+                if anchor.month is None and key not in END_OUTCOMES:
+                    raise ValueError(
+                        f"anchors.{trial}.{key}: without a month the name must be an end-of-trial"
+                        f" outcome ({', '.join(END_OUTCOMES)})"
+                    )
+        for section in _SECTIONS:
+            for name, p in getattr(self, section):
+                if p.calibrated and p.fitted_to not in self.anchors:
+                    raise ValueError(
+                        f"{section}.{name}: fitted_to {p.fitted_to!r} has no anchors; known:"
+                        f" {', '.join(sorted(self.anchors))}"
+                    )
+        return self
+
+    def calibrated(self, trial: str | None = None) -> dict[str, Parameter]:
+        """The free parameters (of one trial's fit, or all), by dotted name (``activity.flare_rate``)."""
+        out: dict[str, Parameter] = {}
+        for section in _SECTIONS:
+            for name, p in getattr(self, section):
+                if p.calibrated and trial in (None, p.fitted_to):
+                    out[f"{section}.{name}"] = p
+        return out
+
+    def with_values(self, values: dict[str, float]) -> Parameters:
+        """A copy with some parameters (dotted names) set to new values, re-validated."""
+        data = self.model_dump()
+        for dotted, v in values.items():
+            section, name = dotted.split(".")
+            data[section][name]["value"] = float(v)
+        return Parameters.model_validate(data)
+
+
+def write_parameters(
+    p: Parameters, out: str | Path, fit: Any = None, start: str | Path | None = None
+) -> Path:
+    """Write ``p`` as a parameter file: the starting file's text with the calibrated values
+    replaced (comments and sources kept) and the fit's diagnostics as a header comment."""
+    if start is None:
+        text = resources.files("rheumetrics.sim").joinpath(SHIPPED).read_text(encoding="utf-8")
+    else:
+        text = Path(start).read_text(encoding="utf-8")
+    lines = text.splitlines()
+    kept: list[str] = []  # headers of other trials' fits are kept
+    keep = True
+    while lines and (lines[0].startswith("# Calibrated ") or lines[0].startswith("#   ")):
+        line = lines.pop(0)
+        if line.startswith("# Calibrated "):
+            keep = fit is None or not line.startswith(f"# Calibrated to {fit.trial} ")
+        if keep:
+            kept.append(line)
+    section = ""
+    for i, line in enumerate(lines):
+        head = re.match(r"^\[([\w.]+)\]", line)
+        if head:
+            section = head.group(1)
+            continue
+        key = re.match(r"^(\w+) = \{", line)
+        if key and section in _SECTIONS:
+            param = getattr(getattr(p, section), key.group(1), None)
+            if isinstance(param, Parameter) and param.calibrated:
+                lines[i] = re.sub(
+                    r"value = [-+0-9.eE]+", f"value = {param.value:.6g}", line, count=1
+                )
+    header = []
+    if fit is not None:
+        header = [
+            f"# Calibrated to {fit.trial} by rheumetrics {__version__}: objective {fit.objective:.4g} after "
+            f"{fit.evaluations} evaluations ({'converged' if fit.converged else 'evaluation limit'}).",
+            *(f"#   {k} = {v:.6g}" for k, v in fit.values.items()),
+        ]
+    path = Path(out)
+    path.write_text("\n".join([*header, *kept, *lines]) + "\n", encoding="utf-8")
+    return path
+
+
+def _message(err: ValidationError, source: str) -> str:
+    lines = [f"{source}: {err.error_count()} problem(s)"]
+    for e in err.errors():
+        where = ".".join(str(p) for p in e["loc"])
+        lines.append(f"  - entry '{where}', value {e.get('input')!r}: {e['msg']}")
+    return "\n".join(lines)
+
+
+def parse_parameters(data: dict[str, Any], source: str = "parameters") -> Parameters:
+    """Validate a parameter mapping; every problem is named with its entry."""
+    try:
+        return Parameters.model_validate(data)
+    except ValidationError as err:
+        raise RheumetricsError(_message(err, source)) from None
+
+
+def load_parameters(path: str | Path | None = None) -> Parameters:
+    """Read a parameter file (default: the shipped, calibrated one)."""
+    if path is None:
+        text = resources.files("rheumetrics.sim").joinpath(SHIPPED).read_text(encoding="utf-8")
+        source = SHIPPED
+    else:
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise RheumetricsError(f"{path}: cannot read ({exc.strerror})") from None
+        source = str(path)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RheumetricsError(f"{source}: not valid TOML ({exc})") from None
+    return parse_parameters(data, source)

@@ -1,0 +1,295 @@
+"""One arm of an in-silico trial: visits, the real engine's decision, the regimen applied.
+
+At every scheduled visit the simulator records what clinicians and readers would see for all
+patients of a batch of replicates, asks the treat-to-target engine (:func:`rheumetrics.t2t.decide`)
+for the decision at that visit in one vectorised call, and, with probability ``adherence``, gives
+the patient the regimen of the step the engine proposes. Between visits the latent disease evolves
+month by month (:mod:`rheumetrics.sim.disease`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from rheumetrics.errors import RheumetricsError
+from rheumetrics.measures import eular_response
+from rheumetrics.sim.disease import (
+    Cohort,
+    month,
+    observe,
+    read_svdh_change,
+    smallest_detectable_change,
+)
+from rheumetrics.sim.parameters import END_OUTCOMES, Parameters
+from rheumetrics.sim.populations import enrol, regimen_factors
+from rheumetrics.sim.streams import Streams, replicate_seeds
+
+#: Treat-to-target indices the observation model generates (from TJC28, SJC28, CRP and GH).
+GENERATED_INDICES = ("das28_crp", "das28_crp_3v")
+#: Actions after which the patient moves to the engine's proposed step.
+MOVES = ("escalate", "switch", "optimise", "reinstate")
+START = pd.Timestamp("2020-01-01")
+DAYS_PER_MONTH = 365.25 / 12
+#: The outcome columns of :func:`run_arm`, one row per replicate (plus one column per anchor of
+#: the population that names an outcome at a visit month, see :func:`timed_anchors`).
+OUTCOMES = END_OUTCOMES
+
+
+@dataclass(frozen=True)
+class Arm:
+    """A strategy run on a population, with the share of recommendations followed."""
+
+    strategy: str
+    population: str = "imagine_ra"
+    adherence: float = 1.0
+
+
+def check_arm(arm: Arm, p: Parameters) -> None:
+    """Refuse an arm whose population or strategy the simulator cannot run, naming why."""
+    from rheumetrics.t2t import load_strategy
+
+    if arm.population not in p.population:
+        known = ", ".join(sorted(p.population))
+        raise RheumetricsError(f"unknown population {arm.population!r}; known: {known}")
+    try:
+        strategy = load_strategy(arm.strategy)
+    except FileNotFoundError as err:
+        raise RheumetricsError(str(err)) from None
+    if strategy.index.name not in GENERATED_INDICES:
+        raise RheumetricsError(
+            f"strategy {arm.strategy!r} targets {strategy.index.name}, which the simulator does not"
+            f" generate; it generates {', '.join(GENERATED_INDICES)}"
+        )
+    if not 0 <= arm.adherence <= 1:
+        raise RheumetricsError(f"adherence must lie in [0, 1]; got {arm.adherence}")
+
+
+def timed_anchors(population: str, p: Parameters) -> dict[str, tuple[str, int]]:
+    """The population's anchors at a visit month: column name -> (outcome, month)."""
+    anchors = p.anchors.get(population, {})
+    return {
+        k: (a.outcome, a.month) for k, a in anchors.items() if a.outcome and a.month is not None
+    }
+
+
+def _timed(outcome: str, das: np.ndarray, baseline: np.ndarray) -> np.ndarray:
+    if outcome == "remission":
+        return das < 2.6
+    # EULAR response (van Gestel AM et al. Arthritis Rheum 1996;39:34-40) from the entry visit.
+    response = np.asarray(eular_response(baseline, das), dtype=object)
+    return response == outcome.removeprefix("eular_")
+
+
+def _date(months: float) -> pd.Timestamp:
+    return START + pd.Timedelta(days=round(months * DAYS_PER_MONTH))
+
+
+def _therapy_rows(
+    pid: np.ndarray,
+    steps: np.ndarray,
+    p: Parameters,
+    ladder: str,
+    start: pd.Timestamp,
+    optimised: bool = False,
+) -> pd.DataFrame:
+    rows = []
+    for sid in np.unique(steps):
+        who = pid[steps == sid]
+        step = p.ladders[ladder][sid]
+        for d in (step.optimised or step.drugs) if optimised else step.drugs:
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "patient_id": who,
+                        "drug": d.drug,
+                        "drug_class": d.drug_class,
+                        "dose": d.dose,
+                        "dose_unit": d.dose_unit,
+                        "route": d.route,
+                        "start_date": start,
+                        "stop_date": pd.NaT,
+                        "stop_reason": None,
+                    }
+                )
+            )
+    return pd.concat(rows, ignore_index=True)
+
+
+def run_arm(
+    arm: Arm, p: Parameters, seed: int, replicates: list[int], arm_number: int = 0
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Simulate one arm for the given replicates.
+
+    Returns the per-replicate outcome shares (columns :data:`OUTCOMES` plus ``replicate``) and the
+    per-patient treatment sequences (``replicate, patient, sequence`` and ``path``: the ladder step
+    after each decision visit, joined by ``|``).
+    """
+    from rheumetrics.t2t import decide, load_strategy
+
+    strategy = load_strategy(arm.strategy)
+    pop = p.population[arm.population]
+    ladder_name = pop.ladder
+    ladder = p.ladders[ladder_name]
+    n = pop.patients_per_arm
+    seeds = replicate_seeds(seed, replicates)
+    children = [s.spawn(2 * (arm_number + 1))[2 * arm_number : 2 * arm_number + 2] for s in seeds]
+    entries = [enrol(arm.population, p, np.random.default_rng(c[0]), n) for c in children]
+    rng = Streams([np.random.default_rng(c[1]) for c in children], n)
+    fields = Cohort.__dataclass_fields__
+    c = Cohort(*(np.concatenate([getattr(e.cohort, f) for e in entries]) for f in fields))
+    step = np.concatenate([e.step for e in entries]).astype(object)
+    k = len(replicates)
+    pid = np.array([f"r{r}-p{i}" for r in replicates for i in range(n)], dtype=object)
+    naive = pop.dmard_naive
+    rho = p.first_course.persistence.value if naive else None
+    # A DMARD-naive patient starts the entry regimen at the entry visit; others have been on it.
+    therapies = _therapy_rows(pid, step, p, ladder_name, _date(0 if naive else -12))
+    timed = timed_anchors(arm.population, p)
+    for key, (_, at) in timed.items():
+        if at % pop.visit_every_months:
+            raise RheumetricsError(
+                f"anchors.{arm.population}.{key}: month {at} is not a visit month"
+                f" (visits every {pop.visit_every_months} months)"
+            )
+    timed_values: dict[str, np.ndarray] = {}
+    baseline_das = np.full(k * n, np.nan)
+    sequence = step.astype(str).astype(object)
+    escalated = np.zeros(k * n, dtype=bool)
+    biologic = np.array([ladder[s].biologic for s in step])
+    ever_biologic = biologic.copy()
+    sae = np.zeros(k * n, dtype=bool)
+    intolerant = np.zeros(k * n, dtype=bool)
+    optimised = np.zeros(k * n, dtype=bool)
+    visits: list[pd.DataFrame] = []
+    svdh0 = c.svdh.copy()
+    last_das = np.full(k * n, np.nan)
+    saf = p.safety
+    path = [step.astype(str)]
+    for m in range(0, pop.months + 1, pop.visit_every_months):
+        if m > 0:
+            for _ in range(pop.visit_every_months):
+                month(c, p, rng, rho)
+                on_bio = biologic
+                sae |= rng.random() < np.where(
+                    on_bio, saf.sae_biologic.value, saf.sae_csdmard.value
+                )
+                intolerant |= rng.random() < np.where(
+                    on_bio, saf.intolerance_biologic.value, saf.intolerance_csdmard.value
+                )
+        seen = observe(c, p, rng)
+        last_das = seen.das28_crp
+        if m == 0:
+            baseline_das = seen.das28_crp
+        for key, (outcome, at) in timed.items():
+            if at == m:
+                timed_values[key] = _timed(outcome, seen.das28_crp, baseline_das)
+        date = _date(m)
+        visits.append(
+            pd.DataFrame(
+                {
+                    "patient_id": pid,
+                    "visit_date": date,
+                    "tjc28": seen.tjc28,
+                    "sjc28": seen.sjc28,
+                    "crp_mg_l": seen.crp_mg_l,
+                    "gh_mm": seen.gh_mm,
+                    "das28_crp": seen.das28_crp,
+                    "mri_bme_total": seen.osteitis,
+                    "intolerance": intolerant.copy(),
+                }
+            )
+        )
+        if m == pop.months:
+            break
+        log = decide(pd.concat(visits, ignore_index=True), strategy, therapies)
+        today = log[log["visit_date"] == date].set_index("patient_id").reindex(pid)
+        follow = rng.random() < arm.adherence
+        to = today["to_step"].to_numpy(dtype=object)
+        move = (
+            today["action"].isin(MOVES).to_numpy()
+            & follow
+            & pd.notna(to)
+            & np.isin(to.astype(str), list(ladder))
+            & (to.astype(str) != step.astype(str))
+        )
+        if move.any():
+            new = to[move].astype(str).astype(object)
+            escalated[move] |= today["action"].to_numpy()[move] != "switch"
+            who = pid[move]
+            open_rows = therapies["patient_id"].isin(who) & therapies["stop_date"].isna()
+            therapies.loc[open_rows, "stop_date"] = date
+            why = pd.Series(np.where(intolerant[move], "intolerance", "inefficacy"), index=who)
+            therapies.loc[open_rows, "stop_reason"] = therapies.loc[open_rows, "patient_id"].map(
+                why
+            )
+            therapies = pd.concat(
+                [therapies, _therapy_rows(who, new, p, ladder_name, date)], ignore_index=True
+            )
+            step[move] = new
+            sequence[move] = sequence[move] + " > " + new
+            if naive:
+                sup, oed = regimen_factors(
+                    step[move],
+                    ladder,
+                    p,
+                    c.first_course[move],
+                    tuple(pop.entry_step_shares.steps),
+                )
+            else:
+                sup, oed = regimen_factors(step[move], ladder, p)
+            c.suppression[move] = sup
+            c.oedema_factor[move] = oed
+            biologic = np.array([ladder[s].biologic for s in step])
+            ever_biologic |= biologic
+            intolerant[move] = False
+            optimised[move] = False
+        # Optimise in place: the step's doses are raised to the maximum (its `optimised` drugs).
+        can = np.array([ladder[s].optimised is not None for s in step]) & ~optimised
+        raise_dose = (
+            (today["action"].to_numpy() == "optimise")
+            & follow
+            & can
+            & (to.astype(str) == step.astype(str))
+        )
+        if raise_dose.any():
+            who = pid[raise_dose]
+            open_rows = therapies["patient_id"].isin(who) & therapies["stop_date"].isna()
+            therapies.loc[open_rows, "stop_date"] = date
+            therapies.loc[open_rows, "stop_reason"] = "inefficacy"
+            therapies = pd.concat(
+                [therapies, _therapy_rows(who, step[raise_dose], p, ladder_name, date, True)],
+                ignore_index=True,
+            )
+            reserve = p.regimens.cs_improvement.value
+            c.suppression[raise_dose] *= (1 - reserve) if naive else 1 / (1 + reserve)
+            optimised[raise_dose] = True
+            escalated[raise_dose] = True
+            sequence[raise_dose] = sequence[raise_dose] + " > " + step[raise_dose] + "+"
+        path.append(step.astype(str))
+    change = read_svdh_change(c.svdh - svdh0, p, rng)
+    per_patient = pd.DataFrame(
+        {
+            "replicate": np.repeat(replicates, n),
+            "remission": last_das < 2.6,
+            "no_progression": change <= 0,
+            "progression_beyond_sdc": change > smallest_detectable_change(p),
+            "any_escalation": escalated,
+            "reached_biologic": ever_biologic,
+            "any_sae": sae,
+            **timed_values,
+        }
+    )
+    columns = [*OUTCOMES, *timed_values]
+    shares = per_patient.groupby("replicate", sort=True)[columns].mean().reset_index()
+    seqs = pd.DataFrame(
+        {
+            "replicate": np.repeat(replicates, n),
+            "patient": pid,
+            "sequence": sequence,
+            "path": ["|".join(x) for x in np.stack(path, axis=1)],
+        }
+    )
+    return shares, seqs
