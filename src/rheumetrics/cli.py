@@ -71,7 +71,13 @@ CommandGroup.lazy.update(
         "serve": ("rheumetrics.app.cli:serve_command", "Serve the clinic web application."),
         "user": ("rheumetrics.app.cli:user_app", "Manage clinic application users."),
         # in-silico trials (rheumetrics.sim)
-        "simulate": ("rheumetrics.sim.cli:simulate_command", "Run an in-silico treat-to-target trial."),
-        "calibrate": ("rheumetrics.sim.cli:calibrate_command", "Fit simulator parameters to anchors."),
+        "simulate": (
+            "rheumetrics.sim.cli:simulate_command",
+            "Run an in-silico treat-to-target trial.",
+        ),
+        "calibrate": (
+            "rheumetrics.sim.cli:calibrate_command",
+            "Fit simulator parameters to anchors.",
+        ),
     }
 )

@@ -233,7 +233,7 @@ def test_mapping_loading(text: str) -> None:
 def test_strategy_loading(text: str) -> None:
     import tomllib
 
-    from rheumetrics.t2t.loader import parse_strategy
+    from rheumetrics.t2t import parse_strategy
 
     try:
         doc = tomllib.loads(text)
