@@ -29,7 +29,7 @@ def toy() -> Iterator[Measure]:
             digits=0,
             cutoffs="cdai_cutoffs",
             store=True,
-            t2t_index=True,
+            t2t_index="TOY",
         )
     )
     yield measure
@@ -64,3 +64,30 @@ def test_a_toy_measure_flows_to_store_fhir_and_t2t(
     assert len(toy_obs[0]["derivedFrom"]) == 2  # links to the tjc28 and sjc28 Observations
 
     assert "toy_index" in [m.name for m in t2t_indices()]
+
+
+def test_a_toy_index_is_a_usable_strategy_index(toy: Measure) -> None:
+    """The engine reads the toy index from its declaration: a strategy can target it, and a
+    decision names it by its short name."""
+    import pandas as pd
+
+    from rheumetrics.t2t import decide, load_strategy
+    from rheumetrics.t2t.indices import INDICES
+
+    spec = INDICES["toy_index"]
+    assert (spec.label, spec.family, spec.low) == ("TOY", "cdai", 0.0)
+    base = load_strategy("eular2022_ra").model_dump()
+    base["index"] = {"name": "toy_index", "cutoffs": None}
+    from rheumetrics.t2t.strategy import Strategy
+
+    strategy = Strategy.model_validate(base)
+    visits = pd.DataFrame(
+        {
+            "patient_id": ["P1"],
+            "visit_date": pd.to_datetime(["2021-05-01"]),
+            "tjc28": [3],
+            "sjc28": [2],
+        }
+    )
+    log = decide(visits, strategy)
+    assert log["index"].iloc[0] == "toy_index" and log["index_value"].iloc[0] == 5.0

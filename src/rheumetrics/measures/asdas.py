@@ -81,7 +81,7 @@ asdas_crp = register(
     Measure(
         name="asdas_crp",
         store=True,
-        t2t_index=True,
+        t2t_index="ASDAS-CRP",
         label="Axial Spondyloarthritis Disease Activity Score, CRP version",
         inputs=(*_ITEMS, "crp_mg_l"),
         formula="0.121*BackPain(BASDAI Q2) + 0.058*StiffnessDuration(BASDAI Q6) + 0.110*PtGA "
@@ -101,7 +101,7 @@ asdas_esr = register(
     Measure(
         name="asdas_esr",
         store=True,
-        t2t_index=True,
+        t2t_index="ASDAS-ESR",
         label="Axial Spondyloarthritis Disease Activity Score, ESR version",
         inputs=(*_ITEMS, "esr_mm_h"),
         formula="0.079*BackPain(BASDAI Q2) + 0.069*StiffnessDuration(BASDAI Q6) + 0.113*PtGA "

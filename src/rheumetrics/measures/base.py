@@ -193,8 +193,9 @@ class Measure:
     #: (code, display) of the LOINC term for the score, where one exists (https://loinc.org);
     #: without one, exports use the project's own code system.
     loinc: tuple[str, str] | None = None
-    #: Usable as a treat-to-target index (a disease-activity score with a cut-off set).
-    t2t_index: bool = False
+    #: Usable as a treat-to-target index (a disease-activity score with a cut-off set), under
+    #: this short name in decisions and their reasons (e.g. ``"DAS28-CRP"``).
+    t2t_index: str | None = None
     #: FHIR observation category of the score (``exam`` or ``survey``).
     fhir_category: str = "exam"
 

@@ -113,6 +113,15 @@ def _finite_non_negative(value: Any) -> bool:
     return real and math.isfinite(value) and value >= 0
 
 
+def cutoff_family(field: str) -> str:
+    """The cut-off family a :class:`Conventions` field chooses a set from.
+
+    >>> cutoff_family("das28_crp_cutoffs")
+    'das28'
+    """
+    return _FAMILY[field]
+
+
 _FAMILY = {
     "das28_esr_cutoffs": "das28",
     "das28_crp_cutoffs": "das28",

@@ -44,7 +44,7 @@ das28_esr = register(
     Measure(
         name="das28_esr",
         store=True,
-        t2t_index=True,
+        t2t_index="DAS28-ESR",
         label="DAS28-ESR (4 variables)",
         inputs=("tjc28", "sjc28", "esr_mm_h", "gh_mm"),
         formula="0.56*sqrt(TJC28) + 0.28*sqrt(SJC28) + 0.70*ln(ESR) + 0.014*GH",
@@ -59,7 +59,7 @@ das28_esr_3v = register(
     Measure(
         name="das28_esr_3v",
         store=True,
-        t2t_index=True,
+        t2t_index="DAS28-ESR (3 variables)",
         label="DAS28-ESR (3 variables, no global assessment)",
         inputs=("tjc28", "sjc28", "esr_mm_h"),
         formula="[0.56*sqrt(TJC28) + 0.28*sqrt(SJC28) + 0.70*ln(ESR)] * 1.08 + 0.16",
@@ -73,7 +73,7 @@ das28_crp = register(
     Measure(
         name="das28_crp",
         store=True,
-        t2t_index=True,
+        t2t_index="DAS28-CRP",
         label="DAS28-CRP (4 variables)",
         inputs=("tjc28", "sjc28", "crp_mg_l", "gh_mm"),
         formula="0.56*sqrt(TJC28) + 0.28*sqrt(SJC28) + 0.36*ln(CRP[mg/L] + 1) + 0.014*GH + 0.96",
@@ -88,7 +88,7 @@ das28_crp_3v = register(
     Measure(
         name="das28_crp_3v",
         store=True,
-        t2t_index=True,
+        t2t_index="DAS28-CRP (3 variables)",
         label="DAS28-CRP (3 variables, no global assessment)",
         inputs=("tjc28", "sjc28", "crp_mg_l"),
         formula="[0.56*sqrt(TJC28) + 0.28*sqrt(SJC28) + 0.36*ln(CRP[mg/L] + 1)] * 1.10 + 1.15",

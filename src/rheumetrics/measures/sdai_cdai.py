@@ -25,7 +25,7 @@ sdai = register(
     Measure(
         name="sdai",
         store=True,
-        t2t_index=True,
+        t2t_index="SDAI",
         loinc=("75845-8", "Total score [SDAI]"),
         label="Simplified Disease Activity Index",
         inputs=("tjc28", "sjc28", "ptga", "phga", "crp_mg_l"),
@@ -41,7 +41,7 @@ cdai = register(
     Measure(
         name="cdai",
         store=True,
-        t2t_index=True,
+        t2t_index="CDAI",
         loinc=("75847-4", "Total score [CDAI]"),
         label="Clinical Disease Activity Index",
         inputs=("tjc28", "sjc28", "ptga", "phga"),

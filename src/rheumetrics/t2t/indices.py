@@ -1,16 +1,22 @@
 """Disease-activity indices a strategy may target, with their cut-off sets.
 
-The cut-offs themselves live in the shared catalogue (``catalogues/cutoffs.toml``, read by
-:mod:`rheumetrics.measures.cutoffs`); this module only says which indices can be a treat-to-target
-index, which :class:`~rheumetrics.measures.conventions.Conventions` field names each one's default
-cut-off set, and which inputs to name when a value is missing.
+Which measures can be a strategy's index is declared on the measure itself (``t2t_index``, with
+the short name decisions use); this module turns each such declaration into what the engine needs:
+the cut-off family and the :class:`~rheumetrics.measures.conventions.Conventions` field naming the
+default set (the sets live in ``catalogues/cutoffs.toml``), the inputs to name when a value is
+missing, display digits and the lowest possible value.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
-from rheumetrics.measures import DEFAULT, FIELDS, MEASURES
+from rheumetrics.measures import DEFAULT, FIELDS, MEASURES, Measure
+from rheumetrics.measures.base import t2t_indices
+from rheumetrics.measures.conventions import cutoff_family
 from rheumetrics.measures.cutoffs import CutoffSet, cutoff_set
 
 
@@ -30,29 +36,40 @@ class IndexSpec:
         return cutoff_set(getattr(DEFAULT, self.conventions_field), family=self.family)
 
 
-def _spec(
-    name: str, label: str, family: str, field: str, low: float, fallback: tuple[str, ...]
-) -> IndexSpec:
-    measure = MEASURES.get(name)
-    inputs = measure.inputs if measure is not None else fallback
-    digits = measure.digits if measure is not None else 2
-    return IndexSpec(name, label, family, field, inputs, digits, low)
+def _lowest(m: Measure) -> float:
+    """The index with every input at its lowest allowed value (thresholds below it are refused)."""
+    lowest: dict[str, Any] = {name: FIELDS[name].low for name in m.inputs}
+    return float(m(**lowest))
 
 
-#: Indices usable as a strategy's index (clinical-measures.md §2, §5, §10.1).
-INDICES: dict[str, IndexSpec] = {
-    s.name: s
-    for s in (
-        _spec("das28_esr", "DAS28-ESR", "das28", "das28_esr_cutoffs", 0.0, ()),
-        _spec("das28_crp", "DAS28-CRP", "das28", "das28_crp_cutoffs", 0.96, ()),
-        _spec("das28_esr_3v", "DAS28-ESR (3 variables)", "das28", "das28_esr_cutoffs", 0.0, ()),
-        _spec("das28_crp_3v", "DAS28-CRP (3 variables)", "das28", "das28_crp_cutoffs", 1.15, ()),
-        _spec("sdai", "SDAI", "sdai", "sdai_cutoffs", 0.0, ()),
-        _spec("cdai", "CDAI", "cdai", "cdai_cutoffs", 0.0, ()),
-        _spec("asdas_crp", "ASDAS-CRP", "asdas", "asdas_cutoffs", 0.0, ("crp_mg_l",)),
-        _spec("asdas_esr", "ASDAS-ESR", "asdas", "asdas_cutoffs", 0.0, ("esr_mm_h",)),
-    )
-}
+@cache
+def _spec(m: Measure) -> IndexSpec:
+    assert m.t2t_index is not None and m.cutoffs is not None  # register() checks both
+    family = cutoff_family(m.cutoffs)
+    return IndexSpec(m.name, m.t2t_index, family, m.cutoffs, m.inputs, m.digits, _lowest(m))
+
+
+class _Indices(Mapping[str, IndexSpec]):
+    """The measures declared usable as a treat-to-target index (``Measure.t2t_index``), read from
+    the measure registry each time, so a newly registered measure is a usable index at once."""
+
+    def __getitem__(self, name: str) -> IndexSpec:
+        m = MEASURES.get(name)
+        if m is None or m.t2t_index is None:
+            raise KeyError(name)
+        return _spec(m)
+
+    def __iter__(self) -> Iterator[str]:
+        return (m.name for m in t2t_indices())
+
+    def __len__(self) -> int:
+        return len(t2t_indices())
+
+
+#: Indices usable as a strategy's index: DAS28 (Prevoo ML et al. Arthritis Rheum 1995;38:44-48),
+#: SDAI and CDAI (Smolen JS et al. Rheumatology 2003;42:244-257; Aletaha D et al. Arthritis Res
+#: Ther 2005;7:R796-R806), ASDAS (Lukas C et al. Ann Rheum Dis 2009;68:18-24).
+INDICES: Mapping[str, IndexSpec] = _Indices()
 
 
 def input_label(column: str) -> str:
