@@ -121,7 +121,9 @@ def agreement_command(
     baseline: str = typer.Option(None, help="Baseline time point, for change-score agreement."),
     followup: str = typer.Option(None, help="Follow-up time point, for change-score agreement."),
     subset: str = typer.Option("all", help="Site subset to analyse."),
-    alpha: float = typer.Option(0.05, help="ICC confidence intervals are two-sided 1 - alpha."),
+    confidence: float = typer.Option(
+        0.95, min=0.5, max=0.999, help="Level of the two-sided ICC confidence intervals."
+    ),
     sdc_k: int = typer.Option(1, "--sdc-k", help="Readers averaged in the analysed score (SDC k)."),
     out: Path = typer.Option(None, "--out", "-o", help="Write all report tables to one table."),
     problems: Path = typer.Option(None, help="Write every problem found to this CSV."),
@@ -137,13 +139,13 @@ def agreement_command(
             baseline=baseline,
             followup=followup,
             subset=subset,
-            alpha=alpha,
+            confidence=confidence,
             sdc_k=sdc_k,
         )
     except ValidationError as err:
         report_problems(err, problems)
         raise typer.Exit(code=1) from None
-    _print_report(report, alpha)
+    _print_report(report, confidence)
     if out is not None:
         tables = [f.assign(table=name) for name, f in report.items() if not f.empty]
         write_table(pd.concat(tables, ignore_index=True), out)
@@ -158,11 +160,11 @@ def _measure(r: object, previous: list[str], extra: str = "") -> str:
     return shown
 
 
-def _print_report(report: dict[str, pd.DataFrame], alpha: float) -> None:
+def _print_report(report: dict[str, pd.DataFrame], confidence: float) -> None:
     icc_rows = report["icc"]
     if not icc_rows.empty:
         table = Table(
-            title=f"ICC (Shrout & Fleiss 1979), {100 * (1 - alpha):g}% CI",
+            title=f"ICC (Shrout & Fleiss 1979), {100 * confidence:g}% CI",
             box=SIMPLE,
             pad_edge=False,
         )

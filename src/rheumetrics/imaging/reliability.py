@@ -45,7 +45,7 @@ def reader_agreement(
     baseline: object = None,
     followup: object = None,
     subset: str = "all",
-    alpha: float = 0.05,
+    confidence: float = 0.95,
     sdc_k: int = 1,
 ) -> dict[str, pd.DataFrame]:
     """ICC (six forms), SDC, Bland-Altman and SRM of every score in ``scores``.
@@ -60,8 +60,8 @@ def reader_agreement(
         Time points for change-score agreement, SDC (Bruynesteyn and LoA variants) and SRM.
     subset : str
         Site subset to analyse.
-    alpha : float
-        ICC confidence intervals are two-sided ``1 - alpha``.
+    confidence : float
+        Level of the two-sided ICC confidence intervals.
     sdc_k : int
         Readers averaged in the analysed score (``k`` of the SDC formulas).
 
@@ -99,7 +99,7 @@ def reader_agreement(
             "icc",
             keys,
             "status",
-            partial(icc, part, targets, raters, "score", confidence=1 - alpha, missing="drop"),
+            partial(icc, part, targets, raters, "score", confidence=confidence, missing="drop"),
         )
         status_sdc = partial(
             sdc,
@@ -128,7 +128,9 @@ def reader_agreement(
                 "icc",
                 keys,
                 "change",
-                partial(icc, part, targets, raters, "change", confidence=1 - alpha, missing="drop"),
+                partial(
+                    icc, part, targets, raters, "change", confidence=confidence, missing="drop"
+                ),
             )
             for pair in combinations(part[raters].unique(), 2):
                 for method in ("bruynesteyn", "loa"):
@@ -167,7 +169,7 @@ def reader_agreement(
     conventions = {
         "raters": raters,
         "subset": subset,
-        "alpha": alpha,
+        "confidence": confidence,
         "sdc_k": sdc_k,
         "baseline": baseline,
         "followup": followup,
