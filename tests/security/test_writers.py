@@ -132,7 +132,7 @@ def test_fhir_export_refuses_an_infinite_stored_value(
     try:
         export_fhir(engine, out)
     except ValidationError as err:
-        assert any("valueQuantity.value" in str(p.record) for p in err.value.problems)
+        assert any("valueQuantity.value" in str(p.record) for p in err.problems)
         assert not out.exists()
     else:
         # The SQLite read-back through ADBC reads a non-finite REAL as missing: the bundle is
