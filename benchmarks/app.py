@@ -121,13 +121,13 @@ def build_store(path: Path, n: int, visits_each: int, clinicians: int) -> str:
             "pain": rng.integers(0, 9, nv).astype(float),
         }
     )
-    drugs = [
-        ("methotrexate", "csDMARD"),
-        ("sulfasalazine", "csDMARD"),
-        ("hydroxychloroquine", "csDMARD"),
-        ("prednisolone", "glucocorticoid"),
-        ("adalimumab", "bDMARD"),
-        ("etanercept", "bDMARD"),
+    drugs = [  # drug, class, usual dose, unit, route (as in the drug catalogue)
+        ("methotrexate", "csDMARD", 15.0, "mg/week", "oral"),
+        ("sulfasalazine", "csDMARD", 2000.0, "mg/day", "oral"),
+        ("hydroxychloroquine", "csDMARD", 400.0, "mg/day", "oral"),
+        ("prednisolone", "glucocorticoid", 7.5, "mg/day", "oral"),
+        ("adalimumab", "bDMARD", 40.0, "mg/2 weeks", "sc"),
+        ("etanercept", "bDMARD", 50.0, "mg/week", "sc"),
     ]
     ther_rows = [
         {
@@ -146,7 +146,7 @@ def build_store(path: Path, n: int, visits_each: int, clinicians: int) -> str:
     ]
     for t in range(TARGETS):  # 30 courses over 10 years, all but the last three stopped
         for k in range(30):
-            drug, cls = drugs[k % len(drugs)]
+            drug, cls, dose, unit, route = drugs[k % len(drugs)]
             first = base + np.timedelta64(k * 120 + t, "D")
             stop = None if k >= 27 else str(first + np.timedelta64(110, "D"))
             ther_rows.append(
@@ -155,9 +155,9 @@ def build_store(path: Path, n: int, visits_each: int, clinicians: int) -> str:
                     "patient_id": n + t + 1,
                     "drug": drug,
                     "drug_class": cls,
-                    "dose": 10.0 + k,
-                    "dose_unit": "mg",
-                    "route": "oral",
+                    "dose": dose,
+                    "dose_unit": unit,
+                    "route": route,
                     "start_date": str(first),
                     "stop_date": stop,
                     "stop_reason": None if stop is None else "inefficacy",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from typer.testing import CliRunner
 
 from rheumetrics.app.tables import AUDIT, DECISION, USER
@@ -344,3 +344,23 @@ def test_disabled_user_is_signed_out(tmp_path):
     assert c.get("/patients", follow_redirects=False).status_code == 303
     assert CliRunner().invoke(cli, ["user", "disable", "nobody", "--db", url]).exit_code == 2
     app.state.ctx.engine.dispose()
+
+
+def test_records_the_engine_cannot_use_are_named_on_the_page(app, signed_in):
+    """A therapy whose dose unit the drug catalogue does not know (stored before the catalogue
+    checks) does not break the patient page: the decision panel names the problem."""
+    c = signed_in("clinician")
+    new_patient(c)
+    c.post(
+        "/patients/P-001/therapy",
+        {"drug": "methotrexate", "drug_class": "csDMARD", "start_date": "2023-06-01",
+         "dose": "15", "dose_unit": "mg/week", "route": "oral"},
+    )  # fmt: skip
+    form = visit_form("2024-01-10", TENDER, SWOLLEN, esr_mm_h="30", gh_mm="50", ptga="5", phga="4")
+    assert c.post("/patients/P-001/visits/new", form).status_code == 303
+    with app.state.ctx.engine.begin() as conn:
+        conn.execute(text("UPDATE therapy SET dose_unit = 'mg'"))
+    page = c.get("/patients/P-001")
+    assert page.status_code == 200
+    assert "The engine cannot decide from the stored records" in page.text
+    assert "dose_unit" in page.text

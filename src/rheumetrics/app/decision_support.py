@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from rheumetrics.errors import ValidationError
 from rheumetrics.t2t import decide, load_strategy, shipped_strategies
 from rheumetrics.t2t.decisions import ADHERENT
 from rheumetrics.t2t.strategy import Strategy
@@ -50,6 +51,23 @@ def strategy_for(diagnosis: str | None, chosen: str | None) -> Strategy:
     return strategy(chosen or DEFAULT_STRATEGY.get(diagnosis or "ra", "eular2022_ra"))
 
 
+def _decide(frame: pd.DataFrame, s: Strategy, ther: pd.DataFrame | None) -> pd.DataFrame:
+    """The engine's log; when the stored records cannot be used by the engine (e.g. a therapy
+    record whose drug, dose unit or route the drug catalogue does not know), an empty log whose
+    ``attrs["problems"]`` says why, so the page shows the reason instead of failing."""
+    try:
+        return decide(frame, s, ther)
+    except ValidationError as err:
+        log = pd.DataFrame()
+        log.attrs["problems"] = [str(p) for p in err.problems[:PROBLEMS_SHOWN]]
+        log.attrs["problem_count"] = len(err.problems)
+        return log
+
+
+#: How many of the engine's problems a page lists.
+PROBLEMS_SHOWN = 5
+
+
 def decision_log(visits: pd.DataFrame, therapies: pd.DataFrame, s: Strategy) -> pd.DataFrame:
     """The engine's decision at every visit of the given patients (one row per visit).
 
@@ -62,7 +80,7 @@ def decision_log(visits: pd.DataFrame, therapies: pd.DataFrame, s: Strategy) -> 
     ther = therapies.rename(columns={"stop_reason": "reason"}) if not therapies.empty else None
     frame = visits.reset_index(drop=True)
     if len(frame) > MEMO_MAX_VISITS:
-        return decide(frame, s, ther)
+        return _decide(frame, s, ther)
     digest = hashlib.sha256(f"{s.id}|{sorted(s.chosen.items())}|{s.path}".encode())
     digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
     digest.update(repr(list(frame.columns)).encode())
@@ -75,7 +93,7 @@ def decision_log(visits: pd.DataFrame, therapies: pd.DataFrame, s: Strategy) -> 
         if hit is not None:
             _LOGS.move_to_end(key)
             return hit
-    log = decide(frame, s, ther)
+    log = _decide(frame, s, ther)
     with _LOCK:
         _LOGS[key] = log
         while len(_LOGS) > LOG_CACHE_SIZE:
