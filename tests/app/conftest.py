@@ -1,27 +1,20 @@
-"""Web app fixtures: an app on SQLite and on PostgreSQL, signed-in clients per role.
-
-PostgreSQL comes from ``$RHEUMETRICS_TEST_PG_URL`` (each test gets its own schema); without it the
-PostgreSQL half is skipped locally and fails under CI, as in the store tests.
+"""Web app fixtures: an app on SQLite and on PostgreSQL (the ``db_url`` fixture of
+``tests/conftest.py``), signed-in clients per role.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import create_engine, text
 from starlette.testclient import TestClient
 
 from rheumetrics.app import Settings, create_app
 from rheumetrics.app.security import add_user
 
-PG_URL = os.environ.get("RHEUMETRICS_TEST_PG_URL")
 PASSWORD = "correct horse battery"
 USERS = {
     "admin": "admin",
@@ -30,30 +23,6 @@ USERS = {
     "researcher": "researcher",
     "datamanager": "data_manager",
 }
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'app.sqlite'}"
-        return
-    if not PG_URL:
-        if os.environ.get("CI") == "true":
-            pytest.fail(
-                "RHEUMETRICS_TEST_PG_URL is not set: the PostgreSQL app tests must run in CI"
-            )
-        pytest.skip("RHEUMETRICS_TEST_PG_URL is not set")
-    schema = f"a_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    sep = "&" if "?" in PG_URL else "?"
-    try:
-        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
 
 
 def make_app(url: str) -> FastAPI:

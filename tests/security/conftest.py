@@ -15,8 +15,6 @@ assert _spec is not None and _spec.loader is not None
 _store = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_store)
 
-db_url = _store.db_url
 engine = _store.engine
 clinic = _store.clinic
 h = _store.h
-PG_URL = _store.PG_URL

@@ -1,53 +1,23 @@
-"""Store test fixtures: every ``engine``/``db_url`` test runs on SQLite and on PostgreSQL.
-
-PostgreSQL comes from ``$RHEUMETRICS_TEST_PG_URL``; each test gets its own schema (dropped
-afterwards). Without the variable the PostgreSQL half is skipped locally and fails under CI.
+"""Store test fixtures: every ``engine`` test runs on SQLite and on PostgreSQL (the ``db_url``
+fixture of ``tests/conftest.py``).
 """
 
 from __future__ import annotations
 
 import copy
 import csv
-import os
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, text
 
 from rheumetrics.joints import joint_set
 from rheumetrics.store.engine import init_db, make_engine
 
 DATA = Path(__file__).parent / "data"
-PG_URL = os.environ.get("RHEUMETRICS_TEST_PG_URL")
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A URL to an empty database of each kind."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'store.sqlite'}"
-        return
-    if not PG_URL:
-        if os.environ.get("CI") == "true":
-            pytest.fail(
-                "RHEUMETRICS_TEST_PG_URL is not set: the PostgreSQL store tests must run in CI"
-            )
-        pytest.skip("RHEUMETRICS_TEST_PG_URL is not set")
-    schema = f"t_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    sep = "&" if "?" in PG_URL else "?"
-    try:
-        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
 
 
 @pytest.fixture
