@@ -70,7 +70,7 @@ def _what(v: Any) -> str | None:
     return {bytes: "bytes", complex: "a complex number"}.get(type(v), type(v).__name__)
 
 
-def _as_float(name: str, value: Any, problems: list[Problem]) -> tuple[np.ndarray, np.ndarray]:
+def as_float(name: str, value: Any, problems: list[Problem]) -> tuple[np.ndarray, np.ndarray]:
     """Float array of ``value`` and a mask of entries that were present but not numbers.
 
     Numbers are accepted as numeric dtypes or as plain ASCII decimal text; everything else present
@@ -131,7 +131,7 @@ def prepare(
     scalar = True
     nonnumeric: dict[str, np.ndarray] = {}
     for name, value in inputs.items():
-        arr, nonnumeric[name] = _as_float(name, value, problems)
+        arr, nonnumeric[name] = as_float(name, value, problems)
         idx = value.index if isinstance(value, pd.Series) else None
         if idx is not None:
             if index is not None and not idx.equals(index):

@@ -17,8 +17,9 @@ import pandas as pd
 
 from rheumetrics import joints
 from rheumetrics.errors import Problem, ProblemCollector, ValidationError
-from rheumetrics.measures.base import MEASURES, Measure, prepare
+from rheumetrics.measures.base import MEASURES, Measure, as_float
 from rheumetrics.measures.conventions import DEFAULT, Conventions
+from rheumetrics.measures.fields import FIELDS, Field
 from rheumetrics.measures.itemized import ItemizedMeasure
 from rheumetrics.measures.units import to_canonical
 
@@ -100,22 +101,17 @@ def score_frame(
             chosen.append(m)
         problems.raise_if_any()
     fields = sorted({f for m in chosen for f in m.inputs if f in df.columns})
+    columns = {f: _column(df[f]) for f in fields}
     n = len(df)
     out = _Output(chosen, n, conventions)
     problems_all: list[Problem] = []
     for start in range(0, n, CHUNK_ROWS):
         stop = min(start + CHUNK_ROWS, n)
-        chunk = {f: df[f].iloc[start:stop] for f in fields}
-        p = prepare(chunk, context="scoring", lenient=True, optional=tuple(fields))
-        problems_all.extend(p.problems)
-        missing = p.missing
-        flagged = {f: bool(p.bad[f].any() or missing[f].any()) for f in p.arrays}
+        arrays, bad, missing = _chunk_inputs(columns, start, stop, df.index, problems_all)
         for m in chosen:
-            args = {f: p.arrays[f] if f in p.arrays else absent(stop - start) for f in m.inputs}
-            masks = [p.bad[f] for f in m.inputs if f in p.bad and flagged[f]]
-            masks += [
-                missing[f] for f in m.inputs if f in missing and f not in m.optional and flagged[f]
-            ]
+            args = {f: arrays[f] if f in arrays else absent(stop - start) for f in m.inputs}
+            masks = [bad[f] for f in m.inputs if f in bad]
+            masks += [missing[f] for f in m.inputs if f in missing and f not in m.optional]
             with np.errstate(invalid="ignore", divide="ignore"):
                 result = np.asarray(m.compute(conventions, **args), dtype=float)
             if isinstance(m, ItemizedMeasure):
@@ -126,7 +122,7 @@ def score_frame(
                 result = np.where(np.logical_or.reduce(masks), np.nan, result)
             out.put(m, start, stop, result)
             for f in m.inputs:
-                if f in missing and f not in m.optional and missing[f].any():
+                if f in missing and f not in m.optional:
                     for pos in np.flatnonzero(missing[f]):
                         rec = df.index[start + pos]
                         problems_all.append(Problem(rec, f, None, f"is missing; {m.name} needs it"))
@@ -140,6 +136,73 @@ def score_frame(
         frame = frame.assign(**_reasons(df.index, chosen, out.unscored, problems_all))
         frame.attrs = out.attrs
     return frame
+
+
+def _column(values: pd.Series) -> np.ndarray | pd.Series:
+    """An input column read once: a float array when its dtype is numeric (no copy for float64),
+    else the Series itself, converted chunk by chunk with every non-number reported."""
+    if values.dtype.kind in "fiu" and not pd.api.types.is_bool_dtype(values.dtype):
+        return values.to_numpy(dtype=float, na_value=np.nan)
+    return values
+
+
+def _clean(spec: Field, x: np.ndarray) -> bool:
+    """Whether every value of ``x`` is present and allowed, proved by two reductions (and an
+    integrality check for integer fields) instead of building masks: NaN propagates through
+    ``min``/``max`` and fails the comparisons, an infinity fails the finite bounds."""
+    assert spec.low is not None and spec.high is not None
+    lo, hi = x.min(), x.max()
+    if not ((lo >= spec.low) if spec.low_inclusive else (lo > spec.low)):
+        return False
+    if not ((hi <= spec.high) if spec.high_inclusive else (hi < spec.high)):
+        return False
+    if spec.step:
+        return not spec.invalid(x).any()
+    return not spec.integer or bool((np.floor(x) == x).all())
+
+
+def _chunk_inputs(
+    columns: dict[str, np.ndarray | pd.Series],
+    start: int,
+    stop: int,
+    index: pd.Index,
+    problems: list[Problem],
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Float inputs of rows ``start:stop`` and, only for columns that have any, the masks of
+    invalid and of missing values; every invalid value is added to ``problems``.
+
+    The same checks and messages as :func:`rheumetrics.measures.base.prepare` (all inputs
+    optional), column by column: a clean column costs two reductions and no masks.
+    """
+    arrays: dict[str, np.ndarray] = {}
+    nonnumeric: dict[str, np.ndarray] = {}
+    for f, col in columns.items():
+        if isinstance(col, np.ndarray):
+            arrays[f] = col[start:stop]
+        else:
+            arrays[f], nonnum = as_float(f, col.iloc[start:stop], problems)
+            if nonnum.any():
+                nonnumeric[f] = nonnum
+    bad: dict[str, np.ndarray] = {}
+    missing: dict[str, np.ndarray] = {}
+    for f, x in arrays.items():
+        spec = FIELDS[f]
+        nonnum = nonnumeric.get(f)
+        if nonnum is None and _clean(spec, x):
+            continue
+        invalid = spec.invalid(x)
+        absent_ = np.isnan(x)
+        if nonnum is not None:
+            invalid |= nonnum
+            absent_ &= ~nonnum
+        if invalid.any():
+            bad[f] = invalid
+            report = invalid if nonnum is None else invalid & ~nonnum
+            for pos in np.flatnonzero(report):
+                problems.append(Problem(index[start + pos], f, float(x[pos]), spec.rule))
+        if absent_.any():
+            missing[f] = absent_
+    return arrays, bad, missing
 
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:
