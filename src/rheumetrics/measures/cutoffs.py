@@ -42,10 +42,15 @@ class CutoffSet:
         """Band index per value (int8), -1 where the value is missing."""
         x = np.asarray(values, dtype=float)
         code = np.zeros(x.shape, dtype=np.int8)
+        hit = np.empty(x.shape, dtype=bool)  # reused; added as 0/1 bytes without a cast
         for bound, lower in zip(self.bounds, self.lower_gets_bound, strict=True):
             # snap(x) > bound, resp. snap(x) >= bound, without a rounding pass
-            code += (x > bound + SNAP_TOLERANCE) if lower else (x >= bound - SNAP_TOLERANCE)
-        code[np.isnan(x)] = -1
+            if lower:
+                np.greater(x, bound + SNAP_TOLERANCE, out=hit)
+            else:
+                np.greater_equal(x, bound - SNAP_TOLERANCE, out=hit)
+            code += hit.view(np.int8)
+        code -= np.isnan(x, out=hit).view(np.int8)  # NaN passes no bound: 0 - 1 = -1
         return code
 
     def classify(self, values: Any) -> Any:

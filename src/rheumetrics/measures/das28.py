@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from rheumetrics.measures.base import Measure, register
+from rheumetrics.measures.base import Measure, register, shared_term
 from rheumetrics.measures.conventions import Conventions
 
 _PREVOO = (
@@ -20,8 +20,13 @@ _PREVOO = (
 )
 
 
-def _joints28(tjc28: np.ndarray, sjc28: np.ndarray) -> np.ndarray:
+def _joint_term(tjc28: np.ndarray, sjc28: np.ndarray) -> np.ndarray:
     return 0.56 * np.sqrt(tjc28) + 0.28 * np.sqrt(sjc28)
+
+
+def _joints28(tjc28: np.ndarray, sjc28: np.ndarray) -> np.ndarray:
+    """The joint term, computed once per chunk for all DAS28 variants of a panel."""
+    return shared_term("das28_joints", _joint_term, tjc28, sjc28)
 
 
 def _esr4(c: Conventions, tjc28, sjc28, esr_mm_h, gh_mm):

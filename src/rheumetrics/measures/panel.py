@@ -17,7 +17,7 @@ import pandas as pd
 
 from rheumetrics import joints
 from rheumetrics.errors import Problem, ProblemCollector, ValidationError
-from rheumetrics.measures.base import MEASURES, Measure, as_float
+from rheumetrics.measures.base import MEASURES, Measure, as_float, shared_terms
 from rheumetrics.measures.conventions import DEFAULT, Conventions
 from rheumetrics.measures.fields import FIELDS, Field
 from rheumetrics.measures.itemized import ItemizedMeasure
@@ -108,24 +108,9 @@ def score_frame(
     for start in range(0, n, CHUNK_ROWS):
         stop = min(start + CHUNK_ROWS, n)
         arrays, bad, missing = _chunk_inputs(columns, start, stop, df.index, problems_all)
-        for m in chosen:
-            args = {f: arrays[f] if f in arrays else absent(stop - start) for f in m.inputs}
-            masks = [bad[f] for f in m.inputs if f in bad]
-            masks += [missing[f] for f in m.inputs if f in missing and f not in m.optional]
-            with np.errstate(invalid="ignore", divide="ignore"):
-                result = np.asarray(m.compute(conventions, **args), dtype=float)
-            if isinstance(m, ItemizedMeasure):
-                failing, row_problems = m.row_problems(conventions, args, df.index[start:stop])
-                masks.append(failing)
-                problems_all.extend(row_problems)
-            if masks:
-                result = np.where(np.logical_or.reduce(masks), np.nan, result)
-            out.put(m, start, stop, result)
-            for f in m.inputs:
-                if f in missing and f not in m.optional:
-                    for pos in np.flatnonzero(missing[f]):
-                        rec = df.index[start + pos]
-                        problems_all.append(Problem(rec, f, None, f"is missing; {m.name} needs it"))
+        with shared_terms():
+            _score_chunk(chosen, conventions, arrays, bad, missing, df.index[start:stop], out,
+                         start, problems_all)  # fmt: skip
         if progress is not None:
             progress(stop)
     problems_all = _dedupe(problems_all)
@@ -136,6 +121,41 @@ def score_frame(
         frame = frame.assign(**_reasons(df.index, chosen, out.unscored, problems_all))
         frame.attrs = out.attrs
     return frame
+
+
+def _score_chunk(
+    chosen: list[Measure],
+    conventions: Conventions,
+    arrays: dict[str, np.ndarray],
+    bad: dict[str, np.ndarray],
+    missing: dict[str, np.ndarray],
+    index: pd.Index,
+    out: _Output,
+    start: int,
+    problems: list[Problem],
+) -> None:
+    """Compute every chosen measure on the chunk of rows ``index`` (from row ``start``) into
+    ``out``; NaN where an input is invalid or a required one missing (each missing value is
+    added to ``problems``)."""
+    stop = start + len(index)
+    for m in chosen:
+        args = {f: arrays[f] if f in arrays else absent(len(index)) for f in m.inputs}
+        masks = [bad[f] for f in m.inputs if f in bad]
+        masks += [missing[f] for f in m.inputs if f in missing and f not in m.optional]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            result = np.asarray(m.compute(conventions, **args), dtype=float)
+        if isinstance(m, ItemizedMeasure):
+            failing, row_problems = m.row_problems(conventions, args, index)
+            masks.append(failing)
+            problems.extend(row_problems)
+        if masks:
+            result = np.where(np.logical_or.reduce(masks), np.nan, result)
+        out.put(m, start, stop, result)
+        for f in m.inputs:
+            if f in missing and f not in m.optional:
+                for pos in np.flatnonzero(missing[f]):
+                    rec = index[pos]
+                    problems.append(Problem(rec, f, None, f"is missing; {m.name} needs it"))
 
 
 def _column(values: pd.Series) -> np.ndarray | pd.Series:
@@ -242,8 +262,8 @@ class _Output:
     def put(self, m: Measure, start: int, stop: int, result: np.ndarray) -> None:
         if m.name in self.flags:
             value, na = self.flags[m.name]
-            value[start:stop] = result == 1.0
-            na[start:stop] = np.isnan(result)
+            np.equal(result, 1.0, out=value[start:stop])
+            np.isnan(result, out=na[start:stop])
             return
         self.block[self.row[m.name], start:stop] = result
         if m.name in self.cutoffs:

@@ -9,16 +9,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from rheumetrics.measures.base import Measure, register
+from rheumetrics.measures.base import Measure, register, shared_term
 from rheumetrics.measures.conventions import Conventions
 
 
-def _cdai(c: Conventions, tjc28, sjc28, ptga, phga) -> np.ndarray:
+def _clinical_sum(tjc28, sjc28, ptga, phga) -> np.ndarray:
     return tjc28 + sjc28 + ptga + phga
 
 
+def _cdai(c: Conventions, tjc28, sjc28, ptga, phga) -> np.ndarray:
+    return shared_term("cdai", _clinical_sum, tjc28, sjc28, ptga, phga)
+
+
 def _sdai(c: Conventions, tjc28, sjc28, ptga, phga, crp_mg_l) -> np.ndarray:
-    return tjc28 + sjc28 + ptga + phga + crp_mg_l / 10.0
+    # CDAI's sum plus CRP/10, added in the same order as written out
+    return shared_term("cdai", _clinical_sum, tjc28, sjc28, ptga, phga) + crp_mg_l / 10.0
 
 
 sdai = register(
