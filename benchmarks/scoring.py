@@ -1,15 +1,18 @@
-"""Benchmark: score N synthetic visits with the full RA panel, validation included.
+"""Benchmark: score synthetic visits with the full RA panel, validation included.
 
-Panel: DAS28-ESR, DAS28-CRP, SDAI, CDAI with their categories, and Boolean remission 2022.
-Prints visits per second, peak memory (traced allocations during scoring, against the input
-frame's size) and, side by side as ratios to ``score_frame``:
+Panel: DAS28-ESR, DAS28-CRP, SDAI, CDAI with their categories, and Boolean remission 2022. At
+three sizes (a quarter, a half and all of ``--visits``), interleaved, prints the wall and CPU
+time of ``score_frame`` beside the same panel computed
 
-- the same rows scored one at a time with the scalar functions, as peer calculators are used;
-- the same formulas as plain pandas column expressions (``pd.cut`` categories, no validation);
-- polars expressions, when polars is installed;
-- naive NumPy on float arrays (``searchsorted`` categories, no validation);
-- the memory roofline: reading the 7 input columns once and writing the outputs once (4 float64
-  scores, 4 int8 category codes, 2 boolean arrays) at this machine's measured copy bandwidth.
+- as plain pandas column expressions (``pd.cut`` categories, no validation);
+- as polars expressions, when polars is installed;
+- as naive NumPy on float arrays (``searchsorted`` categories, no validation);
+- at the memory roofline: reading the 7 input columns once and writing the outputs once (4 float64
+  scores, 4 int8 category codes, 2 boolean arrays) at this machine's measured copy bandwidth,
+
+each as the ratio score_frame CPU / tool CPU; the peak memory traced while scoring against the
+input and against input + output; the speed-up over scoring row by row with the scalar functions,
+as peer calculators are used; and the growth exponents of time and memory.
 
 Run: ``python benchmarks/scoring.py [--visits N]`` (README figure: the default 10 million).
 """
@@ -17,9 +20,8 @@ Run: ``python benchmarks/scoring.py [--visits N]`` (README figure: the default 1
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
-import statistics
-import time
 import tracemalloc
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # one core
@@ -29,6 +31,7 @@ import pandas as pd
 
 from rheumetrics.measures import boolean_remission, cdai, das28_crp, das28_esr, sdai
 from rheumetrics.measures.panel import score_frame
+from sweep import Timing, load, print_growth, three_sizes, timed
 
 PANEL = ["das28_esr", "das28_crp", "sdai", "cdai", "boolean_remission_2022"]
 
@@ -130,95 +133,94 @@ def copy_bandwidth(nbytes: int = 2**28, repeat: int = 5) -> float:
     """Bytes per second moved by ``np.copyto`` (read + write) on arrays beyond the caches."""
     src = np.ones(nbytes // 8)
     dst = np.empty_like(src)
-    best = min(_time(lambda: np.copyto(dst, src)) for _ in range(repeat))
+    best = min(timed(lambda: np.copyto(dst, src)).wall for _ in range(repeat))
     return 2 * nbytes / best
 
 
-def _time(fn) -> float:  # type: ignore[no-untyped-def]
-    t0 = time.perf_counter()
-    fn()
-    return time.perf_counter() - t0
+def peak_memory(df: pd.DataFrame) -> float:
+    """Peak bytes allocated while scoring ``df`` (traced; tracing slows allocation, so apart)."""
+    tracemalloc.start()
+    score_frame(df, measures=PANEL)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return float(peak)
 
 
-def _median_time(fn, repeat: int) -> float:  # type: ignore[no-untyped-def]
-    return statistics.median(_time(fn) for _ in range(repeat))
+def interleaved(df: pd.DataFrame, tools: list[str], repeat: int) -> dict[str, Timing]:
+    """Best wall and CPU time of each tool on ``df``, runs interleaved in alternating order."""
+    cols = {c: df[c].to_numpy() for c in df.columns}
+    runs = {
+        "score_frame": lambda: score_frame(df, measures=PANEL),
+        "pandas expressions": lambda: pandas_expressions(df),
+        "naive NumPy": lambda: numpy_naive(cols),
+    }
+    if "polars expressions" in tools:
+        import polars as pl
+
+        frame = pl.from_pandas(df)
+        runs["polars expressions"] = lambda: polars_expressions(frame)
+    best: dict[str, Timing] = {}
+    for rep in range(repeat):
+        for name in tools if rep % 2 == 0 else tools[::-1]:
+            t = timed(runs[name])
+            old = best.get(name, t)
+            best[name] = Timing(min(old.wall, t.wall), min(old.cpu, t.cpu))
+    return best
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--visits", type=int, default=10_000_000)
+    parser.add_argument("--visits", type=int, default=10_000_000, help="top size")
     parser.add_argument("--baseline-rows", type=int, default=20_000)
-    parser.add_argument("--repeat", type=int, default=3, help="timed runs; the median is shown")
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs; the best is shown")
     args = parser.parse_args()
 
-    df = synthetic(args.visits)
-    input_mb = df.memory_usage(deep=True).sum() / 2**20
-    score_frame(df.head(1000), measures=PANEL)  # warm up
-
-    times = []
-    for _ in range(args.repeat):
-        t0 = time.perf_counter()
-        out = score_frame(df, measures=PANEL)
-        times.append(time.perf_counter() - t0)
-        assert len(out) == len(df)
-        del out
-    elapsed = statistics.median(times)
-
-    tracemalloc.start()  # a separate run: tracing slows allocation
-    score_frame(df, measures=PANEL)
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-
-    sample = df.head(args.baseline_rows)
-    t0 = time.perf_counter()
-    row_at_a_time(sample)
-    per_row = (time.perf_counter() - t0) / len(sample)
-    vec_per_row = elapsed / len(df)
-
-    print(f"visits scored            {len(df):,}")
-    print(f"panel                    {', '.join(PANEL)} (+ categories, validation)")
-    print(
-        f"elapsed (median of {args.repeat})   {elapsed:.2f} s  (runs: {', '.join(f'{t:.2f}' for t in times)})"
-    )
-    print(
-        f"visits per second        {len(df) / elapsed:,.0f} (median), {len(df) / min(times):,.0f} (best)"
-    )
-    print(f"input frame              {input_mb:,.0f} MiB")
-    print(
-        f"peak traced memory       {peak / 2**20:,.0f} MiB ({peak / 2**20 / input_mb:.2f} x input)"
-    )
-    print(f"row-at-a-time baseline   {1 / per_row:,.0f} visits/s ({len(sample):,} rows sampled)")
-    print(f"speed-up over baseline   {per_row / vec_per_row:,.0f} x")
-
-    # side by side: the same panel by other means (time relative to score_frame's median)
-    cols = {c: df[c].to_numpy() for c in df.columns}
-    peers = {
-        "pandas column expressions": lambda: pandas_expressions(df),
-        "naive NumPy": lambda: numpy_naive(cols),
-    }
-    try:
-        import polars as pl
-
-        frame = pl.from_pandas(df)
-        peers["polars expressions"] = lambda: polars_expressions(frame)
-    except ImportError:
-        print("polars                   not installed (pip install polars to compare)")
-    check = pandas_expressions(df.head(100_000))
-    ours = score_frame(df.head(100_000), measures=PANEL)
-    for name in CUTS:
-        np.testing.assert_allclose(check[name].to_numpy(), ours[name].to_numpy(), rtol=1e-12)
     bandwidth = copy_bandwidth()
-    roofline = len(df) * BYTES_PER_VISIT / bandwidth
-    print()
-    print(f"{'same panel by':<42} {'seconds':>8} {'visits/s':>14} {'score_frame / it':>17}")
-    print(f"{'score_frame (validated)':<42} {elapsed:8.3f} {len(df) / elapsed:14,.0f} {1:17.2f}")
-    for name, fn in peers.items():
-        t = _median_time(fn, args.repeat)
-        print(f"{name + ' (no validation)':<42} {t:8.3f} {len(df) / t:14,.0f} {elapsed / t:17.2f}")
-    print(f"{'memory roofline':<42} {roofline:8.3f} {len(df) / roofline:14,.0f} "
-          f"{elapsed / roofline:17.2f}")  # fmt: skip
-    print(f"  ({BYTES_PER_VISIT} bytes/visit at the measured copy bandwidth "
-          f"{bandwidth / 1e9:.1f} GB/s; target: score_frame within 3 x the roofline)")  # fmt: skip
+    print(f"{load()}; copy bandwidth {bandwidth / 1e9:.1f} GB/s; panel {', '.join(PANEL)} "
+          "(+ categories; score_frame validates, the peers do not)")  # fmt: skip
+    check = synthetic(100_000)
+    expected, ours = pandas_expressions(check), score_frame(check, measures=PANEL)
+    for name in CUTS:
+        np.testing.assert_allclose(expected[name].to_numpy(), ours[name].to_numpy(), rtol=1e-12)
+    score_frame(check.head(1000), measures=PANEL)  # warm up
+
+    sizes = three_sizes(args.visits)
+    tools = ["score_frame", "pandas expressions", "naive NumPy", "polars expressions"]
+    if importlib.util.find_spec("polars") is None:
+        tools.remove("polars expressions")
+        print("polars not installed (pip install polars to compare)")
+    cpu: dict[str, list[float]] = {t: [] for t in [*tools, "roofline"]}
+    memory: list[float] = []
+    header = f"{'visits':>11} {'tool':<20} {'wall s':>8} {'CPU s':>8} {'visits/s (CPU)':>15} {'ratio':>7}"
+    print(f"\n{header}  (ratio: score_frame CPU / the tool's CPU; < 1 is faster)")
+    for n in sizes:
+        df = synthetic(n)
+        best = interleaved(df, tools, args.repeat)
+        roofline = n * BYTES_PER_VISIT / bandwidth
+        ours = best["score_frame"].cpu
+        for name in tools:
+            cpu[name].append(best[name].cpu)
+            t = best[name]
+            print(f"{n:>11,} {name:<20} {t.wall:8.3f} {t.cpu:8.3f} {n / t.cpu:15,.0f} "
+                  f"{ours / t.cpu:7.2f}")  # fmt: skip
+        cpu["roofline"].append(roofline)
+        print(f"{n:>11,} {'memory roofline':<20} {'':>8} {roofline:8.3f} {n / roofline:15,.0f} "
+              f"{ours / roofline:7.2f}  ({BYTES_PER_VISIT} bytes/visit; target <= 3)")  # fmt: skip
+        input_bytes = float(df.memory_usage(deep=True).sum())
+        memory.append(peak_memory(df))
+        output_bytes = n * (BYTES_PER_VISIT - 7 * 8)
+        print(f"{'':>11} peak traced memory while scoring {memory[-1] / 2**20:,.0f} MiB = "
+              f"{memory[-1] / input_bytes:.2f} x the input, "
+              f"{memory[-1] / (input_bytes + output_bytes):.2f} x input + output")  # fmt: skip
+        del df
+
+    sample = synthetic(args.baseline_rows)
+    per_row = timed(lambda: row_at_a_time(sample)).cpu / len(sample)
+    top = cpu["score_frame"][-1] / sizes[-1]
+    print(f"\nrow-at-a-time scalar calls: {1 / per_row:,.0f} visits/s CPU; score_frame is "
+          f"{per_row / top:,.0f} x faster at {sizes[-1]:,} visits")  # fmt: skip
+    print_growth(sizes, cpu, "CPU time")
+    print_growth(sizes, {"score_frame": memory}, "peak memory")
 
 
 if __name__ == "__main__":
