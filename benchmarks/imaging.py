@@ -40,6 +40,7 @@ import pandas as pd
 
 from rheumetrics.imaging import catalogue, change_scores, score_reads, sites, validate_reads
 from rheumetrics.stats.agreement import icc
+from sweep import exponent
 
 try:
     import polars as pl
@@ -277,11 +278,6 @@ class Run(NamedTuple):
     cpu: float
     mb: float
     rows: int
-
-
-def exponent(sizes: list[int], values: list[float]) -> float:
-    x, y = np.log(sizes), np.log(np.maximum(values, 1e-9))
-    return float(np.polyfit(x, y, 1)[0])
 
 
 def stages(reads: pd.DataFrame) -> None:

@@ -6,8 +6,8 @@ For each test and each size (total values), the tools run interleaved (ours, Sci
 ours, ...) so that machine load hits them alike. The table prints the median time of each, our
 time as a ratio to SciPy's (to scikit-learn's for the ROC AUC, shown in the SciPy columns) and
 to pingouin's, and the peak memory traced during one call (``tracemalloc``, which sees NumPy's
-buffers). At the end come the growth exponents of time and memory between the two largest
-sizes (1 = linear; n log n shows as a little above 1). Target: every test within 2x of SciPy
+buffers). At the end come the growth exponents of time and memory over the sizes
+(1 = linear; n log n shows as a little above 1). Target: every test within 2x of SciPy
 at 10^6 values, memory linear in n. A second section times the resampling and enumeration
 methods.
 """
@@ -15,7 +15,6 @@ methods.
 from __future__ import annotations
 
 import argparse
-import math
 import statistics
 import time
 import tracemalloc
@@ -36,6 +35,7 @@ from rheumetrics.stats import (
     spearman,
     wilcoxon_signed_rank,
 )
+from sweep import exponent, load
 
 try:  # optional peers, not dependencies of rheumetrics
     import pingouin
@@ -116,12 +116,6 @@ def _peak(func: Runner) -> float:
     return peak / 1e6
 
 
-def _growth(small: float, large: float, n_small: int, n_large: int) -> float:
-    if small <= 0 or large <= 0:
-        return math.nan
-    return math.log(large / small) / math.log(n_large / n_small)
-
-
 def compare(sizes: list[int], repeats: int) -> None:
     """Print the side-by-side table and growth exponents."""
     rng = np.random.default_rng(2024)
@@ -156,20 +150,17 @@ def compare(sizes: list[int], repeats: int) -> None:
                 + f"{ours[1]:>8.1f} "
                 + (f"{sp[1]:>8.1f}" if sp else f"{'-':>8}")
             )
-    lo, hi = sizes[-2] if len(sizes) > 1 else sizes[0], sizes[-1]
-    print(
-        f"\nGrowth exponents between n = {lo:,} and n = {hi:,}, the two largest sizes, where "
-        "fixed costs matter least (1 = linear):"
-    )
+    print(f"\nGrowth exponents over n = {', '.join(f'{n:,}' for n in sizes)} (least squares on "
+          "log-log; 1 = linear, fixed costs pull it below 1 at small n):")  # fmt: skip
     for test in tests:
-        ours_lo, ours_hi = results[(test, "rheumetrics", lo)], results[(test, "rheumetrics", hi)]
+        ours = [results[(test, "rheumetrics", n)] for n in sizes]
         line = (
-            f"  {test:<31} time {_growth(ours_lo[0], ours_hi[0], lo, hi):5.2f}  "
-            f"memory {_growth(ours_lo[1], ours_hi[1], lo, hi):5.2f}"
+            f"  {test:<31} time {exponent(sizes, [r[0] for r in ours]):5.2f}  "
+            f"memory {exponent(sizes, [r[1] for r in ours]):5.2f}"
         )
-        if (test, "scipy", lo) in results:
-            sp_lo, sp_hi = results[(test, "scipy", lo)], results[(test, "scipy", hi)]
-            line += f"   (SciPy: time {_growth(sp_lo[0], sp_hi[0], lo, hi):5.2f})"
+        if (test, "scipy", sizes[0]) in results:
+            sp = [results[(test, "scipy", n)][0] for n in sizes]
+            line += f"   (SciPy: time {exponent(sizes, sp):5.2f})"
         print(line)
 
 
@@ -212,6 +203,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
+    print(load())
     print(f"pingouin: {'version ' + pingouin.__version__ if pingouin else 'not installed'}\n")
     compare(sizes, args.repeats)
     print()

@@ -39,6 +39,7 @@ from rheumetrics.store import import_file, init_db, load_visits, make_engine
 from rheumetrics.store.items import ITEM_TABLES, table_items
 from rheumetrics.store.jointbits import MASKS
 from rheumetrics.store.models import VISIT_SCORE
+from sweep import load, print_growth
 
 MAPPING = """
 [source]
@@ -135,11 +136,6 @@ def timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - t0
 
 
-def growth(sizes: list[int], times: list[float]) -> float:
-    """Exponent b of time ~ n^b, least squares on log-log."""
-    return float(np.polyfit(np.log(sizes), np.log(times), 1)[0])
-
-
 def one_size(n: int, tmp: Path, repeats: int) -> dict[str, float]:
     import duckdb
 
@@ -228,6 +224,7 @@ def main() -> None:
         import_report(args.visits, args.patients, args.db)
         return
     results = []
+    print(load())
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.sizes:
             res = one_size(n, Path(tmp), args.repeats)
@@ -239,9 +236,8 @@ def main() -> None:
                 f"{res['DuckDB']:6.2f} s ({res['DuckDB'] / res['rheumetrics']:4.2f}x ours)",
                 flush=True,
             )
-    print("growth exponent of time (time ~ n^b):")
-    for name in ("rheumetrics", "pandas.read_sql", "DuckDB", "import"):
-        print(f"  {name:<16} b = {growth(args.sizes, [r[name] for r in results]):.2f}")
+    names = ("rheumetrics", "pandas.read_sql", "DuckDB", "import")
+    print_growth(args.sizes, {name: [r[name] for r in results] for name in names}, "wall time")
 
 
 if __name__ == "__main__":
