@@ -216,10 +216,8 @@ def validate_reads(reads: pd.DataFrame, *, source: str | None = None) -> Validat
     combo, first = group_codes(out, ["system", "version", "feature", "site"])
     combo_row = np.full(len(first), -1, dtype=np.int64)
     combo_problem: dict[int, tuple[str, object, str]] = {}
-    for g, row in enumerate(first):
-        system, version, feature, site = (
-            out[c].iloc[row] for c in ("system", "version", "feature", "site")
-        )
+    heads = out[["system", "version", "feature", "site"]].iloc[first]
+    for g, (system, version, feature, site) in enumerate(heads.itertuples(index=False)):
         if any(pd.isna(v) for v in (system, version, feature, site)):
             continue
         key = (system, version, feature, site)

@@ -33,6 +33,18 @@ ID_COLUMNS = (
     "feature",
     "subset",
 )
+#: Per-subset arrays gathered by :func:`score_reads` (group rows, subset code, values, side bits).
+_PART_COLUMNS = (
+    "_row",
+    "subset",
+    "score",
+    "max_possible",
+    "n_sites_scored",
+    "n_not_assessable",
+    "n_sites_in_set",
+    "set_max",
+    "_bits",
+)
 #: Value columns of a score row.
 VALUE_COLUMNS = (
     "score",
@@ -175,7 +187,8 @@ def score_reads(
     design = _labels(df["design"])[first]
     group_read = read_id[first]
 
-    parts = []
+    # every subset's rows gathered as index arrays, then the key columns taken once
+    parts: dict[str, list[np.ndarray]] = {c: [] for c in _PART_COLUMNS}
     for j in range(len(names)):
         in_subset = member[group_system][:, present_regions, j]  # (group, region)
         if not in_subset.any():
@@ -188,24 +201,30 @@ def score_reads(
         bits = seen[:, 0] * 1 + seen[:, 1] * 2 + seen[:, 2] * 4
         n_sides = seen.sum(axis=1)
         n_sc = (n_scored * in_subset).sum(axis=1)
-        part = key_rows.iloc[present].assign(
-            subset=pd.Categorical.from_codes(np.full(len(present), j), categories=names),
-            score=(points * in_subset).sum(axis=1)[present],
-            max_possible=(maxima * in_subset).sum(axis=1)[present],
-            n_sites_scored=n_sc[present].astype(np.int64),
-            n_not_assessable=(cnt - n_sc)[present].astype(np.int64),
-            n_sites_in_set=(nominal_n[group_feature, j] * n_sides)[present].astype(np.int64),
-            set_max=(nominal_max[group_feature, j] * n_sides)[present],
-            _bits=bits[present].astype(np.int64),
-            design=design[present],
-            _read=group_read[present],
+        parts["_row"].append(present)
+        parts["subset"].append(np.full(len(present), j, dtype=np.int8))
+        parts["score"].append((points * in_subset).sum(axis=1)[present])
+        parts["max_possible"].append((maxima * in_subset).sum(axis=1)[present])
+        parts["n_sites_scored"].append(n_sc[present].astype(np.int64))
+        parts["n_not_assessable"].append((cnt - n_sc)[present].astype(np.int64))
+        parts["n_sites_in_set"].append(
+            (nominal_n[group_feature, j] * n_sides)[present].astype(np.int64)
         )
-        parts.append(part)
+        parts["set_max"].append((nominal_max[group_feature, j] * n_sides)[present])
+        parts["_bits"].append(bits[present].astype(np.int64))
     columns = [*ID_COLUMNS[:4], *(["side"] if by_side else []), *ID_COLUMNS[5:], *VALUE_COLUMNS]
     columns += ["_bits", "design"]
-    if not parts:
+    if not parts["_row"]:
         return pd.DataFrame(columns=[c for c in columns if c != "_bits"] + ["sides"])
-    features = pd.concat(parts, ignore_index=True)
+    rows = np.concatenate(parts["_row"])
+    features = key_rows.iloc[rows].reset_index(drop=True)
+    features["subset"] = pd.Categorical.from_codes(
+        np.concatenate(parts["subset"]), categories=names
+    )
+    for col in _PART_COLUMNS[2:]:
+        features[col] = np.concatenate(parts[col])
+    features["design"] = design[rows]
+    features["_read"] = group_read[rows]
     frames = [features[columns]]
     if derived:
         visit_id, _ = group_codes(
