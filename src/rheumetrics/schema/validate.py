@@ -144,8 +144,11 @@ def parse_number(raw: pd.Series, field: str, rep: Reporter, rule: str) -> pd.Ser
         return pd.Series(np.nan, index=raw.index)
     if pd.api.types.is_numeric_dtype(raw.dtype):
         num = raw.astype("float64")
-        rep.flag(np.isinf(num.to_numpy()), field, raw, f"not a finite number; {rule}")
-        return num.where(np.isfinite(num.to_numpy()))
+        inf = np.isinf(num.to_numpy())
+        if not inf.any():  # the usual case: no mask, no copy
+            return num
+        rep.flag(inf, field, raw, f"not a finite number; {rule}")
+        return num.where(~inf)
     na = missing(raw)
     if raw.dtype == object:  # typed cells (Excel): booleans are not numbers
         is_bool = raw.map(lambda v: isinstance(v, (bool, np.bool_))).to_numpy(dtype=bool)
@@ -180,10 +183,10 @@ def check_range(
 ) -> pd.Series:
     """NaN-out and report values outside ``[lo, hi]`` (``(lo, hi]`` when ``lo_inclusive`` is
     false), not integral, or off ``step`` (compared after snap)."""
-    v = snap(values.to_numpy(dtype=float))
-    ok = ~np.isnan(v)
-    bad = ok & np.isinf(v)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", over="ignore"):  # snapping 1e300 overflows to inf: bad
+        v = snap(values.to_numpy(dtype=float))
+        ok = ~np.isnan(v)
+        bad = ok & np.isinf(v)
         if lo is not None:
             bad |= ok & ((v < lo) if lo_inclusive else (v <= lo))
         if hi is not None:
@@ -193,6 +196,8 @@ def check_range(
         if step:
             q = v / step
             bad |= ok & (np.abs(q - np.round(q)) > 1e-9)
+    if not bad.any():
+        return values
     rep.flag(bad, field, raw, rule)
     out = values.copy()
     out[bad] = np.nan
