@@ -38,7 +38,6 @@ class Prepared:
     invalid: np.ndarray  # rows with an invalid or missing (required) input
     problems: list[Problem] = field(default_factory=list)
     bad: dict[str, np.ndarray] = field(default_factory=dict)  # per input: present but invalid
-    missing: dict[str, np.ndarray] = field(default_factory=dict)  # per input: absent (NaN/None)
 
     def wrap(self, out: np.ndarray, name: str) -> Any:
         if self.scalar:
@@ -150,14 +149,12 @@ def prepare(
         ) from None
     invalid = np.zeros(shape, dtype=bool)
     bad_by_field: dict[str, np.ndarray] = {}
-    missing_by_field: dict[str, np.ndarray] = {}
     for name, arr in arrays.items():
         spec = FIELDS[name]
         nonnum = nonnumeric[name]
         bad = spec.invalid(arr) | nonnum
         bad_by_field[name] = bad
-        missing_by_field[name] = np.isnan(arr) & ~nonnum
-        missing = missing_by_field[name] if name not in optional else np.zeros(arr.shape, bool)
+        missing = np.isnan(arr) & ~nonnum if name not in optional else np.zeros(arr.shape, bool)
         if bad.any() or missing.any():
             flagged = np.broadcast_to(bad | missing, shape)
             invalid |= flagged
@@ -168,7 +165,7 @@ def prepare(
                 record = labels[pos] if labels is not None else pos
                 rule = spec.rule if not np.isnan(v) else f"is missing; {context} needs it"
                 problems.append(Problem(record, name, None if np.isnan(v) else float(v), rule))
-    prepared = Prepared(arrays, index, scalar, invalid, problems, bad_by_field, missing_by_field)
+    prepared = Prepared(arrays, index, scalar, invalid, problems, bad_by_field)
     if problems and not lenient:
         raise ValidationError(problems, f"cannot compute {context}")
     return prepared
