@@ -200,9 +200,9 @@ def _chunk_inputs(
         if isinstance(col, np.ndarray):
             arrays[f] = col[start:stop]
         else:
-            arrays[f], nonnum = as_float(f, col.iloc[start:stop], problems)
-            if nonnum.any():
-                nonnumeric[f] = nonnum
+            arrays[f], not_number = as_float(f, col.iloc[start:stop], problems)
+            if not_number.any():
+                nonnumeric[f] = not_number
     bad: dict[str, np.ndarray] = {}
     missing: dict[str, np.ndarray] = {}
     for f, x in arrays.items():
