@@ -66,7 +66,7 @@ def _from_store(study: Study, url: str, note: Callable[[str], None]) -> Cohort:
             note(f"importing {item.source.name}")
             result = import_file(engine, item.source, item.mapping)
             imports.append({"source": item.source.name, **result.summary()})
-        note("loading the cohort")
+        note("reading the store")
         frames = from_store(engine)
         patients, visits, therapies, reads = (
             frames.patients, frames.visits, frames.therapies, frames.reads

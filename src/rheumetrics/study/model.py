@@ -187,8 +187,12 @@ def resolve_study(spec: str | Path) -> Path:
     return path
 
 
-def load_study(spec: str | Path) -> Study:
-    """Read and check a study file (or a bundled study by name); every problem is reported."""
+def load_study(spec: str | Path, *, allow_outside: bool = False) -> Study:
+    """Read and check a study file (or a bundled study by name); every problem is reported.
+
+    Paths in the file must stay inside its folder (``package:`` paths inside the installed
+    package) unless ``allow_outside`` is true (``rheumetrics report --allow-outside``).
+    """
     path = resolve_study(spec)
     try:
         text = path.read_text(encoding="utf-8")
@@ -199,22 +203,59 @@ def load_study(spec: str | Path) -> Study:
         )
         problems.raise_if_any()
         raise AssertionError("unreachable") from exc
-    return parse_study(text, path)
+    return parse_study(text, path, allow_outside=allow_outside)
+
+
+def _package_root() -> Path:
+    return Path(str(files("rheumetrics")))
 
 
 def _resolve_path(value: str, base: Path) -> Path:
     if value.startswith("package:"):
-        return Path(str(files("rheumetrics") / value.removeprefix("package:")))
+        return _package_root() / value.removeprefix("package:")
     p = Path(value)
     return p if p.is_absolute() else base / p
+
+
+def _confinement(value: str, base: Path) -> str | None:
+    """Why ``value`` (a path in a study file in folder ``base``) points outside where study files
+    may read, or None when it stays inside: the file's own folder, or the installed package for
+    ``package:`` paths. Symbolic links and ``..`` are resolved before the check."""
+    root = _package_root() if value.startswith("package:") else base
+    try:
+        target = _resolve_path(value, base).resolve()
+        inside = target.is_relative_to(root.resolve())
+    except (OSError, ValueError) as exc:
+        return f"not a usable path: {exc}"
+    if inside:
+        return None
+    where = "the installed rheumetrics package" if value.startswith("package:") else f"{base}"
+    return (
+        f"points outside {where}; study files may only read files in their own folder "
+        "(package: paths: inside the installed package); pass --allow-outside "
+        "(allow_outside=True) to allow it"
+    )
 
 
 class _Check:
     """Collects problems with the key path they belong to."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, base: Path | None = None, allow_outside: bool = False) -> None:
         self.problems = ProblemCollector("invalid study file")
         self.source = source
+        self.base = base or Path.cwd()
+        self.allow_outside = allow_outside
+
+    def path(self, where: str, key: str, value: str) -> Path | None:
+        """``value`` resolved against the study file's folder, or None (a problem added) when it
+        points outside it without ``allow_outside``."""
+        reason = None if self.allow_outside else _confinement(value, self.base)
+        if reason is None and "\x00" in value:
+            reason = "not a usable path: embedded NUL character"
+        if reason is not None:
+            self.add(where, key, value, reason)
+            return None
+        return _resolve_path(value, self.base)
 
     def add(self, where: str, key: str, value: Any, rule: str) -> None:
         self.problems.add(where, key, value, rule, self.source)
@@ -275,10 +316,11 @@ _TOP = {"study", "cohort", "enrolment", "groups", "visits", "outcomes", "charact
         "analyses", "imaging", "published", "conventions"}  # fmt: skip
 
 
-def parse_study(text: str, path: Path | None = None) -> Study:
-    """Check a study given as TOML text; relative paths resolve against ``path``'s folder."""
-    c = _Check(str(path) if path else "(study)")
+def parse_study(text: str, path: Path | None = None, *, allow_outside: bool = False) -> Study:
+    """Check a study given as TOML text; relative paths resolve against ``path``'s folder and
+    must stay inside it unless ``allow_outside`` (see :func:`load_study`)."""
     base = path.parent if path else Path.cwd()
+    c = _Check(str(path) if path else "(study)", base, allow_outside)
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -397,6 +439,8 @@ def _cohort(c: _Check, raw: Any, base: Path) -> CohortSource:
         c.add("cohort", "visits", None, "give store = URL or visits = file")
     if store is not None and not isinstance(store, str):
         c.add("cohort", "store", store, "must be a database URL such as sqlite:///cohort.sqlite")
+    elif isinstance(store, str):
+        _check_store_url(c, store)
     imports: list[Import] = []
     raw_imports = table.get("imports", [])
     if not isinstance(raw_imports, list):
@@ -407,11 +451,12 @@ def _cohort(c: _Check, raw: Any, base: Path) -> CohortSource:
         entry = c.keys(where, entry, {"source", "mapping"})
         src, mapping = c.text(where, entry, "source"), c.text(where, entry, "mapping")
         if src and mapping:
-            paths = (_resolve_path(src, base), _resolve_path(mapping, base))
+            paths = (c.path(where, "source", src), c.path(where, "mapping", mapping))
             for key, p in zip(("source", "mapping"), paths, strict=True):
-                if not p.exists():
+                if p is not None and not p.exists():
                     c.add(where, key, str(p), "file not found")
-            imports.append(Import(*paths))
+            if paths[0] is not None and paths[1] is not None:
+                imports.append(Import(paths[0], paths[1]))
     if imports and store is None:
         c.add("cohort", "imports", "...", "imports need store = URL to import into")
     found: dict[str, Path] = {}
@@ -420,12 +465,44 @@ def _cohort(c: _Check, raw: Any, base: Path) -> CohortSource:
         if not isinstance(value, str):
             c.add("cohort", key, value, "must be a file path")
             continue
-        found[key] = _resolve_path(value, base)
-        if not found[key].exists():
-            c.add("cohort", key, str(found[key]), "file not found")
+        resolved = c.path("cohort", key, value)
+        if resolved is None:
+            continue
+        found[key] = resolved
+        if not resolved.exists():
+            c.add("cohort", key, str(resolved), "file not found")
     return CohortSource(
         store=store if isinstance(store, str) else None, imports=tuple(imports), **found
     )
+
+
+def _check_store_url(c: _Check, url: str) -> None:
+    """A SQLite store given by a study file must be a file in the study file's folder or a
+    relative path below the working directory (``sqlite:///name.sqlite``), unless
+    ``allow_outside``."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        c.add("cohort", "store", url, "not a database URL such as sqlite:///cohort.sqlite")
+        return
+    database = parsed.database or ""
+    if (
+        c.allow_outside
+        or not parsed.drivername.startswith("sqlite")
+        or database in ("", ":memory:")
+    ):
+        return
+    path = Path(database)
+    if path.is_absolute():
+        reason = _confinement(database, c.base)
+        if reason is not None:
+            c.add("cohort", "store", url, reason)
+    elif ".." in path.parts:
+        c.add("cohort", "store", url, "a relative SQLite path must not climb out with '..'; "
+              "pass --allow-outside (allow_outside=True) to allow it")  # fmt: skip
 
 
 def _enrolment(c: _Check, raw: Any, groups_raw: Any) -> Enrolment:
@@ -630,7 +707,9 @@ def _check_analyses(c: _Check, study: Study, base: Path) -> None:
             continue
         from rheumetrics.study.registry import analyses as registered
 
-        entry = registered()[name]
+        entry = registered().get(name)
+        if entry is None:  # an unknown analysis: already reported by the key check
+            continue
         spec = c.keys(where, spec, entry.options)
         for key in ("outcomes",):
             for oid in c.strings(where, spec, key) if key in spec else ():
@@ -767,10 +846,13 @@ def _check_analyses(c: _Check, study: Study, base: Path) -> None:
                 )
         if name == "meta":
             f = spec.get("file")
-            if not isinstance(f, str) or not _resolve_path(f, base).exists():
-                c.add(where, "file", f, "must name an existing CSV of study effects")
+            resolved = c.path(where, "file", f) if isinstance(f, str) else None
+            if resolved is not None and resolved.exists():
+                spec["file"] = str(resolved)
+            elif isinstance(f, str) and resolved is None:
+                pass  # the confinement problem is already reported
             else:
-                spec["file"] = str(_resolve_path(f, base))
+                c.add(where, "file", f, "must name an existing CSV of study effects")
 
 
 _PUBLISHED_KEYS = {"table", "row", "statistic", "value", "digits", "at", "targeted"}
