@@ -181,7 +181,7 @@ def test_paths_outside_the_study_folder_are_refused(tmp_path: Path, key: str, va
     folder.mkdir()
     text = MINIMAL.replace('visits = "visits.csv"', f'{key} = "{value}"')
     problems = _problems(text, folder)
-    [(where, field, shown, rule)] = [p for p in problems if p[1] == key]
+    [(where, _, shown, rule)] = [p for p in problems if p[1] == key]
     assert (where, shown) == ("cohort", value)
     assert "outside" in rule or "climb out" in rule
     assert "--allow-outside" in rule
@@ -214,6 +214,6 @@ def test_bundled_package_paths_stay_allowed() -> None:
 def test_unknown_analysis_given_a_table_is_one_problem_naming_the_allowed(tmp_path: Path) -> None:
     text = MINIMAL + '[analyses]\nfrobnicate = { outcomes = ["das28_crp"] }\n'
     [(where, field, value, rule)] = _problems(text, tmp_path)
-    assert (where, field) == ("analyses", "frobnicate")
+    assert (where, field, value) == ("analyses", "frobnicate", {"outcomes": ["das28_crp"]})
     assert "unknown key; allowed:" in rule
     assert all(name in rule for name in analyses())
