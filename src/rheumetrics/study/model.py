@@ -34,6 +34,10 @@ GROUP_TESTS = ("median_test", "mann_whitney")
 MEDIAN_VARIANTS = ("permutation", "pearson", "exact")
 CORRELATIONS = ("spearman", "pearson")
 SUMMARIES = ("median_range", "median_iqr", "mean_sd")
+META_MEASURES = ("RR", "OR", "MD", "SMD", "ZCOR", "generic")
+META_METHODS = ("REML", "DL", "FE")
+CONVERSIONS = ("wan", "luo", "hozo")
+MD_VARIANCES = ("unpooled", "pooled")
 PATIENT_FIELDS = ("sex", "birth_year", "rf", "acpa", "hla_b27", "diagnosis")
 
 
@@ -845,6 +849,10 @@ def _check_analyses(c: _Check, study: Study, base: Path) -> None:
                     where, "higher_is_positive", flags, f"one true/false per score ({len(scores)})"
                 )
         if name == "meta":
+            for key, allowed in (("measure", META_MEASURES), ("conversion", CONVERSIONS),
+                                 ("md_variance", MD_VARIANCES), ("method", META_METHODS)):  # fmt: skip
+                if key in spec and spec[key] not in allowed:
+                    c.add(where, key, spec[key], f"must be one of {', '.join(allowed)}")
             f = spec.get("file")
             resolved = c.path(where, "file", f) if isinstance(f, str) else None
             if resolved is not None and resolved.exists():
