@@ -30,6 +30,12 @@ class StudyData:
     enrolments: pd.DataFrame  # enrolment_id, patient_id, group, index_date, first
     ratings: pd.DataFrame  # repeated imaging reads: patient_id, timepoint, session, outcome, score
     labels: dict[str, str] = field(default_factory=dict)
+    #: every patient of the cohort with why it was not enrolled ("" when enrolled)
+    screening: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(
+            {"patient_id": pd.Series(dtype=str), "reason": pd.Series(dtype=str)}
+        )
+    )
 
     @property
     def patients(self) -> pd.DataFrame:
@@ -113,6 +119,34 @@ def enrolments(study: Study, cohort: Cohort) -> pd.DataFrame:
     )
     out.insert(0, "enrolment_id", out["patient_id"] + ":" + out["group"])
     return out
+
+
+def screening(study: Study, cohort: Cohort, enrol: pd.DataFrame) -> pd.DataFrame:
+    """Every patient of the cohort (with a patient record or a visit) and why it was not
+    enrolled: no visits recorded, no qualifying therapy start in the enrolment period, or an
+    attribute value that is no study group's ("" for enrolled patients)."""
+    spec = study.enrolment
+    ids = pd.Index(cohort.patients.index.astype(str)).union(
+        pd.Index(cohort.visits["patient_id"].astype(str).unique())
+    )
+    out = pd.DataFrame({"patient_id": ids})
+    enrolled = out["patient_id"].isin(enrol["patient_id"])
+    no_visits = ~out["patient_id"].isin(cohort.visits["patient_id"].astype(str))
+    other: str | np.ndarray
+    if spec.source == "therapy":
+        other = "no therapy start of a study group's drugs" + (
+            f" from {spec.period[0]:%Y-%m-%d} to {spec.period[1]:%Y-%m-%d}" if spec.period else ""
+        )
+    elif spec.source == "attribute":
+        values = cohort.patients[str(spec.attribute)].astype("string")
+        values.index = values.index.astype(str)
+        value = out["patient_id"].map(values)
+        other = np.where(value.isna(), f"no {spec.attribute} recorded",
+                         f"{spec.attribute} not a study group's value")  # fmt: skip
+    else:
+        other = "not enrolled"
+    reason = np.select([enrolled, no_visits], ["", "no visits recorded"], default=other)
+    return out.assign(reason=reason.astype(str))
 
 
 def _nearest(
@@ -213,7 +247,8 @@ def study_data(study: Study, cohort: Cohort) -> StudyData:
     problems.raise_if_any()
     ratings = _ratings(study, cohort)
     frame["group"] = pd.Categorical(frame["group"], categories=[g.id for g in study.groups])
-    return StudyData(frame=frame, enrolments=enrol, ratings=ratings, labels=labels)
+    return StudyData(frame=frame, enrolments=enrol, ratings=ratings, labels=labels,
+                     screening=screening(study, cohort, enrol))  # fmt: skip
 
 
 def _with_characteristics(

@@ -244,6 +244,9 @@ def render_html(rep: StudyReport, tables_dir: str = "", *, pdf: bool = False) ->
             table = {"number": n_table, "caption": sec.caption, "html": _html_table(sec.display),
                      "wide": len(sec.display.columns) > 9}  # fmt: skip
         figures = []
+        for svg, caption in sec.diagrams.values():
+            n_figure += 1
+            figures.append({"number": n_figure, "caption": caption, "svg": Markup(svg)})
         for fig, caption in sec.figures.values():
             n_figure += 1
             figures.append(

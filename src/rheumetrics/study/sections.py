@@ -13,6 +13,7 @@ from rheumetrics import stats as st
 from rheumetrics.study import analyses as an
 from rheumetrics.study.design import StudyData
 from rheumetrics.study.figures import change_scatter, trajectories
+from rheumetrics.study.flow_diagram import flow_svg, screening_counts
 from rheumetrics.study.formatting import (
     count,
     format_p,
@@ -89,10 +90,16 @@ def flow(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
     display = pd.DataFrame({"Stage": wide.index})
     for c in wide.columns:
         display[heads[c]] = [count(x) for x in wide[c]]
-    return Section("Patient flow", {"flow": t}, display,
+    counts = screening_counts(data.screening)
+    svg = flow_svg(counts, t, [(g.id, g.label) for g in study.groups])
+    caption = ("Patient flow, drawn from the data: patients in the cohort, excluded (with the "
+               "reasons), enrolled, and per group the data at each visit and the enrolments "
+               "with complete data.")  # fmt: skip
+    return Section("Patient flow", {"flow": t, "screening": counts}, display,
                    caption="Patients through the study, counted from the data.",
                    footnotes=["Total counts each patient once; a patient enrolled in two groups "
                               "is counted in each group."],
+                   diagrams={"flow_diagram": (svg, caption)},
                    conventions=t.attrs.get("conventions", {}))  # fmt: skip
 
 
