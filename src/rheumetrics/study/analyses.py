@@ -69,7 +69,7 @@ def patient_flow(study: Study, data: StudyData) -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
 
     def add(stage: str, mask: pd.Series, by_patient: bool = False) -> None:
-        for g in ["all", *_groups(study)]:
+        for g in dict.fromkeys(["all", *_groups(study)]):  # a single group may be "all"
             sub = mask if g == "all" else mask & (f["group"] == g)
             n = f.loc[sub, "patient_id"].nunique() if by_patient and g == "all" else int(sub.sum())
             rows.append({"stage": stage, "group": g, "n": int(n)})

@@ -97,7 +97,7 @@ def flow_svg(counts: pd.DataFrame, flow: pd.DataFrame, groups: list[tuple[str, s
     (True, True, 4)
     """
     n = dict(zip(counts["stage"], counts["n"], strict=True))
-    total = flow[flow["group"] == "all"].set_index("stage")["n"]
+    total = flow[flow["group"] == "all"].groupby("stage", sort=False)["n"].first()
     parts: list[str] = []
     main_w = WIDTH * 0.5
     cx = MARGIN + main_w / 2
@@ -125,7 +125,7 @@ def flow_svg(counts: pd.DataFrame, flow: pd.DataFrame, groups: list[tuple[str, s
     parts.append(_arrow(cx, mid_y, side.x, mid_y))
     # one column per group: its enrolments, then each stage of the flow table
     stages = [s for s in dict.fromkeys(flow["stage"]) if s not in TOP_STAGES]
-    per_group = flow[flow["group"] != "all"].set_index(["stage", "group"])["n"]
+    per_group = flow.groupby(["stage", "group"], sort=False)["n"].first()
     k = max(len(groups), 1)
     col_w = (WIDTH - 2 * MARGIN - (k - 1) * GAP) / k
     y0 = enrolled.y + enrolled.h + 2 * GAP
