@@ -126,12 +126,15 @@ def screening(study: Study, cohort: Cohort, enrol: pd.DataFrame) -> pd.DataFrame
     enrolled: no visits recorded, no qualifying therapy start in the enrolment period, or an
     attribute value that is no study group's ("" for enrolled patients)."""
     spec = study.enrolment
-    ids = pd.Index(cohort.patients.index.astype(str)).union(
-        pd.Index(cohort.visits["patient_id"].astype(str).unique())
-    )
+    with_visits = pd.Index(cohort.visits["patient_id"].astype(str).unique())
+    ids = pd.Index(cohort.patients.index.astype(str)).union(with_visits)
     out = pd.DataFrame({"patient_id": ids})
-    enrolled = out["patient_id"].isin(enrol["patient_id"])
-    no_visits = ~out["patient_id"].isin(cohort.visits["patient_id"].astype(str))
+    # membership through one factorisation (isin on Arrow-backed strings is slow at scale)
+    codes, _ = pd.factorize(pd.concat([pd.Series(ids), pd.Series(with_visits),
+                                       enrol["patient_id"].astype(str)], ignore_index=True))  # fmt: skip
+    k, m = len(ids), len(with_visits)
+    enrolled = np.isin(codes[:k], codes[k + m :])
+    no_visits = ~np.isin(codes[:k], codes[k : k + m])
     other: str | np.ndarray
     if spec.source == "therapy":
         other = "no therapy start of a study group's drugs" + (

@@ -124,7 +124,7 @@ def characteristics(study: Study, data: StudyData, spec: dict[str, Any]) -> pd.D
     rows = []
     for ch in study.characteristics:
         if ch.kind == "numeric":
-            desc = st.describe(frame, [ch.id], by="group", summary=spec.get("summary", "median_range"),
+            desc = st.describe(frame[[ch.id, "group"]], [ch.id], by="group", summary=spec.get("summary", "median_range"),
                                digits=ch.digits)  # fmt: skip
             res = _compare(frame, ch.id, groups, test, variant)
             for r in desc.itertuples(index=False):
@@ -180,7 +180,9 @@ def scores_by_visit(
             columns += [(f"{oid}@{v}", oid, v, o) for v in o.visits]
     rows = []
     for col, oid, visit, o in columns:
-        desc = st.describe(frame, [col], by="group", summary=summary, digits=o.digits)
+        desc = st.describe(
+            frame[[col, "group"]], [col], by="group", summary=summary, digits=o.digits
+        )
         res = _compare(frame, col, groups, test, variant)
         for r in desc.itertuples(index=False):
             rows.append({"visit": visit, "outcome": oid, "label": o.label, "group": str(r.group),
