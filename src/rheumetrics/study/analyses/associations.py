@@ -9,8 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from statsmodels.stats.outliers_influence import OLSInfluence
 
 from rheumetrics import stats as st
 from rheumetrics.errors import ProblemCollector
@@ -87,6 +85,9 @@ def scatter_outliers(study: Study, data: StudyData, spec: dict[str, Any]) -> pd.
     limit = float(spec.get("outlier_t", 3.0))
     if len(sub) < 4:
         return sub.assign(studentised_residual=np.nan, outlier=False)
+    import statsmodels.api as sm  # imported when used: it takes seconds to load
+    from statsmodels.stats.outliers_influence import OLSInfluence
+
     fit = sm.OLS(sub[y].to_numpy(float), sm.add_constant(sub[x].to_numpy(float))).fit()
     t = OLSInfluence(fit).resid_studentized
     beyond = np.abs(t) > limit
