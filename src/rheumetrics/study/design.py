@@ -211,8 +211,10 @@ def _imaging_outcome(cohort: Cohort, outcome: Outcome, session: str | None) -> p
         keep &= img["version"] == spec.version
     if session is not None:
         keep &= img["session"] == session
-    sub = img[keep]
-    dates = sub.groupby(["patient_id", "timepoint"])["image_date"].min()
+    # the keys fixed by the filter are left out of the grouping (fewer string keys to group on)
+    sub = img.loc[keep, ["patient_id", "timepoint", "session", "version", "reader", "score",
+                         "image_date"]]  # fmt: skip
+    dates = sub.groupby(["patient_id", "timepoint"], observed=True, sort=False)["image_date"].min()
     mean = reader_mean(sub.drop(columns="image_date"), over="reader")
     return mean.merge(dates.reset_index(), on=["patient_id", "timepoint"], how="left")
 
