@@ -220,6 +220,52 @@ out$meta_md <- list(
   data = md, yi = as.numeric(emd$yi), vi = as.numeric(emd$vi),
   estimate = as.numeric(rmd$b), se = rmd$se, tau2 = rmd$tau2
 )
+# the variance types of escalc(measure = "MD"): "LS" (default) and "UB" do not assume equal
+# variances (sd1^2/n1 + sd2^2/n2); "HO" pools them (homoscedastic)
+vt <- function(v) {
+  as.numeric(escalc(measure = "MD", m1i = m1, sd1i = sd1, n1i = n1, m2i = m2, sd2i = sd2,
+                    n2i = n2, data = md, vtype = v)$vi)
+}
+out$meta_md$vi_ls <- vt("LS")
+out$meta_md$vi_ub <- vt("UB")
+out$meta_md$vi_ho <- vt("HO")
+
+# a study-level table in which two studies report a median with IQR (S2) or range (S1): the mean
+# and SD are estimated by Wan et al. (2014), then MD (vtype "LS") pooled by REML, as a study file
+# would do it (tests/study)
+xi_w <- function(n) 2 * qnorm((n - 0.375) / (n + 0.25))
+eta_w <- function(n) 2 * qnorm((0.75 * n - 0.125) / (n + 0.25))
+mixed <- data.frame(
+  study = c("S1", "S2", "S3", "S4", "S5"),
+  mean_t = c(-3.7, -2.1, NA, -1.2, NA), sd_t = c(3.1, 2.4, NA, 1.9, NA),
+  median_t = c(NA, NA, -3.5, NA, -2.0), q1_t = c(NA, NA, -6.0, NA, NA),
+  q3_t = c(NA, NA, -1.0, NA, NA), min_t = c(NA, NA, NA, NA, -9.0), max_t = c(NA, NA, NA, NA, 4.0),
+  n_t = c(25, 40, 18, 60, 33),
+  mean_c = c(-0.8, -1.0, NA, -0.9, NA), sd_c = c(3.5, 2.0, NA, 2.2, NA),
+  median_c = c(NA, NA, -1.0, NA, -0.5), q1_c = c(NA, NA, -3.0, NA, NA),
+  q3_c = c(NA, NA, 1.5, NA, NA), min_c = c(NA, NA, NA, NA, -7.0), max_c = c(NA, NA, NA, NA, 6.0),
+  n_c = c(24, 38, 20, 58, 30)
+)
+filled <- within(mixed, {
+  s2 <- !is.na(q1_t)
+  s1 <- !is.na(min_t)
+  mean_t[s2] <- ((q1_t + median_t + q3_t) / 3)[s2]
+  sd_t[s2] <- ((q3_t - q1_t) / eta_w(n_t))[s2]
+  mean_c[s2] <- ((q1_c + median_c + q3_c) / 3)[s2]
+  sd_c[s2] <- ((q3_c - q1_c) / eta_w(n_c))[s2]
+  mean_t[s1] <- ((min_t + 2 * median_t + max_t) / 4)[s1]
+  sd_t[s1] <- ((max_t - min_t) / xi_w(n_t))[s1]
+  mean_c[s1] <- ((min_c + 2 * median_c + max_c) / 4)[s1]
+  sd_c[s1] <- ((max_c - min_c) / xi_w(n_c))[s1]
+})
+emx <- escalc(measure = "MD", m1i = mean_t, sd1i = sd_t, n1i = n_t, m2i = mean_c, sd2i = sd_c,
+              n2i = n_c, data = filled)
+rmx <- rma(yi, vi, data = emx, method = "REML", control = list(threshold = 1e-12, maxiter = 1000))
+out$meta_md_converted <- list(
+  data = mixed, yi = as.numeric(emx$yi), vi = as.numeric(emx$vi),
+  estimate = as.numeric(rmx$b), se = rmx$se, tau2 = rmx$tau2,
+  ci = c(rmx$ci.lb, rmx$ci.ub), p = rmx$pval
+)
 
 # ---- Hodges-Lehmann shift and CI (wilcox.test conf.int, exact) --------------------------------
 set.seed(11)

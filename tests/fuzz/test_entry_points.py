@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -245,12 +244,6 @@ def test_strategy_loading(text: str) -> None:
         assert str(err)
 
 
-@pytest.mark.xfail(
-    raises=KeyError,
-    strict=False,
-    reason="study files: an unknown analysis name given a table or list raises KeyError "
-    "(rheumetrics.study.model._check_analyses); found by this test, fix belongs to study/",
-)
 @settings(PROFILE)
 @given(documents())
 def test_study_loading(text: str) -> None:

@@ -209,6 +209,19 @@ def test_mean_difference_default_is_metafor_unpooled_variance():
     assert not np.allclose(pooled["vi"], ref["vi"])
 
 
+def test_mean_difference_variances_match_metafor_vtypes():
+    # escalc(measure = "MD"): vtype "LS" (default) and "UB" are the unpooled variance,
+    # "HO" (homoscedastic) the pooled one
+    ref = R["meta_md"]
+    data = pd.DataFrame(ref["data"])
+    cols = {"mean_t": "m1", "sd_t": "sd1", "n_t": "n1", "mean_c": "m2", "sd_c": "sd2", "n_c": "n2"}
+    unpooled = effect_sizes(data, "MD", md_variance="unpooled", **cols)
+    np.testing.assert_allclose(unpooled["vi"], ref["vi_ls"], rtol=1e-12)
+    np.testing.assert_allclose(unpooled["vi"], ref["vi_ub"], rtol=1e-12)
+    pooled = effect_sizes(data, "MD", md_variance="pooled", **cols)
+    np.testing.assert_allclose(pooled["vi"], ref["vi_ho"], rtol=1e-12)
+
+
 @pytest.mark.parametrize("case", R["hodges_lehmann"])
 def test_hodges_lehmann_and_exact_ci_match_r_wilcox_test(case):
     res = hodges_lehmann(case["x"], case["y"]).iloc[0]

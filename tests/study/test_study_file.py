@@ -160,3 +160,60 @@ drugs = ["adalimumab"]
         and "empty group" in problem.rule
         and "adalimumab" in problem.rule
     )
+
+
+# -- paths stay inside the study file's folder (or the package for package: paths) ----------------
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("visits", "../../etc/passwd"),
+        ("visits", "/etc/passwd"),
+        ("visits", "package:../.."),
+        ("visits", "package:../../../etc/passwd"),
+        ("store", "sqlite:////etc/outside.sqlite"),
+        ("store", "sqlite:///../outside.sqlite"),
+    ],
+)
+def test_paths_outside_the_study_folder_are_refused(tmp_path: Path, key: str, value: str) -> None:
+    folder = tmp_path / "study"
+    folder.mkdir()
+    text = MINIMAL.replace('visits = "visits.csv"', f'{key} = "{value}"')
+    problems = _problems(text, folder)
+    [(where, _, shown, rule)] = [p for p in problems if p[1] == key]
+    assert (where, shown) == ("cohort", value)
+    assert "outside" in rule or "climb out" in rule
+    assert "--allow-outside" in rule
+
+
+def test_allow_outside_lets_a_study_read_a_sibling_folder(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "visits.csv").write_text("patient_id,visit_date\n")
+    (tmp_path / "study").mkdir()
+    text = MINIMAL.replace('"visits.csv"', '"../data/visits.csv"')
+    with pytest.raises(ValidationError):
+        parse_study(text, tmp_path / "study" / "study.toml")
+    study = parse_study(text, tmp_path / "study" / "study.toml", allow_outside=True)
+    assert study.cohort.visits == tmp_path / "study" / "../data/visits.csv"
+
+
+def test_a_symlink_out_of_the_folder_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "secret.csv").write_text("patient_id,visit_date\n")
+    (tmp_path / "study").mkdir()
+    (tmp_path / "study" / "visits.csv").symlink_to(tmp_path / "secret.csv")
+    with pytest.raises(ValidationError) as err:
+        parse_study(MINIMAL, tmp_path / "study" / "study.toml")
+    assert "outside" in str(err.value)
+
+
+def test_bundled_package_paths_stay_allowed() -> None:
+    assert load_study("nz_mri").cohort.imports
+
+
+def test_unknown_analysis_given_a_table_is_one_problem_naming_the_allowed(tmp_path: Path) -> None:
+    text = MINIMAL + '[analyses]\nfrobnicate = { outcomes = ["das28_crp"] }\n'
+    [(where, field, value, rule)] = _problems(text, tmp_path)
+    assert (where, field, value) == ("analyses", "frobnicate", {"outcomes": ["das28_crp"]})
+    assert "unknown key; allowed:" in rule
+    assert all(name in rule for name in analyses())

@@ -4,6 +4,7 @@ Used by the treat-to-target command, the study reports, the app and the simulato
 cohort is put together in one place. See :mod:`rheumetrics.cohort.frames`.
 """
 
+from rheumetrics.cohort.files import flatten_attributes, from_files, score_visits
 from rheumetrics.cohort.frames import (
     MRI_WINDOW_DAYS,
     CohortFrames,
@@ -17,7 +18,10 @@ __all__ = [
     "MRI_WINDOW_DAYS",
     "CohortFrames",
     "attach_nearest",
+    "flatten_attributes",
+    "from_files",
     "from_store",
     "imaging_totals",
+    "score_visits",
     "t2t_inputs",
 ]

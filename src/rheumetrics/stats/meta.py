@@ -380,17 +380,21 @@ def forest_plot(
     exponentiate: bool = False,
     xlabel: str = "effect",
     title: str | None = None,
+    back_transform: BackTransform = "none",
 ) -> Figure:
     """Forest plot of a :func:`meta_analysis` result: study CIs, pooled diamond, prediction interval.
 
-    Squares are sized by weight. With ``exponentiate`` (log RR / log OR) the axis shows ratios on
-    a log scale with the null line at 1; otherwise the null line is at 0.
+    Squares are sized by weight. With ``exponentiate`` (or ``back_transform="exp"``: log RR /
+    log OR) the axis shows ratios on a log scale with the null line at 1; ``back_transform =
+    "tanh"`` draws Fisher's z values as correlations; otherwise the null line is at 0.
     """
     from matplotlib.figure import Figure
 
     studies: pd.DataFrame = result.attrs["studies"]
     pooled = result.iloc[0]
-    tf = np.exp if exponentiate else (lambda a: a)
+    check_choice("back_transform", back_transform, ("none", "exp", "tanh"))
+    exponentiate = exponentiate or back_transform == "exp"
+    tf = np.exp if exponentiate else np.tanh if back_transform == "tanh" else (lambda a: a)
     k = len(studies)
     fig = Figure(figsize=(7, 1.2 + 0.32 * (k + 2)))
     ax = fig.add_subplot()

@@ -1,8 +1,11 @@
-"""Load a study's cohort: from the cohort store (building it from bundled files first when asked)
-or from plain files, as patients, scored visits, therapy courses and imaging scores.
+"""A study's cohort: the shared cohort frames (:mod:`rheumetrics.cohort`) read from the cohort
+store (building it from the files the study imports first) or from plain files, under the study
+file's scoring conventions, with the imaging reads scored into totals.
 
-Clinical scores come from the store's score run or from :func:`rheumetrics.measures.panel.score_frame`;
-imaging totals are scored from the per-site reads by :func:`rheumetrics.imaging.score_reads`.
+The conventions apply to every cohort: from files the measures are scored under them; from a
+store, the score run of those conventions is read (a store the study builds itself from its
+imports is scored under them when it has no such run; any other store must have one, see
+``rheumetrics db rescore``).
 """
 
 from __future__ import annotations
@@ -14,12 +17,8 @@ from typing import Any
 
 import pandas as pd
 
-from rheumetrics.errors import ProblemCollector
-from rheumetrics.io import read_table
 from rheumetrics.measures import MEASURES
 from rheumetrics.measures.conventions import Conventions
-from rheumetrics.measures.panel import score_frame
-from rheumetrics.store.loaders import IMAGING_COLUMNS
 from rheumetrics.study.model import Study
 
 
@@ -36,6 +35,11 @@ class Cohort:
     imports: list[dict[str, Any]] = field(default_factory=list)
 
 
+def study_conventions(study: Study) -> Conventions:
+    """The scoring conventions the study file sets (the defaults for the keys it leaves out)."""
+    return Conventions().with_(**study.conventions)
+
+
 def load_cohort(
     study: Study, db_url: str | None = None, progress: Callable[[str], None] | None = None
 ) -> Cohort:
@@ -49,10 +53,13 @@ def load_cohort(
 def _from_store(study: Study, url: str, note: Callable[[str], None]) -> Cohort:
     from sqlalchemy.engine import make_url
 
-    from rheumetrics.cohort import from_store
+    from rheumetrics.cohort import flatten_attributes, from_store, imaging_totals
+    from rheumetrics.errors import RheumetricsError
     from rheumetrics.store.engine import init_db, make_engine
     from rheumetrics.store.importer import import_file
+    from rheumetrics.store.scoring import rescore
 
+    conventions = study_conventions(study) if study.conventions else None
     engine = make_engine(url)
     try:
         init_db(engine)
@@ -66,22 +73,26 @@ def _from_store(study: Study, url: str, note: Callable[[str], None]) -> Cohort:
             note(f"importing {item.source.name}")
             result = import_file(engine, item.source, item.mapping)
             imports.append({"source": item.source.name, **result.summary()})
-        note("loading the cohort")
-        frames = from_store(engine)
-        patients, visits, therapies, reads = (
-            frames.patients, frames.visits, frames.therapies, frames.reads
-        )  # fmt: skip
+        note("reading the store")
+        try:
+            frames = from_store(engine, run=conventions)
+        except RheumetricsError:
+            if conventions is None or not study.cohort.imports:
+                raise
+            note("scoring the store under the study's conventions")
+            rescore(engine, conventions)  # the study's own store: score it as the file asks
+            frames = from_store(engine, run=conventions)
     finally:
         engine.dispose()
-    patients = _flatten_attributes(patients)
+    patients = flatten_attributes(frames.patients)
     patients.index.name = "patient_id"
-    visits = visits.reset_index(drop=True)
+    visits = frames.visits.reset_index(drop=True)
     shown = make_url(url).render_as_string(hide_password=True)
     return Cohort(
         patients=patients,
         visits=visits,
-        therapies=therapies,
-        imaging=_imaging_scores(reads),
+        therapies=frames.therapies,
+        imaging=imaging_totals(frames.reads),
         source=f"cohort store {shown}",
         conventions=dict(visits.attrs.get("conventions", {})),
         imports=imports,
@@ -106,99 +117,28 @@ def _already_imported(engine: Any, source: Path, mapping: Path) -> bool:
         return conn.execute(query).first() is not None
 
 
-def _flatten_attributes(patients: pd.DataFrame) -> pd.DataFrame:
-    if "attributes" not in patients.columns:
-        return patients
-    attrs = pd.DataFrame(
-        [a if isinstance(a, dict) else {} for a in patients["attributes"]], index=patients.index
-    )
-    return patients.drop(columns=["attributes"]).join(attrs)
-
-
 def _from_files(study: Study, note: Callable[[str], None]) -> Cohort:
+    from rheumetrics.cohort import from_files, imaging_totals
+
     src = study.cohort
     assert src.visits is not None
-    note(f"reading {src.visits.name}")
-    visits = read_table(src.visits)
-    problems = ProblemCollector(f"{src.visits}: visit file")
-    for col in ("patient_id", "visit_date"):
-        if col not in visits.columns:
-            problems.add("(header)", col, None, "required column is missing")
-    problems.raise_if_any()
-    visits["patient_id"] = visits["patient_id"].astype(str)
-    dates = pd.to_datetime(visits["visit_date"], errors="coerce", format="ISO8601")
-    for label in visits.index[dates.isna()]:
-        problems.add(
-            int(label) + 2,
-            "visit_date",
-            visits.at[label, "visit_date"],
-            "must be a date YYYY-MM-DD",
-        )
-    problems.raise_if_any()
-    visits["visit_date"] = dates
-    visits = _scored(study, visits)
-    if src.patients is not None:
-        patients = read_table(src.patients)
-        patients["patient_id"] = patients["patient_id"].astype(str)
-        patients = patients.set_index("patient_id")
-    else:
-        patients = pd.DataFrame(
-            index=pd.Index(sorted(visits["patient_id"].unique()), name="patient_id")
-        )
-    if src.therapies is not None:
-        therapies = read_table(src.therapies)
-        therapies["patient_id"] = therapies["patient_id"].astype(str)
-        for col in ("start_date", "stop_date"):
-            therapies[col] = pd.to_datetime(therapies.get(col), errors="coerce", format="ISO8601")
-    else:
-        therapies = pd.DataFrame(
-            columns=["patient_id", "drug", "drug_class", "start_date", "stop_date"]
-        )
-    imaging = pd.DataFrame()
+    measures = [o.column for o in study.outcomes if not o.is_imaging and o.column in MEASURES]
+    frames = from_files(
+        src.visits,
+        patients=src.patients,
+        therapies=src.therapies,
+        imaging=src.imaging,
+        measures=[m for m in measures if m is not None],
+        conventions=study_conventions(study),
+        progress=note,
+    )
     if src.imaging is not None:
         note(f"scoring {src.imaging.name}")
-        reads = read_table(src.imaging).rename(columns=IMAGING_COLUMNS)
-        reads["patient_id"] = reads["patient_id"].astype(str)
-        imaging = _imaging_scores(reads)
     return Cohort(
-        patients=patients,
-        visits=visits,
-        therapies=therapies,
-        imaging=imaging,
+        patients=frames.patients,
+        visits=frames.visits,
+        therapies=frames.therapies,
+        imaging=imaging_totals(frames.reads),
         source=f"files {src.visits.name}",
-        conventions=dict(visits.attrs.get("conventions", {})),
+        conventions=frames.conventions,
     )
-
-
-def _scored(study: Study, visits: pd.DataFrame) -> pd.DataFrame:
-    """Visits with every clinical outcome that is a measure scored (bad values are errors)."""
-    wanted = [o.column for o in study.outcomes if not o.is_imaging and o.column in MEASURES]
-    wanted = [m for m in wanted if m is not None and m not in visits.columns]
-    if not wanted:
-        return visits
-    conventions = Conventions().with_(**study.conventions)
-    scores = score_frame(visits, conventions, lenient=True, measures=wanted)
-    problems = ProblemCollector("visits that cannot be scored")
-    for name in wanted:
-        reason = scores.get(f"{name}_reason")
-        if reason is None:
-            continue
-        bad = reason.notna() & ~reason.astype("string").str.endswith("missing").fillna(False)
-        for label in visits.index[bad.to_numpy()]:
-            problems.add(
-                visits.at[label, "patient_id"],
-                name,
-                visits.at[label, "visit_date"],
-                str(reason[label]),
-            )
-    problems.raise_if_any()
-    out = visits.join(scores[[c for c in scores.columns if not c.endswith("_reason")]])
-    out.attrs["conventions"] = scores.attrs.get("conventions", {})
-    return out
-
-
-def _imaging_scores(reads: pd.DataFrame) -> pd.DataFrame:
-    """Totals of every read (per reader and session) with the date the images were taken."""
-    from rheumetrics.cohort import imaging_totals
-
-    return imaging_totals(reads)

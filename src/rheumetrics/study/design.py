@@ -12,6 +12,7 @@ characteristics and attributes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,6 +31,12 @@ class StudyData:
     enrolments: pd.DataFrame  # enrolment_id, patient_id, group, index_date, first
     ratings: pd.DataFrame  # repeated imaging reads: patient_id, timepoint, session, outcome, score
     labels: dict[str, str] = field(default_factory=dict)
+    #: every patient of the cohort with why it was not enrolled ("" when enrolled)
+    screening: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(
+            {"patient_id": pd.Series(dtype=str), "reason": pd.Series(dtype=str)}
+        )
+    )
 
     @property
     def patients(self) -> pd.DataFrame:
@@ -115,16 +122,78 @@ def enrolments(study: Study, cohort: Cohort) -> pd.DataFrame:
     return out
 
 
-def _nearest(
-    enrol: pd.DataFrame, events: pd.DataFrame, date_col: str, visit: VisitSpec
-) -> pd.DataFrame:
-    """For each enrolment, the event (row of ``events``) closest to the visit target in its window."""
-    pairs = enrol[["enrolment_id", "patient_id", "index_date"]].merge(events, on="patient_id")
-    day = (pairs[date_col] - pairs["index_date"]).dt.days
-    lo, hi = visit.window
-    pairs = pairs[(day >= lo) & (day <= hi)].assign(_distance=(day - visit.target).abs(), _day=day)
-    pairs = pairs.sort_values(["enrolment_id", "_distance", "_day"])
-    return pairs.drop_duplicates("enrolment_id").set_index("enrolment_id")
+def screening(study: Study, cohort: Cohort, enrol: pd.DataFrame) -> pd.DataFrame:
+    """Every patient of the cohort (with a patient record or a visit) and why it was not
+    enrolled: no visits recorded, no qualifying therapy start in the enrolment period, or an
+    attribute value that is no study group's ("" for enrolled patients)."""
+    spec = study.enrolment
+    with_visits = pd.Index(cohort.visits["patient_id"].astype(str).unique())
+    ids = pd.Index(cohort.patients.index.astype(str)).union(with_visits)
+    out = pd.DataFrame({"patient_id": ids})
+    # membership through one factorisation (isin on Arrow-backed strings is slow at scale)
+    codes, _ = pd.factorize(pd.concat([pd.Series(ids), pd.Series(with_visits),
+                                       enrol["patient_id"].astype(str)], ignore_index=True))  # fmt: skip
+    k, m = len(ids), len(with_visits)
+    enrolled = np.isin(codes[:k], codes[k + m :])
+    no_visits = ~np.isin(codes[:k], codes[k : k + m])
+    other: str | np.ndarray
+    if spec.source == "therapy":
+        other = "no therapy start of a study group's drugs" + (
+            f" from {spec.period[0]:%Y-%m-%d} to {spec.period[1]:%Y-%m-%d}" if spec.period else ""
+        )
+    elif spec.source == "attribute":
+        values = cohort.patients[str(spec.attribute)].astype("string")
+        values.index = values.index.astype(str)
+        value = out["patient_id"].map(values)
+        other = np.where(value.isna(), f"no {spec.attribute} recorded",
+                         f"{spec.attribute} not a study group's value")  # fmt: skip
+    else:
+        other = "not enrolled"
+    reason = np.select([enrolled, no_visits], ["", "no visits recorded"], default=other)
+    return out.assign(reason=reason.astype(str))
+
+
+class _Events:
+    """Dated events (visits or imaging totals) of the enrolled patients, as integer patient codes
+    and day numbers, so that each study visit is matched with integer merges and array lookups
+    (no per-visit merges or index alignment on patient-id strings)."""
+
+    def __init__(self, patients: pd.Index, ids: pd.Series, dates: pd.Series) -> None:
+        codes = patients.get_indexer(ids.astype(str))
+        self.rows = np.flatnonzero(codes >= 0)
+        self.frame = pd.DataFrame({"p": codes[self.rows], "r": self.rows,
+                                   "d": _day_numbers(dates)[self.rows]})  # fmt: skip
+
+    def nearest(self, enrolled: pd.DataFrame, visit: VisitSpec) -> np.ndarray:
+        """For each enrolment (row of ``enrolled``: p, d0), the row of the event closest to the
+        visit target within its window (the earlier of two equally close), or -1."""
+        pairs = enrolled.merge(self.frame, on="p")
+        day = pairs["d"].to_numpy() - pairs["d0"].to_numpy()
+        lo, hi = visit.window
+        ok = (day >= lo) & (day <= hi)
+        e, r, day = pairs["e"].to_numpy()[ok], pairs["r"].to_numpy()[ok], day[ok]
+        order = np.lexsort((day, np.abs(day - visit.target), e))
+        e, r = e[order], r[order]
+        first = np.r_[True, e[1:] != e[:-1]] if len(e) else np.zeros(0, bool)
+        out = np.full(len(enrolled), -1, dtype=np.int64)
+        out[e[first]] = r[first]
+        return out
+
+
+def _day_numbers(dates: pd.Series) -> np.ndarray:
+    """Dates as whole days since 1970-01-01 (NaT as a day no window reaches)."""
+    days = pd.to_datetime(dates).to_numpy("datetime64[D]")
+    out = days.astype(np.int64)
+    out[np.isnat(days)] = np.iinfo(np.int64).min // 2
+    return out
+
+
+def _take(values: np.ndarray, rows: np.ndarray, missing: Any = np.nan) -> np.ndarray:
+    """``values[rows]`` with ``missing`` where ``rows`` is -1."""
+    out = values[np.maximum(rows, 0)]
+    if out.dtype.kind == "M":
+        return np.where(rows >= 0, out, np.datetime64("NaT"))
+    return np.where(rows >= 0, out, missing)
 
 
 def _imaging_outcome(cohort: Cohort, outcome: Outcome, session: str | None) -> pd.DataFrame:
@@ -142,8 +211,10 @@ def _imaging_outcome(cohort: Cohort, outcome: Outcome, session: str | None) -> p
         keep &= img["version"] == spec.version
     if session is not None:
         keep &= img["session"] == session
-    sub = img[keep]
-    dates = sub.groupby(["patient_id", "timepoint"])["image_date"].min()
+    # the keys fixed by the filter are left out of the grouping (fewer string keys to group on)
+    sub = img.loc[keep, ["patient_id", "timepoint", "session", "version", "reader", "score",
+                         "image_date"]]  # fmt: skip
+    dates = sub.groupby(["patient_id", "timepoint"], observed=True, sort=False)["image_date"].min()
     mean = reader_mean(sub.drop(columns="image_date"), over="reader")
     return mean.merge(dates.reset_index(), on=["patient_id", "timepoint"], how="left")
 
@@ -178,20 +249,31 @@ def study_data(study: Study, cohort: Cohort) -> StudyData:
         for o in study.outcomes
         if o.is_imaging
     }
+    patients = pd.Index(enrol["patient_id"].unique())
+    enrolled = pd.DataFrame({"e": np.arange(len(enrol)), "p": patients.get_indexer(enrol["patient_id"]),
+                             "d0": _day_numbers(enrol["index_date"])})  # fmt: skip
+    clinical_events = _Events(patients, visits["patient_id"], visits["visit_date"])
+    imaging_events = {oid: _Events(patients, img["patient_id"], img["image_date"])
+                      for oid, img in imaging.items()}  # fmt: skip
+    numeric: dict[str, np.ndarray] = {}
+    new: dict[str, Any] = {}
     for v in study.visits:
         wanted = [o for o in study.outcomes if v.id in o.visits]
         clinical = [o for o in wanted if not o.is_imaging]
         if clinical:
-            cols = list(dict.fromkeys(str(o.column) for o in clinical))
-            hit = _nearest(enrol, visits[["patient_id", "visit_date", *cols]], "visit_date", v)
-            frame[f"visit_date@{v.id}"] = hit["visit_date"]
+            rows = clinical_events.nearest(enrolled, v)
+            new[f"visit_date@{v.id}"] = _take(visits["visit_date"].to_numpy(), rows)
             for o in clinical:
-                frame[f"{o.id}@{v.id}"] = pd.to_numeric(hit[str(o.column)]).astype(float)
+                col = str(o.column)
+                if col not in numeric:
+                    numeric[col] = pd.to_numeric(visits[col]).to_numpy(dtype=float, na_value=np.nan)
+                new[f"{o.id}@{v.id}"] = _take(numeric[col], rows)
         for o in wanted:
             if o.is_imaging:
-                hit = _nearest(enrol, imaging[o.id][["patient_id", "timepoint", "image_date", "score"]],
-                               "image_date", v)  # fmt: skip
-                frame[f"{o.id}@{v.id}"] = hit["score"].astype(float)
+                rows = imaging_events[o.id].nearest(enrolled, v)
+                scores = imaging[o.id]["score"].to_numpy(dtype=float, na_value=np.nan)
+                new[f"{o.id}@{v.id}"] = _take(scores, rows)
+    frame = pd.concat([frame, pd.DataFrame(new, index=frame.index)], axis=1)
     for o in study.outcomes:
         for v in study.visits:
             col = f"{o.id}@{v.id}"
@@ -213,7 +295,8 @@ def study_data(study: Study, cohort: Cohort) -> StudyData:
     problems.raise_if_any()
     ratings = _ratings(study, cohort)
     frame["group"] = pd.Categorical(frame["group"], categories=[g.id for g in study.groups])
-    return StudyData(frame=frame, enrolments=enrol, ratings=ratings, labels=labels)
+    return StudyData(frame=frame, enrolments=enrol, ratings=ratings, labels=labels,
+                     screening=screening(study, cohort, enrol))  # fmt: skip
 
 
 def _with_characteristics(

@@ -27,7 +27,9 @@ class Section:
     """What one analysis adds to the report.
 
     ``tables`` are tidy (written as CSV, named by key); ``display`` is the table as printed
-    (columns may be a two-level header); ``figures`` are matplotlib figures with captions.
+    (columns may be a two-level header); ``figures`` are matplotlib figures with captions;
+    ``diagrams`` are SVG documents drawn directly (the flow diagram) with captions, numbered
+    with the figures.
     """
 
     title: str
@@ -36,6 +38,7 @@ class Section:
     caption: str = ""
     footnotes: list[str] = field(default_factory=list)
     figures: dict[str, tuple[Figure, str]] = field(default_factory=dict)
+    diagrams: dict[str, tuple[str, str]] = field(default_factory=dict)
     conventions: dict[str, Any] = field(default_factory=dict)
 
 

@@ -30,7 +30,15 @@ from rheumetrics.study.formatting import format_p, num
 from rheumetrics.study.model import Study
 from rheumetrics.study.registry import Section, analyses
 
-__all__ = ["StudyReport", "format_p", "render_html", "run_study", "write_report"]
+__all__ = [
+    "StudyReport",
+    "format_p",
+    "render_html",
+    "report_steps",
+    "results_json",
+    "run_study",
+    "write_report",
+]
 
 
 @dataclass
@@ -55,6 +63,20 @@ class StudyReport:
         return {k: fig for s in self.sections.values() for k, (fig, _) in s.figures.items()}
 
 
+def report_steps(study: Study, *, with_cohort: bool | None = None) -> list[str]:
+    """The steps :func:`run_study` announces to its ``progress`` callback, in order (a progress
+    bar's total): loading the cohort and building the analysis frame (studies with patients),
+    one step per analysis, and the comparison with the published figures."""
+    has_patients = study.cohort.store is not None or study.cohort.visits is not None
+    steps = ["loading the cohort", "building the analysis frame"]
+    if not (has_patients if with_cohort is None else with_cohort):
+        steps = []
+    steps += [f"analysis: {name}" for name in analyses() if name in study.analyses]
+    if study.published:
+        steps.append("comparing with the published figures")
+    return steps
+
+
 def run_study(
     study: Study,
     cohort: Cohort | None = None,
@@ -62,13 +84,18 @@ def run_study(
     db_url: str | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> StudyReport:
-    """Compute every analysis of ``study`` (loading the cohort unless given or not needed)."""
+    """Compute every analysis of ``study`` (loading the cohort unless given or not needed).
+
+    ``progress`` is called with each step of :func:`report_steps` as it starts (and with finer
+    messages, such as the file being imported, in between).
+    """
     note = progress or (lambda _msg: None)
     registry = analyses()
     asked = study.analyses
     has_patients = study.cohort.store is not None or study.cohort.visits is not None
     needs_cohort = has_patients or cohort is not None or db_url is not None
     if needs_cohort:
+        note("loading the cohort")
         cohort = cohort or load_cohort(study, db_url, note)
         note("building the analysis frame")
         data = study_data(study, cohort)
@@ -76,14 +103,60 @@ def run_study(
     else:
         data, source, scoring = empty_data(), "study-level table (no patient data)", {}
     rep = StudyReport(study=study, source=source, scoring=scoring, data=data)
-    note("computing the tables")
     for name, entry in registry.items():
         if name in asked:
+            note(f"analysis: {name}")
             rep.sections[name] = entry.run(study, data, asked[name])
     if study.published:
+        note("comparing with the published figures")
         rep.reproduction = pub.compare(rep.tables, study.published)
         _flag_sections(rep)
     return rep
+
+
+def results_json(rep: StudyReport) -> dict[str, Any]:
+    """The computed results as a JSON-ready document: the study, the data source, the scoring
+    conventions, every tidy table (the CSVs) as records, and the reproduction comparison.
+
+    Non-finite numbers become null; dates become ISO strings.
+    """
+    import json
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, dt.date | pd.Timestamp):
+            return value.isoformat()
+        if isinstance(value, np.generic):
+            value = value.item()
+        if isinstance(value, float) and not np.isfinite(value):
+            return None
+        if value is pd.NA or value is pd.NaT:
+            return None
+        return value if isinstance(value, str | int | float | bool | type(None)) else str(value)
+
+    def records(df: pd.DataFrame) -> list[dict[str, Any]]:
+        cols = [str(c) for c in df.columns]
+        return [
+            {c: plain(v) for c, v in zip(cols, row, strict=True)}
+            for row in df.itertuples(index=False, name=None)
+        ]
+
+    doc: dict[str, Any] = {
+        "study": {
+            "title": rep.study.title,
+            "file": str(rep.study.path) if rep.study.path else None,
+            "synthetic": rep.study.synthetic,
+        },
+        "source": rep.source,
+        "rheumetrics_version": __version__,
+        "conventions": json.loads(json.dumps(rep.scoring, default=str)),
+        "tables": {name: records(df) for name, df in rep.tables.items()},
+    }
+    if rep.reproduction is not None:
+        doc["reproduction"] = {
+            "summary": pub.summary(rep.reproduction),
+            "figures": records(rep.reproduction),
+        }
+    return doc
 
 
 def _family(name: str) -> str:
@@ -171,6 +244,9 @@ def render_html(rep: StudyReport, tables_dir: str = "", *, pdf: bool = False) ->
             table = {"number": n_table, "caption": sec.caption, "html": _html_table(sec.display),
                      "wide": len(sec.display.columns) > 9}  # fmt: skip
         figures = []
+        for svg, caption in sec.diagrams.values():
+            n_figure += 1
+            figures.append({"number": n_figure, "caption": caption, "svg": Markup(svg)})
         for fig, caption in sec.figures.values():
             n_figure += 1
             figures.append(

@@ -1,0 +1,12 @@
+"""The built-in analyses, each registered once: its options, its computation (tidy tables from
+:mod:`rheumetrics.study.analyses`), the table and figures as printed, and its methods sentence.
+Importing this package registers them, in report order.
+"""
+
+from importlib import import_module
+
+#: The modules of the registered analyses, in report order (importing one registers its analyses).
+MODULES = ("groups", "associations", "prediction", "longitudinal", "evidence")
+
+for _module in MODULES:
+    import_module(f"{__name__}.{_module}")
