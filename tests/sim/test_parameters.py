@@ -140,5 +140,8 @@ def test_calibrated_parameters_are_grouped_by_the_population_they_fit():
     p = load_parameters()
     early = p.calibrated("early_ra")
     assert set(early) == {"first_course.mean_improvement", "first_course.persistence"}
+    axial = p.calibrated("ticospa")
+    assert set(axial) == {"activity.untreated_median_ticospa", "axspa.pain_mean"}
     assert not set(early) & set(p.calibrated("imagine_ra"))
-    assert set(p.calibrated()) == set(early) | set(p.calibrated("imagine_ra"))
+    assert not set(axial) & (set(early) | set(p.calibrated("imagine_ra")))
+    assert set(p.calibrated()) == set(early) | set(p.calibrated("imagine_ra")) | set(axial)

@@ -43,18 +43,28 @@ def trial_arms(p: Parameters, trial: str, adherence: float = 1.0) -> tuple[Arm, 
             f"no anchors for population {trial!r}; populations with anchors: {known}"
         )
     names = dict.fromkeys(s for a in p.anchors[trial].values() for s in a.shares)
-    return tuple(Arm(s, trial, adherence) for s in names)
+    return tuple(Arm.parse(s, trial, adherence) for s in names)
 
 
 def _se(share: float, n: int) -> float:
     return max(math.sqrt(share * (1 - share) / n), 1.0 / n)
 
 
-def _label(key: str, anchor: Anchor) -> str:
+_REMISSION = {
+    "das28_crp": "DAS28-CRP < 2.6",
+    "das28_esr": "DAS28-ESR < 2.6",
+    "asdas_crp": "ASDAS-CRP < 1.3",
+}
+_LOW = {"das28_crp": "DAS28-CRP <= 3.2", "das28_esr": "DAS28-ESR <= 3.2", "asdas_crp": "ASDAS-CRP < 2.1"}
+
+
+def _label(key: str, anchor: Anchor, trial_index: str | None = None) -> str:
     if anchor.month is None:
         return OUTCOME_LABELS.get(key, key)
     what = {
-        "remission": "DAS28-CRP < 2.6",
+        "remission": "remission" if trial_index is None else _REMISSION[trial_index],
+        "low_activity": "low activity" if trial_index is None else _LOW[trial_index],
+        "asdas_cii": "ASDAS clinically important improvement",
         "eular_good": "EULAR good response",
         "eular_moderate": "EULAR moderate response",
         "eular_none": "no EULAR response",
@@ -81,7 +91,7 @@ def calibration_table(
             rows.append(
                 {
                     "anchor": outcome,
-                    "label": _label(outcome, anchor),
+                    "label": _label(outcome, anchor, p.population[trial].outcome_index),
                     "arm": strategy,
                     "published": published,
                     "n": anchor.n[strategy],

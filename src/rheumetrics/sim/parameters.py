@@ -28,7 +28,7 @@ from rheumetrics.schema.vocab import DRUG_CLASSES, ROUTES
 
 SHIPPED = "parameters.toml"
 #: Sections whose entries are single parameters (and may be calibrated).
-_SECTIONS = ("activity", "first_course", "oedema", "observation", "radiographs", "safety")
+_SECTIONS = ("activity", "first_course", "oedema", "observation", "radiographs", "safety", "axspa")
 #: End-of-trial outcomes an anchor without ``month`` may name (the columns of a trial's shares).
 END_OUTCOMES = (
     "remission",
@@ -40,7 +40,7 @@ END_OUTCOMES = (
 )
 #: How reports name the end-of-trial outcomes.
 OUTCOME_LABELS = {
-    "remission": "DAS28-CRP < 2.6 at the end",
+    "remission": "remission at the end (DAS28 < 2.6; ASDAS-CRP < 1.3 in axial SpA)",
     "no_progression": "no radiographic progression (SvdH change <= 0)",
     "progression_beyond_sdc": "SvdH progression beyond the smallest detectable change",
     "any_escalation": "at least one escalation",
@@ -49,7 +49,23 @@ OUTCOME_LABELS = {
 }
 #: Outcomes an anchor may name at a visit month: DAS28-CRP < 2.6 at that visit, or the EULAR
 #: response category from the entry visit to that visit.
-TIMED_OUTCOMES = ("remission", "eular_good", "eular_moderate", "eular_none")
+TIMED_OUTCOMES = (
+    "remission",
+    "low_activity",
+    "eular_good",
+    "eular_moderate",
+    "eular_none",
+    "asdas_cii",
+)
+#: Outcome indices a population may report, with the published remission and low-activity
+#: cut-offs: DAS28 < 2.6 and <= 3.2 (Prevoo ML et al. Arthritis Rheum 1995;38:44-48; Fransen J et
+#: al. Rheumatology 2004;43:1252-1255), ASDAS < 1.3 (inactive disease) and < 2.1 (Machado P et al.
+#: Ann Rheum Dis 2011;70:47-53; Machado PM et al. Ann Rheum Dis 2018;77:1539-1540).
+OUTCOME_INDICES = {
+    "das28_crp": (2.6, 3.2),
+    "das28_esr": (2.6, 3.2),
+    "asdas_crp": (1.3, 2.1),
+}
 
 
 class _Strict(BaseModel):
@@ -89,14 +105,34 @@ class Population(_Strict):
     patients_per_arm: Annotated[int, Field(gt=0)]
     months: Annotated[int, Field(gt=0, le=120)]
     visit_every_months: Annotated[int, Field(gt=0, le=12)]
+    #: Arms (by name, see :attr:`rheumetrics.sim.trial.Arm.name`) visited at another cadence.
+    arm_visit_every_months: dict[str, Annotated[int, Field(gt=0, le=12)]] = {}
     share_female: Parameter
     age_mean: Parameter
     age_sd: Parameter
-    entry_das28_crp_max: Parameter
+    #: Inclusion: the outcome index at entry at most / at least this value.
+    entry_das28_crp_max: Parameter | None = None
+    entry_index_min: Parameter | None = None
     entry_step_shares: EntrySteps
+    disease: Literal["RA", "axSpA"] = "RA"
+    #: The index of the end-of-trial and timed outcomes (remission, low activity, responses).
+    outcome_index: Literal["das28_crp", "das28_esr", "asdas_crp"] = "das28_crp"
     #: DMARD-naive at entry: the run-in is untreated, the entry regimen starts at the first visit
     #: and csDMARD steps act through the patient's first-course response (``first_course``).
     dmard_naive: bool = False
+
+    @model_validator(mode="after")
+    def _check(self) -> Population:
+        axial = self.outcome_index.startswith("asdas")
+        if axial != (self.disease == "axSpA"):
+            raise ValueError(f"outcome index {self.outcome_index} does not fit {self.disease}")
+        if self.disease == "axSpA" and self.dmard_naive:
+            raise ValueError("dmard_naive applies to RA populations only")
+        return self
+
+    def visit_every(self, arm: str) -> int:
+        """Months between decision visits of an arm."""
+        return self.arm_visit_every_months.get(arm, self.visit_every_months)
 
 
 class EntrySteps(_Strict):
@@ -118,6 +154,7 @@ class EntrySteps(_Strict):
 class Activity(_Strict):
     untreated_median_imagine_ra: Parameter
     untreated_median_early_ra: Parameter
+    untreated_median_ticospa: Parameter
     untreated_sdlog: Parameter
     persistence: Parameter
     noise_sd: Parameter
@@ -129,8 +166,9 @@ class Activity(_Strict):
 class FirstCourse(_Strict):
     """Response of DMARD-naive patients to their first methotrexate course.
 
-    Each patient's relative improvement of synovitis on the first course is Beta-distributed with
-    mean ``mean_improvement`` and concentration ``concentration`` (a + b of the Beta);
+    A share ``nonresponder_share`` of patients are primary non-responders (no improvement on the
+    first course); the others' relative improvement of synovitis is Beta-distributed with mean
+    ``mean_improvement`` and concentration ``concentration`` (a + b of the Beta);
     ``persistence`` is their month-to-month autocorrelation of synovitis around its treated level
     (how fast a new regimen takes effect).
     """
@@ -138,6 +176,22 @@ class FirstCourse(_Strict):
     mean_improvement: Parameter
     concentration: Parameter
     persistence: Parameter
+    nonresponder_share: Parameter
+
+
+class Axspa(_Strict):
+    """Observation model of axial SpA: latent inflammation (0-10) to the ASDAS-CRP items."""
+
+    pain_mean: Parameter
+    back_pain_per_inflammation: Parameter
+    stiffness_per_inflammation: Parameter
+    ptga_per_inflammation: Parameter
+    peripheral_per_inflammation: Parameter
+    item_sd: Parameter
+    crp_median_quiet_mg_l: Parameter
+    crp_per_inflammation: Parameter
+    crp_sdlog: Parameter
+    radiographic_sacroiliitis_share: Parameter
 
 
 class Oedema(_Strict):
@@ -158,6 +212,10 @@ class Observation(_Strict):
     gh_per_synovitis_mm: Parameter
     gh_per_pain_mm: Parameter
     gh_sd_mm: Parameter
+    esr_median_quiet_mm_h: Parameter
+    esr_per_synovitis: Parameter
+    esr_sdlog: Parameter
+    pd_per_synovitis: Parameter
 
 
 class Radiographs(_Strict):
@@ -191,13 +249,51 @@ class RegimenEffect(_Strict):
         return sum(s * m for s, m in zip(shares, (0.10, 0.35, 0.60, 0.85), strict=True))
 
 
+class AsasEffect(_Strict):
+    """ASAS20/ASAS40 response probabilities of an axial SpA regimen (Anderson JJ et al. Arthritis
+    Rheum 2001;44:1876-1886; Brandt J et al. Ann Rheum Dis 2004;63:1438-1444).
+
+    ``on_nsaid``: the trial ran on background NSAIDs, so the effect acts on what a full-dose NSAID
+    leaves (suppression = (1 - NSAID improvement) x (1 - this improvement)).
+    """
+
+    asas20: Probability
+    asas40: Probability
+    on_nsaid: bool = False
+    oedema_factor: Annotated[float, Field(gt=0, le=1)] = 1.0
+    source: Annotated[str, Field(min_length=3)]
+
+    @model_validator(mode="after")
+    def _check(self) -> AsasEffect:
+        if not self.asas20 >= self.asas40:
+            raise ValueError("ASAS20 >= ASAS40 must hold")
+        return self
+
+    @property
+    def reduction(self) -> float:
+        """Expected relative improvement: below ASAS20, ASAS20-40, ASAS40 as 10%, 30%, 65%."""
+        shares = (1 - self.asas20, self.asas20 - self.asas40, self.asas40)
+        return sum(s * m for s, m in zip(shares, (0.10, 0.30, 0.65), strict=True))
+
+
 class Regimens(_Strict):
     cs_mono: RegimenEffect
     cs_combination: RegimenEffect
     cs_triple: RegimenEffect
     tnf_cs: RegimenEffect
     other_biologic_cs: RegimenEffect
+    nsaid: AsasEffect
+    tnf_axspa: AsasEffect
+    il17_axspa: AsasEffect
     cs_improvement: Parameter
+
+    def suppression(self, regimen: str) -> float:
+        """One minus the regimen's expected relative improvement (before any dose reserve)."""
+        effect = getattr(self, regimen)
+        left = 1 - effect.reduction
+        if isinstance(effect, AsasEffect) and effect.on_nsaid:
+            left *= 1 - self.nsaid.reduction
+        return left
 
 
 class Safety(_Strict):
@@ -218,7 +314,10 @@ class Anchor(_Strict):
     n: dict[str, Annotated[int, Field(gt=0)]]
     use: Literal["calibration", "held_out"]
     source: Annotated[str, Field(min_length=3)]
-    outcome: Literal["remission", "eular_good", "eular_moderate", "eular_none"] | None = None
+    outcome: (
+        Literal["remission", "low_activity", "eular_good", "eular_moderate", "eular_none", "asdas_cii"]
+        | None
+    ) = None
     month: Annotated[int, Field(ge=0)] | None = None
 
     @model_validator(mode="after")
@@ -278,7 +377,16 @@ class Drug(_Strict):
 class LadderStep(_Strict):
     """The concrete regimen the simulator gives a patient placed on a ladder step."""
 
-    regimen: Literal["cs_mono", "cs_combination", "cs_triple", "tnf_cs", "other_biologic_cs"]
+    regimen: Literal[
+        "cs_mono",
+        "cs_combination",
+        "cs_triple",
+        "tnf_cs",
+        "other_biologic_cs",
+        "nsaid",
+        "tnf_axspa",
+        "il17_axspa",
+    ]
     below_max: bool = False
     drugs: list[Drug]
     #: The drugs after the engine optimises the step in place (doses raised to the maximum).
@@ -304,6 +412,7 @@ class Parameters(_Strict):
     regimens: Regimens
     safety: Safety
     first_course: FirstCourse
+    axspa: Axspa
     anchors: dict[str, dict[str, Anchor]]
     ladders: dict[str, dict[str, LadderStep]]
 
@@ -312,6 +421,8 @@ class Parameters(_Strict):
         for name, pop in self.population.items():
             if pop.ladder not in self.ladders:
                 raise ValueError(f"population {name}: unknown ladder {pop.ladder!r}")
+            if not hasattr(self.activity, f"untreated_median_{name}"):
+                raise ValueError(f"population {name}: no activity.untreated_median_{name}")
             unknown = set(pop.entry_step_shares.steps) - set(self.ladders[pop.ladder])
             if unknown:
                 raise ValueError(
