@@ -13,6 +13,7 @@ True
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from importlib import resources
@@ -56,6 +57,7 @@ TIMED_OUTCOMES = (
     "eular_moderate",
     "eular_none",
     "asdas_cii",
+    "index_change",
 )
 #: Outcome indices a population may report, with the published remission and low-activity
 #: cut-offs: DAS28 < 2.6 and <= 3.2 (Prevoo ML et al. Arthritis Rheum 1995;38:44-48; Fransen J et
@@ -155,6 +157,7 @@ class Activity(_Strict):
     untreated_median_imagine_ra: Parameter
     untreated_median_early_ra: Parameter
     untreated_median_ticospa: Parameter
+    untreated_median_taser: Parameter
     untreated_sdlog: Parameter
     persistence: Parameter
     noise_sd: Parameter
@@ -304,21 +307,34 @@ class Safety(_Strict):
 
 
 class Anchor(_Strict):
-    """A published share for one or more arms (by shipped strategy), with the numbers analysed.
+    """A published figure for one or more arms (by arm name), with the numbers analysed.
 
     Without ``month`` the anchor's name is an end-of-trial outcome (:data:`END_OUTCOMES`); with
-    ``month`` it names ``outcome`` (:data:`TIMED_OUTCOMES`) at the visit of that month.
+    ``month`` it names ``outcome`` (:data:`TIMED_OUTCOMES`) at the visit of that month. A share
+    anchor (``kind = "share"``) gives proportions; a mean anchor (``kind = "mean"``, outcome
+    ``index_change``) gives the mean change of the outcome index from entry, with the
+    between-patient SD of that change (``sd``) for its standard error.
     """
 
-    shares: dict[str, Probability]
+    shares: dict[str, float]
     n: dict[str, Annotated[int, Field(gt=0)]]
     use: Literal["calibration", "held_out"]
     source: Annotated[str, Field(min_length=3)]
     outcome: (
-        Literal["remission", "low_activity", "eular_good", "eular_moderate", "eular_none", "asdas_cii"]
+        Literal[
+            "remission",
+            "low_activity",
+            "eular_good",
+            "eular_moderate",
+            "eular_none",
+            "asdas_cii",
+            "index_change",
+        ]
         | None
     ) = None
     month: Annotated[int, Field(ge=0)] | None = None
+    kind: Literal["share", "mean"] = "share"
+    sd: Annotated[float, Field(gt=0)] | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Anchor:
@@ -328,7 +344,24 @@ class Anchor(_Strict):
             raise ValueError(f"shares name arms {sorted(self.shares)} but n names {sorted(self.n)}")
         if (self.month is None) != (self.outcome is None):
             raise ValueError("outcome and month go together (an outcome at a visit month)")
+        if (self.kind == "mean") != (self.outcome == "index_change"):
+            raise ValueError('kind = "mean" goes with outcome = "index_change"')
+        if self.kind == "mean" and self.sd is None:
+            raise ValueError("a mean anchor needs the between-patient sd of the change")
+        if self.kind == "share":
+            bad = {k: v for k, v in self.shares.items() if not 0 <= v <= 1}
+            if bad:
+                raise ValueError(f"shares must lie in [0, 1]; got {bad}")
         return self
+
+    def se(self, arm: str) -> float:
+        """Standard error of the published figure: binomial (floored at 1/n) or sd / sqrt(n)."""
+        n = self.n[arm]
+        if self.kind == "mean":
+            assert self.sd is not None
+            return self.sd / math.sqrt(n)
+        share = self.shares[arm]
+        return max(math.sqrt(share * (1 - share) / n), 1.0 / n)
 
 
 class Drug(_Strict):

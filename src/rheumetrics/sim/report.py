@@ -62,6 +62,11 @@ def _pct(x: float) -> str:
     return f"{100 * x:.1f}%"
 
 
+def _figure(row: dict[str, object], x: float) -> str:
+    """A calibration-table figure: a share as a percentage, a mean change to 2 decimals."""
+    return f"{x:.2f}" if row.get("kind") == "mean" else _pct(x)
+
+
 def _every(visit_every_months: int | dict[str, int], arm: str) -> int:
     if isinstance(visit_every_months, int):
         return visit_every_months
@@ -110,6 +115,7 @@ def render(
         calibration=None if calibration is None else calibration.to_dict("records"),
         labels=OUTCOME_LABELS,
         pct=_pct,
+        figure=_figure,
         sequences=seq.to_dict("records"),
         flows=[
             _svg(flow_figure(result.sequences, a.name, _every(visit_every_months, a.name), ladder))

@@ -112,6 +112,8 @@ def _timed(
     outcome: str, value: np.ndarray, baseline: np.ndarray, index: str = "das28_crp"
 ) -> np.ndarray:
     remission, low = OUTCOME_INDICES[index]
+    if outcome == "index_change":
+        return value - baseline
     if outcome == "remission":
         return value < remission
     if outcome == "low_activity":
