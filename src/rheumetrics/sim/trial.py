@@ -27,6 +27,7 @@ from rheumetrics.sim.disease import (
 from rheumetrics.sim.parameters import END_OUTCOMES, OUTCOME_INDICES, Parameters
 from rheumetrics.sim.populations import enrol, regimen_factors
 from rheumetrics.sim.streams import Streams, replicate_seeds
+from rheumetrics.sim.therapies import TherapyRecords
 
 #: Treat-to-target indices the observation models generate, by disease: DAS28 from TJC28,
 #: SJC28, CRP or ESR and GH; ASDAS-CRP from the BASDAI items 2, 3 and 6, PtGA and CRP.
@@ -132,37 +133,6 @@ def _date(months: float) -> pd.Timestamp:
     return START + pd.Timedelta(days=round(months * DAYS_PER_MONTH))
 
 
-def _therapy_rows(
-    pid: np.ndarray,
-    steps: np.ndarray,
-    p: Parameters,
-    ladder: str,
-    start: pd.Timestamp,
-    optimised: bool = False,
-) -> pd.DataFrame:
-    rows = []
-    for sid in np.unique(steps):
-        who = pid[steps == sid]
-        step = p.ladders[ladder][sid]
-        for d in (step.optimised or step.drugs) if optimised else step.drugs:
-            rows.append(
-                pd.DataFrame(
-                    {
-                        "patient_id": who,
-                        "drug": d.drug,
-                        "drug_class": d.drug_class,
-                        "dose": d.dose,
-                        "dose_unit": d.dose_unit,
-                        "route": d.route,
-                        "start_date": start,
-                        "stop_date": pd.NaT,
-                        "stop_reason": None,
-                    }
-                )
-            )
-    return pd.concat(rows, ignore_index=True)
-
-
 def run_arm(
     arm: Arm, p: Parameters, seed: int, replicates: list[int], arm_number: int = 0
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -177,8 +147,7 @@ def run_arm(
     strategy = arm.load()
     pop = p.population[arm.population]
     every = pop.visit_every(arm.name)
-    ladder_name = pop.ladder
-    ladder = p.ladders[ladder_name]
+    ladder = p.ladders[pop.ladder]
     n = pop.patients_per_arm
     seeds = replicate_seeds(seed, replicates)
     children = [s.spawn(2 * (arm_number + 1))[2 * arm_number : 2 * arm_number + 2] for s in seeds]
@@ -188,11 +157,14 @@ def run_arm(
     c = Cohort(*(np.concatenate([getattr(e.cohort, f) for e in entries]) for f in fields))
     step = np.concatenate([e.step for e in entries]).astype(object)
     k = len(replicates)
-    pid = np.array([f"r{r}-p{i}" for r in replicates for i in range(n)], dtype=object)
+    # Zero-padded, so the engine's order by patient is the batch order.
+    pid = np.array([f"r{r:06d}-p{i:06d}" for r in replicates for i in range(n)], dtype=object)
+    number = np.arange(k * n)
     naive = pop.dmard_naive
     rho = p.first_course.persistence.value if naive else None
     # A DMARD-naive patient starts the entry regimen at the entry visit; others have been on it.
-    therapies = _therapy_rows(pid, step, p, ladder_name, _date(0 if naive else -12))
+    therapies = TherapyRecords(pid, ladder)
+    therapies.add(number, step, _date(0 if naive else -12))
     timed = timed_anchors(arm.population, p)
     for key, (_, at) in timed.items():
         if at % every:
@@ -245,8 +217,10 @@ def run_arm(
         )
         if m == pop.months:
             break
-        log = decide(pd.concat(visits, ignore_index=True), strategy, therapies)
-        today = log[log["visit_date"] == date].set_index("patient_id").reindex(pid)
+        log = decide(pd.concat(visits, ignore_index=True), strategy, therapies.frame())
+        today = log[log["visit_date"] == date]
+        if not np.array_equal(today["patient_id"].to_numpy(dtype=object), pid):
+            today = today.set_index("patient_id").reindex(pid)
         follow = rng.random() < arm.adherence
         to = today["to_step"].to_numpy(dtype=object)
         move = (
@@ -259,16 +233,10 @@ def run_arm(
         if move.any():
             new = to[move].astype(str).astype(object)
             escalated[move] |= today["action"].to_numpy()[move] != "switch"
-            who = pid[move]
-            open_rows = therapies["patient_id"].isin(who) & therapies["stop_date"].isna()
-            therapies.loc[open_rows, "stop_date"] = date
-            why = pd.Series(np.where(intolerant[move], "intolerance", "inefficacy"), index=who)
-            therapies.loc[open_rows, "stop_reason"] = therapies.loc[open_rows, "patient_id"].map(
-                why
-            )
-            therapies = pd.concat(
-                [therapies, _therapy_rows(who, new, p, ladder_name, date)], ignore_index=True
-            )
+            who = number[move]
+            why = np.where(intolerant[move], "intolerance", "inefficacy").astype(object)
+            therapies.stop_open(who, date, why)
+            therapies.add(who, new, date)
             step[move] = new
             sequence[move] = sequence[move] + " > " + new
             if naive:
@@ -296,14 +264,9 @@ def run_arm(
             & (to.astype(str) == step.astype(str))
         )
         if raise_dose.any():
-            who = pid[raise_dose]
-            open_rows = therapies["patient_id"].isin(who) & therapies["stop_date"].isna()
-            therapies.loc[open_rows, "stop_date"] = date
-            therapies.loc[open_rows, "stop_reason"] = "inefficacy"
-            therapies = pd.concat(
-                [therapies, _therapy_rows(who, step[raise_dose], p, ladder_name, date, True)],
-                ignore_index=True,
-            )
+            who = number[raise_dose]
+            therapies.stop_open(who, date, "inefficacy")
+            therapies.add(who, step[raise_dose], date, optimised=True)
             reserve = p.regimens.cs_improvement.value
             c.suppression[raise_dose] *= (1 - reserve) if naive else 1 / (1 + reserve)
             optimised[raise_dose] = True
