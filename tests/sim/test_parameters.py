@@ -143,5 +143,7 @@ def test_calibrated_parameters_are_grouped_by_the_population_they_fit():
     axial = p.calibrated("ticospa")
     assert set(axial) == {"activity.untreated_median_ticospa", "axspa.pain_mean"}
     assert not set(early) & set(p.calibrated("imagine_ra"))
+    assert set(p.calibrated("taser")) == {"activity.untreated_median_taser"}
     assert not set(axial) & (set(early) | set(p.calibrated("imagine_ra")))
-    assert set(p.calibrated()) == set(early) | set(p.calibrated("imagine_ra")) | set(axial)
+    groups = ("imagine_ra", "early_ra", "ticospa", "taser")
+    assert set(p.calibrated()) == set().union(*(p.calibrated(g) for g in groups))

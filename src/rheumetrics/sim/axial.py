@@ -40,7 +40,9 @@ def observe_axial(c: Cohort, p: Parameters, rng: Streams) -> Observed:
     )
     crp = np.round(np.minimum(np.exp(log_crp), 500.0), 1)
     asdas = np.asarray(
-        asdas_crp(basdai_q2=back, basdai_q6=stiffness, ptga=ptga, basdai_q3=peripheral, crp_mg_l=crp),
+        asdas_crp(
+            basdai_q2=back, basdai_q6=stiffness, ptga=ptga, basdai_q3=peripheral, crp_mg_l=crp
+        ),
         dtype=float,
     )
     columns = {

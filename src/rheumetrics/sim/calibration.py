@@ -51,7 +51,11 @@ _REMISSION = {
     "asdas_crp": "ASDAS-CRP < 1.3",
 }
 _INDEX_NAMES = {"das28_crp": "DAS28-CRP", "das28_esr": "DAS28-ESR", "asdas_crp": "ASDAS-CRP"}
-_LOW = {"das28_crp": "DAS28-CRP <= 3.2", "das28_esr": "DAS28-ESR <= 3.2", "asdas_crp": "ASDAS-CRP < 2.1"}
+_LOW = {
+    "das28_crp": "DAS28-CRP <= 3.2",
+    "das28_esr": "DAS28-ESR <= 3.2",
+    "asdas_crp": "ASDAS-CRP < 2.1",
+}
 
 
 def _label(key: str, anchor: Anchor, trial_index: str | None = None) -> str:

@@ -17,7 +17,9 @@ def simulate_command(
         help="Shipped strategy of an arm, with options as strategy:name=value (repeat for each"
         " arm; default: the arms of the population's anchors, e.g. the two IMAGINE-RA arms).",
     ),
-    population: str = typer.Option("imagine_ra", help="Entry population: imagine_ra, early_ra, ticospa or taser."),
+    population: str = typer.Option(
+        "imagine_ra", help="Entry population: imagine_ra, early_ra, ticospa or taser."
+    ),
     patients: int = typer.Option(
         None, min=1, help="Patients per arm (default: the population's trial size)."
     ),
@@ -78,9 +80,7 @@ def simulate_command(
             "arms": ", ".join(arms),
             "patients_per_arm": pop.patients_per_arm,
             "months": pop.months,
-            "visit_every_months": ", ".join(
-                f"{a.name}: {pop.visit_every(a.name)}" for a in chosen
-            ),
+            "visit_every_months": ", ".join(f"{a.name}: {pop.visit_every(a.name)}" for a in chosen),
             "replicates": replicates,
             "seed": seed,
             "adherence": adherence,
