@@ -34,7 +34,9 @@ class TherapyRecords:
         self, who: np.ndarray, steps: np.ndarray, date: pd.Timestamp, optimised: bool = False
     ) -> None:
         """Start the drugs of each patient's step (``who``: patient numbers) on ``date``."""
-        patient, dose, text = [], [], {k: [] for k in _TEXT}
+        patient: list[np.ndarray] = []
+        dose: list[np.ndarray] = []
+        text: dict[str, list[np.ndarray]] = {k: [] for k in _TEXT}
         for sid in np.unique(steps):
             on = who[steps == sid]
             step = self.ladder[sid]
