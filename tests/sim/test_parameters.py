@@ -126,6 +126,24 @@ def test_ladder_drugs_are_checked_against_the_drug_catalogue():
             ),
             "ladders.dream.2",
         ),
+        (
+            lambda d: d["anchors"]["taser"]["das28_change_control"].pop("sd"),
+            "a mean anchor needs the between-patient sd",
+        ),
+        (
+            lambda d: d["anchors"]["ticospa"]["low_activity_12m"]["shares"].update(
+                asas_eular2022_axspa=1.2
+            ),
+            "shares must lie in [0, 1]",
+        ),
+        (
+            lambda d: d["population"]["ticospa"].update(outcome_index="das28_crp"),
+            "outcome index das28_crp does not fit axSpA",
+        ),
+        (
+            lambda d: d["population"].update(juvenile=d["population"]["ticospa"]),
+            "population juvenile: no activity.untreated_median_juvenile",
+        ),
     ],
 )
 def test_bad_anchors_and_fits_are_named(change, message):
