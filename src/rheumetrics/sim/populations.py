@@ -42,7 +42,7 @@ def regimen_factors(
     """Synovitis suppression and osteitis factor of each patient's ladder step.
 
     Suppression is one minus the regimen's expected relative improvement (see
-    :attr:`~rheumetrics.sim.parameters.RegimenEffect.reduction`); a step below the maximum dose
+    :attr:`~rheumetrics.sim.regimens.RegimenEffect.reduction`); a step below the maximum dose
     keeps ``cs_improvement`` of that improvement in reserve. For DMARD-naive patients
     (``first_course`` given: each patient's improvement on the first course) an entry step
     suppresses to ``1 - first_course``, and a later step acts on what the first course left:
