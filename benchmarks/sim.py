@@ -13,6 +13,8 @@ cluster of 1 and of 2 worker processes, and the speed-up.
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import time
 
 from rheumetrics.sim import imagine_arms, load_parameters, run_arm, simulate
@@ -34,9 +36,10 @@ def main() -> None:
     arm = imagine_arms()[1]
 
     reps = list(range(20))
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     run_arm(arm, p, 1, reps)
     batched = time.perf_counter() - t0
+    batched_cpu = time.process_time() - c0
     t0 = time.perf_counter()
     for r in reps[:5]:
         run_arm(arm, p, 1, [r])
@@ -45,7 +48,10 @@ def main() -> None:
     print(
         f"one core, {len(reps)} replicates x {args.patients} patients x {visits_per_patient} visits (MRI arm):"
     )
-    print(f"  batched engine calls:      {pv / batched:10,.0f} patient-visits/s ({batched:.2f} s)")
+    print(
+        f"  batched engine calls:      {pv / batched:10,.0f} patient-visits/s ({batched:.2f} s wall,"
+        f" {batched_cpu:.2f} s CPU: {pv / batched_cpu:,.0f} per CPU second)"
+    )
     print(
         f"  one call per replicate:    {pv / single:10,.0f} patient-visits/s ({single:.2f} s, extrapolated from 5)"
     )
@@ -53,11 +59,16 @@ def main() -> None:
 
     times = {}
     for workers in (1, 2):
+        load = os.getloadavg()[0]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         simulate(imagine_arms(), p, replicates=args.replicates, seed=2019, workers=workers)
         times[workers] = time.perf_counter() - t0
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
         print(
             f"{args.replicates} replicates, both arms, {workers} worker(s): {times[workers]:.1f} s"
+            f" wall, {cpu:.1f} s worker CPU (load average {load:.2f} -> {os.getloadavg()[0]:.2f})"
         )
     print(
         f"speed-up 1 -> 2 workers: {times[1] / times[2]:.2f} x (target: 1,000 replicates < 300 s)"

@@ -126,6 +126,24 @@ def test_ladder_drugs_are_checked_against_the_drug_catalogue():
             ),
             "ladders.dream.2",
         ),
+        (
+            lambda d: d["anchors"]["taser"]["das28_change_control"].pop("sd"),
+            "a mean anchor needs the between-patient sd",
+        ),
+        (
+            lambda d: d["anchors"]["ticospa"]["low_activity_12m"]["shares"].update(
+                asas_eular2022_axspa=1.2
+            ),
+            "shares must lie in [0, 1]",
+        ),
+        (
+            lambda d: d["population"]["ticospa"].update(outcome_index="das28_crp"),
+            "outcome index das28_crp does not fit axSpA",
+        ),
+        (
+            lambda d: d["population"].update(juvenile=d["population"]["ticospa"]),
+            "population juvenile: no activity.untreated_median_juvenile",
+        ),
     ],
 )
 def test_bad_anchors_and_fits_are_named(change, message):
@@ -140,5 +158,10 @@ def test_calibrated_parameters_are_grouped_by_the_population_they_fit():
     p = load_parameters()
     early = p.calibrated("early_ra")
     assert set(early) == {"first_course.mean_improvement", "first_course.persistence"}
+    axial = p.calibrated("ticospa")
+    assert set(axial) == {"activity.untreated_median_ticospa", "axspa.pain_mean"}
     assert not set(early) & set(p.calibrated("imagine_ra"))
-    assert set(p.calibrated()) == set(early) | set(p.calibrated("imagine_ra"))
+    assert set(p.calibrated("taser")) == {"activity.untreated_median_taser"}
+    assert not set(axial) & (set(early) | set(p.calibrated("imagine_ra")))
+    groups = ("imagine_ra", "early_ra", "ticospa", "taser")
+    assert set(p.calibrated()) == set().union(*(p.calibrated(g) for g in groups))

@@ -10,7 +10,6 @@ the fit (common random numbers), and the search runs on each parameter's positio
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,18 +42,31 @@ def trial_arms(p: Parameters, trial: str, adherence: float = 1.0) -> tuple[Arm, 
             f"no anchors for population {trial!r}; populations with anchors: {known}"
         )
     names = dict.fromkeys(s for a in p.anchors[trial].values() for s in a.shares)
-    return tuple(Arm(s, trial, adherence) for s in names)
+    return tuple(Arm.parse(s, trial, adherence) for s in names)
 
 
-def _se(share: float, n: int) -> float:
-    return max(math.sqrt(share * (1 - share) / n), 1.0 / n)
+_REMISSION = {
+    "das28_crp": "DAS28-CRP < 2.6",
+    "das28_esr": "DAS28-ESR < 2.6",
+    "asdas_crp": "ASDAS-CRP < 1.3",
+}
+_INDEX_NAMES = {"das28_crp": "DAS28-CRP", "das28_esr": "DAS28-ESR", "asdas_crp": "ASDAS-CRP"}
+_LOW = {
+    "das28_crp": "DAS28-CRP <= 3.2",
+    "das28_esr": "DAS28-ESR <= 3.2",
+    "asdas_crp": "ASDAS-CRP < 2.1",
+}
 
 
-def _label(key: str, anchor: Anchor) -> str:
+def _label(key: str, anchor: Anchor, trial_index: str | None = None) -> str:
     if anchor.month is None:
         return OUTCOME_LABELS.get(key, key)
     what = {
-        "remission": "DAS28-CRP < 2.6",
+        "remission": "remission" if trial_index is None else _REMISSION[trial_index],
+        "low_activity": "low activity" if trial_index is None else _LOW[trial_index],
+        "asdas_cii": "ASDAS clinically important improvement",
+        "index_change": "mean change of "
+        + ("the index" if trial_index is None else _INDEX_NAMES[trial_index]),
         "eular_good": "EULAR good response",
         "eular_moderate": "EULAR moderate response",
         "eular_none": "no EULAR response",
@@ -81,7 +93,7 @@ def calibration_table(
             rows.append(
                 {
                     "anchor": outcome,
-                    "label": _label(outcome, anchor),
+                    "label": _label(outcome, anchor, p.population[trial].outcome_index),
                     "arm": strategy,
                     "published": published,
                     "n": anchor.n[strategy],
@@ -89,6 +101,7 @@ def calibration_table(
                     "low": sim["low"],
                     "high": sim["high"],
                     "inside": bool(sim["low"] <= published <= sim["high"]),
+                    "kind": anchor.kind,
                     "use": anchor.use,
                     "source": anchor.source,
                 }
@@ -104,7 +117,7 @@ def objective(result: TrialResult, anchors: dict[str, Anchor]) -> float:
         if anchor.use != "calibration":
             continue
         for strategy, pub in anchor.shares.items():
-            total += ((s[(strategy, outcome)] - pub) / _se(pub, anchor.n[strategy])) ** 2
+            total += ((s[(strategy, outcome)] - pub) / anchor.se(strategy)) ** 2
     return float(total)
 
 

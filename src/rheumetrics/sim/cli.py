@@ -14,10 +14,12 @@ def simulate_command(
     arms: list[str] = typer.Option(
         None,
         "--arm",
-        help="Shipped strategy of an arm (repeat for each arm; default: the arms of the"
-        " population's anchors, e.g. the two IMAGINE-RA arms or dream_ra).",
+        help="Shipped strategy of an arm, with options as strategy:name=value (repeat for each"
+        " arm; default: the arms of the population's anchors, e.g. the two IMAGINE-RA arms).",
     ),
-    population: str = typer.Option("imagine_ra", help="Entry population: imagine_ra or early_ra."),
+    population: str = typer.Option(
+        "imagine_ra", help="Entry population: imagine_ra, early_ra, ticospa or taser."
+    ),
     patients: int = typer.Option(
         None, min=1, help="Patients per arm (default: the population's trial size)."
     ),
@@ -66,8 +68,8 @@ def simulate_command(
         if not arms:
             if population not in p.anchors:
                 raise RheumetricsError(f"population {population!r} has no anchors: name --arm")
-            arms = [a.strategy for a in trial_arms(p, population)]
-        chosen = [Arm(a, population, adherence) for a in arms]
+            arms = [a.name for a in trial_arms(p, population)]
+        chosen = [Arm.parse(a, population, adherence) for a in arms]
         with console.status(f"simulating {replicates} replicates x {len(chosen)} arms"):
             result = simulate(
                 chosen, p, replicates=replicates, seed=seed, workers=workers, scheduler=scheduler
@@ -78,13 +80,14 @@ def simulate_command(
             "arms": ", ".join(arms),
             "patients_per_arm": pop.patients_per_arm,
             "months": pop.months,
-            "visit_every_months": pop.visit_every_months,
+            "visit_every_months": ", ".join(f"{a.name}: {pop.visit_every(a.name)}" for a in chosen),
             "replicates": replicates,
             "seed": seed,
             "adherence": adherence,
             "parameters": str(parameters) if parameters else "shipped (calibrated)",
         }
-        write_report(result, calib, meta, pop.visit_every_months, list(p.ladders[pop.ladder]), out)
+        every = {a.name: pop.visit_every(a.name) for a in chosen}
+        write_report(result, calib, meta, every, list(p.ladders[pop.ladder]), out)
         if table is not None:
             result.shares.to_csv(table, index=False)
     except RheumetricsError as err:

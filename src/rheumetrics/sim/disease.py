@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rheumetrics.measures import das28_crp
+from rheumetrics.measures import das28_crp, das28_esr
 from rheumetrics.sim.parameters import Parameters
 from rheumetrics.sim.streams import Streams
 
@@ -32,6 +32,7 @@ class Cohort:
     suppression: np.ndarray  # current regimen's factor on untreated synovitis
     oedema_factor: np.ndarray  # current regimen's extra factor on osteitis
     first_course: np.ndarray  # DMARD-naive: relative improvement on the first course (else NaN)
+    sacroiliitis: np.ndarray  # axial SpA: radiographic sacroiliitis (bool; False in RA)
 
 
 def treated_level(untreated: np.ndarray, suppression: np.ndarray) -> np.ndarray:
@@ -66,18 +67,43 @@ def true_oedema(c: Cohort, p: Parameters) -> np.ndarray:
 
 @dataclass
 class Observed:
-    """What a visit records."""
+    """What a visit records: the visit columns as the engine reads them, by name, and the value of
+    the population's outcome index (DAS28-CRP, DAS28-ESR or ASDAS-CRP)."""
 
-    tjc28: np.ndarray
-    sjc28: np.ndarray
-    crp_mg_l: np.ndarray
-    gh_mm: np.ndarray
-    das28_crp: np.ndarray
-    osteitis: np.ndarray  # RAMRIS osteitis as read (whole units)
+    columns: dict[str, np.ndarray]
+    index: np.ndarray
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        try:
+            return self.__dict__["columns"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def take(self, idx: np.ndarray) -> Observed:
+        return Observed({k: v[idx] for k, v in self.columns.items()}, self.index[idx])
+
+    @staticmethod
+    def concat(parts: list[Observed]) -> Observed:
+        names = parts[0].columns
+        return Observed(
+            {k: np.concatenate([x.columns[k] for x in parts]) for k in names},
+            np.concatenate([x.index for x in parts]),
+        )
 
 
-def observe(c: Cohort, p: Parameters, rng: Streams) -> Observed:
-    """Joint counts, CRP, patient global, DAS28-CRP and an MRI osteitis read at a visit."""
+def observe(c: Cohort, p: Parameters, rng: Streams, population: str = "imagine_ra") -> Observed:
+    """What a visit of ``population`` records (axial SpA: :func:`rheumetrics.sim.axial.observe`)."""
+    pop = p.population[population]
+    if pop.disease == "axSpA":
+        from rheumetrics.sim.axial import observe_axial
+
+        return observe_axial(c, p, rng)
+    return observe_ra(c, p, rng, pop.outcome_index)
+
+
+def observe_ra(c: Cohort, p: Parameters, rng: Streams, index: str = "das28_crp") -> Observed:
+    """Joint counts, CRP, patient global, DAS28-CRP and an MRI osteitis read at a visit; with
+    ``index="das28_esr"`` also ESR and DAS28-ESR (:func:`rheumetrics.measures.das28_esr`)."""
     o = p.observation
     sjc = np.minimum(rng.poisson(c.synovitis), 28)
     tjc = np.minimum(rng.poisson(o.tender_per_synovitis.value * c.synovitis + c.pain), 28)
@@ -92,7 +118,27 @@ def observe(c: Cohort, p: Parameters, rng: Streams) -> Observed:
     gh = np.clip(np.round(gh), 0, 100)
     osteitis = read_osteitis(true_oedema(c, p), p, rng)
     das = np.asarray(das28_crp(tjc28=tjc, sjc28=sjc, crp_mg_l=crp, gh_mm=gh), dtype=float)
-    return Observed(tjc.astype(float), sjc.astype(float), crp, gh, das, osteitis)
+    columns = {
+        "tjc28": tjc.astype(float),
+        "sjc28": sjc.astype(float),
+        "crp_mg_l": crp,
+        "gh_mm": gh,
+        "das28_crp": das,
+        "mri_bme_total": osteitis,
+    }
+    if index != "das28_esr":
+        return Observed(columns, das)
+    # ESR drawn last, so populations scored with DAS28-CRP keep their random streams.
+    log_esr = (
+        np.log(o.esr_median_quiet_mm_h.value)
+        + o.esr_per_synovitis.value * c.synovitis
+        + rng.normal(0.0, o.esr_sdlog.value)
+    )
+    esr = np.clip(np.round(np.exp(log_esr)), 1, 150)
+    das_esr = np.asarray(das28_esr(tjc28=tjc, sjc28=sjc, esr_mm_h=esr, gh_mm=gh), dtype=float)
+    pd_count = np.minimum(rng.poisson(o.pd_per_synovitis.value * c.synovitis), 28)
+    columns |= {"esr_mm_h": esr, "das28_esr": das_esr, "us_pd_joint_count": pd_count.astype(float)}
+    return Observed(columns, das_esr)
 
 
 def read_osteitis(true: np.ndarray, p: Parameters, rng: Streams) -> np.ndarray:

@@ -13,22 +13,39 @@ True
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from rheumetrics import __version__
 from rheumetrics.errors import RheumetricsError
-from rheumetrics.schema.drugs import dose_factor, find_drug
-from rheumetrics.schema.vocab import DRUG_CLASSES, ROUTES
+from rheumetrics.sim.entries import Parameter, Probability
+from rheumetrics.sim.entries import Strict as _Strict
+from rheumetrics.sim.regimens import AsasEffect, Drug, LadderStep, RegimenEffect, Regimens
+
+__all__ = [
+    "Anchor",
+    "AsasEffect",
+    "Drug",
+    "LadderStep",
+    "Parameter",
+    "Parameters",
+    "Probability",
+    "RegimenEffect",
+    "Regimens",
+    "load_parameters",
+    "parse_parameters",
+    "write_parameters",
+]
 
 SHIPPED = "parameters.toml"
 #: Sections whose entries are single parameters (and may be calibrated).
-_SECTIONS = ("activity", "first_course", "oedema", "observation", "radiographs", "safety")
+_SECTIONS = ("activity", "first_course", "oedema", "observation", "radiographs", "safety", "axspa")
 #: End-of-trial outcomes an anchor without ``month`` may name (the columns of a trial's shares).
 END_OUTCOMES = (
     "remission",
@@ -40,7 +57,7 @@ END_OUTCOMES = (
 )
 #: How reports name the end-of-trial outcomes.
 OUTCOME_LABELS = {
-    "remission": "DAS28-CRP < 2.6 at the end",
+    "remission": "remission at the end (DAS28 < 2.6; ASDAS-CRP < 1.3 in axial SpA)",
     "no_progression": "no radiographic progression (SvdH change <= 0)",
     "progression_beyond_sdc": "SvdH progression beyond the smallest detectable change",
     "any_escalation": "at least one escalation",
@@ -49,36 +66,24 @@ OUTCOME_LABELS = {
 }
 #: Outcomes an anchor may name at a visit month: DAS28-CRP < 2.6 at that visit, or the EULAR
 #: response category from the entry visit to that visit.
-TIMED_OUTCOMES = ("remission", "eular_good", "eular_moderate", "eular_none")
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Parameter(_Strict):
-    """A number with its plausible range and where it comes from."""
-
-    value: float
-    low: float
-    high: float
-    source: Annotated[str, Field(min_length=3)]
-    kind: Literal["number", "probability"] = "number"
-    calibrated: bool = False
-    #: The population whose anchors a calibrated parameter is fitted to.
-    fitted_to: str | None = None
-
-    @model_validator(mode="after")
-    def _check(self) -> Parameter:
-        if self.calibrated and self.fitted_to is None:
-            raise ValueError("a calibrated parameter must name the population it is fitted_to")
-        if not self.low <= self.value <= self.high:
-            raise ValueError(f"value {self.value} is outside its range [{self.low}, {self.high}]")
-        if self.kind == "probability" and not (self.low >= 0 and self.high <= 1):
-            raise ValueError(
-                f"a probability must lie in [0, 1]; range is [{self.low}, {self.high}]"
-            )
-        return self
+TIMED_OUTCOMES = (
+    "remission",
+    "low_activity",
+    "eular_good",
+    "eular_moderate",
+    "eular_none",
+    "asdas_cii",
+    "index_change",
+)
+#: Outcome indices a population may report, with the published remission and low-activity
+#: cut-offs: DAS28 < 2.6 and <= 3.2 (Prevoo ML et al. Arthritis Rheum 1995;38:44-48; Fransen J et
+#: al. Rheumatology 2004;43:1252-1255), ASDAS < 1.3 (inactive disease) and < 2.1 (Machado P et al.
+#: Ann Rheum Dis 2011;70:47-53; Machado PM et al. Ann Rheum Dis 2018;77:1539-1540).
+OUTCOME_INDICES = {
+    "das28_crp": (2.6, 3.2),
+    "das28_esr": (2.6, 3.2),
+    "asdas_crp": (1.3, 2.1),
+}
 
 
 class Population(_Strict):
@@ -89,14 +94,36 @@ class Population(_Strict):
     patients_per_arm: Annotated[int, Field(gt=0)]
     months: Annotated[int, Field(gt=0, le=120)]
     visit_every_months: Annotated[int, Field(gt=0, le=12)]
+    #: Arms (by name, see :attr:`rheumetrics.sim.trial.Arm.name`) visited at another cadence.
+    arm_visit_every_months: dict[str, Annotated[int, Field(gt=0, le=12)]] = Field(
+        default_factory=dict
+    )
     share_female: Parameter
     age_mean: Parameter
     age_sd: Parameter
-    entry_das28_crp_max: Parameter
+    #: Inclusion: the outcome index at entry at most / at least this value.
+    entry_das28_crp_max: Parameter | None = None
+    entry_index_min: Parameter | None = None
     entry_step_shares: EntrySteps
+    disease: Literal["RA", "axSpA"] = "RA"
+    #: The index of the end-of-trial and timed outcomes (remission, low activity, responses).
+    outcome_index: Literal["das28_crp", "das28_esr", "asdas_crp"] = "das28_crp"
     #: DMARD-naive at entry: the run-in is untreated, the entry regimen starts at the first visit
     #: and csDMARD steps act through the patient's first-course response (``first_course``).
     dmard_naive: bool = False
+
+    @model_validator(mode="after")
+    def _check(self) -> Population:
+        axial = self.outcome_index.startswith("asdas")
+        if axial != (self.disease == "axSpA"):
+            raise ValueError(f"outcome index {self.outcome_index} does not fit {self.disease}")
+        if self.disease == "axSpA" and self.dmard_naive:
+            raise ValueError("dmard_naive applies to RA populations only")
+        return self
+
+    def visit_every(self, arm: str) -> int:
+        """Months between decision visits of an arm."""
+        return self.arm_visit_every_months.get(arm, self.visit_every_months)
 
 
 class EntrySteps(_Strict):
@@ -118,6 +145,8 @@ class EntrySteps(_Strict):
 class Activity(_Strict):
     untreated_median_imagine_ra: Parameter
     untreated_median_early_ra: Parameter
+    untreated_median_ticospa: Parameter
+    untreated_median_taser: Parameter
     untreated_sdlog: Parameter
     persistence: Parameter
     noise_sd: Parameter
@@ -129,8 +158,9 @@ class Activity(_Strict):
 class FirstCourse(_Strict):
     """Response of DMARD-naive patients to their first methotrexate course.
 
-    Each patient's relative improvement of synovitis on the first course is Beta-distributed with
-    mean ``mean_improvement`` and concentration ``concentration`` (a + b of the Beta);
+    A share ``nonresponder_share`` of patients are primary non-responders (no improvement on the
+    first course); the others' relative improvement of synovitis is Beta-distributed with mean
+    ``mean_improvement`` and concentration ``concentration`` (a + b of the Beta);
     ``persistence`` is their month-to-month autocorrelation of synovitis around its treated level
     (how fast a new regimen takes effect).
     """
@@ -138,6 +168,22 @@ class FirstCourse(_Strict):
     mean_improvement: Parameter
     concentration: Parameter
     persistence: Parameter
+    nonresponder_share: Parameter
+
+
+class Axspa(_Strict):
+    """Observation model of axial SpA: latent inflammation (0-10) to the ASDAS-CRP items."""
+
+    pain_mean: Parameter
+    back_pain_per_inflammation: Parameter
+    stiffness_per_inflammation: Parameter
+    ptga_per_inflammation: Parameter
+    peripheral_per_inflammation: Parameter
+    item_sd: Parameter
+    crp_median_quiet_mg_l: Parameter
+    crp_per_inflammation: Parameter
+    crp_sdlog: Parameter
+    radiographic_sacroiliitis_share: Parameter
 
 
 class Oedema(_Strict):
@@ -158,46 +204,16 @@ class Observation(_Strict):
     gh_per_synovitis_mm: Parameter
     gh_per_pain_mm: Parameter
     gh_sd_mm: Parameter
+    esr_median_quiet_mm_h: Parameter
+    esr_per_synovitis: Parameter
+    esr_sdlog: Parameter
+    pd_per_synovitis: Parameter
 
 
 class Radiographs(_Strict):
     progression_base: Parameter
     progression_per_inflammation: Parameter
     reading_error_sd: Parameter
-
-
-Probability = Annotated[float, Field(ge=0, le=1)]
-
-
-class RegimenEffect(_Strict):
-    """6-month ACR20/50/70 probabilities of a regimen and its extra effect on osteitis."""
-
-    acr20: Probability
-    acr50: Probability
-    acr70: Probability
-    oedema_factor: Annotated[float, Field(gt=0, le=1)]
-    source: Annotated[str, Field(min_length=3)]
-
-    @model_validator(mode="after")
-    def _check(self) -> RegimenEffect:
-        if not self.acr20 >= self.acr50 >= self.acr70:
-            raise ValueError("ACR20 >= ACR50 >= ACR70 must hold")
-        return self
-
-    @property
-    def reduction(self) -> float:
-        """Expected relative improvement: ACR <20, 20-50, 50-70, >=70 as 10%, 35%, 60%, 85%."""
-        shares = (1 - self.acr20, self.acr20 - self.acr50, self.acr50 - self.acr70, self.acr70)
-        return sum(s * m for s, m in zip(shares, (0.10, 0.35, 0.60, 0.85), strict=True))
-
-
-class Regimens(_Strict):
-    cs_mono: RegimenEffect
-    cs_combination: RegimenEffect
-    cs_triple: RegimenEffect
-    tnf_cs: RegimenEffect
-    other_biologic_cs: RegimenEffect
-    cs_improvement: Parameter
 
 
 class Safety(_Strict):
@@ -208,18 +224,34 @@ class Safety(_Strict):
 
 
 class Anchor(_Strict):
-    """A published share for one or more arms (by shipped strategy), with the numbers analysed.
+    """A published figure for one or more arms (by arm name), with the numbers analysed.
 
     Without ``month`` the anchor's name is an end-of-trial outcome (:data:`END_OUTCOMES`); with
-    ``month`` it names ``outcome`` (:data:`TIMED_OUTCOMES`) at the visit of that month.
+    ``month`` it names ``outcome`` (:data:`TIMED_OUTCOMES`) at the visit of that month. A share
+    anchor (``kind = "share"``) gives proportions; a mean anchor (``kind = "mean"``, outcome
+    ``index_change``) gives the mean change of the outcome index from entry, with the
+    between-patient SD of that change (``sd``) for its standard error.
     """
 
-    shares: dict[str, Probability]
+    shares: dict[str, float]
     n: dict[str, Annotated[int, Field(gt=0)]]
     use: Literal["calibration", "held_out"]
     source: Annotated[str, Field(min_length=3)]
-    outcome: Literal["remission", "eular_good", "eular_moderate", "eular_none"] | None = None
+    outcome: (
+        Literal[
+            "remission",
+            "low_activity",
+            "eular_good",
+            "eular_moderate",
+            "eular_none",
+            "asdas_cii",
+            "index_change",
+        ]
+        | None
+    ) = None
     month: Annotated[int, Field(ge=0)] | None = None
+    kind: Literal["share", "mean"] = "share"
+    sd: Annotated[float, Field(gt=0)] | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Anchor:
@@ -229,70 +261,24 @@ class Anchor(_Strict):
             raise ValueError(f"shares name arms {sorted(self.shares)} but n names {sorted(self.n)}")
         if (self.month is None) != (self.outcome is None):
             raise ValueError("outcome and month go together (an outcome at a visit month)")
+        if (self.kind == "mean") != (self.outcome == "index_change"):
+            raise ValueError('kind = "mean" goes with outcome = "index_change"')
+        if self.kind == "mean" and self.sd is None:
+            raise ValueError("a mean anchor needs the between-patient sd of the change")
+        if self.kind == "share":
+            bad = {k: v for k, v in self.shares.items() if not 0 <= v <= 1}
+            if bad:
+                raise ValueError(f"shares must lie in [0, 1]; got {bad}")
         return self
 
-
-class Drug(_Strict):
-    """A drug of a ladder step's regimen, checked against the drug catalogue."""
-
-    drug: Annotated[str, Field(min_length=1)]
-    drug_class: str
-    dose: Annotated[float, Field(gt=0)]
-    dose_unit: str
-    route: str
-
-    @field_validator("drug_class")
-    @classmethod
-    def _known_class(cls, v: str) -> str:
-        if v not in DRUG_CLASSES:
-            raise ValueError(f"unknown drug class {v!r}; known: {', '.join(DRUG_CLASSES)}")
-        return v
-
-    @field_validator("route")
-    @classmethod
-    def _known_route(cls, v: str) -> str:
-        if v not in ROUTES:
-            raise ValueError(f"unknown route {v!r}; known: {', '.join(ROUTES)}")
-        return v
-
-    @model_validator(mode="after")
-    def _in_catalogue(self) -> Drug:
-        known = find_drug(self.drug)
-        if known is None:
-            raise ValueError(f"unknown drug {self.drug!r}: not in the drug catalogue")
-        if known.drug_class != self.drug_class:
-            raise ValueError(f"{self.drug} is a {known.drug_class}, not a {self.drug_class}")
-        dosing = known.dosing_for(self.route) if self.route in known.routes else None
-        if dosing is None:
-            raise ValueError(
-                f"{self.drug} is not given by route {self.route!r}; routes: {', '.join(known.routes)}"
-            )
-        dose = self.dose * dose_factor(self.dose_unit, dosing.unit)
-        if not dose <= dosing.label_max:
-            raise ValueError(
-                f"{self.drug} {self.dose:g} {self.dose_unit} is above the label maximum ({dosing.label_max:g} {dosing.unit})"
-            )
-        return self
-
-
-class LadderStep(_Strict):
-    """The concrete regimen the simulator gives a patient placed on a ladder step."""
-
-    regimen: Literal["cs_mono", "cs_combination", "cs_triple", "tnf_cs", "other_biologic_cs"]
-    below_max: bool = False
-    drugs: list[Drug]
-    #: The drugs after the engine optimises the step in place (doses raised to the maximum).
-    optimised: list[Drug] | None = None
-
-    @model_validator(mode="after")
-    def _optimised_needs_reserve(self) -> LadderStep:
-        if self.optimised is not None and not self.below_max:
-            raise ValueError("only a step below the maximum dose (below_max) can be optimised")
-        return self
-
-    @property
-    def biologic(self) -> bool:
-        return any(d.drug_class in ("bDMARD", "tsDMARD") for d in self.drugs)
+    def se(self, arm: str) -> float:
+        """Standard error of the published figure: binomial (floored at 1/n) or sd / sqrt(n)."""
+        n = self.n[arm]
+        if self.kind == "mean":
+            assert self.sd is not None
+            return self.sd / math.sqrt(n)
+        share = self.shares[arm]
+        return max(math.sqrt(share * (1 - share) / n), 1.0 / n)
 
 
 class Parameters(_Strict):
@@ -304,6 +290,7 @@ class Parameters(_Strict):
     regimens: Regimens
     safety: Safety
     first_course: FirstCourse
+    axspa: Axspa
     anchors: dict[str, dict[str, Anchor]]
     ladders: dict[str, dict[str, LadderStep]]
 
@@ -312,6 +299,8 @@ class Parameters(_Strict):
         for name, pop in self.population.items():
             if pop.ladder not in self.ladders:
                 raise ValueError(f"population {name}: unknown ladder {pop.ladder!r}")
+            if not hasattr(self.activity, f"untreated_median_{name}"):
+                raise ValueError(f"population {name}: no activity.untreated_median_{name}")
             unknown = set(pop.entry_step_shares.steps) - set(self.ladders[pop.ladder])
             if unknown:
                 raise ValueError(

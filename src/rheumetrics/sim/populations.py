@@ -42,7 +42,7 @@ def regimen_factors(
     """Synovitis suppression and osteitis factor of each patient's ladder step.
 
     Suppression is one minus the regimen's expected relative improvement (see
-    :attr:`~rheumetrics.sim.parameters.RegimenEffect.reduction`); a step below the maximum dose
+    :attr:`~rheumetrics.sim.regimens.RegimenEffect.reduction`); a step below the maximum dose
     keeps ``cs_improvement`` of that improvement in reserve. For DMARD-naive patients
     (``first_course`` given: each patient's improvement on the first course) an entry step
     suppresses to ``1 - first_course``, and a later step acts on what the first course left:
@@ -55,7 +55,7 @@ def regimen_factors(
     for sid, step in ladder.items():
         on = steps == sid
         effect = getattr(p.regimens, step.regimen)
-        sup[on] = (1 - effect.reduction) * ((1 + reserve) if step.below_max else 1.0)
+        sup[on] = p.regimens.suppression(step.regimen) * ((1 + reserve) if step.below_max else 1.0)
         red[on] = effect.reduction
         oed[on] = effect.oedema_factor
     if first_course is not None:
@@ -72,7 +72,8 @@ def _candidates(
     a = p.activity
     median = getattr(a, f"untreated_median_{population}").value
     untreated = median * np.exp(rng.normal(0.0, a.untreated_sdlog.value))
-    pain = rng.exponential(a.pain_mean.value)
+    axial = pop.disease == "axSpA"
+    pain = rng.exponential((p.axspa.pain_mean if axial else a.pain_mean).value)
     has_oedema = rng.random() < p.oedema.share_with_persistent_oedema.value
     oedema = np.where(
         has_oedema, p.oedema.persistent_median.value * np.exp(rng.normal(0.0, 0.5)), 0.0
@@ -87,12 +88,20 @@ def _candidates(
         fc = p.first_course
         mean, conc = fc.mean_improvement.value, fc.concentration.value
         first = rng.beta(mean * conc, (1 - mean) * conc)
+        # Primary non-responders: no improvement on the first course.
+        first = np.where(rng.random() < fc.nonresponder_share.value, 0.0, first)
         # Untreated until the entry visit; the entry regimen starts there (see enrol).
         sup, oed = np.ones(n), np.ones(n)
     else:
         first = np.full(n, np.nan)
         sup, oed = regimen_factors(steps, ladder, p)
-    cohort = Cohort(untreated, untreated * sup, oedema, pain, np.zeros(n), sup, oed, first)
+    if axial:
+        sacroiliitis = rng.random() < p.axspa.radiographic_sacroiliitis_share.value
+    else:
+        sacroiliitis = np.zeros(n, dtype=bool)
+    cohort = Cohort(
+        untreated, untreated * sup, oedema, pain, np.zeros(n), sup, oed, first, sacroiliitis
+    )
     return cohort, steps, female, age
 
 
@@ -117,7 +126,7 @@ def enrol(population: str, p: Parameters, generator: np.random.Generator, patien
         raise RheumetricsError(
             f"unknown population {population!r}; known: {', '.join(sorted(p.population))}"
         )
-    limit = p.population[population].entry_das28_crp_max.value
+    pop = p.population[population]
     parts: list[tuple[Cohort, np.ndarray, np.ndarray, np.ndarray, Observed]] = []
     have = 0
     for _ in range(50):
@@ -125,14 +134,17 @@ def enrol(population: str, p: Parameters, generator: np.random.Generator, patien
         cohort, steps, female, age = _candidates(population, p, rng)
         for _ in range(RUN_IN_MONTHS):
             month(cohort, p, rng)
-        seen = observe(cohort, p, rng)
-        ok = seen.das28_crp <= limit
+        seen = observe(cohort, p, rng, population)
+        ok = np.ones(len(seen.index), dtype=bool)
+        if pop.entry_das28_crp_max is not None:
+            ok &= seen.index <= pop.entry_das28_crp_max.value
+        if pop.entry_index_min is not None:
+            ok &= seen.index >= pop.entry_index_min.value
         if population == "imagine_ra":
-            ok &= seen.sjc28 == 0
+            ok &= seen.columns["sjc28"] == 0
         idx = np.flatnonzero(ok)[: patients - have]
         cohort.svdh = np.zeros(len(cohort.svdh))
-        obs = Observed(*(getattr(seen, f)[idx] for f in Observed.__dataclass_fields__))
-        parts.append((_take(cohort, idx), steps[idx], female[idx], age[idx], obs))
+        parts.append((_take(cohort, idx), steps[idx], female[idx], age[idx], seen.take(idx)))
         have += len(idx)
         if have == patients:
             break
@@ -142,9 +154,7 @@ def enrol(population: str, p: Parameters, generator: np.random.Generator, patien
         )
     fields = Cohort.__dataclass_fields__
     cohort = Cohort(*(np.concatenate([getattr(x[0], f) for x in parts]) for f in fields))
-    obs = Observed(
-        *(np.concatenate([getattr(x[4], f) for x in parts]) for f in Observed.__dataclass_fields__)
-    )
+    obs = Observed.concat([x[4] for x in parts])
     step, female, age = (np.concatenate([x[i] for x in parts]) for i in (1, 2, 3))
     if p.population[population].dmard_naive:
         # The entry regimen starts at the entry visit, after the untreated run-in.

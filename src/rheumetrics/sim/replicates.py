@@ -43,8 +43,8 @@ def _batch(
     arm: Arm, number: int, p: Parameters, seed: int, reps: list[int]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     shares, seqs = run_arm(arm, p, seed, reps, arm_number=number)
-    shares.insert(0, "arm", arm.strategy)
-    seqs.insert(0, "arm", arm.strategy)
+    shares.insert(0, "arm", arm.name)
+    seqs.insert(0, "arm", arm.name)
     return shares, seqs
 
 

@@ -62,11 +62,22 @@ def _pct(x: float) -> str:
     return f"{100 * x:.1f}%"
 
 
+def _figure(row: dict[str, object], x: float) -> str:
+    """A calibration-table figure: a share as a percentage, a mean change to 2 decimals."""
+    return f"{x:.2f}" if row.get("kind") == "mean" else _pct(x)
+
+
+def _every(visit_every_months: int | dict[str, int], arm: str) -> int:
+    if isinstance(visit_every_months, int):
+        return visit_every_months
+    return visit_every_months[arm]
+
+
 def render(
     result: TrialResult,
     calibration: pd.DataFrame | None,
     meta: dict[str, object],
-    visit_every_months: int,
+    visit_every_months: int | dict[str, int],
     ladder: list[str],
 ) -> str:
     """The report as one HTML string."""
@@ -76,7 +87,7 @@ def render(
             "label": OUTCOME_LABELS[o],
             "cells": [
                 (lambda r: f"{_pct(r['mean'])} ({_pct(r['low'])} to {_pct(r['high'])})")(
-                    s[(s["arm"] == a.strategy) & (s["outcome"] == o)].iloc[0]
+                    s[(s["arm"] == a.name) & (s["outcome"] == o)].iloc[0]
                 )
                 for a in result.arms
             ],
@@ -99,14 +110,15 @@ def render(
     return template.render(
         meta=meta,
         version=__version__,
-        arms=[a.strategy for a in result.arms],
+        arms=[a.name for a in result.arms],
         outcomes=outcomes,
         calibration=None if calibration is None else calibration.to_dict("records"),
         labels=OUTCOME_LABELS,
         pct=_pct,
+        figure=_figure,
         sequences=seq.to_dict("records"),
         flows=[
-            _svg(flow_figure(result.sequences, a.strategy, visit_every_months, ladder))
+            _svg(flow_figure(result.sequences, a.name, _every(visit_every_months, a.name), ladder))
             for a in result.arms
         ],
     )
@@ -116,7 +128,7 @@ def write_report(
     result: TrialResult,
     calibration: pd.DataFrame | None,
     meta: dict[str, object],
-    visit_every_months: int,
+    visit_every_months: int | dict[str, int],
     ladder: list[str],
     out: str | Path,
 ) -> Path:

@@ -10,12 +10,13 @@ month by month (:mod:`rheumetrics.sim.disease`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from rheumetrics.errors import RheumetricsError
-from rheumetrics.measures import eular_response
+from rheumetrics.measures import asdas_improvement, eular_response
 from rheumetrics.sim.disease import (
     Cohort,
     month,
@@ -23,12 +24,17 @@ from rheumetrics.sim.disease import (
     read_svdh_change,
     smallest_detectable_change,
 )
-from rheumetrics.sim.parameters import END_OUTCOMES, Parameters
+from rheumetrics.sim.parameters import END_OUTCOMES, OUTCOME_INDICES, Parameters
 from rheumetrics.sim.populations import enrol, regimen_factors
 from rheumetrics.sim.streams import Streams, replicate_seeds
+from rheumetrics.sim.therapies import TherapyRecords
 
-#: Treat-to-target indices the observation model generates (from TJC28, SJC28, CRP and GH).
-GENERATED_INDICES = ("das28_crp", "das28_crp_3v")
+#: Treat-to-target indices the observation models generate, by disease: DAS28 from TJC28,
+#: SJC28, CRP or ESR and GH; ASDAS-CRP from the BASDAI items 2, 3 and 6, PtGA and CRP.
+GENERATED_INDICES = {
+    "RA": ("das28_crp", "das28_crp_3v", "das28_esr", "das28_esr_3v"),
+    "axSpA": ("asdas_crp",),
+}
 #: Actions after which the patient moves to the engine's proposed step.
 MOVES = ("escalate", "switch", "optimise", "reinstate")
 START = pd.Timestamp("2020-01-01")
@@ -45,23 +51,51 @@ class Arm:
     strategy: str
     population: str = "imagine_ra"
     adherence: float = 1.0
+    #: Strategy options chosen for this arm, as (name, value) pairs, e.g. (("cadence", "ticospa"),).
+    options: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def name(self) -> str:
+        """The arm's key in anchors and results: the strategy, then ``:option=value`` pairs."""
+        return self.strategy + "".join(f":{k}={v}" for k, v in self.options)
+
+    @classmethod
+    def parse(cls, name: str, population: str = "imagine_ra", adherence: float = 1.0) -> Arm:
+        """The arm named ``strategy[:option=value]...`` (see :attr:`name`)."""
+        strategy, *pairs = name.split(":")
+        options = []
+        for pair in pairs:
+            key, sep, value = pair.partition("=")
+            if not sep or not key or not value:
+                raise RheumetricsError(f"arm {name!r}: options are written :name=value")
+            options.append((key, value))
+        return cls(strategy, population, adherence, tuple(options))
+
+    def load(self) -> Any:
+        """The arm's strategy with its options."""
+        from rheumetrics.t2t import load_strategy
+
+        return load_strategy(self.strategy, dict(self.options))
 
 
 def check_arm(arm: Arm, p: Parameters) -> None:
     """Refuse an arm whose population or strategy the simulator cannot run, naming why."""
-    from rheumetrics.t2t import load_strategy
-
     if arm.population not in p.population:
         known = ", ".join(sorted(p.population))
         raise RheumetricsError(f"unknown population {arm.population!r}; known: {known}")
     try:
-        strategy = load_strategy(arm.strategy)
+        strategy = arm.load()
     except FileNotFoundError as err:
         raise RheumetricsError(str(err)) from None
-    if strategy.index.name not in GENERATED_INDICES:
+    pop = p.population[arm.population]
+    generated = GENERATED_INDICES[pop.disease]
+    if pop.outcome_index == "das28_crp":
+        generated = tuple(g for g in generated if not g.startswith("das28_esr"))
+    if strategy.index.name not in generated:
         raise RheumetricsError(
             f"strategy {arm.strategy!r} targets {strategy.index.name}, which the simulator does not"
-            f" generate; it generates {', '.join(GENERATED_INDICES)}"
+            f" generate for population {arm.population!r} ({pop.disease}); it generates"
+            f" {', '.join(generated)}"
         )
     if not 0 <= arm.adherence <= 1:
         raise RheumetricsError(f"adherence must lie in [0, 1]; got {arm.adherence}")
@@ -75,47 +109,28 @@ def timed_anchors(population: str, p: Parameters) -> dict[str, tuple[str, int]]:
     }
 
 
-def _timed(outcome: str, das: np.ndarray, baseline: np.ndarray) -> np.ndarray:
+def _timed(
+    outcome: str, value: np.ndarray, baseline: np.ndarray, index: str = "das28_crp"
+) -> np.ndarray:
+    remission, low = OUTCOME_INDICES[index]
+    if outcome == "index_change":
+        return value - baseline
     if outcome == "remission":
-        return das < 2.6
+        return value < remission
+    if outcome == "low_activity":
+        return value < low if index.startswith("asdas") else value <= low
+    if outcome == "asdas_cii":
+        # Clinically important improvement: ASDAS fall >= 1.1 (Machado P et al. Ann Rheum Dis
+        # 2011;70:47-53), major improvement included.
+        change = np.asarray(asdas_improvement(baseline, value), dtype=object)
+        return np.isin(change, ["clinically_important_improvement", "major_improvement"])
     # EULAR response (van Gestel AM et al. Arthritis Rheum 1996;39:34-40) from the entry visit.
-    response = np.asarray(eular_response(baseline, das), dtype=object)
+    response = np.asarray(eular_response(baseline, value), dtype=object)
     return response == outcome.removeprefix("eular_")
 
 
 def _date(months: float) -> pd.Timestamp:
     return START + pd.Timedelta(days=round(months * DAYS_PER_MONTH))
-
-
-def _therapy_rows(
-    pid: np.ndarray,
-    steps: np.ndarray,
-    p: Parameters,
-    ladder: str,
-    start: pd.Timestamp,
-    optimised: bool = False,
-) -> pd.DataFrame:
-    rows = []
-    for sid in np.unique(steps):
-        who = pid[steps == sid]
-        step = p.ladders[ladder][sid]
-        for d in (step.optimised or step.drugs) if optimised else step.drugs:
-            rows.append(
-                pd.DataFrame(
-                    {
-                        "patient_id": who,
-                        "drug": d.drug,
-                        "drug_class": d.drug_class,
-                        "dose": d.dose,
-                        "dose_unit": d.dose_unit,
-                        "route": d.route,
-                        "start_date": start,
-                        "stop_date": pd.NaT,
-                        "stop_reason": None,
-                    }
-                )
-            )
-    return pd.concat(rows, ignore_index=True)
 
 
 def run_arm(
@@ -127,12 +142,12 @@ def run_arm(
     per-patient treatment sequences (``replicate, patient, sequence`` and ``path``: the ladder step
     after each decision visit, joined by ``|``).
     """
-    from rheumetrics.t2t import decide, load_strategy
+    from rheumetrics.t2t import decide
 
-    strategy = load_strategy(arm.strategy)
+    strategy = arm.load()
     pop = p.population[arm.population]
-    ladder_name = pop.ladder
-    ladder = p.ladders[ladder_name]
+    every = pop.visit_every(arm.name)
+    ladder = p.ladders[pop.ladder]
     n = pop.patients_per_arm
     seeds = replicate_seeds(seed, replicates)
     children = [s.spawn(2 * (arm_number + 1))[2 * arm_number : 2 * arm_number + 2] for s in seeds]
@@ -142,17 +157,20 @@ def run_arm(
     c = Cohort(*(np.concatenate([getattr(e.cohort, f) for e in entries]) for f in fields))
     step = np.concatenate([e.step for e in entries]).astype(object)
     k = len(replicates)
-    pid = np.array([f"r{r}-p{i}" for r in replicates for i in range(n)], dtype=object)
+    # Zero-padded, so the engine's order by patient is the batch order.
+    pid = np.array([f"r{r:06d}-p{i:06d}" for r in replicates for i in range(n)], dtype=object)
+    number = np.arange(k * n)
     naive = pop.dmard_naive
     rho = p.first_course.persistence.value if naive else None
     # A DMARD-naive patient starts the entry regimen at the entry visit; others have been on it.
-    therapies = _therapy_rows(pid, step, p, ladder_name, _date(0 if naive else -12))
+    therapies = TherapyRecords(pid, ladder)
+    therapies.add(number, step, _date(0 if naive else -12))
     timed = timed_anchors(arm.population, p)
     for key, (_, at) in timed.items():
-        if at % pop.visit_every_months:
+        if at % every:
             raise RheumetricsError(
-                f"anchors.{arm.population}.{key}: month {at} is not a visit month"
-                f" (visits every {pop.visit_every_months} months)"
+                f"anchors.{arm.population}.{key}: month {at} is not a visit month of arm"
+                f" {arm.name} (visits every {every} months)"
             )
     timed_values: dict[str, np.ndarray] = {}
     baseline_das = np.full(k * n, np.nan)
@@ -168,9 +186,9 @@ def run_arm(
     last_das = np.full(k * n, np.nan)
     saf = p.safety
     path = [step.astype(str)]
-    for m in range(0, pop.months + 1, pop.visit_every_months):
+    for m in range(0, pop.months + 1, every):
         if m > 0:
-            for _ in range(pop.visit_every_months):
+            for _ in range(every):
                 month(c, p, rng, rho)
                 on_bio = biologic
                 sae |= rng.random() < np.where(
@@ -179,33 +197,30 @@ def run_arm(
                 intolerant |= rng.random() < np.where(
                     on_bio, saf.intolerance_biologic.value, saf.intolerance_csdmard.value
                 )
-        seen = observe(c, p, rng)
-        last_das = seen.das28_crp
+        seen = observe(c, p, rng, arm.population)
+        last_das = seen.index
         if m == 0:
-            baseline_das = seen.das28_crp
+            baseline_das = seen.index
         for key, (outcome, at) in timed.items():
             if at == m:
-                timed_values[key] = _timed(outcome, seen.das28_crp, baseline_das)
+                timed_values[key] = _timed(outcome, seen.index, baseline_das, pop.outcome_index)
         date = _date(m)
         visits.append(
             pd.DataFrame(
                 {
                     "patient_id": pid,
                     "visit_date": date,
-                    "tjc28": seen.tjc28,
-                    "sjc28": seen.sjc28,
-                    "crp_mg_l": seen.crp_mg_l,
-                    "gh_mm": seen.gh_mm,
-                    "das28_crp": seen.das28_crp,
-                    "mri_bme_total": seen.osteitis,
+                    **seen.columns,
                     "intolerance": intolerant.copy(),
                 }
             )
         )
         if m == pop.months:
             break
-        log = decide(pd.concat(visits, ignore_index=True), strategy, therapies)
-        today = log[log["visit_date"] == date].set_index("patient_id").reindex(pid)
+        log = decide(pd.concat(visits, ignore_index=True), strategy, therapies.frame())
+        today = log[log["visit_date"] == date]
+        if not np.array_equal(today["patient_id"].to_numpy(dtype=object), pid):
+            today = today.set_index("patient_id").reindex(pid)
         follow = rng.random() < arm.adherence
         to = today["to_step"].to_numpy(dtype=object)
         move = (
@@ -218,16 +233,10 @@ def run_arm(
         if move.any():
             new = to[move].astype(str).astype(object)
             escalated[move] |= today["action"].to_numpy()[move] != "switch"
-            who = pid[move]
-            open_rows = therapies["patient_id"].isin(who) & therapies["stop_date"].isna()
-            therapies.loc[open_rows, "stop_date"] = date
-            why = pd.Series(np.where(intolerant[move], "intolerance", "inefficacy"), index=who)
-            therapies.loc[open_rows, "stop_reason"] = therapies.loc[open_rows, "patient_id"].map(
-                why
-            )
-            therapies = pd.concat(
-                [therapies, _therapy_rows(who, new, p, ladder_name, date)], ignore_index=True
-            )
+            who = number[move]
+            why = np.where(intolerant[move], "intolerance", "inefficacy").astype(object)
+            therapies.stop_open(who, date, why)
+            therapies.add(who, new, date)
             step[move] = new
             sequence[move] = sequence[move] + " > " + new
             if naive:
@@ -255,14 +264,9 @@ def run_arm(
             & (to.astype(str) == step.astype(str))
         )
         if raise_dose.any():
-            who = pid[raise_dose]
-            open_rows = therapies["patient_id"].isin(who) & therapies["stop_date"].isna()
-            therapies.loc[open_rows, "stop_date"] = date
-            therapies.loc[open_rows, "stop_reason"] = "inefficacy"
-            therapies = pd.concat(
-                [therapies, _therapy_rows(who, step[raise_dose], p, ladder_name, date, True)],
-                ignore_index=True,
-            )
+            who = number[raise_dose]
+            therapies.stop_open(who, date, "inefficacy")
+            therapies.add(who, step[raise_dose], date, optimised=True)
             reserve = p.regimens.cs_improvement.value
             c.suppression[raise_dose] *= (1 - reserve) if naive else 1 / (1 + reserve)
             optimised[raise_dose] = True
@@ -273,7 +277,7 @@ def run_arm(
     per_patient = pd.DataFrame(
         {
             "replicate": np.repeat(replicates, n),
-            "remission": last_das < 2.6,
+            "remission": last_das < OUTCOME_INDICES[pop.outcome_index][0],
             "no_progression": change <= 0,
             "progression_beyond_sdc": change > smallest_detectable_change(p),
             "any_escalation": escalated,
