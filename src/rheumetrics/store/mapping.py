@@ -329,7 +329,7 @@ def _check_source_values(c: _Checker, src: dict[str, Any]) -> None:
     if enc is not None:
         try:
             codecs.lookup(enc)
-        except LookupError:
+        except (LookupError, ValueError):
             c.add("source", "encoding", enc, "unknown text encoding; e.g. utf-8, latin-1, cp1252")
             del src["encoding"]
     delim = src.get("delimiter")

@@ -14,6 +14,8 @@ A group that turns out empty in the data is reported when the study is run.
 
 from __future__ import annotations
 
+import functools
+
 import datetime as dt
 import tomllib
 from dataclasses import dataclass, field
@@ -253,6 +255,7 @@ def _known_clinical() -> set[str]:
     return set(MEASURES) | set(items()) | set(FIELDS)
 
 
+@functools.cache  # the imaging catalogue is fixed: built once, not for every study file
 def _imaging_features() -> dict[str, set[str]]:
     """Scoring system -> features it can give (site features and derived totals)."""
     cat = sites()
@@ -630,6 +633,8 @@ def _check_analyses(c: _Check, study: Study, base: Path) -> None:
             continue
         from rheumetrics.study.registry import analyses as registered
 
+        if name not in registered():
+            continue  # reported as an unknown key of [analyses]
         entry = registered()[name]
         spec = c.keys(where, spec, entry.options)
         for key in ("outcomes",):
