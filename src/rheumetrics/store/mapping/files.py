@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError as PydanticError
 
-from rheumetrics.errors import Problem, ProblemCollector, ValidationError
+from rheumetrics.errors import Problem, ProblemCollector, RheumetricsError, ValidationError
 from rheumetrics.store.jointbits import STORAGE_ORDER
 from rheumetrics.store.mapping import tables as T
 from rheumetrics.store.mapping.problems import problems
@@ -33,6 +33,8 @@ def load_mapping(path: str | Path, *, allow_outside: bool = False) -> Mapping:
     folder unless ``allow_outside`` is true.
     """
     path = Path(path)
+    if not path.is_file():
+        raise RheumetricsError(f"{path}: no such file")
     try:
         size = path.stat().st_size
         if size > MAX_MAPPING_BYTES:
