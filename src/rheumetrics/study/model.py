@@ -14,9 +14,8 @@ A group that turns out empty in the data is reported when the study is run.
 
 from __future__ import annotations
 
-import functools
-
 import datetime as dt
+import functools
 import tomllib
 from dataclasses import dataclass, field
 from importlib.resources import files
