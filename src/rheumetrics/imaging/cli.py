@@ -14,7 +14,7 @@ from rich.box import SIMPLE
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from rheumetrics.clitools import PROGRESS_MIN_ROWS, console, report_problems
+from rheumetrics.clitools import PROGRESS_MIN_ROWS, console, print_json, report_problems
 from rheumetrics.errors import RheumetricsError, ValidationError
 from rheumetrics.imaging.change import change_scores, classify_change, mean_change
 from rheumetrics.imaging.reads import read_reads, validate_reads
@@ -127,6 +127,9 @@ def agreement_command(
     sdc_k: int = typer.Option(1, "--sdc-k", help="Readers averaged in the analysed score (SDC k)."),
     out: Path = typer.Option(None, "--out", "-o", help="Write all report tables to one table."),
     problems: Path = typer.Option(None, help="Write every problem found to this CSV."),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print the report tables as JSON (table name -> records)."
+    ),
 ) -> None:
     """Reader agreement report: ICC (six Shrout-Fleiss forms), SDC, Bland-Altman, SRM."""
     if between not in ("reader", "session"):
@@ -145,7 +148,10 @@ def agreement_command(
     except ValidationError as err:
         report_problems(err, problems)
         raise typer.Exit(code=1) from None
-    _print_report(report, confidence)
+    if as_json:
+        print_json({name: json.loads(f.to_json(orient="records")) for name, f in report.items()})
+    else:
+        _print_report(report, confidence)
     if out is not None:
         tables = [f.assign(table=name) for name, f in report.items() if not f.empty]
         write_table(pd.concat(tables, ignore_index=True), out)

@@ -6,6 +6,7 @@ first."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -117,6 +118,7 @@ def _known_clinical() -> set[str]:
     return set(MEASURES) | set(items()) | set(FIELDS)
 
 
+@functools.cache  # the imaging catalogue is fixed: built once, not for every study file
 def _imaging_features() -> dict[str, set[str]]:
     """Scoring system -> features it can give (site features and derived totals)."""
     cat = sites()

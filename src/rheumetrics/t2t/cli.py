@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from rheumetrics.clitools import console, report_problems
+from rheumetrics.clitools import console, print_json, report_problems
 from rheumetrics.errors import RheumetricsError, ValidationError
 from rheumetrics.io import read_table, write_table
 from rheumetrics.schema.vocab import FALSE_WORDS, TRUE_WORDS
@@ -327,23 +327,35 @@ def strategies_command(
     option: list[str] = typer.Option(
         None, "--option", help="Option NAME=VALUE to explain the strategy with."
     ),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print the list (or the explained strategy) as JSON."
+    ),
 ) -> None:
     """List the shipped treat-to-target strategies, or explain one in full."""
     try:
         if name:
-            _explain(load_strategy(name, _options(option)))
+            strategy = load_strategy(name, _options(option))
+            if as_json:
+                print_json(strategy.model_dump(mode="json"))
+            else:
+                _explain(strategy)
             return
         table = Table(title="Shipped treat-to-target strategies")
         for col in ("id", "disease", "name", "options"):
             table.add_column(col, overflow="fold")
+        rows = []
         for sid in shipped_strategies():
             doc, _ = read_document(sid)
             meta = doc["strategy"]
-            opts = ", ".join(
-                f"{k} ({'/'.join(v['values'])})" for k, v in doc.get("options", {}).items()
-            )
+            options = {k: list(v["values"]) for k, v in doc.get("options", {}).items()}
+            rows.append({"id": sid, "disease": meta["disease"], "name": meta["name"],
+                         "options": options})  # fmt: skip
+            opts = ", ".join(f"{k} ({'/'.join(v)})" for k, v in options.items())
             table.add_row(sid, meta["disease"], escape(meta["name"]), escape(opts))
-        console.print(table)
+        if as_json:
+            print_json(rows)
+        else:
+            console.print(table)
     except ValidationError as err:
         report_problems(err)
         raise typer.Exit(code=1) from None
