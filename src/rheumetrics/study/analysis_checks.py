@@ -34,6 +34,11 @@ def variable_names(study: Study) -> set[str]:
     return names
 
 
+def _named(value: object, names: set[str]) -> bool:
+    """Whether ``value`` is one of ``names`` (a list or table given instead is not)."""
+    return isinstance(value, str) and value in names
+
+
 def check_analyses(c: StudyFileCheck, study: Study, base: Path) -> None:
     outcome_ids = {o.id for o in study.outcomes}
     names = variable_names(study)
@@ -95,7 +100,11 @@ def check_analyses(c: StudyFileCheck, study: Study, base: Path) -> None:
             _check_sample_size(c, where, spec.get("calculations"))
         if name == "paired":
             visit_ids = [v.id for v in study.visits]
-            for k, pair in enumerate(spec.get("intervals", [])):
+            intervals = spec.get("intervals", [])
+            if not isinstance(intervals, list):
+                c.add(where, "intervals", intervals, "must be a list of [earlier, later] visits")
+                intervals = []
+            for k, pair in enumerate(intervals):
                 if not (isinstance(pair, list) and len(pair) == 2 and all(v in visit_ids for v in pair)
                         and visit_ids.index(pair[0]) < visit_ids.index(pair[1])):  # fmt: skip
                     c.add(
@@ -116,7 +125,9 @@ def check_analyses(c: StudyFileCheck, study: Study, base: Path) -> None:
                     c.add(where, f"pairs[{k}]", pair, "must be [x, y]")
                     continue
                 for var in pair:
-                    if var not in names and ("@" in var or var.startswith("change:")):
+                    if not isinstance(var, str):
+                        c.add(where, f"pairs[{k}]", var, "must be a variable name")
+                    elif var not in names and ("@" in var or var.startswith("change:")):
                         c.add(where, f"pairs[{k}]", var, "unknown variable; use outcome@visit, "
                               "change:outcome or change:outcome@from-to")  # fmt: skip
             if spec.get("method", "spearman") not in CORRELATIONS:
@@ -128,9 +139,9 @@ def check_analyses(c: StudyFileCheck, study: Study, base: Path) -> None:
             if not isinstance(conf, float) or not 0 < conf < 1:
                 c.add(where, "confidence", conf, "must be a number between 0 and 1, e.g. 0.95")
             target = spec.get("outcome")
-            if target not in outcome_ids or not study.outcome(str(target)).is_imaging:
+            if not _named(target, outcome_ids) or not study.outcome(str(target)).is_imaging:
                 c.add(where, "outcome", target, "must name an imaging outcome")
-        if name == "response" and spec.get("outcome") not in outcome_ids:
+        if name == "response" and not _named(spec.get("outcome"), outcome_ids):
             c.add(where, "outcome", spec.get("outcome"), "must name a DAS28 outcome of the study")
         if name == "paired_proportions":
             from rheumetrics.study.analyses import parse_rule
@@ -152,7 +163,7 @@ def check_analyses(c: StudyFileCheck, study: Study, base: Path) -> None:
         if name == "logistic":
             from rheumetrics.study.analyses import parse_rule
 
-            if spec.get("truth") not in names and "@" in str(spec.get("truth")):
+            if not _named(spec.get("truth"), names) and "@" in str(spec.get("truth")):
                 c.add(where, "truth", spec.get("truth"), "must be outcome@visit or change:outcome")
             try:
                 parse_rule(spec.get("positive", ""))
@@ -163,7 +174,7 @@ def check_analyses(c: StudyFileCheck, study: Study, base: Path) -> None:
                 c.add(where, "predictors", None, "required")
         if name == "roc":
             truth = spec.get("truth")
-            if truth not in names:
+            if not _named(truth, names):
                 c.add(where, "truth", truth, "must be outcome@visit or change:outcome")
             from rheumetrics.study.analyses import parse_rule
 

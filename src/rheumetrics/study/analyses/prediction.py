@@ -5,6 +5,8 @@ an event.
 
 from __future__ import annotations
 
+import math
+
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -30,7 +32,10 @@ def parse_rule(text: str) -> tuple[str, float]:
     text = str(text).strip()
     for op in ("<=", ">=", "<", ">"):
         if text.startswith(op):
-            return op, float(text[len(op) :])
+            value = float(text[len(op) :])
+            if not math.isfinite(value):
+                break
+            return op, value
     raise ValueError(f"{text!r}: must be an operator (<, <=, >, >=) and a number, e.g. '> 0.5'")
 
 
