@@ -12,6 +12,8 @@ visits; the ladder work runs once per distinct regimen and history
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -124,6 +126,7 @@ def decide(
     contraindications: pd.DataFrame | None = None,
     event_flags_missing: str = "no_event",
     chunk_patients: int = 20_000,
+    progress: Callable[[int, int], None] | None = None,
 ) -> pd.DataFrame:
     """Apply a strategy at every visit: the decision log, one row per visit.
 
@@ -149,6 +152,8 @@ def decide(
         reports are written only when an event happens. ``"unknown"``: a missing flag is unknown.
     chunk_patients
         Patients processed together (bounds memory; the result does not depend on it).
+    progress
+        Called after each chunk with (visits done, visits in all), e.g. to draw a progress bar.
 
     Returns
     -------
@@ -181,6 +186,8 @@ def decide(
         part.insert(0, "patient_id", v.frame["patient_id"].to_numpy()[v.order])
         part.insert(1, "visit_date", pd.to_datetime(v.day, unit="D"))
         parts.append(part.loc[:, list(LOG_COLUMNS)])
+        if progress is not None:
+            progress(hi, len(v_all.patient))
     log = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     if not isinstance(log["rules_considered"].dtype, pd.CategoricalDtype):  # chunks differed
         log["rules_considered"] = log["rules_considered"].astype("category")
@@ -298,7 +305,7 @@ def _decisions(day: np.ndarray, f: Facts, s: Strategy) -> pd.DataFrame:
         append(co_texts, full, mask)
         append(rule_ids, np.full(n, r.id, dtype=object), mask, sep=";")
         evidence[rows] = _weakest(evidence[rows], r.evidence)
-    missing = _dedupe_missing(missing)
+    missing_text = _dedupe_missing(missing)
 
     tgt, sus = f.bools["target_met"], f.bools["sustained"]
     state = Texts.take(
@@ -330,7 +337,7 @@ def _decisions(day: np.ndarray, f: Facts, s: Strategy) -> pd.DataFrame:
     target_met[~tgt.known] = pd.NA
     ts = np.where(to_step < 0, len(s.ladder), to_step)
 
-    text = {
+    text: dict[str, Texts] = {
         "state": state,
         "step": Texts.take(step_ids, f.step),
         "regimen": Texts.of(f.regimen if f.regimen is not None else np.full(n, "", dtype=object)),
@@ -341,7 +348,7 @@ def _decisions(day: np.ndarray, f: Facts, s: Strategy) -> pd.DataFrame:
         "co_actions": Texts.of(co_texts),
         "rule_ids": Texts.of(rule_ids),
         "evidence": Texts.of(evidence),
-        "missing": missing,
+        "missing": missing_text,
         "actual_action": Texts.of(actual),
     }
     frame = pd.DataFrame(
