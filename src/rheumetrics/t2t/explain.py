@@ -201,5 +201,4 @@ def sentences(
         np.asarray(pd.to_datetime(days, unit="D").strftime("%Y-%m-%d"), dtype=object),
     )
     head = join(f"{s.index_label} ", value, f" (target {s.target_text}): ", status)
-    body = join(why, ". -> ", act)
-    return join_rows(head, ". ", body, ". Next visit by ", dates, ".")
+    return join_rows(head, ". ", why, ". -> ", act, ". Next visit by ", dates, ".")
