@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from rheumetrics.errors import ProblemCollector
 from rheumetrics.numeric import snap
@@ -188,9 +189,7 @@ def decide(
         parts.append(part.loc[:, list(LOG_COLUMNS)])
         if progress is not None:
             progress(hi, len(v_all.patient))
-    log = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-    if not isinstance(log["rules_considered"].dtype, pd.CategoricalDtype):  # chunks differed
-        log["rules_considered"] = log["rules_considered"].astype("category")
+    log = parts[0] if len(parts) == 1 else _concat_parts(parts)
     log.attrs["conventions"] = {
         "strategy": s.id,
         "strategy_file": s.path,
@@ -210,6 +209,15 @@ def decide(
         "baseline_for_improvement": "index at the last visit on or before the last therapy change",
         "maximum_tolerated_dose": "the step's cap, else the catalogue's usual maximum, lowered to the patient's documented tolerated maximum",
     }
+    return log
+
+
+def _concat_parts(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The chunks' logs as one; the rules-considered categories are united (sorted, as in one
+    chunk) without decoding the texts."""
+    rules = union_categoricals([p["rules_considered"] for p in parts], sort_categories=True)
+    log = pd.concat([p.drop(columns="rules_considered") for p in parts], ignore_index=True)
+    log.insert(LOG_COLUMNS.index("rules_considered"), "rules_considered", rules)
     return log
 
 
