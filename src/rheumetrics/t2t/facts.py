@@ -460,9 +460,9 @@ def _improvement(
     label = s.index_label
     dates = np.full(n, "", dtype=object)
     need = has & ~known
-    dates[need] = (
-        pd.to_datetime(change_day[need], unit="D").strftime("%Y-%m-%d").to_numpy(dtype=object)
-    )
+    codes, days = pd.factorize(change_day[need])  # each distinct date formatted once
+    text = pd.to_datetime(days, unit="D").strftime("%Y-%m-%d").to_numpy(dtype=object)
+    dates[need] = text[codes]
     rules = [
         (~has, since.why),
         (
