@@ -9,23 +9,36 @@ path: validation, decisions with proposed regimens and reasons, and the summary.
 The peer is what a user would otherwise write: a pandas groupby implementation of the core rule
 (target status, months since the last therapy change with ``merge_asof``, improvement since the
 change, escalate or continue) and the same per-patient summary. It knows no ladder, doses or
-history, so the ratio is an upper bound on our overhead for all that. Also printed: a warm
-single-visit decision (the app's call), and the growth exponent of time over three sizes.
+history, so the ratio is an upper bound on our overhead for all that. Each strategy runs at three
+sizes (10,000, 100,000 and 1,000,000 visits by default) with the growth exponents of time and
+memory; also printed: a warm single-visit decision (the app's call) and the load average.
 
-    .venv/bin/python benchmarks/t2t.py [--patients 100000] [--strategy all|ID] [--sizes 3]
+    nice -n 10 .venv/bin/python benchmarks/t2t.py [--patients 100000] [--strategy all|ID] [--sizes 3]
 """
 
 from __future__ import annotations
 
 import argparse
-import math
+import multiprocessing as mp
+import os
+import resource
 import statistics
 import time
+from collections.abc import Callable
+from functools import partial
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from rheumetrics.t2t import decide, decide_visit, load_strategy, shipped_strategies, summarise
+from rheumetrics.t2t import (
+    Strategy,
+    decide,
+    decide_visit,
+    load_strategy,
+    shipped_strategies,
+    summarise,
+)
 
 RA_REGIMENS = [
     [("methotrexate", 15.0)],
@@ -123,65 +136,112 @@ def pandas_baseline(v: pd.DataFrame, t: pd.DataFrame, index: str, threshold: flo
     return pd.DataFrame({"reached": g["at"].any(), "escalated": g["esc"].any()}).mean()
 
 
-def time_once(fn) -> float:
-    """Process CPU seconds of one call (wall-clock is inflated on the shared machine)."""
-    t0 = time.process_time()
+def ours_path(v: pd.DataFrame, s: Strategy, t: pd.DataFrame) -> pd.DataFrame:
+    """The whole cohort path: validation, decisions with regimens and reasons, the summary."""
+    return summarise(decide(v, s, t))
+
+
+def _rss_kb() -> int:
+    with open("/proc/self/status", encoding="ascii") as handle:
+        for line in handle:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def _cpu() -> tuple[float, float]:
+    """User and system CPU seconds of this process."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime, usage.ru_stime
+
+
+class Run(NamedTuple):
+    user: float  # user CPU seconds
+    cpu: float  # user + system CPU seconds
+    mb: float  # peak resident memory above the inputs, MB
+
+
+def _child(fn: Callable[[], object], conn: Any) -> None:
+    start = _rss_kb()
+    u0, s0 = _cpu()
     fn()
-    return time.process_time() - t0
+    u1, s1 = _cpu()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    conn.send(Run(u1 - u0, (u1 - u0) + (s1 - s0), max(peak - start, 0) / 1024))
+    conn.close()
 
 
-def run(strategy_id: str, patients: int) -> tuple[float, float, int]:
-    s = load_strategy(strategy_id)
-    v, t = cohort(patients, s.disease)
-    ours = time_once(lambda: summarise(decide(v, s, t)))
-    peer = time_once(lambda: pandas_baseline(v, t, s.index_name, s.target.index_threshold))
-    return ours, peer, len(v)
+def measure(fn: Callable[[], object]) -> Run:
+    """CPU time (user, user + system) and peak extra memory of one call, in a forked process so
+    that one run's memory cannot flatter or burden the next."""
+    ctx = mp.get_context("fork")
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child, args=(fn, child))
+    proc.start()
+    result: Run = parent.recv()
+    proc.join()
+    return result
+
+
+def exponent(sizes: list[int], values: list[float]) -> float:
+    """Slope of log(value) on log(size): 1 is linear growth."""
+    x, y = np.log(sizes), np.log(np.maximum(values, 1e-9))
+    return float(np.polyfit(x, y, 1)[0])
+
+
+def single_visit_ms() -> float:
+    """Median CPU milliseconds of a warm single-visit decision (the app's call on every change)."""
+    regimen = [{"drug": "methotrexate", "dose": 25, "start_date": "2019-01-01"}]
+
+    def once() -> None:
+        decide_visit("eular2022_ra", {"sdai": 20.0}, regimen=regimen, visit_date="2020-01-01")
+
+    once()
+    laps = []
+    for _ in range(30):
+        t0 = time.process_time()
+        once()
+        laps.append(time.process_time() - t0)
+    return statistics.median(laps) * 1000
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--patients", type=int, default=100_000)
-    ap.add_argument("--strategy", default="all")
-    ap.add_argument("--sizes", type=int, default=3, help="sizes for the growth exponent (1 = skip)")
+    ap.add_argument("--patients", type=int, default=100_000, help="largest size (10 visits each)")
+    ap.add_argument("--strategy", default="all", help="a shipped strategy id, or all")
+    ap.add_argument("--sizes", type=int, default=3, help="sizes, each 10x the previous")
     args = ap.parse_args()
     ids = shipped_strategies() if args.strategy == "all" else [args.strategy]
+    sizes = [max(args.patients // 10 ** (args.sizes - 1 - i), 10) for i in range(args.sizes)]
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}; one core per run; ")
+    print("  CPU = user + system seconds of a forked process; peak = resident MB above the inputs")
     print(
-        "machine: shared, contended (about 8 jobs on 2 cores); figures are process CPU seconds, one core"
-    )
-    print(
-        f"{'strategy':26} {'visits':>10} {'rheumetrics s':>14} {'pandas s':>10} {'ratio':>7} {'visits/s':>12}"
+        f"{'strategy':24} {'visits':>10} {'user s':>7} {'CPU s':>7} {'pandas s':>9} "
+        f"{'ratio':>6} {'peak MB':>8} {'visits/s':>10}"
     )
     for sid in ids:
-        ours, peer, n = run(sid, args.patients)
-        print(
-            f"{sid:26} {n:>10,} {ours:>14.2f} {peer:>10.2f} {ours / peer:>7.1f} {n / ours:>12,.0f}"
-        )
-    # growth exponent over sizes patients/100, /10, x1 for the first strategy
-    if args.sizes > 1:
-        sizes = [max(args.patients // 10 ** (args.sizes - 1 - i), 100) for i in range(args.sizes)]
-        times = [run(ids[0], p)[0] for p in sizes]
-        slope = (math.log(times[-1]) - math.log(times[0])) / (
-            math.log(sizes[-1]) - math.log(sizes[0])
-        )
-        print(
-            f"growth ({ids[0]}): "
-            + ", ".join(f"{p * 10:,} visits {x:.2f} s" for p, x in zip(sizes, times, strict=True))
-            + f"; time ~ n^{slope:.2f}"
-        )
-    # single-visit decision, warm (the app's call on every change)
-    regimen = [{"drug": "methotrexate", "dose": 25, "start_date": "2019-01-01"}]
-    decide_visit("eular2022_ra", {"sdai": 20.0}, regimen=regimen, visit_date="2020-01-01")
-    laps = [
-        time_once(
-            lambda: decide_visit(
-                "eular2022_ra", {"sdai": 20.0}, regimen=regimen, visit_date="2020-01-01"
+        s = load_strategy(sid)
+        ours: list[Run] = []
+        for p in sizes:
+            v, t = cohort(p, s.disease)
+            run = measure(partial(ours_path, v, s, t))
+            peer = measure(partial(pandas_baseline, v, t, s.index_name, s.target.index_threshold))
+            ours.append(run)
+            n = len(v)
+            print(
+                f"{sid:24} {n:>10,} {run.user:>7.2f} {run.cpu:>7.2f} {peer.cpu:>9.2f} "
+                f"{run.cpu / peer.cpu:>6.1f} {run.mb:>8.0f} {n / run.cpu:>10,.0f}"
             )
-        )
-        for _ in range(30)
-    ]
+        if len(sizes) > 1:
+            visits = [p * 10 for p in sizes]
+            print(
+                f"{'':24} growth exponent: time {exponent(visits, [r.cpu for r in ours]):.2f}, "
+                f"memory {exponent(visits, [max(r.mb, 1.0) for r in ours]):.2f}"
+            )
     print(
-        f"single-visit decision (warm, CPU time, median of 30): {statistics.median(laps) * 1000:.1f} ms (target < 50 ms)"
+        f"single-visit decision (warm, CPU, median of 30): {single_visit_ms():.1f} ms (target < 50 ms)"
     )
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

@@ -62,6 +62,15 @@ def render() -> str:
         "drug catalogue's unit (methotrexate mg/week, sulfasalazine mg/day, adalimumab mg/2 weeks...).",
         f"{len(scenarios)} scenarios.",
         "",
+        "Each scenario names the recommendation or protocol element it rests on: EULAR 2022 RA",
+        "recommendations (Smolen et al. Ann Rheum Dis 2023;82:3-18, doi:10.1136/ard-2022-223356; 11",
+        "recommendations, rec 11 covering both b/tsDMARD and csDMARD tapering), ASAS-EULAR 2022 axSpA",
+        "recommendations (Ramiro et al. Ann Rheum Dis 2023;82:19-34, doi:10.1136/ard-2022-223296), the",
+        "ACR 2021 RA guideline (Fraenkel et al. Arthritis Care Res 2021;73:924-939; its recommendations",
+        "are not numbered and are named by situation), and the IMAGINE-RA (Møller-Bisgaard et al. JAMA",
+        "2019;321:461-472; protocol Trials 2015;16:178), DREAM and TaSER protocols. A **review flag**",
+        f"marks a scenario that goes beyond, or may contradict, its source ({sum('review' in sc for sc in scenarios)} scenarios).",
+        "",
     ]
     current = None
     for sc in scenarios:
@@ -91,6 +100,9 @@ def render() -> str:
             decision += f": {e['to_regimen']}"
         lines.append(f"- **Expected: {decision}**")
         lines.append(f"- Why: {sc['rationale']}")
+        lines.append(f"- Rests on: {sc['rests_on']}")
+        if "review" in sc:
+            lines.append(f"- **Review flag:** {sc['review']}")
         if "scenario_source" in sc:
             lines.append(f"- Source: {sc['scenario_source']}")
         lines.append("")

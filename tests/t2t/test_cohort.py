@@ -144,8 +144,11 @@ def test_cli_t2t_and_strategies(tmp_path):
         ],
     )
     assert res.exit_code == 0, res.output
-    log = pd.read_parquet(out)
-    assert len(log) == 8 and (log["action"] == "escalate").sum() == 2
+    log = pd.read_parquet(out)  # both strategies' decisions, told apart by the strategy column
+    assert len(log) == 16
+    per = log.groupby("strategy")["action"].apply(lambda a: int((a == "escalate").sum()))
+    assert per.to_dict() == {"imagine_ra_mri": 2, "imagine_ra_conventional": 0}
+    assert "patients escalated" in res.output and "2 of 4 (50.0 %)" in res.output
     assert list(pd.read_csv(summary).columns) == [
         "metric",
         "imagine_ra_mri",
@@ -166,3 +169,37 @@ def test_cli_t2t_and_strategies(tmp_path):
     assert res.exit_code == 1
     assert runner.invoke(app, ["strategies"]).exit_code == 0
     assert runner.invoke(app, ["strategies", "asas_eular2022_axspa"]).exit_code == 0
+
+
+def test_cli_cohort_json_summary_with_counts_and_percentages(tmp_path):
+    import json
+
+    visits, therapies = _imagine_cohort()
+    visits.to_csv(tmp_path / "v.csv", index=False)
+    therapies.to_csv(tmp_path / "t.csv", index=False)
+    args = ["t2t", str(tmp_path / "v.csv"), "-t", str(tmp_path / "t.csv"), "-s", "imagine_ra_mri"]
+    res = CliRunner().invoke(app, [*args, "--json", "--out", str(tmp_path / "log.csv")])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    lines = {x["metric"]: x for x in doc["strategies"][0]["summary"]}
+    # MRI oedema at month 4 in patients c and d: 2 of the 4 patients escalated
+    assert lines["patients_escalated"]["count"] == 2
+    assert lines["patients_escalated"]["n"] == 4
+    assert lines["patients_escalated"]["text"] == "2 of 4 (50.0 %)"
+    assert lines["patients_escalated"]["label"] == "patients escalated"
+    assert lines["visits_at_target"]["text"] == "6 of 8 (75.0 %)"
+    assert doc["decision_log"].endswith("log.csv")
+    res = CliRunner().invoke(app, [*args, "--json", "--out", "-"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    assert len(doc["decisions"]) == 8 and doc["decision_log"] is None
+
+
+def test_strategies_prints_durations_in_months_and_weeks():
+    res = CliRunner().invoke(app, ["strategies", "eular2022_ra"], env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    assert "since the last change >= 6 months" in text
+    res = CliRunner().invoke(app, ["strategies", "asas_eular2022_axspa"], env={"COLUMNS": "200"})
+    assert "on b/tsDMARD for >= 12 weeks" in " ".join(res.output.split())
+    assert "91.3125" not in res.output and "_max=" not in res.output

@@ -10,6 +10,7 @@ import pytest
 MODULES = [
     "rheumetrics.schema.drugs",
     "rheumetrics.t2t",
+    "rheumetrics.t2t.cohort",
     "rheumetrics.t2t.strategy",
     "rheumetrics.t2t.strategy_files",
     "rheumetrics.t2t.visit",

@@ -57,6 +57,31 @@ def test_scenario(sc: dict[str, Any]) -> None:
         assert d.co_actions is not None and e["co_action"] in d.co_actions
 
 
+def test_every_scenario_names_the_recommendation_it_rests_on():
+    by_file = {
+        "eular2022_ra.toml": "EULAR 2022 rec ",
+        "asas_eular2022_axspa.toml": "ASAS-EULAR 2022 rec ",
+        "acr2021_ra.toml": "ACR 2021:",
+        "dream_ra.toml": "DREAM protocol",
+        "taser_ra.toml": "TaSER protocol",
+    }
+    for sc in SCENARIOS:
+        assert sc["rests_on"].strip(), sc["id"]
+        prefix = by_file.get(sc["file"], "IMAGINE-RA")
+        assert sc["rests_on"].startswith(prefix), (sc["id"], sc["rests_on"])
+
+
+def test_eular_2022_recommendation_numbers():
+    # Smolen et al. Ann Rheum Dis 2023;82:3-18, Table 2: rec 5 = leflunomide or sulfasalazine when
+    # methotrexate is contraindicated or not tolerated early; rec 6 = short-term glucocorticoids
+    eu = {sc["id"]: sc for sc in SCENARIOS if sc["file"] == "eular2022_ra.toml"}
+    assert "rec 5" in eu["eu-10"]["rests_on"] and "rec 5" in eu["eu-11"]["rests_on"]
+    assert (
+        "rec 6" in eu["eu-14"]["rests_on"]
+        and "6 (short-term glucocorticoid" in eu["eu-01"]["rests_on"]
+    )
+
+
 def test_rendered_book_is_current():
     assert DOC.read_text(encoding="utf-8") == render(), (
         "docs/scenarios.md is stale: run python tests/t2t/scenario_book.py"

@@ -95,6 +95,7 @@ class Drug(BaseModel):
     drug_class: Literal[DRUG_CLASSES] = Field(alias="class")  # type: ignore[valid-type]
     mechanism: Literal[MECHANISMS]  # type: ignore[valid-type]
     atc: str = Field(pattern=r"^[A-Z]\d\d[A-Z][A-Z]\d\d$")
+    sources: tuple[str, ...] = Field(min_length=1)  # ATC index entry, SmPC/label of the doses
     aliases: tuple[str, ...] = ()
     dosing: tuple[Dosing, ...] = Field(min_length=1)
 

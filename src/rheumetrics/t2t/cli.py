@@ -12,12 +12,12 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from rheumetrics.clitools import console, print_json, report_problems
+from rheumetrics.clitools import console, print_json, report_problems, row_progress, to_terminal
 from rheumetrics.errors import RheumetricsError, ValidationError
 from rheumetrics.io import read_table, write_table
 from rheumetrics.schema.vocab import FALSE_WORDS, TRUE_WORDS
-from rheumetrics.t2t.cohort import apply_strategy, compare_strategies
-from rheumetrics.t2t.strategy import Strategy, format_duration
+from rheumetrics.t2t.cohort import CohortResult, apply_strategy, compare_strategies, readable
+from rheumetrics.t2t.strategy import DURATION_FACTS, Strategy, format_duration, parse_duration
 from rheumetrics.t2t.strategy_files import load_strategy, read_document, shipped_strategies
 from rheumetrics.t2t.visit import VisitDecision, decide_visit
 
@@ -58,13 +58,37 @@ def _options(pairs: list[str] | None) -> dict[str, str]:
     return out
 
 
-def _summary_table(summary: pd.DataFrame, title: str) -> Table:
-    table = Table(title=title)
-    for col in summary.columns:
-        table.add_column(str(col), overflow="fold")
-    for row in summary.itertuples(index=False):
-        table.add_row(*[f"{v:.3g}" if isinstance(v, float) else escape(str(v)) for v in row])
+def _summary_table(results: list[CohortResult]) -> Table:
+    """Labelled counts with denominators and percentages, one column per strategy."""
+    names = [r.strategy.id for r in results]
+    title = " vs ".join(r.strategy.name for r in results)
+    table = Table(title=f"{title}: {len(results[0].log):,} visits")
+    table.add_column("", style="bold", overflow="fold")
+    for name in names:
+        table.add_column(name, overflow="fold")
+    texts = [readable(r.summary) for r in results]
+    for i, label in enumerate(texts[0]["label"]):
+        table.add_row(escape(label), *[escape(t["text"].iloc[i]) for t in texts])
     return table
+
+
+def _summary_json(results: list[CohortResult], out: Path | None) -> dict[str, Any]:
+    """The cohort run as a JSON document: per strategy, each metric with its count and text."""
+    doc: dict[str, Any] = {"strategies": []}
+    for r in results:
+        lines = readable(r.summary).merge(r.summary[["metric", "value", "description"]])
+        columns = ["metric", "label", "value", "count", "n", "text", "description"]
+        doc["strategies"].append(
+            {
+                "id": r.strategy.id,
+                "name": r.strategy.name,
+                "options": dict(r.strategy.chosen),
+                "visits": len(r.log),
+                "summary": json.loads(lines[columns].to_json(orient="records")),
+            }
+        )
+    doc["decision_log"] = None if out is None else str(out)
+    return doc
 
 
 def _value(text: str) -> object:
@@ -196,15 +220,26 @@ def t2t_command(
         help="Current drug of the single visit: DRUG or DRUG=DOSE [UNIT], repeatable.",
     ),
     date: str = typer.Option(None, "--date", help="Date of the single visit (default today)."),
-    as_json: bool = typer.Option(False, "--json", help="Print the single-visit decision as JSON."),
+    as_json: bool = typer.Option(
+        False,
+        "--json",
+        help="JSON on standard output: the single-visit decision, or the cohort summary (with the "
+        "decisions too when --out is '-').",
+    ),
     option: list[str] = typer.Option(
         None, "--option", help="Strategy option NAME=VALUE (see `rheumetrics strategies NAME`)."
     ),
     compare: str = typer.Option(
-        None, "--compare", help="A second strategy to compare side by side on the same cohort."
+        None,
+        "--compare",
+        help="A second strategy applied to the same cohort: summaries side by side, and both "
+        "strategies' decisions in the log (column 'strategy').",
     ),
     out: Path = typer.Option(
-        Path("t2t_decisions.csv"), "--out", "-o", help="Decision log (.csv, .xlsx or .parquet)."
+        Path("t2t_decisions.csv"),
+        "--out",
+        "-o",
+        help="Decision log (.csv, .xlsx or .parquet); '-' writes it to standard output.",
     ),
     summary: Path = typer.Option(None, "--summary", help="Also write the summary table here."),
     event_flags_missing: str = typer.Option(
@@ -230,35 +265,97 @@ def t2t_command(
             return
         visits, ther = load_inputs(input, therapies, db)
         ci = read_table(contraindications) if contraindications is not None else None
-        result = apply_strategy(
-            visits, chosen, ther, contraindications=ci, event_flags_missing=event_flags_missing
+        plan = [chosen] if not compare else [chosen, load_strategy(compare)]
+        results = run_cohort(
+            visits, plan, ther, contraindications=ci, event_flags_missing=event_flags_missing
         )
-        write_table(result.log, out)
-        table = result.summary
-        if compare:
-            other = load_strategy(compare)
-            table = compare_strategies(
-                visits,
-                [chosen, other],
-                ther,
-                results=[result],
-                contraindications=ci,
-                event_flags_missing=event_flags_missing,
-            )
-        if summary is not None:
-            write_table(table, summary)
     except ValidationError as err:
         report_problems(err)
         raise typer.Exit(code=1) from None
     except (RheumetricsError, FileNotFoundError, ValueError, KeyError) as err:
         console.print(f"[red]error:[/red] {escape(str(err))}")
         raise typer.Exit(code=1) from None
-    console.print(
-        _summary_table(
-            table.drop(columns=["description"]), f"{chosen.name}: {len(result.log):,} visits"
-        )
-    )
-    console.print(f"decision log written to {out}")
+    write_outputs(results, out, summary, as_json)
+
+
+def run_cohort(
+    visits: pd.DataFrame,
+    strategies: list[Strategy],
+    therapies: pd.DataFrame | None,
+    **kwargs: Any,
+) -> list[CohortResult]:
+    """Each strategy applied once to the cohort, with a progress bar on long runs."""
+    total = len(visits) * len(strategies)
+    results = []
+    with row_progress(total, "treat-to-target decisions") as tick:
+        for k, s in enumerate(strategies):
+            done = k * len(visits)
+            step = None if tick is None else (lambda i, _n, d=done: tick(d + i))
+            results.append(apply_strategy(visits, s, therapies, progress=step, **kwargs))
+    return results
+
+
+def write_outputs(
+    results: list[CohortResult], out: Path, summary: Path | None, as_json: bool
+) -> None:
+    """The decision log (all strategies, told apart by the ``strategy`` column), the summary
+    file, and the summary on the terminal (a table, or JSON with ``--json``)."""
+    log = results[0].log if len(results) == 1 else pd.concat([r.log for r in results])
+    if as_json and to_terminal(out):
+        doc = _summary_json(results, None)
+        doc["decisions"] = json.loads(log.to_json(orient="records", date_format="iso"))
+        print_json(doc)
+        return
+    write_table(log, out)
+    if summary is not None:
+        table = results[0].summary
+        if len(results) > 1:
+            table = compare_strategies(
+                pd.DataFrame(), [r.strategy for r in results], results=results
+            )
+        write_table(table, summary)
+    if as_json:
+        print_json(_summary_json(results, out))
+        return
+    console.print(_summary_table(results))
+    if not to_terminal(out):
+        console.print(f"decision log written to {out}")
+
+
+_WORDS = {
+    "on_bts": "on b/tsDMARD",
+    "on_bts_for": "on b/tsDMARD for",
+    "on_csdmard": "on csDMARD",
+    "since_change": "since the last change",
+    "ppf": "poor prognostic factors",
+    "mri_bme": "MRI bone marrow oedema",
+}
+
+
+def _words(key: str) -> str:
+    return _WORDS.get(key, key.replace("_", " "))
+
+
+def _when_text(when: dict[str, Any], index_label: str) -> str:
+    """A rule's conditions in words, durations in months or weeks
+    (``since the last change < 3 months``)."""
+    parts = []
+    for key, v in when.items():
+        name, _, bound = key.rpartition("_")
+        if isinstance(v, bool):
+            parts.append(f"{_words(key)}: {'yes' if v else 'no'}")
+        elif name in DURATION_FACTS and bound in ("min", "max"):
+            op = ">=" if bound == "min" else "<"
+            parts.append(f"{_words(name)} {op} {format_duration(parse_duration(v))}")
+        elif key in ("index_at_least", "index_below"):
+            parts.append(f"{index_label} {'>=' if key == 'index_at_least' else '<'} {v:g}")
+        elif key == "step":
+            parts.append("step " + (", ".join(map(str, v)) if isinstance(v, list) else str(v)))
+        elif key == "option" and isinstance(v, dict):
+            parts += [f"option {k} = {x}" for k, x in v.items()]
+        else:
+            parts.append(f"{_words(key)}: {v}")
+    return "; ".join(parts) or "always"
 
 
 def _explain(s: Strategy) -> None:
@@ -302,12 +399,7 @@ def _explain(s: Strategy) -> None:
     for col in ("id", "when", "action", "evidence", "source"):
         rules.add_column(col, overflow="fold")
     for r in s.rules:
-        when = (
-            ", ".join(
-                f"{k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in r.when.items()
-            )
-            or "always"
-        )
+        when = _when_text(r.when, s.index_label)
         action = (
             r.action
             + (f" {r.taper_class}" if r.taper_class else "")

@@ -29,6 +29,59 @@ METRICS: dict[str, str] = {
 }
 
 
+#: How each metric reads in a summary: (label, kind). Kinds: "count"; "share" (k of n, %);
+#: "months" (a median over n patients); "mean_share" (a mean of per-patient shares, %).
+LABELS: dict[str, tuple[str, str]] = {
+    "patients": ("patients", "count"),
+    "visits": ("visits", "count"),
+    "visits_at_target": ("visits at target (target status known)", "share"),
+    "visits_target_unknown": ("visits with target status unknown", "share"),
+    "patients_reaching_target": ("patients reaching target", "share"),
+    "months_to_first_target_median": ("months to first target, median", "months"),
+    "time_in_target": ("time in target, mean share of follow-up", "mean_share"),
+    "patients_escalated": ("patients escalated", "share"),
+    "patients_biologic_recommended": ("patients recommended a b/tsDMARD", "share"),
+    "patients_on_biologic_observed": ("patients on a b/tsDMARD (observed)", "share"),
+    "visits_provisional": ("visits with a provisional decision", "share"),
+    "visits_undetermined": ("visits undetermined", "share"),
+    "protocol_adherence": ("visits following the recommendation (assessable)", "share"),
+}
+
+
+def _patients(n: int) -> str:
+    return f"{int(n):,} patient" + ("" if n == 1 else "s")
+
+
+def readable(summary: pd.DataFrame) -> pd.DataFrame:
+    """The summary as labelled text: counts with their denominators and percentages.
+
+    Columns ``metric``, ``label``, ``count`` (the numerator of a share, else None), ``n`` and
+    ``text``, e.g. ``"12 of 40 (30.0 %)"`` for ``patients_escalated``.
+
+    >>> s = pd.DataFrame({"metric": ["patients", "patients_escalated"], "value": [40.0, 0.3],
+    ...                   "n": [40, 40]})
+    >>> readable(s)["text"].tolist()
+    ['40', '12 of 40 (30.0 %)']
+    """
+    rows = []
+    for metric, value, n in zip(summary["metric"], summary["value"], summary["n"], strict=True):
+        label, kind = LABELS.get(metric, (metric.replace("_", " "), "share"))
+        count = None
+        if n == 0 or pd.isna(value):
+            text = "no data" if kind != "count" else "0"
+        elif kind == "count":
+            text = f"{int(value):,}"
+        elif kind == "share":
+            count = round(value * n)
+            text = f"{count:,} of {int(n):,} ({100 * value:.1f} %)"
+        elif kind == "months":
+            text = f"{value:.1f} months ({_patients(n)})"
+        else:
+            text = f"{100 * value:.1f} % ({_patients(n)})"
+        rows.append((metric, label, count, int(n), text))
+    return pd.DataFrame(rows, columns=["metric", "label", "count", "n", "text"])
+
+
 @dataclass
 class CohortResult:
     """Decision log and summary of one strategy applied to a cohort."""

@@ -12,8 +12,11 @@ visits; the ladder work runs once per distinct regimen and history
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from rheumetrics.errors import ProblemCollector
 from rheumetrics.numeric import snap
@@ -26,7 +29,6 @@ from rheumetrics.t2t.explain import (
     considered,
     pattern_column,
     sentences,
-    text_column,
 )
 from rheumetrics.t2t.facts import Fact, Facts, compute_facts, fact, k_and, k_not
 from rheumetrics.t2t.indices import INDICES
@@ -39,7 +41,7 @@ from rheumetrics.t2t.strategy import (
     Strategy,
     parse_duration,
 )
-from rheumetrics.t2t.text import append, concat
+from rheumetrics.t2t.text import Texts, append, concat
 from rheumetrics.t2t.therapy import therapy_state
 
 #: Recommended action -> actual actions that count as following it (protocol adherence).
@@ -125,6 +127,7 @@ def decide(
     contraindications: pd.DataFrame | None = None,
     event_flags_missing: str = "no_event",
     chunk_patients: int = 20_000,
+    progress: Callable[[int, int], None] | None = None,
 ) -> pd.DataFrame:
     """Apply a strategy at every visit: the decision log, one row per visit.
 
@@ -150,6 +153,8 @@ def decide(
         reports are written only when an event happens. ``"unknown"``: a missing flag is unknown.
     chunk_patients
         Patients processed together (bounds memory; the result does not depend on it).
+    progress
+        Called after each chunk with (visits done, visits in all), e.g. to draw a progress bar.
 
     Returns
     -------
@@ -182,9 +187,9 @@ def decide(
         part.insert(0, "patient_id", v.frame["patient_id"].to_numpy()[v.order])
         part.insert(1, "visit_date", pd.to_datetime(v.day, unit="D"))
         parts.append(part.loc[:, list(LOG_COLUMNS)])
-    log = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-    if not isinstance(log["rules_considered"].dtype, pd.CategoricalDtype):  # chunks differed
-        log["rules_considered"] = log["rules_considered"].astype("category")
+        if progress is not None:
+            progress(hi, len(v_all.patient))
+    log = parts[0] if len(parts) == 1 else _concat_parts(parts)
     log.attrs["conventions"] = {
         "strategy": s.id,
         "strategy_file": s.path,
@@ -204,6 +209,15 @@ def decide(
         "baseline_for_improvement": "index at the last visit on or before the last therapy change",
         "maximum_tolerated_dose": "the step's cap, else the catalogue's usual maximum, lowered to the patient's documented tolerated maximum",
     }
+    return log
+
+
+def _concat_parts(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The chunks' logs as one; the rules-considered categories are united (sorted, as in one
+    chunk) without decoding the texts."""
+    rules = union_categoricals([p["rules_considered"] for p in parts], sort_categories=True)
+    log = pd.concat([p.drop(columns="rules_considered") for p in parts], ignore_index=True)
+    log.insert(LOG_COLUMNS.index("rules_considered"), "rules_considered", rules)
     return log
 
 
@@ -299,14 +313,13 @@ def _decisions(day: np.ndarray, f: Facts, s: Strategy) -> pd.DataFrame:
         append(co_texts, full, mask)
         append(rule_ids, np.full(n, r.id, dtype=object), mask, sep=";")
         evidence[rows] = _weakest(evidence[rows], r.evidence)
-    missing = _dedupe_missing(missing)
+    missing_text = _dedupe_missing(missing)
 
     tgt, sus = f.bools["target_met"], f.bools["sustained"]
-    state = np.where(
-        sus.true,
-        "sustained_target",
-        np.where(tgt.true, "at_target", np.where(tgt.false, "not_at_target", "unknown")),
-    ).astype(object)
+    state = Texts.take(
+        ["sustained_target", "at_target", "not_at_target", "unknown"],
+        np.where(sus.true, 0, np.where(tgt.true, 1, np.where(tgt.false, 2, 3))),
+    )
     t = s.timing
     interval = np.where(
         np.isin(action, ["escalate", "switch", "reinstate", "optimise"]),
@@ -322,7 +335,7 @@ def _decisions(day: np.ndarray, f: Facts, s: Strategy) -> pd.DataFrame:
             interval = np.where(rule_of == i, r.next_visit_days, interval)
     next_day = day + np.round(interval).astype(np.int64)
 
-    step_ids = np.asarray([st.id for st in s.ladder] + [""], dtype=object)
+    step_ids = [st.id for st in s.ladder]
     biologic = np.asarray([st.biologic for st in s.ladder] + [False])
     months_since = f.durations["since_change"].days / DAYS_PER_MONTH
     actual, adherent = _adherence(action, f, s)
@@ -332,19 +345,19 @@ def _decisions(day: np.ndarray, f: Facts, s: Strategy) -> pd.DataFrame:
     target_met[~tgt.known] = pd.NA
     ts = np.where(to_step < 0, len(s.ladder), to_step)
 
-    text = {
+    text: dict[str, Texts] = {
         "state": state,
-        "regimen": f.regimen if f.regimen is not None else np.full(n, "", dtype=object),
-        "action": action,
-        "to_step": step_ids[ts],
-        "to_regimen": to_regimen,
-        "taper": taper,
-        "co_actions": co_texts,
-        "rule_ids": rule_ids,
-        "evidence": evidence,
-        "missing": missing,
-        "rules_considered": considered(status, all_terms, s),
-        "actual_action": actual,
+        "step": Texts.take(step_ids, f.step),
+        "regimen": Texts.of(f.regimen if f.regimen is not None else np.full(n, "", dtype=object)),
+        "action": Texts.of(action),
+        "to_step": Texts.take(step_ids, to_step),
+        "to_regimen": Texts.of(to_regimen),
+        "taper": Texts.of(taper),
+        "co_actions": Texts.of(co_texts),
+        "rule_ids": Texts.of(rule_ids),
+        "evidence": Texts.of(evidence),
+        "missing": missing_text,
+        "actual_action": Texts.of(actual),
     }
     frame = pd.DataFrame(
         {
@@ -352,27 +365,27 @@ def _decisions(day: np.ndarray, f: Facts, s: Strategy) -> pd.DataFrame:
             "index": s.index_name,
             "index_value": f.index_value,
             "target_met": target_met,
-            "state": text_column(text["state"]),
+            "state": text["state"].column(),
             "months_since_change": months_since,
             "improvement": f.improvement_abs,
             "improvement_pct": f.improvement_rel * 100,
             "months_in_target": f.months_in_target,
-            "step": text_column(step_ids[np.where(f.step < 0, len(s.ladder), f.step)]),
-            "regimen": text_column(text["regimen"]),
+            "step": text["step"].column(),
+            "regimen": text["regimen"].column(),
             "on_bts": on_bts,
-            "action": text_column(text["action"]),
+            "action": text["action"].column(),
             "provisional": provisional,
-            "to_step": text_column(text["to_step"]),
-            "to_regimen": text_column(text["to_regimen"]),
+            "to_step": text["to_step"].column(),
+            "to_regimen": text["to_regimen"].column(),
             "to_biologic": biologic[ts],
-            "taper": text_column(text["taper"]),
-            "co_actions": text_column(text["co_actions"]),
-            "rule_ids": text_column(text["rule_ids"]),
-            "evidence": text_column(text["evidence"]),
-            "missing": text_column(text["missing"]),
-            "rules_considered": pattern_column(text["rules_considered"]),
+            "taper": text["taper"].column(),
+            "co_actions": text["co_actions"].column(),
+            "rule_ids": text["rule_ids"].column(),
+            "evidence": text["evidence"].column(),
+            "missing": text["missing"].column(),
+            "rules_considered": pattern_column(considered(status, all_terms, s)),
             "next_visit_date": pd.to_datetime(next_day, unit="D"),
-            "actual_action": text_column(text["actual_action"]),
+            "actual_action": text["actual_action"].column(),
             "adherent": adherent,
         }
     )
@@ -422,16 +435,11 @@ def _adherence(
     return actual, adherent
 
 
-def _dedupe_missing(messages: np.ndarray) -> np.ndarray:
-    rows = np.flatnonzero(messages != "")
-    if len(rows):
-        uniq, inv = np.unique(messages[rows].astype(str), return_inverse=True)
-        clean = np.asarray(
-            ["; ".join(dict.fromkeys(p for p in m.split("; ") if p)) for m in uniq], dtype=object
-        )
-        messages = messages.copy()
-        messages[rows] = clean[inv.reshape(-1)]
-    return messages
+def _dedupe_missing(messages: np.ndarray) -> Texts:
+    """The missing-data messages with repeated parts removed (once per distinct message)."""
+    t = Texts.of(messages)
+    clean = ["; ".join(dict.fromkeys(p for p in str(m).split("; ") if p)) for m in t.labels]
+    return Texts(t.codes, np.asarray(clean, dtype=object))
 
 
 def _proposals(

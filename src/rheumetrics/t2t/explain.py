@@ -1,8 +1,9 @@
 """The texts that explain each decision: the sentence, the rules considered, co-actions.
 
 Texts repeat across visits, so each is built once per distinct combination of its pieces
-(:func:`rheumetrics.t2t.text.concat`) or joined with pyarrow string kernels when nearly every row
-differs; text columns become pandas string arrays through pyarrow dictionary takes.
+(:func:`rheumetrics.t2t.text.join` on coded :class:`~rheumetrics.t2t.text.Texts`); only the final
+sentence is joined row by row, with pyarrow string kernels. Text columns become pandas string arrays
+through pyarrow dictionary takes.
 """
 
 from __future__ import annotations
@@ -12,19 +13,18 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from rheumetrics.numeric import round_display
 from rheumetrics.t2t.facts import Facts
 from rheumetrics.t2t.indices import INDICES
 from rheumetrics.t2t.strategy import DAYS_PER_MONTH, Rule, Strategy, format_duration
-from rheumetrics.t2t.text import _codes, _first, concat, concat_rows
+from rheumetrics.t2t.text import Texts, _codes, _first, concat, join, join_rows
 
 #: Status codes of a rule at a visit, for the rules-considered record.
 NOT_REACHED, FIRED, UNKNOWN, CO_FIRED = 0, 1, 2, 3  # 4 + k: condition k is false
 
 
-def fmt(values: np.ndarray, digits: int, pct: bool = False) -> np.ndarray:
+def fmt(values: np.ndarray, digits: int, pct: bool = False) -> Texts:
     """Decimal strings (half-up display rounding), formatted once per distinct value."""
     shown = round_display(values * (100 if pct else 1), digits)
     shown = np.atleast_1d(np.asarray(shown, dtype=float))
@@ -33,21 +33,19 @@ def fmt(values: np.ndarray, digits: int, pct: bool = False) -> np.ndarray:
         [("missing" if np.isnan(u) else f"{u:.{digits}f}{'%' if pct else ''}") for u in uniq],
         dtype=object,
     )
-    return text[inv.reshape(-1)] if len(uniq) else np.zeros(0, dtype=object)
+    return Texts(inv.reshape(-1).astype(np.int64), text)
 
 
-def text_column(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
-    """Text as a pandas string column ('' and missing -> NA), built from hash codes and a pyarrow
+def text_column(values: np.ndarray | Texts) -> pd.api.extensions.ExtensionArray:
+    """Text as a pandas string column ('' and missing -> NA), built from codes and a pyarrow
     dictionary take: no per-row Python string conversion."""
-    codes, labels = _codes(np.asarray(values, dtype=object))
-    dictionary = pa.array(labels, pa.string(), mask=labels == "")
-    decoded = dictionary.take(pa.array(codes))
-    return pd.array(decoded, dtype=pd.StringDtype("pyarrow"))
+    return Texts.of(values).column()
 
 
-def pattern_column(values: np.ndarray) -> pd.Categorical:
+def pattern_column(values: Texts) -> pd.Categorical:
     """A long text that repeats by pattern (the rules considered) as a categorical column."""
-    codes, labels = _codes(np.asarray(values, dtype=object))
+    label_codes, labels = _codes(values.labels)
+    codes = label_codes[values.codes]
     order = np.argsort(labels.astype(str))  # sorted categories: chunking cannot change the result
     rank = np.empty(len(labels), dtype=np.int64)
     rank[order] = np.arange(len(labels))
@@ -57,11 +55,11 @@ def pattern_column(values: np.ndarray) -> pd.Categorical:
     return pd.Categorical.from_codes(remap[rank[codes]], pd.Index(list(sorted_labels[keep])))
 
 
-def considered(status: np.ndarray, terms: list[list[str]], s: Strategy) -> np.ndarray:
+def considered(status: np.ndarray, terms: list[list[str]], s: Strategy) -> Texts:
     """Per visit: every rule considered and why it did or did not fire (one text per pattern)."""
     n = status.shape[1]
     if n == 0 or not len(s.rules):
-        return np.full(n, "", dtype=object)
+        return Texts.take([], np.full(n, -1))
     key = np.zeros(n, dtype=np.int64)
     for row in status:
         key = pd.factorize(key * (int(row.max()) + 1) + row)[0].astype(np.int64)
@@ -79,7 +77,7 @@ def considered(status: np.ndarray, terms: list[list[str]], s: Strategy) -> np.nd
             else:
                 parts.append(f"{r.id} {r.action}: not met ({names[code - 4]} is false)")
         texts.append("; ".join(parts))
-    return np.asarray(texts, dtype=object)[key]
+    return Texts(key, np.asarray(texts, dtype=object))
 
 
 def co_text(r: Rule, rows: np.ndarray, f: Facts) -> np.ndarray:
@@ -96,25 +94,28 @@ def co_text(r: Rule, rows: np.ndarray, f: Facts) -> np.ndarray:
     return concat(np.where(names == "", cls, concat(f"{cls}: ", names)).astype(object), " (taper)")
 
 
-def sentences(
-    text: dict[str, np.ndarray],
-    next_day: np.ndarray,
-    provisional: np.ndarray,
-    rule_of: np.ndarray,
-    f: Facts,
-    s: Strategy,
-) -> pd.api.extensions.ExtensionArray:
-    """One clinician-readable sentence per visit (pieces built once per distinct value)."""
+_VERBS = {
+    "continue": "continue",
+    "escalate": "escalate to ",
+    "optimise": "optimise ",
+    "switch": "switch to ",
+    "taper": "taper: ",
+    "reinstate": "return to the previous full dose: ",
+    "review": "review (no further step on the ladder): ",
+    "undetermined": "cannot decide",
+}
+
+
+def _const(text: str, n: int) -> Texts:
+    return Texts(np.zeros(n, dtype=np.int64), np.asarray([text], dtype=object))
+
+
+def _reasons(rule_of: np.ndarray, f: Facts, s: Strategy) -> Texts:
+    """The fired rule's reason template filled in, once per distinct combination of its fields."""
     n = len(rule_of)
-    if n == 0:
-        return pd.array([], dtype=pd.StringDtype("pyarrow"))
     spec = INDICES[s.index_name]
     value = fmt(f.index_value, spec.digits)
-    tgt = f.bools["target_met"]
-    status = np.where(
-        tgt.true, "at target", np.where(tgt.false, "not at target", "target status unknown")
-    ).astype(object)
-    fields: dict[str, Callable[[np.ndarray], np.ndarray | str]] = {
+    fields: dict[str, Callable[[np.ndarray], Texts | str]] = {
         "index": lambda rows: s.index_label,
         "index_value": lambda rows: value[rows],
         "target": lambda rows: s.target_text,
@@ -132,70 +133,72 @@ def sentences(
         "swollen_joints": lambda rows: fmt(f.sjc[rows], 0),
         "min_on_step": lambda rows: format_duration(s.timing.days("min_on_step")),
     }
-    reason = np.full(n, "", dtype=object)
+    codes = np.zeros(n, dtype=np.int64)
+    labels: list[np.ndarray] = [np.asarray([""], dtype=object)]
+    offset = 1
     for i, r in enumerate(s.rules):
         rows = np.flatnonzero(rule_of == i)
         if not len(rows):
             continue
-        pieces: list[str | np.ndarray] = [np.full(len(rows), "", dtype=object)]
+        pieces: list[str | Texts] = [_const("", len(rows))]
         for literal, name, _, _ in string.Formatter().parse(r.reason):
             pieces.append(literal)
             if name is not None:
                 pieces.append(fields[name](rows))
-        reason[rows] = concat(*pieces)
+        part = join(*pieces)
+        codes[rows] = part.codes + offset
+        labels.append(part.labels)
+        offset += len(part.labels)
+    return Texts(codes, np.concatenate(labels))
+
+
+def sentences(
+    text: dict[str, Texts],
+    next_day: np.ndarray,
+    provisional: np.ndarray,
+    rule_of: np.ndarray,
+    f: Facts,
+    s: Strategy,
+) -> pd.api.extensions.ExtensionArray:
+    """One clinician-readable sentence per visit (pieces built once per distinct value)."""
+    n = len(rule_of)
+    if n == 0:
+        return pd.array([], dtype=pd.StringDtype("pyarrow"))
+    spec = INDICES[s.index_name]
+    value = fmt(f.index_value, spec.digits)
+    tgt = f.bools["target_met"]
+    status = Texts.take(
+        ["at target", "not at target", "target status unknown"],
+        np.where(tgt.true, 0, np.where(tgt.false, 1, 2)),
+    )
+    reason = _reasons(rule_of, f, s)
     action = text["action"]
     to_reg = text["to_regimen"]
-    labels = np.asarray([f"step {st.id} ({st.label})" for st in s.ladder] + [""], dtype=object)
-    pos = {st.id: i for i, st in enumerate(s.ladder)}
-    step_codes, step_names = _codes(text["to_step"])
-    to_idx = np.asarray([pos.get(x, len(s.ladder)) for x in step_names], dtype=np.int64)
-    to_idx = to_idx[step_codes]
-    to_text = labels[to_idx]
-    verb = (
-        pd.Series(action)
-        .map(
-            {
-                "continue": "continue",
-                "escalate": "escalate to ",
-                "optimise": "optimise ",
-                "switch": "switch to ",
-                "taper": "taper: ",
-                "reinstate": "return to the previous full dose: ",
-                "review": "review (no further step on the ladder): ",
-                "undetermined": "cannot decide",
-            }
-        )
-        .fillna("")
-        .to_numpy(dtype=object)
-    )
-    act = concat(
-        verb,
-        np.where(np.isin(action, ["escalate", "switch", "optimise"]), to_text, "").astype(object),
-    )
-    has_reg = (to_reg != "") & pd.notna(to_reg) & (action != "undetermined")
-    act = np.where(
-        has_reg,
-        concat(
-            act,
-            np.where(action == "continue", " ", " -> ").astype(object),
-            np.where(has_reg, to_reg, "").astype(object),
-        ),
-        act,
-    )
+    labels = {st.id: f"step {st.id} ({st.label})" for st in s.ladder}
+    to_step = text["to_step"]
+    to_text = Texts(to_step.codes, np.asarray([labels.get(x, "") for x in to_step.labels], object))
+    verb = Texts(action.codes, np.asarray([_VERBS.get(a, "") for a in action.labels], object))
+    act = join(verb, to_text.blank(action.isin(["escalate", "switch", "optimise"])))
+    has_reg = ~to_reg.empty() & ~action.isin(["undetermined"])
+    sep = Texts.take([" -> ", " "], action.isin(["continue"]).astype(np.int64))
+    act = join(act, sep.blank(has_reg), to_reg.blank(has_reg))
     co = text["co_actions"]
-    act = np.where(co != "", concat(act, "; also ", np.where(co != "", co, "").astype(object)), act)
+    act = join(act, _const("; also ", n).blank(~co.empty()), co)
     ids = text["rule_ids"]
-    why = np.where(reason != "", concat(reason, " [", ids, "]"), "").astype(object)
-    missing = text["missing"]
-    prov = provisional
-    why = np.where(
-        missing != "",
-        concat(
-            why, np.where(prov, "; provisional, missing: ", "; missing: ").astype(object), missing
-        ),
-        why,
+    has_reason = ~reason.empty()
+    why = join(
+        reason,
+        _const(" [", n).blank(has_reason),
+        ids.blank(has_reason),
+        _const("]", n).blank(has_reason),
     )
+    missing = text["missing"]
+    lead = Texts.take(["; missing: ", "; provisional, missing: "], provisional.astype(np.int64))
+    why = join(why, lead.blank(~missing.empty()), missing)
     day_codes, days = pd.factorize(next_day)
-    dates = np.asarray(pd.to_datetime(days, unit="D").strftime("%Y-%m-%d"), dtype=object)[day_codes]
-    head = concat(f"{s.index_label} ", value, f" (target {s.target_text}): ", status)
-    return concat_rows(head, ". ", why, ". -> ", act, ". Next visit by ", dates, ".")
+    dates = Texts(
+        day_codes.astype(np.int64),
+        np.asarray(pd.to_datetime(days, unit="D").strftime("%Y-%m-%d"), dtype=object),
+    )
+    head = join(f"{s.index_label} ", value, f" (target {s.target_text}): ", status)
+    return join_rows(head, ". ", why, ". -> ", act, ". Next visit by ", dates, ".")

@@ -19,7 +19,7 @@ from rheumetrics.t2t.indices import INDICES, input_label
 from rheumetrics.t2t.inputs import Flag, Visits
 from rheumetrics.t2t.placement import LadderState
 from rheumetrics.t2t.strategy import DAYS_PER_MONTH, Strategy
-from rheumetrics.t2t.text import append, concat
+from rheumetrics.t2t.text import Texts, concat, join
 from rheumetrics.t2t.therapy import NONE, TherapyState
 
 NO_THERAPY = "no therapy records given"
@@ -54,11 +54,19 @@ def fact(value: np.ndarray, known: np.ndarray, why: str | np.ndarray) -> Fact:
 
 
 def _join_why(parts: list[Fact], mask: np.ndarray) -> np.ndarray:
-    """The reasons of the unknown parts, '; '-joined, where ``mask``."""
-    out = np.full(len(mask), "", dtype=object)
+    """The reasons of the unknown parts, '; '-joined, where ``mask`` (each distinct
+    combination of reasons joined once)."""
+    out = Texts.take([], np.full(len(mask), -1))
     for f in parts:
-        append(out, f.why, mask & ~f.known)
-    return out
+        rows = np.flatnonzero(mask & ~f.known)
+        if not len(rows):
+            continue
+        cur = out[rows]
+        added = join(cur, Texts.take(["; "], np.zeros(len(rows))).blank(~cur.empty()), f.why[rows])
+        codes = out.codes.copy()
+        codes[rows] = added.codes + len(out.labels)
+        out = Texts(codes, np.concatenate([out.labels, added.labels]))
+    return out.decoded()
 
 
 def k_and(*parts: Fact) -> Fact:
@@ -452,9 +460,9 @@ def _improvement(
     label = s.index_label
     dates = np.full(n, "", dtype=object)
     need = has & ~known
-    dates[need] = (
-        pd.to_datetime(change_day[need], unit="D").strftime("%Y-%m-%d").to_numpy(dtype=object)
-    )
+    codes, days = pd.factorize(change_day[need])  # each distinct date formatted once
+    text = pd.to_datetime(days, unit="D").strftime("%Y-%m-%d").to_numpy(dtype=object)
+    dates[need] = text[codes]
     rules = [
         (~has, since.why),
         (

@@ -173,9 +173,12 @@ def prepare_visits(visits: pd.DataFrame, index_column: str, source: str = "visit
                     )
             else:
                 intolerant[rows] = d.name
-    dup = visits.assign(_d=day).duplicated(["patient_id", "_d"], keep=False).to_numpy() & ~np.isnan(
-        day
-    )
+    codes, uniques = pd.factorize(visits["patient_id"], sort=True)
+    order = np.lexsort((day, codes))
+    same = (codes[order][1:] == codes[order][:-1]) & (day[order][1:] == day[order][:-1])
+    dup = np.zeros(len(day), dtype=bool)
+    dup[order[1:][same]] = True
+    dup[order[:-1][same]] = True
     for pos in np.flatnonzero(dup):
         pc.add(
             visits.index[pos],
@@ -186,8 +189,6 @@ def prepare_visits(visits: pd.DataFrame, index_column: str, source: str = "visit
         )
     pc.raise_if_any()
 
-    codes, uniques = pd.factorize(visits["patient_id"], sort=True)
-    order = np.lexsort((day, codes))
     patient = codes[order].astype(np.int64)
     first = np.r_[True, patient[1:] != patient[:-1]] if len(patient) else np.zeros(0, bool)
     last = np.r_[patient[1:] != patient[:-1], True] if len(patient) else np.zeros(0, bool)

@@ -1,12 +1,15 @@
 """Vectorised text assembly for reasons and sentences.
 
-Decision texts repeat: thousands of visits share the same few hundred reasons. :func:`concat`
-therefore joins the *distinct* combinations of its pieces once (hash codes per piece, combined
-with NumPy) and maps them back; when nearly every row is distinct it joins with pyarrow's string
-kernels instead. No Python loop runs per visit.
+Decision texts repeat: a million visits share a few thousand reasons. A text column is therefore
+held as :class:`Texts`, integer codes into its distinct labels; :func:`join` combines the codes of
+its pieces with NumPy and writes each *distinct* combination once, so no Python loop runs per visit
+and no string is hashed twice. Only the final sentence, nearly unique per visit, is joined row by
+row, with pyarrow's string kernels (:func:`join_rows`).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -33,42 +36,98 @@ def _first(codes: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.r_[True, codes[1:] > seen[:-1]])
 
 
-def concat(*parts: str | np.ndarray) -> np.ndarray:
-    """Element-wise concatenation of string arrays and constant strings, as an object array."""
-    arrays = [p for p in parts if not isinstance(p, str)]
-    if not arrays:
-        raise ValueError("concat needs at least one array")
-    n = len(arrays[0])
+@dataclass(frozen=True)
+class Texts:
+    """A column of strings as ``labels[codes]`` (labels distinct or not; "" is an empty text)."""
+
+    codes: np.ndarray
+    labels: np.ndarray
+
+    @classmethod
+    def of(cls, values: np.ndarray | Texts) -> Texts:
+        """Code an object array of strings (one hash pass); a :class:`Texts` is returned as is."""
+        if isinstance(values, Texts):
+            return values
+        return cls(*_codes(np.asarray(values, dtype=object)))
+
+    @classmethod
+    def take(cls, labels: list[str] | np.ndarray, codes: np.ndarray) -> Texts:
+        """``labels[codes]`` without decoding; a negative code is the empty text."""
+        lab = np.asarray([*labels, ""], dtype=object)
+        codes = np.asarray(codes, dtype=np.int64)
+        return cls(np.where(codes < 0, len(lab) - 1, codes), lab)
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __getitem__(self, rows: np.ndarray) -> Texts:
+        return Texts(self.codes[rows], self.labels)
+
+    def decoded(self) -> np.ndarray:
+        """The strings as an object array."""
+        return self.labels[self.codes]
+
+    def empty(self) -> np.ndarray:
+        """Per row: the text is empty."""
+        return (self.labels == "")[self.codes]
+
+    def isin(self, values: list[str]) -> np.ndarray:
+        return np.isin(self.labels, values)[self.codes]
+
+    def blank(self, keep: np.ndarray) -> Texts:
+        """The texts where ``keep``, the empty text elsewhere."""
+        labels = np.append(self.labels, "")
+        return Texts(np.where(keep, self.codes, len(labels) - 1), labels)
+
+    def arrow(self) -> pa.Array:
+        """A pyarrow string array (empty texts stay "")."""
+        return pa.array(self.labels, pa.string()).take(pa.array(self.codes))
+
+    def column(self) -> pd.api.extensions.ExtensionArray:
+        """A pandas string column ('' -> NA) from a pyarrow dictionary take."""
+        labels = self.labels
+        dictionary = pa.array(labels, pa.string(), mask=labels == "")
+        return pd.array(dictionary.take(pa.array(self.codes)), dtype=pd.StringDtype("pyarrow"))
+
+
+def join(*parts: str | np.ndarray | Texts) -> Texts:
+    """Element-wise concatenation of text columns and constant strings, each distinct
+    combination joined once."""
+    coded = [p if isinstance(p, str) else Texts.of(p) for p in parts]
+    columns = [p for p in coded if isinstance(p, Texts)]
+    if not columns:
+        raise ValueError("join needs at least one column")
+    n = len(columns[0])
     if n == 0:
-        return np.zeros(0, dtype=object)
-    pieces = [p if isinstance(p, str) else _codes(np.asarray(p, dtype=object)) for p in parts]
+        return Texts(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object))
     key = np.zeros(n, dtype=np.int64)
-    for p in pieces:
-        if not isinstance(p, str):
-            key = pd.factorize(key * len(p[1]) + p[0])[0].astype(np.int64)
+    for p in columns:
+        key = pd.factorize(key * len(p.labels) + p.codes)[0].astype(np.int64)
     first = _first(key)
     if len(first) > max(1000, n // 4):  # mostly distinct: join with arrow
-        arrs = [
-            pa.scalar(p, pa.string())
-            if isinstance(p, str)
-            else pa.array(p[1], pa.string()).take(pa.array(p[0]))
-            for p in pieces
-        ]
+        arrs = [pa.scalar(p, pa.string()) if isinstance(p, str) else p.arrow() for p in coded]
         joined = pc.binary_join_element_wise(*arrs, "")
-        return np.asarray(joined.to_numpy(zero_copy_only=False), dtype=object)
-    texts = np.asarray(
-        ["".join(p if isinstance(p, str) else p[1][p[0][i]] for p in pieces) for i in first],
+        return Texts(np.arange(n), np.asarray(joined.to_numpy(zero_copy_only=False), dtype=object))
+    labels = np.asarray(
+        ["".join(p if isinstance(p, str) else p.labels[p.codes[i]] for p in coded) for i in first],
         dtype=object,
     )
-    return texts[key]
+    return Texts(key, labels)
 
 
-def concat_rows(*parts: str | np.ndarray) -> pd.api.extensions.ExtensionArray:
+def concat(*parts: str | np.ndarray | Texts) -> np.ndarray:
+    """Element-wise concatenation of string arrays and constant strings, as an object array."""
+    return join(*parts).decoded()
+
+
+def join_rows(*parts: str | np.ndarray | Texts) -> pd.api.extensions.ExtensionArray:
     """Element-wise concatenation when nearly every row differs (pyarrow kernels, no hashing),
     as a pandas string array backed by the joined pyarrow array."""
     arrs = [
         pa.scalar(p, pa.string())
         if isinstance(p, str)
+        else p.arrow()
+        if isinstance(p, Texts)
         else pa.array(p, pa.string(), from_pandas=True)
         for p in parts
     ]

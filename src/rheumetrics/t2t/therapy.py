@@ -142,7 +142,7 @@ def therapy_state(v: Visits, t: Therapies, change_classes: tuple[str, ...]) -> T
 
     def distinct(mask: np.ndarray) -> np.ndarray:
         n_drugs = max(len(t.drug_names), 1)
-        keys = np.unique(pos[mask] * n_drugs + drug[mask])
+        keys = pd.unique(pos[mask] * n_drugs + drug[mask])
         return np.bincount(keys // n_drugs, minlength=n)
 
     last_change = np.full(n, NONE, dtype=np.int64)
