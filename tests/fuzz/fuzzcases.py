@@ -70,15 +70,7 @@ TALLIES: list[Tally] = []
 #: Defects these tests found in loaders that other parts of the project own, reported to them:
 #: (module, function, exception). A case that hits one is counted, listed, and the test is
 #: marked xfail with the list; any other exception fails the test.
-KNOWN_DEFECTS = {
-    ("t2t/strategy_files.py", "parse_strategy"),  # a rule, [options] or when.option mistyped
-    ("t2t/strategy_files.py", "_option_active"),  # a rule not a table
-    ("t2t/strategy_files.py", "_set_path"),  # an option path through a scalar
-    ("t2t/strategy.py", "parse_duration"),  # a duration given as a table
-    ("t2t/strategy.py", "steps"),  # a step list given as a boolean
-    ("study/model.py", "_characteristics"),  # digits not a whole number
-    ("study/model.py", "_check_analyses"),  # a variable or truth given as a list
-}
+KNOWN_DEFECTS: set[tuple[str, str]] = set()
 
 
 def _site(exc: BaseException) -> tuple[str, str, str] | None:

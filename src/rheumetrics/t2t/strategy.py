@@ -80,11 +80,11 @@ def parse_duration(text: str | int | float) -> float:
     >>> parse_duration("12w"), parse_duration("3mo") == 3 * DAYS_PER_MONTH
     (84.0, True)
     """
-    if isinstance(text, bool):
-        raise ValueError(f"{text!r} is not a duration")
+    if isinstance(text, bool) or not isinstance(text, str | int | float):
+        raise ValueError(f"{text!r} is not a duration like '3mo', '12w' or '84d'")
     if isinstance(text, int | float):
-        if text < 0:
-            raise ValueError(f"{text!r} is negative")
+        if not 0 <= text < float("inf"):
+            raise ValueError(f"{text!r} must be a finite number of months, 0 or more")
         return float(text) * DAYS_PER_MONTH
     m = _DURATION.match(text)
     if not m:
@@ -280,7 +280,17 @@ class Rule(_Model):
             elif key in ("index_at_least", "index_below"):
                 if isinstance(value, bool) or not isinstance(value, int | float):
                     raise ValueError(f"when.{key} must be a number")
-            elif key not in ("step", "option"):
+            elif key == "step":
+                if not isinstance(value, str) and not (
+                    isinstance(value, list) and all(isinstance(v, str) for v in value)
+                ):
+                    raise ValueError("when.step must be a step id or a list of step ids")
+            elif key == "option":
+                if not isinstance(value, dict) or not all(
+                    isinstance(v, str) for v in value.values()
+                ):
+                    raise ValueError("when.option must be a table of option = value")
+            else:
                 raise ValueError(
                     f"unknown condition when.{key}; allowed: {', '.join([*BOOL_FACTS, *sorted(durations), 'index_at_least', 'index_below', 'step', 'option'])}"
                 )

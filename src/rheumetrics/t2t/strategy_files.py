@@ -57,17 +57,27 @@ def read_document(name_or_path: str | Path) -> tuple[dict[str, Any], str]:
         raise ValueError(f"{path}: not valid TOML: {exc}") from None
 
 
-def _set_path(doc: dict[str, Any], dotted: str, value: Any) -> None:
+def _set_path(doc: dict[str, Any], dotted: str, value: Any) -> bool:
+    """Set ``value`` at a dotted path; False when the path runs through a value, not a table."""
     parts = dotted.split(".")
     node = doc
     for p in parts[:-1]:
         node = node.setdefault(p, {})
+        if not isinstance(node, dict):
+            return False
     node[parts[-1]] = value
+    return True
 
 
-def _option_active(rule: Mapping[str, Any], chosen: Mapping[str, str]) -> bool:
-    wanted = rule.get("when", {}).get("option", {})
-    return all(chosen.get(k) == v for k, v in wanted.items())
+def _rule_options(rule: Any) -> dict[str, Any]:
+    """The ``when.option`` table of a rule ({} when any level is not a table)."""
+    when = rule.get("when", {}) if isinstance(rule, dict) else {}
+    option = when.get("option", {}) if isinstance(when, dict) else {}
+    return option if isinstance(option, dict) else {}
+
+
+def _option_active(rule: Any, chosen: Mapping[str, str]) -> bool:
+    return all(chosen.get(k) == v for k, v in _rule_options(rule).items())
 
 
 def parse_strategy(
@@ -82,6 +92,12 @@ def parse_strategy(
     """
     pc = ProblemCollector(f"invalid strategy {source}")
     raw_opts = doc.get("options", {})
+    if not isinstance(raw_opts, dict):
+        pc.add("file", "options", raw_opts, "must be a table of options", source)
+        pc.raise_if_any()
+    if not isinstance(doc.get("rules", []), list):
+        pc.add("file", "rules", doc.get("rules"), "must be a list of rule tables", source)
+        pc.raise_if_any()
     try:
         opts = {k: Option.model_validate(v) for k, v in raw_opts.items()}
     except PydanticError as exc:
@@ -116,10 +132,11 @@ def parse_strategy(
             continue
         chosen.setdefault(name, opt.default)
         for path, override in opt.values[chosen[name]].items():
-            _set_path(resolved, path, override)
+            if not _set_path(resolved, path, override):
+                pc.add(f"options.{name}", path, override, "must be a path through tables", source)
     for i, r in enumerate(resolved.get("rules", [])):
-        for oname, ovalue in r.get("when", {}).get("option", {}).items():
-            if oname not in opts or ovalue not in opts[oname].values:
+        for oname, ovalue in _rule_options(r).items():
+            if oname not in opts or not isinstance(ovalue, str) or ovalue not in opts[oname].values:
                 pc.add(
                     f"rules.{i}",
                     f"when.option.{oname}",

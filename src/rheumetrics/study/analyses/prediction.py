@@ -6,7 +6,6 @@ an event.
 from __future__ import annotations
 
 import math
-
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
