@@ -18,7 +18,6 @@ from rheumetrics.app.security import (
     Sessions,
     Throttle,
     User,
-    load_user,
     tokens_match,
 )
 
@@ -30,6 +29,7 @@ class Settings:
     """Server options (``rheumetrics serve``)."""
 
     stale_lab_days: int = 30
+    idle_minutes: int = 30
     secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     page_size: int = 50
 
@@ -62,17 +62,25 @@ def ctx(request: Request) -> AppContext:
 
 
 def session(request: Request) -> tuple[User, str]:
-    """The signed-in user and the session's CSRF token; :class:`NotSignedIn` otherwise."""
+    """The signed-in user and the session's CSRF token; :class:`NotSignedIn` otherwise.
+
+    Read once per request (one query for the session row and its user); the session's last use
+    is written at most once a minute (:data:`rheumetrics.app.security.TOUCH_SECONDS`).
+    """
+    known = getattr(request.state, "session", None)
+    if known is not None:
+        return known
     c = ctx(request)
-    data = c.sessions.read(request.cookies.get(SESSION_COOKIE))
-    if data is None:
-        raise NotSignedIn
     with c.engine.connect() as conn:
-        user = load_user(conn, data[0])
-    if user is None:
+        found = c.sessions.read(conn, request.cookies.get(SESSION_COOKIE))
+    if found is None:
         raise NotSignedIn
-    request.state.user, request.state.csrf = user, data[1]
-    return user, data[1]
+    if found.stale:
+        with writing(c.engine) as conn:
+            c.sessions.touch(conn, found.token_hash)
+    request.state.user, request.state.csrf = found.user, found.csrf
+    request.state.session = (found.user, found.csrf)
+    return found.user, found.csrf
 
 
 def current_user(request: Request) -> User:

@@ -81,9 +81,9 @@ async def login(request: Request) -> Response:
         else:
             c.throttle.clear(*keys)
             audit.record(conn, user.username, "login", "user", user.username)
+            cookie, _ = c.sessions.issue(conn, user.id)
     if user is None:
         return login_form(request, str(form.get("next", "/")), "wrong user name or password")
-    cookie, _ = c.sessions.issue(user.id)
     resp = RedirectResponse(_safe_next(str(form.get("next", "/"))), status_code=303)
     _set_cookie(resp, request, SESSION_COOKIE, cookie, SESSION_SECONDS)
     resp.delete_cookie(LOGIN_COOKIE, path="/")
@@ -92,6 +92,10 @@ async def login(request: Request) -> Response:
 
 @router.post("/logout", dependencies=[Depends(check_csrf)])
 def logout(request: Request) -> Response:
+    """End the session on the server (the cookie stops working everywhere) and drop the cookie."""
+    c = ctx(request)
+    with writing(c.engine) as conn:
+        c.sessions.end(conn, request.cookies.get(SESSION_COOKIE))
     resp = RedirectResponse("/login", status_code=303)
     resp.delete_cookie(SESSION_COOKIE, path="/")
     return resp

@@ -11,8 +11,8 @@ import pandas as pd
 from sqlalchemy import Connection, func, select
 
 from rheumetrics.app import decision_support as ds
+from rheumetrics.app.livescore import joint_set_ids
 from rheumetrics.app.tables import DECISION, PATIENT_STRATEGY
-from rheumetrics.joints import joint_set
 from rheumetrics.measures import MEASURES
 from rheumetrics.measures.cutoffs import cutoff_set
 from rheumetrics.store.jointbits import MASKS, count, unpack
@@ -190,7 +190,7 @@ def patient_visits(conn: Connection, patients: dict[int, str]) -> pd.DataFrame:
     masks = {m: unpack(list(data[4 + len(names) + k])) for k, m in enumerate(MASKS)}
     for set_name, col in (("tender28", "tjc28"), ("swollen28", "sjc28")):
         state = "tender" if set_name.startswith("tender") else "swollen"
-        derived = count(masks[state], masks[f"{state}_assessed"], joint_set(set_name))
+        derived = count(masks[state], masks[f"{state}_assessed"], joint_set_ids(set_name))
         out[col] = np.where(np.isnan(out[col].to_numpy()), derived, out[col].to_numpy())
     return out
 

@@ -24,7 +24,6 @@ from rheumetrics.app.tables import DECISION, PATIENT_STRATEGY, RECORD_VERSION, V
 from rheumetrics.errors import Problem, RheumetricsError
 from rheumetrics.store.items import ITEM_TABLES, items, table_items
 from rheumetrics.store.jointbits import MASKS, STORAGE_ORDER, pack, unpack
-from rheumetrics.store.loaders import add_counts
 from rheumetrics.store.models import (
     DIAGNOSES,
     ITEM_TABLE_OBJECTS,
@@ -314,16 +313,20 @@ def _audit_view(before: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def _score_inputs(visit_id: int, written: dict[str, Any], v: VisitInput) -> pd.DataFrame:
-    """The scoring inputs of the visit just written, as :func:`rheumetrics.store.visit_table`
-    would read them back (every store item, missing where nothing was written; joint counts
-    filled from the per-joint findings by :func:`rheumetrics.store.loaders.add_counts`) without
-    reading the store again."""
+    """The scoring inputs of the visit just written, as the store reads them back
+    (:func:`rheumetrics.store.visit_table` then :func:`rheumetrics.store.loaders.add_counts`:
+    every store item, missing where nothing was written; a joint count not recorded is counted
+    from the per-joint findings) without reading the store again."""
+    row = {name: written.get(name) for name in items()}
+    for col, n in joint_counts(v.joints).items():
+        if row.get(col) is None:
+            row[col] = n
     frame = pd.DataFrame(
-        {name: [written.get(name, np.nan)] for name in items()},
+        {k: [np.nan if x is None else x] for k, x in row.items()},
         index=pd.Index([visit_id], name="visit_id"),
         dtype="float64",
     )
-    return score_inputs(add_counts(frame, joint_masks(v.joints)))
+    return score_inputs(frame)
 
 
 def _write_visit_rows(conn: Connection, visit_id: int, v: VisitInput) -> dict[str, Any]:
