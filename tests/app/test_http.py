@@ -412,3 +412,21 @@ def test_scores_stored_on_save_equal_the_stores_own_scoring(app, signed_in):
                 assert np.isnan(value) if mine is None or np.isnan(mine) else value == mine, col
             else:
                 assert mine == value, (visit_id, col)
+
+
+def test_patient_search_is_a_case_sensitive_key_prefix(app, signed_in):
+    c = signed_in("clinician")
+    for key in ("AB-1", "AB-2", "AB_3", "ABC", "ab-4", "X.1"):
+        new_patient(c, key)
+
+    def found(q: str) -> set[str]:
+        page = c.get("/patients", params={"q": q}).text
+        return {k for k in ("AB-1", "AB-2", "AB_3", "ABC", "ab-4", "X.1") if f">{k}<" in page}
+
+    assert found("AB") == {"AB-1", "AB-2", "AB_3", "ABC"}
+    assert found("AB-") == {"AB-1", "AB-2"}
+    assert found("AB_") == {"AB_3"}  # '_' is literal, not a wildcard
+    assert found("X.") == {"X.1"}
+    assert found("ab") == {"ab-4"}
+    assert found("") == {"AB-1", "AB-2", "AB_3", "ABC", "ab-4", "X.1"}
+    assert found("Z") == set()
