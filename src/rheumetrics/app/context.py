@@ -87,14 +87,23 @@ def current_user(request: Request) -> User:
     return session(request)[0]
 
 
-async def check_csrf(request: Request) -> None:
+async def form_dict(request: Request) -> dict[str, str]:
+    """The submitted form's text fields (read on the event loop; the route itself is a plain
+    function run in the thread pool, so its database and CPU work never blocks other requests)."""
+    form = await request.form()
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+#: The submitted form as a route parameter (``form: FormData``).
+FormData = Annotated[dict[str, str], Depends(form_dict)]
+
+
+def check_csrf(request: Request, form: FormData) -> None:
     """403 unless the request carries the session's CSRF token (form field or header)."""
     _, token = session(request)
     given = request.headers.get("x-csrf-token")
     if given is None:
-        form = await request.form()
-        value = form.get("csrf_token")
-        given = value if isinstance(value, str) else None
+        given = form.get("csrf_token")
     if not tokens_match(token, given):
         raise HTTPException(403, "missing or wrong CSRF token: reload the page and try again")
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from rheumetrics.app import audit
-from rheumetrics.app.context import check_csrf, ctx, render, writing
+from rheumetrics.app.context import FormData, check_csrf, ctx, render, writing
 from rheumetrics.app.security import LOGIN_COOKIE, SESSION_COOKIE, SESSION_SECONDS, authenticate
 
 router = APIRouter()
@@ -55,9 +55,8 @@ def login_form(request: Request, next: str = "/", error: str | None = None) -> R
 
 
 @router.post("/login")
-async def login(request: Request) -> Response:
+def login(request: Request, form: FormData) -> Response:
     c = ctx(request)
-    form = await request.form()
     username = str(form.get("username", ""))[:64]
     password = str(form.get("password", ""))
     if not c.sessions.check_login_token(
