@@ -159,3 +159,36 @@ def test_user_password_and_disable_commands_end_sessions(tmp_path):
         assert signed_out(d.http)
     finally:
         app.state.ctx.engine.dispose()
+
+
+def test_a_busy_store_skips_recording_last_use_but_serves_the_request(tmp_path):
+    """While another process holds SQLite's write lock, a request whose session's last use is
+    due to be written is still served at once (the write is skipped, the next request retries)."""
+    import sqlite3
+
+    from .conftest import make_app
+
+    path = tmp_path / "busy.sqlite"
+    app = make_app(f"sqlite:///{path}")
+    sessions = app.state.ctx.sessions
+    start = time.time()
+    try:
+        c = Client(app, "clinician")
+        with app.state.ctx.engine.connect() as conn:
+            seen = conn.execute(select(SESSION.c.last_seen)).scalar_one()
+        sessions.clock = lambda: start + 10 * 60
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        t = time.monotonic()
+        assert not signed_out(c.http)
+        assert time.monotonic() - t < 5
+        other.execute("ROLLBACK")
+        other.close()
+        with app.state.ctx.engine.connect() as conn:
+            assert conn.execute(select(SESSION.c.last_seen)).scalar_one() == seen
+        assert not signed_out(c.http)  # lock free again: the last use is recorded
+        with app.state.ctx.engine.connect() as conn:
+            assert conn.execute(select(SESSION.c.last_seen)).scalar_one() == int(start + 600)
+    finally:
+        sessions.clock = time.time
+        app.state.ctx.engine.dispose()

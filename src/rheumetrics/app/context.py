@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import secrets
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from importlib.resources import files
 from typing import Annotated, Any
@@ -12,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Request
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import OperationalError
 
 from rheumetrics.app.security import (
     SESSION_COOKIE,
@@ -43,14 +45,61 @@ class AppContext:
     cache: dict[str, Any] = field(default_factory=dict)
 
 
+#: One writer at a time per process: threads queue here in order instead of polling SQLite's
+#: write lock against each other (SQLite's busy handler is not a queue and can starve a writer).
+_WRITER = threading.Lock()
+
+
 @contextmanager
 def writing(engine: Engine) -> Iterator[Connection]:
     """A write transaction; on SQLite it takes the write lock at once (``BEGIN IMMEDIATE``), so a
     writer waits for another instead of failing half-way on a lock upgrade."""
-    with engine.connect() as conn:
+    with _WRITER if engine.dialect.name == "sqlite" else nullcontext(), engine.connect() as conn:
         conn = conn.execution_options(sqlite_begin="IMMEDIATE")
         with conn.begin():
             yield conn
+
+
+@contextmanager
+def writing_if_free(engine: Engine) -> Iterator[Connection | None]:
+    """A write transaction when it can start without waiting, else None (for bookkeeping that
+    may be skipped, such as a session's last use). On SQLite the busy timeout is set to 0 for
+    this one attempt and restored afterwards."""
+    sqlite = engine.dialect.name == "sqlite"
+    if sqlite and not _WRITER.acquire(blocking=False):
+        yield None
+        return
+    try:
+        with engine.connect() as conn:
+            if sqlite:
+                _busy_timeout(conn, 0)
+            try:
+                try:
+                    trans = conn.execution_options(sqlite_begin="IMMEDIATE").begin()
+                except OperationalError:  # another process holds the write lock
+                    yield None
+                    return
+                with trans:
+                    yield conn
+            finally:
+                if sqlite:
+                    _busy_timeout(conn, SQLITE_BUSY_MS)
+    finally:
+        if sqlite:
+            _WRITER.release()
+
+
+def _busy_timeout(conn: Connection, ms: int) -> None:
+    """Set SQLite's busy timeout on the driver connection (outside any transaction)."""
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    cur = raw.cursor()
+    cur.execute(f"PRAGMA busy_timeout={int(ms)}")
+    cur.close()
+
+
+#: The busy timeout every SQLite connection of the store has (``rheumetrics.store.engine``).
+SQLITE_BUSY_MS = 30000
 
 
 class NotSignedIn(Exception):
@@ -75,9 +124,10 @@ def session(request: Request) -> tuple[User, str]:
         found = c.sessions.read(conn, request.cookies.get(SESSION_COOKIE))
     if found is None:
         raise NotSignedIn
-    if found.stale:
-        with writing(c.engine) as conn:
-            c.sessions.touch(conn, found.token_hash)
+    if found.stale:  # skipped while another request writes; the next request tries again
+        with writing_if_free(c.engine) as conn:
+            if conn is not None:
+                c.sessions.touch(conn, found.token_hash)
     request.state.user, request.state.csrf = found.user, found.csrf
     request.state.session = (found.user, found.csrf)
     return found.user, found.csrf
