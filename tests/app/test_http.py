@@ -364,3 +364,69 @@ def test_records_the_engine_cannot_use_are_named_on_the_page(app, signed_in):
     assert page.status_code == 200
     assert "The engine cannot decide from the stored records" in page.text
     assert "dose_unit" in page.text
+
+
+def test_scores_stored_on_save_equal_the_stores_own_scoring(app, signed_in):
+    """The app scores a saved visit from the values it wrote; the result must equal what the
+    store's own read-back and scoring (``rheumetrics.store.scoring.rescore``) give."""
+    import numpy as np
+    from sqlalchemy import insert
+
+    from rheumetrics.store.models import ITEM_TABLE_OBJECTS
+    from rheumetrics.store.scoring import rescore
+
+    c = signed_in("clinician")
+    new_patient(c)
+    forms = [
+        visit_form("2024-01-10", TENDER, SWOLLEN, esr_mm_h="30", gh_mm="50", ptga="5", phga="4",
+                   crp="1.5", crp_unit="mg/dL", haq_dressing="1", haq_aid_walking="1"),
+        visit_form("2024-04-10", (), SWOLLEN, esr_mm_h="12", ptga="2", crp="4", pain="3"),
+        visit_form("2024-07-10", joint_set="68", esr_mm_h="8", gh_mm="10"),
+    ]  # fmt: skip
+    forms[2].update({f"j_{k}": "t" for k in ("R_ANKLE", "L_MTP3")})
+    for form in forms:
+        assert c.post("/patients/P-001/visits/new", form).status_code == 303
+    engine = app.state.ctx.engine
+    with engine.connect() as conn:
+        vid = conn.execute(select(VISIT.c.id).order_by(VISIT.c.id)).scalars().first()
+    with engine.begin() as conn:  # an imported item the form does not edit
+        conn.execute(
+            insert(ITEM_TABLE_OBJECTS["reported"]).values(visit_id=vid, das28_reported=3.1)
+        )
+    edit = visit_form("2024-01-10", TENDER, (), esr_mm_h="31", gh_mm="40", version="1")
+    assert c.post(f"/visits/{vid}/edit", edit).status_code == 303
+
+    def scores() -> dict:
+        with engine.connect() as conn:
+            rows = conn.execute(select(VISIT_SCORE).order_by(VISIT_SCORE.c.visit_id)).mappings()
+            return {r["visit_id"]: dict(r) for r in rows}
+
+    saved = scores()
+    assert len(saved) == 3
+    rescore(engine)
+    again = scores()
+    for visit_id, row in again.items():
+        for col, value in row.items():
+            mine = saved[visit_id][col]
+            if isinstance(value, float) or isinstance(mine, float):
+                assert np.isnan(value) if mine is None or np.isnan(mine) else value == mine, col
+            else:
+                assert mine == value, (visit_id, col)
+
+
+def test_patient_search_is_a_case_sensitive_key_prefix(app, signed_in):
+    c = signed_in("clinician")
+    for key in ("AB-1", "AB-2", "AB_3", "ABC", "ab-4", "X.1"):
+        new_patient(c, key)
+
+    def found(q: str) -> set[str]:
+        page = c.get("/patients", params={"q": q}).text
+        return {k for k in ("AB-1", "AB-2", "AB_3", "ABC", "ab-4", "X.1") if f">{k}<" in page}
+
+    assert found("AB") == {"AB-1", "AB-2", "AB_3", "ABC"}
+    assert found("AB-") == {"AB-1", "AB-2"}
+    assert found("AB_") == {"AB_3"}  # '_' is literal, not a wildcard
+    assert found("X.") == {"X.1"}
+    assert found("ab") == {"ab-4"}
+    assert found("") == {"AB-1", "AB-2", "AB_3", "ABC", "ab-4", "X.1"}
+    assert found("Z") == set()

@@ -44,7 +44,8 @@ def create_app(db: str | Engine, settings: Settings | None = None, *, init: bool
             set_wal(engine)
     settings = settings or Settings()
     app = FastAPI(title="rheumetrics", docs_url=None, redoc_url=None, openapi_url=None)
-    app.state.ctx = AppContext(engine, settings, Sessions(settings.secret), Throttle())
+    sessions = Sessions(settings.secret, idle=settings.idle_minutes * 60)
+    app.state.ctx = AppContext(engine, settings, sessions, Throttle())
     app.mount(
         "/static", StaticFiles(directory=str(files("rheumetrics.app") / "static")), name="static"
     )
@@ -116,6 +117,7 @@ def set_wal(engine: Engine) -> str:
 
 #: Environment variables read by :func:`app_from_environment` (set by ``rheumetrics serve``).
 SECRET_ENV, STALE_ENV = "RHEUMETRICS_APP_SECRET", "RHEUMETRICS_APP_STALE_LAB_DAYS"
+IDLE_ENV = "RHEUMETRICS_APP_IDLE_MINUTES"
 
 
 def app_from_environment() -> FastAPI:
@@ -132,5 +134,9 @@ def app_from_environment() -> FastAPI:
     secret = os.environ.get(SECRET_ENV)
     if not secret:
         raise RuntimeError(f"${SECRET_ENV} must be set for worker processes")
-    settings = Settings(stale_lab_days=int(os.environ.get(STALE_ENV, "30")), secret=secret)
+    settings = Settings(
+        stale_lab_days=int(os.environ.get(STALE_ENV, "30")),
+        idle_minutes=int(os.environ.get(IDLE_ENV, "30")),
+        secret=secret,
+    )
     return create_app(resolve_url(None), settings, init=False)

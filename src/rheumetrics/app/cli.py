@@ -31,6 +31,9 @@ def serve_command(
     stale_lab_days: int = typer.Option(
         30, help="Flag lab values older than this many days before the visit."
     ),
+    idle_minutes: int = typer.Option(
+        30, min=1, max=24 * 60, help="Sign a session out after this many minutes without a request."
+    ),
     secret_file: Path = typer.Option(
         None,
         help="File holding the session signing key (default: a new key per start, so restarts sign everyone out).",
@@ -46,10 +49,10 @@ def serve_command(
     import uvicorn
 
     from rheumetrics.app import Settings, create_app
-    from rheumetrics.app.application import SECRET_ENV, STALE_ENV
+    from rheumetrics.app.application import IDLE_ENV, SECRET_ENV, STALE_ENV
     from rheumetrics.store.engine import URL_ENV
 
-    settings = Settings(stale_lab_days=stale_lab_days)
+    settings = Settings(stale_lab_days=stale_lab_days, idle_minutes=idle_minutes)
     if secret_file is not None:
         settings.secret = secret_file.read_text(encoding="utf-8").strip()
     if demo:
@@ -77,6 +80,7 @@ def serve_command(
     os.environ[URL_ENV] = app.state.ctx.engine.url.render_as_string(hide_password=False)
     os.environ[SECRET_ENV] = settings.secret
     os.environ[STALE_ENV] = str(settings.stale_lab_days)
+    os.environ[IDLE_ENV] = str(settings.idle_minutes)
     app.state.ctx.engine.dispose()
     uvicorn.run(
         "rheumetrics.app.application:app_from_environment",
@@ -95,6 +99,16 @@ def _default_url() -> str:
     return resolve_url(None)
 
 
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return typer.get_text_stream("stdin").readline().rstrip("\n")
+    password = getpass.getpass("password: ")
+    if getpass.getpass("again: ") != password:
+        typer.echo("error: the passwords differ", err=True)
+        raise typer.Exit(2)
+    return password
+
+
 @user_app.command("add")
 def user_add(
     username: str = typer.Argument(..., help="User name (letters, digits, '.', '_')."),
@@ -109,13 +123,7 @@ def user_add(
     from rheumetrics.app.tables import ensure_tables
     from rheumetrics.store.engine import init_db, make_engine
 
-    if password_stdin:
-        password = typer.get_text_stream("stdin").readline().rstrip("\n")
-    else:
-        password = getpass.getpass("password: ")
-        if getpass.getpass("again: ") != password:
-            typer.echo("error: the passwords differ", err=True)
-            raise typer.Exit(2)
+    password = _read_password(password_stdin)
     engine = make_engine(db)
     try:
         init_db(engine)
@@ -136,7 +144,7 @@ def user_disable(
     db: str = typer.Option(None, "--db", help="Cohort store URL."),
     enable: bool = typer.Option(False, "--enable", help="Enable the user again instead."),
 ) -> None:
-    """Disable a user (signed-in sessions stop at their next request), or enable one again."""
+    """Disable a user (their open sessions end at once), or enable one again."""
     from sqlalchemy import select
 
     from rheumetrics.app import audit
@@ -158,3 +166,34 @@ def user_disable(
     finally:
         engine.dispose()
     typer.echo(f"user {username} {'enabled' if enable else 'disabled'}")
+
+
+@user_app.command("password")
+def user_password(
+    username: str = typer.Argument(..., help="User name."),
+    db: str = typer.Option(None, "--db", help="Cohort store URL."),
+    password_stdin: bool = typer.Option(
+        False, help="Read the new password from standard input (for scripts)."
+    ),
+) -> None:
+    """Set a user's password; their open sessions end at once."""
+    from rheumetrics.app import audit
+    from rheumetrics.app.security import set_password
+    from rheumetrics.app.tables import ensure_tables
+    from rheumetrics.store.engine import make_engine
+
+    password = _read_password(password_stdin)
+    engine = make_engine(db)
+    try:
+        ensure_tables(engine)
+        with engine.begin() as conn:
+            set_password(conn, username, password)
+            audit.record(
+                conn, "(command line)", "update", "user", username, None, {"password": "changed"}
+            )
+    except RheumetricsError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        engine.dispose()
+    typer.echo(f"password of {username} changed; their sessions were ended")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import secrets
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from importlib.resources import files
 from typing import Annotated, Any
@@ -12,13 +13,13 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Request
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import OperationalError
 
 from rheumetrics.app.security import (
     SESSION_COOKIE,
     Sessions,
     Throttle,
     User,
-    load_user,
     tokens_match,
 )
 
@@ -30,6 +31,7 @@ class Settings:
     """Server options (``rheumetrics serve``)."""
 
     stale_lab_days: int = 30
+    idle_minutes: int = 30
     secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     page_size: int = 50
 
@@ -43,14 +45,61 @@ class AppContext:
     cache: dict[str, Any] = field(default_factory=dict)
 
 
+#: One writer at a time per process: threads queue here in order instead of polling SQLite's
+#: write lock against each other (SQLite's busy handler is not a queue and can starve a writer).
+_WRITER = threading.Lock()
+
+
 @contextmanager
 def writing(engine: Engine) -> Iterator[Connection]:
     """A write transaction; on SQLite it takes the write lock at once (``BEGIN IMMEDIATE``), so a
     writer waits for another instead of failing half-way on a lock upgrade."""
-    with engine.connect() as conn:
+    with _WRITER if engine.dialect.name == "sqlite" else nullcontext(), engine.connect() as conn:
         conn = conn.execution_options(sqlite_begin="IMMEDIATE")
         with conn.begin():
             yield conn
+
+
+@contextmanager
+def writing_if_free(engine: Engine) -> Iterator[Connection | None]:
+    """A write transaction when it can start without waiting, else None (for bookkeeping that
+    may be skipped, such as a session's last use). On SQLite the busy timeout is set to 0 for
+    this one attempt and restored afterwards."""
+    sqlite = engine.dialect.name == "sqlite"
+    if sqlite and not _WRITER.acquire(blocking=False):
+        yield None
+        return
+    try:
+        with engine.connect() as conn:
+            if sqlite:
+                _busy_timeout(conn, 0)
+            try:
+                try:
+                    trans = conn.execution_options(sqlite_begin="IMMEDIATE").begin()
+                except OperationalError:  # another process holds the write lock
+                    yield None
+                    return
+                with trans:
+                    yield conn
+            finally:
+                if sqlite:
+                    _busy_timeout(conn, SQLITE_BUSY_MS)
+    finally:
+        if sqlite:
+            _WRITER.release()
+
+
+def _busy_timeout(conn: Connection, ms: int) -> None:
+    """Set SQLite's busy timeout on the driver connection (outside any transaction)."""
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    cur = raw.cursor()
+    cur.execute(f"PRAGMA busy_timeout={int(ms)}")
+    cur.close()
+
+
+#: The busy timeout every SQLite connection of the store has (``rheumetrics.store.engine``).
+SQLITE_BUSY_MS = 30000
 
 
 class NotSignedIn(Exception):
@@ -62,31 +111,49 @@ def ctx(request: Request) -> AppContext:
 
 
 def session(request: Request) -> tuple[User, str]:
-    """The signed-in user and the session's CSRF token; :class:`NotSignedIn` otherwise."""
+    """The signed-in user and the session's CSRF token; :class:`NotSignedIn` otherwise.
+
+    Read once per request (one query for the session row and its user); the session's last use
+    is written at most once a minute (:data:`rheumetrics.app.security.TOUCH_SECONDS`).
+    """
+    known = getattr(request.state, "session", None)
+    if known is not None:
+        return known
     c = ctx(request)
-    data = c.sessions.read(request.cookies.get(SESSION_COOKIE))
-    if data is None:
-        raise NotSignedIn
     with c.engine.connect() as conn:
-        user = load_user(conn, data[0])
-    if user is None:
+        found = c.sessions.read(conn, request.cookies.get(SESSION_COOKIE))
+    if found is None:
         raise NotSignedIn
-    request.state.user, request.state.csrf = user, data[1]
-    return user, data[1]
+    if found.stale:  # skipped while another request writes; the next request tries again
+        with writing_if_free(c.engine) as conn:
+            if conn is not None:
+                c.sessions.touch(conn, found.token_hash)
+    request.state.user, request.state.csrf = found.user, found.csrf
+    request.state.session = (found.user, found.csrf)
+    return found.user, found.csrf
 
 
 def current_user(request: Request) -> User:
     return session(request)[0]
 
 
-async def check_csrf(request: Request) -> None:
+async def form_dict(request: Request) -> dict[str, str]:
+    """The submitted form's text fields (read on the event loop; the route itself is a plain
+    function run in the thread pool, so its database and CPU work never blocks other requests)."""
+    form = await request.form()
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+#: The submitted form as a route parameter (``form: FormData``).
+FormData = Annotated[dict[str, str], Depends(form_dict)]
+
+
+def check_csrf(request: Request, form: FormData) -> None:
     """403 unless the request carries the session's CSRF token (form field or header)."""
     _, token = session(request)
     given = request.headers.get("x-csrf-token")
     if given is None:
-        form = await request.form()
-        value = form.get("csrf_token")
-        given = value if isinstance(value, str) else None
+        given = form.get("csrf_token")
     if not tokens_match(token, given):
         raise HTTPException(403, "missing or wrong CSRF token: reload the page and try again")
 

@@ -10,6 +10,7 @@ category to at least 2 exactly as an aid or device does.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -62,9 +63,13 @@ def joint_counts(joints: dict[str, str]) -> dict[str, int | None]:
     out: dict[str, int | None] = {}
     for set_name, col in COUNT_COLUMNS.items():
         state = "tender" if set_name.startswith("tender") else "swollen"
-        c = count(m[state], m[f"{state}_assessed"], joint_set(set_name))[0]
+        c = count(m[state], m[f"{state}_assessed"], joint_set_ids(set_name))[0]
         out[col] = None if np.isnan(c) else int(c)
     return out
+
+
+#: The standard joint sets (immutable tuples), looked up once.
+joint_set_ids = cache(joint_set)
 
 
 def _frame(v: VisitInput, counts: dict[str, int | None]) -> pd.DataFrame:

@@ -10,8 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from rheumetrics.app import audit, queries
-from rheumetrics.app.context import CurrentUser, check_csrf, ctx, render, require, writing
-from rheumetrics.app.pages_patients import form_dict
+from rheumetrics.app.context import CurrentUser, FormData, check_csrf, ctx, render, require, writing
 from rheumetrics.app.security import add_user
 from rheumetrics.app.tables import ROLES, USER
 from rheumetrics.errors import RheumetricsError
@@ -45,9 +44,8 @@ def users(request: Request, user: CurrentUser, error: str | None = None) -> Resp
 
 
 @router.post("/admin/users", dependencies=[Depends(check_csrf)])
-async def create_user(request: Request, user: CurrentUser) -> Response:
+def create_user(request: Request, user: CurrentUser, form: FormData) -> Response:
     require(user, "users")
-    form = await form_dict(request)
     try:
         with writing(ctx(request).engine) as conn:
             add_user(conn, form.get("username", ""), form.get("password", ""), form.get("role", ""))

@@ -13,17 +13,12 @@ from markupsafe import Markup
 from rheumetrics.app import decision_support as ds
 from rheumetrics.app import queries, records
 from rheumetrics.app.charts import time_axis, timeline_svg, trend_svg
-from rheumetrics.app.context import CurrentUser, check_csrf, ctx, render, require, writing
+from rheumetrics.app.context import CurrentUser, FormData, check_csrf, ctx, render, require, writing
 from rheumetrics.app.security import User
 from rheumetrics.measures.cutoffs import cutoff_set
 from rheumetrics.store.models import DIAGNOSES, DRUG_CLASSES, ROUTES, SEXES
 
 router = APIRouter()
-
-
-async def form_dict(request: Request) -> dict[str, str]:
-    form = await request.form()
-    return {k: v for k, v in form.items() if isinstance(v, str)}
 
 
 @router.get("/")
@@ -73,9 +68,8 @@ def _patient_form(
 
 
 @router.post("/patients/new", dependencies=[Depends(check_csrf)])
-async def new_patient(request: Request, user: CurrentUser) -> Response:
+def new_patient(request: Request, user: CurrentUser, form: FormData) -> Response:
     require(user, "edit")
-    form = await form_dict(request)
     try:
         with writing(ctx(request).engine) as conn:
             key = records.create_patient(conn, user.username, form)
@@ -92,9 +86,15 @@ def patient_page(
     c = ctx(request)
     with c.engine.connect() as conn:
         h = queries.patient_history(conn, key)
+        if h is None:
+            raise HTTPException(404, f"no patient {key}")
         pversion = records.version(conn, "patient", key)
-    if h is None:
-        raise HTTPException(404, f"no patient {key}")
+        latest = None
+        if not h.visits.empty:
+            latest = ds.decision_at(h.log, h.visits["visit_date"].iloc[-1])
+            if latest is not None:
+                latest["visit_id"] = int(h.visits.index[-1])
+        dversion = records.version(conn, "decision", str(latest["visit_id"])) if latest else 0
     s = h.strategy
     v = h.visits
     chosen = index if index in queries.SCORE_COLUMNS and index in v.columns else s.index_name
@@ -111,14 +111,6 @@ def patient_page(
         cs = None
     trend = Markup(trend_svg(dates, values, _label(chosen, s), cs, target, axis))
     timeline = Markup(timeline_svg(h.therapies, axis, dt.date.today()))
-    latest = None
-    if not v.empty:
-        last = v.iloc[-1]
-        latest = ds.decision_at(h.log, last["visit_date"])
-        if latest is not None:
-            latest["visit_id"] = int(v.index[-1])
-    with c.engine.connect() as conn:
-        dversion = records.version(conn, "decision", str(latest["visit_id"])) if latest else 0
     ongoing = h.therapies[h.therapies["stop_date"].isna()]
     therapy_ids = [
         {"id": int(r.id), "text": f"{r.drug} since {pd.Timestamp(r.start_date).date()}"}
@@ -215,9 +207,8 @@ def _visit_rows(h: queries.History, user: User) -> list[dict[str, Any]]:
 
 
 @router.post("/patients/{key}/strategy", dependencies=[Depends(check_csrf)])
-async def change_strategy(request: Request, key: str, user: CurrentUser) -> Response:
+def change_strategy(request: Request, key: str, user: CurrentUser, form: FormData) -> Response:
     require(user, "edit")
-    form = await form_dict(request)
     loaded = int(form.get("version", "0")) if form.get("version", "0").isdigit() else -1
     try:
         with writing(ctx(request).engine) as conn:
@@ -231,9 +222,8 @@ async def change_strategy(request: Request, key: str, user: CurrentUser) -> Resp
 
 
 @router.post("/patients/{key}/therapy", dependencies=[Depends(check_csrf)])
-async def therapy(request: Request, key: str, user: CurrentUser) -> Response:
+def therapy(request: Request, key: str, user: CurrentUser, form: FormData) -> Response:
     require(user, "edit")
-    form = await form_dict(request)
     try:
         with writing(ctx(request).engine) as conn:
             records.add_therapy(conn, user.username, key, form)

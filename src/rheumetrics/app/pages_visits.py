@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from rheumetrics.app import decision_support as ds
 from rheumetrics.app import queries, records
-from rheumetrics.app.context import CurrentUser, check_csrf, ctx, render, require, writing
+from rheumetrics.app.context import CurrentUser, FormData, check_csrf, ctx, render, require, writing
 from rheumetrics.app.forms import (
     AXSPA_FIELDS,
     CRP_UNITS,
@@ -24,7 +24,6 @@ from rheumetrics.app.forms import (
 )
 from rheumetrics.app.homunculus import HEIGHT, OUTLINE, WIDTH, spots
 from rheumetrics.app.livescore import panel
-from rheumetrics.app.pages_patients import form_dict
 from rheumetrics.measures.haq import HAQ_CATEGORIES
 from rheumetrics.store.items import items
 from rheumetrics.store.models import PATIENT, VISIT_KINDS
@@ -98,9 +97,8 @@ def new_visit_form(request: Request, key: str, user: CurrentUser, set: str = "28
 
 
 @router.post("/patients/{key}/visits/new", dependencies=[Depends(check_csrf)])
-async def new_visit(request: Request, key: str, user: CurrentUser) -> Response:
+def new_visit(request: Request, key: str, user: CurrentUser, form: FormData) -> Response:
     require(user, "edit")
-    form = await form_dict(request)
     v = parse_visit(form)
     try:
         with writing(ctx(request).engine) as conn:
@@ -124,9 +122,8 @@ def edit_visit_form(request: Request, visit_id: int, user: CurrentUser) -> Respo
 
 
 @router.post("/visits/{visit_id}/edit", dependencies=[Depends(check_csrf)])
-async def edit_visit(request: Request, visit_id: int, user: CurrentUser) -> Response:
+def edit_visit(request: Request, visit_id: int, user: CurrentUser, form: FormData) -> Response:
     require(user, "edit")
-    form = await form_dict(request)
     loaded = int(form["version"]) if form.get("version", "").isdigit() else -1
     with ctx(request).engine.connect() as conn:
         try:
@@ -145,10 +142,9 @@ async def edit_visit(request: Request, visit_id: int, user: CurrentUser) -> Resp
 
 
 @router.post("/api/score", dependencies=[Depends(check_csrf)])
-async def live_score(request: Request, user: CurrentUser) -> Response:
+def live_score(request: Request, user: CurrentUser, form: FormData) -> Response:
     """The score panel for the form as it is now (HTML fragment; nothing is stored)."""
     require(user, "read")
-    form = await form_dict(request)
     v = parse_visit(form, lenient_date=True)
     diagnosis = (
         form.get("diagnosis")
@@ -161,9 +157,8 @@ async def live_score(request: Request, user: CurrentUser) -> Response:
 
 
 @router.post("/visits/{visit_id}/decision", dependencies=[Depends(check_csrf)])
-async def decision(request: Request, visit_id: int, user: CurrentUser) -> Response:
+def decision(request: Request, visit_id: int, user: CurrentUser, form: FormData) -> Response:
     require(user, "edit")
-    form = await form_dict(request)
     c = ctx(request)
     with c.engine.connect() as conn:
         try:

@@ -11,8 +11,8 @@ import pandas as pd
 from sqlalchemy import Connection, func, select
 
 from rheumetrics.app import decision_support as ds
+from rheumetrics.app.livescore import joint_set_ids
 from rheumetrics.app.tables import DECISION, PATIENT_STRATEGY
-from rheumetrics.joints import joint_set
 from rheumetrics.measures import MEASURES
 from rheumetrics.measures.cutoffs import cutoff_set
 from rheumetrics.store.jointbits import MASKS, count, unpack
@@ -59,9 +59,14 @@ def strategies(conn: Connection, keys: list[str] | None) -> dict[str, str]:
 def patient_page_keys(
     conn: Connection, search: str, limit: int, offset: int
 ) -> tuple[list[tuple[int, str, str | None]], int]:
-    """One page of (patient id, key, diagnosis) matching a key prefix, and the total matched."""
+    """One page of (patient id, key, diagnosis) whose key starts with ``search`` (as typed:
+    case-sensitive on every backend), and the total matched.
+
+    On SQLite the prefix is a key range, so both the page and the count read the unique index
+    on ``patient_key`` instead of scanning the table (SQLite's ``LIKE`` ignores ASCII case and
+    cannot use that index); elsewhere it is ``LIKE 'prefix%'``.
+    """
     p = PATIENT
-    cond = p.c.patient_key.like(f"{_escape_like(search)}%", escape="\\") if search else None
     stmt = (
         select(p.c.id, p.c.patient_key, p.c.diagnosis)
         .order_by(p.c.patient_key)
@@ -69,10 +74,19 @@ def patient_page_keys(
         .offset(offset)
     )
     total = select(func.count()).select_from(p)
-    if cond is not None:
+    if search:
+        cond = _prefix(conn, p.c.patient_key, search)
         stmt, total = stmt.where(cond), total.where(cond)
     rows = [(int(r.id), r.patient_key, r.diagnosis) for r in conn.execute(stmt)]
     return rows, int(conn.execute(total).scalar() or 0)
+
+
+def _prefix(conn: Connection, column: Any, search: str) -> Any:
+    """``column`` starts with ``search`` (case-sensitive)."""
+    if conn.dialect.name == "sqlite" and ord(search[-1]) < 0xD7FF:
+        # BINARY collation: UTF-8 byte order is code point order
+        return (column >= search) & (column < search[:-1] + chr(ord(search[-1]) + 1))
+    return column.like(f"{_escape_like(search)}%", escape="\\")
 
 
 def _escape_like(text: str) -> str:
@@ -96,36 +110,37 @@ def patient_rows(
     for sid, members in groups.items():
         s = ds.strategy(sid)
         v = visits[visits["patient_id"].isin(members)]
-        v = v.join(history_scores(v, s.index_name)[[s.index_name]]) if s.index_name not in v else v
+        v = v.join(history_scores(v, s.index_name, only=True)) if s.index_name not in v else v
         if ds.needs_mri(s):
             v = ds.with_mri_oedema(v, load_imaging_reads(conn, members))
         log = ds.decision_log(v, therapies[therapies["patient_id"].isin(members)], s)
         last = (
             log.groupby("patient_id").tail(1).set_index("patient_id")
             if not log.empty
-            else pd.DataFrame()
+            else pd.DataFrame(
+                columns=["visit_date", "index_value", "target_met", "next_visit_date"]
+            )
         )
         cs = cutoff_set(s.cutoffs)
+        value = last["index_value"].astype(float)
+        shown = {k: ("" if np.isnan(x) else f"{x:.2f}") for k, x in value.items()}
+        category = {k: (None if np.isnan(x) else cs.classify(float(x))) for k, x in value.items()}
+        met = (
+            last["target_met"]
+            .astype("boolean")
+            .astype(object)
+            .where(last["target_met"].notna(), None)
+        )
+        seen = pd.to_datetime(last["visit_date"]).dt.date
+        nv = pd.to_datetime(last["next_visit_date"])
+        due = nv.dt.date.astype(object).where(nv.notna(), None)
         for k in members:
-            if k in last.index:
-                r = last.loc[k]
-                value = r["index_value"]
-                nv = (
-                    None
-                    if pd.isna(r["next_visit_date"])
-                    else pd.Timestamp(r["next_visit_date"]).date()
-                )
+            if k in shown:
+                d = due[k]
                 out[k] = PatientRow(
-                    k,
-                    diag[k],
-                    pd.Timestamp(r["visit_date"]).date(),
-                    s.index_label,
-                    "" if pd.isna(value) else f"{value:.2f}",
-                    None if pd.isna(value) else cs.classify(float(value)),
-                    None if pd.isna(r["target_met"]) else bool(r["target_met"]),
-                    nv is not None and nv < today,
-                    nv,
-                )
+                    k, diag[k], seen[k], s.index_label, shown[k], category[k],
+                    None if met[k] is None else bool(met[k]), d is not None and d < today, d,
+                )  # fmt: skip
             else:
                 out[k] = PatientRow(k, diag[k], None, s.index_label, "", None, None, True, None)
     return [out[k] for k in keys]
@@ -190,7 +205,7 @@ def patient_visits(conn: Connection, patients: dict[int, str]) -> pd.DataFrame:
     masks = {m: unpack(list(data[4 + len(names) + k])) for k, m in enumerate(MASKS)}
     for set_name, col in (("tender28", "tjc28"), ("swollen28", "sjc28")):
         state = "tender" if set_name.startswith("tender") else "swollen"
-        derived = count(masks[state], masks[f"{state}_assessed"], joint_set(set_name))
+        derived = count(masks[state], masks[f"{state}_assessed"], joint_set_ids(set_name))
         out[col] = np.where(np.isnan(out[col].to_numpy()), derived, out[col].to_numpy())
     return out
 
@@ -218,11 +233,14 @@ def patient_therapies(conn: Connection, patients: dict[int, str]) -> pd.DataFram
     return df[["id", *THERAPY_COLUMNS]]
 
 
-def history_scores(visits: pd.DataFrame, extra: str | None = None) -> pd.DataFrame:
+def history_scores(
+    visits: pd.DataFrame, extra: str | None = None, *, only: bool = False
+) -> pd.DataFrame:
     """Scores of each visit (NaN where an input is missing or invalid), by the measures' own
-    validated functions."""
+    validated functions: :data:`SCORE_COLUMNS` and ``extra``, or ``extra`` alone (``only``)."""
     out = {}
-    for name in dict.fromkeys([*SCORE_COLUMNS, *([extra] if extra else [])]):
+    names = [extra] if only and extra else [*SCORE_COLUMNS, *([extra] if extra else [])]
+    for name in dict.fromkeys(names):
         m = MEASURES[name]
         if all(f in visits.columns for f in m.inputs):
             out[name] = m(lenient=True, **{f: visits[f].to_numpy(dtype=float) for f in m.inputs})

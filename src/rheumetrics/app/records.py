@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, delete, insert, select, update
 
@@ -21,9 +22,8 @@ from rheumetrics.app.forms import JOINT_SETS, VisitInput
 from rheumetrics.app.livescore import joint_counts, joint_masks
 from rheumetrics.app.tables import DECISION, PATIENT_STRATEGY, RECORD_VERSION, VISIT_NOTE
 from rheumetrics.errors import Problem, RheumetricsError
-from rheumetrics.store.items import items, table_items
+from rheumetrics.store.items import ITEM_TABLES, items, table_items
 from rheumetrics.store.jointbits import MASKS, STORAGE_ORDER, pack, unpack
-from rheumetrics.store.loaders import add_counts, unpack_masks, visit_table
 from rheumetrics.store.models import (
     DIAGNOSES,
     ITEM_TABLE_OBJECTS,
@@ -179,12 +179,27 @@ def set_strategy(conn: Connection, user: str, key: str, strategy: str, loaded: i
     audit.record(conn, user, "update", "patient", key, {"strategy": before}, {"strategy": strategy})
 
 
+def stored_visit(conn: Connection, visit_id: int) -> dict[str, Any] | None:
+    """One stored visit: patient key, date, kind, every store item (None where missing) and the
+    packed joint masks, in one indexed query (None when there is no such visit)."""
+    v = VISIT
+    cols: list[Any] = [PATIENT.c.patient_key, v.c.visit_date, v.c.kind]
+    src: Any = v.join(PATIENT, PATIENT.c.id == v.c.patient_id)
+    for name in ITEM_TABLES:
+        t = ITEM_TABLE_OBJECTS[name]
+        cols += [t.c[i] for i in table_items(name)]
+        src = src.outerjoin(t, t.c.visit_id == v.c.id)
+    cols += [JOINT_EXAM.c[m] for m in MASKS]
+    src = src.outerjoin(JOINT_EXAM, JOINT_EXAM.c.visit_id == v.c.id)
+    row = conn.execute(select(*cols).select_from(src).where(v.c.id == visit_id)).mappings().first()
+    return None if row is None else dict(row)
+
+
 def visit_form_values(conn: Connection, visit_id: int) -> dict[str, Any]:
     """A stored visit as visit-form values (strings), with its version and patient key."""
-    df = visit_table(conn, visit_ids=[visit_id])
-    if df.empty:
+    row = stored_visit(conn, visit_id)
+    if row is None:
         raise RheumetricsError(f"no visit {visit_id}")
-    row = df.iloc[0]
     flags = {m: unpack([row[m]])[0] for m in MASKS}
     found = (
         conn.execute(select(VISIT_NOTE).where(VISIT_NOTE.c.visit_id == visit_id)).mappings().first()
@@ -192,11 +207,11 @@ def visit_form_values(conn: Connection, visit_id: int) -> dict[str, Any]:
     note: dict[str, Any] = dict(found) if found else {}
     absent = set(note.get("absent_joints") or [])
     out: dict[str, Any] = {
-        "visit_date": row["visit_date"].date().isoformat(),
-        "kind": row["visit_kind"],
+        "visit_date": pd.Timestamp(row["visit_date"]).date().isoformat(),
+        "kind": row["kind"],
         "joint_set": note.get("joint_set") or "28",
         "lab_date": note["lab_date"].isoformat() if note.get("lab_date") else "",
-        "patient_key": row["patient_id"],
+        "patient_key": row["patient_key"],
     }
     for i, j in enumerate(STORAGE_ORDER):
         t, s = flags["tender"][i], flags["swollen"][i]
@@ -274,9 +289,11 @@ def save_visit(
         for t in (*ITEM_TABLE_OBJECTS.values(), JOINT_EXAM, VISIT_NOTE):
             if t.name != "reported":
                 conn.execute(delete(t).where(t.c.visit_id == visit_id))
-    _write_visit_rows(conn, visit_id, v)
-    frame = visit_table(conn, visit_ids=[visit_id])
-    store_scores(conn, score_inputs(add_counts(frame, unpack_masks(frame))))
+    written = _write_visit_rows(conn, visit_id, v)
+    if before is not None:  # items the form does not write (table "reported") stay stored
+        kept = stored_visit(conn, visit_id) or {}
+        written.update({i: kept.get(i) for i in table_items("reported") if kept.get(i) is not None})
+    store_scores(conn, _score_inputs(visit_id, written, v), replace=before is not None)
     audit.record(
         conn,
         user,
@@ -295,7 +312,25 @@ def _audit_view(before: dict[str, Any] | None) -> dict[str, Any] | None:
     return {k: v for k, v in before.items() if not (k.startswith("j_") and v == "x")}
 
 
-def _write_visit_rows(conn: Connection, visit_id: int, v: VisitInput) -> None:
+def _score_inputs(visit_id: int, written: dict[str, Any], v: VisitInput) -> pd.DataFrame:
+    """The scoring inputs of the visit just written, as the store reads them back
+    (:func:`rheumetrics.store.visit_table` then :func:`rheumetrics.store.loaders.add_counts`:
+    every store item, missing where nothing was written; a joint count not recorded is counted
+    from the per-joint findings) without reading the store again."""
+    row = {name: written.get(name) for name in items()}
+    for col, n in joint_counts(v.joints).items():
+        if row.get(col) is None:
+            row[col] = n
+    frame = pd.DataFrame(
+        {k: [np.nan if x is None else x] for k, x in row.items()},
+        index=pd.Index([visit_id], name="visit_id"),
+        dtype="float64",
+    )
+    return score_inputs(frame)
+
+
+def _write_visit_rows(conn: Connection, visit_id: int, v: VisitInput) -> dict[str, Any]:
+    """Write the visit's item rows, joint examination and note; returns the item values written."""
     masks = joint_masks(v.joints)
     conn.execute(
         insert(JOINT_EXAM).values(visit_id=visit_id, **{m: pack(masks[m])[0] for m in MASKS})
@@ -305,6 +340,7 @@ def _write_visit_rows(conn: Connection, visit_id: int, v: VisitInput) -> None:
     # counts come from the per-joint findings (the store derives them); the 28-joint counts are
     # also recorded so exports without per-joint data keep them.
     values["tjc28"], values["sjc28"] = counts["tjc28"], counts["sjc28"]
+    written: dict[str, Any] = {}
     for name in ("clinical", "lab", "pro"):
         t = ITEM_TABLE_OBJECTS[name]
         row = {i: values.get(i) for i in table_items(name) if values.get(i) is not None}
@@ -315,6 +351,7 @@ def _write_visit_rows(conn: Connection, visit_id: int, v: VisitInput) -> None:
                 row["esr_mm_h_source_unit"] = "mm/h"
         if row:
             conn.execute(insert(t).values(visit_id=visit_id, **row))
+            written.update({i: x for i, x in row.items() if i in items()})
     absent = [j for j, s in v.joints.items() if s == "p"]
     assert v.joint_set in JOINT_SETS
     conn.execute(
@@ -325,6 +362,7 @@ def _write_visit_rows(conn: Connection, visit_id: int, v: VisitInput) -> None:
             absent_joints=absent or None,
         )
     )
+    return written
 
 
 def add_therapy(conn: Connection, user: str, key: str, form: dict[str, str]) -> None:

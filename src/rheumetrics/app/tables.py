@@ -1,4 +1,5 @@
-"""The web application's own tables: users, audit trail, clinician decisions, record versions.
+"""The web application's own tables: users, sessions, audit trail, clinician decisions, record
+versions.
 
 They live in their own SQLAlchemy :class:`~sqlalchemy.MetaData` (not the store's) and are created
 with ``create_all`` on the store's engine when the application starts (:func:`ensure_tables`).
@@ -49,6 +50,20 @@ USER = Table(
     Column("role", String(16), nullable=False),
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+#: Server-side sessions: the cookie carries a random token, the row its SHA-256 (a copy of this
+#: table does not give working cookies), the user, the CSRF token and when it was last used.
+#: Deleting a row ends the session at once (sign-out, user disabled, password changed).
+SESSION = Table(
+    "app_session",
+    APP_METADATA,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Integer, nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("created", BigInteger, nullable=False),  # UTC seconds since 1970
+    Column("last_seen", BigInteger, nullable=False),  # UTC seconds since 1970
+    Index("ix_app_session_user", "user_id"),
 )
 
 AUDIT = Table(
