@@ -80,6 +80,8 @@ def as_float(name: str, value: Any, problems: list[Problem]) -> tuple[np.ndarray
     """
     if isinstance(value, pd.Series):
         series, kind = value, value.dtype.kind
+    elif np.ndim(value) == 0 and not isinstance(value, np.ndarray):
+        return _scalar_float(name, value, problems)
     else:
         arr = np.asarray(value)
         if arr.dtype.kind in "fiu":
@@ -113,6 +115,22 @@ def as_float(name: str, value: Any, problems: list[Problem]) -> tuple[np.ndarray
             problems.append(Problem(record, name, v, f"{rule}; got {whats.iloc[pos]}"))
     arr = numbers.to_numpy(dtype=float, na_value=np.nan).reshape(shape)
     return arr, nonnum.reshape(shape)
+
+
+def _scalar_float(name: str, value: Any, problems: list[Problem]) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`as_float` of one value, without building a Series (the point-of-care path)."""
+    kind = np.asarray(value).dtype.kind
+    if kind in "fiu":
+        return np.asarray(float(value)), np.zeros((), dtype=bool)
+    if pd.isna(value):
+        return np.asarray(np.nan), np.zeros((), dtype=bool)
+    what = _NOT_NUMBERS.get(kind) or _what(value)
+    if what is None:
+        text = value.strip(ASCII_SPACE) if isinstance(value, str) else value
+        return np.asarray(float(text)), np.zeros((), dtype=bool)
+    shown = value.item() if isinstance(value, np.generic) else value
+    problems.append(Problem(0, name, shown, f"{FIELDS[name].rule}; got {what}"))
+    return np.asarray(np.nan), np.ones((), dtype=bool)
 
 
 def prepare(

@@ -335,7 +335,7 @@ def outcomes_table(c: StudyFileCheck, raw: Any, visit_ids: list[str]) -> tuple[O
         if "@" in oid or oid.startswith("change:"):
             c.add(where, "id", oid, "must not contain '@' or start with 'change:'")
         digits = o.get("digits", 1)
-        if not isinstance(digits, int) or not 0 <= digits <= 4:
+        if isinstance(digits, bool) or not isinstance(digits, int) or not 0 <= digits <= 4:
             c.add(where, "digits", digits, "must be a whole number 0-4")
             digits = 1
         visits = c.strings(where, o, "visits") or tuple(visit_ids)
@@ -390,6 +390,9 @@ def characteristics_table(c: StudyFileCheck, raw: Any) -> tuple[Characteristic, 
         if therapy is not None and not isinstance(therapy, str):
             c.add(where, "therapy", therapy, "must be a drug name")
         digits = v.get("digits", 1)
+        if isinstance(digits, bool) or not isinstance(digits, int) or not 0 <= digits <= 4:
+            c.add(where, "digits", digits, "must be a whole number 0-4")
+            digits = 1
         out.append(Characteristic(vid, str(v.get("label", vid)), str(kind),
                                   therapy.lower() if isinstance(therapy, str) else None, int(digits)))  # fmt: skip
     return tuple(out)
