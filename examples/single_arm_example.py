@@ -36,7 +36,11 @@ def cohort(seed: int = SEED) -> dict[str, pd.DataFrame]:
     syn = np.clip(np.round(np.exp(2.3 + 0.3 * act + rng.normal(0, 0.3, N))), 0, 21)
     ero = np.clip(np.round(np.exp(2.0 + rng.normal(0, 0.6, N))), 0, 80)
     xr = np.clip(np.round(np.exp(2.5 + rng.normal(0, 0.8, N))), 0, 150)
-    prone = 0.4 * (syn - syn.mean()) / syn.std() + 0.4 * (ero - ero.mean()) / ero.std() + rng.normal(0, 0.7, N)
+    prone = (
+        0.4 * (syn - syn.mean()) / syn.std()
+        + 0.4 * (ero - ero.mean()) / ero.std()
+        + rng.normal(0, 0.7, N)
+    )
     for k, week in enumerate(WEEKS):
         dates = base + pd.to_timedelta(week * 7 + (rng.integers(-3, 4, N) if week else 0), unit="D")
         fall = 0.4 * k
@@ -50,25 +54,33 @@ def cohort(seed: int = SEED) -> dict[str, pd.DataFrame]:
         if k:  # synovitis roughly unchanged; erosion progresses in those prone to it
             syn = np.clip(syn + rng.integers(-2, 3, N), 0, 21)
             ero = ero + np.where(prone > 0.1, rng.integers(1, 3, N), 0)
-        scan = pd.DataFrame({"patient_id": ids, "time_point": f"W{week}", "image_date": dates.date,
-                             "side": "L", "modality": "MRI", "reader": "R1", "reading_session": "1",
-                             "reading_design": "paired_known_order"})  # fmt: skip
+        scan = pd.DataFrame({"patient_id": ids, "timepoint": f"W{week}", "image_date": dates.date,
+                             "side": "L", "modality": "MRI", "reader": "R1", "session": "1",
+                             "design": "paired_known_order"})  # fmt: skip
         share = rng.uniform(0.5, 0.7, N)
         for feature, total, cap in (("erosion", ero, 150), ("synovitis", syn, 9)):
             wrist = np.minimum(np.round(total * share), cap)
             for region, part in (("wrist", wrist), ("mcp", total - wrist)):
-                reads.append(_site_rows(rng, scan.assign(total=part), "total", "ramris", "2002", feature, region))
+                reads.append(
+                    _site_rows(
+                        rng, scan.assign(total=part), "total", "ramris", "2002", feature, region
+                    )
+                )
         if week in (0, 36):
             if week:
                 xr = xr + np.where(prone > 0.0, rng.integers(1, 4, N), 0)
-            xray = scan.assign(modality="XR", reader="R2", reading_design="unpaired", total=xr)
-            reads.append(_site_rows(rng, xray, "total", "svdh", "standard", "erosion", "hand", ("L", "R")))
-    visits = pd.concat(visit_rows, ignore_index=True).sort_values(["patient_id", "visit_date"], ignore_index=True)
+            xray = scan.assign(modality="XR", reader="R2", design="unpaired", total=xr)
+            reads.append(
+                _site_rows(rng, xray, "total", "svdh", "standard", "erosion", "hand", ("L", "R"))
+            )
+    visits = pd.concat(visit_rows, ignore_index=True).sort_values(
+        ["patient_id", "visit_date"], ignore_index=True
+    )
     imaging = pd.concat(reads, ignore_index=True)
     imaging["grade"] = imaging["grade"].astype(int)
-    imaging = imaging[["patient_id", "time_point", "image_date", "side", "modality", "scoring_system",
-                       "scoring_version", "reader", "reading_session", "reading_design", "site",
-                       "feature", "grade"]]  # fmt: skip
+    imaging = imaging.rename(columns={"scoring_system": "system", "scoring_version": "version"})
+    imaging = imaging[["patient_id", "timepoint", "image_date", "side", "modality", "system", "version",
+                       "reader", "session", "design", "site", "feature", "grade"]]  # fmt: skip
     return {"patients": patients, "visits": visits, "imaging": imaging}
 
 
@@ -76,5 +88,7 @@ if __name__ == "__main__":
     folder = Path(__file__).parents[1] / "src" / "rheumetrics" / "studies" / "single_arm_mri"
     folder.mkdir(exist_ok=True)
     for name, frame in cohort().items():
-        frame.to_csv(folder / f"{name}.csv", index=False, lineterminator="\n", date_format="%Y-%m-%d")
+        frame.to_csv(
+            folder / f"{name}.csv", index=False, lineterminator="\n", date_format="%Y-%m-%d"
+        )
     print(folder)

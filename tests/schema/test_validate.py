@@ -85,7 +85,7 @@ def test_problems_carry_the_natural_key_and_come_sorted_by_line() -> None:
 
 def test_every_numeric_field_has_a_finite_upper_bound() -> None:
     import rheumetrics.measures  # noqa: F401  (registers the measures' fields)
-    from rheumetrics.store.fields import IMAGING_FIELDS, THERAPY_FIELDS
+    from rheumetrics.schema.records import IMAGING_FIELDS, THERAPY_FIELDS
     from rheumetrics.store.items import items
 
     declared = [*FIELDS.values(), *THERAPY_FIELDS.values(), *IMAGING_FIELDS.values()]

@@ -260,15 +260,15 @@ def imaging_totals(conn: Connection, patient_id: int) -> pd.DataFrame:
     r = IMAGING_READ
     per_reader = (
         select(
-            r.c.time_point,
-            r.c.scoring_system,
+            r.c.timepoint,
+            r.c.system,
             r.c.feature,
             r.c.reader,
             func.sum(r.c.grade).label("total"),
             func.min(r.c.image_date).label("image_date"),
         )
         .where(r.c.patient_id == patient_id, r.c.not_assessable.is_(False))
-        .group_by(r.c.time_point, r.c.scoring_system, r.c.feature, r.c.reader)
+        .group_by(r.c.timepoint, r.c.system, r.c.feature, r.c.reader)
     )
     df = pd.DataFrame(
         conn.execute(per_reader).all(),

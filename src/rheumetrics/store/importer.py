@@ -39,6 +39,7 @@ from rheumetrics import __version__
 from rheumetrics.errors import Problem, RheumetricsError, ValidationError
 from rheumetrics.measures import DEFAULT, Conventions
 from rheumetrics.numeric import snap
+from rheumetrics.schema import records as F
 from rheumetrics.store import bulk, jointbits
 from rheumetrics.store import redcap as rc
 from rheumetrics.store.engine import require_current
@@ -62,10 +63,6 @@ from rheumetrics.store.stage import PATIENT_COLUMNS, Staged, stage
 Mode = Literal["all_or_nothing", "quarantine"]
 OnConflict = Literal["error", "update"]
 Progress = Callable[[str, int, int], None]
-
-THERAPY_KEY = ("patient_id", "drug", "start_date")
-IMAGING_KEY = ("patient_id", "time_point", "side", "modality", "scoring_system", "scoring_version",
-               "reader", "reading_session", "site", "feature")  # fmt: skip
 
 
 @dataclass
@@ -418,8 +415,8 @@ class _Writer:
             if changes:
                 self.patient_updates.append((int(old["id"]), changes))
         self._plan_visits(stored)
-        self._plan_records("therapy", s.therapies, THERAPY_KEY, THERAPY)
-        self._plan_records("imaging_read", s.imaging, IMAGING_KEY, IMAGING_READ)
+        self._plan_records("therapy", s.therapies, F.THERAPY_KEY, THERAPY)
+        self._plan_records("imaging_read", s.imaging, F.IMAGING_READ_KEY, IMAGING_READ)
 
     # -- visits ------------------------------------------------------------------------
 

@@ -521,21 +521,12 @@ def load_therapies(
     return df.sort_values(["patient_id", "start_date", "drug"], ignore_index=True)
 
 
-#: Store column -> column of a read record in :mod:`rheumetrics.imaging` (``validate_reads``).
-IMAGING_COLUMNS = {
-    "time_point": "timepoint",
-    "scoring_system": "system",
-    "scoring_version": "version",
-    "reading_session": "session",
-    "reading_design": "design",
-}
-
-
 def load_imaging_reads(
     engine: Engine | Connection, patients: Iterable[str] | None = None
 ) -> pd.DataFrame:
-    """Imaging reads, one row per reader, site and feature, with the
-    column names of :mod:`rheumetrics.imaging` so they can be scored directly."""
+    """Imaging reads, one row per reader, site and feature, in the columns of
+    :data:`rheumetrics.schema.records.IMAGING_FIELDS` (those of :mod:`rheumetrics.imaging`, so
+    they can be scored directly)."""
     r, p = IMAGING_READ, PATIENT
     cols = [c for c in r.c if c.name not in ("id", "patient_id")]
     stmt = select(p.c.patient_key.label("patient_id"), *cols).select_from(
@@ -546,7 +537,7 @@ def load_imaging_reads(
     df["image_date"] = pd.to_datetime(df["image_date"]).astype("datetime64[s]")
     df["grade"] = pd.to_numeric(df["grade"]).astype("float64")
     df["not_assessable"] = df["not_assessable"].astype(bool)
-    return df.rename(columns=IMAGING_COLUMNS)
+    return df
 
 
 def load_patients(

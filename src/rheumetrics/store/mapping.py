@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rheumetrics.errors import ProblemCollector, ValidationError
-from rheumetrics.store import fields as F
+from rheumetrics.errors import Problem, ProblemCollector, ValidationError
+from rheumetrics.schema import records as F
+from rheumetrics.schema.fields import Field
 from rheumetrics.store.items import allowed_units, conversion_factor, items
 from rheumetrics.store.jointbits import BIT_OF, STORAGE_ORDER
 
@@ -145,7 +146,7 @@ class _Checker:
                     where, key, table[key], "unknown key; allowed: " + ", ".join(sorted(allowed))
                 )
 
-    def constant(self, where: str, value: Any, ftype: F.FieldType, fmt: str | None) -> None:
+    def constant(self, where: str, value: Any, ftype: Field, fmt: str | None) -> None:
         """A constant is checked as import checks every row's value (same parser, same rule)."""
         import pandas as pd
 
@@ -158,7 +159,7 @@ class _Checker:
         for p in rep.problems:
             self.add(where, "value", p.value, p.rule)
 
-    def spec(self, where: str, key: str, raw: Any, ftype: F.FieldType | None) -> FieldSpec | None:
+    def spec(self, where: str, key: str, raw: Any, ftype: Field | None) -> FieldSpec | None:
         if isinstance(raw, str):
             if not raw:
                 self.add(where, key, raw, "column name must not be empty")
@@ -215,7 +216,7 @@ class _Checker:
             anchor=anchor,
         )
 
-    def group(self, where: str, table: Any, known: dict[str, F.FieldType]) -> dict[str, FieldSpec]:
+    def group(self, where: str, table: Any, known: dict[str, Field]) -> dict[str, FieldSpec]:
         out: dict[str, FieldSpec] = {}
         if not isinstance(table, dict):
             self.add(where, where, table, "must be a table")
@@ -371,13 +372,13 @@ def load_mapping(path: str | Path, *, allow_outside: bool = False) -> Mapping:
         size = path.stat().st_size
         if size > MAX_MAPPING_BYTES:
             raise ValidationError(
-                [F.Problem("(file)", "size", size, f"a mapping file is at most {MAX_MAPPING_BYTES:,} bytes", str(path))],
+                [Problem("(file)", "size", size, f"a mapping file is at most {MAX_MAPPING_BYTES:,} bytes", str(path))],
                 "invalid mapping",
             )  # fmt: skip
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ValidationError(
-            [F.Problem("(file)", "path", str(path), f"cannot read as UTF-8 text: {exc}")],
+            [Problem("(file)", "path", str(path), f"cannot read as UTF-8 text: {exc}")],
             "invalid mapping",
         ) from None
     return parse_mapping(text, path, allow_outside=allow_outside)

@@ -20,11 +20,11 @@ from rheumetrics.errors import Problem, ValidationError
 from rheumetrics.imaging.reads import validate_reads
 from rheumetrics.numeric import snap
 from rheumetrics.schema import validate as V
-from rheumetrics.store import fields as F
+from rheumetrics.schema import records as F
+from rheumetrics.schema.fields import Field
 from rheumetrics.store import jointbits
 from rheumetrics.store import redcap as rc
 from rheumetrics.store.items import allowed_units, conversion_factor, items
-from rheumetrics.store.loaders import IMAGING_COLUMNS
 from rheumetrics.store.mapping import FieldSpec, Mapping
 from rheumetrics.store.models import DIAGNOSES
 
@@ -78,7 +78,7 @@ class _Ctx:
         return raw, spec.column
 
     def field(
-        self, specs: dict[str, FieldSpec], key: str, ftype: F.FieldType, default: Any = None
+        self, specs: dict[str, FieldSpec], key: str, ftype: Field, default: Any = None
     ) -> pd.Series:
         spec = specs.get(key)
         if spec is None:
@@ -543,7 +543,7 @@ def _pivot_long(df: pd.DataFrame, bad: set[Any]) -> pd.DataFrame:
 # -- therapies and imaging reads -------------------------------------------------------------
 
 
-def _records(ctx: _Ctx, pid: pd.Series, specs: dict[str, FieldSpec], known: dict[str, F.FieldType],
+def _records(ctx: _Ctx, pid: pd.Series, specs: dict[str, FieldSpec], known: dict[str, Field],
              defaults: dict[str, Any]) -> pd.DataFrame:  # fmt: skip
     df = pd.DataFrame(
         {"patient_key": pid.reindex(ctx.raw.index), "_row": ctx.raw.index}, index=ctx.raw.index
@@ -583,7 +583,7 @@ def _imaging(ctx: _Ctx, pid: pd.Series) -> pd.DataFrame:
         pid,
         ctx.m.imaging,
         F.IMAGING_FIELDS,
-        {"reading_session": "1", "reading_design": "unspecified", "not_assessable": False},
+        F.IMAGING_DEFAULTS,
     )
     df["not_assessable"] = df["not_assessable"].astype("boolean").fillna(False)
     na_grade = df["grade"].isna().to_numpy()
@@ -601,8 +601,7 @@ def _imaging(ctx: _Ctx, pid: pd.Series) -> pd.DataFrame:
         df["grade"],
         "a not-assessable site must have no grade",
     )
-    keys = ["patient_key", "time_point", "side", "modality", "scoring_system", "scoring_version",
-            "reader", "reading_session", "site", "feature"]  # fmt: skip
+    keys = ["patient_key", *F.IMAGING_READ_KEY[1:]]
     _flag_duplicates(ctx, df, keys, "imaging read")
     _check_catalogue(ctx, df)
     return df
@@ -614,20 +613,15 @@ def _check_catalogue(ctx: _Ctx, df: pd.DataFrame) -> None:
     positions = np.flatnonzero(~ctx.rep.bad)
     if not len(positions):
         return
-    reads = (
-        df.iloc[positions]
-        .rename(columns={"patient_key": "patient_id", **IMAGING_COLUMNS})
-        .reset_index(drop=True)
-    )
+    reads = df.iloc[positions].rename(columns={"patient_key": "patient_id"}).reset_index(drop=True)
     try:
         validate_reads(reads)
     except ValidationError as err:
-        store_name = {v: k for k, v in IMAGING_COLUMNS.items()}
         for problem in err.problems:
             if isinstance(problem.record, (int, np.integer)):
                 ctx.rep.add(
                     int(positions[problem.record]),
-                    store_name.get(problem.field, problem.field),
+                    problem.field,
                     problem.value,
                     problem.rule,
                 )

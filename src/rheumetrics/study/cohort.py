@@ -19,7 +19,6 @@ from rheumetrics.io import read_table
 from rheumetrics.measures import MEASURES
 from rheumetrics.measures.conventions import Conventions
 from rheumetrics.measures.panel import score_frame
-from rheumetrics.store.loaders import IMAGING_COLUMNS
 from rheumetrics.study.model import Study
 
 
@@ -157,7 +156,7 @@ def _from_files(study: Study, note: Callable[[str], None]) -> Cohort:
     imaging = pd.DataFrame()
     if src.imaging is not None:
         note(f"scoring {src.imaging.name}")
-        reads = read_table(src.imaging).rename(columns=IMAGING_COLUMNS)
+        reads = read_table(src.imaging)
         reads["patient_id"] = reads["patient_id"].astype(str)
         imaging = _imaging_scores(reads)
     return Cohort(
