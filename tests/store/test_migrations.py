@@ -8,8 +8,13 @@ from alembic import command
 from sqlalchemy import text
 
 from rheumetrics.store import load_imaging_reads
-from rheumetrics.store.engine import alembic_config, current_revision, head_revision, init_db
-from rheumetrics.store.engine import make_engine
+from rheumetrics.store.engine import (
+    alembic_config,
+    current_revision,
+    head_revision,
+    init_db,
+    make_engine,
+)
 
 OLD_READ = """INSERT INTO imaging_read (patient_id, time_point, image_date, side, modality,
     scoring_system, scoring_version, reader, reading_session, reading_design, site, feature, grade,

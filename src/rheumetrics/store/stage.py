@@ -19,8 +19,8 @@ from rheumetrics import joints as joint_catalogue
 from rheumetrics.errors import Problem, ValidationError
 from rheumetrics.imaging.reads import validate_reads
 from rheumetrics.numeric import snap
-from rheumetrics.schema import validate as V
 from rheumetrics.schema import records as F
+from rheumetrics.schema import validate as V
 from rheumetrics.schema.fields import Field
 from rheumetrics.store import jointbits
 from rheumetrics.store import redcap as rc
