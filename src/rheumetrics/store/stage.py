@@ -16,12 +16,13 @@ import numpy as np
 import pandas as pd
 
 from rheumetrics import joints as joint_catalogue
-from rheumetrics.errors import Problem, ValidationError
+from rheumetrics.errors import Problem, ProblemCollector, ValidationError
 from rheumetrics.imaging.reads import validate_reads
 from rheumetrics.numeric import snap
 from rheumetrics.schema import records as F
 from rheumetrics.schema import validate as V
 from rheumetrics.schema.fields import Field
+from rheumetrics.schema.therapies import check_therapies
 from rheumetrics.store import jointbits
 from rheumetrics.store import redcap as rc
 from rheumetrics.store.items import allowed_units, conversion_factor, items
@@ -573,7 +574,26 @@ def _therapies(ctx: _Ctx, pid: pd.Series) -> pd.DataFrame:
         "stop date is before the start date",
     )
     _flag_duplicates(ctx, df, ["patient_key", "drug", "start_date"], "therapy")
+    _check_drugs(ctx, df)
     return df
+
+
+def _check_drugs(ctx: _Ctx, df: pd.DataFrame) -> None:
+    """Drug, class, route, dose unit and dose of each therapy not yet flagged against the drug
+    catalogue, with the treat-to-target engine's own check, so that the store keeps only
+    therapies the engine can use."""
+    assert ctx.m.therapy is not None
+    positions = np.flatnonzero(~ctx.rep.bad & df["drug"].notna().to_numpy())
+    if not len(positions):
+        return
+    rows = df.iloc[positions].reset_index(drop=True)
+    dose = rows["dose"].to_numpy(dtype=float, na_value=np.nan)
+    pc = ProblemCollector()
+    check_therapies(rows, dose, np.full(len(rows), np.nan), pc, ctx.rep.source)
+    for problem in pc.problems:
+        spec = ctx.m.therapy.get(problem.field)
+        column = (spec.column if spec else None) or problem.field
+        ctx.rep.add(int(positions[problem.record]), column, problem.value, problem.rule)
 
 
 def _imaging(ctx: _Ctx, pid: pd.Series) -> pd.DataFrame:
