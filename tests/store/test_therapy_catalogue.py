@@ -88,7 +88,7 @@ def test_the_engine_and_the_importer_give_the_same_message(tmp_path: Path, engin
             "class": "drug_class",
             "unit": "dose_unit",
             "start": "start_date",
-        }  # fmt: skip
+        }
     )
     frame["dose"] = frame["dose"].astype(float)
     with pytest.raises(ValidationError) as t2t:
