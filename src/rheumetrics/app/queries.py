@@ -16,12 +16,6 @@ from rheumetrics.joints import joint_set
 from rheumetrics.measures import MEASURES
 from rheumetrics.measures.cutoffs import cutoff_set
 from rheumetrics.store.jointbits import MASKS, count, unpack
-from rheumetrics.store.loaders import (
-    THERAPY_COLUMNS,
-    load_imaging_reads,
-    load_therapies,
-    load_visits,
-)
 from rheumetrics.store.models import (
     IMAGING_READ,
     ITEM_TABLE_OBJECTS,
@@ -30,6 +24,8 @@ from rheumetrics.store.models import (
     THERAPY,
     VISIT,
 )
+from rheumetrics.store.record_frames import THERAPY_COLUMNS, load_imaging_reads, load_therapies
+from rheumetrics.store.visit_frames import load_visits
 
 SCORE_COLUMNS = ("das28_esr", "das28_crp", "sdai", "cdai", "asdas_crp", "basdai")
 
@@ -156,7 +152,7 @@ def patient_visits(conn: Connection, patients: dict[int, str]) -> pd.DataFrame:
 
     One query over the visit, its item tables and its joint examination; 28-joint counts are the
     recorded ones, else counted from the per-joint findings (missing when a joint of the set was
-    not assessed; no proration), as :mod:`rheumetrics.store.loaders` does for whole cohorts.
+    not assessed; no proration), as :mod:`rheumetrics.store.visit_frames` does for whole cohorts.
     """
     v = VISIT
     cols: list[Any] = [v.c.id, v.c.visit_date, v.c.kind, v.c.patient_id]

@@ -23,7 +23,6 @@ from rheumetrics.app.tables import DECISION, PATIENT_STRATEGY, RECORD_VERSION, V
 from rheumetrics.errors import Problem, RheumetricsError
 from rheumetrics.store.items import items, table_items
 from rheumetrics.store.jointbits import MASKS, STORAGE_ORDER, pack, unpack
-from rheumetrics.store.loaders import add_counts, unpack_masks, visit_table
 from rheumetrics.store.models import (
     DIAGNOSES,
     ITEM_TABLE_OBJECTS,
@@ -34,6 +33,7 @@ from rheumetrics.store.models import (
     VISIT,
 )
 from rheumetrics.store.scoring import score_inputs, store_scores
+from rheumetrics.store.visit_frames import add_counts, unpack_masks, visit_table
 
 
 class Conflict(RheumetricsError):

@@ -32,7 +32,8 @@ from rheumetrics.measures.base import stored_measures
 from rheumetrics.schema.writers import write_json
 from rheumetrics.store.items import items
 from rheumetrics.store.jointbits import STORAGE_ORDER
-from rheumetrics.store.loaders import load_patients, load_therapies, load_visits
+from rheumetrics.store.record_frames import load_patients, load_therapies
+from rheumetrics.store.visit_frames import load_visits
 
 #: Base of the project's own FHIR code systems; to be replaced by the project's canonical
 #: domain when it has one.
