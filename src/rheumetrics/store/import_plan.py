@@ -51,6 +51,7 @@ class ImportResult:
     visits_scored: int = 0
     quarantined_rows: int = 0
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # likely unit mix-ups
 
     @property
     def changed(self) -> bool:

@@ -48,6 +48,7 @@ from rheumetrics.store.readers import read_source
 from rheumetrics.store.scoring import score_inputs, store_scores
 from rheumetrics.store.stage import Staged, stage
 from rheumetrics.store.store_lock import IMPORT_LOCK_KEY, sqlite_wait, store_error
+from rheumetrics.store.unit_checks import unit_warnings
 from rheumetrics.store.visit_frames import add_counts, unpack_masks, visit_table
 
 Mode = Literal["all_or_nothing", "quarantine"]
@@ -81,7 +82,9 @@ def prepare(
         problems = rc.check_dictionary(m, dd, dict_path.name)
         if problems:
             raise ValidationError(problems, "mapping does not fit the REDCap data dictionary")
-    return stage(m, raw, name)
+    staged = stage(m, raw, name)
+    staged.warnings = unit_warnings(staged.visits, staged.source)
+    return staged
 
 
 def import_file(
@@ -119,7 +122,9 @@ def import_file(
         raise ValidationError(
             staged.problems, f"{staged.source}: import refused, nothing was stored"
         )
-    result = ImportResult(source=staged.source, mode=mode, rows=len(staged.raw))
+    result = ImportResult(
+        source=staged.source, mode=mode, rows=len(staged.raw), warnings=staged.warnings
+    )
     sha = _sha256(path)
     try:
         require_current(engine)

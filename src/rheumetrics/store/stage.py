@@ -43,6 +43,7 @@ class Staged:
     has_joints: bool
     patient_fields: tuple[str, ...] = field(default=())
     visit_fields: tuple[str, ...] = field(default=())  # kind / label when the mapping gives them
+    warnings: list[str] = field(default_factory=list)  # likely unit mix-ups
 
 
 def stage(mapping: Mapping, raw: pd.DataFrame, source: str) -> Staged:
