@@ -118,3 +118,16 @@ def test_one_unit_table_serves_store_and_measures() -> None:
     assert conversion_factor("ptga", "0-100") == 0.1
     assert conversion_factor("tjc28", "count") == 1.0
     assert units.factor("mg/L", "mmol/L") is None
+
+
+def test_imaging_reads_have_one_column_vocabulary() -> None:
+    # The store's imaging fields are the imaging package's read columns: no translation table.
+    from rheumetrics.imaging.reads import OPTIONAL_COLUMNS, READ_KEYS, REQUIRED_COLUMNS
+    from rheumetrics.schema.records import IMAGING_DEFAULTS, IMAGING_FIELDS, IMAGING_READ_KEY
+    from rheumetrics.store.models import IMAGING_READ
+
+    columns = {"patient_id", *IMAGING_FIELDS}
+    assert set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS) <= columns
+    assert set(READ_KEYS) <= set(IMAGING_READ_KEY)
+    assert {c.name for c in IMAGING_READ.c} - {"id"} == columns
+    assert {k: OPTIONAL_COLUMNS[k] for k in IMAGING_DEFAULTS} == IMAGING_DEFAULTS
