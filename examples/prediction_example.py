@@ -56,22 +56,22 @@ def cohort(seed: int = SEED) -> dict[str, pd.DataFrame]:
     xr1 = xr0 + np.where(risk > 0.6, rng.integers(1, 3, N), np.where(risk < -2.0, -1, 0)).clip(-xr0)
     reads = []
     for tp, dates, ero, syn, xr in (("BL", base, ero0, syn0, xr0), ("Y1", visits.loc[visits.index % 2 == 1, "visit_date"].to_numpy(), ero1, syn1, xr1)):
-        scan = pd.DataFrame({"patient_id": ids, "time_point": tp, "image_date": pd.to_datetime(dates),
-                             "side": "R", "modality": "MRI", "reader": "R1", "reading_session": "1",
-                             "reading_design": "paired_known_order"})  # fmt: skip
+        scan = pd.DataFrame({"patient_id": ids, "timepoint": tp, "image_date": pd.to_datetime(dates),
+                             "side": "R", "modality": "MRI", "reader": "R1", "session": "1",
+                             "design": "paired_known_order"})  # fmt: skip
         wrist_share = rng.uniform(0.5, 0.8, N)
         for feature, total, caps in (("erosion", ero, (150, 80)), ("synovitis", syn, (9, 12))):
             wrist = np.minimum(np.round(total * wrist_share), caps[0])
             for region, part in (("wrist", wrist), ("mcp", total - wrist)):
                 reads.append(_site_rows(rng, scan.assign(total=part), "total", "ramris", "2002", feature, region))
-        xray = scan.assign(modality="XR", reader="R2", reading_design="unpaired", total=xr)
+        xray = scan.assign(modality="XR", reader="R2", design="unpaired", total=xr)
         reads.append(_site_rows(rng, xray, "total", "svdh", "standard", "erosion", "hand", ("L", "R")))
     imaging = pd.concat(reads, ignore_index=True)
     imaging["grade"] = imaging["grade"].astype(int)
     imaging["image_date"] = imaging["image_date"].dt.date
-    imaging = imaging[["patient_id", "time_point", "image_date", "side", "modality", "scoring_system",
-                       "scoring_version", "reader", "reading_session", "reading_design", "site",
-                       "feature", "grade"]]  # fmt: skip
+    imaging = imaging.rename(columns={"scoring_system": "system", "scoring_version": "version"})
+    imaging = imaging[["patient_id", "timepoint", "image_date", "side", "modality", "system", "version",
+                       "reader", "session", "design", "site", "feature", "grade"]]  # fmt: skip
     return {"patients": patients, "visits": visits, "imaging": imaging}
 
 

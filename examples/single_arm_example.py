@@ -50,9 +50,9 @@ def cohort(seed: int = SEED) -> dict[str, pd.DataFrame]:
         if k:  # synovitis roughly unchanged; erosion progresses in those prone to it
             syn = np.clip(syn + rng.integers(-2, 3, N), 0, 21)
             ero = ero + np.where(prone > 0.1, rng.integers(1, 3, N), 0)
-        scan = pd.DataFrame({"patient_id": ids, "time_point": f"W{week}", "image_date": dates.date,
-                             "side": "L", "modality": "MRI", "reader": "R1", "reading_session": "1",
-                             "reading_design": "paired_known_order"})  # fmt: skip
+        scan = pd.DataFrame({"patient_id": ids, "timepoint": f"W{week}", "image_date": dates.date,
+                             "side": "L", "modality": "MRI", "reader": "R1", "session": "1",
+                             "design": "paired_known_order"})  # fmt: skip
         share = rng.uniform(0.5, 0.7, N)
         for feature, total, cap in (("erosion", ero, 150), ("synovitis", syn, 9)):
             wrist = np.minimum(np.round(total * share), cap)
@@ -61,14 +61,14 @@ def cohort(seed: int = SEED) -> dict[str, pd.DataFrame]:
         if week in (0, 36):
             if week:
                 xr = xr + np.where(prone > 0.0, rng.integers(1, 4, N), 0)
-            xray = scan.assign(modality="XR", reader="R2", reading_design="unpaired", total=xr)
+            xray = scan.assign(modality="XR", reader="R2", design="unpaired", total=xr)
             reads.append(_site_rows(rng, xray, "total", "svdh", "standard", "erosion", "hand", ("L", "R")))
     visits = pd.concat(visit_rows, ignore_index=True).sort_values(["patient_id", "visit_date"], ignore_index=True)
     imaging = pd.concat(reads, ignore_index=True)
     imaging["grade"] = imaging["grade"].astype(int)
-    imaging = imaging[["patient_id", "time_point", "image_date", "side", "modality", "scoring_system",
-                       "scoring_version", "reader", "reading_session", "reading_design", "site",
-                       "feature", "grade"]]  # fmt: skip
+    imaging = imaging.rename(columns={"scoring_system": "system", "scoring_version": "version"})
+    imaging = imaging[["patient_id", "timepoint", "image_date", "side", "modality", "system", "version",
+                       "reader", "session", "design", "site", "feature", "grade"]]  # fmt: skip
     return {"patients": patients, "visits": visits, "imaging": imaging}
 
 

@@ -58,6 +58,10 @@ CommandGroup.lazy.update(
         # cohort store (rheumetrics.store)
         "db": ("rheumetrics.store.cli:db_app", "Create and maintain the cohort store."),
         "import": ("rheumetrics.store.cli:import_command", "Import a file into the store."),
+        "quarantine": (
+            "rheumetrics.store.quarantine_cli:quarantine_app",
+            "List, export or clear rows kept aside at import.",
+        ),
         "export": (
             "rheumetrics.scale.cli:export_command",
             "Export the store (FHIR, tidy, de-identified, Parquet).",

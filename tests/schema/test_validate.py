@@ -85,7 +85,7 @@ def test_problems_carry_the_natural_key_and_come_sorted_by_line() -> None:
 
 def test_every_numeric_field_has_a_finite_upper_bound() -> None:
     import rheumetrics.measures  # noqa: F401  (registers the measures' fields)
-    from rheumetrics.store.fields import IMAGING_FIELDS, THERAPY_FIELDS
+    from rheumetrics.schema.records import IMAGING_FIELDS, THERAPY_FIELDS
     from rheumetrics.store.items import items
 
     declared = [*FIELDS.values(), *THERAPY_FIELDS.values(), *IMAGING_FIELDS.values()]
@@ -118,3 +118,16 @@ def test_one_unit_table_serves_store_and_measures() -> None:
     assert conversion_factor("ptga", "0-100") == 0.1
     assert conversion_factor("tjc28", "count") == 1.0
     assert units.factor("mg/L", "mmol/L") is None
+
+
+def test_imaging_reads_have_one_column_vocabulary() -> None:
+    # The store's imaging fields are the imaging package's read columns: no translation table.
+    from rheumetrics.imaging.reads import OPTIONAL_COLUMNS, READ_KEYS, REQUIRED_COLUMNS
+    from rheumetrics.schema.records import IMAGING_DEFAULTS, IMAGING_FIELDS, IMAGING_READ_KEY
+    from rheumetrics.store.models import IMAGING_READ
+
+    columns = {"patient_id", *IMAGING_FIELDS}
+    assert set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS) <= columns
+    assert set(READ_KEYS) <= set(IMAGING_READ_KEY)
+    assert {c.name for c in IMAGING_READ.c} - {"id"} == columns
+    assert {k: OPTIONAL_COLUMNS[k] for k in IMAGING_DEFAULTS} == IMAGING_DEFAULTS

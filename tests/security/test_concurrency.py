@@ -154,13 +154,13 @@ def test_an_unreachable_database_is_one_line(clinic, h, tmp_path: Path) -> None:
 def test_database_messages_lose_quoted_values() -> None:
     from sqlalchemy.exc import DBAPIError
 
-    from rheumetrics.store.importer import _store_error
+    from rheumetrics.store.store_lock import store_error
 
     class Orig(Exception):
         pass
 
     orig = Orig('invalid input syntax for type integer: "Jane Smith"\nDETAIL: row (P1, ...)')
-    err = _store_error(DBAPIError("INSERT ...", {"k": "P1"}, orig), "f.csv", 1)
+    err = store_error(DBAPIError("INSERT ...", {"k": "P1"}, orig), "f.csv", 1)
     assert "Jane Smith" not in str(err) and "P1" not in str(err) and "INSERT" not in str(err)
     orig = Orig('duplicate key value violates unique constraint "patient_patient_key_key"')
-    assert '"patient_patient_key_key"' in str(_store_error(DBAPIError("x", {}, orig), "f.csv", 1))
+    assert '"patient_patient_key_key"' in str(store_error(DBAPIError("x", {}, orig), "f.csv", 1))

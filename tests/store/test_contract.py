@@ -118,7 +118,9 @@ def test_score_runs_are_chosen_explicitly_never_the_newest(engine: Engine, tmp_p
 def test_arrow_and_driver_reads_give_the_same_visit_frame(engine: Engine, clinic, h) -> None:
     import pandas as pd
 
-    from rheumetrics.store.loaders import arrow_source, category_labels, choose_run, visit_table
+    from rheumetrics.store.score_runs import category_labels, choose_run
+    from rheumetrics.store.sql_frames import arrow_source
+    from rheumetrics.store.visit_frames import visit_table
 
     src, mapping = clinic(h.visits)
     import_file(engine, src, mapping)

@@ -13,14 +13,14 @@ MAPPING = """
 [patient]
 id = "patient"
 [imaging]
-time_point = "tp"
+timepoint = "tp"
 image_date = "date"
 side = "side"
 modality = { value = "MRI" }
-scoring_system = { value = "ramris" }
-scoring_version = { value = "2002" }
+system = { value = "ramris" }
+version = { value = "2002" }
 reader = "reader"
-reading_design = { value = "paired_blinded_order" }
+design = { value = "paired_blinded_order" }
 site = "site"
 feature = "feature"
 grade = "grade"
@@ -60,8 +60,8 @@ def test_imaging_read_rules(engine: Engine, h, tmp_path) -> None:
     assert "give a grade or mark the site not assessable" in got[(2, "grade")]
     assert "must have no grade" in got[(3, "grade")]
     assert "must be one of L, R, M, B" in got[(6, "side")]
-    assert "duplicate imaging read" in got[(4, "time_point")]
-    assert "duplicate imaging read" in got[(5, "time_point")]
+    assert "duplicate imaging read" in got[(4, "timepoint")]
+    assert "duplicate imaging read" in got[(5, "timepoint")]
 
 
 def test_reads_are_checked_against_the_imaging_catalogue(engine: Engine, h, tmp_path) -> None:

@@ -141,17 +141,17 @@ def test_fhir_bundle_is_valid_and_coded(engine: Engine, clinic, h) -> None:
         "gh_mm",
     }  # DAS28-ESR inputs (clinical-measures.md §2.2)
     joints = coded(loinc, "88983-2")
-    assert len(joints) == 68 * 6  # every joint of every visit (4 clinic visits + 2 REDCap)
+    # the joints examined: 68 at each of the 4 clinic visits, the 28 of the REDCap form at 2 visits
+    assert len(joints) == 68 * 4 + 28 * 2
     knee = next(o for o in joints if o["id"] == "v1-tender-L-KNEE")
     assert knee["valueBoolean"] is True
     assert knee["bodySite"]["coding"][0] == {"system": "http://snomed.info/sct", "code": "49076000"}
     lat = knee["bodySite"]["extension"][0]["valueCodeableConcept"]["coding"][0]
     assert (lat["system"], lat["code"]) == ("http://snomed.info/sct", "7771000")  # left
-    hip = next(o for o in coded(loinc, "88984-0") if o["id"] == "v1-swollen-R-HIP")
-    assert (
-        "valueBoolean" not in hip
-        and hip["dataAbsentReason"]["coding"][0]["code"] == "not-performed"
-    )
+    swollen_ids = {o["id"] for o in coded(loinc, "88984-0")}
+    assert "v1-swollen-R-KNEE" in swollen_ids  # examined (66 swollen joints)
+    assert "v1-swollen-R-HIP" not in swollen_ids  # hips are not examined for swelling: none
+    assert not any("dataAbsentReason" in o for o in joints)
     cond = [r for r in by_ref.values() if r["resourceType"] == "Condition"]
     assert {c["code"]["coding"][0]["code"] for c in cond} == {"69896004"}
     meds = [r for r in by_ref.values() if r["resourceType"] == "MedicationStatement"]
@@ -194,3 +194,23 @@ def test_deidentified_export(engine: Engine, clinic, h, tmp_path: Path) -> None:
 def test_export_rejects_unknown_format(engine: Engine, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"\.csv or \.parquet"):
         export_tidy(engine, tmp_path / "x.xlsx")
+
+
+def test_fhir_joints_only_for_joints_examined(engine: Engine, tmp_path: Path) -> None:
+    # A store without per-joint findings writes no joint Observations (it wrote 68 x 2
+    # "not performed" per visit before).
+    src, m = tmp_path / "v.csv", tmp_path / "v.toml"
+    src.write_text("patient,date,tjc,sjc\nP1,2021-01-04,3,2\nP1,2021-04-06,1,0\n", encoding="utf-8")
+    m.write_text(
+        '[source]\nformat = "csv"\n[patient]\nid = "patient"\n[visit]\ndate = "date"\n'
+        '[values]\ntjc28 = "tjc"\nsjc28 = "sjc"\n',
+        encoding="utf-8",
+    )
+    import_file(engine, src, m)
+    obs = [
+        e["resource"]
+        for e in fhir_bundle(engine, joints=True)["entry"]
+        if e["resource"]["resourceType"] == "Observation"
+    ]
+    assert obs  # the counts are exported
+    assert not [o for o in obs if "bodySite" in o]

@@ -196,8 +196,8 @@ def test_prediction_example_rules_are_strict() -> None:
     rep = run_study(study)
     # progression = change in the MRI erosion total strictly above 0.5, counted from the reads
     reads = pd.read_csv(Path(str(study.cohort.imaging)))
-    mri = reads[(reads["scoring_system"] == "ramris") & (reads["feature"] == "erosion")]
-    totals = mri.groupby(["patient_id", "time_point"])["grade"].sum().unstack()
+    mri = reads[(reads["system"] == "ramris") & (reads["feature"] == "erosion")]
+    totals = mri.groupby(["patient_id", "timepoint"])["grade"].sum().unstack()
     progressed = int(((totals["Y1"] - totals["BL"]) > 0.5).sum())
     roc = rep.tables["roc"].set_index("score")
     assert roc.loc["il6_pg_ml", "n_positive"] == progressed
@@ -244,8 +244,8 @@ def test_single_arm_example_changes_per_interval() -> None:
     assert study.synthetic and "invented" in study.built_to_match
     rep = run_study(study)
     reads = pd.read_csv(Path(str(study.cohort.imaging)))
-    mri = reads[(reads["scoring_system"] == "ramris") & (reads["feature"] == "erosion")]
-    totals = mri.groupby(["patient_id", "time_point"])["grade"].sum().unstack()
+    mri = reads[(reads["system"] == "ramris") & (reads["feature"] == "erosion")]
+    totals = mri.groupby(["patient_id", "timepoint"])["grade"].sum().unstack()
     t = rep.tables["paired"].set_index(["outcome", "from", "to"])
     for a, b in (("W0", "W12"), ("W0", "W36"), ("W12", "W36")):
         d = (totals[b] - totals[a]).to_numpy(float)

@@ -53,12 +53,12 @@ format = "csv"
 [patient]
 id = "patient_id"
 [imaging]
-time_point = "time_point"
+timepoint = "time_point"
 image_date = "image_date"
 side = { value = "R" }
 modality = { value = "MRI" }
-scoring_system = { value = "ramris" }
-scoring_version = { value = "2002" }
+system = { value = "ramris" }
+version = { value = "2002" }
 reader = { value = "R1" }
 site = "site"
 feature = { value = "osteitis" }

@@ -16,12 +16,6 @@ from rheumetrics.app.tables import DECISION, PATIENT_STRATEGY
 from rheumetrics.measures import MEASURES
 from rheumetrics.measures.cutoffs import cutoff_set
 from rheumetrics.store.jointbits import MASKS, count, unpack
-from rheumetrics.store.loaders import (
-    THERAPY_COLUMNS,
-    load_imaging_reads,
-    load_therapies,
-    load_visits,
-)
 from rheumetrics.store.models import (
     IMAGING_READ,
     ITEM_TABLE_OBJECTS,
@@ -30,6 +24,8 @@ from rheumetrics.store.models import (
     THERAPY,
     VISIT,
 )
+from rheumetrics.store.record_frames import THERAPY_COLUMNS, load_imaging_reads, load_therapies
+from rheumetrics.store.visit_frames import load_visits
 
 SCORE_COLUMNS = ("das28_esr", "das28_crp", "sdai", "cdai", "asdas_crp", "basdai")
 
@@ -171,7 +167,7 @@ def patient_visits(conn: Connection, patients: dict[int, str]) -> pd.DataFrame:
 
     One query over the visit, its item tables and its joint examination; 28-joint counts are the
     recorded ones, else counted from the per-joint findings (missing when a joint of the set was
-    not assessed; no proration), as :mod:`rheumetrics.store.loaders` does for whole cohorts.
+    not assessed; no proration), as :mod:`rheumetrics.store.visit_frames` does for whole cohorts.
     """
     v = VISIT
     cols: list[Any] = [v.c.id, v.c.visit_date, v.c.kind, v.c.patient_id]
@@ -278,15 +274,15 @@ def imaging_totals(conn: Connection, patient_id: int) -> pd.DataFrame:
     r = IMAGING_READ
     per_reader = (
         select(
-            r.c.time_point,
-            r.c.scoring_system,
+            r.c.timepoint,
+            r.c.system,
             r.c.feature,
             r.c.reader,
             func.sum(r.c.grade).label("total"),
             func.min(r.c.image_date).label("image_date"),
         )
         .where(r.c.patient_id == patient_id, r.c.not_assessable.is_(False))
-        .group_by(r.c.time_point, r.c.scoring_system, r.c.feature, r.c.reader)
+        .group_by(r.c.timepoint, r.c.system, r.c.feature, r.c.reader)
     )
     df = pd.DataFrame(
         conn.execute(per_reader).all(),

@@ -34,6 +34,7 @@ from rheumetrics.store.models import (
     VISIT,
 )
 from rheumetrics.store.scoring import score_inputs, store_scores
+from rheumetrics.store.visit_frames import add_counts, unpack_masks, visit_table
 
 
 class Conflict(RheumetricsError):

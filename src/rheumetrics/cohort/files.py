@@ -101,7 +101,6 @@ def from_files(
     Patients without a patients file are the patients with visits.
     """
     from rheumetrics.io import read_table
-    from rheumetrics.store.loaders import IMAGING_COLUMNS
 
     note = progress or (lambda _msg: None)
     note(f"reading {visits.name}")
@@ -124,7 +123,7 @@ def from_files(
     reads = pd.DataFrame()
     if imaging is not None:
         note(f"reading {imaging.name}")
-        reads = read_table(imaging).rename(columns=IMAGING_COLUMNS)
+        reads = read_table(imaging)
         reads["patient_id"] = reads["patient_id"].astype(str)
     return CohortFrames(
         patients=people,

@@ -14,9 +14,10 @@ See ``docs/store.md``.
 from rheumetrics.store.engine import init_db, make_engine, resolve_url
 from rheumetrics.store.export import export_deidentified, export_fhir, export_tidy, fhir_bundle
 from rheumetrics.store.importer import ImportResult, import_file, prepare
-from rheumetrics.store.loaders import load_imaging_reads, load_patients, load_therapies, load_visits
 from rheumetrics.store.mapping import Mapping, check_mapping, load_mapping
+from rheumetrics.store.record_frames import load_imaging_reads, load_patients, load_therapies
 from rheumetrics.store.scoring import rescore
+from rheumetrics.store.visit_frames import load_visits
 
 __all__ = [
     "ImportResult",

@@ -9,10 +9,17 @@ import os
 from enum import StrEnum
 from pathlib import Path
 
+import pandas as pd
 import typer
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
-from rheumetrics.clitools import PROGRESS_MIN_ROWS, console, parse_conventions, report_problems
+from rheumetrics.clitools import (
+    PROGRESS_MIN_ROWS,
+    console,
+    parse_conventions,
+    print_json,
+    report_problems,
+)
 from rheumetrics.errors import RheumetricsError, ValidationError
 from rheumetrics.measures import DEFAULT
 from rheumetrics.store.engine import URL_ENV, init_db, make_engine, resolve_url
@@ -114,6 +121,9 @@ def import_command(
         600.0, "--lock-wait", help="Seconds to wait while another import holds the store."
     ),
     allow_outside_paths: bool = _OUTSIDE,
+    as_json: bool = typer.Option(
+        False, "--json", help="Print the summary (or the problems) as JSON on standard output."
+    ),
 ) -> None:
     """Import a file into the store: all-or-nothing unless --quarantine; re-import is a no-op."""
     try:
@@ -124,8 +134,15 @@ def import_command(
                 raise ValidationError(
                     staged.problems, f"{source}: {len(staged.problems)} problem(s)"
                 )
+            if as_json:
+                print_json({"source": str(source), "dry_run": True, "rows": len(staged.raw),
+                            "patients": len(staged.patients), "visits": len(staged.visits),
+                            "therapies": len(staged.therapies), "imaging": len(staged.imaging),
+                            "warnings": staged.warnings, "problems": []})  # fmt: skip
+                return
             console.print(f"{source}: {len(staged.raw)} rows, no problems "
                           f"({len(staged.patients)} patients, {len(staged.visits)} visits)")  # fmt: skip
+            _warn(staged.warnings)
             return
         bars = _Bars()
         with bars.progress:
@@ -135,17 +152,42 @@ def import_command(
                 conventions=parse_conventions(convention, DEFAULT), progress=bars, lock_wait=lock_wait,
             )  # fmt: skip
     except ValidationError as err:
+        if as_json:
+            print_json({"source": str(source), "stored": False, "problems": _problem_records(err)})
         report_problems(err, problems)
         raise typer.Exit(code=1) from None
     except RheumetricsError as err:
         console.print(f"[red]error:[/red] {err}")
         raise typer.Exit(code=1) from None
+    if as_json:
+        quarantined = ValidationError(result.problems, "quarantined rows")
+        print_json({"source": str(source), "stored": True, "mode": result.mode,
+                    "changed": result.changed, **result.summary(), "warnings": result.warnings,
+                    "problems": _problem_records(quarantined)})  # fmt: skip
+        if result.problems and problems is not None:
+            report_problems(quarantined, problems)
+        return
+    _warn(result.warnings)
     summary = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in result.summary().items() if v)
     console.print(
         f"{source}: {summary}" if result.changed else f"{source}: already stored, nothing changed"
     )
     if result.problems:
         report_problems(ValidationError(result.problems, "quarantined rows"), problems)
+
+
+def _warn(messages: list[str]) -> None:
+    for text in messages:
+        console.print(f"[yellow]warning:[/yellow] {text}")
+
+
+def _problem_records(err: ValidationError) -> list[dict[str, object]]:
+    """Problems as JSON-ready records (source, line, record, key, field, value, rule)."""
+    frame = err.to_frame().astype(object)
+    return [
+        {k: (None if not isinstance(v, (dict, list)) and pd.isna(v) else v) for k, v in r.items()}
+        for r in frame.to_dict("records")
+    ]
 
 
 class ExportKind(StrEnum):

@@ -173,13 +173,13 @@ class ImagingRead(Base):
     __table_args__ = (
         UniqueConstraint(
             "patient_id",
-            "time_point",
+            "timepoint",
             "side",
             "modality",
-            "scoring_system",
-            "scoring_version",
+            "system",
+            "version",
             "reader",
-            "reading_session",
+            "session",
             "site",
             "feature",
             name="uq_imaging_read",
@@ -188,15 +188,15 @@ class ImagingRead(Base):
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id", ondelete="CASCADE"))
-    time_point: Mapped[str] = mapped_column(String(32))
+    timepoint: Mapped[str] = mapped_column(String(32))
     image_date: Mapped[dt.date | None] = mapped_column(Date)
     side: Mapped[str] = mapped_column(String(1))
     modality: Mapped[str] = mapped_column(String(16))
-    scoring_system: Mapped[str] = mapped_column(String(32))
-    scoring_version: Mapped[str] = mapped_column(String(32))
+    system: Mapped[str] = mapped_column(String(32))
+    version: Mapped[str] = mapped_column(String(32))
     reader: Mapped[str] = mapped_column(String(32))
-    reading_session: Mapped[str] = mapped_column(String(32))
-    reading_design: Mapped[str] = mapped_column(String(32))
+    session: Mapped[str] = mapped_column(String(32))
+    design: Mapped[str] = mapped_column(String(32))
     site: Mapped[str] = mapped_column(String(48))
     feature: Mapped[str] = mapped_column(String(32))
     grade: Mapped[float | None] = mapped_column(Float)
@@ -275,6 +275,8 @@ class Quarantine(Base):
     import_run_id: Mapped[int] = mapped_column(ForeignKey("import_run.id", ondelete="CASCADE"))
     source_sha256: Mapped[str] = mapped_column(String(64))
     row: Mapped[str] = mapped_column(String(32))
+    line: Mapped[int | None] = mapped_column(Integer)  # 1-based source line
+    record_key: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # natural key of the row
     field: Mapped[str] = mapped_column(String(128))
     value: Mapped[str | None] = mapped_column(Text)
     rule: Mapped[str] = mapped_column(Text)

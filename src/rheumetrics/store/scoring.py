@@ -22,7 +22,6 @@ from rheumetrics.measures import DEFAULT, FIELDS, Conventions
 from rheumetrics.measures.base import stored_measures
 from rheumetrics.measures.panel import available_measures, score_frame
 from rheumetrics.store import bulk
-from rheumetrics.store.loaders import add_counts, member_of, unpack_masks, visit_table
 from rheumetrics.store.models import (
     BOOLEAN_SCORES,
     SCORE_NAMES,
@@ -30,6 +29,8 @@ from rheumetrics.store.models import (
     SCORE_VALUE,
     VISIT_SCORE,
 )
+from rheumetrics.store.sql_frames import member_of
+from rheumetrics.store.visit_frames import add_counts, unpack_masks, visit_table
 
 
 def conventions_key(conventions: Conventions) -> str:

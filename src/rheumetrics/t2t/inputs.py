@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from rheumetrics.errors import ProblemCollector
-from rheumetrics.schema.drugs import dose_factor, drug_names, find_drug, normalise_name
+from rheumetrics.schema.drugs import drug_names, find_drug
+from rheumetrics.schema.therapies import check_therapies
 from rheumetrics.schema.vocab import DRUG_CLASSES, STOP_REASONS
 
 #: Optional yes/no visit columns the engine reads.
@@ -256,140 +257,16 @@ OPEN = np.iinfo(np.int64).max
 def _catalogue_checks(
     t: pd.DataFrame, pc: ProblemCollector, source: str
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Canonical drug names, classes, routes, doses and tolerated doses; problems for bad records."""
+    """Canonical drug names, classes, routes, doses and tolerated doses; problems for bad records
+    (the importer's check: :func:`rheumetrics.schema.therapies.check_therapies`)."""
     n = len(t)
-    names = np.full(n, "", dtype=object)
-    classes = np.full(n, "", dtype=object)
-    routes = np.full(n, "", dtype=object)
-    doses = np.full(n, np.nan)
-    tolerated = np.full(n, np.nan)
-    given_cls = (
-        t["drug_class"].astype("string")
-        if "drug_class" in t
-        else pd.Series(pd.NA, index=t.index, dtype="string")
-    )
-    given_route = (
-        t["route"].astype("string").str.strip().str.casefold()
-        if "route" in t
-        else pd.Series(pd.NA, index=t.index, dtype="string")
-    )
-    units = (
-        t["dose_unit"].astype("string").str.strip()
-        if "dose_unit" in t
-        else pd.Series(pd.NA, index=t.index, dtype="string")
-    )
     dose_in = _numbers(t["dose"], "dose", pc, source) if "dose" in t else np.full(n, np.nan)
     tol_in = (
         _numbers(t["max_tolerated_dose"], "max_tolerated_dose", pc, source)
         if "max_tolerated_dose" in t
         else np.full(n, np.nan)
     )
-    # one catalogue look-up per distinct (drug, class, route, unit)
-    combos = pd.DataFrame(
-        {"drug": t["drug"].astype("string"), "cls": given_cls, "route": given_route, "unit": units}
-    )
-    codes, uniq = pd.factorize(pd.MultiIndex.from_frame(combos.fillna("\x00")))
-    for k, (drug_text, cls, route, unit) in enumerate(uniq):
-        rows = np.flatnonzero(codes == k)
-        recs = t.index[rows]
-        cls = None if cls == "\x00" else cls
-        route = None if route == "\x00" else route
-        unit = None if unit == "\x00" else unit
-        if drug_text == "\x00":
-            continue  # reported as required elsewhere
-        if cls is not None and cls not in DRUG_CLASSES:
-            for rec in recs:
-                pc.add(rec, "drug_class", cls, f"must be one of {', '.join(DRUG_CLASSES)}", source)
-            continue
-        d = find_drug(drug_text)
-        if d is None:
-            if cls == "other":  # outside the catalogue, declared as not a DMARD: ignored
-                names[rows] = normalise_name(drug_text)
-                classes[rows] = "other"
-                routes[rows] = route or ""
-                continue
-            for rec in recs:
-                pc.add(
-                    rec,
-                    "drug",
-                    drug_text,
-                    "unknown drug: not in the drug catalogue (give drug_class 'other' for a drug "
-                    f"that is not a DMARD, glucocorticoid or NSAID); known: {', '.join(drug_names())}",
-                    source,
-                )
-            continue
-        if cls is not None and cls != d.drug_class:
-            for rec in recs:
-                pc.add(
-                    rec,
-                    "drug_class",
-                    cls,
-                    f"{d.label} is a {d.drug_class} in the drug catalogue",
-                    source,
-                )
-            continue
-        route_key = {
-            "intraarticular": "intra-articular",
-            "intra_articular": "intra-articular",
-            "ia": "intra-articular",
-            "subcutaneous": "sc",
-            "intravenous": "iv",
-            "po": "oral",
-        }.get(route or "", route)
-        if route_key is not None and route_key not in d.routes:
-            for rec in recs:
-                pc.add(
-                    rec,
-                    "route",
-                    route,
-                    f"{d.label} is catalogued for {', '.join(d.routes)}",
-                    source,
-                )
-            continue
-        dosing = d.dosing_for(route_key)
-        if unit is not None:
-            try:
-                factor = dose_factor(unit, dosing.unit)
-            except ValueError:
-                for rec in recs:
-                    pc.add(
-                        rec,
-                        "dose_unit",
-                        unit,
-                        f"{d.label} ({dosing.route}) is dosed in {dosing.unit} (or a convertible unit)",
-                        source,
-                    )
-                continue
-        else:
-            factor = 1.0
-        x = dose_in[rows] * factor
-        tol = tol_in[rows] * factor
-        with np.errstate(invalid="ignore"):
-            bad = (x <= 0) | (x > dosing.label_max * (1 + 1e-9))
-            bad_tol = (tol <= 0) | (tol > dosing.label_max * (1 + 1e-9))
-        for pos, val in zip(rows[bad], dose_in[rows][bad], strict=True):
-            pc.add(
-                t.index[pos],
-                "dose",
-                float(val),
-                f"{d.label} {dosing.route}: must be > 0 and at most the label maximum "
-                f"{dosing.label_max:g} {dosing.unit} (usual {dosing.usual[0]:g}-{dosing.usual[1]:g})",
-                source,
-            )
-        for pos, val in zip(rows[bad_tol], tol_in[rows][bad_tol], strict=True):
-            pc.add(
-                t.index[pos],
-                "max_tolerated_dose",
-                float(val),
-                f"must be > 0 and at most {dosing.label_max:g} {dosing.unit}",
-                source,
-            )
-        names[rows] = d.name
-        classes[rows] = d.drug_class
-        routes[rows] = dosing.route
-        doses[rows] = x
-        tolerated[rows] = tol
-    return names, classes, routes, doses, tolerated
+    return tuple(check_therapies(t, dose_in, tol_in, pc, source))  # type: ignore[return-value]
 
 
 def prepare_therapies(

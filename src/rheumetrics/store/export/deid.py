@@ -44,7 +44,8 @@ from sqlalchemy import Engine
 
 from rheumetrics import __version__
 from rheumetrics.store.export.tidy import write_frame
-from rheumetrics.store.loaders import load_patients, load_therapies, load_visits
+from rheumetrics.store.record_frames import load_patients, load_therapies
+from rheumetrics.store.visit_frames import load_visits
 
 #: Ages of 90 and above are reported as this category (HIPAA Safe Harbor aggregates ages over 89).
 AGE_TOP_CODE = 90

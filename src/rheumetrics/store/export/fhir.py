@@ -9,7 +9,7 @@
 - One Observation per joint and state (LOINC 88983-2 tender joint / 88984-0 swollen joint) with
   ``bodySite`` (SNOMED CT joint code where the joint catalogue has one, plus the project joint id)
   and laterality (SNOMED CT 24028007 right / 7771000 left) in a ``bodySite`` extension;
-  ``valueBoolean``, or ``dataAbsentReason`` = not-performed when the joint was not assessed.
+  ``valueBoolean``, for the joints examined only (a joint not examined has no Observation).
 - MedicationStatement per therapy.
 
 The JSON is FHIR R4 (4.0.1); it is also valid R4B, which is what the tests validate it with
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,8 @@ from rheumetrics.measures.base import stored_measures
 from rheumetrics.schema.writers import write_json
 from rheumetrics.store.items import items
 from rheumetrics.store.jointbits import STORAGE_ORDER
-from rheumetrics.store.loaders import load_patients, load_therapies, load_visits
+from rheumetrics.store.record_frames import load_patients, load_therapies
+from rheumetrics.store.visit_frames import load_visits
 
 #: Base of the project's own FHIR code systems; to be replaced by the project's canonical
 #: domain when it has one.
@@ -49,7 +51,6 @@ SNOMED = "http://snomed.info/sct"
 UCUM = "http://unitsofmeasure.org"
 OBS_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
-DATA_ABSENT = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
 
 #: Per-joint finding codes (LOINC 88983-2 tender joint / 88984-0 swollen joint).
 JOINT_LOINC = {"tender": ("88983-2", "Tender joint"), "swollen": ("88984-0", "Swollen joint")}
@@ -164,21 +165,37 @@ def _visit_resources(
     return out
 
 
+@cache
+def _joint_names() -> tuple[dict[str, Any], dict[str, str]]:
+    """SNOMED CT body-site codes and names of the catalogue's joints."""
+    ids = joint_catalogue.JOINTS["id"]
+    return (
+        dict(zip(ids, joint_catalogue.JOINTS["snomed"], strict=True)),
+        dict(zip(ids, joint_catalogue.JOINTS["name"], strict=True)),
+    )
+
+
 def _joint_observations(
     visit_id: int, row: pd.Series, base: dict[str, Any]
 ) -> list[dict[str, Any]]:
-    snomed = dict(zip(joint_catalogue.JOINTS["id"], joint_catalogue.JOINTS["snomed"], strict=True))
-    names = dict(zip(joint_catalogue.JOINTS["id"], joint_catalogue.JOINTS["name"], strict=True))
+    """One Observation per joint examined for tenderness or swelling at this visit.
+
+    A joint that was not examined has no finding, so it gets no Observation (a store without
+    per-joint data writes none).
+    """
+    snomed, names = _joint_names()
     out = []
     for state in ("tender", "swollen"):
         loinc, display = JOINT_LOINC[state]
         for joint in STORAGE_ORDER:
             value = row[f"{state}_{joint}"]
+            if pd.isna(value):
+                continue
             side = LATERALITY[joint[0]]
             coding = [{"system": JOINT_SYSTEM, "code": joint, "display": names[joint]}]
             if not pd.isna(snomed[joint]):
                 coding.insert(0, {"system": SNOMED, "code": str(snomed[joint])})
-            obs: dict[str, Any] = {
+            out.append({
                 "resourceType": "Observation",
                 "id": f"v{visit_id}-{state}-{joint.replace('_', '-')}",
                 **base,
@@ -190,14 +207,8 @@ def _joint_observations(
                     "extension": [{"url": LATERALITY_URL, "valueCodeableConcept": {
                         "coding": [{"system": SNOMED, "code": side[0], "display": side[1]}]}}],
                 },
-            }  # fmt: skip
-            if pd.isna(value):
-                obs["dataAbsentReason"] = {
-                    "coding": [{"system": DATA_ABSENT, "code": "not-performed"}]
-                }
-            else:
-                obs["valueBoolean"] = bool(value)
-            out.append(obs)
+                "valueBoolean": bool(value),
+            })  # fmt: skip
     return out
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from rheumetrics import __version__
 from rheumetrics.schema.writers import write_csv
 from rheumetrics.store.engine import current_revision
-from rheumetrics.store.loaders import load_visits
+from rheumetrics.store.visit_frames import load_visits
 
 
 def write_frame(df: pd.DataFrame, path: Path, meta: dict[str, Any]) -> Path:

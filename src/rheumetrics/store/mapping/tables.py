@@ -29,7 +29,8 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from rheumetrics.schema import vocab
-from rheumetrics.store import fields as F
+from rheumetrics.schema import records as F
+from rheumetrics.schema.fields import Field
 from rheumetrics.store.items import allowed_units, conversion_factor, items
 from rheumetrics.store.jointbits import BIT_OF, STORAGE_ORDER
 
@@ -146,7 +147,7 @@ class FieldTable(_Table):
         return self
 
 
-def _constant(ftype: F.FieldType) -> Any:
+def _constant(ftype: Field) -> Any:
     """A check of a constant as import checks every row's value (same parser, same rule)."""
 
     def check(value: Scalar | None, info: ValidationInfo) -> Scalar | None:
@@ -173,7 +174,7 @@ def _constant(ftype: F.FieldType) -> Any:
     return check
 
 
-def _code(ftype: F.FieldType) -> Any:
+def _code(ftype: Field) -> Any:
     def check(value: Scalar) -> Scalar:
         if value not in ftype.choices:
             raise _problem(ftype.rule)
@@ -227,7 +228,7 @@ def item_table(item: str) -> Any:
     return _spec_type(model)
 
 
-GROUPS: dict[str, dict[str, F.FieldType]] = {
+GROUPS: dict[str, dict[str, Field]] = {
     "patient": F.PATIENT_FIELDS, "visit": F.VISIT_FIELDS, "therapy": F.THERAPY_FIELDS,
     "imaging": F.IMAGING_FIELDS,
 }  # fmt: skip

@@ -1,21 +1,28 @@
-"""The record fields of the store's patient, visit, therapy and imaging tables.
+"""The record fields of patients, visits, therapies and imaging reads.
 
 Each is a :class:`rheumetrics.schema.fields.Field` over the shared vocabularies of
-:mod:`rheumetrics.schema.vocab`; the importer parses source columns with
-:mod:`rheumetrics.schema.validate`. Per-visit values (labs, counts, questionnaires) are the items
-of :mod:`rheumetrics.store.items`.
+:mod:`rheumetrics.schema.vocab`. The store's columns, the mapping checker, the importer's messages
+and the imaging package (:func:`rheumetrics.imaging.validate_reads`) all use these names, so an
+imaging read has one vocabulary everywhere (``timepoint``, ``system``, ``version``, ``session``,
+``design``). Per-visit values (labs, counts, questionnaires) are the items of
+:mod:`rheumetrics.store.items`.
+
+Examples
+--------
+>>> from rheumetrics.schema.records import IMAGING_READ_KEY, IMAGING_FIELDS
+>>> IMAGING_READ_KEY[:4]
+('patient_id', 'timepoint', 'side', 'modality')
+>>> IMAGING_FIELDS["system"].required
+True
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from rheumetrics.errors import Problem
 from rheumetrics.schema import vocab
 from rheumetrics.schema.fields import Field
 
-#: The record field declaration (the name the mapping checker uses).
-FieldType = Field
 #: Largest therapy dose accepted, in any dose unit (a bound, so that "inf" is refused).
 MAX_DOSE = 100_000.0
 #: Largest imaging grade accepted before the scoring system's own scale is checked.
@@ -47,27 +54,30 @@ THERAPY_FIELDS: dict[str, Field] = {
     "stop_date": Field("stop_date", kind="date"),
     "stop_reason": Field("stop_reason", kind="enum", choices=vocab.STOP_REASONS),
 }
+#: Fields of one imaging read record (one grade of one feature at one site by one reader).
 IMAGING_FIELDS: dict[str, Field] = {
-    "time_point": Field("time_point", kind="text", required=True, max_len=32),
+    "timepoint": Field("timepoint", kind="text", required=True, max_len=32),
     "image_date": Field("image_date", kind="date"),
     "side": Field("side", kind="enum", required=True, choices=vocab.SIDES),
     "modality": Field("modality", kind="enum", required=True, choices=vocab.MODALITIES),
-    "scoring_system": Field("scoring_system", kind="text", required=True, max_len=32),
-    "scoring_version": Field("scoring_version", kind="text", required=True, max_len=32),
+    "system": Field("system", kind="text", required=True, max_len=32),
+    "version": Field("version", kind="text", required=True, max_len=32),
     "reader": Field("reader", kind="text", required=True, max_len=32),
-    "reading_session": Field("reading_session", kind="text", max_len=32),
-    "reading_design": Field("reading_design", kind="enum", choices=vocab.READING_DESIGNS),
+    "session": Field("session", kind="text", max_len=32),
+    "design": Field("design", kind="enum", choices=vocab.READING_DESIGNS),
     "site": Field("site", kind="text", required=True, max_len=48),
     "feature": Field("feature", kind="text", required=True, max_len=32),
     "grade": Field("grade", "grade", "", 0, MAX_GRADE),
     "not_assessable": Field("not_assessable", kind="bool"),
 }
-
-__all__ = [
-    "IMAGING_FIELDS",
-    "PATIENT_FIELDS",
-    "THERAPY_FIELDS",
-    "VISIT_FIELDS",
-    "FieldType",
-    "Problem",
-]
+#: Defaults of the optional imaging fields.
+IMAGING_DEFAULTS: dict[str, object] = {
+    "session": "1",
+    "design": "unspecified",
+    "not_assessable": False,
+}
+#: Natural key of a therapy record.
+THERAPY_KEY = ("patient_id", "drug", "start_date")
+#: Natural key of an imaging read record (one grade per key).
+IMAGING_READ_KEY = ("patient_id", "timepoint", "side", "modality", "system", "version", "reader",
+                    "session", "site", "feature")  # fmt: skip
