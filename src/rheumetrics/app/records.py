@@ -34,7 +34,6 @@ from rheumetrics.store.models import (
     VISIT,
 )
 from rheumetrics.store.scoring import score_inputs, store_scores
-from rheumetrics.store.visit_frames import add_counts, unpack_masks, visit_table
 
 
 class Conflict(RheumetricsError):
@@ -315,7 +314,7 @@ def _audit_view(before: dict[str, Any] | None) -> dict[str, Any] | None:
 
 def _score_inputs(visit_id: int, written: dict[str, Any], v: VisitInput) -> pd.DataFrame:
     """The scoring inputs of the visit just written, as the store reads them back
-    (:func:`rheumetrics.store.visit_table` then :func:`rheumetrics.store.loaders.add_counts`:
+    (:func:`rheumetrics.store.visit_table` then :func:`rheumetrics.store.visit_frames.add_counts`:
     every store item, missing where nothing was written; a joint count not recorded is counted
     from the per-joint findings) without reading the store again."""
     row = {name: written.get(name) for name in items()}

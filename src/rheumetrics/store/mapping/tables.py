@@ -28,9 +28,9 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from rheumetrics.schema import vocab
 from rheumetrics.schema import records as F
-from rheumetrics.schema.fields import Field
+from rheumetrics.schema import vocab
+from rheumetrics.schema.fields import Field as SchemaField
 from rheumetrics.store.items import allowed_units, conversion_factor, items
 from rheumetrics.store.jointbits import BIT_OF, STORAGE_ORDER
 
@@ -147,7 +147,7 @@ class FieldTable(_Table):
         return self
 
 
-def _constant(ftype: Field) -> Any:
+def _constant(ftype: SchemaField) -> Any:
     """A check of a constant as import checks every row's value (same parser, same rule)."""
 
     def check(value: Scalar | None, info: ValidationInfo) -> Scalar | None:
@@ -174,7 +174,7 @@ def _constant(ftype: Field) -> Any:
     return check
 
 
-def _code(ftype: Field) -> Any:
+def _code(ftype: SchemaField) -> Any:
     def check(value: Scalar) -> Scalar:
         if value not in ftype.choices:
             raise _problem(ftype.rule)
@@ -228,7 +228,7 @@ def item_table(item: str) -> Any:
     return _spec_type(model)
 
 
-GROUPS: dict[str, dict[str, Field]] = {
+GROUPS: dict[str, dict[str, SchemaField]] = {
     "patient": F.PATIENT_FIELDS, "visit": F.VISIT_FIELDS, "therapy": F.THERAPY_FIELDS,
     "imaging": F.IMAGING_FIELDS,
 }  # fmt: skip
