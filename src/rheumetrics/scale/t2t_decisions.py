@@ -15,6 +15,8 @@ from pathlib import Path
 import dask
 import dask.dataframe as dd
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute
 import pyarrow.parquet as pq
 
 from rheumetrics.scale import jointmasks
@@ -52,10 +54,7 @@ def _bucket_log(
         else None
     )
     log = decide_partition(visits, therapies, strategy, options)
-    for col in log.columns:
-        if isinstance(log[col].dtype, pd.CategoricalDtype):
-            log[col] = log[col].astype("string")
-    return log.reset_index(drop=True)
+    return _plain(log).reset_index(drop=True)
 
 
 def _bucket_log_of(
@@ -72,8 +71,33 @@ def decisions_frame(
     therapies = dataset.bucket_files("therapies") if "therapies" in dataset.tables else {}
     buckets = sorted(visits)
     args = [(visits[b], therapies.get(b, []), strategy, options) for b in buckets]
-    meta = _bucket_log(*args[0]).iloc[:0]
-    return dd.from_map(_bucket_log_of, args, meta=meta, enforce_metadata=False)
+    return dd.from_map(_bucket_log_of, args, meta=_meta(args[0]), enforce_metadata=False)
+
+
+def _meta(
+    args: tuple[list[Path], list[Path], str, Mapping[str, str] | None],
+) -> pd.DataFrame:
+    """The log's columns and types, from the first few patients of the first bucket."""
+    visit_files, therapy_files, strategy, options = args
+    table = pq.read_table(visit_files[0])
+    first = table.column("patient_id").to_pandas().drop_duplicates().head(20)
+    head = table.filter(pa.compute.is_in(table.column("patient_id"), pa.array(first)))
+    visits = jointmasks.to_frame_with_counts(head)
+    if "visit_id" in visits.columns:
+        visits = visits.set_index("visit_id")
+    therapies = None
+    if therapy_files:
+        therapies = read_file(therapy_files[0])
+        therapies = therapies[therapies["patient_id"].isin(first)]
+    log = decide_partition(visits, therapies, strategy, options)
+    return _plain(log).reset_index(drop=True).iloc[:0]
+
+
+def _plain(log: pd.DataFrame) -> pd.DataFrame:
+    for col in log.columns:
+        if isinstance(log[col].dtype, pd.CategoricalDtype):
+            log[col] = log[col].astype("string")
+    return log
 
 
 def _counts(log: pd.DataFrame) -> dict[str, int]:
