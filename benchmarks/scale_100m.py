@@ -40,6 +40,11 @@ import dask.dataframe as dd
 import pandas as pd
 import pyarrow.parquet as pq
 from distributed import as_completed, get_client
+
+from rheumetrics.measures import DEFAULT, score_frame
+from rheumetrics.scale import execution, open_dataset, score_summary
+from rheumetrics.scale.jointmasks import to_frame_with_counts
+from rheumetrics.scale.scores import score_file
 from scale_registry import (
     VISITS_PER_PATIENT,
     Monitor,
@@ -48,11 +53,6 @@ from scale_registry import (
     start,
     write_bucket,
 )
-
-from rheumetrics.measures import DEFAULT, score_frame
-from rheumetrics.scale import execution, open_dataset, score_summary
-from rheumetrics.scale.jointmasks import to_frame_with_counts
-from rheumetrics.scale.scores import score_file
 
 MEASURES = ("das28_esr", "das28_crp", "sdai", "cdai", "boolean_remission_2022")
 

@@ -26,6 +26,9 @@ import time
 from pathlib import Path
 
 from distributed import get_client
+
+from rheumetrics.scale import execution, open_dataset
+from rheumetrics.scale.t2t_summary import run_decisions
 from scale_registry import (
     VISITS_PER_PATIENT,
     Monitor,
@@ -34,9 +37,6 @@ from scale_registry import (
     start,
     write_bucket,
 )
-
-from rheumetrics.scale import execution, open_dataset
-from rheumetrics.scale.t2t_summary import run_decisions
 
 
 def main() -> None:

@@ -86,7 +86,7 @@ def compute_all(tasks: Sequence[Any], progress: Callable[[int], None] | None = N
             futures = client.compute(list(tasks))
             for done, _ in enumerate(as_completed(futures), start=1):
                 note(done)
-            return client.gather(futures)  # type: ignore[no-any-return]
+            return list(client.gather(futures))
     results = []
     for done, task in enumerate(tasks, start=1):
         results.append(dask.compute(task)[0])

@@ -191,7 +191,7 @@ def run_decisions(
             options,
             folder / f"part-{b:05d}.parquet" if folder is not None else None,
             gather,
-        )  # fmt: skip
+        )
         for b in sorted(visits)
     ]
     parts = compute_all(tasks, progress)
