@@ -63,7 +63,7 @@ CommandGroup.lazy.update(
             "Export the store (FHIR, tidy, de-identified, Parquet).",
         ),
         # treat-to-target (rheumetrics.t2t)
-        "t2t": ("rheumetrics.t2t.cli:t2t_command", "Treat-to-target decisions per visit."),
+        "t2t": ("rheumetrics.scale.cli:t2t_command", "Treat-to-target decisions per visit."),
         "strategies": ("rheumetrics.t2t.cli:strategies_command", "List or explain strategies."),
         # study reports (rheumetrics.study)
         "report": ("rheumetrics.study.cli:report_command", "Write a study's HTML report."),

@@ -52,12 +52,6 @@ def registry(tmp_path_factory):
     return open_dataset(root), visits, reads
 
 
-@pytest.fixture(scope="module")
-def cluster():
-    with execution(0, scheduler="local", workers=2) as where:
-        yield where
-
-
 def _sorted(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return frame.sort_values(keys, kind="stable").reset_index(drop=True)
 

@@ -11,14 +11,21 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, NoReturn
 
 import typer
 
-from rheumetrics.clitools import console, parse_conventions, report_problems
+from rheumetrics.clitools import (
+    PROGRESS_MIN_ROWS,
+    console,
+    parse_conventions,
+    print_json,
+    report_problems,
+)
 from rheumetrics.errors import RheumetricsError, ValidationError
 
 _SCHEDULER = inspect.Parameter(
@@ -139,6 +146,112 @@ def _imaging_dataset(**kw: Any) -> None:
                   f"{where['workers']} worker(s)) -> {path}")  # fmt: skip
 
 
+@contextmanager
+def _progress(n_rows: int, parts: int, description: str) -> Iterator[Callable[[int], None] | None]:
+    """A Rich bar counting partitions done, for inputs of :data:`PROGRESS_MIN_ROWS` rows or more."""
+    if n_rows < PROGRESS_MIN_ROWS or parts < 2:
+        yield None
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(),
+               TextColumn("{task.completed}/{task.total} partitions"), TimeElapsedColumn())  # fmt: skip
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task(description, total=parts)
+        yield lambda done: bar.update(task, completed=done)
+
+
+def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
+    out = {}
+    for pair in values or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise typer.BadParameter(f"{option} {pair!r}: expected NAME=VALUE")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _strategy_label(strategy: Any) -> str:
+    """The column name of a strategy in a comparison (its id, with options changed from default)."""
+    changed = {k: v for k, v in strategy.chosen.items() if v != strategy.options[k].default}
+    extra = ", ".join(f"{k}={v}" for k, v in sorted(changed.items()))
+    return f"{strategy.id} ({extra})" if changed else str(strategy.id)
+
+
+def _print_summary(table: Any, title: str, as_json: bool) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    if as_json:
+        records = table.drop(columns=["description"]).to_dict(orient="records")
+        print_json([{k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()}
+                    for r in records])  # fmt: skip
+        return
+    shown = Table(title=title)
+    for col in table.columns.drop("description"):
+        shown.add_column(str(col), overflow="fold")
+    for row in table.drop(columns=["description"]).itertuples(index=False):
+        shown.add_row(*[f"{v:.3g}" if isinstance(v, float) else escape(str(v)) for v in row])
+    console.print(shown)
+
+
+def _t2t_dataset(**kw: Any) -> None:
+    from rheumetrics.io import read_table, write_table
+    from rheumetrics.scale import execution, open_dataset
+    from rheumetrics.scale.t2t_summary import run_decisions
+    from rheumetrics.t2t import load_strategy
+
+    given = [name for key, name in (("db", "--db"), ("therapies", "--therapies"),
+             ("visit", "--visit"), ("regimen", "--regimen")) if kw.get(key)]  # fmt: skip
+    if given:
+        _fail(RheumetricsError(f"{kw['input']} is a dataset (it holds the visits and therapies): "
+                               f"{', '.join(given)} cannot be used with it"))  # fmt: skip
+    out = Path(kw["out"])
+    gather = out.suffix.lower() in (".csv", ".xlsx", ".parquet")
+    try:
+        options = _pairs(kw.get("option"), "--option")
+        chosen = [load_strategy(kw["strategy"], options)]
+        if kw.get("compare"):
+            chosen.append(load_strategy(kw["compare"]))
+        ds = open_dataset(kw["input"])
+        n = ds.n_rows("visits")
+        extra: dict[str, Any] = {"event_flags_missing": kw.get("event_flags_missing", "no_event")}
+        if kw.get("contraindications") is not None:
+            extra["contraindications"] = read_table(kw["contraindications"])
+        buckets = len(ds.bucket_files("visits"))
+        summaries = []
+        with execution(n, scheduler=kw["scheduler"], workers=kw["workers"]) as where:
+            for k, strategy in enumerate(chosen):
+                with _progress(n, buckets, f"t2t {strategy.id}") as tick:
+                    summary, log = run_decisions(
+                        ds, kw["strategy"] if k == 0 else kw["compare"], options if k == 0 else {},
+                        out=None if gather or k else out, gather=gather and not k,
+                        progress=tick, **extra,
+                    )  # fmt: skip
+                summaries.append(summary)
+                if log is not None:
+                    write_table(log, out)
+    except ValidationError as err:
+        _fail(err)
+    except (RheumetricsError, FileNotFoundError, ValueError, KeyError) as err:
+        _fail(err)
+    table = summaries[0]
+    if len(summaries) > 1:
+        import pandas as pd
+
+        labels = [_strategy_label(s) for s in chosen]
+        if labels[0] == labels[1]:
+            _fail(ValueError(f"strategy {labels[0]} given twice"))
+        table = pd.DataFrame({"metric": table["metric"],
+                              **{lab: s["value"].to_numpy() for lab, s in zip(labels, summaries, strict=True)},
+                              "description": table["description"]})  # fmt: skip
+    if kw.get("summary") is not None:
+        write_table(table, kw["summary"])
+    _print_summary(table, f"{chosen[0].name}: {n:,} visits ({where['scheduler']}, "
+                   f"{where['workers']} worker(s))", bool(kw.get("as_json")))  # fmt: skip
+    console.print(f"decision log written to {out}")
+
+
 def _export_parquet(**kw: Any) -> None:
     from rheumetrics.scale import export_parquet
     from rheumetrics.store import make_engine, resolve_url
@@ -181,4 +294,9 @@ def __getattr__(name: str) -> Callable[..., None]:
         new_kind = kind.replace(annotation=kinds, default=typer.Argument(..., help=help_text))
         return _extend(export_command, [_BUCKETS], lambda kw: kw["kind"].value == "parquet",
                        _export_parquet, replace={"kind": new_kind})  # fmt: skip
+    if name == "t2t_command":
+        from rheumetrics.t2t.cli import t2t_command
+
+        return _extend(t2t_command, [_SCHEDULER, _WORKERS], lambda kw: _is_dataset(kw["input"]),
+                       _t2t_dataset)  # fmt: skip
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import dask
 import dask.dataframe as dd
@@ -28,13 +29,15 @@ def decide_partition(
     therapies: pd.DataFrame | None,
     strategy: str,
     options: Mapping[str, str] | None = None,
+    **kwargs: Any,
 ) -> pd.DataFrame:
-    """The adapter: the t2t package's decision log for the patients of one partition."""
+    """The adapter: the t2t package's decision log for the patients of one partition
+    (``kwargs``: ``contraindications``, ``event_flags_missing`` of :func:`rheumetrics.t2t.decide`)."""
     from rheumetrics.t2t import decide, load_strategy
 
     if visits.empty:
         return pd.DataFrame()
-    return decide(visits, load_strategy(strategy, dict(options or {})), therapies)
+    return decide(visits, load_strategy(strategy, dict(options or {})), therapies, **kwargs)
 
 
 def _bucket_log(
@@ -42,6 +45,7 @@ def _bucket_log(
     therapy_files: list[Path],
     strategy: str,
     options: Mapping[str, str] | None,
+    **kwargs: Any,
 ) -> pd.DataFrame:
     visits = pd.concat(
         [jointmasks.to_frame_with_counts(pq.read_table(p)) for p in visit_files], ignore_index=True
@@ -53,7 +57,7 @@ def _bucket_log(
         if therapy_files
         else None
     )
-    log = decide_partition(visits, therapies, strategy, options)
+    log = decide_partition(visits, therapies, strategy, options, **kwargs)
     return _plain(log).reset_index(drop=True)
 
 
@@ -89,7 +93,7 @@ def _meta(
     if therapy_files:
         therapies = read_file(therapy_files[0])
         therapies = therapies[therapies["patient_id"].isin(first)]
-    log = decide_partition(visits, therapies, strategy, options)
+    log = decide_partition(visits, therapies, strategy, options, **kwargs)
     return _plain(log).reset_index(drop=True).iloc[:0]
 
 

@@ -150,8 +150,9 @@ def _decide_bucket(
     options: Mapping[str, str] | None,
     out: Path | None,
     keep: bool,
+    kwargs: dict[str, Any],
 ) -> BucketFigures:
-    log = _bucket_log(visit_files, therapy_files, strategy, options)
+    log = _bucket_log(visit_files, therapy_files, strategy, options, **kwargs)
     figures = bucket_figures(log) if len(log) else BucketFigures({}, bucket_figures_empty())
     if out is not None and len(log):
         log.to_parquet(out, index=False)
@@ -168,12 +169,14 @@ def run_decisions(
     out: str | Path | None = None,
     gather: bool = False,
     progress: Any = None,
+    **kwargs: Any,
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Decide at every visit of ``dataset`` and summarise, each bucket once.
 
     ``out`` a folder: the log is written there, one Parquet file per bucket. ``gather``: the whole
     log is also returned (only for cohorts that fit in memory). ``progress`` is called with the
-    number of buckets done as they finish. Returns the summary (as
+    number of buckets done as they finish; ``kwargs`` go to :func:`rheumetrics.t2t.decide`
+    (``contraindications``, ``event_flags_missing``). Returns the summary (as
     :func:`rheumetrics.t2t.cohort.summarise`) and the gathered log or None.
     """
     from rheumetrics.scale.cluster import compute_all
@@ -191,6 +194,7 @@ def run_decisions(
             options,
             folder / f"part-{b:05d}.parquet" if folder is not None else None,
             gather,
+            kwargs,
         )
         for b in sorted(visits)
     ]
@@ -199,5 +203,5 @@ def run_decisions(
     if gather:
         logs = [p.log for p in parts if p.log is not None and len(p.log)]
         log = pd.concat(logs, ignore_index=True) if logs else pd.DataFrame()
-        log = log.sort_values(["patient_id", "visit_date"], kind="stable", ignore_index=True)
+        log = log.sort_values("patient_id", kind="stable", ignore_index=True)
     return combine(parts), log
