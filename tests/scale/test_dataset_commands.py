@@ -17,6 +17,7 @@ from rheumetrics.cli import app
 
 runner = CliRunner()
 
+
 def _run(*args: str) -> str:
     result = runner.invoke(app, [str(a) for a in args])
     assert result.exit_code == 0, result.output
@@ -61,7 +62,7 @@ def test_imaging_states_and_change_on_a_dataset(store, dataset, cluster, tmp_pat
     _, engine = store
     reads = tmp_path / "reads.csv"
     load_imaging_reads(engine).to_csv(reads, index=False)
-    args = ["--baseline", "baseline", "--followup", "month12", "--rule", "prog_gt_0_5"]
+    args = ["--baseline", "A-V1", "--followup", "A-V2", "--rule", "prog_gt_0_5"]
     mem = {k: tmp_path / f"mem_{k}.csv" for k in ("out", "states", "change")}
     _run("imaging", reads, "--out", mem["out"], "--states", mem["states"],
          "--change", mem["change"], *args)  # fmt: skip
@@ -82,7 +83,7 @@ def test_imaging_states_and_change_on_a_dataset(store, dataset, cluster, tmp_pat
 
 def test_imaging_change_names_an_unknown_time_point(dataset):
     result = runner.invoke(app, ["imaging", str(dataset.root), "--out", "x.csv", "--change",
-                                 "c.csv", "--baseline", "baseline", "--followup", "week99",
+                                 "c.csv", "--baseline", "A-V1", "--followup", "week99",
                                  "--scheduler", "synchronous"])  # fmt: skip
     assert result.exit_code == 1
     assert "week99" in result.output and "available" in result.output

@@ -122,28 +122,39 @@ def _score_dataset(**kw: Any) -> None:
 
 
 def _imaging_dataset(**kw: Any) -> None:
-    from rheumetrics.scale import execution, imaging_frame, open_dataset, write_frame
+    from rheumetrics.io import write_table
+    from rheumetrics.scale import execution, open_dataset
+    from rheumetrics.scale.imaging_outputs import ChangeRequest, run_imaging
     from rheumetrics.scale.scores import all_problems
 
-    if any(kw.get(k) for k in ("states", "change")):
-        console.print("[red]error:[/red] a dataset input gives --out and --means; for --states and "
-                      "--change score the dataset first, then run them on the result")  # fmt: skip
-        raise typer.Exit(code=1)
+    if kw.get("change") is not None and (kw.get("baseline") is None or kw.get("followup") is None):
+        raise typer.BadParameter("--change needs --baseline and --followup")
+    targets = {k: kw[k] for k in ("out", "means", "states", "change") if kw.get(k) is not None}
+    request = None
+    if kw.get("change") is not None:
+        request = ChangeRequest(str(kw["baseline"]), str(kw["followup"]), tuple(kw.get("rule") or ()),
+                                kw.get("sdc"), kw.get("mcid"))  # fmt: skip
     try:
         ds = open_dataset(kw["reads"])
         n = ds.n_rows("imaging_reads")
-        with execution(n, scheduler=kw["scheduler"], workers=kw["workers"]) as where:
+        parts = len(ds.files("imaging_reads"))
+        with (execution(n, scheduler=kw["scheduler"], workers=kw["workers"]) as where,
+              _progress(n, parts, "imaging") as tick):  # fmt: skip
             try:
-                frame = imaging_frame(ds)
-                path = write_frame(frame, kw["out"])
+                written, conventions = run_imaging(ds, targets, request, tick)
             except ValidationError as first:
                 _fail(all_problems(ds, table="imaging_reads") or first, kw.get("problems"))
-            if kw.get("means") is not None:
-                write_frame(imaging_frame(ds, means=True), kw["means"])
+        for key, result in written.items():
+            if not isinstance(result, Path):
+                write_table(result, targets[key])
     except (RheumetricsError, ValueError) as err:
         _fail(err, kw.get("problems"))
+    conventions["execution"] = where
+    Path(f"{kw['out']}.conventions.json").write_text(
+        json.dumps(conventions, indent=2, default=str, ensure_ascii=False) + "\n"
+    )
     console.print(f"scored {n:,} site reads of {kw['reads']} ({where['scheduler']}, "
-                  f"{where['workers']} worker(s)) -> {path}")  # fmt: skip
+                  f"{where['workers']} worker(s)) -> {kw['out']}")  # fmt: skip
 
 
 @contextmanager
