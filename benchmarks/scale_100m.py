@@ -116,6 +116,9 @@ def main() -> None:
     parser.add_argument("--memory-limit", default="3GB", help="per worker")
     parser.add_argument("--in-memory-visits", type=int, default=10_000_000)
     parser.add_argument("--deadline", default=None, help="UTC HH:MM to stop scoring at")
+    parser.add_argument(
+        "--generate-deadline", default=None, help="UTC HH:MM to stop generating and start scoring"
+    )
     parser.add_argument("--dir", type=Path, default=None, help="where to write (default: temp)")
     parser.add_argument("--keep", action="store_true", help="keep the dataset and scores")
     args = parser.parse_args()
@@ -151,16 +154,20 @@ def main() -> None:
             with Monitor(pids) as gen:
                 futures = client.map(write_bucket, [root] * (args.buckets - first),
                                      range(first, args.buckets), buckets[first:], pure=False)  # fmt: skip
-                done, rows, _, finished = _run(client, futures, "generate", stop_at)
+                done, rows, _, generated = _run(client, futures, "generate",
+                                                _deadline(args.generate_deadline) or stop_at)  # fmt: skip
             del buckets
             ds = open_dataset(root)
             n = ds.n_rows("visits")
             size = sum(p.stat().st_size for p in ds.files("visits")) / 2**30
             print(f"generated {n:,} visits ({size:,.2f} GB Parquet, {len(ds.files('visits'))} "
                   f"files): {gen.report()}; {load_average()}", flush=True)  # fmt: skip
-            if not finished:
-                print("deadline reached while generating: no scoring run")
-                return
+            if not generated:
+                rate = rows / gen.wall
+                print(f"PARTIAL generation (deadline): {n:,} of {args.visits:,} visits written; "
+                      f"EXTRAPOLATED, not measured: all {args.visits:,} at {rate:,.0f} visits/s "
+                      f"would take {args.visits / rate / 60:,.1f} min; scoring the {n:,} written",
+                      flush=True)  # fmt: skip
 
             out.mkdir(parents=True, exist_ok=True)
             files = ds.files("visits")
@@ -169,7 +176,7 @@ def main() -> None:
                                          pure=False) for k, p in enumerate(files)]  # fmt: skip
                 done, rows, wall, finished = _run(client, futures, "score", stop_at)
             if finished:
-                print(f"scored and validated {rows:,} visits out of core, {args.workers} workers: "
+                print(f"scored and validated {rows:,} visits (all generated) out of core, {args.workers} workers: "
                       f"{rows / mon.wall:,.0f} visits/s; {mon.report()}; {load_average()}",
                       flush=True)  # fmt: skip
                 scored_gb = sum(p.stat().st_size for p in out.glob("*.parquet")) / 2**30

@@ -7,7 +7,6 @@ from importlib.resources import files
 
 import numpy as np
 import pandas as pd
-import pytest
 from typer.testing import CliRunner
 
 from rheumetrics.cli import app

@@ -78,9 +78,9 @@ def _file_outputs(
     frames: dict[str, pd.DataFrame] = {"out": scores}
     mean = reader_mean(scores) if {"means", "states"} & set(wanted) else None
     if "means" in wanted:
-        frames["means"] = mean  # type: ignore[assignment]
+        frames["means"] = mean
     if "states" in wanted:
-        frames["states"] = imaging_states(mean)  # type: ignore[arg-type]
+        frames["states"] = imaging_states(mean)
         conventions["states"] = frames["states"].attrs["conventions"]["states"]
     if "change" in wanted and request is not None:
         frames["change"], found = _change(scores, request)

@@ -93,7 +93,7 @@ def _meta(
     if therapy_files:
         therapies = read_file(therapy_files[0])
         therapies = therapies[therapies["patient_id"].isin(first)]
-    log = decide_partition(visits, therapies, strategy, options, **kwargs)
+    log = decide_partition(visits, therapies, strategy, options)
     return _plain(log).reset_index(drop=True).iloc[:0]
 
 
