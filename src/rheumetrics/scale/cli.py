@@ -263,6 +263,50 @@ def _t2t_dataset(**kw: Any) -> None:
     console.print(f"decision log written to {out}")
 
 
+_DATASET = inspect.Parameter(
+    "dataset",
+    inspect.Parameter.KEYWORD_ONLY,
+    default=typer.Option(
+        None,
+        "--dataset",
+        help="Read the cohort from this Parquet dataset (export parquet), "
+        "out of core on Dask, instead of the study file's cohort.",
+    ),
+    annotation=Path | None,
+)
+
+
+def _report_dataset(**kw: Any) -> None:
+    from rheumetrics.scale import execution, open_dataset
+    from rheumetrics.scale.study_cohort import dataset_cohort
+    from rheumetrics.study.model import load_study
+    from rheumetrics.study.report import run_study, write_report
+
+    if kw.get("db"):
+        _fail(RheumetricsError("give --db or --dataset, not both"))
+    out = Path(kw["out"])
+    try:
+        spec = load_study(kw["study"])
+        ds = open_dataset(kw["dataset"])
+        n = ds.n_rows("visits") if "visits" in ds.tables else 0
+        buckets = len({b for t in ds.tables for b in ds.bucket_files(t)})
+        with (execution(n, scheduler=kw["scheduler"], workers=kw["workers"]) as where,
+              _progress(n, buckets, "reading the dataset") as tick):  # fmt: skip
+            cohort = dataset_cohort(spec, ds, tick)
+        with console.status("running the study") as status:
+            rep = run_study(spec, cohort, progress=lambda msg: status.update(msg))
+        written = write_report(rep, out)
+    except (RheumetricsError, ValueError) as err:
+        _fail(err)
+    console.print(f"wrote {out} and {len(written) - 1} tables in {out.parent / (out.stem + '_tables')}"
+                  f" (cohort from {kw['dataset']}: {where['scheduler']}, "
+                  f"{where['workers']} worker(s))")  # fmt: skip
+    if rep.reproduction is not None:
+        from rheumetrics.study.published import summary
+
+        console.print(f"reproduction: {summary(rep.reproduction)}")
+
+
 def _export_parquet(**kw: Any) -> None:
     from rheumetrics.scale import export_parquet
     from rheumetrics.store import make_engine, resolve_url
@@ -310,4 +354,9 @@ def __getattr__(name: str) -> Callable[..., None]:
 
         return _extend(t2t_command, [_SCHEDULER, _WORKERS], lambda kw: _is_dataset(kw["input"]),
                        _t2t_dataset)  # fmt: skip
+    if name == "report_command":
+        from rheumetrics.study.cli import report_command
+
+        return _extend(report_command, [_DATASET, _SCHEDULER, _WORKERS],
+                       lambda kw: kw.get("dataset") is not None, _report_dataset)  # fmt: skip
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
