@@ -111,3 +111,14 @@ def test_export_json_summary(store, tmp_path, kind):
     assert summary["kind"] == "parquet" and summary["out"] == str(out)
     assert summary["rows"]["visits"] > 0 and summary["files"] > 0
     assert np.isfinite(summary["seconds"])
+
+
+def test_store_exports_print_a_json_summary(store, tmp_path):
+    url, _ = store
+    out = tmp_path / "tidy.csv"
+    result = runner.invoke(app, ["export", "tidy", str(out), "--db", url, "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)  # the "wrote ..." line goes to standard error
+    assert summary == {"kind": "tidy", "out": str(out), "files": 1,
+                       "bytes": out.stat().st_size, "seconds": summary["seconds"]}  # fmt: skip
+    assert len(pd.read_csv(out)) > 0

@@ -61,9 +61,12 @@ def _extend(
     route: Callable[[dict[str, Any]], bool],
     handler: Callable[..., None],
     replace: dict[str, inspect.Parameter] | None = None,
+    around: Callable[[Callable[[], None], dict[str, Any], dict[str, Any]], None] | None = None,
 ) -> Callable[..., None]:
-    """A command with ``original``'s parameters plus ``extra``; ``handler`` runs when ``route``."""
+    """A command with ``original``'s parameters plus ``extra``; ``handler`` runs when ``route``,
+    else ``original`` (through ``around(call, extra_values, kwargs)`` when given)."""
     sig = inspect.signature(original, eval_str=True)
+    extra = [p for p in extra if p.name not in sig.parameters]  # the original's own win
     params = [replace.get(p.name, p) if replace else p for p in sig.parameters.values()]
     params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in params] + extra
     names = {p.name for p in extra}
@@ -72,12 +75,14 @@ def _extend(
         if route(kwargs):
             handler(**kwargs)
             return
-        for name in names:
-            kwargs.pop(name)
+        values = {name: kwargs.pop(name) for name in names}
         if replace:
             for name in replace:
                 kwargs[name] = sig.parameters[name].annotation(kwargs[name].value)
-        original(**kwargs)
+        if around is None:
+            original(**kwargs)
+        else:
+            around(lambda: original(**kwargs), values, kwargs)
 
     command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     command.__annotations__ = {p.name: p.annotation for p in params}
@@ -307,18 +312,71 @@ def _report_dataset(**kw: Any) -> None:
         console.print(f"reproduction: {summary(rep.reproduction)}")
 
 
+_JSON = inspect.Parameter(
+    "as_json",
+    inspect.Parameter.KEYWORD_ONLY,
+    default=typer.Option(False, "--json", help="Print a summary of the export as JSON."),
+    annotation=bool,
+)
+
+
+def _written(out: Path) -> tuple[int, int]:
+    """Files and bytes written at ``out`` (a file or a folder)."""
+    if out.is_dir():
+        files = [p for p in out.rglob("*") if p.is_file()]
+        return len(files), sum(p.stat().st_size for p in files)
+    return (1, out.stat().st_size) if out.exists() else (0, 0)
+
+
+def _export_summary(kind: str, out: Path, seconds: float, **extra: Any) -> dict[str, Any]:
+    files, size = _written(out)
+    return {"kind": kind, "out": str(out), "files": files, "bytes": size,
+            "seconds": round(seconds, 3), **extra}  # fmt: skip
+
+
 def _export_parquet(**kw: Any) -> None:
+    import time
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     from rheumetrics.scale import export_parquet
     from rheumetrics.store import make_engine, resolve_url
 
+    start = time.perf_counter()
+    columns = (TextColumn("export parquet"), BarColumn(),
+               TextColumn("{task.completed:,} patients"), TimeElapsedColumn())  # fmt: skip
     try:
         engine = make_engine(resolve_url(kw["db"]))
-        written = export_parquet(engine, kw["out"], kw["patient"] or None, buckets=kw["buckets"],
-                                 run=kw["run"])  # fmt: skip
+        with Progress(*columns, console=console, transient=True) as bar:
+            task = bar.add_task("export", total=None)
+            written = export_parquet(
+                engine, kw["out"], kw["patient"] or None, buckets=kw["buckets"], run=kw["run"],
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )  # fmt: skip
     except (RheumetricsError, ValueError) as err:
         _fail(err)
+    if kw.get("as_json"):
+        print_json(_export_summary("parquet", Path(kw["out"]), time.perf_counter() - start,
+                                   buckets=kw["buckets"], rows=written))  # fmt: skip
+        return
     summary = ", ".join(f"{table} {n:,}" for table, n in written.items())
     console.print(f"wrote {kw['out']} ({summary})")
+
+
+def _export_store(call: Callable[[], None], extra: dict[str, Any], kw: dict[str, Any]) -> None:
+    """The store's own exports, with an elapsed-time bar and, with ``--json``, a summary."""
+    import time
+
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    start = time.perf_counter()
+    kind = getattr(kw["kind"], "value", kw["kind"])
+    columns = (SpinnerColumn(), TextColumn(f"export {kind}"), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        bar.add_task("export", total=None)
+        call()
+    if extra.get("as_json"):
+        print_json(_export_summary(kind, Path(kw["out"]), time.perf_counter() - start))
 
 
 def _is_dataset(value: Any) -> bool:
@@ -347,8 +405,8 @@ def __getattr__(name: str) -> Callable[..., None]:
         kinds = StrEnum("ExportKind", [*(k.value for k in kind.annotation), "parquet"])  # type: ignore[misc]
         help_text = kind.default.help + " parquet: a Parquet dataset folder (patient buckets)."
         new_kind = kind.replace(annotation=kinds, default=typer.Argument(..., help=help_text))
-        return _extend(export_command, [_BUCKETS], lambda kw: kw["kind"].value == "parquet",
-                       _export_parquet, replace={"kind": new_kind})  # fmt: skip
+        return _extend(export_command, [_BUCKETS, _JSON], lambda kw: kw["kind"].value == "parquet",
+                       _export_parquet, replace={"kind": new_kind}, around=_export_store)  # fmt: skip
     if name == "t2t_command":
         from rheumetrics.t2t.cli import t2t_command
 
