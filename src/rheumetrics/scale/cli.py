@@ -1,8 +1,10 @@
-"""Command line for registry scale: ``export parquet`` and Parquet datasets as ``score``/``imaging`` input.
+"""Command line for registry scale: ``export parquet`` and Parquet datasets as command input.
 
-The top-level command line runs ``score``, ``imaging`` and ``export`` through the extended commands
-built here (see :func:`__getattr__`), without changing the packages below: ``export`` gains the
-``parquet`` kind (``--buckets``), and ``score`` and ``imaging`` accept a dataset folder as their input, run out of core on Dask, with ``--scheduler ADDRESS`` (an existing cluster) and
+The top-level command line runs ``score``, ``imaging``, ``t2t``, ``report`` and ``export``
+through the extended commands built here (see :func:`__getattr__`), without changing the packages
+below: ``export`` gains the ``parquet`` kind (``--buckets``), ``--json`` and progress bars;
+``score``, ``imaging`` and ``t2t`` accept a dataset folder as their input and ``report`` takes
+``--dataset``, running out of core on Dask with ``--scheduler ADDRESS`` (an existing cluster) and
 ``--workers N`` (a local cluster). Files as input take the commands' own, unchanged paths.
 """
 

@@ -60,7 +60,7 @@ def execution(
             threads_per_worker=1,
             processes=True,
             host="127.0.0.1",
-            dashboard_address=None,
+            dashboard_address=":0",  # any free port: no clash with other clusters
             memory_limit=memory_limit or "auto",
         ) as cluster,
         Client(cluster) as client,
