@@ -22,15 +22,15 @@ from rheumetrics.scale.dataset import (
 from rheumetrics.scale.export import export_parquet
 from rheumetrics.scale.imaging_outputs import ChangeRequest, run_imaging
 from rheumetrics.scale.scores import imaging_frame, scores_frame, write_frame
-from rheumetrics.scale.summaries import category_counts, quantiles, score_summary
 from rheumetrics.scale.study_cohort import dataset_cohort
+from rheumetrics.scale.summaries import category_counts, quantiles, score_summary
 from rheumetrics.scale.t2t_decisions import decide_partition, decision_summary, decisions_frame
 from rheumetrics.scale.t2t_summary import run_decisions
 
 __all__ = [
     "DEFAULT_BUCKETS",
-    "ChangeRequest",
     "LOCAL_CLUSTER_ABOVE",
+    "ChangeRequest",
     "Dataset",
     "arrow_schema",
     "bucket_of",
