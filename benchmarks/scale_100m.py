@@ -89,6 +89,8 @@ def _run(client, futures, label, stop_at) -> tuple[int, int, float, bool]:  # ty
             last = now
         if stop_at is not None and now > stop_at and done < len(futures):
             client.cancel(futures)
+            while any(client.processing().values()):  # tasks already running finish their file
+                time.sleep(0.5)
             finished = False
             break
     return done, rows, time.perf_counter() - t0, finished

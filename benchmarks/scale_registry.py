@@ -12,6 +12,7 @@ in parallel on the workers of a cluster and the dataset is the same whichever ru
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 import time
 from pathlib import Path
@@ -110,9 +111,7 @@ def write_bucket(root: Path, bucket: int, patients: np.ndarray, seed: int = 11) 
     visits_schema, therapies_schema = _schemas()
     folder = f"bucket={bucket:04d}"
     (root / "visits" / folder).mkdir(parents=True, exist_ok=True)
-    pq.write_table(pa.Table.from_pydict(columns).cast(visits_schema),
-                   root / "visits" / folder / "part-0.parquet", row_group_size=256_000,
-                   compression="zstd")  # fmt: skip
+    _write(pa.Table.from_pydict(columns).cast(visits_schema), root / "visits" / folder)
     therapies = pa.table(
         {
             "patient_id": pa.array(keys),
@@ -123,8 +122,15 @@ def write_bucket(root: Path, bucket: int, patients: np.ndarray, seed: int = 11) 
         }
     ).cast(therapies_schema)
     (root / "therapies" / folder).mkdir(parents=True, exist_ok=True)
-    pq.write_table(therapies, root / "therapies" / folder / "part-0.parquet", compression="zstd")
+    _write(therapies, root / "therapies" / folder)
     return n
+
+
+def _write(table: pa.Table, folder: Path) -> None:
+    """Write ``folder/part-0.parquet`` whole or not at all (a cancelled run leaves no torn file)."""
+    tmp = folder / "part-0.parquet.tmp"
+    pq.write_table(table, tmp, row_group_size=256_000, compression="zstd")
+    os.replace(tmp, folder / "part-0.parquet")
 
 
 class Monitor:
