@@ -67,10 +67,10 @@ CommandGroup.lazy.update(
             "Export the store (FHIR, tidy, de-identified, Parquet).",
         ),
         # treat-to-target (rheumetrics.t2t)
-        "t2t": ("rheumetrics.t2t.cli:t2t_command", "Treat-to-target decisions per visit."),
+        "t2t": ("rheumetrics.scale.cli:t2t_command", "Treat-to-target decisions per visit."),
         "strategies": ("rheumetrics.t2t.cli:strategies_command", "List or explain strategies."),
         # study reports (rheumetrics.study)
-        "report": ("rheumetrics.study.cli:report_command", "Write a study's HTML report."),
+        "report": ("rheumetrics.scale.cli:report_command", "Write a study's HTML report."),
         # clinic web application (rheumetrics.app)
         "serve": ("rheumetrics.app.cli:serve_command", "Serve the clinic web application."),
         "user": ("rheumetrics.app.cli:user_app", "Manage clinic application users."),

@@ -2,10 +2,52 @@
 
 from __future__ import annotations
 
+from importlib.resources import files
+
 import numpy as np
 import pandas as pd
+import pytest
+from typer.testing import CliRunner
 
 from rheumetrics.store import jointbits
+
+NZ = files("rheumetrics.data") / "nz_synthetic"
+
+
+@pytest.fixture(scope="session")
+def store(tmp_path_factory):
+    """A real SQLite store of the bundled synthetic NZ cohort (visits, therapies, MRI reads)."""
+    from rheumetrics.store import import_file, init_db, make_engine
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('store') / 'nz.sqlite'}"
+    engine = make_engine(url)
+    init_db(engine)
+    for name in ("visits", "therapies", "imaging"):
+        data = "imaging_reads" if name == "imaging" else name
+        import_file(engine, NZ / f"nz_synthetic_{data}.csv", NZ / f"nz_synthetic_{name}.toml")
+    return url, engine
+
+
+@pytest.fixture(scope="session")
+def dataset(store, tmp_path_factory):
+    """The store written by ``rheumetrics export parquet`` (8 buckets)."""
+    from rheumetrics.cli import app
+    from rheumetrics.scale import open_dataset
+
+    url, _ = store
+    out = tmp_path_factory.mktemp("export") / "nz"
+    result = CliRunner().invoke(app, ["export", "parquet", str(out), "--db", url, "--buckets", "8"])
+    assert result.exit_code == 0, result.output
+    return open_dataset(out)
+
+
+@pytest.fixture(scope="package")
+def cluster():
+    """A real two-worker LocalCluster, shared by the tests that run on it."""
+    from rheumetrics.scale import execution
+
+    with execution(0, scheduler="local", workers=2) as where:
+        yield where
 
 
 def synthetic_visits(n_patients: int, visits_per_patient: int, seed: int = 7) -> pd.DataFrame:

@@ -52,12 +52,6 @@ def registry(tmp_path_factory):
     return open_dataset(root), visits, reads
 
 
-@pytest.fixture(scope="module")
-def cluster():
-    with execution(0, scheduler="local", workers=2) as where:
-        yield where
-
-
 def _sorted(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return frame.sort_values(keys, kind="stable").reset_index(drop=True)
 
@@ -130,3 +124,19 @@ def test_existing_scheduler_by_address(registry, cluster):
 def test_small_inputs_run_in_this_process():
     with execution(1_000) as where:
         assert where == {"scheduler": "synchronous", "workers": 1}
+
+
+def test_run_decisions_summary_equals_summarise(registry, cluster, tmp_path):
+    from rheumetrics.scale import run_decisions
+    from rheumetrics.t2t.cohort import summarise
+
+    _, visits, _ = registry
+    small = visits[visits["patient_id"] < "P0002000"]  # 2,000 patients in 8 buckets
+    write_table(tmp_path, "visits", small, buckets=8)
+    write_table(tmp_path, "therapies", synthetic_therapies(2_000), buckets=8)
+    summary, log = run_decisions(open_dataset(tmp_path), "eular2022_ra", gather=True,
+                                 out=tmp_path / "log")  # fmt: skip
+    inputs = add_counts(small).drop(columns=list(MASKS)).set_index("visit_id")
+    expected = decide(inputs, load_strategy("eular2022_ra"), synthetic_therapies(2_000))
+    pd.testing.assert_frame_equal(summary, summarise(expected))
+    assert len(log) == len(expected) == len(pd.read_parquet(tmp_path / "log"))

@@ -7,7 +7,6 @@ from importlib.resources import files
 
 import numpy as np
 import pandas as pd
-import pytest
 from typer.testing import CliRunner
 
 from rheumetrics.cli import app
@@ -15,37 +14,9 @@ from rheumetrics.imaging import score_reads, validate_reads
 from rheumetrics.measures import score_frame
 from rheumetrics.scale import open_dataset
 from rheumetrics.scale.dataset import read_file
-from rheumetrics.store import (
-    import_file,
-    init_db,
-    load_imaging_reads,
-    load_therapies,
-    load_visits,
-    make_engine,
-)
+from rheumetrics.store import load_imaging_reads, load_therapies, load_visits
 
-NZ = files("rheumetrics.data") / "nz_synthetic"
 runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('store') / 'nz.sqlite'}"
-    engine = make_engine(url)
-    init_db(engine)
-    for name in ("visits", "therapies", "imaging"):
-        data = "imaging_reads" if name == "imaging" else name
-        import_file(engine, NZ / f"nz_synthetic_{data}.csv", NZ / f"nz_synthetic_{name}.toml")
-    return url, engine
-
-
-@pytest.fixture(scope="module")
-def dataset(store, tmp_path_factory):
-    url, _ = store
-    out = tmp_path_factory.mktemp("export") / "nz"
-    result = runner.invoke(app, ["export", "parquet", str(out), "--db", url, "--buckets", "8"])
-    assert result.exit_code == 0, result.output
-    return open_dataset(out)
 
 
 def _all(ds, table):

@@ -20,17 +20,22 @@ from rheumetrics.scale.dataset import (
     write_table,
 )
 from rheumetrics.scale.export import export_parquet
+from rheumetrics.scale.imaging_outputs import ChangeRequest, run_imaging
 from rheumetrics.scale.scores import imaging_frame, scores_frame, write_frame
+from rheumetrics.scale.study_cohort import dataset_cohort
 from rheumetrics.scale.summaries import category_counts, quantiles, score_summary
 from rheumetrics.scale.t2t_decisions import decide_partition, decision_summary, decisions_frame
+from rheumetrics.scale.t2t_summary import run_decisions
 
 __all__ = [
     "DEFAULT_BUCKETS",
     "LOCAL_CLUSTER_ABOVE",
+    "ChangeRequest",
     "Dataset",
     "arrow_schema",
     "bucket_of",
     "category_counts",
+    "dataset_cohort",
     "decide_partition",
     "decision_summary",
     "decisions_frame",
@@ -40,6 +45,8 @@ __all__ = [
     "is_dataset",
     "open_dataset",
     "quantiles",
+    "run_decisions",
+    "run_imaging",
     "score_summary",
     "scores_frame",
     "write_frame",

@@ -1,8 +1,10 @@
-"""Command line for registry scale: ``export parquet`` and Parquet datasets as ``score``/``imaging`` input.
+"""Command line for registry scale: ``export parquet`` and Parquet datasets as command input.
 
-The top-level command line runs ``score``, ``imaging`` and ``export`` through the extended commands
-built here (see :func:`__getattr__`), without changing the packages below: ``export`` gains the
-``parquet`` kind (``--buckets``), and ``score`` and ``imaging`` accept a dataset folder as their input, run out of core on Dask, with ``--scheduler ADDRESS`` (an existing cluster) and
+The top-level command line runs ``score``, ``imaging``, ``t2t``, ``report`` and ``export``
+through the extended commands built here (see :func:`__getattr__`), without changing the packages
+below: ``export`` gains the ``parquet`` kind (``--buckets``), ``--json`` and progress bars;
+``score``, ``imaging`` and ``t2t`` accept a dataset folder as their input and ``report`` takes
+``--dataset``, running out of core on Dask with ``--scheduler ADDRESS`` (an existing cluster) and
 ``--workers N`` (a local cluster). Files as input take the commands' own, unchanged paths.
 """
 
@@ -11,14 +13,21 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, NoReturn
 
 import typer
 
-from rheumetrics.clitools import console, parse_conventions, report_problems
+from rheumetrics.clitools import (
+    PROGRESS_MIN_ROWS,
+    console,
+    parse_conventions,
+    print_json,
+    report_problems,
+)
 from rheumetrics.errors import RheumetricsError, ValidationError
 
 _SCHEDULER = inspect.Parameter(
@@ -54,9 +63,12 @@ def _extend(
     route: Callable[[dict[str, Any]], bool],
     handler: Callable[..., None],
     replace: dict[str, inspect.Parameter] | None = None,
+    around: Callable[[Callable[[], None], dict[str, Any], dict[str, Any]], None] | None = None,
 ) -> Callable[..., None]:
-    """A command with ``original``'s parameters plus ``extra``; ``handler`` runs when ``route``."""
+    """A command with ``original``'s parameters plus ``extra``; ``handler`` runs when ``route``,
+    else ``original`` (through ``around(call, extra_values, kwargs)`` when given)."""
     sig = inspect.signature(original, eval_str=True)
+    extra = [p for p in extra if p.name not in sig.parameters]  # the original's own win
     params = [replace.get(p.name, p) if replace else p for p in sig.parameters.values()]
     params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in params] + extra
     names = {p.name for p in extra}
@@ -65,12 +77,14 @@ def _extend(
         if route(kwargs):
             handler(**kwargs)
             return
-        for name in names:
-            kwargs.pop(name)
+        values = {name: kwargs.pop(name) for name in names}
         if replace:
             for name in replace:
                 kwargs[name] = sig.parameters[name].annotation(kwargs[name].value)
-        original(**kwargs)
+        if around is None:
+            original(**kwargs)
+        else:
+            around(lambda: original(**kwargs), values, kwargs)
 
     command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     command.__annotations__ = {p.name: p.annotation for p in params}
@@ -115,42 +129,256 @@ def _score_dataset(**kw: Any) -> None:
 
 
 def _imaging_dataset(**kw: Any) -> None:
-    from rheumetrics.scale import execution, imaging_frame, open_dataset, write_frame
+    from rheumetrics.io import write_table
+    from rheumetrics.scale import execution, open_dataset
+    from rheumetrics.scale.imaging_outputs import ChangeRequest, run_imaging
     from rheumetrics.scale.scores import all_problems
 
-    if any(kw.get(k) for k in ("states", "change")):
-        console.print("[red]error:[/red] a dataset input gives --out and --means; for --states and "
-                      "--change score the dataset first, then run them on the result")  # fmt: skip
-        raise typer.Exit(code=1)
+    if kw.get("change") is not None and (kw.get("baseline") is None or kw.get("followup") is None):
+        raise typer.BadParameter("--change needs --baseline and --followup")
+    targets = {k: kw[k] for k in ("out", "means", "states", "change") if kw.get(k) is not None}
+    request = None
+    if kw.get("change") is not None:
+        request = ChangeRequest(str(kw["baseline"]), str(kw["followup"]), tuple(kw.get("rule") or ()),
+                                kw.get("sdc"), kw.get("mcid"))  # fmt: skip
     try:
         ds = open_dataset(kw["reads"])
         n = ds.n_rows("imaging_reads")
-        with execution(n, scheduler=kw["scheduler"], workers=kw["workers"]) as where:
+        parts = len(ds.files("imaging_reads"))
+        with (execution(n, scheduler=kw["scheduler"], workers=kw["workers"]) as where,
+              _progress(n, parts, "imaging") as tick):  # fmt: skip
             try:
-                frame = imaging_frame(ds)
-                path = write_frame(frame, kw["out"])
+                written, conventions = run_imaging(ds, targets, request, tick)
             except ValidationError as first:
                 _fail(all_problems(ds, table="imaging_reads") or first, kw.get("problems"))
-            if kw.get("means") is not None:
-                write_frame(imaging_frame(ds, means=True), kw["means"])
+        for key, result in written.items():
+            if not isinstance(result, Path):
+                write_table(result, targets[key])
     except (RheumetricsError, ValueError) as err:
         _fail(err, kw.get("problems"))
+    conventions["execution"] = where
+    Path(f"{kw['out']}.conventions.json").write_text(
+        json.dumps(conventions, indent=2, default=str, ensure_ascii=False) + "\n"
+    )
     console.print(f"scored {n:,} site reads of {kw['reads']} ({where['scheduler']}, "
-                  f"{where['workers']} worker(s)) -> {path}")  # fmt: skip
+                  f"{where['workers']} worker(s)) -> {kw['out']}")  # fmt: skip
+
+
+@contextmanager
+def _progress(n_rows: int, parts: int, description: str) -> Iterator[Callable[[int], None] | None]:
+    """A Rich bar counting partitions done, for inputs of :data:`PROGRESS_MIN_ROWS` rows or more."""
+    if n_rows < PROGRESS_MIN_ROWS or parts < 2:
+        yield None
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(),
+               TextColumn("{task.completed}/{task.total} partitions"), TimeElapsedColumn())  # fmt: skip
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task(description, total=parts)
+        yield lambda done: bar.update(task, completed=done)
+
+
+def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
+    out = {}
+    for pair in values or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise typer.BadParameter(f"{option} {pair!r}: expected NAME=VALUE")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _strategy_label(strategy: Any) -> str:
+    """The column name of a strategy in a comparison (its id, with options changed from default)."""
+    changed = {k: v for k, v in strategy.chosen.items() if v != strategy.options[k].default}
+    extra = ", ".join(f"{k}={v}" for k, v in sorted(changed.items()))
+    return f"{strategy.id} ({extra})" if changed else str(strategy.id)
+
+
+def _print_summary(table: Any, title: str, as_json: bool) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    if as_json:
+        records = table.drop(columns=["description"]).to_dict(orient="records")
+        print_json([{k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()}
+                    for r in records])  # fmt: skip
+        return
+    shown = Table(title=title)
+    for col in table.columns.drop("description"):
+        shown.add_column(str(col), overflow="fold")
+    for row in table.drop(columns=["description"]).itertuples(index=False):
+        shown.add_row(*[f"{v:.3g}" if isinstance(v, float) else escape(str(v)) for v in row])
+    console.print(shown)
+
+
+def _t2t_dataset(**kw: Any) -> None:
+    from rheumetrics.io import read_table, write_table
+    from rheumetrics.scale import execution, open_dataset
+    from rheumetrics.scale.t2t_summary import run_decisions
+    from rheumetrics.t2t import load_strategy
+
+    given = [name for key, name in (("db", "--db"), ("therapies", "--therapies"),
+             ("visit", "--visit"), ("regimen", "--regimen")) if kw.get(key)]  # fmt: skip
+    if given:
+        _fail(RheumetricsError(f"{kw['input']} is a dataset (it holds the visits and therapies): "
+                               f"{', '.join(given)} cannot be used with it"))  # fmt: skip
+    out = Path(kw["out"])
+    gather = out.suffix.lower() in (".csv", ".xlsx", ".parquet")
+    try:
+        options = _pairs(kw.get("option"), "--option")
+        chosen = [load_strategy(kw["strategy"], options)]
+        if kw.get("compare"):
+            chosen.append(load_strategy(kw["compare"]))
+        ds = open_dataset(kw["input"])
+        n = ds.n_rows("visits")
+        extra: dict[str, Any] = {"event_flags_missing": kw.get("event_flags_missing", "no_event")}
+        if kw.get("contraindications") is not None:
+            extra["contraindications"] = read_table(kw["contraindications"])
+        buckets = len(ds.bucket_files("visits"))
+        summaries = []
+        with execution(n, scheduler=kw["scheduler"], workers=kw["workers"]) as where:
+            for k, strategy in enumerate(chosen):
+                with _progress(n, buckets, f"t2t {strategy.id}") as tick:
+                    summary, log = run_decisions(
+                        ds, kw["strategy"] if k == 0 else kw["compare"], options if k == 0 else {},
+                        out=None if gather or k else out, gather=gather and not k,
+                        progress=tick, **extra,
+                    )  # fmt: skip
+                summaries.append(summary)
+                if log is not None:
+                    write_table(log, out)
+    except ValidationError as err:
+        _fail(err)
+    except (RheumetricsError, FileNotFoundError, ValueError, KeyError) as err:
+        _fail(err)
+    table = summaries[0]
+    if len(summaries) > 1:
+        import pandas as pd
+
+        labels = [_strategy_label(s) for s in chosen]
+        if labels[0] == labels[1]:
+            _fail(ValueError(f"strategy {labels[0]} given twice"))
+        table = pd.DataFrame({"metric": table["metric"],
+                              **{lab: s["value"].to_numpy() for lab, s in zip(labels, summaries, strict=True)},
+                              "description": table["description"]})  # fmt: skip
+    if kw.get("summary") is not None:
+        write_table(table, kw["summary"])
+    _print_summary(table, f"{chosen[0].name}: {n:,} visits ({where['scheduler']}, "
+                   f"{where['workers']} worker(s))", bool(kw.get("as_json")))  # fmt: skip
+    console.print(f"decision log written to {out}")
+
+
+_DATASET = inspect.Parameter(
+    "dataset",
+    inspect.Parameter.KEYWORD_ONLY,
+    default=typer.Option(
+        None,
+        "--dataset",
+        help="Read the cohort from this Parquet dataset (export parquet), "
+        "out of core on Dask, instead of the study file's cohort.",
+    ),
+    annotation=Path | None,
+)
+
+
+def _report_dataset(**kw: Any) -> None:
+    from rheumetrics.scale import execution, open_dataset
+    from rheumetrics.scale.study_cohort import dataset_cohort
+    from rheumetrics.study.model import load_study
+    from rheumetrics.study.report import run_study, write_report
+
+    if kw.get("db"):
+        _fail(RheumetricsError("give --db or --dataset, not both"))
+    out = Path(kw["out"])
+    try:
+        spec = load_study(kw["study"])
+        ds = open_dataset(kw["dataset"])
+        n = ds.n_rows("visits") if "visits" in ds.tables else 0
+        buckets = len({b for t in ds.tables for b in ds.bucket_files(t)})
+        with (execution(n, scheduler=kw["scheduler"], workers=kw["workers"]) as where,
+              _progress(n, buckets, "reading the dataset") as tick):  # fmt: skip
+            cohort = dataset_cohort(spec, ds, tick)
+        with console.status("running the study") as status:
+            rep = run_study(spec, cohort, progress=lambda msg: status.update(msg))
+        written = write_report(rep, out)
+    except (RheumetricsError, ValueError) as err:
+        _fail(err)
+    console.print(f"wrote {out} and {len(written) - 1} tables in {out.parent / (out.stem + '_tables')}"
+                  f" (cohort from {kw['dataset']}: {where['scheduler']}, "
+                  f"{where['workers']} worker(s))")  # fmt: skip
+    if rep.reproduction is not None:
+        from rheumetrics.study.published import summary
+
+        console.print(f"reproduction: {summary(rep.reproduction)}")
+
+
+_JSON = inspect.Parameter(
+    "as_json",
+    inspect.Parameter.KEYWORD_ONLY,
+    default=typer.Option(False, "--json", help="Print a summary of the export as JSON."),
+    annotation=bool,
+)
+
+
+def _written(out: Path) -> tuple[int, int]:
+    """Files and bytes written at ``out`` (a file or a folder)."""
+    if out.is_dir():
+        files = [p for p in out.rglob("*") if p.is_file()]
+        return len(files), sum(p.stat().st_size for p in files)
+    return (1, out.stat().st_size) if out.exists() else (0, 0)
+
+
+def _export_summary(kind: str, out: Path, seconds: float, **extra: Any) -> dict[str, Any]:
+    files, size = _written(out)
+    return {"kind": kind, "out": str(out), "files": files, "bytes": size,
+            "seconds": round(seconds, 3), **extra}  # fmt: skip
 
 
 def _export_parquet(**kw: Any) -> None:
+    import time
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     from rheumetrics.scale import export_parquet
     from rheumetrics.store import make_engine, resolve_url
 
+    start = time.perf_counter()
+    columns = (TextColumn("export parquet"), BarColumn(),
+               TextColumn("{task.completed:,} patients"), TimeElapsedColumn())  # fmt: skip
     try:
         engine = make_engine(resolve_url(kw["db"]))
-        written = export_parquet(engine, kw["out"], kw["patient"] or None, buckets=kw["buckets"],
-                                 run=kw["run"])  # fmt: skip
+        with Progress(*columns, console=console, transient=True) as bar:
+            task = bar.add_task("export", total=None)
+            written = export_parquet(
+                engine, kw["out"], kw["patient"] or None, buckets=kw["buckets"], run=kw["run"],
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )  # fmt: skip
     except (RheumetricsError, ValueError) as err:
         _fail(err)
+    if kw.get("as_json"):
+        print_json(_export_summary("parquet", Path(kw["out"]), time.perf_counter() - start,
+                                   buckets=kw["buckets"], rows=written))  # fmt: skip
+        return
     summary = ", ".join(f"{table} {n:,}" for table, n in written.items())
     console.print(f"wrote {kw['out']} ({summary})")
+
+
+def _export_store(call: Callable[[], None], extra: dict[str, Any], kw: dict[str, Any]) -> None:
+    """The store's own exports, with an elapsed-time bar and, with ``--json``, a summary."""
+    import time
+
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    start = time.perf_counter()
+    kind = getattr(kw["kind"], "value", kw["kind"])
+    columns = (SpinnerColumn(), TextColumn(f"export {kind}"), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        bar.add_task("export", total=None)
+        call()
+    if extra.get("as_json"):
+        print_json(_export_summary(kind, Path(kw["out"]), time.perf_counter() - start))
 
 
 def _is_dataset(value: Any) -> bool:
@@ -179,6 +407,16 @@ def __getattr__(name: str) -> Callable[..., None]:
         kinds = StrEnum("ExportKind", [*(k.value for k in kind.annotation), "parquet"])  # type: ignore[misc]
         help_text = kind.default.help + " parquet: a Parquet dataset folder (patient buckets)."
         new_kind = kind.replace(annotation=kinds, default=typer.Argument(..., help=help_text))
-        return _extend(export_command, [_BUCKETS], lambda kw: kw["kind"].value == "parquet",
-                       _export_parquet, replace={"kind": new_kind})  # fmt: skip
+        return _extend(export_command, [_BUCKETS, _JSON], lambda kw: kw["kind"].value == "parquet",
+                       _export_parquet, replace={"kind": new_kind}, around=_export_store)  # fmt: skip
+    if name == "t2t_command":
+        from rheumetrics.t2t.cli import t2t_command
+
+        return _extend(t2t_command, [_SCHEDULER, _WORKERS], lambda kw: _is_dataset(kw["input"]),
+                       _t2t_dataset)  # fmt: skip
+    if name == "report_command":
+        from rheumetrics.study.cli import report_command
+
+        return _extend(report_command, [_DATASET, _SCHEDULER, _WORKERS],
+                       lambda kw: kw.get("dataset") is not None, _report_dataset)  # fmt: skip
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -9,7 +9,7 @@ Small inputs run in this process (Dask's synchronous scheduler: no start-up cost
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -60,9 +60,35 @@ def execution(
             threads_per_worker=1,
             processes=True,
             host="127.0.0.1",
-            dashboard_address=None,
+            dashboard_address=":0",  # any free port: no clash with other clusters
             memory_limit=memory_limit or "auto",
         ) as cluster,
         Client(cluster) as client,
     ):
         yield {"scheduler": client.scheduler.address, "workers": n_workers}
+
+
+def compute_all(tasks: Sequence[Any], progress: Callable[[int], None] | None = None) -> list[Any]:
+    """Results of Dask ``tasks`` in order, calling ``progress(done)`` as each one finishes.
+
+    On a cluster (the client of :func:`execution`) the tasks run in parallel and are counted as
+    they complete; in this process they run one after the other.
+    """
+    note = progress or (lambda _done: None)
+    if dask.config.get("scheduler", None) != "synchronous":
+        try:
+            from distributed import as_completed, get_client
+
+            client = get_client()
+        except (ImportError, ValueError):
+            client = None
+        if client is not None:
+            futures = client.compute(list(tasks))
+            for done, _ in enumerate(as_completed(futures), start=1):
+                note(done)
+            return list(client.gather(futures))
+    results = []
+    for done, task in enumerate(tasks, start=1):
+        results.append(dask.compute(task)[0])
+        note(done)
+    return results

@@ -8,7 +8,7 @@ the per-joint findings as packed masks.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -28,10 +28,12 @@ def export_parquet(
     *,
     buckets: int = DEFAULT_BUCKETS,
     run: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, int]:
     """Write visits, therapies, imaging reads and patients of the store to the dataset ``out``.
 
     Returns the number of rows written per table. ``out`` must not hold a dataset already.
+    ``progress(done, total)`` is called with the patients written after each batch.
     """
     out = Path(out)
     if (out / MANIFEST).exists() or (out.exists() and any(out.iterdir())):
@@ -54,4 +56,6 @@ def export_parquet(
         written["visits"] += len(visits)
         written["therapies"] += len(therapies)
         written["imaging_reads"] += len(reads)
+        if progress is not None:
+            progress(start + len(batch), len(keys))
     return written

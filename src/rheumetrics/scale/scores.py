@@ -68,18 +68,24 @@ def score_file(
     return out.reset_index(drop=True)  # score categories are the same in every partition
 
 
-def imaging_file(
-    path: Path, by_side: bool = False, derived: bool = True, means: bool = False
-) -> pd.DataFrame:
-    """Validated imaging totals of one reads file (all reads of its patients); with ``means``,
-    their means over readers (:func:`rheumetrics.imaging.reader_mean`)."""
+def scored_reads(path: Path, by_side: bool = False, derived: bool = True) -> pd.DataFrame:
+    """Validated imaging totals of one reads file (all reads of its patients), as
+    :func:`rheumetrics.imaging.score_reads` gives them; problems name the file and row."""
     reads = read_file(path)
     reads.index = pd.RangeIndex(2, 2 + len(reads), name="row")
     try:
         valid = validate_reads(reads, source=str(path))
     except ValidationError as err:
         raise _located(err, path) from None
-    scores = score_reads(valid, by_side=by_side, derived=derived)
+    return score_reads(valid, by_side=by_side, derived=derived)
+
+
+def imaging_file(
+    path: Path, by_side: bool = False, derived: bool = True, means: bool = False
+) -> pd.DataFrame:
+    """:func:`scored_reads` with categories as text; with ``means``, their means over readers
+    (:func:`rheumetrics.imaging.reader_mean`)."""
+    scores = scored_reads(path, by_side, derived)
     return _plain(reader_mean(scores) if means else scores)
 
 

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import dask
 import dask.dataframe as dd
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute
 import pyarrow.parquet as pq
 
 from rheumetrics.scale import jointmasks
@@ -26,13 +29,15 @@ def decide_partition(
     therapies: pd.DataFrame | None,
     strategy: str,
     options: Mapping[str, str] | None = None,
+    **kwargs: Any,
 ) -> pd.DataFrame:
-    """The adapter: the t2t package's decision log for the patients of one partition."""
+    """The adapter: the t2t package's decision log for the patients of one partition
+    (``kwargs``: ``contraindications``, ``event_flags_missing`` of :func:`rheumetrics.t2t.decide`)."""
     from rheumetrics.t2t import decide, load_strategy
 
     if visits.empty:
         return pd.DataFrame()
-    return decide(visits, load_strategy(strategy, dict(options or {})), therapies)
+    return decide(visits, load_strategy(strategy, dict(options or {})), therapies, **kwargs)
 
 
 def _bucket_log(
@@ -40,6 +45,7 @@ def _bucket_log(
     therapy_files: list[Path],
     strategy: str,
     options: Mapping[str, str] | None,
+    **kwargs: Any,
 ) -> pd.DataFrame:
     visits = pd.concat(
         [jointmasks.to_frame_with_counts(pq.read_table(p)) for p in visit_files], ignore_index=True
@@ -51,11 +57,8 @@ def _bucket_log(
         if therapy_files
         else None
     )
-    log = decide_partition(visits, therapies, strategy, options)
-    for col in log.columns:
-        if isinstance(log[col].dtype, pd.CategoricalDtype):
-            log[col] = log[col].astype("string")
-    return log.reset_index(drop=True)
+    log = decide_partition(visits, therapies, strategy, options, **kwargs)
+    return _plain(log).reset_index(drop=True)
 
 
 def _bucket_log_of(
@@ -72,8 +75,33 @@ def decisions_frame(
     therapies = dataset.bucket_files("therapies") if "therapies" in dataset.tables else {}
     buckets = sorted(visits)
     args = [(visits[b], therapies.get(b, []), strategy, options) for b in buckets]
-    meta = _bucket_log(*args[0]).iloc[:0]
-    return dd.from_map(_bucket_log_of, args, meta=meta, enforce_metadata=False)
+    return dd.from_map(_bucket_log_of, args, meta=_meta(args[0]), enforce_metadata=False)
+
+
+def _meta(
+    args: tuple[list[Path], list[Path], str, Mapping[str, str] | None],
+) -> pd.DataFrame:
+    """The log's columns and types, from the first few patients of the first bucket."""
+    visit_files, therapy_files, strategy, options = args
+    table = pq.read_table(visit_files[0])
+    first = table.column("patient_id").to_pandas().drop_duplicates().head(20)
+    head = table.filter(pa.compute.is_in(table.column("patient_id"), pa.array(first)))
+    visits = jointmasks.to_frame_with_counts(head)
+    if "visit_id" in visits.columns:
+        visits = visits.set_index("visit_id")
+    therapies = None
+    if therapy_files:
+        therapies = read_file(therapy_files[0])
+        therapies = therapies[therapies["patient_id"].isin(first)]
+    log = decide_partition(visits, therapies, strategy, options)
+    return _plain(log).reset_index(drop=True).iloc[:0]
+
+
+def _plain(log: pd.DataFrame) -> pd.DataFrame:
+    for col in log.columns:
+        if isinstance(log[col].dtype, pd.CategoricalDtype):
+            log[col] = log[col].astype("string")
+    return log
 
 
 def _counts(log: pd.DataFrame) -> dict[str, int]:
