@@ -14,7 +14,14 @@ from rich.box import SIMPLE
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from rheumetrics.clitools import PROGRESS_MIN_ROWS, console, print_json, report_problems
+from rheumetrics.clitools import (
+    PROGRESS_MIN_ROWS,
+    console,
+    print_frame,
+    print_json,
+    report_problems,
+    to_terminal,
+)
 from rheumetrics.errors import RheumetricsError, ValidationError
 from rheumetrics.imaging.change import change_scores, classify_change, mean_change
 from rheumetrics.imaging.reads import read_reads, validate_reads
@@ -56,7 +63,10 @@ def _load(path: Path, problems: Path | None) -> pd.DataFrame:
 
 def imaging_command(
     reads: Path = typer.Argument(..., help="Read records (.csv, .xlsx or .parquet)."),
-    out: Path = typer.Option(..., "--out", "-o", help="Per-read scores table."),
+    out: Path = typer.Option(
+        None, "--out", "-o", help="Per-read scores table (default: the terminal, CSV or --json)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Per-read scores as JSON on the terminal."),
     means: Path = typer.Option(None, "--means", help="Reader-mean scores per time point."),
     states: Path = typer.Option(None, "--states", help="Imaging states of the reader means."),
     change: Path = typer.Option(
@@ -80,7 +90,10 @@ def imaging_command(
     scores = _load(reads, problems)
     conventions: dict[str, object] = dict(scores.attrs["conventions"])
     try:
-        write_table(scores, out)
+        if to_terminal(out):
+            print_frame(scores, as_json)
+        else:
+            write_table(scores, out)
         mean = reader_mean(scores)
         if means is not None:
             write_table(mean, means)
@@ -103,6 +116,8 @@ def imaging_command(
     except RheumetricsError as err:
         console.print(f"[red]error:[/red] {err}")
         raise typer.Exit(code=1) from None
+    if to_terminal(out):
+        return
     Path(f"{out}.conventions.json").write_text(
         json.dumps(conventions, indent=2, default=str, ensure_ascii=False) + "\n"
     )

@@ -20,6 +20,40 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def records() -> dict[str, object]:
+    """The catalogue as data (``rheumetrics catalogue --json``): inputs, measures, cut-off sets.
+
+    >>> [m["formula"] for m in records()["measures"] if m["name"] == "cdai"]
+    ['TJC28 + SJC28 + PtGA(0-10) + PhGA(0-10)']
+    """
+    return {
+        "inputs": [
+            {"column": f.name, "meaning": f.label, "unit": f.unit, "rule": f.rule}
+            for f in sorted(FIELDS.values(), key=lambda f: f.name)
+        ],
+        "measures": [
+            {
+                "name": m.name,
+                "label": m.label,
+                "formula": m.formula,
+                "inputs": [i for i in m.inputs if i not in m.optional],
+                "optional": list(m.optional),
+                "kind": m.kind,
+                "digits": m.digits,
+                "cutoffs": None if m.cutoffs is None else getattr(DEFAULT, m.cutoffs),
+                "conventions": list(m.conventions),
+                "reference": m.reference,
+            }
+            for m in MEASURES.values()
+        ],
+        "cutoff_sets": [
+            {"name": c.name, "family": c.family, "bands": c.describe(), "source": c.source}
+            for c in CUTOFF_SETS.values()
+        ],
+        "conventions": {c.name: getattr(DEFAULT, c.name) for c in dataclasses.fields(DEFAULT)},
+    }
+
+
 def render() -> str:
     """The catalogue page as Markdown."""
     out = [

@@ -250,10 +250,14 @@ def catalogue(
     out: Path = typer.Option(
         None, "--out", "-o", help="Markdown file to write (default: the terminal)."
     ),
+    as_json: bool = typer.Option(False, "--json", help="The catalogue as JSON on the terminal."),
 ) -> None:
     """Print (or write) the catalogue of measures, input columns, cut-off sets and conventions."""
-    from rheumetrics.measures.catalogue import render
+    from rheumetrics.measures.catalogue import records, render
 
+    if as_json:
+        print_json(records())
+        return
     text = render()
     if to_terminal(out):
         sys.stdout.write(text)

@@ -136,6 +136,10 @@ def _imaging_dataset(**kw: Any) -> None:
 
     if kw.get("change") is not None and (kw.get("baseline") is None or kw.get("followup") is None):
         raise typer.BadParameter("--change needs --baseline and --followup")
+    if kw.get("out") is None or str(kw["out"]) == "-":
+        raise typer.BadParameter(
+            "a dataset's per-read scores need --out FILE (too many for a terminal)"
+        )
     targets = {k: kw[k] for k in ("out", "means", "states", "change") if kw.get(k) is not None}
     request = None
     if kw.get("change") is not None:

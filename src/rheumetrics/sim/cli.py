@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
 
-from rheumetrics.clitools import console
+from rheumetrics.clitools import console, print_json
 from rheumetrics.errors import RheumetricsError
 
 
@@ -42,6 +43,9 @@ def simulate_command(
     scheduler: str = typer.Option(None, help="Address of an existing Dask scheduler."),
     out: Path = typer.Option(Path("simulation.html"), "--out", "-o", help="HTML report."),
     table: Path = typer.Option(None, help="Also write the per-replicate outcome shares (CSV)."),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print the arm summary (and calibration table) as JSON."
+    ),
 ) -> None:
     """Run virtual patients through the treat-to-target engine under each arm's strategy."""
     from rheumetrics.sim.calibration import calibration_table, trial_arms
@@ -93,6 +97,17 @@ def simulate_command(
     except RheumetricsError as err:
         console.print(f"[red]error:[/red] {err}")
         raise typer.Exit(code=1) from None
+    if as_json:
+        print_json(
+            {
+                "summary": json.loads(result.summary().to_json(orient="records")),
+                "calibration": None
+                if calib is None
+                else json.loads(calib.to_json(orient="records")),
+                "report": str(out),
+            }
+        )
+        return
     console.print(result.summary().round(3).to_string(index=False))
     console.print(f"report written to {out}")
 

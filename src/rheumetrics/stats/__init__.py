@@ -14,8 +14,9 @@ is imported on first use.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from rheumetrics.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from rheumetrics.stats.agreement import bland_altman, icc, sdc, srm
@@ -118,16 +119,4 @@ __all__ = [
     "youden_cutoff",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    """Import the submodule defining ``name`` on first access (PEP 562)."""
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'rheumetrics.stats' has no attribute {name!r}")
-    value = getattr(import_module(f"rheumetrics.stats.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+__getattr__, __dir__ = lazy_attributes(__name__, _WHERE)

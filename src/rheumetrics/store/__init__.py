@@ -11,13 +11,41 @@ Python API (the CLI ``rheumetrics db|import|export`` drives the same functions):
 See ``docs/store.md``.
 """
 
-from rheumetrics.store.engine import init_db, make_engine, resolve_url
-from rheumetrics.store.export import export_deidentified, export_fhir, export_tidy, fhir_bundle
-from rheumetrics.store.importer import ImportResult, import_file, prepare
-from rheumetrics.store.mapping import Mapping, check_mapping, load_mapping
-from rheumetrics.store.record_frames import load_imaging_reads, load_patients, load_therapies
-from rheumetrics.store.scoring import rescore
-from rheumetrics.store.visit_frames import load_visits
+from typing import TYPE_CHECKING
+
+from rheumetrics.lazy import lazy_attributes
+
+if TYPE_CHECKING:
+    from rheumetrics.store.engine import init_db, make_engine, resolve_url
+    from rheumetrics.store.export import export_deidentified, export_fhir, export_tidy, fhir_bundle
+    from rheumetrics.store.importer import ImportResult, import_file, prepare
+    from rheumetrics.store.mapping import Mapping, check_mapping, load_mapping
+    from rheumetrics.store.record_frames import load_imaging_reads, load_patients, load_therapies
+    from rheumetrics.store.scoring import rescore
+    from rheumetrics.store.visit_frames import load_visits
+
+#: Public name -> the submodule defining it, imported on first use.
+_WHERE = {
+    "init_db": "engine",
+    "make_engine": "engine",
+    "resolve_url": "engine",
+    "export_deidentified": "export",
+    "export_fhir": "export",
+    "export_tidy": "export",
+    "fhir_bundle": "export",
+    "ImportResult": "importer",
+    "import_file": "importer",
+    "prepare": "importer",
+    "Mapping": "mapping",
+    "check_mapping": "mapping",
+    "load_mapping": "mapping",
+    "load_imaging_reads": "record_frames",
+    "load_patients": "record_frames",
+    "load_therapies": "record_frames",
+    "rescore": "scoring",
+    "load_visits": "visit_frames",
+}
+__getattr__, __dir__ = lazy_attributes(__name__, _WHERE)
 
 __all__ = [
     "ImportResult",
