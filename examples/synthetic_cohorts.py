@@ -831,6 +831,12 @@ def write_cohort(
     return paths
 
 
+#: The shipped reads CSV's own headers -> rheumetrics' imaging columns (what its mapping says).
+SOURCE_TO_IMAGING = {"time_point": "timepoint", "scoring_system": "system",
+                     "scoring_version": "version", "reading_session": "session",
+                     "reading_design": "design"}  # fmt: skip
+
+
 def write_file_study(
     records: CohortRecords, folder: str | Path, *, imaging_format: str = "parquet"
 ) -> Path:
@@ -847,6 +853,7 @@ def write_file_study(
     records.patients.to_csv(folder / "patients.csv", index=False)
     records.therapies.to_csv(folder / "therapies.csv", index=False, date_format="%Y-%m-%d")
     reads = records.reads.assign(image_date=pd.to_datetime(records.reads["image_date"]))
+    reads = reads.rename(columns=SOURCE_TO_IMAGING)  # a study's files use the imaging vocabulary
     imaging = folder / f"imaging.{imaging_format}"
     if imaging_format == "parquet":
         reads.to_parquet(imaging, index=False)
