@@ -44,9 +44,22 @@ def test_t2t_dataset_log_as_a_folder_with_compare_and_json(dataset, cluster, tmp
     table = json.loads(output[output.index("[") : output.rindex("]") + 1])
     metrics = {row["metric"]: row for row in table}
     assert set(metrics["visits"]) == {"metric", "eular2022_ra", "asas_eular2022_axspa"}
-    files = sorted(folder.glob("part-*.parquet"))
-    assert len(files) == len(dataset.bucket_files("visits"))
-    assert sum(len(pd.read_parquet(f)) for f in files) == metrics["visits"]["eular2022_ra"]
+    for strategy in ("eular2022_ra", "asas_eular2022_axspa"):  # a folder per strategy
+        files = sorted((folder / strategy).glob("part-*.parquet"))
+        assert len(files) == len(dataset.bucket_files("visits"))
+        assert sum(len(pd.read_parquet(f)) for f in files) == metrics["visits"][strategy]
+        assert {s for f in files for s in pd.read_parquet(f)["strategy"]} == {strategy}
+
+
+def test_t2t_dataset_compare_logs_both_strategies_as_in_memory(store, dataset, cluster, tmp_path):
+    url, _ = store
+    compare = ["-s", "eular2022_ra", "--compare", "acr2021_ra"]
+    _run("t2t", "--db", url, *compare, "--out", tmp_path / "mem.csv")
+    _run("t2t", dataset.root, *compare, "--out", tmp_path / "ds.csv",
+         "--scheduler", cluster["scheduler"])  # fmt: skip
+    got, expected = pd.read_csv(tmp_path / "ds.csv"), pd.read_csv(tmp_path / "mem.csv")
+    assert set(expected["strategy"]) == {"eular2022_ra", "acr2021_ra"}
+    pd.testing.assert_frame_equal(got, expected)
 
 
 def test_t2t_dataset_refuses_a_second_source(dataset):

@@ -241,18 +241,23 @@ def _t2t_dataset(**kw: Any) -> None:
         if kw.get("contraindications") is not None:
             extra["contraindications"] = read_table(kw["contraindications"])
         buckets = len(ds.bucket_files("visits"))
-        summaries = []
+        summaries, logs = [], []
         with execution(n, scheduler=kw["scheduler"], workers=kw["workers"]) as where:
             for k, strategy in enumerate(chosen):
+                # a folder log: one file per bucket, in a folder per strategy when comparing
+                folder = None if gather else out / strategy.id if len(chosen) > 1 else out
                 with _progress(n, buckets, f"t2t {strategy.id}") as tick:
                     summary, log = run_decisions(
                         ds, kw["strategy"] if k == 0 else kw["compare"], options if k == 0 else {},
-                        out=None if gather or k else out, gather=gather and not k,
-                        progress=tick, **extra,
+                        out=folder, gather=gather, progress=tick, **extra,
                     )  # fmt: skip
                 summaries.append(summary)
                 if log is not None:
-                    write_table(log, out)
+                    logs.append(log)
+        if logs:  # both strategies in one log, told apart by its strategy column
+            import pandas as pd
+
+            write_table(pd.concat(logs, ignore_index=True), out)
     except ValidationError as err:
         _fail(err)
     except (RheumetricsError, FileNotFoundError, ValueError, KeyError) as err:
