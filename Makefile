@@ -35,7 +35,7 @@ bench-startup: $(STAMP)
 
 # Property-based tests at the entry points, >= 10,000 generated cases each (docs/security.md).
 fuzz: $(STAMP)
-	RHEUMETRICS_FUZZ=rheumetrics-fuzz $(BIN)/pytest -m fuzz tests/fuzz -p no:cacheprovider -rxX
+	RHEUMETRICS_FUZZ=rheumetrics-fuzz $(BIN)/pytest -m fuzz tests/fuzz -p no:cacheprovider
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -15,13 +15,11 @@ import math
 import os
 import random
 import time
-import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import pytest
 from hypothesis import strategies as st
 
 PROFILE_NAME = os.environ.get("RHEUMETRICS_FUZZ", "rheumetrics-quick")
@@ -47,7 +45,6 @@ class Tally:
     examples: int = 0
     started: float = field(default_factory=time.perf_counter)
     seconds: float = 0.0
-    known: dict[tuple[str, str, str], int] = field(default_factory=dict)
 
     def add(self, n: int) -> None:
         self.cases += n
@@ -58,39 +55,17 @@ class Tally:
         self.seconds = time.perf_counter() - self.started
         TALLIES.append(self)
         assert self.cases >= self.target, f"{self.entry_point}: {self.cases} cases < {self.target}"
-        if self.known:
-            pytest.xfail("known defects hit: " + "; ".join(
-                f"{m}:{f} raises {e} ({n} cases)" for (m, f, e), n in sorted(self.known.items())
-            ))  # fmt: skip
 
 
 TALLIES: list[Tally] = []
 
 
-#: Defects these tests found in loaders that other parts of the project own, reported to them:
-#: (module, function, exception). A case that hits one is counted, listed, and the test is
-#: marked xfail with the list; any other exception fails the test.
-KNOWN_DEFECTS: set[tuple[str, str]] = set()
-
-
-def _site(exc: BaseException) -> tuple[str, str, str] | None:
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if "/rheumetrics/" in f.filename]
-    if not frames:
-        return None
-    module = frames[-1].filename.replace("\\", "/").split("/rheumetrics/")[-1]
-    return module, frames[-1].name, type(exc).__name__
-
-
 @contextmanager
-def case(entry_point: str, shown: Any, tally: Tally | None = None) -> Iterator[None]:
+def case(entry_point: str, shown: Any) -> Iterator[None]:
     """Name the one case that broke the contract (the batch is not shrunk)."""
     try:
         yield
     except Exception as exc:
-        site = _site(exc)
-        if tally is not None and site is not None and site[:2] in KNOWN_DEFECTS:
-            tally.known[site] = tally.known.get(site, 0) + 1  # type: ignore[index]
-            return
         shown = shown() if callable(shown) else shown
         text = shown if isinstance(shown, str) else repr(shown)
         raise AssertionError(

@@ -101,7 +101,7 @@ def test_strategy_loading() -> None:
     @given(file_batches(STRATEGIES))
     def check(docs: list[dict[str, Any]]) -> None:
         for doc in docs:  # the parsed document, as read from the file
-            with case("strategy", lambda: toml_text(doc), tally):  # noqa: B023
+            with case("strategy", lambda: toml_text(doc)):  # noqa: B023
                 try:
                     parse_strategy(doc, "fuzz.toml")
                 except RheumetricsError as err:
@@ -131,7 +131,7 @@ def test_study_loading() -> None:
     def check(docs: list[dict[str, Any]]) -> None:
         for doc in docs:
             text = toml_text(doc)
-            with case("study", text, tally):
+            with case("study", text):
                 try:
                     parse_study(text, PACKAGE / "studies" / "fuzz-study.toml")
                 except RheumetricsError as err:
