@@ -44,7 +44,7 @@ from rheumetrics.app.application import set_wal
 from rheumetrics.app.security import add_user
 from rheumetrics.app.tables import ensure_tables
 from rheumetrics.store import bulk
-from rheumetrics.store.engine import init_db, make_engine
+from rheumetrics.store.database import init_db, make_engine
 from rheumetrics.store.jointbits import STORAGE_ORDER
 
 PASSWORD = "benchmark password"

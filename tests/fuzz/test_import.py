@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rheumetrics.errors import ValidationError
-from rheumetrics.store import import_file, init_db, make_engine, prepare
+from rheumetrics.store import import_file, init_db, make_engine, stage_file
 from rheumetrics.store.mapping import parse_mapping
 from rheumetrics.store.stage import stage
 
@@ -86,7 +86,7 @@ def test_import_staging() -> None:
             src = folder / f"batch{n[0]}.csv"
             raw.to_csv(src, index=False)
             try:
-                from_file = prepare(MAPPING, src)
+                from_file = stage_file(MAPPING, src)
                 result = import_file(engine, src, folder / "m.toml", mode="quarantine",
                                      score=False)  # fmt: skip
             except ValidationError as err:  # the file as a whole is refused (e.g. no id column)

@@ -3,7 +3,7 @@
 
 For each generated mapping that loads, a source file is written in the mapping's own format
 (delimiter, encoding, sheet) holding every column it names, and read and staged as ``import``
-does (:func:`~rheumetrics.store.prepare`): no exception but a
+does (:func:`~rheumetrics.store.stage_file`): no exception but a
 :class:`~rheumetrics.errors.ValidationError`, and no problem about the mapping itself (its
 tables, keys or values); problems about the file or its rows may remain. A case is one
 generated mapping; one tenth of the loader's count is run here (1,000 under ``make fuzz``),
@@ -22,7 +22,7 @@ from hypothesis import given, settings
 from test_files import MAPPINGS
 
 from rheumetrics.errors import Problem, ValidationError
-from rheumetrics.store import prepare
+from rheumetrics.store import stage_file
 from rheumetrics.store.mapping import Mapping, load_mapping
 
 PROFILE = settings.get_profile(PROFILE_NAME)
@@ -79,7 +79,7 @@ def test_check_mapping_and_import_agree() -> None:
                         continue
                     accepted[0] += 1
                     try:
-                        staged = prepare(load_mapping(path), source)  # what import does
+                        staged = stage_file(load_mapping(path), source)  # what import does
                     except ValidationError as err:
                         found = err.problems
                     else:

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from rheumetrics.cli import app
 from rheumetrics.errors import ValidationError
-from rheumetrics.store.importer import prepare
+from rheumetrics.store.importer import stage_file
 from rheumetrics.store.mapping import parse_mapping
 
 runner = CliRunner()
@@ -149,7 +149,7 @@ def test_3000_attributes_are_quick(tmp_path: Path) -> None:
     cols = ",".join(f"c{i}" for i in range(3000))
     vals = ",".join(str(i) for i in range(3000))
     src.write_text(f"patient,date,esr,{cols}\nP1,2020-01-15,44,{vals}\nP1,2020-04-15,20,{vals}\n")
-    staged = prepare(m, src)  # read and checked in one pass over the attributes
+    staged = stage_file(m, src)  # read and checked in one pass over the attributes
     assert not staged.problems
     assert staged.patients.loc["P1", "attributes"] == {f"a{i}": i for i in range(3000)}
     result = runner.invoke(app, ["import", str(src), "-m", str(m), "--dry-run"])

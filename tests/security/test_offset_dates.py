@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from rheumetrics.errors import ValidationError
-from rheumetrics.store.importer import prepare
+from rheumetrics.store.importer import stage_file
 from rheumetrics.store.mapping import parse_mapping
 
 MAPPING = """
@@ -34,7 +34,7 @@ def _stage(tmp_path: Path, unit: str, offsets: list[str]):
     src = tmp_path / "s.csv"
     rows = [f"P{i},{o},20" for i, o in enumerate(offsets)]
     src.write_text("patient,offset,esr\n" + "\n".join(rows) + "\n", encoding="utf-8")
-    return prepare(m, src)
+    return stage_file(m, src)
 
 
 @pytest.mark.parametrize("unit", ["days", "months"])

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from rheumetrics.joints import joint_set
-from rheumetrics.store.engine import init_db, make_engine
+from rheumetrics.store.database import init_db, make_engine
 
 DATA = Path(__file__).parent / "data"
 

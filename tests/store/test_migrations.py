@@ -8,7 +8,7 @@ from alembic import command
 from sqlalchemy import text
 
 from rheumetrics.store import load_imaging_reads
-from rheumetrics.store.engine import (
+from rheumetrics.store.database import (
     alembic_config,
     current_revision,
     head_revision,

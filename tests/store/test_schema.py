@@ -14,7 +14,7 @@ from sqlalchemy import Engine, text
 from rheumetrics.errors import RheumetricsError
 from rheumetrics.joints import JOINTS, joint_set
 from rheumetrics.store import jointbits
-from rheumetrics.store.engine import (
+from rheumetrics.store.database import (
     DEFAULT_URL,
     URL_ENV,
     head_revision,
@@ -32,7 +32,7 @@ def test_migrations_create_exactly_the_models(engine: Engine) -> None:
 
 
 def test_init_is_idempotent_and_at_head(engine: Engine) -> None:
-    from rheumetrics.store.engine import current_revision, init_db
+    from rheumetrics.store.database import current_revision, init_db
 
     assert init_db(engine) == head_revision() == current_revision(engine)
 

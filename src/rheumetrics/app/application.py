@@ -21,7 +21,7 @@ from rheumetrics.app.context import AppContext, NotSignedIn, Settings, render
 from rheumetrics.app.records import Conflict
 from rheumetrics.app.security import Sessions, Throttle
 from rheumetrics.app.tables import ensure_tables
-from rheumetrics.store.engine import init_db, make_engine
+from rheumetrics.store.database import init_db, make_engine
 
 log = logging.getLogger("rheumetrics.app")
 
@@ -129,7 +129,7 @@ def app_from_environment() -> FastAPI:
     """
     import os
 
-    from rheumetrics.store.engine import resolve_url
+    from rheumetrics.store.database import resolve_url
 
     secret = os.environ.get(SECRET_ENV)
     if not secret:

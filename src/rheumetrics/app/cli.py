@@ -50,7 +50,7 @@ def serve_command(
 
     from rheumetrics.app import Settings, create_app
     from rheumetrics.app.application import IDLE_ENV, SECRET_ENV, STALE_ENV
-    from rheumetrics.store.engine import URL_ENV
+    from rheumetrics.store.database import URL_ENV
 
     settings = Settings(stale_lab_days=stale_lab_days, idle_minutes=idle_minutes)
     if secret_file is not None:
@@ -94,7 +94,7 @@ def serve_command(
 
 
 def _default_url() -> str:
-    from rheumetrics.store.engine import resolve_url
+    from rheumetrics.store.database import resolve_url
 
     return resolve_url(None)
 
@@ -121,7 +121,7 @@ def user_add(
     """Create a user (the first admin, typically)."""
     from rheumetrics.app.security import add_user
     from rheumetrics.app.tables import ensure_tables
-    from rheumetrics.store.engine import init_db, make_engine
+    from rheumetrics.store.database import init_db, make_engine
 
     password = _read_password(password_stdin)
     engine = make_engine(db)
@@ -150,7 +150,7 @@ def user_disable(
     from rheumetrics.app import audit
     from rheumetrics.app.security import set_active
     from rheumetrics.app.tables import USER, ensure_tables
-    from rheumetrics.store.engine import make_engine
+    from rheumetrics.store.database import make_engine
 
     engine = make_engine(db)
     try:
@@ -180,7 +180,7 @@ def user_password(
     from rheumetrics.app import audit
     from rheumetrics.app.security import set_password
     from rheumetrics.app.tables import ensure_tables
-    from rheumetrics.store.engine import make_engine
+    from rheumetrics.store.database import make_engine
 
     password = _read_password(password_stdin)
     engine = make_engine(db)

@@ -98,7 +98,7 @@ def _busy_timeout(conn: Connection, ms: int) -> None:
     cur.close()
 
 
-#: The busy timeout every SQLite connection of the store has (``rheumetrics.store.engine``).
+#: The busy timeout every SQLite connection of the store has (``rheumetrics.store.database``).
 SQLITE_BUSY_MS = 30000
 
 

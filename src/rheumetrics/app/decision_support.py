@@ -19,7 +19,7 @@ import pandas as pd
 
 from rheumetrics.errors import ValidationError
 from rheumetrics.t2t import decide, load_strategy, shipped_strategies
-from rheumetrics.t2t.decisions import ADHERENT
+from rheumetrics.t2t.adherence import ADHERENT
 from rheumetrics.t2t.strategy import Strategy
 
 #: Actions a clinician can record as what was actually done.

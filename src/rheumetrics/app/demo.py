@@ -15,7 +15,7 @@ from sqlalchemy import Engine, insert, select
 
 from rheumetrics.app.security import add_user
 from rheumetrics.app.tables import PATIENT_STRATEGY, ensure_tables
-from rheumetrics.store.engine import init_db, make_engine
+from rheumetrics.store.database import init_db, make_engine
 from rheumetrics.store.importer import import_file
 from rheumetrics.store.models import PATIENT
 

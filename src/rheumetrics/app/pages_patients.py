@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 
 from rheumetrics.app import decision_support as ds
-from rheumetrics.app import queries, records
+from rheumetrics.app import queries, records, therapy_records
 from rheumetrics.app.charts import time_axis, timeline_svg, trend_svg
 from rheumetrics.app.context import CurrentUser, FormData, check_csrf, ctx, render, require, writing
 from rheumetrics.app.security import User
@@ -226,7 +226,7 @@ def therapy(request: Request, key: str, user: CurrentUser, form: FormData) -> Re
     require(user, "edit")
     try:
         with writing(ctx(request).engine) as conn:
-            records.add_therapy(conn, user.username, key, form)
+            therapy_records.add_therapy(conn, user.username, key, form)
     except records.FormProblems as exc:
         return render(
             request,

@@ -36,7 +36,7 @@ class BucketFigures:
 
 def bucket_figures(log: pd.DataFrame) -> BucketFigures:
     """Per-bucket counts and per-patient figures of a decision log (patients never span buckets)."""
-    from rheumetrics.t2t.strategy import DAYS_PER_MONTH
+    from rheumetrics.t2t.rule_terms import DAYS_PER_MONTH
 
     codes, uniq = pd.factorize(log["patient_id"], sort=True)
     n_pat = len(uniq)

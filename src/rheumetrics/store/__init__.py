@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 from rheumetrics.lazy import lazy_attributes
 
 if TYPE_CHECKING:
-    from rheumetrics.store.engine import init_db, make_engine, resolve_url
+    from rheumetrics.store.database import init_db, make_engine, resolve_url
     from rheumetrics.store.export import export_deidentified, export_fhir, export_tidy, fhir_bundle
-    from rheumetrics.store.importer import ImportResult, import_file, prepare
+    from rheumetrics.store.importer import ImportResult, import_file, stage_file
     from rheumetrics.store.mapping import Mapping, check_mapping, load_mapping
     from rheumetrics.store.record_frames import load_imaging_reads, load_patients, load_therapies
     from rheumetrics.store.scoring import rescore
@@ -26,16 +26,16 @@ if TYPE_CHECKING:
 
 #: Public name -> the submodule defining it, imported on first use.
 _WHERE = {
-    "init_db": "engine",
-    "make_engine": "engine",
-    "resolve_url": "engine",
+    "init_db": "database",
+    "make_engine": "database",
+    "resolve_url": "database",
     "export_deidentified": "export",
     "export_fhir": "export",
     "export_tidy": "export",
     "fhir_bundle": "export",
     "ImportResult": "importer",
     "import_file": "importer",
-    "prepare": "importer",
+    "stage_file": "importer",
     "Mapping": "mapping",
     "check_mapping": "mapping",
     "load_mapping": "mapping",
@@ -63,7 +63,7 @@ __all__ = [
     "load_therapies",
     "load_visits",
     "make_engine",
-    "prepare",
     "rescore",
     "resolve_url",
+    "stage_file",
 ]

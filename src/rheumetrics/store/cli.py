@@ -22,9 +22,9 @@ from rheumetrics.clitools import (
 )
 from rheumetrics.errors import RheumetricsError, ValidationError
 from rheumetrics.measures import DEFAULT
-from rheumetrics.store.engine import URL_ENV, init_db, make_engine, resolve_url
+from rheumetrics.store.database import URL_ENV, init_db, make_engine, resolve_url
 from rheumetrics.store.export import export_deidentified, export_fhir, export_tidy
-from rheumetrics.store.importer import import_file, prepare
+from rheumetrics.store.importer import import_file, stage_file
 from rheumetrics.store.mapping import check_mapping, load_mapping
 from rheumetrics.store.scoring import rescore
 
@@ -129,7 +129,7 @@ def import_command(
     try:
         m = load_mapping(mapping, allow_outside=allow_outside_paths)
         if dry_run:
-            staged = prepare(m, source, dictionary)
+            staged = stage_file(m, source, dictionary)
             if staged.problems:
                 raise ValidationError(
                     staged.problems, f"{source}: {len(staged.problems)} problem(s)"

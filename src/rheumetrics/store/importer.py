@@ -36,7 +36,7 @@ from rheumetrics.errors import Problem, ValidationError
 from rheumetrics.measures import DEFAULT, Conventions
 from rheumetrics.store import bulk, jointbits
 from rheumetrics.store import redcap as rc
-from rheumetrics.store.engine import require_current
+from rheumetrics.store.database import require_current
 from rheumetrics.store.import_plan import ImportPlan, ImportResult, OnConflict, Progress, tick
 from rheumetrics.store.mapping import Mapping, load_mapping
 from rheumetrics.store.models import (
@@ -62,7 +62,7 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def prepare(
+def stage_file(
     mapping: Mapping | str | Path, source: str | Path, dictionary: str | Path | None = None
 ) -> Staged:
     """Read and check ``source`` with ``mapping`` without touching any database."""
@@ -115,7 +115,7 @@ def import_file(
     path = Path(source)
     started = dt.datetime.now(dt.UTC)
     tick(progress, "read and check", 0, 1)
-    staged = prepare(m, path, dictionary)
+    staged = stage_file(m, path, dictionary)
     tick(progress, "read and check", 1, 1)
     whole_file = [p for p in staged.problems if p.record in ("(file)", "(header)")]
     if whole_file or (staged.problems and mode == "all_or_nothing"):

@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from rheumetrics.clitools import console, print_frame
 from rheumetrics.errors import RheumetricsError
 from rheumetrics.schema.writers import write_csv, write_xlsx
-from rheumetrics.store.engine import URL_ENV, make_engine, require_current, resolve_url
+from rheumetrics.store.database import URL_ENV, make_engine, require_current, resolve_url
 from rheumetrics.store.quarantine import clear_quarantine, quarantine_frame
 
 quarantine_app = typer.Typer(

@@ -55,7 +55,7 @@ def _from_store(study: Study, url: str, note: Callable[[str], None]) -> Cohort:
 
     from rheumetrics.cohort import flatten_attributes, from_store, imaging_totals
     from rheumetrics.errors import RheumetricsError
-    from rheumetrics.store.engine import init_db, make_engine
+    from rheumetrics.store.database import init_db, make_engine
     from rheumetrics.store.importer import import_file
     from rheumetrics.store.scoring import rescore
 

@@ -17,7 +17,8 @@ from rheumetrics.errors import RheumetricsError, ValidationError
 from rheumetrics.io import read_table, write_table
 from rheumetrics.schema.vocab import FALSE_WORDS, TRUE_WORDS
 from rheumetrics.t2t.cohort import CohortResult, apply_strategy, compare_strategies, readable
-from rheumetrics.t2t.strategy import DURATION_FACTS, Strategy, format_duration, parse_duration
+from rheumetrics.t2t.rule_terms import DURATION_FACTS, format_duration, parse_duration
+from rheumetrics.t2t.strategy import Strategy
 from rheumetrics.t2t.strategy_files import load_strategy, read_document, shipped_strategies
 from rheumetrics.t2t.visit import VisitDecision, decide_visit
 

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 
 from rheumetrics.t2t.decisions import decide
-from rheumetrics.t2t.strategy import DAYS_PER_MONTH, Strategy
+from rheumetrics.t2t.rule_terms import DAYS_PER_MONTH
+from rheumetrics.t2t.strategy import Strategy
 
 #: Summary metrics, in output order, with what each one means.
 METRICS: dict[str, str] = {

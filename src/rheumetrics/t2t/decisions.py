@@ -20,6 +20,7 @@ from pandas.api.types import union_categoricals
 
 from rheumetrics.errors import ProblemCollector
 from rheumetrics.numeric import snap
+from rheumetrics.t2t.adherence import adherence
 from rheumetrics.t2t.explain import (
     CO_FIRED,
     FIRED,
@@ -34,25 +35,10 @@ from rheumetrics.t2t.facts import Fact, Facts, compute_facts, fact, k_and, k_not
 from rheumetrics.t2t.indices import INDICES
 from rheumetrics.t2t.inputs import prepare_therapies, prepare_visits
 from rheumetrics.t2t.placement import ladder_state
-from rheumetrics.t2t.strategy import (
-    DAYS_PER_MONTH,
-    DURATION_FACTS,
-    Rule,
-    Strategy,
-    parse_duration,
-)
+from rheumetrics.t2t.rule_terms import DAYS_PER_MONTH, DURATION_FACTS, parse_duration
+from rheumetrics.t2t.strategy import Rule, Strategy
 from rheumetrics.t2t.text import Texts, append, concat
 from rheumetrics.t2t.therapy import therapy_state
-
-#: Recommended action -> actual actions that count as following it (protocol adherence).
-ADHERENT = {
-    "continue": ("continue",),
-    "escalate": ("escalate",),
-    "reinstate": ("escalate",),
-    "optimise": ("escalate", "switch"),
-    "switch": ("switch", "escalate"),
-    "taper": ("taper",),
-}
 
 EVENT_FLAG_CONVENTIONS = ("no_event", "unknown")
 
@@ -338,7 +324,7 @@ def _decisions(day: np.ndarray, f: Facts, s: Strategy) -> pd.DataFrame:
     step_ids = [st.id for st in s.ladder]
     biologic = np.asarray([st.biologic for st in s.ladder] + [False])
     months_since = f.durations["since_change"].days / DAYS_PER_MONTH
-    actual, adherent = _adherence(action, f, s)
+    actual, adherent = adherence(action, f)
     on_bts = pd.array(f.bools["on_bts"].value, dtype="boolean")
     on_bts[~f.bools["on_bts"].known] = pd.NA
     target_met = pd.array(tgt.value, dtype="boolean")
@@ -400,39 +386,6 @@ def _weakest(grades: np.ndarray, other: str) -> np.ndarray:
     """The weaker of two evidence grades per row (U weaker than P weaker than V)."""
     rank = np.select([grades == "U", grades == "P", grades == "V"], [2, 1, 0], default=-1)
     return np.where(rank >= _GRADE[other], grades, other)
-
-
-def _adherence(
-    action: np.ndarray, f: Facts, s: Strategy
-) -> tuple[np.ndarray, pd.arrays.BooleanArray]:
-    """What was actually done after each visit, and whether it follows the recommendation.
-
-    Actual action from the therapy changes between the visit and the next one: a new drug added is
-    an escalation; a new drug replacing a stopped one is a switch, or an escalation when the next
-    visit's ladder step is later on the ladder; a dose increase or modification is an escalation;
-    a dose reduction or a stop without replacement is a taper; nothing is "continue". The last visit
-    of a patient has no follow-up and is not assessable.
-    """
-    n = len(action)
-    adherent = pd.array(np.zeros(n, bool), dtype="boolean")
-    adherent[:] = pd.NA
-    t = f.therapy
-    if t is None:
-        return np.full(n, "", dtype=object), adherent
-    cur = f.step
-    after = np.r_[cur[1:], -1]
-    went_up = (cur >= 0) & (after > cur)
-    new, stops, inc, tap = t.new_starts > 0, t.final_stops > 0, t.increases > 0, t.tapers > 0
-    actual = np.select(
-        [new & ~stops, new & stops & went_up, new & stops, inc, tap | stops],
-        ["escalate", "escalate", "switch", "escalate", "taper"],
-        default="continue",
-    ).astype(object)
-    actual[~t.assessable] = ""
-    for rec, accepted in ADHERENT.items():
-        rows = (action == rec) & t.assessable
-        adherent[rows] = np.isin(actual[rows], accepted)
-    return actual, adherent
 
 
 def _dedupe_missing(messages: np.ndarray) -> Texts:

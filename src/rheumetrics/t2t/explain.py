@@ -17,7 +17,8 @@ import pandas as pd
 from rheumetrics.numeric import round_display
 from rheumetrics.t2t.facts import Facts
 from rheumetrics.t2t.indices import INDICES
-from rheumetrics.t2t.strategy import DAYS_PER_MONTH, Rule, Strategy, format_duration
+from rheumetrics.t2t.rule_terms import DAYS_PER_MONTH, format_duration
+from rheumetrics.t2t.strategy import Rule, Strategy
 from rheumetrics.t2t.text import Texts, _codes, _first, concat, join, join_rows
 
 #: Status codes of a rule at a visit, for the rules-considered record.

@@ -18,7 +18,8 @@ from rheumetrics.numeric import snap
 from rheumetrics.t2t.indices import INDICES, input_label
 from rheumetrics.t2t.inputs import Flag, Visits
 from rheumetrics.t2t.placement import LadderState
-from rheumetrics.t2t.strategy import DAYS_PER_MONTH, Strategy
+from rheumetrics.t2t.rule_terms import DAYS_PER_MONTH
+from rheumetrics.t2t.strategy import Strategy
 from rheumetrics.t2t.text import Texts, concat, join
 from rheumetrics.t2t.therapy import NONE, TherapyState
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from rheumetrics.t2t.strategy import DURATION_FACTS, Rule, Strategy, parse_duration
+from rheumetrics.t2t.rule_terms import DURATION_FACTS, parse_duration
+from rheumetrics.t2t.strategy import Rule, Strategy
 
 Finding = tuple[str, str, object, str]
 

@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 
 from rheumetrics import __version__
 from rheumetrics.schema.writers import write_csv
-from rheumetrics.store.engine import current_revision
+from rheumetrics.store.database import current_revision
 from rheumetrics.store.visit_frames import load_visits
 
 

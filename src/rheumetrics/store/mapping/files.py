@@ -165,7 +165,7 @@ def check_mapping(
     """
     mapping = load_mapping(path, allow_outside=allow_outside)
     if source is not None:
-        from rheumetrics.store.importer import prepare
+        from rheumetrics.store.importer import stage_file
         from rheumetrics.store.readers import read_header
 
         header = read_header(mapping, Path(source))
@@ -179,7 +179,7 @@ def check_mapping(
                 "(header)", col, None, "column named by the mapping is not in the file", str(source)
             )
         found.raise_if_any()
-        staged = prepare(mapping, source, dictionary)
+        staged = stage_file(mapping, source, dictionary)
         found.extend(p for p in staged.problems if p.record in ("(file)", "(header)"))
         found.raise_if_any()
     return mapping
