@@ -11,6 +11,15 @@ from rheumetrics.cli import app
 runner = CliRunner()
 
 
+def _decide_files(tmp_path):
+    """``rheumetrics t2t v.csv -t t.csv`` under EULAR 2022; the decision log written."""
+    out = tmp_path / "log.csv"
+    args = ["t2t", str(tmp_path / "v.csv"), "-s", "eular2022_ra", "-t", str(tmp_path / "t.csv")]
+    res = runner.invoke(app, [*args, "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    return out
+
+
 def test_one_visit_on_the_command_line():
     res = runner.invoke(
         app,
@@ -94,21 +103,7 @@ def test_grams_are_converted_to_the_catalogue_unit(tmp_path):
     (tmp_path / "t.csv").write_text(
         "patient_id,drug,dose,dose_unit,start_date\np1,sulfasalazine,2,g/day,2019-01-01\n"
     )
-    out = tmp_path / "log.csv"
-    res = runner.invoke(
-        app,
-        [
-            "t2t",
-            str(tmp_path / "v.csv"),
-            "-s",
-            "eular2022_ra",
-            "-t",
-            str(tmp_path / "t.csv"),
-            "-o",
-            str(out),
-        ],
-    )
-    assert res.exit_code == 0, res.output
+    out = _decide_files(tmp_path)
     assert "sulfasalazine 2000 mg/day" in out.read_text()
 
 
@@ -121,20 +116,6 @@ def test_cli_accepts_a_therapy_of_class_other_and_ignores_it(tmp_path):
         "p1,glucosamine,other,,2019-01-01\n"
         "p1,paracetamol,other,1000,2019-01-01\n"
     )
-    out = tmp_path / "log.csv"
-    res = runner.invoke(
-        app,
-        [
-            "t2t",
-            str(tmp_path / "v.csv"),
-            "-s",
-            "eular2022_ra",
-            "-t",
-            str(tmp_path / "t.csv"),
-            "-o",
-            str(out),
-        ],
-    )
-    assert res.exit_code == 0, res.output
+    out = _decide_files(tmp_path)
     text = out.read_text()
     assert ",I.1," in text and "glucosamine" not in text

@@ -238,15 +238,7 @@ class Anchor(_Strict):
     use: Literal["calibration", "held_out"]
     source: Annotated[str, Field(min_length=3)]
     outcome: (
-        Literal[
-            "remission",
-            "low_activity",
-            "eular_good",
-            "eular_moderate",
-            "eular_none",
-            "asdas_cii",
-            "index_change",
-        ]
+        Literal[TIMED_OUTCOMES]  # type: ignore[valid-type]
         | None
     ) = None
     month: Annotated[int, Field(ge=0)] | None = None
