@@ -123,7 +123,8 @@ def decide(
         One row per visit: ``patient_id``, ``visit_date``, the strategy's index column (computed
         with ``rheumetrics.measures.score_frame`` when absent), and as the rules need them
         ``sjc28``, ``crp_mg_l``, ``mri_bme_total`` or ``mri_no_bme``, ``us_pd_joint_count``,
-        ``intolerance`` with ``intolerant_drug``, ``ppf`` (or ``rf_positive``/``acpa_positive``/
+        ``intolerance`` with ``intolerant_drug`` (and ``adverse_event`` when the drug caused an
+        adverse event such as hepatotoxicity rather than side effects), ``ppf`` (or ``rf_positive``/``acpa_positive``/
         ``erosive``), ``mri_sij_inflammation``, ``radiographic_sacroiliitis``.
     strategy
         A loaded strategy (:func:`rheumetrics.t2t.load_strategy`).
@@ -451,6 +452,8 @@ def _proposals(
                 taper[idx] = r.taper_class
         if r.to_step is not None:
             take(f"to:{r.to_step}", rows)
+        if r.proposal is not None:
+            take(r.proposal, rows)
     placed = f.step >= 0
     same = (esc | (action == "optimise")) & placed & (to == f.step)
     action[same] = "optimise"

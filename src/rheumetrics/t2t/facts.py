@@ -250,8 +250,14 @@ def compute_facts(
     if event_flags_missing == "no_event":
         fl = v.flags.get("intolerance")
         intolerance = fact(fl.value if fl else np.zeros(n, bool), np.ones(n, bool), "")
+        # a missing or unrecorded adverse-event flag: the intolerance was no adverse event
+        ae = v.flags.get("adverse_event")
+        adverse_event = fact(ae.value & ae.known if ae else np.zeros(n, bool), np.ones(n, bool), "")
     else:
         intolerance = _flag_fact(v, "intolerance", "intolerance not recorded at this visit")
+        adverse_event = _flag_fact(
+            v, "adverse_event", "adverse event (adverse_event) not recorded at this visit"
+        )
 
     lda = cs.bounds[1] if len(cs.bounds) > 1 else cs.bounds[0]
     with np.errstate(invalid="ignore"):
@@ -296,6 +302,7 @@ def compute_facts(
         "sustained": sustained,
         "sustained_remission": sustained_remission,
         "intolerance": intolerance,
+        "adverse_event": adverse_event,
         "swollen_joints": swollen,
         "mri_bme": mri_bme,
         "ppf": ppf,
@@ -315,6 +322,7 @@ def compute_facts(
         ):
             bools[name] = fact(np.zeros(n, bool), unknown, NO_THERAPY)
         bools["optimised"] = fact(np.zeros(n, bool), unknown, NO_THERAPY)
+        bools["route_change"] = fact(np.zeros(n, bool), unknown, NO_THERAPY)
         for name in ("since_change", "on_glucocorticoid_for", "on_bts_for"):
             durations[name] = Duration(np.full(n, np.nan), np.full(n, NO_THERAPY, dtype=object))
         step = np.full(n, -1)
@@ -355,6 +363,7 @@ def compute_facts(
         regimen = lad.regimen
         step, step_why = lad.step, lad.step_why
         bools["optimised"] = fact(lad.optimised, step >= 0, step_why)
+        bools["route_change"] = fact(lad.route_change, step >= 0, step_why)
 
     improved, imp_abs, imp_rel = _improvement(v, s, x, index_why, durations["since_change"])
     if improved is not None:

@@ -20,6 +20,7 @@ from rheumetrics.schema.vocab import DRUG_CLASSES, STOP_REASONS
 #: Optional yes/no visit columns the engine reads.
 FLAG_COLUMNS = (
     "intolerance",
+    "adverse_event",
     "mri_no_bme",
     "ppf",
     "rf_positive",

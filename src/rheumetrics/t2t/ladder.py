@@ -86,12 +86,14 @@ class Proposal:
 
 @dataclass
 class Placement:
-    """Ladder position and the proposal of every kind of decision."""
+    """Ladder position and the proposal of every kind of decision (``route_change``: the drug not
+    tolerated today can move to the route its step asks for)."""
 
     step: int
     why: str
     optimised: bool
     proposals: dict[str, Proposal]
+    route_change: bool = False
 
 
 def _allowed(c: Component, name: str) -> bool:
@@ -358,6 +360,25 @@ def _switch(
     return Proposal(-1, rest + gc, f"{drug(bad).label} not tolerated; no alternative on the ladder")
 
 
+def _route_change(
+    i: int, reg: Regimen, groups: list[list[Dose]], bad: str, gc: tuple[Dose, ...]
+) -> Proposal | None:
+    """The same regimen with ``bad`` moved to the route its step asks for (ACR 2021: subcutaneous
+    methotrexate, or a split oral dose, before a switch when oral methotrexate is not tolerated);
+    None when ``bad`` is already on that route or the step names no route for it (a course
+    recorded without a route is on its catalogue's first route: oral methotrexate)."""
+    for c, g in zip(reg.components, groups, strict=True):
+        want = c.route.get(bad)
+        for d in g:
+            if d.drug == bad and want is not None and d.route != want:
+                moved = tuple(
+                    Dose(x.drug, x.dose, want) if x is d else x for grp in groups for x in grp
+                )
+                note = f"{d.route} {d.entry.label} not tolerated: {want} at the same dose"
+                return Proposal(i, moved + gc, note)
+    return None
+
+
 def _taper(current: tuple[Dose, ...], gc: tuple[Dose, ...], cls: str) -> Proposal:
     out: list[Dose] = []
     notes: list[str] = []
@@ -420,6 +441,11 @@ def place_and_propose(
                 props[k], missing="; ".join(x for x in (props[k].missing, note) if x)
             )
     bad = bad_today or (drugs[0].drug if len(drugs) == 1 else "")
+    moved = None
+    if bad and reg is not None:
+        moved = _route_change(i, reg, groups, bad, gc)
+    if moved is not None:
+        props["route_change"] = moved
     if bad and any(d.drug == bad for d in (*drugs, *gc)):
         props["switch"] = _switch(s, i, drugs, bad, h, gc)
     elif drugs:
@@ -436,4 +462,4 @@ def place_and_propose(
             props[f"to:{r.to_step}"] = _propose_step(s, s.step_position(r.to_step), drugs, h, gc)
     back = tuple(Dose(d.drug, h.tapered_from.get(d.drug, d.dose), d.route) for d in drugs)
     props["reinstate"] = Proposal(i, back + gc, "previous full dose")
-    return Placement(i, "", optimised, props)
+    return Placement(i, "", optimised, props, route_change=moved is not None)

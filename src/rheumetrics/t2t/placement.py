@@ -26,6 +26,7 @@ KINDS = (
     "escalate",
     "escalate_ppf",
     "switch",
+    "route_change",
     "reinstate",
     "taper:glucocorticoid",
     "taper:b/tsDMARD",
@@ -43,6 +44,7 @@ class LadderState:
     optimised: np.ndarray
     regimen: np.ndarray  # object: current regimen text
     failed_csdmards: np.ndarray
+    route_change: np.ndarray  # bool: the drug not tolerated today can change route on its step
     to_step: dict[str, np.ndarray]  # kind -> int (-1 none, -2 undetermined)
     to_regimen: dict[str, np.ndarray]  # kind -> object text
     missing: dict[str, np.ndarray]  # kind -> object text
@@ -109,6 +111,7 @@ def ladder_state(
     opt = np.zeros(m, dtype=bool)
     reg_text = np.full(m, "", dtype=object)
     failed_cs = np.zeros(m, dtype=np.int64)
+    route = np.zeros(m, dtype=bool)
     kinds = (*KINDS, *(f"to:{r.to_step}" for r in s.rules if r.to_step is not None))
     to_step = {k: np.full(m, -1) for k in kinds}
     to_reg = {k: np.full(m, "", dtype=object) for k in kinds}
@@ -155,7 +158,7 @@ def ladder_state(
         current = tuple(sorted(drugs, key=lambda d: d.drug))
         bad = str(bad_names[bad_codes[reps[k]]]) if bad_codes[reps[k]] >= 0 else ""
         p = place_and_propose(s, current, tuple(gc), h, bad)
-        step[k], why[k], opt[k] = p.step, p.why, p.optimised
+        step[k], why[k], opt[k], route[k] = p.step, p.why, p.optimised, p.route_change
         reg_text[k] = " + ".join(d.text() for d in (*current, *gc))
         failed_cs[k] = sum(drug(x).drug_class == "csDMARD" for x in h.failed)
         for kind, prop in p.proposals.items():
@@ -168,6 +171,7 @@ def ladder_state(
         optimised=opt[inverse],
         regimen=reg_text[inverse],
         failed_csdmards=failed_cs[inverse],
+        route_change=route[inverse],
         to_step={k: a[inverse] for k, a in to_step.items()},
         to_regimen={k: a[inverse] for k, a in to_reg.items()},
         missing={k: a[inverse] for k, a in miss.items()},

@@ -25,6 +25,8 @@ BOOL_FACTS = (
     "sustained_remission",
     "improved",
     "intolerance",
+    "adverse_event",
+    "route_change",
     "swollen_joints",
     "mri_bme",
     "on_glucocorticoid",
@@ -42,6 +44,9 @@ BOOL_FACTS = (
 )
 #: Duration facts a rule may bound (``*_min`` inclusive, ``*_max`` exclusive).
 DURATION_FACTS = ("since_change", "on_glucocorticoid_for", "on_bts_for")
+#: Proposals a rule may take its regimen from instead of its action's own
+#: (``route_change``: the drug not tolerated today on the route its ladder step asks for).
+PROPOSALS = ("route_change",)
 #: Placeholders a rule's reason may use.
 REASON_FIELDS = (
     "index",

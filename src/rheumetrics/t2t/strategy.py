@@ -27,6 +27,7 @@ from rheumetrics.t2t.rule_terms import (
     BOOL_FACTS,
     CO_ACTIONS,
     DURATION_FACTS,
+    PROPOSALS,
     REASON_FIELDS,
     TAPER_CLASSES,
     parse_duration,
@@ -173,7 +174,11 @@ class Step(_Model):
 
 
 class Rule(_Model):
-    """One row of the rule table: conditions (all must hold), an action and a reason."""
+    """One row of the rule table: conditions (all must hold), an action and a reason.
+
+    The proposed regimen is the action's own (``escalate``: the next step...), the step named by
+    ``to_step``, or the proposal named by ``proposal`` (``route_change``: the drug not tolerated
+    today on the route its step asks for, same dose)."""
 
     id: str
     when: dict[str, Any] = Field(default_factory=dict)
@@ -184,6 +189,7 @@ class Rule(_Model):
     co_action: bool = False
     taper_class: Literal[TAPER_CLASSES] | None = None  # type: ignore[valid-type]
     to_step: str | None = None
+    proposal: Literal[PROPOSALS] | None = None  # type: ignore[valid-type]
     next_visit: str | None = None
 
     @property
