@@ -391,8 +391,9 @@ def _biologic_response(
 ) -> tuple[Fact, Fact]:
     """Primary response and loss of response on the current b/tsDMARD.
 
-    Primary response: the index fell by at least ``parameters.primary_response_min`` from its value
-    at the last visit on or before the b/tsDMARD started. Loss of response: the index is at least
+    Primary response: the index fell by at least ``parameters.primary_response_min`` (by more than
+    it when ``primary_response_strict``) from its value at the last visit on or before the
+    b/tsDMARD started. Loss of response: the index is at least
     ``parameters.loss_of_response_worsening`` above its best value since that start, so a response
     lost years later is judged against the best response on the drug, not the pre-biologic value.
     """
@@ -419,11 +420,20 @@ def _biologic_response(
         .to_numpy()
     )
     with np.errstate(invalid="ignore"):
-        resp = snap(base - x) >= p.primary_response_min
+        gain = snap(base - x)
+        resp = (
+            gain > p.primary_response_min
+            if p.primary_response_strict
+            else gain >= p.primary_response_min
+        )
         lost = snap(x - best) >= (p.loss_of_response_worsening or np.inf)
-        ever = pd.Series(
-            np.where(valid, snap(base - best) >= p.primary_response_min, False)
-        ).to_numpy()
+        best_gain = snap(base - best)
+        ever_resp = (
+            best_gain > p.primary_response_min
+            if p.primary_response_strict
+            else best_gain >= p.primary_response_min
+        )
+        ever = pd.Series(np.where(valid, ever_resp, False)).to_numpy()
     why = np.where(
         ~valid & on,
         "no index value at or before the start of the current b/tsDMARD: response unknown",

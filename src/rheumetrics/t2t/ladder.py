@@ -146,6 +146,9 @@ def _fits(c: Component, group: list[Dose], h: History) -> bool:
         cap = c.max.get(d.drug)
         if cap is not None and not np.isnan(d.dose) and d.dose > cap + TOL:
             return False
+        floor = c.min.get(d.drug)
+        if floor is not None and not np.isnan(d.dose) and d.dose < floor - TOL:
+            return False
         if c.new and d.drug in h.failed:
             return False
     if c.dose == "max":
@@ -245,7 +248,7 @@ def _propose_step(
             missing.append(f"no untried drug left for {c.role or 'a component'} of step {st.id}")
         chosen.sort(key=lambda d: order.index(d.drug) if d.drug in order else len(order))
         out.extend(chosen)
-    note = ""
+    note = st.proposal_note
     if st.bridging_glucocorticoid and not extra_gc:
         note = "with a short-term glucocorticoid bridge, tapered and stopped as rapidly as clinically feasible"
     return Proposal(i, tuple(out) + extra_gc, note, "; ".join(missing))

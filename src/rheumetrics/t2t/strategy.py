@@ -82,7 +82,8 @@ class Component(_Model):
     ``drugs`` lists allowed drugs in order of preference (the first untried one is proposed);
     ``classes``/``mechanisms`` allow any catalogued drug of those. ``dose``: ``below_max`` (some drug
     below its maximum), ``max`` (every drug at its maximum tolerated dose) or ``any``. ``max`` caps
-    the maximum per drug (a protocol's ceiling); ``propose`` gives the dose to propose per drug;
+    the maximum per drug (a protocol's ceiling) and ``min`` is the least dose a drug needs to count
+    as on the step (DREAM: adalimumab 40 mg weekly is a step of its own); ``propose`` gives the dose to propose per drug;
     ``route`` names the route a drug must be on to count as optimised (ACR: subcutaneous
     methotrexate before failure); new drugs start on their usual route. ``new`` requires drugs never used before (a switch to another agent); ``other_mechanism``
     requires a mode of action no b/tsDMARD used so far had (a switch of class).
@@ -96,6 +97,7 @@ class Component(_Model):
     count: CountRange = CountRange(low=1, high=1)
     dose: Literal["any", "below_max", "max"] = "any"
     max: dict[str, float] = Field(default_factory=dict)
+    min: dict[str, float] = Field(default_factory=dict)
     propose: dict[str, float] = Field(default_factory=dict)
     propose_count: int | None = None
     route: dict[str, str] = Field(default_factory=dict)
@@ -107,7 +109,7 @@ class Component(_Model):
     def _drugs(cls, v: Any) -> Any:
         return tuple(_drug_name(x) for x in v) if isinstance(v, list | tuple) else v
 
-    @field_validator("max", "propose", "route", mode="before")
+    @field_validator("max", "min", "propose", "route", mode="before")
     @classmethod
     def _keys(cls, v: Any) -> Any:
         return {_drug_name(k): x for k, x in v.items()} if isinstance(v, dict) else v
@@ -160,6 +162,7 @@ class Step(_Model):
     on_intolerance: str | None = None
     enter_if: EnterIf | None = None
     bridging_glucocorticoid: bool = False
+    proposal_note: str = ""  # added to the proposed regimen (e.g. "40 mg every week")
 
     @property
     def biologic(self) -> bool:
@@ -332,6 +335,7 @@ class Parameters(_Model):
     bme_present_above: float = 0.0
     loss_of_response_worsening: float | None = None
     primary_response_min: float | None = None
+    primary_response_strict: bool = False  # improvement must exceed primary_response_min
     ppf_persistent_activity: bool = False
     ppf_failed_csdmards: int | None = None
     nsaid_intolerance_counts_as_failure: bool = False
