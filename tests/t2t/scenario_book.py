@@ -71,6 +71,18 @@ def render() -> str:
         "2019;321:461-472; protocol Trials 2015;16:178), DREAM and TaSER protocols. A **review flag**",
         f"marks a scenario that goes beyond, or may contradict, its source ({sum('review' in sc for sc in scenarios)} scenarios).",
         "",
+        "## How this book was reviewed",
+        "",
+        "The developers of this package checked each scenario's expected decision against the published",
+        "text it cites, as far as that text was available to them: the recommendation tables of the",
+        "EULAR 2022, ASAS-EULAR 2022 and ACR 2021 guidelines, the IMAGINE-RA protocol, the DREAM",
+        "treatment protocol (Vermeer et al. Arthritis Res Ther 2012;14:R254, Table 1) and the TaSER",
+        "report. Where the engine disagreed with the text, the engine or the strategy file was corrected,",
+        "never the expectation loosened. A review flag remains where the published source is silent or",
+        "ambiguous; points that could not be checked are listed as unverified in each strategy's notes",
+        "(`rheumetrics strategies ID`). The book has **not yet been signed off by a practising",
+        "rheumatologist**: read it as a proposal to review, not as clinical advice.",
+        "",
     ]
     current = None
     for sc in scenarios:
