@@ -41,6 +41,8 @@ def _drugs(items: list[dict[str, Any]]) -> str:
         text = d["drug"]
         if "dose" in d:
             text += f" {d['dose']:g}{' ' + d['dose_unit'] if 'dose_unit' in d else ''}"
+        if "route" in d:
+            text += f" {d['route']}"
         if "start_date" in d:
             text += f" from {d['start_date']}"
         if "stop_date" in d:
