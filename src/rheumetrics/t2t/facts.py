@@ -420,20 +420,10 @@ def _biologic_response(
         .to_numpy()
     )
     with np.errstate(invalid="ignore"):
-        gain = snap(base - x)
-        resp = (
-            gain > p.primary_response_min
-            if p.primary_response_strict
-            else gain >= p.primary_response_min
-        )
+        beats = np.greater if p.primary_response_strict else np.greater_equal
+        resp = beats(snap(base - x), p.primary_response_min)
         lost = snap(x - best) >= (p.loss_of_response_worsening or np.inf)
-        best_gain = snap(base - best)
-        ever_resp = (
-            best_gain > p.primary_response_min
-            if p.primary_response_strict
-            else best_gain >= p.primary_response_min
-        )
-        ever = pd.Series(np.where(valid, ever_resp, False)).to_numpy()
+        ever = np.where(valid, beats(snap(base - best), p.primary_response_min), False)
     why = np.where(
         ~valid & on,
         "no index value at or before the start of the current b/tsDMARD: response unknown",
