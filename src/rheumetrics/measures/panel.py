@@ -267,7 +267,7 @@ class _Output:
             return
         self.block[self.row[m.name], start:stop] = result
         if m.name in self.cutoffs:
-            self.codes[m.name][start:stop] = self.cutoffs[m.name].codes(result)
+            self.cutoffs[m.name].codes(result, out=self.codes[m.name][start:stop])
 
     def unscored(self, name: str) -> np.ndarray:
         if name in self.flags:
@@ -275,24 +275,21 @@ class _Output:
         return np.isnan(self.block[self.row[name]])
 
     def frame(self, index: pd.Index) -> pd.DataFrame:
-        scores = pd.DataFrame(
-            self.block.T, index=index, columns=[m.name for m in self.scores], copy=False
-        )
-        extra: dict[str, object] = {}
-        for name, codes in self.codes.items():
-            cs = self.cutoffs[name]
-            extra[f"{name}_category"] = pd.Categorical.from_codes(
-                codes, categories=list(cs.labels), ordered=True
-            )
-        for name, (value, na) in self.flags.items():
-            extra[f"{name}"] = pd.arrays.BooleanArray(value, na)
-        frame = pd.concat([scores, pd.DataFrame(extra, index=index)], axis=1)
-        order = []
+        """The results as a frame that wraps the arrays filled here (no copy)."""
+        columns: dict[str, object] = {}
         for m in self.order:
-            order.append(m.name)
+            if m.name in self.flags:
+                columns[m.name] = pd.arrays.BooleanArray(*self.flags[m.name])
+                continue
+            columns[m.name] = self.block[self.row[m.name]]
             if m.name in self.codes:
-                order.append(f"{m.name}_category")
-        frame = frame[order]
+                labels = list(self.cutoffs[m.name].labels)
+                columns[f"{m.name}_category"] = pd.Categorical.from_codes(
+                    self.codes[m.name],
+                    dtype=pd.CategoricalDtype(labels, ordered=True),
+                    validate=False,  # band indexes by construction
+                )
+        frame = pd.DataFrame(columns, index=index, copy=False)
         frame.attrs = self.attrs
         return frame
 
