@@ -247,10 +247,10 @@ def add_into(total: Any, term: Any) -> Any:
     >>> add_into(np.float64(1.0), t).tolist()  # a scalar total: a new array
     [2.5, 3.5]
     """
-    if isinstance(total, np.ndarray) and total.ndim and np.ndim(term) <= total.ndim:
-        if np.shape(term) == total.shape or np.ndim(term) == 0:
-            total += term
-            return total
+    same_shape = np.ndim(term) == 0 or np.shape(term) == np.shape(total)
+    if isinstance(total, np.ndarray) and total.ndim and same_shape:
+        total += term
+        return total
     return total + term
 
 
