@@ -138,24 +138,24 @@ def _score_chunk(
     ``out``; NaN where an input is invalid or a required one missing (each missing value is
     added to ``problems``)."""
     stop = start + len(index)
-    for m in chosen:
-        args = {f: arrays[f] if f in arrays else absent(len(index)) for f in m.inputs}
-        masks = [bad[f] for f in m.inputs if f in bad]
-        masks += [missing[f] for f in m.inputs if f in missing and f not in m.optional]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            result = np.asarray(m.compute(conventions, **args), dtype=float)
-        if isinstance(m, ItemizedMeasure):
-            failing, row_problems = m.row_problems(conventions, args, index)
-            masks.append(failing)
-            problems.extend(row_problems)
-        if masks:
-            result = np.where(np.logical_or.reduce(masks), np.nan, result)
-        out.put(m, start, stop, result)
-        for f in m.inputs:
-            if f in missing and f not in m.optional:
-                for pos in np.flatnonzero(missing[f]):
-                    rec = index[pos]
-                    problems.append(Problem(rec, f, None, f"is missing; {m.name} needs it"))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for m in chosen:
+            args = {f: arrays[f] if f in arrays else absent(len(index)) for f in m.inputs}
+            masks = [bad[f] for f in m.inputs if f in bad]
+            masks += [missing[f] for f in m.inputs if f in missing and f not in m.optional]
+            result = np.asarray(m.compute(conventions, **args))
+            if result.dtype != bool:  # a flag may give booleans: no NA without a mask
+                result = result.astype(float, copy=False)
+            if isinstance(m, ItemizedMeasure):
+                failing, row_problems = m.row_problems(conventions, args, index)
+                masks.append(failing)
+                problems.extend(row_problems)
+            out.put(m, start, stop, result, np.logical_or.reduce(masks) if masks else None)
+            for f in m.inputs:
+                if f in missing and f not in m.optional:
+                    for pos in np.flatnonzero(missing[f]):
+                        rec = index[pos]
+                        problems.append(Problem(rec, f, None, f"is missing; {m.name} needs it"))
 
 
 def _column(values: pd.Series) -> np.ndarray | pd.Series:
@@ -259,12 +259,26 @@ class _Output:
         self.order = chosen
         self.attrs = {"conventions": conventions.as_dict(), "measures": [m.name for m in chosen]}
 
-    def put(self, m: Measure, start: int, stop: int, result: np.ndarray) -> None:
+    def put(
+        self, m: Measure, start: int, stop: int, result: np.ndarray, unscored: np.ndarray | None
+    ) -> None:
+        """Store ``result`` for rows ``start:stop``; NA where ``unscored`` (when given)."""
         if m.name in self.flags:
             value, na = self.flags[m.name]
+            if result.dtype == bool:
+                if unscored is None:
+                    value[start:stop], na[start:stop] = result, False
+                else:
+                    np.greater(result, unscored, out=value[start:stop])  # result and not NA
+                    na[start:stop] = unscored
+                return
+            if unscored is not None:
+                result = np.where(unscored, np.nan, result)
             np.equal(result, 1.0, out=value[start:stop])
             np.isnan(result, out=na[start:stop])
             return
+        if unscored is not None:
+            result = np.where(unscored, np.nan, result)
         self.block[self.row[m.name], start:stop] = result
         if m.name in self.cutoffs:
             self.cutoffs[m.name].codes(result, out=self.codes[m.name][start:stop])
