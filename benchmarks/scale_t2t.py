@@ -17,13 +17,15 @@ checks that both give the same summary, and prints wall time, CPU time of all pr
 memory above the start (of the largest worker, resp. of the process) and the ratios dataset /
 in-memory, with the load average; then the growth exponents of time and memory over the sizes.
 
+The in-memory path is left out above ``--in-memory-max-visits`` (it holds the whole registry).
+
 Quick run (the default, 10,000 to 40,000 patients)::
 
     .venv/bin/python benchmarks/scale_t2t.py
 
-Full run (10 M visits, 1 M patients; run it under ``nice -n 10``)::
+Full run (10 M visits, 1 M patients in 64 buckets, the top size only; under ``nice -n 10``)::
 
-    nice -n 10 .venv/bin/python benchmarks/scale_t2t.py --patients 1000000 --patients-per-bucket 15625
+    nice -n 10 .venv/bin/python benchmarks/scale_t2t.py --patients 1000000 --buckets 64 --top-only
 """
 
 from __future__ import annotations
@@ -99,6 +101,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patients", type=int, default=40_000, help="top size")
     parser.add_argument("--patients-per-bucket", type=int, default=2_500)
+    parser.add_argument(
+        "--buckets",
+        type=int,
+        default=None,
+        help="buckets at the top size (instead of --patients-per-bucket)",
+    )
+    parser.add_argument("--top-only", action="store_true", help="only the top size")
+    parser.add_argument("--in-memory-max-visits", type=int, default=2_000_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--strategy", default="eular2022_ra")
     parser.add_argument("--memory-limit", default="4GB", help="per worker")
@@ -106,7 +116,10 @@ def main() -> None:
     args = parser.parse_args()
 
     base = args.dir or Path(tempfile.mkdtemp(prefix="rheumetrics-t2t-"))
-    sizes = three_sizes(args.patients)
+    sizes = [args.patients] if args.top_only else three_sizes(args.patients)
+    per_bucket = args.patients_per_bucket
+    if args.buckets:
+        per_bucket = -(-args.patients // args.buckets)
     time_: dict[str, list[float]] = {"dataset wall": [], "dataset CPU": [], "in-memory CPU": []}
     memory: dict[str, list[float]] = {"dataset (largest worker)": [], "in-memory": []}
     print(f"start: {load_average()}; strategy {args.strategy}, {args.workers} workers")
@@ -115,38 +128,49 @@ def main() -> None:
                        memory_limit=args.memory_limit):  # fmt: skip
             client = get_client()
             for i, patients in enumerate(sizes):
-                buckets = max(1, -(-patients // args.patients_per_bucket))
+                buckets = max(1, -(-patients // per_bucket))
                 root, out = base / f"registry-{patients}", base / f"decisions-{patients}"
                 n = generate(client, root, patients, buckets)
-                if i == 0:  # warm up: imports and the strategy, before the forked runs
+                with_peer = n <= args.in_memory_max_visits
+                if i == 0 and with_peer:  # warm up: imports and the strategy, before the forks
                     in_memory(root, args.strategy)
                 runs: dict[str, tuple[Timing, float, pd.DataFrame]] = {}
                 order = ["dataset", "in-memory"] if i % 2 == 0 else ["in-memory", "dataset"]
+                if not with_peer:
+                    order = ["dataset"]
                 for path in order:
                     if path == "dataset":
                         runs[path] = dataset_path(client, root, out, args.strategy)
                     else:
                         runs[path] = forked(lambda root=root: in_memory(root, args.strategy))
-                same_summary(runs["dataset"][2], runs["in-memory"][2])
                 visits = int(runs["dataset"][2].set_index("metric").loc["visits", "n"])
                 assert visits == n == patients * VISITS_PER_PATIENT
-                (d, dmem, _), (m, mmem, _) = runs["dataset"], runs["in-memory"]
+                d, dmem, _ = runs["dataset"]
                 time_["dataset wall"].append(d.wall)
                 time_["dataset CPU"].append(d.cpu)
-                time_["in-memory CPU"].append(m.cpu)
                 memory["dataset (largest worker)"].append(dmem)
-                memory["in-memory"].append(mmem)
-                print(f"{n:>11,} visits, {buckets} buckets: dataset {d.wall:,.1f} s wall, "
-                      f"{d.cpu:,.1f} s CPU (all processes), largest worker {dmem / 2**20:,.0f} MB above start; "
-                      f"in memory {m.wall:,.1f} s wall, {m.cpu:,.1f} s CPU, "
-                      f"{mmem / 2**20:,.0f} MB above start; ratio dataset / in memory: "
-                      f"wall {d.wall / m.wall:.2f}, CPU {d.cpu / m.cpu:.2f}; same summary; "
-                      f"{load_average()}")  # fmt: skip
+                line = (f"{n:>11,} visits, {buckets} buckets: dataset {d.wall:,.1f} s wall, "
+                        f"{d.cpu:,.1f} s CPU (all processes), largest worker "
+                        f"{dmem / 2**20:,.0f} MB above start; ")  # fmt: skip
+                if with_peer:
+                    same_summary(runs["dataset"][2], runs["in-memory"][2])
+                    m, mmem, _ = runs["in-memory"]
+                    time_["in-memory CPU"].append(m.cpu)
+                    memory["in-memory"].append(mmem)
+                    line += (f"in memory {m.wall:,.1f} s wall, {m.cpu:,.1f} s CPU, "
+                             f"{mmem / 2**20:,.0f} MB above start; ratio dataset / in memory: "
+                             f"wall {d.wall / m.wall:.2f}, CPU {d.cpu / m.cpu:.2f}; same summary; ")  # fmt: skip
+                else:
+                    line += f"in-memory path left out (over {args.in_memory_max_visits:,} visits); "
+                print(line + load_average())
                 shutil.rmtree(root, ignore_errors=True)
                 shutil.rmtree(out, ignore_errors=True)
         visit_sizes = [p * VISITS_PER_PATIENT for p in sizes]
-        print_growth(visit_sizes, time_, "time")
-        print_growth(visit_sizes, memory, "peak memory")
+        if len(sizes) > 1:
+            complete = {k: v for k, v in time_.items() if len(v) == len(sizes)}
+            print_growth(visit_sizes, complete, "time")
+            complete = {k: v for k, v in memory.items() if len(v) == len(sizes)}
+            print_growth(visit_sizes, complete, "peak memory")
         print(f"end: {load_average()}")
     finally:
         if args.dir is None:
