@@ -1,5 +1,12 @@
 """A synthetic registry written bucket by bucket: never more than one bucket in memory.
 
+Run as a benchmark (``python benchmarks/scale_registry.py [--patients N]``), it writes the
+registry at three sizes (a quarter, a half and all of ``--patients``, one bucket per
+``--patients-per-bucket``) in one process, interleaved with the same rows written as one bucket
+(one file per table, the whole registry in memory at once, as a plain pandas/pyarrow script
+would), each in a forked process of its own, and prints wall and CPU time, peak resident memory
+above the start, the ratios bucketed / one file, and the growth exponents of time and memory.
+
 Used by ``benchmarks/scale_t2t.py`` and ``benchmarks/scale_100m.py``. Patients ``P000000000`` to
 ``P{n-1}`` get 10 visits each, three months apart, with ESR, CRP, patient and evaluator globals
 and per-joint findings as packed 68-joint bitmasks, and one methotrexate course. The bucket of
@@ -11,8 +18,11 @@ in parallel on the workers of a cluster and the dataset is the same whichever ru
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
+import shutil
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -210,3 +220,54 @@ class Monitor:
 def load_average() -> str:
     one, five, fifteen = psutil.getloadavg()
     return f"load average {one:.2f}, {five:.2f}, {fifteen:.2f} on {psutil.cpu_count()} cores"
+
+
+def write_registry(root: Path, patients: int, buckets: int) -> int:
+    """Write the whole registry in this process, one bucket after another; returns visits."""
+    start(root, buckets)
+    parts = bucket_patients(patients, buckets)
+    return sum(write_bucket(root, b, parts[b]) for b in range(buckets))
+
+
+def main() -> None:
+    from sweep import forked, print_growth, three_sizes
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--patients", type=int, default=100_000, help="top size")
+    parser.add_argument("--patients-per-bucket", type=int, default=5_000)
+    args = parser.parse_args()
+    base = Path(tempfile.mkdtemp(prefix="rheumetrics-registry-"))
+    sizes = three_sizes(args.patients)
+    cpu: dict[str, list[float]] = {"bucketed": [], "one file": []}
+    memory: dict[str, list[float]] = {"bucketed": [], "one file": []}
+    print(f"start: {load_average()}")
+    try:
+        write_registry(base / "warm-up", 100, 1)
+        for i, patients in enumerate(sizes):
+            buckets = max(1, -(-patients // args.patients_per_bucket))
+            ways = {"bucketed": buckets, "one file": 1}
+            runs = {}
+            for way in list(ways) if i % 2 == 0 else list(ways)[::-1]:
+                root = base / f"{way}-{patients}"
+                runs[way] = forked(
+                    lambda root=root, k=ways[way], n=patients: write_registry(root, n, k)
+                )
+                shutil.rmtree(root, ignore_errors=True)
+            (b, bmem, n), (o, omem, n1) = runs["bucketed"], runs["one file"]
+            assert n == n1 == patients * VISITS_PER_PATIENT
+            for way, (t, mem, _) in runs.items():
+                cpu[way].append(t.cpu)
+                memory[way].append(mem)
+            print(f"{n:>11,} visits: {buckets} buckets {b.wall:,.1f} s wall, {b.cpu:,.1f} s CPU, "
+                  f"{bmem / 2**20:,.0f} MB; one file {o.wall:,.1f} s wall, {o.cpu:,.1f} s CPU, "
+                  f"{omem / 2**20:,.0f} MB; ratio bucketed / one file: CPU {b.cpu / o.cpu:.2f}, "
+                  f"memory {bmem / max(omem, 1):.2f}; {load_average()}")  # fmt: skip
+        visits = [p * VISITS_PER_PATIENT for p in sizes]
+        print_growth(visits, cpu, "CPU time")
+        print_growth(visits, memory, "peak memory (resident, above the start)")
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

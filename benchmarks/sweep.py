@@ -10,7 +10,9 @@ load average is printed with them: the machine is shared, and CPU time moves les
 from __future__ import annotations
 
 import math
+import multiprocessing as mp
 import os
+import resource
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
@@ -41,6 +43,34 @@ def best_of(fn: Callable[[], Any], repeat: int) -> Timing:
     """The smallest wall and the smallest CPU time over ``repeat`` calls."""
     runs = [timed(fn) for _ in range(repeat)]
     return Timing(min(r.wall for r in runs), min(r.cpu for r in runs))
+
+
+def _rss_kb() -> int:
+    with open("/proc/self/statm") as f:  # resident pages
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+def _child(fn: Callable[[], Any], conn: Any) -> None:
+    start = _rss_kb()
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = fn()
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    conn.send((Timing(wall, cpu), max(peak - start, 0) * 1024.0, result))
+    conn.close()
+
+
+def forked(fn: Callable[[], Any]) -> tuple[Timing, float, Any]:
+    """Wall and CPU seconds, peak resident bytes above the start, and the result of ``fn()``
+    run in a forked child process (so each run's peak memory is its own; the result must pickle).
+    """
+    ctx = mp.get_context("fork")
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child, args=(fn, child))
+    proc.start()
+    out = parent.recv()
+    proc.join()
+    return out  # type: ignore[no-any-return]
 
 
 def exponent(sizes: Sequence[float], costs: Sequence[float]) -> float:

@@ -233,6 +233,27 @@ def shared_term(name: str, fn: Callable[..., np.ndarray], *arrays: np.ndarray) -
     return hit[1]
 
 
+def add_into(total: Any, term: Any) -> Any:
+    """``total + term``, adding in place when ``total`` is an array of the result's shape.
+
+    For formulas evaluated on fresh temporaries: the same additions in the same order, without
+    a new array per term (``total`` must not be a caller's input).
+
+    Examples
+    --------
+    >>> t = np.array([1.0, 2.0])
+    >>> add_into(t, 0.5) is t, t.tolist()
+    (True, [1.5, 2.5])
+    >>> add_into(np.float64(1.0), t).tolist()  # a scalar total: a new array
+    [2.5, 3.5]
+    """
+    same_shape = np.ndim(term) == 0 or np.shape(term) == np.shape(total)
+    if isinstance(total, np.ndarray) and total.ndim and same_shape:
+        total += term
+        return total
+    return total + term
+
+
 @dataclass(frozen=True)
 class Measure:
     """Declaration of one score and the validated, vectorised callable computing it."""

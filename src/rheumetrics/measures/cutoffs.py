@@ -38,19 +38,24 @@ class CutoffSet:
         if list(self.bounds) != sorted(self.bounds):
             raise ValueError(f"cut-off set {self.name}: bounds must increase")
 
-    def codes(self, values: Any) -> np.ndarray:
-        """Band index per value (int8), -1 where the value is missing."""
+    def codes(self, values: Any, out: np.ndarray | None = None) -> np.ndarray:
+        """Band index per value (int8), -1 where the value is missing; into ``out`` if given."""
         x = np.asarray(values, dtype=float)
-        code = np.zeros(x.shape, dtype=np.int8)
+        code = np.empty(x.shape, dtype=np.int8) if out is None else out
         hit = np.empty(x.shape, dtype=bool)  # reused; added as 0/1 bytes without a cast
-        for bound, lower in zip(self.bounds, self.lower_gets_bound, strict=True):
+        if not self.bounds:
+            code[...] = 0
+        for i, (bound, lower) in enumerate(zip(self.bounds, self.lower_gets_bound, strict=True)):
             # snap(x) > bound, resp. snap(x) >= bound, without a rounding pass
+            target = code.view(bool) if i == 0 else hit  # the first writes 0/1 into code
             if lower:
-                np.greater(x, bound + SNAP_TOLERANCE, out=hit)
+                np.greater(x, bound + SNAP_TOLERANCE, out=target)
             else:
-                np.greater_equal(x, bound - SNAP_TOLERANCE, out=hit)
-            code += hit.view(np.int8)
-        code -= np.isnan(x, out=hit).view(np.int8)  # NaN passes no bound: 0 - 1 = -1
+                np.greater_equal(x, bound - SNAP_TOLERANCE, out=target)
+            if i:
+                code += hit.view(np.int8)
+        if x.size and np.isnan(x.min()):  # NaN passes no bound: 0 - 1 = -1
+            code -= np.isnan(x, out=hit).view(np.int8)
         return code
 
     def classify(self, values: Any) -> Any:

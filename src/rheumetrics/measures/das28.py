@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from rheumetrics.measures.base import Measure, register, shared_term
+from rheumetrics.measures.base import Measure, add_into, register, shared_term
 from rheumetrics.measures.conventions import Conventions
 
 _PREVOO = (
@@ -21,7 +21,8 @@ _PREVOO = (
 
 
 def _joint_term(tjc28: np.ndarray, sjc28: np.ndarray) -> np.ndarray:
-    return 0.56 * np.sqrt(tjc28) + 0.28 * np.sqrt(sjc28)
+    # 0.56*sqrt(TJC28) + 0.28*sqrt(SJC28), evaluated in place (the same operations and order)
+    return add_into(_scaled(np.sqrt(tjc28), 0.56), _scaled(np.sqrt(sjc28), 0.28))
 
 
 def _joints28(tjc28: np.ndarray, sjc28: np.ndarray) -> np.ndarray:
@@ -29,8 +30,22 @@ def _joints28(tjc28: np.ndarray, sjc28: np.ndarray) -> np.ndarray:
     return shared_term("das28_joints", _joint_term, tjc28, sjc28)
 
 
+def _global_term(gh_mm: np.ndarray) -> np.ndarray:
+    return 0.014 * gh_mm
+
+
+def _scaled(values: np.ndarray, coefficient: float) -> np.ndarray:
+    """``coefficient * values``, in place (``values`` is a fresh temporary)."""
+    if isinstance(values, np.ndarray) and values.ndim:
+        values *= coefficient
+        return values
+    return coefficient * values
+
+
 def _esr4(c: Conventions, tjc28, sjc28, esr_mm_h, gh_mm):
-    return _joints28(tjc28, sjc28) + 0.70 * np.log(esr_mm_h) + 0.014 * gh_mm
+    # (joints + 0.70*ln(ESR)) + 0.014*GH, as written, without temporaries
+    out = add_into(_scaled(np.log(esr_mm_h), 0.70), _joints28(tjc28, sjc28))
+    return add_into(out, shared_term("das28_global", _global_term, gh_mm))
 
 
 def _esr3(c: Conventions, tjc28, sjc28, esr_mm_h):
@@ -38,7 +53,9 @@ def _esr3(c: Conventions, tjc28, sjc28, esr_mm_h):
 
 
 def _crp4(c: Conventions, tjc28, sjc28, crp_mg_l, gh_mm):
-    return _joints28(tjc28, sjc28) + 0.36 * np.log1p(crp_mg_l) + 0.014 * gh_mm + 0.96
+    # ((joints + 0.36*ln(CRP + 1)) + 0.014*GH) + 0.96, as written, without temporaries
+    out = add_into(_scaled(np.log1p(crp_mg_l), 0.36), _joints28(tjc28, sjc28))
+    return add_into(add_into(out, shared_term("das28_global", _global_term, gh_mm)), 0.96)
 
 
 def _crp3(c: Conventions, tjc28, sjc28, crp_mg_l):

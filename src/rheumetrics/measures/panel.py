@@ -138,24 +138,24 @@ def _score_chunk(
     ``out``; NaN where an input is invalid or a required one missing (each missing value is
     added to ``problems``)."""
     stop = start + len(index)
-    for m in chosen:
-        args = {f: arrays[f] if f in arrays else absent(len(index)) for f in m.inputs}
-        masks = [bad[f] for f in m.inputs if f in bad]
-        masks += [missing[f] for f in m.inputs if f in missing and f not in m.optional]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            result = np.asarray(m.compute(conventions, **args), dtype=float)
-        if isinstance(m, ItemizedMeasure):
-            failing, row_problems = m.row_problems(conventions, args, index)
-            masks.append(failing)
-            problems.extend(row_problems)
-        if masks:
-            result = np.where(np.logical_or.reduce(masks), np.nan, result)
-        out.put(m, start, stop, result)
-        for f in m.inputs:
-            if f in missing and f not in m.optional:
-                for pos in np.flatnonzero(missing[f]):
-                    rec = index[pos]
-                    problems.append(Problem(rec, f, None, f"is missing; {m.name} needs it"))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for m in chosen:
+            args = {f: arrays[f] if f in arrays else absent(len(index)) for f in m.inputs}
+            masks = [bad[f] for f in m.inputs if f in bad]
+            masks += [missing[f] for f in m.inputs if f in missing and f not in m.optional]
+            result = np.asarray(m.compute(conventions, **args))
+            if result.dtype != bool:  # a flag may give booleans: no NA without a mask
+                result = result.astype(float, copy=False)
+            if isinstance(m, ItemizedMeasure):
+                failing, row_problems = m.row_problems(conventions, args, index)
+                masks.append(failing)
+                problems.extend(row_problems)
+            out.put(m, start, stop, result, np.logical_or.reduce(masks) if masks else None)
+            for f in m.inputs:
+                if f in missing and f not in m.optional:
+                    for pos in np.flatnonzero(missing[f]):
+                        rec = index[pos]
+                        problems.append(Problem(rec, f, None, f"is missing; {m.name} needs it"))
 
 
 def _column(values: pd.Series) -> np.ndarray | pd.Series:
@@ -259,15 +259,29 @@ class _Output:
         self.order = chosen
         self.attrs = {"conventions": conventions.as_dict(), "measures": [m.name for m in chosen]}
 
-    def put(self, m: Measure, start: int, stop: int, result: np.ndarray) -> None:
+    def put(
+        self, m: Measure, start: int, stop: int, result: np.ndarray, unscored: np.ndarray | None
+    ) -> None:
+        """Store ``result`` for rows ``start:stop``; NA where ``unscored`` (when given)."""
         if m.name in self.flags:
             value, na = self.flags[m.name]
+            if result.dtype == bool:
+                if unscored is None:
+                    value[start:stop], na[start:stop] = result, False
+                else:
+                    np.greater(result, unscored, out=value[start:stop])  # result and not NA
+                    na[start:stop] = unscored
+                return
+            if unscored is not None:
+                result = np.where(unscored, np.nan, result)
             np.equal(result, 1.0, out=value[start:stop])
             np.isnan(result, out=na[start:stop])
             return
+        if unscored is not None:
+            result = np.where(unscored, np.nan, result)
         self.block[self.row[m.name], start:stop] = result
         if m.name in self.cutoffs:
-            self.codes[m.name][start:stop] = self.cutoffs[m.name].codes(result)
+            self.cutoffs[m.name].codes(result, out=self.codes[m.name][start:stop])
 
     def unscored(self, name: str) -> np.ndarray:
         if name in self.flags:
@@ -275,24 +289,21 @@ class _Output:
         return np.isnan(self.block[self.row[name]])
 
     def frame(self, index: pd.Index) -> pd.DataFrame:
-        scores = pd.DataFrame(
-            self.block.T, index=index, columns=[m.name for m in self.scores], copy=False
-        )
-        extra: dict[str, object] = {}
-        for name, codes in self.codes.items():
-            cs = self.cutoffs[name]
-            extra[f"{name}_category"] = pd.Categorical.from_codes(
-                codes, categories=list(cs.labels), ordered=True
-            )
-        for name, (value, na) in self.flags.items():
-            extra[f"{name}"] = pd.arrays.BooleanArray(value, na)
-        frame = pd.concat([scores, pd.DataFrame(extra, index=index)], axis=1)
-        order = []
+        """The results as a frame that wraps the arrays filled here (no copy)."""
+        columns: dict[str, object] = {}
         for m in self.order:
-            order.append(m.name)
+            if m.name in self.flags:
+                columns[m.name] = pd.arrays.BooleanArray(*self.flags[m.name])
+                continue
+            columns[m.name] = self.block[self.row[m.name]]
             if m.name in self.codes:
-                order.append(f"{m.name}_category")
-        frame = frame[order]
+                labels = list(self.cutoffs[m.name].labels)
+                columns[f"{m.name}_category"] = pd.Categorical.from_codes(
+                    self.codes[m.name],
+                    dtype=pd.CategoricalDtype(labels, ordered=True),
+                    validate=False,  # band indexes by construction
+                )
+        frame = pd.DataFrame(columns, index=index, copy=False)
         frame.attrs = self.attrs
         return frame
 

@@ -33,7 +33,7 @@ def _criteria(tjc, sjc, ptga, crp_mg_l, ptga_max: float) -> np.ndarray:
     ok = (tjc <= 1) & (sjc <= 1) & (ptga <= ptga_max)
     if crp_mg_l is not None:
         ok &= crp_mg_l <= CRP_MAX_MG_L
-    return ok.astype(float)
+    return ok  # booleans: score_frame keeps them as they are, scalar calls make them 1.0/0.0
 
 
 def _boolean(ptga_max: float, with_crp: bool):

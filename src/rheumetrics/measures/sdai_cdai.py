@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from rheumetrics.measures.base import Measure, register, shared_term
+from rheumetrics.measures.base import Measure, add_into, register, shared_term
 from rheumetrics.measures.conventions import Conventions
 
 
 def _clinical_sum(tjc28, sjc28, ptga, phga) -> np.ndarray:
-    return tjc28 + sjc28 + ptga + phga
+    # ((TJC + SJC) + PtGA) + PhGA, in place after the first sum
+    return add_into(add_into(tjc28 + sjc28, ptga), phga)
 
 
 def _cdai(c: Conventions, tjc28, sjc28, ptga, phga) -> np.ndarray:
@@ -23,7 +24,7 @@ def _cdai(c: Conventions, tjc28, sjc28, ptga, phga) -> np.ndarray:
 
 def _sdai(c: Conventions, tjc28, sjc28, ptga, phga, crp_mg_l) -> np.ndarray:
     # CDAI's sum plus CRP/10, added in the same order as written out
-    return shared_term("cdai", _clinical_sum, tjc28, sjc28, ptga, phga) + crp_mg_l / 10.0
+    return add_into(crp_mg_l / 10.0, shared_term("cdai", _clinical_sum, tjc28, sjc28, ptga, phga))
 
 
 sdai = register(
