@@ -62,8 +62,13 @@ def test_every_drug_has_its_who_atc_2023_code_and_sources():
     [
         # Enbrel SmPC 4.2: plaque psoriasis 50 mg twice weekly (100 mg/week) for up to 12 weeks
         ("etanercept", "sc", 100, "enbrel"),
-        # Tremfya SmPC 4.2: psoriatic arthritis at high risk of joint damage, 100 mg every 4 weeks
-        ("guselkumab", "sc", 200, "tremfya"),
+        # Tremfya SmPC 4.2: ulcerative colitis maintenance 200 mg every 4 weeks (400 mg/8 weeks);
+        # psoriatic arthritis at most 100 mg every 4 weeks
+        ("guselkumab", "sc", 400, "tremfya"),
+        # Cosentyx SmPC 4.2: hidradenitis suppurativa maintenance 300 mg every 2 weeks (600 mg/4 weeks)
+        ("secukinumab", "sc", 600, "cosentyx"),
+        # Remsima SmPC 4.2: subcutaneous 120 mg every 2 weeks, a fixed dose for all indications
+        ("infliximab", "sc", 120, "remsima"),
         # Xeljanz SmPC 4.2: ulcerative colitis induction 10 mg twice daily (20 mg/day)
         ("tofacitinib", "oral", 20, "xeljanz"),
         # Rinvoq SmPC 4.2: ulcerative colitis and Crohn's disease induction 45 mg once daily
