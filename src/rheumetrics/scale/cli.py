@@ -222,6 +222,7 @@ def _t2t_dataset(**kw: Any) -> None:
     from rheumetrics.scale import execution, open_dataset
     from rheumetrics.scale.t2t_summary import run_decisions
     from rheumetrics.t2t import load_strategy
+    from rheumetrics.t2t.cli import MRI_WINDOW_DAYS
 
     given = [name for key, name in (("db", "--db"), ("therapies", "--therapies"),
              ("visit", "--visit"), ("regimen", "--regimen")) if kw.get(key)]  # fmt: skip
@@ -237,7 +238,10 @@ def _t2t_dataset(**kw: Any) -> None:
             chosen.append(load_strategy(kw["compare"]))
         ds = open_dataset(kw["input"])
         n = ds.n_rows("visits")
-        extra: dict[str, Any] = {"event_flags_missing": kw.get("event_flags_missing", "no_event")}
+        extra: dict[str, Any] = {
+            "event_flags_missing": kw.get("event_flags_missing", "no_event"),
+            "mri_window_days": MRI_WINDOW_DAYS,
+        }  # as t2t --db
         if kw.get("contraindications") is not None:
             extra["contraindications"] = read_table(kw["contraindications"])
         buckets = len(ds.bucket_files("visits"))
