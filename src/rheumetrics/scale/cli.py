@@ -3,8 +3,8 @@
 The top-level command line runs ``score``, ``imaging``, ``t2t``, ``report`` and ``export``
 through the extended commands built here (see :func:`__getattr__`), without changing the packages
 below: ``export`` gains the ``parquet`` kind (``--buckets``), ``--json`` and progress bars;
-``score``, ``imaging`` and ``t2t`` accept a dataset folder as their input and ``report`` takes
-``--dataset``, running out of core on Dask with ``--scheduler ADDRESS`` (an existing cluster) and
+``score``, ``imaging`` and ``t2t`` accept a dataset folder as their input and ``report`` and
+``export tidy|fhir|deid`` take ``--dataset``, running out of core on Dask with ``--scheduler ADDRESS`` (an existing cluster) and
 ``--workers N`` (a local cluster). Files as input take the commands' own, unchanged paths.
 """
 
@@ -378,6 +378,80 @@ def _export_parquet(**kw: Any) -> None:
     console.print(f"wrote {kw['out']} ({summary})")
 
 
+_EXPORT_DATASET = inspect.Parameter(
+    "dataset",
+    inspect.Parameter.KEYWORD_ONLY,
+    default=typer.Option(
+        None,
+        "--dataset",
+        help="tidy, fhir, deid: export this Parquet dataset (export parquet) instead of the "
+        "store, out of core.",
+    ),
+    annotation=Path | None,
+)
+
+
+def _export_dataset(**kw: Any) -> None:
+    """``export tidy|fhir|deid --dataset DIR``: the store's exports, from a dataset."""
+    import os
+    import time
+
+    from rheumetrics.scale import execution, open_dataset
+    from rheumetrics.scale.dataset_exports import (
+        export_deidentified_dataset,
+        export_fhir_dataset,
+        export_tidy_dataset,
+    )
+
+    kind = kw["kind"].value
+    if kw.get("db"):
+        _fail(RheumetricsError("give --db or --dataset, not both"))
+    start = time.perf_counter()
+    keys = kw["patient"] or None
+    try:
+        ds = open_dataset(kw["dataset"])
+        n = sum(ds.n_rows(t) for t in ("visits", "therapies") if t in ds.tables)
+        with (execution(n, scheduler=kw["scheduler"], workers=kw["workers"]) as where,
+              _progress(n, ds.buckets, f"export {kind}") as tick):  # fmt: skip
+            if kind == "tidy":
+                path = export_tidy_dataset(ds, kw["out"], keys, run=kw["run"],
+                                           joints=kw["joints"], progress=tick)  # fmt: skip
+            elif kind == "fhir":
+                path = export_fhir_dataset(ds, kw["out"], keys, run=kw["run"],
+                                           joints=kw["joints"], progress=tick)  # fmt: skip
+            else:
+                secret = os.environ.get(kw["secret_env"])
+                if not secret:
+                    console.print(f"[yellow]note:[/yellow] ${kw['secret_env']} is not set: "
+                                  "pseudonyms use a random secret and will not link to later "
+                                  "exports")  # fmt: skip
+                path = export_deidentified_dataset(
+                    ds, kw["out"], secret=secret, max_shift_days=kw["max_shift_days"],
+                    fmt=kw["fmt"], patients=keys, progress=tick,
+                )["visits"].parent  # fmt: skip
+    except ValidationError as err:
+        _fail(err)
+    except (RheumetricsError, ValueError) as err:
+        _fail(err)
+    if kw.get("as_json"):
+        print_json(_export_summary(kind, Path(kw["out"]), time.perf_counter() - start,
+                                   dataset=str(kw["dataset"])))  # fmt: skip
+        return
+    console.print(f"wrote {path} (from {kw['dataset']}: {where['scheduler']}, "
+                  f"{where['workers']} worker(s))")  # fmt: skip
+
+
+def _export_other(**kw: Any) -> None:
+    """``export parquet`` (from the store) or an export from ``--dataset``."""
+    if kw["kind"].value == "parquet":
+        if kw.get("dataset") is not None:
+            _fail(RheumetricsError("export parquet writes the store as a dataset; --dataset "
+                                   "is for tidy, fhir and deid"))  # fmt: skip
+        _export_parquet(**kw)
+    else:
+        _export_dataset(**kw)
+
+
 def _export_store(call: Callable[[], None], extra: dict[str, Any], kw: dict[str, Any]) -> None:
     """The store's own exports, with an elapsed-time bar and, with ``--json``, a summary."""
     import time
@@ -420,8 +494,9 @@ def __getattr__(name: str) -> Callable[..., None]:
         kinds = StrEnum("ExportKind", [*(k.value for k in kind.annotation), "parquet"])  # type: ignore[misc]
         help_text = kind.default.help + " parquet: a Parquet dataset folder (patient buckets)."
         new_kind = kind.replace(annotation=kinds, default=typer.Argument(..., help=help_text))
-        return _extend(export_command, [_BUCKETS, _JSON], lambda kw: kw["kind"].value == "parquet",
-                       _export_parquet, replace={"kind": new_kind}, around=_export_store)  # fmt: skip
+        return _extend(export_command, [_BUCKETS, _EXPORT_DATASET, _SCHEDULER, _WORKERS, _JSON],
+                       lambda kw: kw["kind"].value == "parquet" or kw.get("dataset") is not None,
+                       _export_other, replace={"kind": new_kind}, around=_export_store)  # fmt: skip
     if name == "t2t_command":
         from rheumetrics.t2t.cli import t2t_command
 

@@ -247,30 +247,51 @@ def bundle_entries(
     *,
     joints: bool = True,
     base_url: str = f"{PROJECT_BASE}/store",
-    first_therapy: int = 0,
 ) -> Iterator[dict[str, Any]]:
     """The Bundle entries of a set of patients, from their frames as the store reads them
     (:func:`~rheumetrics.store.load_patients`, :func:`~rheumetrics.store.load_visits` with
-    scores, :func:`~rheumetrics.store.load_therapies`).
+    scores, :func:`~rheumetrics.store.load_therapies`): :func:`patient_entries`, then
+    :func:`visit_entries`, then :func:`therapy_entries`.
 
-    Patients (with their Condition), then one Encounter with its Observations per visit, then
-    one MedicationStatement per therapy course, numbered from ``first_therapy``. Every entry's
-    ``fullUrl`` is ``<base_url>/<type>/<id>``, so the relative references inside the bundle
-    resolve (FHIR R4 §2.36 bundle reference resolution).
+    Every entry's ``fullUrl`` is ``<base_url>/<type>/<id>``, so the relative references inside
+    the bundle resolve (FHIR R4 §2.36 bundle reference resolution).
     """
+    yield from patient_entries(patients, base_url)
+    yield from visit_entries(visits, joints, base_url)
+    yield from therapy_entries(therapies, base_url)
 
-    def entry(resource: dict[str, Any]) -> dict[str, Any]:
-        return {"fullUrl": f"{base_url}/{resource['resourceType']}/{resource['id']}",
-                "resource": resource}  # fmt: skip
 
+def _entry(resource: dict[str, Any], base_url: str) -> dict[str, Any]:
+    return {"fullUrl": f"{base_url}/{resource['resourceType']}/{resource['id']}",
+            "resource": resource}  # fmt: skip
+
+
+def _patient_ref(key: Any) -> dict[str, Any]:
+    return {"resourceType": "Patient", "id": _fhir_id("p", str(key))}
+
+
+def patient_entries(patients: pd.DataFrame, base_url: str) -> Iterator[dict[str, Any]]:
+    """A Patient and its Condition per row of a patient frame (indexed by patient key)."""
     for key, row in patients.iterrows():
-        yield from map(entry, _patient(str(key), row))
+        for resource in _patient(str(key), row):
+            yield _entry(resource, base_url)
+
+
+def visit_entries(visits: pd.DataFrame, joints: bool, base_url: str) -> Iterator[dict[str, Any]]:
+    """An Encounter and its Observations per row of a visit frame (indexed by visit id)."""
     for visit_id, row in visits.iterrows():
-        pat = {"resourceType": "Patient", "id": _fhir_id("p", str(row["patient_id"]))}
-        yield from map(entry, _visit_resources(int(visit_id), row, pat, joints))
-    for i, (_, row) in enumerate(therapies.iterrows(), start=first_therapy):
-        pat = {"resourceType": "Patient", "id": _fhir_id("p", str(row["patient_id"]))}
-        yield entry(_therapy(i, row, pat))
+        for resource in _visit_resources(
+            int(visit_id), row, _patient_ref(row["patient_id"]), joints
+        ):
+            yield _entry(resource, base_url)
+
+
+def therapy_entries(
+    therapies: pd.DataFrame, base_url: str, first: int = 0
+) -> Iterator[dict[str, Any]]:
+    """A MedicationStatement per therapy course, numbered from ``first`` in frame order."""
+    for i, (_, row) in enumerate(therapies.iterrows(), start=first):
+        yield _entry(_therapy(i, row, _patient_ref(row["patient_id"])), base_url)
 
 
 def fhir_bundle(
