@@ -135,7 +135,7 @@ def sweep(client, files, out, pids, blocks, stop_at) -> tuple[list[dict[int, Cos
     """One and two workers over a quarter, a half and all of ``files``, interleaved by block."""
     addresses = sorted(client.scheduler_info()["workers"])
     on = {1: addresses[:1], 2: addresses[:2]}
-    results = []
+    results: list[dict[int, Cost]] = []
     for size in three_sizes(len(files)):
         cost = {1: Cost(), 2: Cost()}
         chosen = files[:size]
