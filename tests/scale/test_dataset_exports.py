@@ -113,3 +113,21 @@ def test_refusals_name_the_conflict(store, dataset, tmp_path):
         text = " ".join(result.output.split())
         assert result.exit_code == 1 and message in text, result.output
         assert "Traceback" not in result.output
+
+
+def test_a_dataset_without_patients_is_refused_by_name(tmp_path):
+    from rheumetrics.scale import write_table
+
+    from .conftest import synthetic_therapies, synthetic_visits
+
+    root = tmp_path / "generated"
+    write_table(root, "visits", synthetic_visits(20, 3), buckets=4)
+    write_table(root, "therapies", synthetic_therapies(20), buckets=4)
+    for kind in ("fhir", "deid"):
+        result = runner.invoke(app, ["export", kind, str(tmp_path / "out"), "--dataset", str(root),
+                                     *SCHEDULER])  # fmt: skip
+        text = " ".join(result.output.split())
+        assert result.exit_code == 1 and "has no patients table" in text, result.output
+    _run("export", "tidy", tmp_path / "v.csv", "--dataset", root, *SCHEDULER)
+    tidy = pd.read_csv(tmp_path / "v.csv")
+    assert len(tidy) == 60 and tidy["patient_id"].is_monotonic_increasing

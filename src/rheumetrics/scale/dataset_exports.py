@@ -65,8 +65,11 @@ def as_store_therapies(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _source(dataset: Dataset, run: int | None) -> dict[str, Any]:
-    """The score run the dataset holds; a different ``run`` asked for is refused."""
+def _source(dataset: Dataset, run: int | None, tables: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The score run the dataset holds; a different ``run`` asked for, or a dataset without one
+    of ``tables``, is refused."""
+    for table in tables:
+        dataset.files(table)  # names the tables the dataset has
     held = dataset.source.get("score_run")
     if run is not None and run != held:
         raise RheumetricsError(
@@ -92,7 +95,7 @@ def export_tidy_dataset(
     from rheumetrics.store.export.tidy import tidy_meta, write_frames
 
     path = Path(path)
-    source = _source(dataset, run)
+    source = _source(dataset, run, ("visits",))
     with key_ranges(dataset, ["visits"], patients, progress=progress, spill_dir=path.parent) as r:
         meta = tidy_meta(source, source.get("schema_revision"), r.rows["visits"])
         frames = (as_store_visits(f, joints).reset_index() for f in r.frames("visits"))
@@ -118,9 +121,9 @@ def export_fhir_dataset(
     )
 
     path = Path(path)
-    _source(dataset, run)
-    base = f"{PROJECT_BASE}/store"
     tables = ["patients", "visits", "therapies"]
+    _source(dataset, run, tuple(tables))
+    base = f"{PROJECT_BASE}/store"
     with key_ranges(dataset, tables, patients, progress=progress, spill_dir=path.parent) as r:
 
         def entries() -> Iterator[dict[str, Any]]:
@@ -160,10 +163,11 @@ def export_deidentified_dataset(
     )
 
     check_export(fmt, max_shift_days)
+    tables = ["patients", "visits", "therapies"]
+    _source(dataset, None, tuple(tables))
     key = secret_key(secret)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    tables = ["patients", "visits", "therapies"]
     with key_ranges(dataset, tables, patients, secret=key, progress=progress, spill_dir=out) as r:
         if not r.rows["visits"] and not r.rows["therapies"]:
             raise RheumetricsError(f"{dataset.root}: no visits or therapies to export")
