@@ -9,13 +9,11 @@ which is the store's order (a patient's rows are written in one piece by ``expor
 
 from __future__ import annotations
 
-import hmac
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
-from hashlib import sha256
 from pathlib import Path
 
 import dask
@@ -34,15 +32,29 @@ Route = Callable[[np.ndarray], np.ndarray]
 
 
 def by_key(splitters: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    """Range of each patient key: keys ordered as Python (and the store) order text."""
+    """Range of each patient key: keys ordered as Python (and the store) order text.
+
+    >>> by_key(np.array(["P2", "P5"], dtype=object), np.array(["P1", "P2", "P3", "P9"], dtype=object))
+    array([0, 1, 1, 2])
+    """
     return np.searchsorted(splitters, keys, side="right")
 
 
 def by_pseudonym(secret: bytes, n_ranges: int, keys: np.ndarray) -> np.ndarray:
-    """Range of each patient's pseudonym (``R`` + hex of HMAC-SHA256, uniform over its range)."""
+    """Range of each patient's pseudonym (:func:`rheumetrics.store.export.deid.pseudonym`, whose
+    hex digits are uniform): ranges follow the pseudonyms' order.
+
+    >>> from rheumetrics.store.export.deid import pseudonym
+    >>> keys = np.array([f"P{i}" for i in range(200)], dtype=object)
+    >>> ranges = by_pseudonym(b"k", 8, keys)
+    >>> by_name = sorted(zip([pseudonym(b"k", k) for k in keys], ranges))
+    >>> [r for _, r in by_name] == sorted(ranges), sorted(set(ranges.tolist())) == list(range(8))
+    (True, True)
+    """
+    from rheumetrics.store.export.deid import pseudonym
+
     uniq, inverse = np.unique(keys.astype(str), return_inverse=True)
-    lead = np.array([int(hmac.new(secret, k.encode(), sha256).hexdigest()[:8], 16) for k in uniq],
-                    dtype=np.int64)  # fmt: skip
+    lead = np.array([int(pseudonym(secret, k)[1:9], 16) for k in uniq], dtype=np.int64)
     return (lead * n_ranges >> 32)[inverse]
 
 
