@@ -131,3 +131,16 @@ def test_a_dataset_without_patients_is_refused_by_name(tmp_path):
     _run("export", "tidy", tmp_path / "v.csv", "--dataset", root, *SCHEDULER)
     tidy = pd.read_csv(tmp_path / "v.csv")
     assert len(tidy) == 60 and tidy["patient_id"].is_monotonic_increasing
+
+
+def test_a_failed_export_leaves_no_file(tmp_path):
+    from rheumetrics.store.export.tidy import write_frames
+
+    def pieces():
+        yield pd.DataFrame({"a": [1, 2]})
+        raise OSError("disk gone")
+
+    for name in ("t.csv", "t.parquet"):
+        with pytest.raises(OSError, match="disk gone"):
+            write_frames(pieces(), tmp_path / name, {"what": "test"})
+        assert list(tmp_path.iterdir()) == []

@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import Engine
 
 from rheumetrics import __version__
+from rheumetrics.errors import RheumetricsError
 from rheumetrics.schema.writers import write_csv
 from rheumetrics.store.database import current_revision
 from rheumetrics.store.visit_frames import load_visits
@@ -44,6 +45,9 @@ def write_frames(frames: Iterable[pd.DataFrame], path: Path, meta: dict[str, Any
 class FrameWriter:
     """A CSV or Parquet file (by suffix) written piece by piece, then its ``.meta.json`` sidecar.
 
+    The pieces go to a hidden ``.<name>.partial`` file renamed to ``path`` when all are written,
+    so a failed export leaves no partial file under the export's name.
+
     >>> import tempfile
     >>> path = Path(tempfile.mkdtemp()) / "t.csv"
     >>> with FrameWriter(path, {"what": "example"}) as w:
@@ -55,6 +59,7 @@ class FrameWriter:
 
     def __init__(self, path: Path, meta: dict[str, Any]) -> None:
         self.path, self.meta = Path(path), meta
+        self._partial = self.path.with_name(f".{self.path.name}.partial")
         self.suffix = self.path.suffix.lower()
         if self.suffix not in (".csv", ".parquet"):
             raise ValueError(f"{path}: export format comes from the suffix, .csv or .parquet")
@@ -66,7 +71,7 @@ class FrameWriter:
         if self._started and frame.empty:
             return
         if self.suffix == ".csv":
-            write_csv(frame, self.path, date_format="%Y-%m-%d",
+            write_csv(frame, self._partial, date_format="%Y-%m-%d",
                       mode="a" if self._started else "w", header=not self._started)  # fmt: skip
         else:
             table = pa.Table.from_pandas(frame, preserve_index=False)
@@ -76,7 +81,7 @@ class FrameWriter:
                 attrs = json.dumps({"rheumetrics": json.dumps(self.meta, default=str)})
                 schema = schema.with_metadata({**(schema.metadata or {}),
                                                b"PANDAS_ATTRS": attrs.encode()})  # fmt: skip
-                self._parquet = pq.ParquetWriter(self.path, schema)
+                self._parquet = pq.ParquetWriter(self._partial, schema)
             self._parquet.write_table(table.cast(self._parquet.schema))
         self._started = True
 
@@ -86,10 +91,15 @@ class FrameWriter:
     def __exit__(self, *exc: object) -> None:
         if self._parquet is not None:
             self._parquet.close()
-        if exc[0] is None:
-            Path(f"{self.path}.meta.json").write_text(
-                json.dumps(self.meta, indent=2, default=str), encoding="utf-8"
-            )
+        if exc[0] is not None:
+            self._partial.unlink(missing_ok=True)
+            return
+        if not self._started:
+            raise RheumetricsError(f"{self.path}: nothing to write (no table was given)")
+        self._partial.replace(self.path)
+        Path(f"{self.path}.meta.json").write_text(
+            json.dumps(self.meta, indent=2, default=str), encoding="utf-8"
+        )
 
 
 def tidy_meta(attrs: dict[str, Any], schema_revision: str | None, rows: int) -> dict[str, Any]:
