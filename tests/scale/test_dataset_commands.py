@@ -24,17 +24,21 @@ def _run(*args: str) -> str:
     return result.output
 
 
-def test_t2t_on_a_dataset_equals_the_store_run(store, dataset, cluster, tmp_path):
+@pytest.mark.parametrize("strategy", ["eular2022_ra", "imagine_ra_mri"])
+def test_t2t_on_a_dataset_equals_the_store_run(store, dataset, cluster, tmp_path, strategy):
     url, _ = store
     mem_log, mem_summary = tmp_path / "mem.csv", tmp_path / "mem_summary.csv"
-    _run("t2t", "--db", url, "-s", "eular2022_ra", "--out", mem_log, "--summary", mem_summary)
+    _run("t2t", "--db", url, "-s", strategy, "--out", mem_log, "--summary", mem_summary)
     log, summary = tmp_path / "ds.csv", tmp_path / "ds_summary.csv"
-    _run("t2t", dataset.root, "-s", "eular2022_ra", "--out", log, "--summary", summary,
+    _run("t2t", dataset.root, "-s", strategy, "--out", log, "--summary", summary,
          "--scheduler", cluster["scheduler"])  # fmt: skip
     pd.testing.assert_frame_equal(pd.read_csv(summary), pd.read_csv(mem_summary))
     got, expected = pd.read_csv(log), pd.read_csv(mem_log)
     assert len(got) == len(expected) > 0
     pd.testing.assert_frame_equal(got, expected)
+    if strategy == "imagine_ra_mri":  # the MRI osteitis totals reach the decisions: rule I3
+        fired = expected["rule_ids"].astype(str).str.split(";").map(lambda ids: "I3" in ids)
+        assert fired.sum() > 0
 
 
 def test_t2t_dataset_log_as_a_folder_with_compare_and_json(dataset, cluster, tmp_path):

@@ -12,6 +12,7 @@ from rheumetrics.cohort.frames import (
     from_store,
     imaging_totals,
     t2t_inputs,
+    with_mri_bme_total,
 )
 
 __all__ = [
@@ -24,4 +25,5 @@ __all__ = [
     "imaging_totals",
     "score_visits",
     "t2t_inputs",
+    "with_mri_bme_total",
 ]

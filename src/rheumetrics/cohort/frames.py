@@ -9,7 +9,8 @@ simulator analyse:
   images were taken;
 - :func:`attach_nearest` puts an imaging total on the visits within a window of days of it;
 - :func:`t2t_inputs` is the treat-to-target view: visits with each visit's reader-mean RAMRIS
-  osteitis (bone marrow oedema) total as ``mri_bme_total`` and the therapy courses.
+  osteitis (bone marrow oedema) total as ``mri_bme_total`` (:func:`with_mri_bme_total`) and the
+  therapy courses.
 """
 
 from __future__ import annotations
@@ -130,18 +131,37 @@ def t2t_inputs(
     """Visits (with stored scores) and therapies for the treat-to-target engine.
 
     Where the store has RAMRIS reads, each visit gets its reader-mean RAMRIS osteitis (bone
-    marrow oedema) total within ``mri_window_days`` as ``mri_bme_total``.
+    marrow oedema) total within ``mri_window_days`` as ``mri_bme_total``
+    (:func:`with_mri_bme_total`).
+    """
+    frames = from_store(engine, run=run)
+    return with_mri_bme_total(frames.visits, frames.reads, mri_window_days), frames.therapies
+
+
+def with_mri_bme_total(
+    visits: pd.DataFrame, reads: pd.DataFrame, mri_window_days: int = MRI_WINDOW_DAYS
+) -> pd.DataFrame:
+    """``visits`` with the reader-mean RAMRIS osteitis total of the MRI nearest each visit within
+    ``mri_window_days`` as ``mri_bme_total``; ``visits`` unchanged when there are no RAMRIS reads.
+
+    An MRI read in several sessions (a re-read for intra-reader reliability) counts with its
+    first session, the primary read (as a study's default ``imaging.session = "1"``), so the total
+    does not depend on the order of the reads.
+
+    ``reads`` are per-site reads in the imaging package's columns, of the same patients (the
+    store's, or one partition of a dataset's).
     """
     from rheumetrics.imaging import reader_mean, score_reads
 
-    frames = from_store(engine, run=run)
-    visits, reads = frames.visits, frames.reads
-    reads = reads[reads["system"] == "ramris"]
+    reads = reads[reads["system"] == "ramris"] if "system" in reads.columns else reads.iloc[:0]
     if reads.empty or visits.empty:
-        return visits, frames.therapies
+        return visits
     totals = reader_mean(score_reads(reads))
     bme = totals[(totals["feature"] == "osteitis") & (totals["subset"] == "all")]
+    # one total per MRI: its first reading session (later sessions re-read it for reliability)
+    bme = bme.sort_values(["patient_id", "timepoint", "session"], kind="stable")
+    bme = bme.drop_duplicates(["patient_id", "timepoint"])
     dates = reads.groupby(["patient_id", "timepoint"], observed=True)["image_date"].min()
     bme = bme.merge(dates.rename("image_date").reset_index(), on=["patient_id", "timepoint"])
     bme = bme.rename(columns={"score": "mri_bme_total"})
-    return attach_nearest(visits, bme, "mri_bme_total", mri_window_days), frames.therapies
+    return attach_nearest(visits, bme, "mri_bme_total", mri_window_days)

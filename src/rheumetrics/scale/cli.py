@@ -3,8 +3,8 @@
 The top-level command line runs ``score``, ``imaging``, ``t2t``, ``report`` and ``export``
 through the extended commands built here (see :func:`__getattr__`), without changing the packages
 below: ``export`` gains the ``parquet`` kind (``--buckets``), ``--json`` and progress bars;
-``score``, ``imaging`` and ``t2t`` accept a dataset folder as their input and ``report`` takes
-``--dataset``, running out of core on Dask with ``--scheduler ADDRESS`` (an existing cluster) and
+``score``, ``imaging`` and ``t2t`` accept a dataset folder as their input and ``report`` and
+``export tidy|fhir|deid`` take ``--dataset``, running out of core on Dask with ``--scheduler ADDRESS`` (an existing cluster) and
 ``--workers N`` (a local cluster). Files as input take the commands' own, unchanged paths.
 """
 
@@ -48,12 +48,6 @@ _WORKERS = inspect.Parameter(
         None, "--workers", help="Dataset input: worker processes of a local cluster."
     ),
     annotation=int | None,
-)
-_BUCKETS = inspect.Parameter(
-    "buckets",
-    inspect.Parameter.KEYWORD_ONLY,
-    default=typer.Option(64, "--buckets", help="parquet: patient hash buckets (files per table)."),
-    annotation=int,
 )
 
 
@@ -222,6 +216,7 @@ def _t2t_dataset(**kw: Any) -> None:
     from rheumetrics.scale import execution, open_dataset
     from rheumetrics.scale.t2t_summary import run_decisions
     from rheumetrics.t2t import load_strategy
+    from rheumetrics.t2t.cli import MRI_WINDOW_DAYS
 
     given = [name for key, name in (("db", "--db"), ("therapies", "--therapies"),
              ("visit", "--visit"), ("regimen", "--regimen")) if kw.get(key)]  # fmt: skip
@@ -237,7 +232,10 @@ def _t2t_dataset(**kw: Any) -> None:
             chosen.append(load_strategy(kw["compare"]))
         ds = open_dataset(kw["input"])
         n = ds.n_rows("visits")
-        extra: dict[str, Any] = {"event_flags_missing": kw.get("event_flags_missing", "no_event")}
+        extra: dict[str, Any] = {
+            "event_flags_missing": kw.get("event_flags_missing", "no_event"),
+            "mri_window_days": MRI_WINDOW_DAYS,
+        }  # as t2t --db
         if kw.get("contraindications") is not None:
             extra["contraindications"] = read_table(kw["contraindications"])
         buckets = len(ds.bucket_files("visits"))
@@ -323,73 +321,6 @@ def _report_dataset(**kw: Any) -> None:
         console.print(f"reproduction: {summary(rep.reproduction)}")
 
 
-_JSON = inspect.Parameter(
-    "as_json",
-    inspect.Parameter.KEYWORD_ONLY,
-    default=typer.Option(False, "--json", help="Print a summary of the export as JSON."),
-    annotation=bool,
-)
-
-
-def _written(out: Path) -> tuple[int, int]:
-    """Files and bytes written at ``out`` (a file or a folder)."""
-    if out.is_dir():
-        files = [p for p in out.rglob("*") if p.is_file()]
-        return len(files), sum(p.stat().st_size for p in files)
-    return (1, out.stat().st_size) if out.exists() else (0, 0)
-
-
-def _export_summary(kind: str, out: Path, seconds: float, **extra: Any) -> dict[str, Any]:
-    files, size = _written(out)
-    return {"kind": kind, "out": str(out), "files": files, "bytes": size,
-            "seconds": round(seconds, 3), **extra}  # fmt: skip
-
-
-def _export_parquet(**kw: Any) -> None:
-    import time
-
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from rheumetrics.scale import export_parquet
-    from rheumetrics.store import make_engine, resolve_url
-
-    start = time.perf_counter()
-    columns = (TextColumn("export parquet"), BarColumn(),
-               TextColumn("{task.completed:,} patients"), TimeElapsedColumn())  # fmt: skip
-    try:
-        engine = make_engine(resolve_url(kw["db"]))
-        with Progress(*columns, console=console, transient=True) as bar:
-            task = bar.add_task("export", total=None)
-            written = export_parquet(
-                engine, kw["out"], kw["patient"] or None, buckets=kw["buckets"], run=kw["run"],
-                progress=lambda done, total: bar.update(task, completed=done, total=total),
-            )  # fmt: skip
-    except (RheumetricsError, ValueError) as err:
-        _fail(err)
-    if kw.get("as_json"):
-        print_json(_export_summary("parquet", Path(kw["out"]), time.perf_counter() - start,
-                                   buckets=kw["buckets"], rows=written))  # fmt: skip
-        return
-    summary = ", ".join(f"{table} {n:,}" for table, n in written.items())
-    console.print(f"wrote {kw['out']} ({summary})")
-
-
-def _export_store(call: Callable[[], None], extra: dict[str, Any], kw: dict[str, Any]) -> None:
-    """The store's own exports, with an elapsed-time bar and, with ``--json``, a summary."""
-    import time
-
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    start = time.perf_counter()
-    kind = getattr(kw["kind"], "value", kw["kind"])
-    columns = (SpinnerColumn(), TextColumn(f"export {kind}"), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as bar:
-        bar.add_task("export", total=None)
-        call()
-    if extra.get("as_json"):
-        print_json(_export_summary(kind, Path(kw["out"]), time.perf_counter() - start))
-
-
 def _is_dataset(value: Any) -> bool:
     from rheumetrics.scale.dataset import is_dataset
 
@@ -410,14 +341,22 @@ def __getattr__(name: str) -> Callable[..., None]:
         return _extend(imaging_command, [_SCHEDULER, _WORKERS],
                        lambda kw: _is_dataset(kw["reads"]), _imaging_dataset)  # fmt: skip
     if name == "export_command":
+        from rheumetrics.scale.export_cli import (
+            BUCKETS,
+            EXPORT_DATASET,
+            JSON,
+            export_other,
+            export_store,
+        )
         from rheumetrics.store.cli import export_command
 
         kind = inspect.signature(export_command, eval_str=True).parameters["kind"]
         kinds = StrEnum("ExportKind", [*(k.value for k in kind.annotation), "parquet"])  # type: ignore[misc]
         help_text = kind.default.help + " parquet: a Parquet dataset folder (patient buckets)."
         new_kind = kind.replace(annotation=kinds, default=typer.Argument(..., help=help_text))
-        return _extend(export_command, [_BUCKETS, _JSON], lambda kw: kw["kind"].value == "parquet",
-                       _export_parquet, replace={"kind": new_kind}, around=_export_store)  # fmt: skip
+        return _extend(export_command, [BUCKETS, EXPORT_DATASET, _SCHEDULER, _WORKERS, JSON],
+                       lambda kw: kw["kind"].value == "parquet" or kw.get("dataset") is not None,
+                       export_other, replace={"kind": new_kind}, around=export_store)  # fmt: skip
     if name == "t2t_command":
         from rheumetrics.t2t.cli import t2t_command
 

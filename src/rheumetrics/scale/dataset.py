@@ -2,7 +2,8 @@
 
 A dataset is a folder::
 
-    ROOT/_rheumetrics.json                  layout version, bucket count, tables, package version
+    ROOT/_rheumetrics.json                  layout version, bucket count, tables, package version,
+                                            source (score run and conventions of a store export)
     ROOT/visits/bucket=0007/part-0.parquet  one or more files per bucket
     ROOT/imaging_reads/bucket=0007/...      (and therapies/, patients/ when exported)
 
@@ -20,10 +21,12 @@ masks (bit ``i`` = joint ``i`` of :data:`rheumetrics.store.jointbits.STORAGE_ORD
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -50,6 +53,9 @@ class Dataset:
     root: Path
     buckets: int
     tables: tuple[str, ...]
+    #: What the store export recorded: ``score_run``, ``conventions``, ``package_version`` of the
+    #: scores and the store's ``schema_revision`` (empty for generated datasets).
+    source: dict[str, Any] = dataclasses.field(default_factory=dict, compare=False)
 
     def files(self, table: str) -> list[Path]:
         """Parquet files of ``table`` in bucket order (empty buckets have no file)."""
@@ -97,7 +103,16 @@ def open_dataset(path: str | Path) -> Dataset:
         raise RheumetricsError(
             f"{root}: dataset layout {manifest.get('layout')!r}; this version reads {LAYOUT_VERSION}"
         )
-    return Dataset(root, int(manifest["buckets"]), tuple(manifest["tables"]))
+    return Dataset(root, int(manifest["buckets"]), tuple(manifest["tables"]),
+                   dict(manifest.get("source") or {}))  # fmt: skip
+
+
+def record_source(root: str | Path, source: dict[str, Any]) -> None:
+    """Record in the manifest where the dataset's rows come from (see :attr:`Dataset.source`)."""
+    path = Path(root) / MANIFEST
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest["source"] = source
+    path.write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
 
 
 def arrow_schema(frame: pd.DataFrame) -> pa.Schema:

@@ -2,9 +2,10 @@
 
 The decisions themselves come from the t2t package through one adapter, :func:`decide_partition`,
 which calls its public entry (:func:`rheumetrics.t2t.decide`); everything else here only moves
-partitions. A bucket holds every visit and therapy of its patients, so histories (time since the
-last change, months in target, ladder step) are complete within it and the log equals the
-in-memory one. :func:`decision_summary` combines per-bucket counts exactly.
+partitions. A bucket holds every visit, therapy and imaging read of its patients, so histories
+(time since the last change, months in target, ladder step) are complete within it and the log
+equals the in-memory one; each visit gets the MRI osteitis total of its RAMRIS reads, as from the store
+(IMAGINE-RA's MRI strategy targets it). :func:`decision_summary` combines per-bucket counts exactly.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute
 import pyarrow.parquet as pq
 
+from rheumetrics.cohort.frames import MRI_WINDOW_DAYS
 from rheumetrics.scale import jointmasks
 from rheumetrics.scale.dataset import Dataset, read_file
 
@@ -40,18 +42,33 @@ def decide_partition(
     return decide(visits, load_strategy(strategy, dict(options or {})), therapies, **kwargs)
 
 
+def _visits(tables: list[pa.Table], read_files: list[Path], mri_window_days: int) -> pd.DataFrame:
+    """A bucket's visits as the engine takes them: joint counts from the masks, and each visit's
+    MRI osteitis total from the bucket's RAMRIS reads (as :func:`rheumetrics.cohort.t2t_inputs`
+    gives them for the store)."""
+    from rheumetrics.cohort import with_mri_bme_total
+
+    visits = pd.concat([jointmasks.to_frame_with_counts(t) for t in tables], ignore_index=True)
+    if "visit_id" in visits.columns:
+        visits = visits.set_index("visit_id")
+    if read_files:
+        reads = pd.concat([read_file(p) for p in read_files], ignore_index=True)
+        reads = reads[reads["patient_id"].isin(visits["patient_id"])]
+        visits = with_mri_bme_total(visits, reads, mri_window_days)
+    return visits
+
+
 def _bucket_log(
     visit_files: list[Path],
     therapy_files: list[Path],
     strategy: str,
     options: Mapping[str, str] | None,
+    read_files: list[Path] | None = None,
+    mri_window_days: int = MRI_WINDOW_DAYS,
     **kwargs: Any,
 ) -> pd.DataFrame:
-    visits = pd.concat(
-        [jointmasks.to_frame_with_counts(pq.read_table(p)) for p in visit_files], ignore_index=True
-    )
-    if "visit_id" in visits.columns:
-        visits = visits.set_index("visit_id")
+    tables = [pq.read_table(p) for p in visit_files]
+    visits = _visits(tables, read_files or [], mri_window_days)
     therapies = (
         pd.concat([read_file(p) for p in therapy_files], ignore_index=True)
         if therapy_files
@@ -61,9 +78,10 @@ def _bucket_log(
     return _plain(log).reset_index(drop=True)
 
 
-def _bucket_log_of(
-    args: tuple[list[Path], list[Path], str, Mapping[str, str] | None],
-) -> pd.DataFrame:
+_BucketArgs = tuple[list[Path], list[Path], str, Mapping[str, str] | None, list[Path]]
+
+
+def _bucket_log_of(args: _BucketArgs) -> pd.DataFrame:
     return _bucket_log(*args)
 
 
@@ -73,22 +91,19 @@ def decisions_frame(
     """Lazy Dask frame of the decision log, one partition per patient bucket."""
     visits = dataset.bucket_files("visits")
     therapies = dataset.bucket_files("therapies") if "therapies" in dataset.tables else {}
+    reads = dataset.bucket_files("imaging_reads") if "imaging_reads" in dataset.tables else {}
     buckets = sorted(visits)
-    args = [(visits[b], therapies.get(b, []), strategy, options) for b in buckets]
+    args = [(visits[b], therapies.get(b, []), strategy, options, reads.get(b, [])) for b in buckets]
     return dd.from_map(_bucket_log_of, args, meta=_meta(args[0]), enforce_metadata=False)
 
 
-def _meta(
-    args: tuple[list[Path], list[Path], str, Mapping[str, str] | None],
-) -> pd.DataFrame:
+def _meta(args: _BucketArgs) -> pd.DataFrame:
     """The log's columns and types, from the first few patients of the first bucket."""
-    visit_files, therapy_files, strategy, options = args
+    visit_files, therapy_files, strategy, options, read_files = args
     table = pq.read_table(visit_files[0])
     first = table.column("patient_id").to_pandas().drop_duplicates().head(20)
     head = table.filter(pa.compute.is_in(table.column("patient_id"), pa.array(first)))
-    visits = jointmasks.to_frame_with_counts(head)
-    if "visit_id" in visits.columns:
-        visits = visits.set_index("visit_id")
+    visits = _visits([head], read_files, MRI_WINDOW_DAYS)
     therapies = None
     if therapy_files:
         therapies = read_file(therapy_files[0])

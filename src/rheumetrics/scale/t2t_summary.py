@@ -148,11 +148,12 @@ def _decide_bucket(
     therapy_files: list[Path],
     strategy: str,
     options: Mapping[str, str] | None,
+    read_files: list[Path],
     out: Path | None,
     keep: bool,
     kwargs: dict[str, Any],
 ) -> BucketFigures:
-    log = _bucket_log(visit_files, therapy_files, strategy, options, **kwargs)
+    log = _bucket_log(visit_files, therapy_files, strategy, options, read_files, **kwargs)
     figures = bucket_figures(log) if len(log) else BucketFigures({}, bucket_figures_empty())
     if out is not None and len(log):
         log.to_parquet(out, index=False)
@@ -176,13 +177,15 @@ def run_decisions(
     ``out`` a folder: the log is written there, one Parquet file per bucket. ``gather``: the whole
     log is also returned (only for cohorts that fit in memory). ``progress`` is called with the
     number of buckets done as they finish; ``kwargs`` go to :func:`rheumetrics.t2t.decide`
-    (``contraindications``, ``event_flags_missing``). Returns the summary (as
+    (``contraindications``, ``event_flags_missing``), except ``mri_window_days``: days between a
+    visit and its MRI (default :data:`rheumetrics.cohort.MRI_WINDOW_DAYS`). Returns the summary (as
     :func:`rheumetrics.t2t.cohort.summarise`) and the gathered log or None.
     """
     from rheumetrics.scale.cluster import compute_all
 
     visits = dataset.bucket_files("visits")
     therapies = dataset.bucket_files("therapies") if "therapies" in dataset.tables else {}
+    reads = dataset.bucket_files("imaging_reads") if "imaging_reads" in dataset.tables else {}
     folder = Path(out) if out is not None else None
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -192,6 +195,7 @@ def run_decisions(
             therapies.get(b, []),
             strategy,
             options,
+            reads.get(b, []),
             folder / f"part-{b:05d}.parquet" if folder is not None else None,
             gather,
             kwargs,

@@ -37,13 +37,14 @@ import hmac
 import secrets
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
 from rheumetrics import __version__
-from rheumetrics.store.export.tidy import write_frame
+from rheumetrics.store.export.tidy import FrameWriter
 from rheumetrics.store.record_frames import load_patients, load_therapies
 from rheumetrics.store.visit_frames import load_visits
 
@@ -142,7 +143,7 @@ def deidentify(
     t["patient_id"] = t["patient_id"].map(pseud)
     order = np.lexsort((v["visit_date"].to_numpy(), v["patient_id"].to_numpy()))
     return v.iloc[order].reset_index(drop=True), t.sort_values(
-        ["patient_id", "start_date"], ignore_index=True
+        ["patient_id", "start_date"], ignore_index=True, kind="stable"
     )
 
 
@@ -156,32 +157,59 @@ def export_deidentified(
     patients: Iterable[str] | None = None,
 ) -> dict[str, Path]:
     """Write ``visits.<fmt>`` and ``therapies.<fmt>`` de-identified into ``out_dir``."""
+    check_export(fmt, max_shift_days)
+    key = secret_key(secret)
+    keys = list(patients) if patients is not None else None
+    visits = load_visits(engine, keys, scores=True)
+    frames = deidentify(
+        visits, load_patients(engine, keys), load_therapies(engine, keys), key, max_shift_days
+    )
+    meta = deid_meta(visits.attrs, bool(secret), max_shift_days)
+    return write_deidentified([frames], out_dir, fmt, meta)
+
+
+def check_export(fmt: str, max_shift_days: int) -> None:
+    """Refuse an unknown file format or a too narrow shift range before anything is read."""
     if fmt not in ("csv", "parquet"):
         raise ValueError("fmt must be 'csv' or 'parquet'")
     check_max_shift(max_shift_days)
-    key = secret.encode() if isinstance(secret, str) else (secret or secrets.token_bytes(32))
-    keys = list(patients) if patients is not None else None
-    visits = load_visits(engine, keys, scores=True)
-    v, t = deidentify(
-        visits, load_patients(engine, keys), load_therapies(engine, keys), key, max_shift_days
-    )
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    meta = {
+
+
+def secret_key(secret: str | bytes | None) -> bytes:
+    """The pseudonym key: ``secret``, or a random one that is never stored."""
+    return secret.encode() if isinstance(secret, str) else (secret or secrets.token_bytes(32))
+
+
+def deid_meta(attrs: dict[str, Any], secret_given: bool, max_shift_days: int) -> dict[str, Any]:
+    """The sidecar of a de-identified export of visits read with ``attrs`` (conventions)."""
+    return {
         "what": "rheumetrics de-identified research export",
         "exported_at": dt.date.today().isoformat(),
         "exported_by": f"rheumetrics {__version__}",
         "pseudonyms": "HMAC-SHA256 of the patient key"
-        + ("" if secret else " under a discarded random secret"),
+        + ("" if secret_given else " under a discarded random secret"),
         "date_shift": f"per patient, secret, {MIN_SHIFT_DAYS} to {max_shift_days} days "
         "earlier or later (never 0)",
         "age": "age_at_visit in whole years from the shifted visit date; "
         f"{AGE_TOP_LABEL!r} at every visit of a patient aged {AGE_TOP_CODE} or over at any visit",
         "drug": "drug-catalogue name; names the catalogue does not know are dropped",
-        "conventions": visits.attrs.get("conventions"),
-        "scores_package_version": visits.attrs.get("package_version"),
+        "conventions": attrs.get("conventions"),
+        "scores_package_version": attrs.get("package_version"),
     }
-    return {
-        "visits": write_frame(v, out / f"visits.{fmt}", meta),
-        "therapies": write_frame(t, out / f"therapies.{fmt}", meta),
-    }
+
+
+def write_deidentified(
+    pieces: Iterable[tuple[pd.DataFrame, pd.DataFrame]],
+    out_dir: str | Path,
+    fmt: str,
+    meta: dict[str, Any],
+) -> dict[str, Path]:
+    """Write :func:`deidentify` outputs, piece by piece in pseudonym order, into ``out_dir``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"visits": out / f"visits.{fmt}", "therapies": out / f"therapies.{fmt}"}
+    with FrameWriter(paths["visits"], meta) as v, FrameWriter(paths["therapies"], meta) as t:
+        for visits, therapies in pieces:
+            v.write(visits)
+            t.write(therapies)
+    return paths

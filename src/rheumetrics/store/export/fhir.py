@@ -18,8 +18,9 @@ The JSON is FHIR R4 (4.0.1); it is also valid R4B, which is what the tests valid
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ from sqlalchemy import Engine
 
 from rheumetrics import joints as joint_catalogue
 from rheumetrics.measures.base import stored_measures
-from rheumetrics.schema.writers import write_json
+from rheumetrics.schema.writers import non_finite_paths
 from rheumetrics.store.items import items
 from rheumetrics.store.jointbits import STORAGE_ORDER
 from rheumetrics.store.record_frames import load_patients, load_therapies
@@ -239,6 +240,60 @@ def _therapy(i: int, row: pd.Series, pat: dict[str, Any]) -> dict[str, Any]:
     return med
 
 
+def bundle_entries(
+    patients: pd.DataFrame,
+    visits: pd.DataFrame,
+    therapies: pd.DataFrame,
+    *,
+    joints: bool = True,
+    base_url: str = f"{PROJECT_BASE}/store",
+) -> Iterator[dict[str, Any]]:
+    """The Bundle entries of a set of patients, from their frames as the store reads them
+    (:func:`~rheumetrics.store.load_patients`, :func:`~rheumetrics.store.load_visits` with
+    scores, :func:`~rheumetrics.store.load_therapies`): :func:`patient_entries`, then
+    :func:`visit_entries`, then :func:`therapy_entries`.
+
+    Every entry's ``fullUrl`` is ``<base_url>/<type>/<id>``, so the relative references inside
+    the bundle resolve (FHIR R4 §2.36 bundle reference resolution).
+    """
+    yield from patient_entries(patients, base_url)
+    yield from visit_entries(visits, joints, base_url)
+    yield from therapy_entries(therapies, base_url)
+
+
+def _entry(resource: dict[str, Any], base_url: str) -> dict[str, Any]:
+    return {"fullUrl": f"{base_url}/{resource['resourceType']}/{resource['id']}",
+            "resource": resource}  # fmt: skip
+
+
+def _patient_ref(key: Any) -> dict[str, Any]:
+    return {"resourceType": "Patient", "id": _fhir_id("p", str(key))}
+
+
+def patient_entries(patients: pd.DataFrame, base_url: str) -> Iterator[dict[str, Any]]:
+    """A Patient and its Condition per row of a patient frame (indexed by patient key)."""
+    for key, row in patients.iterrows():
+        for resource in _patient(str(key), row):
+            yield _entry(resource, base_url)
+
+
+def visit_entries(visits: pd.DataFrame, joints: bool, base_url: str) -> Iterator[dict[str, Any]]:
+    """An Encounter and its Observations per row of a visit frame (indexed by visit id)."""
+    for visit_id, row in visits.iterrows():
+        for resource in _visit_resources(
+            int(visit_id), row, _patient_ref(row["patient_id"]), joints
+        ):
+            yield _entry(resource, base_url)
+
+
+def therapy_entries(
+    therapies: pd.DataFrame, base_url: str, first: int = 0
+) -> Iterator[dict[str, Any]]:
+    """A MedicationStatement per therapy course, numbered from ``first`` in frame order."""
+    for i, (_, row) in enumerate(therapies.iterrows(), start=first):
+        yield _entry(_therapy(i, row, _patient_ref(row["patient_id"])), base_url)
+
+
 def fhir_bundle(
     engine: Engine,
     patients: Iterable[str] | None = None,
@@ -247,42 +302,70 @@ def fhir_bundle(
     joints: bool = True,
     base_url: str = f"{PROJECT_BASE}/store",
 ) -> dict[str, Any]:
-    """FHIR R4 ``collection`` Bundle (as a JSON-ready dict) of all or some patients.
+    """FHIR R4 ``collection`` Bundle (as a JSON-ready dict) of all or some patients
+    (entries: :func:`bundle_entries`)."""
+    return {**BUNDLE_HEAD, "entry": list(_store_entries(engine, patients, run, joints, base_url))}
 
-    Every entry's ``fullUrl`` is ``<base_url>/<type>/<id>``, so the relative references inside the
-    bundle resolve (FHIR R4 §2.36 bundle reference resolution).
-    """
+
+#: A Bundle's members before its entries.
+BUNDLE_HEAD = {"resourceType": "Bundle", "type": "collection"}
+
+
+def _store_entries(
+    engine: Engine, patients: Iterable[str] | None, run: int | None, joints: bool, base_url: str
+) -> Iterator[dict[str, Any]]:
     keys = list(patients) if patients is not None else None
-    pats = load_patients(engine, keys)
-    visits = load_visits(engine, keys, scores=True, run=run, joints=joints)
-    therapies = load_therapies(engine, keys)
-    resources: list[dict[str, Any]] = []
-    pat_res: dict[str, dict[str, Any]] = {}
-    for key, row in pats.iterrows():
-        res = _patient(str(key), row)
-        pat_res[str(key)] = res[0]
-        resources += res
-    for visit_id, row in visits.iterrows():
-        resources += _visit_resources(int(visit_id), row, pat_res[str(row["patient_id"])], joints)
-    for i, row in therapies.iterrows():
-        resources.append(_therapy(int(i), row, pat_res[str(row["patient_id"])]))
-    return {
-        "resourceType": "Bundle",
-        "type": "collection",
-        "entry": [
-            {"fullUrl": f"{base_url}/{r['resourceType']}/{r['id']}", "resource": r}
-            for r in resources
-        ],
-    }
+    return bundle_entries(
+        load_patients(engine, keys),
+        load_visits(engine, keys, scores=True, run=run, joints=joints),
+        load_therapies(engine, keys),
+        joints=joints,
+        base_url=base_url,
+    )
+
+
+def write_bundle(entries: Iterable[dict[str, Any]], path: str | Path) -> Path:
+    """Write a collection Bundle of ``entries`` to ``path`` as they come (memory: one entry).
+
+    The text is ``json.dumps`` of the whole Bundle. Strict JSON (RFC 8259 has no NaN or
+    Infinity): a non-finite number is refused with a
+    :class:`~rheumetrics.errors.ValidationError` naming its path, and no file is left behind.
+    """
+    from rheumetrics.errors import Problem, ValidationError
+
+    path = Path(path)
+    partial = path.with_name(f".{path.name}.partial")
+    head = json.dumps(BUNDLE_HEAD)[:-1]
+    try:
+        with partial.open("w", encoding="utf-8") as out:
+            out.write(f'{head}, "entry": [')
+            for i, item in enumerate(entries):
+                bad = non_finite_paths(item, f"$.entry[{i}]")
+                if bad:
+                    raise ValidationError(
+                        [Problem(p, "value", v, "must be a finite number (JSON has no NaN or "
+                                 "Infinity)", str(path)) for p, v in bad], f"{path}: not written",
+                    )  # fmt: skip
+                out.write((", " if i else "") + json.dumps(item, default=_json_default,
+                                                           allow_nan=False))  # fmt: skip
+            out.write("]}")
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return path
 
 
 def export_fhir(
-    engine: Engine, path: str | Path, patients: Iterable[str] | None = None, **kwargs: Any
+    engine: Engine,
+    path: str | Path,
+    patients: Iterable[str] | None = None,
+    *,
+    run: int | None = None,
+    joints: bool = True,
+    base_url: str = f"{PROJECT_BASE}/store",
 ) -> Path:
     """Write :func:`fhir_bundle` as JSON to ``path``."""
-    path = Path(path)
-    bundle = fhir_bundle(engine, patients, **kwargs)
-    return write_json(bundle, path, default=_json_default)
+    return write_bundle(_store_entries(engine, patients, run, joints, base_url), path)
 
 
 def _json_default(v: Any) -> Any:
