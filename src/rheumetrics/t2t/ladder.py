@@ -270,13 +270,22 @@ def _optimise(
     s: Strategy, i: int, reg: Regimen, groups: list[list[Dose]], h: History, gc: tuple[Dose, ...]
 ) -> Proposal:
     out: list[Dose] = []
+    moved: list[str] = []
+    raised = False
     for c, g in zip(reg.components, groups, strict=True):
         for d in g:
             if d.entry.drug_class in ("csDMARD", "NSAID"):
-                out.append(Dose(d.drug, float(max_dose(c, d, h)), c.route.get(d.drug, d.route)))
+                new = Dose(d.drug, float(max_dose(c, d, h)), c.route.get(d.drug, d.route))
+                raised |= not new.dose <= d.dose + TOL  # NaN (dose not given) counts as raised
+                if new.route != d.route:
+                    moved.append(f"{d.route} {d.entry.label} to {new.route}")
+                out.append(new)
             else:
                 out.append(d)
-    return Proposal(i, tuple(out) + gc, "raise to the maximum tolerated dose")
+    note = "; ".join(
+        (["raise to the maximum tolerated dose"] if raised or not moved else []) + moved
+    )
+    return Proposal(i, tuple(out) + gc, note)
 
 
 def _another(
