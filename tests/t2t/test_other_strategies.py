@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
+from rheumetrics.t2t.strategy_files import load_strategy
+
 
 def test_acr_lda_target_and_3_month_reevaluation(run, rx):
     # ACR 2021: LDA (CDAI <= 10, Aletaha 2005) minimal initial target; re-evaluate within 3 months [S14]
@@ -141,3 +147,19 @@ def pd_na(x) -> bool:
     import pandas as pd
 
     return bool(pd.isna(x))
+
+
+def test_taser_ultrasound_arm_target_reads_as_the_trial_scanned(tmp_path):
+    # Dale et al. Arthritis Care Res 2014;66:19-26: scanned at DAS28 < 3.2, and at 3.2-5.1 with
+    # SJC <= 1; power Doppler in >= 2 joints is active disease.
+    s = load_strategy("taser_ra", {"arm": "ultrasound"})
+    assert s.target.describe("DAS28-ESR") == (
+        "(DAS28-ESR < 3.2, or DAS28-ESR < 5.1 with 28-joint swollen count <= 1)"
+        " and power-Doppler joint count <= 1"
+    )
+    doc = Path(__file__).parents[2] / "src/rheumetrics/t2t/strategies/taser_ra.toml"
+    one_only = doc.read_text().replace('"target.us_assessed_swollen_max" = 1\n', "")
+    path = tmp_path / "taser_one.toml"
+    path.write_text(one_only)
+    with pytest.raises(ValueError, match="us_assessed_index_below and us_assessed_swollen_max"):
+        load_strategy(path, {"arm": "ultrasound"})

@@ -228,6 +228,12 @@ def compute_facts(
         clinical_parts.append(fact(sjc <= tg.swollen_joints_max, ~np.isnan(sjc), swollen.why))
     clinical = k_and(*clinical_parts) if len(clinical_parts) > 1 else index_at_target
     parts = [clinical]
+    if tg.us_assessed_index_below is not None:
+        # the ultrasound also decides at moderate activity with few swollen joints
+        with np.errstate(invalid="ignore"):
+            below = xs < tg.us_assessed_index_below
+        few_swollen = fact(sjc <= tg.us_assessed_swollen_max, ~np.isnan(sjc), swollen.why)
+        parts = [k_or(clinical, k_and(fact(below, have_x, index_why), few_swollen))]
     if tg.no_mri_bme:
         parts.append(k_not(mri_bme))
     if tg.us_pd_joints_max is not None:

@@ -56,12 +56,15 @@ def implied(when: dict[str, object], s: Strategy) -> tuple[dict[str, bool], list
     swollen_part = t.swollen_joints_max == 0
     rules: list[tuple[str, bool, str, bool]] = [
         ("sustained", True, "target_met", True),
-        ("target_met", True, "clinical_target_met", True),
         ("clinical_target_met", True, "index_at_target", True),
         ("index_at_target", False, "clinical_target_met", False),
-        ("clinical_target_met", False, "target_met", False),
         ("target_met", False, "sustained", False),
     ]
+    if t.us_assessed_index_below is None:  # else the ultrasound may meet the target without it
+        rules += [
+            ("target_met", True, "clinical_target_met", True),
+            ("clinical_target_met", False, "target_met", False),
+        ]
     if swollen_part:
         rules += [
             ("clinical_target_met", True, "swollen_joints", False),

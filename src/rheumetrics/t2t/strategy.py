@@ -254,6 +254,10 @@ class Target(_Model):
     swollen_joints_max: int | None = Field(default=None, ge=0)
     no_mri_bme: bool = False
     us_pd_joints_max: int | None = Field(default=None, ge=0)
+    #: the ultrasound also decides when the index is below this and at most
+    #: ``us_assessed_swollen_max`` joints are swollen (TaSER: DAS28-ESR < 5.1, SJC28 <= 1)
+    us_assessed_index_below: float | None = None
+    us_assessed_swollen_max: int | None = Field(default=None, ge=0)
     index_threshold: float = 0.0
     index_inclusive: bool = True
 
@@ -261,6 +265,11 @@ class Target(_Model):
         parts = [f"{index_label} {'<=' if self.index_inclusive else '<'} {self.index_threshold:g}"]
         if self.swollen_joints_max is not None:
             parts.append(f"28-joint swollen count <= {self.swollen_joints_max}")
+        if self.us_assessed_index_below is not None:
+            parts = [
+                f"({parts[0]}, or {index_label} < {self.us_assessed_index_below:g} with 28-joint"
+                f" swollen count <= {self.us_assessed_swollen_max})"
+            ]
         if self.us_pd_joints_max is not None:
             parts.append(f"power-Doppler joint count <= {self.us_pd_joints_max}")
         if self.no_mri_bme:
@@ -396,6 +405,13 @@ class Strategy(_Model):
         ways = [k for k in ("level", "index_at_most", "index_below") if getattr(t, k) is not None]
         if len(ways) != 1:
             raise ValueError("target: give exactly one of level, index_at_most, index_below")
+        ultrasound_also = (t.us_assessed_index_below, t.us_assessed_swollen_max)
+        if (None in ultrasound_also) != (ultrasound_also == (None, None)):
+            raise ValueError(
+                "target: give both us_assessed_index_below and us_assessed_swollen_max, or neither"
+            )
+        if t.us_assessed_index_below is not None and t.us_pd_joints_max is None:
+            raise ValueError("target.us_assessed_index_below needs target.us_pd_joints_max")
         if t.level is not None:
             threshold, inclusive = target_bound(cs, t.level)
         else:
