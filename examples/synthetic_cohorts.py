@@ -861,7 +861,9 @@ def write_file_study(
         reads.to_csv(imaging, index=False, date_format="%Y-%m-%d")
     text = (files("rheumetrics") / "studies" / "nz_mri.toml").read_text(encoding="utf-8")
     text = text[text.index("[study]") :]  # the published figures concern the 80-patient example
-    text = "\n".join(line for line in text.splitlines() if not line.startswith("built_to_match"))
+    # the target figures and the excluded outlier concern the 80-patient example only
+    text = "\n".join(line for line in text.splitlines()
+                     if not line.startswith(("built_to_match", "sensitivity =")))  # fmt: skip
     start, end = text.index("[cohort]"), text.index("# A patient is enrolled")
     cohort = (
         '[cohort]\nvisits = "visits.csv"\npatients = "patients.csv"\n'

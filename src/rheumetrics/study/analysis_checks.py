@@ -56,6 +56,8 @@ def check_analyses(c: StudyFileCheck, study: Study, base: Path) -> None:
         if entry is None:  # an unknown analysis: already reported by the key check
             continue
         spec = c.keys(where, spec, entry.options)
+        if entry.check is not None:
+            entry.check(c, study, where, spec)
         for key in ("outcomes",):
             for oid in c.strings(where, spec, key) if key in spec else ():
                 if oid not in outcome_ids:
