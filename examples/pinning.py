@@ -74,9 +74,59 @@ def _pin(pinned: np.ndarray, pos: int, value: float) -> bool:
     return True
 
 
-def _latent(rng: np.random.Generator, n: int, low: float, mid: float, high: float) -> np.ndarray:
+def _latent(
+    rng: np.random.Generator, n: int, low: float, mid: float, high: float, shape: float = 1.0
+) -> np.ndarray:
+    """Sorted latent values through (low, mid, high); ``shape`` != 1 bends each half (values
+    crowd towards the median when above 1, towards the extremes when below)."""
     u = np.sort(rng.uniform(size=n))
+    if shape != 1.0:
+        lower = u < 0.5
+        dist = np.abs(2 * u - 1) ** shape
+        u = np.where(lower, 0.5 - 0.5 * dist, 0.5 + 0.5 * dist)
     return np.interp(u, [0.0, 0.5, 1.0], [low, mid, high])
+
+
+def _cross_swaps(rng: np.random.Generator, seq: np.ndarray, k: int) -> None:
+    """Exchange the groups of ``k`` pairs of sorted positions, one in each half, in place: the
+    groups' shares above the overall median move (one direction per call)."""
+    half = seq.size // 2
+    first, second = (int(g) for g in rng.permutation(np.unique(seq))[:2])
+    for _ in range(k):
+        low = np.flatnonzero(seq[:half] == first)
+        high = half + np.flatnonzero(seq[half:] == second)
+        if not low.size or not high.size:
+            return
+        i, j = int(rng.choice(low)), int(rng.choice(high))
+        seq[i], seq[j] = seq[j], seq[i]
+
+
+def median_test_p(*groups: np.ndarray) -> float:
+    """p of Mood's median test, permutation variant (SAS NPAR1WAY MEDIAN): values equal to the
+    grand median count as not above; chi-square (N - 1) / N on k - 1 df. For the generator's
+    search only; the report computes it with :func:`rheumetrics.stats.median_test`."""
+    from scipy.special import gammaincc
+
+    xs = [g[~np.isnan(g)] for g in groups]
+    pooled = np.concatenate(xs)
+    n = pooled.size
+    m = np.median(pooled)
+    above = np.array([float((x > m).sum()) for x in xs])
+    sizes = np.array([float(x.size) for x in xs])
+    a = above.sum()
+    if a == 0 or a == n:
+        return 1.0
+    expected = sizes * a / n
+    chi2 = float((((above - expected) ** 2) / expected).sum()
+                 + (((sizes - above - (sizes - expected)) ** 2) / (sizes - expected)).sum())  # fmt: skip
+    return float(gammaincc((len(xs) - 1) / 2, chi2 * (n - 1) / n / 2))
+
+
+def p_cost(p: float, target: float, digits: int) -> float:
+    """0 when ``p`` prints as ``target`` at ``digits`` decimals, else its log distance."""
+    if float(round_display(p, digits)) == target:
+        return 0.0
+    return 0.05 + abs(np.log(max(p, 1e-12)) - np.log(max(target, 10.0**-digits / 2)))
 
 
 def pin_groups(
@@ -87,6 +137,7 @@ def pin_groups(
     step: float,
     digits: int,
     require: Mapping[str, Sequence[float]] | None = None,
+    accept: Callable[[dict[str, Pinned]], bool] | None = None,
     tries: int = 2000,
 ) -> dict[str, Pinned]:
     """Sorted values per group with every published minimum, median and maximum exact.
@@ -95,7 +146,9 @@ def pin_groups(
     quantiles; the pinned values are then placed and the free ones drawn between their
     pinned neighbours, so that the median of all groups together is ``total_median`` too.
     ``require`` names further values a group must contain (published single records); they
-    are pinned where a free value may take them.
+    are pinned where a free value may take them. ``accept`` (e.g. a published p-value of a
+    test comparing the groups) must hold of the result; draws whose latent values bend in
+    varying shapes are tried until it does.
     """
     names = list(groups)
     sizes = [groups[g].n for g in names]
@@ -109,11 +162,13 @@ def pin_groups(
         for g, s in groups.items()
     }
     t_lo, t_hi = median_pair(total_median, total, step, digits)
-    for _ in range(tries):
+    for attempt in range(tries):
+        shapes = (np.exp(rng.normal(0, 0.6, len(names))) if accept is not None and attempt
+                  else np.ones(len(names)))  # fmt: skip
         latent = np.concatenate(
             [
-                _latent(rng, s.n, t[0], t[1][0], t[2])
-                for s, t in zip(groups.values(), targets.values(), strict=True)
+                _latent(rng, s.n, t[0], t[1][0], t[2], shape)
+                for s, t, shape in zip(groups.values(), targets.values(), shapes, strict=True)
             ]
         )
         label = np.repeat(np.arange(len(names)), sizes)
@@ -124,6 +179,11 @@ def pin_groups(
         pin = partial(_pin, pinned)
         position = np.empty(total, dtype=int)
         position[order] = np.arange(total)
+        seq = label[order]  # the group at each sorted position
+        if accept is not None and attempt:
+            _cross_swaps(rng, seq, int(rng.integers(0, 1 + total // 8)))
+            for gi in range(len(names)):
+                position[label == gi] = np.flatnonzero(seq == gi)
         for gi, g in enumerate(names):
             low, (m1, m2), high = targets[g]
             n = sizes[gi]
@@ -155,9 +215,7 @@ def pin_groups(
         for g, wanted in (require or {}).items():
             gi = names.index(g)
             for value in wanted:
-                spots = np.flatnonzero(
-                    (label[order] == gi) & (lo < hi) & (lo <= value) & (hi >= value)
-                )
+                spots = np.flatnonzero((seq == gi) & (lo < hi) & (lo <= value) & (hi >= value))
                 if spots.size == 0:
                     missing = True
                     break
@@ -168,6 +226,8 @@ def pin_groups(
         for gi, g in enumerate(names):
             pos = position[label == gi]
             out[g] = Pinned(values[pos], lo[pos], hi[pos])
+        if accept is not None and not accept(out):
+            continue
         return out
     raise RuntimeError(f"could not interleave the published figures of {names}")
 
