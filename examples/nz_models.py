@@ -40,6 +40,8 @@ MARGIN = 0.7
 def _off(value: float, target: tuple[float, int]) -> float:
     """Distance beyond the safe part of the rounding interval, in printed units."""
     unit = 10.0 ** -target[1]
+    if not np.isfinite(value):
+        return 1e6
     return max(0.0, abs(value - target[0]) - MARGIN * unit / 2) / unit
 
 
@@ -59,8 +61,13 @@ def _p(t: float, df: float) -> float:
 def fit_models(out: pd.DataFrame, patients: pd.DataFrame, rng: np.random.Generator) -> float:
     """Rearrange ``patients`` covariates and ``out`` erosion/X-ray values in place until the
     adjusted models print the published figures; returns the cost left (0 when all do)."""
-    das = {v: das28_crp(tjc28=out[f"tjc28{v}"], sjc28=out[f"sjc28{v}"], crp_mg_l=out[f"crp_mg_l{v}"],
-                        gh_mm=out[f"gh_mm{v}"]).to_numpy(float) for v in (1, 2)}  # fmt: skip
+    das = {}
+    for v in (1, 2):
+        cols = [f"tjc28{v}", f"sjc28{v}", f"crp_mg_l{v}", f"gh_mm{v}"]
+        seen = out[cols].notna().all(axis=1).to_numpy()
+        das[v] = np.full(len(out), np.nan)
+        t, sw, crp, gh = (out.loc[seen, c].to_numpy(float) for c in cols)
+        das[v][seen] = das28_crp(tjc28=t, sjc28=sw, crp_mg_l=crp, gh_mm=gh)
     mri = {v: out[[f"synovitis{v}", f"osteitis{v}", f"tenosynovitis{v}"]].sum(axis=1, min_count=3)
            .to_numpy(float) for v in (1, 2)}  # fmt: skip
     y_all = mri[2] - mri[1]
@@ -74,6 +81,7 @@ def fit_models(out: pd.DataFrame, patients: pd.DataFrame, rng: np.random.Generat
     xray_rows = rows[~np.isnan(xray[rows])]
     keep = rows[~out["outlier"].to_numpy(bool)[rows]]
     first = patients["first_group"].to_numpy()
+    n_pat = len(patients)
     by_first = [np.flatnonzero(first == g) for g in ("A", "B")]
     enrol = np.arange(len(out))
 
@@ -87,11 +95,11 @@ def fit_models(out: pd.DataFrame, patients: pd.DataFrame, rng: np.random.Generat
     fixed = np.zeros(len(out))
     variables = {
         # each patient covariate as a permutation of the patients' rows (swaps within a group)
-        **{f"row_{c}": Variable(np.arange(80, dtype=float), np.arange(80, dtype=float),
-                                np.arange(80, dtype=float), 1.0, by_first)
-           for c in ("age_years", "sex", "disease_duration_months")},  # fmt: skip
-        "ccp": Variable(patients["anti_ccp_u_ml"].to_numpy(float).copy(), np.full(80, 10.0),
-                        np.full(80, 340.0), 3.0, by_first),  # fmt: skip
+        **{f"row_{c}": Variable(np.arange(n_pat, dtype=float), np.arange(n_pat, dtype=float),
+                                np.arange(n_pat, dtype=float), 1.0, by_first)
+           for c in ("age_years", "sex", "disease_duration_months")},
+        "ccp": Variable(patients["anti_ccp_u_ml"].to_numpy(float).copy(), np.full(n_pat, 10.0),
+                        np.full(n_pat, 340.0), 3.0, by_first),
         "ero_row": Variable(enrol.astype(float), fixed + enrol, fixed + enrol, 1.0,
                             classes(~np.isnan(ero1), group, np.nan_to_num(increase, nan=-1), ero2)),
         "xray_row": Variable(enrol.astype(float), fixed + enrol, fixed + enrol, 1.0,
@@ -141,8 +149,8 @@ def fit_models(out: pd.DataFrame, patients: pd.DataFrame, rng: np.random.Generat
 
     terms = [Term("models", tuple(variables), cost)]
     left = float("inf")
-    for _ in range(6):
-        left = anneal(variables, terms, rng, iterations=60_000, t_start=1.0, t_end=0.005)
+    for _ in range(3):
+        left = anneal(variables, terms, rng, iterations=40_000, t_start=1.0, t_end=0.005)
         if left < 1e-9:
             break
     # write the arrangement back

@@ -129,7 +129,7 @@ def p_cost(p: float, target: float, digits: int) -> float:
     """0 when ``p`` prints as ``target`` at ``digits`` decimals, else its log distance."""
     if float(round_display(p, digits)) == target:
         return 0.0
-    return 0.05 + abs(np.log(max(p, 1e-12)) - np.log(max(target, 10.0**-digits / 2)))
+    return 1.0 + 10 * abs(np.log(max(p, 1e-12)) - np.log(max(target, 10.0**-digits / 2)))
 
 
 def pin_groups(
