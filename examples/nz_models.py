@@ -86,9 +86,9 @@ def fit_models(out: pd.DataFrame, patients: pd.DataFrame, rng: np.random.Generat
     enrol = np.arange(len(out))
 
     def classes(mask: np.ndarray, *keys: np.ndarray) -> list[np.ndarray]:
-        frame = pd.DataFrame({f"k{i}": k for i, k in enumerate(keys)})[mask]
-        return [np.asarray(ix) for ix in frame.groupby(list(frame.columns)).indices.values()
-                if len(ix) > 1]  # fmt: skip
+        at = np.flatnonzero(mask)
+        frame = pd.DataFrame({f"k{i}": k[at] for i, k in enumerate(keys)})
+        return [at[ix] for ix in frame.groupby(list(frame.columns)).indices.values() if len(ix) > 1]
 
     ero2 = ~out["erosion2"].isna().to_numpy()
     group = out["group"].to_numpy()
