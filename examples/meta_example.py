@@ -50,6 +50,12 @@ def study_table(seed: int = SEED) -> pd.DataFrame:
 
 
 if __name__ == "__main__":
-    out = Path(__file__).parents[1] / "src" / "rheumetrics" / "studies" / "axspa_mri_meta_synthetic.csv"
+    out = (
+        Path(__file__).parents[1]
+        / "src"
+        / "rheumetrics"
+        / "studies"
+        / "axspa_mri_meta_synthetic.csv"
+    )
     study_table().to_csv(out, index=False, lineterminator="\n")
     print(out)

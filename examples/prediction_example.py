@@ -36,7 +36,10 @@ def cohort(seed: int = SEED) -> dict[str, pd.DataFrame]:
                              "il6_pg_ml": il6, "seropositive": np.where(sero, "yes", "no")})  # fmt: skip
     act = rng.normal(0, 1, N) + 0.4 * np.log(il6)
     rows = []
-    for week, dates, fall in ((0, base, 0.0), (52, base + pd.to_timedelta(rng.integers(350, 380, N), unit="D"), 1.0)):
+    for week, dates, fall in (
+        (0, base, 0.0),
+        (52, base + pd.to_timedelta(rng.integers(350, 380, N), unit="D"), 1.0),
+    ):
         rows.append(pd.DataFrame({
             "patient_id": ids, "visit_date": dates,
             "tjc28": np.clip(np.round(np.exp(2.0 + 0.4 * act - fall * 0.9 + rng.normal(0, 0.3, N))), 0, 28).astype(int),
@@ -44,18 +47,25 @@ def cohort(seed: int = SEED) -> dict[str, pd.DataFrame]:
             "crp_mg_l": np.round(np.exp(2.0 + 0.5 * act - fall + rng.normal(0, 0.6, N)).clip(0.3, 150), 1),
             "gh_mm": np.round(np.clip(60 + 12 * act - 25 * fall + rng.normal(0, 12, N), 0, 100)),
         }))  # fmt: skip
-    visits = pd.concat(rows, ignore_index=True).sort_values(["patient_id", "visit_date"], ignore_index=True)
+    visits = pd.concat(rows, ignore_index=True).sort_values(
+        ["patient_id", "visit_date"], ignore_index=True
+    )
     # erosion progression more likely with high IL-6 and seropositivity; some repair with low IL-6
     risk = -1.2 + 0.9 * (np.log(il6) - 2.0) + 0.6 * sero + rng.normal(0, 0.8, N)
     ero0 = np.clip(np.round(np.exp(1.3 + 0.3 * act + rng.normal(0, 0.7, N))), 0, 60)
-    step = np.where(risk > 0, rng.integers(1, 4, N), np.where(risk < -1.6, -rng.integers(1, 3, N), 0))
+    step = np.where(
+        risk > 0, rng.integers(1, 4, N), np.where(risk < -1.6, -rng.integers(1, 3, N), 0)
+    )
     ero1 = np.clip(ero0 + step, 0, 60)
     syn0 = np.clip(np.round(np.exp(1.2 + 0.4 * act + rng.normal(0, 0.5, N))), 0, 21)
     syn1 = np.clip(np.round(syn0 * rng.uniform(0.4, 1.1, N)), 0, 21)
     xr0 = np.clip(np.round(np.exp(1.0 + rng.normal(0, 0.8, N))), 0, 80)
     xr1 = xr0 + np.where(risk > 0.6, rng.integers(1, 3, N), np.where(risk < -2.0, -1, 0)).clip(-xr0)
     reads = []
-    for tp, dates, ero, syn, xr in (("BL", base, ero0, syn0, xr0), ("Y1", visits.loc[visits.index % 2 == 1, "visit_date"].to_numpy(), ero1, syn1, xr1)):
+    for tp, dates, ero, syn, xr in (
+        ("BL", base, ero0, syn0, xr0),
+        ("Y1", visits.loc[visits.index % 2 == 1, "visit_date"].to_numpy(), ero1, syn1, xr1),
+    ):
         scan = pd.DataFrame({"patient_id": ids, "timepoint": tp, "image_date": pd.to_datetime(dates),
                              "side": "R", "modality": "MRI", "reader": "R1", "session": "1",
                              "design": "paired_known_order"})  # fmt: skip
@@ -63,9 +73,15 @@ def cohort(seed: int = SEED) -> dict[str, pd.DataFrame]:
         for feature, total, caps in (("erosion", ero, (150, 80)), ("synovitis", syn, (9, 12))):
             wrist = np.minimum(np.round(total * wrist_share), caps[0])
             for region, part in (("wrist", wrist), ("mcp", total - wrist)):
-                reads.append(_site_rows(rng, scan.assign(total=part), "total", "ramris", "2002", feature, region))
+                reads.append(
+                    _site_rows(
+                        rng, scan.assign(total=part), "total", "ramris", "2002", feature, region
+                    )
+                )
         xray = scan.assign(modality="XR", reader="R2", design="unpaired", total=xr)
-        reads.append(_site_rows(rng, xray, "total", "svdh", "standard", "erosion", "hand", ("L", "R")))
+        reads.append(
+            _site_rows(rng, xray, "total", "svdh", "standard", "erosion", "hand", ("L", "R"))
+        )
     imaging = pd.concat(reads, ignore_index=True)
     imaging["grade"] = imaging["grade"].astype(int)
     imaging["image_date"] = imaging["image_date"].dt.date
@@ -79,5 +95,7 @@ if __name__ == "__main__":
     folder = Path(__file__).parents[1] / "src" / "rheumetrics" / "studies" / "il6_prediction"
     folder.mkdir(exist_ok=True)
     for name, frame in cohort().items():
-        frame.to_csv(folder / f"{name}.csv", index=False, lineterminator="\n", date_format="%Y-%m-%d")
+        frame.to_csv(
+            folder / f"{name}.csv", index=False, lineterminator="\n", date_format="%Y-%m-%d"
+        )
     print(folder)

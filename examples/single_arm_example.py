@@ -36,7 +36,11 @@ def cohort(seed: int = SEED) -> dict[str, pd.DataFrame]:
     syn = np.clip(np.round(np.exp(2.3 + 0.3 * act + rng.normal(0, 0.3, N))), 0, 21)
     ero = np.clip(np.round(np.exp(2.0 + rng.normal(0, 0.6, N))), 0, 80)
     xr = np.clip(np.round(np.exp(2.5 + rng.normal(0, 0.8, N))), 0, 150)
-    prone = 0.4 * (syn - syn.mean()) / syn.std() + 0.4 * (ero - ero.mean()) / ero.std() + rng.normal(0, 0.7, N)
+    prone = (
+        0.4 * (syn - syn.mean()) / syn.std()
+        + 0.4 * (ero - ero.mean()) / ero.std()
+        + rng.normal(0, 0.7, N)
+    )
     for k, week in enumerate(WEEKS):
         dates = base + pd.to_timedelta(week * 7 + (rng.integers(-3, 4, N) if week else 0), unit="D")
         fall = 0.4 * k
@@ -57,13 +61,21 @@ def cohort(seed: int = SEED) -> dict[str, pd.DataFrame]:
         for feature, total, cap in (("erosion", ero, 150), ("synovitis", syn, 9)):
             wrist = np.minimum(np.round(total * share), cap)
             for region, part in (("wrist", wrist), ("mcp", total - wrist)):
-                reads.append(_site_rows(rng, scan.assign(total=part), "total", "ramris", "2002", feature, region))
+                reads.append(
+                    _site_rows(
+                        rng, scan.assign(total=part), "total", "ramris", "2002", feature, region
+                    )
+                )
         if week in (0, 36):
             if week:
                 xr = xr + np.where(prone > 0.0, rng.integers(1, 4, N), 0)
             xray = scan.assign(modality="XR", reader="R2", design="unpaired", total=xr)
-            reads.append(_site_rows(rng, xray, "total", "svdh", "standard", "erosion", "hand", ("L", "R")))
-    visits = pd.concat(visit_rows, ignore_index=True).sort_values(["patient_id", "visit_date"], ignore_index=True)
+            reads.append(
+                _site_rows(rng, xray, "total", "svdh", "standard", "erosion", "hand", ("L", "R"))
+            )
+    visits = pd.concat(visit_rows, ignore_index=True).sort_values(
+        ["patient_id", "visit_date"], ignore_index=True
+    )
     imaging = pd.concat(reads, ignore_index=True)
     imaging["grade"] = imaging["grade"].astype(int)
     imaging = imaging.rename(columns={"scoring_system": "system", "scoring_version": "version"})
@@ -76,5 +88,7 @@ if __name__ == "__main__":
     folder = Path(__file__).parents[1] / "src" / "rheumetrics" / "studies" / "single_arm_mri"
     folder.mkdir(exist_ok=True)
     for name, frame in cohort().items():
-        frame.to_csv(folder / f"{name}.csv", index=False, lineterminator="\n", date_format="%Y-%m-%d")
+        frame.to_csv(
+            folder / f"{name}.csv", index=False, lineterminator="\n", date_format="%Y-%m-%d"
+        )
     print(folder)

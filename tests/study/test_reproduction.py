@@ -94,9 +94,18 @@ def test_nz_reproduction_table_and_flags(nz: StudyReport) -> None:
     # the regression's erosion estimate (-0.28, p 0.0052) is not reproduced by the example
     erosion = comp[comp["at"] == "regression[term=erosion@V1].estimate"].iloc[0]
     assert erosion["status"] == "not reproduced" and not erosion["targeted"]
-    # the adjusted group means are printed by the publication but not computed here
-    means = comp[comp["row"].str.startswith("Adjusted mean")]
-    assert len(means) == 7 and set(means["status"]) == {"not computed"}
+    # the adjusted means, sensitivity analysis and X-ray association are computed (not targeted)
+    for start in ("Adjusted mean", "Sensitivity analysis", "X-ray erosion score"):
+        rows = comp[comp["row"].str.startswith(start)]
+        assert (
+            len(rows) and "not computed" not in set(rows["status"]) and not rows["targeted"].any()
+        )
+    assert len(comp[comp["row"].str.startswith("Adjusted mean")]) == 7
+    # the Results text's DAS28-CRP p (0.007) contradicts Table 2's (0.003) for the same test:
+    # not targeted, and not reproduced
+    text = comp[comp["table"] == "Text (Results)"]
+    das = text[text["row"] == "DAS28CRP at Visit 1, A vs B"].iloc[0]
+    assert das["status"] == "not reproduced" and not das["targeted"]
     assert "built to match" in html
 
 

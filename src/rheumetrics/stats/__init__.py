@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from rheumetrics.stats.correlation import correlation_table, pearson, permutation_p, spearman
     from rheumetrics.stats.descriptives import count_percent, describe, format_number
     from rheumetrics.stats.group_tests import hodges_lehmann, mann_whitney, median_test
+    from rheumetrics.stats.marginal_means import adjusted_means
     from rheumetrics.stats.meta import effect_sizes, forest_plot, meta_analysis
     from rheumetrics.stats.paired import wilcoxon_signed_rank
     from rheumetrics.stats.power import (
@@ -64,6 +65,7 @@ _WHERE = {
     "hodges_lehmann": "group_tests",
     "mann_whitney": "group_tests",
     "median_test": "group_tests",
+    "adjusted_means": "marginal_means",
     "effect_sizes": "meta",
     "forest_plot": "meta",
     "meta_analysis": "meta",
@@ -82,6 +84,7 @@ _WHERE = {
 }
 
 __all__ = [
+    "adjusted_means",
     "bland_altman",
     "chi_square",
     "cmh_test",

@@ -8,6 +8,7 @@ Tables of counts are in :mod:`rheumetrics.stats.contingency`.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -72,6 +73,36 @@ def _median_exact_p(above: np.ndarray, sizes: np.ndarray) -> float:
     return network_p(table, share, tolerance=1e-7 * max(1.0, r1))
 
 
+def _median_scores_test(arrays: list[np.ndarray], labels: list[Any], dropped: int) -> pd.DataFrame:
+    """SAS NPAR1WAY median scores with tied values averaged (see :func:`median_test`)."""
+    from scipy import stats
+
+    x = np.concatenate(arrays)
+    n = x.size
+    ordinary = (np.arange(1, n + 1) > (n + 1) / 2).astype(float)
+    values, inverse, counts = np.unique(x, return_inverse=True, return_counts=True)
+    sorted_scores = np.bincount(np.searchsorted(values, np.sort(x)), weights=ordinary)
+    scores = (sorted_scores / counts)[inverse]
+    spread = float(((scores - scores.mean()) ** 2).sum())
+    edges = np.cumsum([0, *(a.size for a in arrays)])
+    sums = np.array([scores[a:b].sum() for a, b in itertools.pairwise(edges)])
+    sizes = np.diff(edges).astype(float)
+    if spread > 0:
+        stat = float((n - 1) * (sizes * (sums / sizes - scores.mean()) ** 2).sum() / spread)
+        p = float(stats.chi2.sf(stat, len(arrays) - 1))
+    else:  # every score equal: no information
+        stat, p = 0.0, 1.0
+    row: dict[str, Any] = {"stat": stat, "df": len(arrays) - 1, "p": p,
+                           "method": "chi-square approximation", "grand_median": float(np.median(x)),
+                           "n": n, "n_dropped": dropped, "variant": "permutation"}  # fmt: skip
+    for lab, total, size in zip(labels, sums, sizes, strict=True):
+        row[f"above_{lab}"] = float(total)
+        row[f"n_{lab}"] = int(size)
+    return result_frame(row, {"test": "Mood median test", "variant": "permutation",
+                              "method": "chi-square approximation", "yates_correction": False,
+                              "ties": "mean", "exact_ordering": None})  # fmt: skip
+
+
 def median_test(
     *groups: Any,
     data: pd.DataFrame | None = None,
@@ -80,7 +111,7 @@ def median_test(
     variant: MedianVariant = "pearson",
     exact_ordering: ExactOrdering = "probability",
     correction: bool = False,
-    ties: Literal["below", "above", "ignore"] = "below",
+    ties: Literal["below", "above", "ignore", "mean"] = "below",
     missing: Missing = "raise",
 ) -> pd.DataFrame:
     """Mood's median test for k >= 2 independent groups (Mood 1950; Conover 1999 §4.3).
@@ -104,7 +135,13 @@ def median_test(
         R ``fisher.test``); ``"chi-square"``: Pearson chi-square at least the observed one
         (StatXact, SAS ``EXACT MEDIAN``).
     correction : Yates correction, only for ``variant="pearson"`` with two groups.
-    ties : where values equal to the grand median go (:func:`scipy.stats.median_test`).
+    ties : where values equal to the grand median go (:func:`scipy.stats.median_test`);
+        ``"mean"`` (only with ``variant="permutation"``): the median scores of SAS ``NPAR1WAY
+        MEDIAN`` exactly, 1 for sorted positions above (n + 1) / 2 and 0 otherwise, averaged
+        over each run of tied values, tested by the linear rank statistic with its permutation
+        variance (SAS/STAT User's Guide, NPAR1WAY "Tied Values" and "Median Scores"); it equals
+        ``"below"`` unless a run of ties straddles the median. ``above_<g>`` is then each
+        group's sum of scores.
 
     Returns
     -------
@@ -123,10 +160,14 @@ def median_test(
 
     check_choice("variant", variant, ("pearson", "permutation", "exact"))
     check_choice("exact_ordering", exact_ordering, ("probability", "chi-square"))
-    check_choice("ties", ties, ("below", "above", "ignore"))
+    check_choice("ties", ties, ("below", "above", "ignore", "mean"))
+    if ties == "mean" and variant != "permutation":
+        check_choice("variant (with ties='mean')", variant, ("permutation",))
     arrays, labels, dropped = _groups_from(
         data if data is not None else list(groups), value, group, missing
     )
+    if ties == "mean":
+        return _median_scores_test(arrays, labels, dropped)
     use_yates = bool(correction and variant == "pearson" and len(arrays) == 2)
     stat, p, grand_median, table = stats.median_test(*arrays, ties=ties, correction=use_yates)
     n_total = int(table.sum())

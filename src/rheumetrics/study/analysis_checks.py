@@ -56,6 +56,8 @@ def check_analyses(c: StudyFileCheck, study: Study, base: Path) -> None:
         if entry is None:  # an unknown analysis: already reported by the key check
             continue
         spec = c.keys(where, spec, entry.options)
+        if entry.check is not None:
+            entry.check(c, study, where, spec)
         for key in ("outcomes",):
             for oid in c.strings(where, spec, key) if key in spec else ():
                 if oid not in outcome_ids:
@@ -71,6 +73,10 @@ def check_analyses(c: StudyFileCheck, study: Study, base: Path) -> None:
             c.add(where, "test", spec["test"], f"must be one of {', '.join(GROUP_TESTS)}")
         if "variant" in spec and spec["variant"] not in MEDIAN_VARIANTS:
             c.add(where, "variant", spec["variant"], f"must be one of {', '.join(MEDIAN_VARIANTS)}")
+        if "ties" in spec and spec["ties"] not in ("below", "mean"):
+            c.add(where, "ties", spec["ties"], "must be one of below, mean")
+        elif spec.get("ties") == "mean" and spec.get("variant", "permutation") != "permutation":
+            c.add(where, "ties", "mean", "averaged tie scores need variant = 'permutation'")
         if "summary" in spec and spec["summary"] not in SUMMARIES:
             c.add(where, "summary", spec["summary"], f"must be one of {', '.join(SUMMARIES)}")
         if name in ("correlation", "scatter"):

@@ -2,7 +2,8 @@
 
 An analysis is one :class:`Analysis`: its study-file key, the options it accepts, whether it
 needs a change between two visits, the function that computes its :class:`Section` (tidy tables
-for the CSVs, a display table, figures, notes) and the sentence it adds to the generated methods.
+for the CSVs, a display table, figures, notes), the sentence it adds to the generated methods
+and, optionally, the check of its options.
 The study-file checker, the report, the methods section and the docs table all read this
 registry, so a new analysis is one :func:`register` call (see :mod:`rheumetrics.study.sections`).
 """
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from rheumetrics.study.design import StudyData
+    from rheumetrics.study.file_tables import StudyFileCheck
     from rheumetrics.study.model import Study
 
 
@@ -44,6 +46,8 @@ class Section:
 
 Runner = Callable[["Study", "StudyData", dict[str, Any]], Section]
 Methods = Callable[["Study", dict[str, Any]], str]
+#: Checks an analysis's options when the study file is read: (checker, study, where, options).
+Check = Callable[["StudyFileCheck", "Study", str, dict[str, Any]], None]
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,7 @@ class Analysis:
     needs_change: bool = False
     needs_cohort: bool = True
     doc: str = ""
+    check: Check | None = None
 
 
 #: Registered analyses in report order.
@@ -70,12 +75,14 @@ def register(
     methods: Methods,
     needs_change: bool = False,
     needs_cohort: bool = True,
+    check: Check | None = None,
 ) -> Callable[[Runner], Runner]:
-    """Decorator registering ``run`` as the analysis ``name`` (its docstring documents it)."""
+    """Decorator registering ``run`` as the analysis ``name`` (its docstring documents it);
+    ``check`` reports problems of its options when the study file is read."""
 
     def wrap(run: Runner) -> Runner:
         REGISTRY[name] = Analysis(name, frozenset(options), run, methods, needs_change,
-                                  needs_cohort, (run.__doc__ or "").strip())  # fmt: skip
+                                  needs_cohort, (run.__doc__ or "").strip(), check)  # fmt: skip
         return run
 
     return wrap

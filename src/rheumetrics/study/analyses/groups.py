@@ -1,8 +1,9 @@
 """Tables that describe and compare the groups: patient flow, characteristics at enrolment,
 scores by visit, direction of change, responsiveness (SRM) and EULAR response counts.
 
-Group comparisons of numeric values default to Mood's median test in its permutation variant,
-which is SAS's "median two-sample test" used by the NZ study; categorical ones use Pearson's
+Group comparisons of numeric values default to Mood's median test in its permutation variant;
+with ``ties = "mean"`` (the median scores of values tied across the median averaged) it is SAS's
+"median two-sample test" (NPAR1WAY MEDIAN) used by the NZ study; categorical ones use Pearson's
 chi-square, or Fisher's exact test when an expected count is below 5 (Cochran 1954), as that
 study's Table 1 (sex: chi-square p = 0.67; methotrexate: Fisher p = 0.72).
 """
@@ -33,8 +34,9 @@ def _groups(study: Study) -> list[str]:
 
 
 def _compare(
-    frame: pd.DataFrame, column: str, groups: list[str], test: str, variant: str
-) -> dict[str, Any]:
+    frame: pd.DataFrame, column: str, groups: list[str], test: str, variant: str,
+    ties: str = "below",
+) -> dict[str, Any]:  # fmt: skip
     """p-value of a numeric comparison between groups (None with one group or too few values)."""
     codes = frame["group"].astype(str).to_numpy()
     column_values = pd.to_numeric(frame[column], errors="coerce").to_numpy(float)
@@ -48,7 +50,7 @@ def _compare(
         res = st.mann_whitney(values[0], values[1])
         return {"p": float(res["p"].iloc[0]), "test": "Mann-Whitney U"}
     try:
-        res = st.median_test(*values, variant=variant)  # type: ignore[arg-type]
+        res = st.median_test(*values, variant=variant, ties=ties)  # type: ignore[arg-type]
     except (ValidationError, ValueError):  # every value on one side of the median
         return {"p": np.nan, "test": f"median test ({variant}): not computable"}
     return {"p": float(res["p"].iloc[0]), "test": f"median test ({variant})"}
@@ -126,7 +128,7 @@ def characteristics(study: Study, data: StudyData, spec: dict[str, Any]) -> pd.D
         if ch.kind == "numeric":
             desc = st.describe(frame[[ch.id, "group"]], [ch.id], by="group", summary=spec.get("summary", "median_range"),
                                digits=ch.digits)  # fmt: skip
-            res = _compare(frame, ch.id, groups, test, variant)
+            res = _compare(frame, ch.id, groups, test, variant, spec.get("ties", "below"))
             for r in desc.itertuples(index=False):
                 rows.append({"variable": ch.id, "label": ch.label, "level": "", "group": str(r.group),
                              "n": r.n, "text": r.text, "median": r.median, "min": r.min, "max": r.max,
@@ -155,7 +157,8 @@ def characteristics(study: Study, data: StudyData, spec: dict[str, Any]) -> pd.D
         "unit": "first enrolment of each patient"
         if study.characteristics_unit == "patient"
         else "enrolment",
-        "numeric": f"{spec.get('summary', 'median_range')}; {test} ({variant})",
+        "numeric": f"{spec.get('summary', 'median_range')}; {test} ({variant}, ties "
+        f"{spec.get('ties', 'below')})",
         "categorical": f"n (%); chi-square, Fisher exact when an expected count < {MIN_EXPECTED:g} (Cochran 1954)",
     }
     return out
@@ -183,7 +186,7 @@ def scores_by_visit(
         desc = st.describe(
             frame[[col, "group"]], [col], by="group", summary=summary, digits=o.digits
         )
-        res = _compare(frame, col, groups, test, variant)
+        res = _compare(frame, col, groups, test, variant, spec.get("ties", "below"))
         for r in desc.itertuples(index=False):
             rows.append({"visit": visit, "outcome": oid, "label": o.label, "group": str(r.group),
                          "n": r.n, "median": r.median, "min": r.min, "max": r.max, "q1": r.q1,
@@ -192,7 +195,8 @@ def scores_by_visit(
     order = {v.id: k for k, v in enumerate(study.visits)}
     if not change and not out.empty:
         out = out.sort_values("visit", key=lambda s: s.map(order), kind="stable", ignore_index=True)
-    out.attrs["conventions"] = {"summary": summary, "test": f"{test} ({variant})",
+    out.attrs["conventions"] = {"summary": summary,
+                                "test": f"{test} ({variant}, ties {spec.get('ties', 'below')})",
                                 "missing": "excluded; n counts the values present"}  # fmt: skip
     return out
 

@@ -6,7 +6,7 @@ Importing this package registers them, in report order.
 from importlib import import_module
 
 #: The modules of the registered analyses, in report order (importing one registers its analyses).
-MODULES = ("groups", "associations", "prediction", "longitudinal", "evidence")
+MODULES = ("groups", "associations", "adjusted", "prediction", "longitudinal", "evidence")
 
 for _module in MODULES:
     import_module(f"{__name__}.{_module}")

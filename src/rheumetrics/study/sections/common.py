@@ -54,6 +54,8 @@ def _compare_text(spec: dict[str, Any]) -> str:
     text = _TESTS[test]
     if test == "median_test":
         text += f", {_VARIANTS[spec.get('variant', 'permutation')]}"
+        if spec.get("ties") == "mean":
+            text += ", the scores of values tied across the median averaged (SAS)"
     return text
 
 

@@ -71,7 +71,9 @@ def _characteristics_methods(study: Study, spec: dict[str, Any]) -> str:
             f"Fisher's exact test when an expected count is below 5 (Cochran 1954).")  # fmt: skip
 
 
-@register("characteristics", {"test", "variant", "summary"}, methods=_characteristics_methods)
+@register(
+    "characteristics", {"test", "variant", "ties", "summary"}, methods=_characteristics_methods
+)
 def characteristics(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
     """Table 1: characteristics at enrolment by group, with p-values."""
     t = an.characteristics(study, data, spec)
@@ -138,7 +140,7 @@ def _scores_display(
     return pd.DataFrame(rows, columns=pd.MultiIndex.from_tuples(columns))
 
 
-@register("scores", {"outcomes", "test", "variant", "summary"}, methods=_scores_methods)
+@register("scores", {"outcomes", "test", "variant", "ties", "summary"}, methods=_scores_methods)
 def scores(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
     """Table 2: every outcome at every visit by group."""
     t = an.scores_by_visit(study, data, spec)
@@ -173,7 +175,7 @@ def _changes_methods(study: Study, spec: dict[str, Any]) -> str:
 
 @register(
     "changes",
-    {"outcomes", "test", "variant", "summary"},
+    {"outcomes", "test", "variant", "ties", "summary"},
     methods=_changes_methods,
     needs_change=True,
 )
