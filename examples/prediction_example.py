@@ -36,7 +36,7 @@ def cohort(seed: int = SEED) -> dict[str, pd.DataFrame]:
                              "il6_pg_ml": il6, "seropositive": np.where(sero, "yes", "no")})  # fmt: skip
     act = rng.normal(0, 1, N) + 0.4 * np.log(il6)
     rows = []
-    for week, dates, fall in (
+    for _week, dates, fall in (
         (0, base, 0.0),
         (52, base + pd.to_timedelta(rng.integers(350, 380, N), unit="D"), 1.0),
     ):
