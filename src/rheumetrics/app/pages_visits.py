@@ -105,6 +105,7 @@ def new_visit(request: Request, key: str, user: CurrentUser, form: FormData) -> 
             records.save_visit(conn, user.username, key, v)
     except records.FormProblems as exc:
         return _form_page(request, key, form, exc.problems, visit_id=None, version=0, status=422)
+    queries.refresh_decision(ctx(request).engine, key)
     return RedirectResponse(f"/patients/{key}", status_code=303)
 
 
@@ -138,6 +139,7 @@ def edit_visit(request: Request, visit_id: int, user: CurrentUser, form: FormDat
         return _form_page(
             request, key, form, exc.problems, visit_id=visit_id, version=loaded, status=422
         )
+    queries.refresh_decision(ctx(request).engine, key)
     return RedirectResponse(f"/patients/{key}", status_code=303)
 
 
@@ -168,7 +170,8 @@ def decision(request: Request, visit_id: int, user: CurrentUser, form: FormData)
         h = queries.patient_history(conn, key)
     assert h is not None
     when = pd.Timestamp(h.visits.loc[visit_id, "visit_date"])
-    d = ds.decision_at(h.log, when)
+    log = ds.decision_log(h.engine_visits, h.therapies.drop(columns="id"), h.strategy)
+    d = ds.decision_at(log, when)
     if d is None:
         raise HTTPException(404, "no decision for this visit")
     d["strategy"] = h.strategy.id

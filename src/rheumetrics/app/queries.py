@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Engine, func, select
 
 from rheumetrics.app import decision_support as ds
+from rheumetrics.app.context import writing
 from rheumetrics.app.livescore import joint_set_ids
+from rheumetrics.app.stored_decisions import (
+    Resolved,
+    Summary,
+    resolve,
+    store,
+    store_if_free,
+)
 from rheumetrics.app.tables import DECISION, PATIENT_STRATEGY
 from rheumetrics.measures import MEASURES
 from rheumetrics.measures.cutoffs import cutoff_set
@@ -26,6 +35,7 @@ from rheumetrics.store.models import (
 )
 from rheumetrics.store.record_frames import THERAPY_COLUMNS, load_imaging_reads, load_therapies
 from rheumetrics.store.visit_frames import load_visits
+from rheumetrics.t2t.strategy import Strategy
 
 SCORE_COLUMNS = ("das28_esr", "das28_crp", "sdai", "cdai", "asdas_crp", "basdai")
 
@@ -91,55 +101,110 @@ def _escape_like(text: str) -> str:
 
 def patient_rows(
     conn: Connection, page: list[tuple[int, str, str | None]], today: dt.date
-) -> list[PatientRow]:
-    """Current activity, target and overdue status of the patients of one list page."""
+) -> tuple[list[PatientRow], list[dict[str, Any]]]:
+    """Current activity, target and overdue status of the patients of one list page, from their
+    latest decisions (:mod:`rheumetrics.app.stored_decisions`), and the decisions computed now
+    (to be stored)."""
+    chosen, resolved = decisions_for(conn, page)
+    out = []
+    for _, k, d in page:
+        s = chosen[k]
+        summary = resolved.summaries.get(k)
+        last = None if summary is None else summary.latest
+        if last is None:
+            out.append(PatientRow(k, d, None, s.index_label, "", None, None, True, None))
+            continue
+        value = last["index_value"]
+        due = last["next_visit_date"]
+        met = last["target_met"]
+        out.append(
+            PatientRow(
+                k,
+                d,
+                last["visit_date"],
+                s.index_label,
+                "" if value is None else f"{value:.2f}",
+                None if value is None else cutoff_set(s.cutoffs).classify(float(value)),
+                None if met is None else bool(met),
+                due is not None and due < today,
+                due,
+            )
+        )
+    return out, resolved.fresh
+
+
+def decisions_for(
+    conn: Connection, page: list[tuple[int, str, str | None]]
+) -> tuple[dict[str, Strategy], Resolved]:
+    """Each patient's strategy and latest decision (patient id, key, diagnosis of each): stored
+    where still valid, else computed by the engine (one call per strategy)."""
     keys = [k for _, k, _ in page]
     chosen = strategies(conn, keys)
     ids = {i: k for i, k, _ in page}
     visits = patient_visits(conn, ids)
     therapies = patient_therapies(conn, ids).drop(columns="id")
-    diag = {k: d for _, k, d in page}
-    out: dict[str, PatientRow] = {}
+    strategy_of = {k: ds.strategy_for(d, chosen.get(k)) for _, k, d in page}
     groups: dict[str, list[str]] = {}
-    for k in keys:
-        groups.setdefault(ds.strategy_for(diag[k], chosen.get(k)).id, []).append(k)
-    for sid, members in groups.items():
-        s = ds.strategy(sid)
-        v = visits[visits["patient_id"].isin(members)]
-        v = v.join(history_scores(v, s.index_name, only=True)) if s.index_name not in v else v
-        if ds.needs_mri(s):
-            v = ds.with_mri_oedema(v, load_imaging_reads(conn, members))
-        log = ds.decision_log(v, therapies[therapies["patient_id"].isin(members)], s)
-        last = (
-            log.groupby("patient_id").tail(1).set_index("patient_id")
-            if not log.empty
-            else pd.DataFrame(
-                columns=["visit_date", "index_value", "target_met", "next_visit_date"]
+    for k, s in strategy_of.items():
+        groups.setdefault(s.id, []).append(k)
+    resolved = Resolved()
+    for members in groups.values():
+        s, m = strategy_of[members[0]], set(members)
+        v = engine_visits(conn, visits[visits["patient_id"].isin(m)], s, members)
+        resolve(conn, s, v, therapies[therapies["patient_id"].isin(m)], resolved)
+    return strategy_of, resolved
+
+
+def fill_decisions(
+    engine: Engine, chunk: int = 5000, progress: Callable[[int, int], None] | None = None
+) -> int:
+    """Store the latest decision of every patient whose stored one is missing or stale, ``chunk``
+    patients at a time (the engine runs vectorised over each chunk, one short write transaction
+    each); returns how many were computed."""
+    with engine.connect() as conn:
+        everyone = [
+            (int(i), k, d)
+            for i, k, d in conn.execute(
+                select(PATIENT.c.id, PATIENT.c.patient_key, PATIENT.c.diagnosis).order_by(
+                    PATIENT.c.id
+                )
             )
-        )
-        cs = cutoff_set(s.cutoffs)
-        value = last["index_value"].astype(float)
-        shown = {k: ("" if np.isnan(x) else f"{x:.2f}") for k, x in value.items()}
-        category = {k: (None if np.isnan(x) else cs.classify(float(x))) for k, x in value.items()}
-        met = (
-            last["target_met"]
-            .astype("boolean")
-            .astype(object)
-            .where(last["target_met"].notna(), None)
-        )
-        seen = pd.to_datetime(last["visit_date"]).dt.date
-        nv = pd.to_datetime(last["next_visit_date"])
-        due = nv.dt.date.astype(object).where(nv.notna(), None)
-        for k in members:
-            if k in shown:
-                d = due[k]
-                out[k] = PatientRow(
-                    k, diag[k], seen[k], s.index_label, shown[k], category[k],
-                    None if met[k] is None else bool(met[k]), d is not None and d < today, d,
-                )  # fmt: skip
-            else:
-                out[k] = PatientRow(k, diag[k], None, s.index_label, "", None, None, True, None)
-    return [out[k] for k in keys]
+        ]
+    computed = 0
+    for start in range(0, len(everyone), chunk):
+        with engine.connect() as conn:
+            _, resolved = decisions_for(conn, everyone[start : start + chunk])
+        if resolved.fresh:
+            with writing(engine) as conn:
+                store(conn, resolved.fresh)
+        computed += resolved.computed
+        if progress is not None:
+            progress(min(start + chunk, len(everyone)), len(everyone))
+    return computed
+
+
+def refresh_decision(engine: Engine, key: str) -> None:
+    """Compute and store one patient's latest decision (after their history or strategy changed;
+    skipped when another request is writing: the next page view stores it)."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(PATIENT.c.id, PATIENT.c.diagnosis).where(PATIENT.c.patient_key == key)
+        ).first()
+        if row is None:
+            return
+        _, resolved = decisions_for(conn, [(int(row.id), key, row.diagnosis)])
+    store_if_free(engine, resolved.fresh)
+
+
+def engine_visits(
+    conn: Connection, visits: pd.DataFrame, s: Strategy, keys: list[str]
+) -> pd.DataFrame:
+    """The engine's input for these visits (:func:`patient_visits`): with the strategy's index
+    and, for strategies that use it, the MRI bone marrow oedema total."""
+    v = visits.join(history_scores(visits, s.index_name, only=True))
+    if ds.needs_mri(s):
+        v = ds.with_mri_oedema(v, load_imaging_reads(conn, keys))
+    return v
 
 
 @dataclass
@@ -148,7 +213,9 @@ class History:
     strategy: Any
     visits: pd.DataFrame  # with score columns
     therapies: pd.DataFrame
-    log: pd.DataFrame
+    summary: Summary | None  # the latest decision (None without visits)
+    engine_visits: pd.DataFrame  # the engine's input
+    fresh: list[dict[str, Any]]  # the summary when computed now (to be stored)
     decisions: dict[int, dict[str, Any]]
     imaging: pd.DataFrame
 
@@ -249,12 +316,12 @@ def patient_history(conn: Connection, key: str) -> History | None:
         return None
     chosen = strategies(conn, [key]).get(key)
     s = ds.strategy_for(row["diagnosis"], chosen)
-    visits = patient_visits(conn, {int(row["id"]): key})
-    visits = visits.join(history_scores(visits, s.index_name))
+    raw = patient_visits(conn, {int(row["id"]): key})
     therapies = patient_therapies(conn, {int(row["id"]): key})
-    if ds.needs_mri(s):
-        visits = ds.with_mri_oedema(visits, load_imaging_reads(conn, [key]))
-    log = ds.decision_log(visits, therapies.drop(columns="id"), s)
+    engine_input = engine_visits(conn, raw, s, [key])
+    resolved = resolve(conn, s, engine_input, therapies.drop(columns="id"))
+    shown = history_scores(raw)
+    visits = engine_input.join(shown[[c for c in shown if c not in engine_input]])
     ids = visits.index.tolist()
     decisions = (
         {
@@ -265,7 +332,10 @@ def patient_history(conn: Connection, key: str) -> History | None:
         else {}
     )
     reads = imaging_totals(conn, int(row["id"]))
-    return History(dict(row), s, visits, therapies, log, decisions, reads)
+    summary = resolved.summaries.get(key)
+    return History(
+        dict(row), s, visits, therapies, summary, engine_input, resolved.fresh, decisions, reads
+    )
 
 
 def imaging_totals(conn: Connection, patient_id: int) -> pd.DataFrame:
