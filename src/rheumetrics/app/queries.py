@@ -197,11 +197,16 @@ def refresh_decision(engine: Engine, key: str) -> None:
 
 
 def engine_visits(
-    conn: Connection, visits: pd.DataFrame, s: Strategy, keys: list[str]
+    conn: Connection,
+    visits: pd.DataFrame,
+    s: Strategy,
+    keys: list[str],
+    index: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The engine's input for these visits (:func:`patient_visits`): with the strategy's index
-    and, for strategies that use it, the MRI bone marrow oedema total."""
-    v = visits.join(history_scores(visits, s.index_name, only=True))
+    (``index``, when already computed by :func:`history_scores`) and, for strategies that use
+    it, the MRI bone marrow oedema total."""
+    v = visits.join(history_scores(visits, s.index_name, only=True) if index is None else index)
     if ds.needs_mri(s):
         v = ds.with_mri_oedema(v, load_imaging_reads(conn, keys))
     return v
@@ -318,9 +323,9 @@ def patient_history(conn: Connection, key: str) -> History | None:
     s = ds.strategy_for(row["diagnosis"], chosen)
     raw = patient_visits(conn, {int(row["id"]): key})
     therapies = patient_therapies(conn, {int(row["id"]): key})
-    engine_input = engine_visits(conn, raw, s, [key])
+    shown = history_scores(raw, s.index_name)
+    engine_input = engine_visits(conn, raw, s, [key], shown[[s.index_name]])
     resolved = resolve(conn, s, engine_input, therapies.drop(columns="id"))
-    shown = history_scores(raw)
     visits = engine_input.join(shown[[c for c in shown if c not in engine_input]])
     ids = visits.index.tolist()
     decisions = (

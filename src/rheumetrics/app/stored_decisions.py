@@ -47,7 +47,11 @@ class Summary:
     problem_count: int = 0
 
     def to_json(self) -> dict[str, Any]:
-        latest = None if self.latest is None else {k: _plain(v) for k, v in self.latest.items()}
+        latest = None if self.latest is None else dict(self.latest)
+        if latest is not None:
+            for k in DATE_FIELDS:
+                if latest.get(k) is not None:
+                    latest[k] = latest[k].isoformat()
         return {
             "actions": [[d.isoformat(), a] for d, a in self.actions],
             "latest": latest,
@@ -80,20 +84,42 @@ def summarise(log: pd.DataFrame) -> Summary:
     if log.empty:
         problems = tuple(log.attrs.get("problems", ()))
         return Summary(problems=problems, problem_count=int(log.attrs.get("problem_count", 0)))
-    last = log.drop_duplicates("visit_date", keep="last")
-    dates = pd.to_datetime(last["visit_date"]).dt.date.tolist()
-    actions = tuple(
-        (d, None if _isna(a) else str(a)) for d, a in zip(dates, last["action"], strict=True)
-    )
-    row = log.iloc[-1]
-    latest = {str(k): _plain(v) for k, v in row.items()}
-    for k in DATE_FIELDS:
-        latest[k] = None if _isna(row[k]) else pd.Timestamp(row[k]).date()
-    return Summary(actions, latest)
+    return next(iter(summaries(log).values()))
+
+
+def summaries(log: pd.DataFrame) -> dict[str, Summary]:
+    """The summary of each patient of a (non-empty) decision log, sorted by patient and date:
+    columns are converted once, then each patient's rows are sliced."""
+    keys = log["patient_id"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    ends = np.r_[starts[1:], len(keys)]
+    dates = _dates(log["visit_date"])
+    action = log["action"].astype(object)
+    actions = action.where(action.notna(), None).tolist()
+    last = log.iloc[ends - 1]
+    last_dates = {k: _dates(last[k]) for k in DATE_FIELDS}
+    out = {}
+    for i, (a, b, row) in enumerate(zip(starts, ends, last.to_dict("records"), strict=True)):
+        latest = {str(k): _plain(v) for k, v in row.items()}
+        for k in DATE_FIELDS:
+            latest[k] = last_dates[k][i]
+        by_date = dict(zip(dates[a:b], actions[a:b], strict=True))  # the last row of a date
+        out[str(keys[a])] = Summary(tuple(by_date.items()), latest)
+    return out
+
+
+def _dates(values: pd.Series) -> list[dt.date | None]:
+    """Timestamps as dates (None for missing)."""
+    days = pd.to_datetime(values).to_numpy().astype("datetime64[D]")
+    return [None if pd.isna(d) else d for d in days.tolist()]
 
 
 def _plain(v: Any) -> Any:
     """A JSON value: None for missing, Python scalars, ISO text for dates."""
+    if v is None or isinstance(v, str | bool | int):
+        return v
+    if isinstance(v, float):
+        return None if v != v else v
     if isinstance(v, pd.Timestamp):
         return None if pd.isna(v) else v.date().isoformat()
     if isinstance(v, dt.date):
@@ -150,17 +176,34 @@ def strategy_version(s: Strategy) -> str:
 
 
 def _patient_hashes(frame: pd.DataFrame) -> dict[str, bytes]:
-    """Per patient (``patient_id``; rows of a patient are contiguous): the row hashes of its rows
-    of ``frame`` (every column, exact values) with the column names and types."""
+    """Per patient (``patient_id``; rows of a patient are contiguous): a digest of its rows of
+    ``frame`` (every column's exact values, with the column names and types; a text column is
+    text whatever pandas inferred for the rows read together, missing text is None)."""
     if frame.empty:
         return {}
-    flat = frame.reset_index(drop=True)
-    rows = pd.util.hash_pandas_object(flat, index=False).to_numpy()
-    head = repr([(str(c), str(t)) for c, t in flat.dtypes.items()]).encode()
-    keys = flat["patient_id"].to_numpy()
+    columns = [_canonical(frame[c].to_numpy()) for c in frame.columns]
+    head = repr([(str(c), str(a.dtype)) for c, a in zip(frame.columns, columns, strict=True)])
+    head = head.encode()
+    keys = frame["patient_id"].to_numpy()
     starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
     ends = np.r_[starts[1:], len(keys)]
-    return {str(keys[a]): head + rows[a:b].tobytes() for a, b in zip(starts, ends, strict=True)}
+    out = {}
+    for a, b in zip(starts, ends, strict=True):
+        h = hashlib.sha256(head)
+        for col in columns:
+            part = col[a:b]
+            data = part.tobytes() if part.dtype.kind in "biufcmM" else repr(part.tolist()).encode()
+            h.update(len(data).to_bytes(8, "little") + data)
+        out[str(keys[a])] = h.digest()
+    return out
+
+
+def _canonical(values: np.ndarray) -> np.ndarray:
+    """Numbers and dates as they are; anything else as objects with None for missing."""
+    if values.dtype.kind in "biufcmM":
+        return values
+    values = values.astype(object)
+    return np.where(pd.isna(values), None, values)
 
 
 def inputs_digests(
@@ -174,7 +217,7 @@ def inputs_digests(
     out = {}
     for key, vh in v.items():
         h = hashlib.sha256(version)
-        h.update(len(vh).to_bytes(8, "little") + vh)
+        h.update(vh)
         h.update(t.get(key, b"no therapies"))
         out[key] = h.hexdigest()
     return out
@@ -279,11 +322,7 @@ def _run(
     if log.empty:
         out.summaries[group[0]] = summarise(log)
         return
-    keys = log["patient_id"].to_numpy()
-    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
-    ends = np.r_[starts[1:], len(keys)]
-    for a, b in zip(starts, ends, strict=True):
-        out.summaries[str(keys[a])] = summarise(log.iloc[a:b])
+    out.summaries.update(summaries(log))
 
 
 def store(conn: Connection, rows: list[dict[str, Any]]) -> None:
