@@ -95,6 +95,7 @@ def test_stored_decision_follows_every_kind_of_edit(app, signed_in):
     low = dict(esr_mm_h="5", gh_mm="2", ptga="0", phga="0", crp="1", version="1")
     assert c.post(f"/visits/{vid}/edit", visit_form("2023-05-10", **low)).status_code == 303
     edited = check(app, "P-1")
+    assert edited.latest is not None
     assert edited.latest["index_value"] != second.latest["index_value"]
     # stopping the course, then starting another
     with engine.connect() as conn:
@@ -113,7 +114,8 @@ def test_stored_decision_follows_every_kind_of_edit(app, signed_in):
     assert r.status_code == 303
     check(app, "P-1", "acr2021_ra")
     page = c.get("/patients/P-1").text
-    assert html.escape(fresh(engine, "P-1").latest["sentence"], quote=False) in page
+    latest = fresh(engine, "P-1").latest
+    assert latest is not None and html.escape(latest["sentence"], quote=False) in page
 
 
 def test_changes_made_outside_the_app_and_engine_upgrades_are_seen(app, signed_in, monkeypatch):

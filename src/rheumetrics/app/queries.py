@@ -282,22 +282,21 @@ def patient_therapies(conn: Connection, patients: dict[int, str]) -> pd.DataFram
     """Some patients' drug courses (the columns of :func:`rheumetrics.store.load_therapies` and
     the course id)."""
     t = THERAPY
-    rows = (
-        conn.execute(
-            select(t)
-            .where(t.c.patient_id.in_(list(patients)))
-            .order_by(t.c.patient_id, t.c.start_date, t.c.drug)
-        )
-        .mappings()
-        .all()
+    rows = conn.execute(
+        select(t)
+        .where(t.c.patient_id.in_(list(patients)))
+        .order_by(t.c.patient_id, t.c.start_date, t.c.drug)
+    ).all()
+    names = [c.name for c in t.c]
+    data = dict(zip(names, zip(*rows, strict=True), strict=True)) if rows else {}
+    df = pd.DataFrame(
+        {n: pd.Series(data.get(n, ()), dtype=None if rows else object) for n in names}
     )
-    df = pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in t.c])
-    df["patient_id"] = df["patient_id"].map(patients).astype(object)
+    df["patient_id"] = pd.Series([patients[p] for p in data.get("patient_id", ())], dtype=object)
     for col in ("start_date", "stop_date"):
-        df[col] = pd.to_datetime(df[col].astype(object).where(df[col].notna(), None)).astype(
-            "datetime64[s]"
-        )
-    df["dose"] = pd.to_numeric(df["dose"]).astype("float64")
+        # dates (None: not stopped) as day-exact datetimes, with no per-value parsing
+        df[col] = np.array(data.get(col, ()), dtype="datetime64[D]").astype("datetime64[s]")
+    df["dose"] = np.array([np.nan if x is None else x for x in data.get("dose", ())], dtype=float)
     return df[["id", *THERAPY_COLUMNS]]
 
 

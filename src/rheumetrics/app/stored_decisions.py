@@ -104,7 +104,9 @@ def summaries(log: pd.DataFrame) -> dict[str, Summary]:
         for k in DATE_FIELDS:
             latest[k] = last_dates[k][i]
         by_date = dict(zip(dates[a:b], actions[a:b], strict=True))  # the last row of a date
-        out[str(keys[a])] = Summary(tuple(by_date.items()), latest)
+        out[str(keys[a])] = Summary(
+            tuple((d, x) for d, x in by_date.items() if d is not None), latest
+        )
     return out
 
 
@@ -182,8 +184,8 @@ def _patient_hashes(frame: pd.DataFrame) -> dict[str, bytes]:
     if frame.empty:
         return {}
     columns = [_canonical(frame[c].to_numpy()) for c in frame.columns]
-    head = repr([(str(c), str(a.dtype)) for c, a in zip(frame.columns, columns, strict=True)])
-    head = head.encode()
+    types = [(str(c), str(a.dtype)) for c, a in zip(frame.columns, columns, strict=True)]
+    head = repr(types).encode()
     keys = frame["patient_id"].to_numpy()
     starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
     ends = np.r_[starts[1:], len(keys)]
@@ -202,8 +204,9 @@ def _canonical(values: np.ndarray) -> np.ndarray:
     """Numbers and dates as they are; anything else as objects with None for missing."""
     if values.dtype.kind in "biufcmM":
         return values
-    values = values.astype(object)
-    return np.where(pd.isna(values), None, values)
+    out = values.astype(object)
+    out[pd.isna(out)] = None
+    return out
 
 
 def inputs_digests(
