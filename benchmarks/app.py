@@ -1,22 +1,33 @@
 """Benchmark: the clinic web app on a large SQLite store, over HTTP on 127.0.0.1 only.
 
 Builds a store of ``--patients`` synthetic patients (default 100,000; two visits and one therapy
-course each) plus one patient with 10 years of history (40 visits, 30 therapy records), starts
-``rheumetrics.app`` under uvicorn in a child process on a free loopback port, and measures
+course each) plus 20 patients with 10 years of history (40 visits, 30 therapy records each),
+stores every patient's latest treat-to-target decision (as ``rheumetrics serve`` does at start;
+the time it takes is printed), starts ``rheumetrics.app`` under uvicorn in a child process on a
+free loopback port with ``--workers`` processes, and measures
 
-1. the patient page of the 40-visit patient: median server time (the app's ``Server-Timing``
-   header) and wall time over ``--repeat`` requests (target: median server time < 100 ms);
+1. the patient page of the 40-visit patients, first view: median server time (the app's
+   ``Server-Timing`` header), server CPU time and wall time (target: median server time
+   < 100 ms); also with the decision not stored (the engine runs) and the repeated view;
 2. the live score update (``POST /api/score``; target < 50 ms);
-3. ``--clinicians`` simulated clinicians (default 50) for ``--duration`` seconds (default 60):
-   all sign in first (not timed), then each repeatedly opens a patient page (30 %), updates the live score (50 %),
-   searches the patient list by a key prefix (10 %) or saves a visit (10 %), pausing 0.5-1.5 s between actions as a
-   person entering a visit would; target p95 < 300 ms and no errors.
+3. the other requests of the load mix, one at a time (their CPU cost without overlap);
+4. ``--clinicians`` simulated clinicians (default 50) for ``--duration`` seconds (default 60):
+   all sign in first (not timed), then each repeatedly opens a patient page (30 %), updates the
+   live score (50 %), searches the patient list by a key prefix (10 %) or saves a visit (10 %,
+   then sees the patient page it is sent to), pausing 0.5-1.5 s between actions as a person
+   entering a visit would; target p95 < 300 ms and no errors. The CPU time used by the server
+   processes and by this benchmark client are reported separately, per request: the server's
+   is the figure that does not depend on how busy the machine is;
+5. items 1-3 again on stores of the other ``--sweep-sizes`` (default 1,000 and 10,000 patients)
+   and the growth exponent of each over the store size (0: independent of the size).
 
 There is no peer tool for a clinic app, so figures are printed beside their targets as ratios
 (measured / target; below 1 meets the target). The machine may be shared: note its load when
-quoting figures. Every request goes to 127.0.0.1, and the load phase stops after ``--duration``.
+quoting figures (the load average is printed with them). Every request goes to 127.0.0.1, and the
+load phase stops after ``--duration``. Run it under ``nice -n 10`` on a shared machine.
 
     .venv/bin/python benchmarks/app.py [--patients 100000] [--clinicians 50] [--duration 60]
+        [--sweep-sizes 1000,10000,100000] [--db FILE] [--no-load]
 """
 
 from __future__ import annotations
