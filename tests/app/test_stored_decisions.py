@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import logging
 
 import pandas as pd
 from sqlalchemy import select, text
@@ -221,3 +222,19 @@ def test_filled_in_bulk_equals_one_engine_call_per_patient(app, signed_in):
     listing = c.get("/patients", params={"q": "B00"}).text
     latest = fresh(engine, "B003").latest
     assert latest is not None and f"{latest['index_value']:.2f}" in listing
+
+
+def test_serve_fills_missing_decisions_at_start(app, signed_in, caplog):
+    from rheumetrics.app.cli import _fill_decisions
+
+    c = signed_in("clinician")
+    engine = app.state.ctx.engine
+    new_patient(c, "P-3")
+    form = visit_form("2024-03-01", TENDER, SWOLLEN, esr_mm_h="20", gh_mm="40", ptga="4", phga="3")
+    assert c.post("/patients/P-3/visits/new", form).status_code == 303
+    with engine.begin() as conn:
+        conn.execute(DECISION_LOG.delete())
+    with caplog.at_level(logging.INFO, logger="rheumetrics.app"):
+        _fill_decisions(engine)
+    assert "stored the latest decision of 1 patients" in caplog.text and "P-3" not in caplog.text
+    check(app, "P-3")
