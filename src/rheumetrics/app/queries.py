@@ -33,8 +33,7 @@ from rheumetrics.store.models import (
     THERAPY,
     VISIT,
 )
-from rheumetrics.store.record_frames import THERAPY_COLUMNS, load_imaging_reads, load_therapies
-from rheumetrics.store.visit_frames import load_visits
+from rheumetrics.store.record_frames import THERAPY_COLUMNS, load_imaging_reads
 from rheumetrics.t2t.strategy import Strategy
 
 SCORE_COLUMNS = ("das28_esr", "das28_crp", "sdai", "cdai", "asdas_crp", "basdai")
@@ -374,39 +373,39 @@ def imaging_totals(conn: Connection, patient_id: int) -> pd.DataFrame:
     return out.reset_index().sort_values(["image_date", "system", "feature"])
 
 
-def dashboard(conn: Connection, today: dt.date) -> dict[str, Any]:
-    """Cohort figures: share at target at the last visit, escalations, overdue, adherence."""
-    p = conn.execute(select(PATIENT.c.patient_key, PATIENT.c.diagnosis)).all()
-    diag = {k: d for k, d in p}
-    chosen = strategies(conn, None)
-    visits = load_visits(conn, scores=False)
-    therapies = load_therapies(conn)
-    groups: dict[str, list[str]] = {}
-    for k, d in diag.items():
-        groups.setdefault(ds.strategy_for(d, chosen.get(k)).id, []).append(k)
+def dashboard(conn: Connection, today: dt.date) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Cohort figures: share at target at the last visit, escalations, overdue, adherence; from
+    every patient's latest decision (:mod:`rheumetrics.app.stored_decisions`: the stored one where
+    still valid, else the engine's), and the decisions computed now (to be stored)."""
+    everyone = [
+        (int(i), k, d)
+        for i, k, d in conn.execute(
+            select(PATIENT.c.id, PATIENT.c.patient_key, PATIENT.c.diagnosis)
+        )
+    ]
+    strategy_of, resolved = decisions_for(conn, everyone)
+    groups: dict[str, list[Summary]] = {}
+    for _, k, _ in everyone:
+        summary = resolved.summaries.get(k)
+        if summary is not None and summary.latest is not None:
+            groups.setdefault(strategy_of[k].id, []).append(summary)
     figures = []
-    for sid, members in sorted(groups.items()):
+    for sid, summaries in sorted(groups.items()):
         s = ds.strategy(sid)
-        v = visits[visits["patient_id"].isin(members)]
-        if ds.needs_mri(s):
-            v = ds.with_mri_oedema(v, load_imaging_reads(conn, members))
-        log = ds.decision_log(v, therapies[therapies["patient_id"].isin(members)], s)
-        if log.empty:
-            continue
-        last = log.groupby("patient_id").tail(1)
-        nv = pd.to_datetime(last["next_visit_date"])
+        latest = [x.latest for x in summaries if x.latest is not None]
+        escalating = [sum(a == "escalate" for _, a in x.actions) for x in summaries]
+        due = [r["next_visit_date"] for r in latest]
+        followed = [a for x in summaries for a in x.adherent]
         figures.append(
             {
                 "strategy": s.name,
                 "target": s.target_text,
-                "patients": len(last),
-                "at_target": float(last["target_met"].astype("boolean").fillna(False).mean()),
-                "escalations": int((log["action"] == "escalate").sum()),
-                "escalated_patients": int(
-                    log.loc[log["action"] == "escalate", "patient_id"].nunique()
-                ),
-                "overdue": int((nv < pd.Timestamp(today)).sum()),
-                "observed_adherence": _share(log["adherent"]),
+                "patients": len(latest),
+                "at_target": float(np.mean([r["target_met"] is True for r in latest])),
+                "escalations": int(sum(escalating)),
+                "escalated_patients": sum(n > 0 for n in escalating),
+                "overdue": sum(d is not None and d < today for d in due),
+                "observed_adherence": _share(pd.Series(followed, dtype="boolean")),
             }
         )
     d = DECISION
@@ -417,7 +416,9 @@ def dashboard(conn: Connection, today: dt.date) -> dict[str, Any]:
         "adherence": _share(pd.Series([x for _, x in rec], dtype="boolean")),
     }
     n_visits = int(conn.execute(select(func.count()).select_from(VISIT)).scalar() or 0)
-    return {"figures": figures, "recorded": recorded, "patients": len(diag), "visits": n_visits}
+    figures_all = {"figures": figures, "recorded": recorded, "patients": len(everyone),
+                   "visits": n_visits}  # fmt: skip
+    return figures_all, resolved.fresh
 
 
 def _share(s: pd.Series) -> float | None:

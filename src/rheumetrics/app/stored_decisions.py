@@ -45,6 +45,9 @@ class Summary:
     #: why the engine could not decide (the first few problems) and how many there were
     problems: tuple[str, ...] = ()
     problem_count: int = 0
+    #: whether the therapy observed at each visit of ``actions`` followed the recommendation
+    #: made at the visit before (the engine's ``adherent``; None where not assessable)
+    adherent: tuple[bool | None, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         latest = None if self.latest is None else dict(self.latest)
@@ -57,6 +60,7 @@ class Summary:
             "latest": latest,
             "problems": list(self.problems),
             "problem_count": self.problem_count,
+            "adherent": list(self.adherent),
         }
 
     @classmethod
@@ -72,6 +76,7 @@ class Summary:
             latest,
             tuple(data["problems"]),
             int(data["problem_count"]),
+            tuple(data["adherent"]),
         )
 
 
@@ -96,6 +101,8 @@ def summaries(log: pd.DataFrame) -> dict[str, Summary]:
     dates = _dates(log["visit_date"])
     action = log["action"].astype(object)
     actions = action.where(action.notna(), None).tolist()
+    followed = log["adherent"].astype("boolean").astype(object)
+    adherent = followed.where(followed.notna(), None).tolist()
     last = log.iloc[ends - 1]
     last_dates = {k: _dates(last[k]) for k in DATE_FIELDS}
     out = {}
@@ -103,9 +110,13 @@ def summaries(log: pd.DataFrame) -> dict[str, Summary]:
         latest = {str(k): _plain(v) for k, v in row.items()}
         for k in DATE_FIELDS:
             latest[k] = last_dates[k][i]
-        by_date = dict(zip(dates[a:b], actions[a:b], strict=True))  # the last row of a date
+        rows = zip(actions[a:b], adherent[a:b], strict=True)
+        by_date = dict(zip(dates[a:b], rows, strict=True))  # the last row of a date
+        kept = [(d, x) for d, x in by_date.items() if d is not None]
         out[str(keys[a])] = Summary(
-            tuple((d, x) for d, x in by_date.items() if d is not None), latest
+            tuple((d, x[0]) for d, x in kept),
+            latest,
+            adherent=tuple(None if x[1] is None else bool(x[1]) for _, x in kept),
         )
     return out
 
@@ -140,12 +151,16 @@ def _isna(v: Any) -> bool:
         return False
 
 
+#: Layout of a stored :class:`Summary`; a change makes every stored row stale (recomputed).
+SUMMARY_FORMAT = 2
+
+
 @cache
 def engine_version() -> str:
     """Digest of the package version and of every file of the engine (:mod:`rheumetrics.t2t`,
-    shipped strategies included) and of :mod:`rheumetrics.schema` (drug catalogue): any change to
-    the engine makes every stored decision stale."""
-    h = hashlib.sha256(__version__.encode())
+    shipped strategies included) and of :mod:`rheumetrics.schema` (drug catalogue), and the
+    :data:`SUMMARY_FORMAT`: any change to the engine makes every stored decision stale."""
+    h = hashlib.sha256(f"{__version__}|summary format {SUMMARY_FORMAT}".encode())
     for package in ("rheumetrics.t2t", "rheumetrics.schema"):
         for path in sorted(_walk(files(package)), key=str):
             h.update(str(path).rsplit("rheumetrics", 1)[-1].encode())
