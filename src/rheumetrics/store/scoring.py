@@ -106,16 +106,17 @@ def store_scores(
         scores = score_visits(inputs, conventions, progress)
     elif not scores.index.equals(inputs.index):
         raise ValueError("store_scores: scores and inputs must have the same visit ids")
-    rows = pd.DataFrame({"run_id": run, "visit_id": inputs.index.to_numpy()}, index=inputs.index)
+    columns: dict[str, Any] = {"run_id": run, "visit_id": inputs.index.to_numpy()}
     for name in SCORE_NAMES:
         if name in scores:
-            rows[name] = scores[name].astype("float64")
+            columns[name] = scores[name].astype("float64")
             cat = f"{name}_category"
             if cat in scores:
-                rows[cat] = scores[cat].astype(object).where(scores[cat].notna(), None)
+                columns[cat] = scores[cat].astype(object).where(scores[cat].notna(), None)
     for name in BOOLEAN_SCORES:
         if name in scores:
-            rows[name] = scores[name].astype("boolean")
+            columns[name] = scores[name].astype("boolean")
+    rows = pd.DataFrame(columns, index=inputs.index)  # one constructor call, not one per column
     sv, values = VISIT_SCORE, SCORE_VALUE
     if replace:
         for table in (sv, values):
