@@ -66,3 +66,14 @@ def test_one_row_result_attrs_are_independent():
     a = score_frame(df, lenient=True)
     a.attrs["conventions"]["das28_esr_cutoffs"] = "edited"
     assert score_frame(df, lenient=True).attrs["conventions"]["das28_esr_cutoffs"] != "edited"
+
+
+@pytest.mark.parametrize("measures", [[], ["das28_esr"], ["boolean_remission_2011", "sdai"]])
+def test_one_row_equals_the_batch_for_any_selection(measures):
+    df = visits(2 * SMALL_ROWS, seed=4)
+    batch = score_frame(df, lenient=True, measures=measures)
+    for i in (0, 7, len(df) - 1):
+        part = score_frame(df.iloc[[i]], lenient=True, measures=measures)
+        expected = batch.iloc[[i]]
+        expected = expected.loc[:, [c for c in expected if c in part or expected[c].notna().any()]]
+        pd.testing.assert_frame_equal(part, expected)

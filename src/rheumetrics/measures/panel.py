@@ -328,7 +328,8 @@ class _Output:
                 cols[f"{m.name}_category"] = pd.Categorical.from_codes(
                     self.codes[m.name], dtype=_category_dtype(self.cutoffs[m.name].labels)
                 )
-        frame = pd.DataFrame(cols, index=index)
+        names = pd.Index(list(cols), dtype=None if cols else object)  # as `frame` infers them
+        frame = pd.DataFrame(cols, index=index, columns=names)
         frame.attrs = self.attrs
         return frame
 
