@@ -1,22 +1,33 @@
 """Benchmark: the clinic web app on a large SQLite store, over HTTP on 127.0.0.1 only.
 
 Builds a store of ``--patients`` synthetic patients (default 100,000; two visits and one therapy
-course each) plus one patient with 10 years of history (40 visits, 30 therapy records), starts
-``rheumetrics.app`` under uvicorn in a child process on a free loopback port, and measures
+course each) plus 20 patients with 10 years of history (40 visits, 30 therapy records each),
+stores every patient's latest treat-to-target decision (as ``rheumetrics serve`` does at start;
+the time it takes is printed), starts ``rheumetrics.app`` under uvicorn in a child process on a
+free loopback port with ``--workers`` processes, and measures
 
-1. the patient page of the 40-visit patient: median server time (the app's ``Server-Timing``
-   header) and wall time over ``--repeat`` requests (target: median server time < 100 ms);
+1. the patient page of the 40-visit patients, first view: median server time (the app's
+   ``Server-Timing`` header), server CPU time and wall time (target: median server time
+   < 100 ms); also with the decision not stored (the engine runs) and the repeated view;
 2. the live score update (``POST /api/score``; target < 50 ms);
-3. ``--clinicians`` simulated clinicians (default 50) for ``--duration`` seconds (default 60):
-   all sign in first (not timed), then each repeatedly opens a patient page (30 %), updates the live score (50 %),
-   searches the patient list by a key prefix (10 %) or saves a visit (10 %), pausing 0.5-1.5 s between actions as a
-   person entering a visit would; target p95 < 300 ms and no errors.
+3. the other requests of the load mix, one at a time (their CPU cost without overlap);
+4. ``--clinicians`` simulated clinicians (default 50) for ``--duration`` seconds (default 60):
+   all sign in first (not timed), then each repeatedly opens a patient page (30 %), updates the
+   live score (50 %), searches the patient list by a key prefix (10 %) or saves a visit (10 %,
+   then sees the patient page it is sent to), pausing 0.5-1.5 s between actions as a person
+   entering a visit would; target p95 < 300 ms and no errors. The CPU time used by the server
+   processes and by this benchmark client are reported separately, per request: the server's
+   is the figure that does not depend on how busy the machine is;
+5. items 1-3 again on stores of the other ``--sweep-sizes`` (default 1,000 and 10,000 patients)
+   and the growth exponent of each over the store size (0: independent of the size).
 
 There is no peer tool for a clinic app, so figures are printed beside their targets as ratios
 (measured / target; below 1 meets the target). The machine may be shared: note its load when
-quoting figures. Every request goes to 127.0.0.1, and the load phase stops after ``--duration``.
+quoting figures (the load average is printed with them). Every request goes to 127.0.0.1, and the
+load phase stops after ``--duration``. Run it under ``nice -n 10`` on a shared machine.
 
     .venv/bin/python benchmarks/app.py [--patients 100000] [--clinicians 50] [--duration 60]
+        [--sweep-sizes 1000,10000,100000] [--db FILE] [--no-load]
 """
 
 from __future__ import annotations
@@ -33,19 +44,25 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import numpy as np
 import pandas as pd
 import psutil
+from sqlalchemy import delete
 
 from rheumetrics.app.application import set_wal
+from rheumetrics.app.queries import fill_decisions
 from rheumetrics.app.security import add_user
-from rheumetrics.app.tables import ensure_tables
+from rheumetrics.app.tables import DECISION_LOG, ensure_tables
 from rheumetrics.store import bulk
 from rheumetrics.store.database import init_db, make_engine
 from rheumetrics.store.jointbits import STORAGE_ORDER
+from sweep import load as load_text
+from sweep import print_growth
 
 PASSWORD = "benchmark password"
 TARGETS = 20  # patients with 10 years of history (40 visits, 30 therapy courses)
@@ -384,6 +401,165 @@ def load(base: str, clinicians: int, duration: float, n: int, server_pid: int) -
         row("p95 latency under load (wall)", float(np.percentile(arr, 95)), 300)
 
 
+def prepare(path: Path, n: int, visits_each: int, clinicians: int) -> str:
+    """The store at ``path`` (built when absent, else brought up to date) with every patient's
+    latest decision stored, as ``rheumetrics serve`` does at start; prints what filling took."""
+    if path.exists():  # a store built by an earlier version: bring its schema up to date
+        url = f"sqlite:///{path}"
+        engine = make_engine(url)
+        init_db(engine)
+        ensure_tables(engine)
+        engine.dispose()
+    else:
+        url = build_store(path, n, visits_each, clinicians)
+    engine = make_engine(url)
+    wall, cpu = time.perf_counter(), time.process_time()
+    computed = fill_decisions(engine)
+    print(
+        f"stored decisions: {computed:,} computed in {time.perf_counter() - wall:.1f} s "
+        f"({time.process_time() - cpu:.1f} s CPU; {load_text()})"
+    )
+    engine.dispose()
+    return url
+
+
+@contextmanager
+def serving(url: str, workers: int) -> Iterator[tuple[str, int]]:
+    """The app under uvicorn in a child process on a free loopback port: (base URL, pid)."""
+    port = free_port()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-c", SERVER, url, str(port), str(workers)], env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{base}/login", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        yield base, proc.pid
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def forget_decisions(url: str, keys: list[str]) -> None:
+    """Delete these patients' stored decisions (so their next page view runs the engine)."""
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(delete(DECISION_LOG).where(DECISION_LOG.c.patient_key.in_(keys)))
+    engine.dispose()
+
+
+def single(base: str, url: str, n: int, repeat: int, *, quiet: bool = False) -> dict[str, float]:
+    """One clinician's requests, one at a time: median server time and server CPU time (ms) by
+    kind (the CPU time is exact here: requests do not overlap)."""
+    med = statistics.median
+    c, csrf = sign_in(base, "clin000")
+    c.get("/patients/B0000001")  # warm-up: strategy files, templates
+    out: dict[str, float] = {}
+    cpu_of: dict[str, float] = {}
+    if not quiet:
+        print(f"single clinician (machine: {os.cpu_count()} cores, {load_text()}):")
+    half = TARGETS // 2
+    forget_decisions(url, [target(k) for k in range(half + 1, TARGETS + 1)])
+    server, cpu, wall = timed(
+        [lambda k=k: c.get(f"/patients/{target(k)}") for k in range(1, half + 1)]
+    )
+    out["page"] = med(server)
+    cpu_of["page"] = med(cpu)
+    if not quiet:
+        row(
+            f"patient page, 40 visits / 30 therapies, first view ({half} patients), server",
+            med(server),
+            100,
+        )
+        print(
+            f"  {'  same, server CPU time / wall time incl. HTTP':<48s} {med(cpu):8.1f} ms / {med(wall):.1f} ms"
+        )
+    server, cpu, wall = timed(
+        [lambda k=k: c.get(f"/patients/{target(k)}") for k in range(half + 1, TARGETS + 1)]
+    )
+    out["page, engine runs"] = med(server)
+    cpu_of["page, engine runs"] = med(cpu)
+    if not quiet:
+        print(
+            f"  {'  same, decision not stored (the engine runs), server':<48s} {med(server):8.1f} ms"
+            f"   (CPU {med(cpu):.1f} ms, wall {med(wall):.1f} ms)"
+        )
+        server, cpu, wall = timed([lambda: c.get(f"/patients/{target(1)}")] * repeat)
+        row(f"patient page, repeated view ({repeat}x), server", med(server), 100)
+        print(
+            f"  {'  same, server CPU time / wall time incl. HTTP':<48s} {med(cpu):8.1f} ms / {med(wall):.1f} ms"
+        )
+    rng = random.Random(1)
+    server, cpu, wall = timed(
+        [lambda: c.post("/api/score", data=score_form(rng, csrf), headers={"X-CSRF-Token": csrf})]
+        * repeat
+    )
+    out["live score"] = med(server)
+    cpu_of["live score"] = med(cpu)
+    if not quiet:
+        row(f"live score update ({repeat}x), server", med(server), 50)
+        print(
+            f"  {'  same, server CPU time / wall time incl. HTTP':<48s} {med(cpu):8.1f} ms / {med(wall):.1f} ms"
+        )
+    # the other requests of the load mix, one at a time (their CPU cost without overlap)
+    day = int(time.time()) % 100_000
+    others = {
+        "patient page, 2 visits, first view": lambda k: c.get(
+            f"/patients/B{rng.randint(1, n):07d}"
+        ),
+        "patient list, key prefix search": lambda k: c.get(
+            "/patients", params={"q": f"B{rng.randint(0, (n - 1) // 1000):04d}"}
+        ),
+        "save a visit": lambda k: c.post(
+            f"/patients/B{rng.randint(1, n):07d}/visits/new",
+            data={
+                **score_form(rng, csrf),
+                "visit_date": str(dt.date(2400, 1, 1) + dt.timedelta(days=day + k)),
+            },
+            follow_redirects=False,
+        ),
+    }
+    for what, call in others.items():
+        got = [call(k) for k in range(repeat)]
+        assert all(r.status_code in (200, 303) for r in got), [r.status_code for r in got]
+        out[what] = med(server_ms(r) for r in got)
+        cpu_of[what] = med(server_ms(r, "cpu") for r in got)
+        if not quiet:
+            print(
+                f"  {what + f' ({repeat}x), server time / CPU':<48s} "
+                f"{out[what]:8.1f} ms / {cpu_of[what]:.1f} ms"
+            )
+    c.close()
+    return {**out, **{f"{k} (CPU)": v for k, v in cpu_of.items()}}
+
+
+def sweep(args: argparse.Namespace, top: dict[str, float]) -> None:
+    """Median server times at three store sizes (the largest is the main store) and their
+    growth exponents over the store size (0: independent of the store's size)."""
+    sizes = [int(x) for x in args.sweep_sizes.split(",")]
+    assert sizes[-1] == args.patients, "the last sweep size is --patients (the main store)"
+    runs = []
+    for size in sizes[:-1]:
+        path = Path(tempfile.mkdtemp(prefix="rheumetrics-sweep-")) / "sweep.sqlite"
+        url = prepare(path, size, args.visits_each, 1)
+        with serving(url, args.workers) as (base, _pid):
+            runs.append(single(base, url, size, args.repeat, quiet=True))
+    runs.append(top)
+    print(f"store size sweep ({load_text()}): median server time / server CPU time (ms)")
+    kinds = [k for k in top if not k.endswith("(CPU)")]
+    for k in kinds:
+        cells = "  ".join(
+            f"{size:>9,d}: {r[k]:6.1f} / {r[k + ' (CPU)']:5.1f}"
+            for size, r in zip(sizes, runs, strict=True)
+        )
+        print(f"  {k:<36s} {cells}")
+    print_growth(sizes, {k: [r[k] for r in runs] for k in kinds}, "server time")
+    print_growth(sizes, {k: [r[k + " (CPU)"] for r in runs] for k in kinds}, "server CPU time")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -397,96 +573,25 @@ def main() -> None:
         "--workers", type=int, default=2, help="uvicorn worker processes (as `serve --workers`)"
     )
     ap.add_argument("--db", type=Path, help="reuse (or build) the store at this SQLite file")
+    ap.add_argument(
+        "--sweep-sizes",
+        default="1000,10000,100000",
+        help="store sizes of the single-clinician sweep, ending at --patients ('' skips it)",
+    )
+    ap.add_argument("--no-load", action="store_true", help="skip the load phase")
     args = ap.parse_args()
     if not 1 <= args.clinicians <= 200 or not 1 <= args.duration <= 600:
         ap.error("--clinicians must be 1-200 and --duration 1-600 s (bounded load)")
+    if args.sweep_sizes and int(args.sweep_sizes.split(",")[-1]) != args.patients:
+        ap.error("the last of --sweep-sizes must equal --patients")
     path = args.db or Path(tempfile.mkdtemp(prefix="rheumetrics-bench-")) / "bench.sqlite"
-    if path.exists():  # a store built by an earlier version: bring its schema up to date
-        url = f"sqlite:///{path}"
-        engine = make_engine(url)
-        init_db(engine)
-        ensure_tables(engine)
-        engine.dispose()
-    else:
-        url = build_store(path, args.patients, args.visits_each, args.clinicians)
-    port = free_port()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(
-        [sys.executable, "-c", SERVER, url, str(port), str(args.workers)], env=env
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/login", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        c, csrf = sign_in(base, "clin000")
-        c.get("/patients/B0000001")  # warm-up: strategy files, templates
-        med = statistics.median
-        print(
-            f"single clinician (machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}):"
-        )
-        server, cpu, wall = timed(
-            [lambda k=k: c.get(f"/patients/{target(k)}") for k in range(1, TARGETS + 1)]
-        )
-        row(
-            f"patient page, 40 visits / 30 therapies, first view ({TARGETS} patients), server",
-            med(server),
-            100,
-        )
-        print(
-            f"  {'  same, server CPU time / wall time incl. HTTP':<48s} {med(cpu):8.1f} ms / {med(wall):.1f} ms"
-        )
-        server, cpu, wall = timed([lambda: c.get(f"/patients/{target(1)}")] * args.repeat)
-        row(f"patient page, repeated view ({args.repeat}x), server", med(server), 100)
-        print(
-            f"  {'  same, server CPU time / wall time incl. HTTP':<48s} {med(cpu):8.1f} ms / {med(wall):.1f} ms"
-        )
-        rng = random.Random(1)
-        server, cpu, wall = timed(
-            [
-                lambda: c.post(
-                    "/api/score", data=score_form(rng, csrf), headers={"X-CSRF-Token": csrf}
-                )
-            ]
-            * args.repeat
-        )
-        row(f"live score update ({args.repeat}x), server", med(server), 50)
-        print(
-            f"  {'  same, server CPU time / wall time incl. HTTP':<48s} {med(cpu):8.1f} ms / {med(wall):.1f} ms"
-        )
-        # the other requests of the load mix, one at a time (their CPU cost without overlap)
-        n, day = args.patients, int(time.time()) % 100_000
-        others = {
-            "patient page, 2 visits, first view": lambda k: c.get(
-                f"/patients/B{rng.randint(1, n):07d}"
-            ),
-            "patient list, key prefix search": lambda k: c.get(
-                "/patients", params={"q": f"B{rng.randint(0, (n - 1) // 1000):04d}"}
-            ),
-            "save a visit": lambda k: c.post(
-                f"/patients/B{rng.randint(1, n):07d}/visits/new",
-                data={
-                    **score_form(rng, csrf),
-                    "visit_date": str(dt.date(2400, 1, 1) + dt.timedelta(days=day + k)),
-                },
-                follow_redirects=False,
-            ),
-        }
-        for what, call in others.items():
-            got = [call(k) for k in range(args.repeat)]
-            assert all(r.status_code in (200, 303) for r in got), [r.status_code for r in got]
-            print(
-                f"  {what + f' ({args.repeat}x), server time / CPU':<48s} "
-                f"{med(server_ms(r) for r in got):8.1f} ms / {med(server_ms(r, 'cpu') for r in got):.1f} ms"
-            )
-        c.close()
-        load(base, args.clinicians, args.duration, args.patients, proc.pid)
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    url = prepare(path, args.patients, args.visits_each, args.clinicians)
+    with serving(url, args.workers) as (base, pid):
+        top = single(base, url, args.patients, args.repeat)
+        if not args.no_load:
+            load(base, args.clinicians, args.duration, args.patients, pid)
+    if args.sweep_sizes:
+        sweep(args, top)
 
 
 if __name__ == "__main__":

@@ -122,12 +122,13 @@ def timeline_svg(therapies: pd.DataFrame, axis: tuple[dt.date, dt.date], today: 
     parts.append(_year_ticks(lo, hi, 4, height - 20))
     if rows.empty:
         parts.append(f'<text x="{LEFT}" y="20" class="tick">no treatment recorded</text>')
-    for i, r in rows.iterrows():
-        start = pd.Timestamp(r["start_date"]).date()
-        stop = None if pd.isna(r["stop_date"]) else pd.Timestamp(r["stop_date"]).date()
+    starts = rows["start_date"].to_numpy().astype("datetime64[D]").tolist()
+    stops = rows["stop_date"].to_numpy().astype("datetime64[D]").tolist()
+    for i, r in enumerate(rows.to_dict("records")):
+        start, stop = starts[i], stops[i]
         x0 = _x(max(start, lo), lo, hi)
         x1 = _x(min(stop or today, hi), lo, hi)
-        yy = 8 + lane * int(str(i))
+        yy = 8 + lane * i
         dose = "" if pd.isna(r["dose"]) else f" {r['dose']:g} {r['dose_unit'] or ''}".rstrip()
         text = f"{r['drug']}{dose}"
         tip = f"{r['drug']} ({r['drug_class']}){dose}: {start} to {stop or 'ongoing'}"

@@ -6,7 +6,9 @@ import getpass
 import logging
 import os
 import tempfile
+import threading
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -71,6 +73,8 @@ def serve_command(
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    # each patient's latest decision, stored where missing or stale, while the server starts
+    threading.Thread(target=_fill_decisions, args=(app.state.ctx.engine,), daemon=True).start()
     typer.echo(f"serving on http://{host}:{port}/")
     # access_log off: uvicorn's access log prints paths, which hold patient keys; the app logs the
     # route template instead (rheumetrics.app.application).
@@ -91,6 +95,18 @@ def serve_command(
         access_log=False,
         log_level="info",
     )
+
+
+def _fill_decisions(engine: Any) -> None:
+    """Store every patient's latest treat-to-target decision that is missing or stale
+    (:func:`rheumetrics.app.queries.fill_decisions`); pages compute any they still miss."""
+    from rheumetrics.app.queries import fill_decisions
+
+    log = logging.getLogger("rheumetrics.app")
+    try:
+        log.info("stored the latest decision of %d patients", fill_decisions(engine))
+    except Exception as exc:  # only the type: the message may hold values
+        log.error("filling the stored decisions stopped: %s", type(exc).__name__)
 
 
 def _default_url() -> str:

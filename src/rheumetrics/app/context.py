@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib.resources import files
-from typing import Annotated, Any
+from typing import IO, Annotated, Any
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: threads still queue per process
+    fcntl = None  # type: ignore[assignment]
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.templating import Jinja2Templates
@@ -48,13 +54,57 @@ class AppContext:
 #: One writer at a time per process: threads queue here in order instead of polling SQLite's
 #: write lock against each other (SQLite's busy handler is not a queue and can starve a writer).
 _WRITER = threading.Lock()
+#: Per process and SQLite file: the open lock file that queues the writers of all worker
+#: processes (``serve --workers N``) in the kernel instead of SQLite's sleeping busy handler.
+_LOCK_FILES: dict[tuple[int, str], IO[bytes]] = {}
+
+
+def _lock_file(engine: Engine) -> IO[bytes] | None:
+    """The writers' lock file of a SQLite database file (None: no file, or not POSIX)."""
+    db = engine.url.database
+    if fcntl is None or engine.dialect.name != "sqlite" or db in (None, "", ":memory:"):
+        return None
+    key = (os.getpid(), str(db))
+    if key not in _LOCK_FILES:
+        _LOCK_FILES[key] = open(f"{db}-writers.lock", "ab")  # noqa: SIM115 (kept open)
+    return _LOCK_FILES[key]
+
+
+@contextmanager
+def _writers_queue(engine: Engine, wait: bool = True) -> Iterator[bool]:
+    """Hold the app's writer queue of this store (threads of this process, then processes);
+    yields False when ``wait`` is False and another writer holds it. PostgreSQL needs none."""
+    if engine.dialect.name != "sqlite":
+        yield True
+        return
+    if not _WRITER.acquire(blocking=wait):
+        yield False
+        return
+    try:
+        f = _lock_file(engine)
+        if f is None:
+            yield True
+            return
+        try:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+    finally:
+        _WRITER.release()
 
 
 @contextmanager
 def writing(engine: Engine) -> Iterator[Connection]:
     """A write transaction; on SQLite it takes the write lock at once (``BEGIN IMMEDIATE``), so a
-    writer waits for another instead of failing half-way on a lock upgrade."""
-    with _WRITER if engine.dialect.name == "sqlite" else nullcontext(), engine.connect() as conn:
+    writer waits for another instead of failing half-way on a lock upgrade, after queueing
+    behind the app's other writers in every worker process (a lock file beside the database;
+    other programs writing to the store, such as an import, still meet SQLite's busy timeout)."""
+    with _writers_queue(engine), engine.connect() as conn:
         conn = conn.execution_options(sqlite_begin="IMMEDIATE")
         with conn.begin():
             yield conn
@@ -66,10 +116,10 @@ def writing_if_free(engine: Engine) -> Iterator[Connection | None]:
     may be skipped, such as a session's last use). On SQLite the busy timeout is set to 0 for
     this one attempt and restored afterwards."""
     sqlite = engine.dialect.name == "sqlite"
-    if sqlite and not _WRITER.acquire(blocking=False):
-        yield None
-        return
-    try:
+    with _writers_queue(engine, wait=False) as free:
+        if not free:
+            yield None
+            return
         with engine.connect() as conn:
             if sqlite:
                 _busy_timeout(conn, 0)
@@ -84,9 +134,6 @@ def writing_if_free(engine: Engine) -> Iterator[Connection | None]:
             finally:
                 if sqlite:
                     _busy_timeout(conn, SQLITE_BUSY_MS)
-    finally:
-        if sqlite:
-            _WRITER.release()
 
 
 def _busy_timeout(conn: Connection, ms: int) -> None:

@@ -51,7 +51,7 @@ def strategy_for(diagnosis: str | None, chosen: str | None) -> Strategy:
     return strategy(chosen or DEFAULT_STRATEGY.get(diagnosis or "ra", "eular2022_ra"))
 
 
-def _decide(frame: pd.DataFrame, s: Strategy, ther: pd.DataFrame | None) -> pd.DataFrame:
+def run_engine(frame: pd.DataFrame, s: Strategy, ther: pd.DataFrame | None) -> pd.DataFrame:
     """The engine's log; when the stored records cannot be used by the engine (e.g. a therapy
     record whose drug, dose unit or route the drug catalogue does not know), an empty log whose
     ``attrs["problems"]`` says why, so the page shows the reason instead of failing."""
@@ -80,7 +80,7 @@ def decision_log(visits: pd.DataFrame, therapies: pd.DataFrame, s: Strategy) -> 
     ther = therapies.rename(columns={"stop_reason": "reason"}) if not therapies.empty else None
     frame = visits.reset_index(drop=True)
     if len(frame) > MEMO_MAX_VISITS:
-        return _decide(frame, s, ther)
+        return run_engine(frame, s, ther)
     digest = hashlib.sha256(f"{s.id}|{sorted(s.chosen.items())}|{s.path}".encode())
     digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
     digest.update(repr(list(frame.columns)).encode())
@@ -93,7 +93,7 @@ def decision_log(visits: pd.DataFrame, therapies: pd.DataFrame, s: Strategy) -> 
         if hit is not None:
             _LOGS.move_to_end(key)
             return hit
-    log = _decide(frame, s, ther)
+    log = run_engine(frame, s, ther)
     with _LOCK:
         _LOGS[key] = log
         while len(_LOGS) > LOG_CACHE_SIZE:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from rheumetrics.app import audit, queries
 from rheumetrics.app.context import CurrentUser, FormData, check_csrf, ctx, render, require, writing
 from rheumetrics.app.security import add_user
+from rheumetrics.app.stored_decisions import store_if_free
 from rheumetrics.app.tables import ROLES, USER
 from rheumetrics.errors import RheumetricsError
 
@@ -26,7 +27,9 @@ def dashboard(request: Request, user: CurrentUser) -> Response:
     cached = c.cache.get("dashboard")
     if cached is None or time.monotonic() - cached[0] > DASHBOARD_SECONDS:
         with c.engine.connect() as conn:
-            cached = (time.monotonic(), queries.dashboard(conn, dt.date.today()))
+            figures, fresh = queries.dashboard(conn, dt.date.today())
+        store_if_free(c.engine, fresh)
+        cached = (time.monotonic(), figures)
         c.cache["dashboard"] = cached
     return render(request, "dashboard.html", d=cached[1])
 

@@ -15,6 +15,7 @@ from rheumetrics.app import queries, records, therapy_records
 from rheumetrics.app.charts import time_axis, timeline_svg, trend_svg
 from rheumetrics.app.context import CurrentUser, FormData, check_csrf, ctx, render, require, writing
 from rheumetrics.app.security import User
+from rheumetrics.app.stored_decisions import store_if_free
 from rheumetrics.measures.cutoffs import cutoff_set
 from rheumetrics.store.models import DIAGNOSES, DRUG_CLASSES, ROUTES, SEXES
 
@@ -34,7 +35,8 @@ def patient_list(request: Request, user: CurrentUser, q: str = "", page: int = 1
     page = max(page, 1)
     with c.engine.connect() as conn:
         keys, total = queries.patient_page_keys(conn, q.strip()[:64], size, (page - 1) * size)
-        rows = queries.patient_rows(conn, keys, dt.date.today())
+        rows, fresh = queries.patient_rows(conn, keys, dt.date.today())
+    store_if_free(c.engine, fresh)
     return render(
         request,
         "patients.html",
@@ -89,12 +91,11 @@ def patient_page(
         if h is None:
             raise HTTPException(404, f"no patient {key}")
         pversion = records.version(conn, "patient", key)
-        latest = None
-        if not h.visits.empty:
-            latest = ds.decision_at(h.log, h.visits["visit_date"].iloc[-1])
-            if latest is not None:
-                latest["visit_id"] = int(h.visits.index[-1])
+        latest = None if h.summary is None or h.summary.latest is None else dict(h.summary.latest)
+        if latest is not None:
+            latest["visit_id"] = int(h.visits.index[-1])
         dversion = records.version(conn, "decision", str(latest["visit_id"])) if latest else 0
+    store_if_free(c.engine, h.fresh)
     s = h.strategy
     v = h.visits
     chosen = index if index in queries.SCORE_COLUMNS and index in v.columns else s.index_name
@@ -178,12 +179,8 @@ def _visit_rows(h: queries.History, user: User) -> list[dict[str, Any]]:
     v = h.visits.iloc[::-1]
     if v.empty:
         return []
-    actions = (
-        h.log.drop_duplicates("visit_date", keep="last").set_index("visit_date")["action"]
-        if not h.log.empty
-        else pd.Series(dtype=object)
-    )
-    action = v["visit_date"].map(actions).astype(object)
+    actions = dict(h.summary.actions) if h.summary is not None else {}
+    action = [actions.get(d) for d in v["visit_date"].dt.date]
     values = v.reindex(columns=list(TABLE_COLUMNS)).astype(float).round(2)
     cells = values.where(values.notna(), None).to_numpy(dtype=object).tolist()
     rows = []
@@ -197,7 +194,7 @@ def _visit_rows(h: queries.History, user: User) -> list[dict[str, Any]]:
                 "date": when.date(),
                 "kind": kind,
                 "values": dict(zip(TABLE_COLUMNS, row, strict=True)),
-                "action": None if pd.isna(act) else act,
+                "action": act,
                 "recorded": None
                 if d is None
                 else (d["actual_action"] + ("" if d["accepted"] else " (override)")),
@@ -218,6 +215,7 @@ def change_strategy(request: Request, key: str, user: CurrentUser, form: FormDat
         return render(
             request, "message.html", status_code=422, title="Not saved", problems=exc.problems
         )
+    queries.refresh_decision(ctx(request).engine, key)
     return RedirectResponse(f"/patients/{key}", status_code=303)
 
 
@@ -236,4 +234,5 @@ def therapy(request: Request, key: str, user: CurrentUser, form: FormData) -> Re
             problems=exc.problems,
             back=f"/patients/{key}",
         )
+    queries.refresh_decision(ctx(request).engine, key)
     return RedirectResponse(f"/patients/{key}#treatment", status_code=303)

@@ -100,11 +100,13 @@ def new_visit_form(request: Request, key: str, user: CurrentUser, set: str = "28
 def new_visit(request: Request, key: str, user: CurrentUser, form: FormData) -> Response:
     require(user, "edit")
     v = parse_visit(form)
+    scored = records.score_visit(v)  # before the write transaction, which stays short
     try:
         with writing(ctx(request).engine) as conn:
-            records.save_visit(conn, user.username, key, v)
+            records.save_visit(conn, user.username, key, v, scored=scored)
     except records.FormProblems as exc:
         return _form_page(request, key, form, exc.problems, visit_id=None, version=0, status=422)
+    queries.refresh_decision(ctx(request).engine, key)
     return RedirectResponse(f"/patients/{key}", status_code=303)
 
 
@@ -130,14 +132,17 @@ def edit_visit(request: Request, visit_id: int, user: CurrentUser, form: FormDat
             key = records.visit_form_values(conn, visit_id)["patient_key"]
         except records.RheumetricsError:
             raise HTTPException(404, f"no visit {visit_id}") from None
+        kept = records.kept_items(conn, visit_id)
     v = parse_visit(form)
+    scored = records.score_visit(v, kept)  # before the write transaction, which stays short
     try:
         with writing(ctx(request).engine) as conn:
-            records.save_visit(conn, user.username, key, v, visit_id, loaded)
+            records.save_visit(conn, user.username, key, v, visit_id, loaded, scored)
     except records.FormProblems as exc:
         return _form_page(
             request, key, form, exc.problems, visit_id=visit_id, version=loaded, status=422
         )
+    queries.refresh_decision(ctx(request).engine, key)
     return RedirectResponse(f"/patients/{key}", status_code=303)
 
 
@@ -168,7 +173,8 @@ def decision(request: Request, visit_id: int, user: CurrentUser, form: FormData)
         h = queries.patient_history(conn, key)
     assert h is not None
     when = pd.Timestamp(h.visits.loc[visit_id, "visit_date"])
-    d = ds.decision_at(h.log, when)
+    log = ds.decision_log(h.engine_visits, h.therapies.drop(columns="id"), h.strategy)
+    d = ds.decision_at(log, when)
     if d is None:
         raise HTTPException(404, "no decision for this visit")
     d["strategy"] = h.strategy.id

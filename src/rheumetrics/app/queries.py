@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Engine, func, select
 
 from rheumetrics.app import decision_support as ds
+from rheumetrics.app.context import writing
 from rheumetrics.app.livescore import joint_set_ids
+from rheumetrics.app.stored_decisions import (
+    Resolved,
+    Summary,
+    resolve,
+    store,
+    store_if_free,
+)
 from rheumetrics.app.tables import DECISION, PATIENT_STRATEGY
 from rheumetrics.measures import MEASURES
 from rheumetrics.measures.cutoffs import cutoff_set
@@ -24,8 +33,8 @@ from rheumetrics.store.models import (
     THERAPY,
     VISIT,
 )
-from rheumetrics.store.record_frames import THERAPY_COLUMNS, load_imaging_reads, load_therapies
-from rheumetrics.store.visit_frames import load_visits
+from rheumetrics.store.record_frames import THERAPY_COLUMNS, load_imaging_reads
+from rheumetrics.t2t.strategy import Strategy
 
 SCORE_COLUMNS = ("das28_esr", "das28_crp", "sdai", "cdai", "asdas_crp", "basdai")
 
@@ -91,55 +100,115 @@ def _escape_like(text: str) -> str:
 
 def patient_rows(
     conn: Connection, page: list[tuple[int, str, str | None]], today: dt.date
-) -> list[PatientRow]:
-    """Current activity, target and overdue status of the patients of one list page."""
+) -> tuple[list[PatientRow], list[dict[str, Any]]]:
+    """Current activity, target and overdue status of the patients of one list page, from their
+    latest decisions (:mod:`rheumetrics.app.stored_decisions`), and the decisions computed now
+    (to be stored)."""
+    chosen, resolved = decisions_for(conn, page)
+    out = []
+    for _, k, d in page:
+        s = chosen[k]
+        summary = resolved.summaries.get(k)
+        last = None if summary is None else summary.latest
+        if last is None:
+            out.append(PatientRow(k, d, None, s.index_label, "", None, None, True, None))
+            continue
+        value = last["index_value"]
+        due = last["next_visit_date"]
+        met = last["target_met"]
+        out.append(
+            PatientRow(
+                k,
+                d,
+                last["visit_date"],
+                s.index_label,
+                "" if value is None else f"{value:.2f}",
+                None if value is None else cutoff_set(s.cutoffs).classify(float(value)),
+                None if met is None else bool(met),
+                due is not None and due < today,
+                due,
+            )
+        )
+    return out, resolved.fresh
+
+
+def decisions_for(
+    conn: Connection, page: list[tuple[int, str, str | None]]
+) -> tuple[dict[str, Strategy], Resolved]:
+    """Each patient's strategy and latest decision (patient id, key, diagnosis of each): stored
+    where still valid, else computed by the engine (one call per strategy)."""
     keys = [k for _, k, _ in page]
     chosen = strategies(conn, keys)
     ids = {i: k for i, k, _ in page}
     visits = patient_visits(conn, ids)
     therapies = patient_therapies(conn, ids).drop(columns="id")
-    diag = {k: d for _, k, d in page}
-    out: dict[str, PatientRow] = {}
+    strategy_of = {k: ds.strategy_for(d, chosen.get(k)) for _, k, d in page}
     groups: dict[str, list[str]] = {}
-    for k in keys:
-        groups.setdefault(ds.strategy_for(diag[k], chosen.get(k)).id, []).append(k)
-    for sid, members in groups.items():
-        s = ds.strategy(sid)
-        v = visits[visits["patient_id"].isin(members)]
-        v = v.join(history_scores(v, s.index_name, only=True)) if s.index_name not in v else v
-        if ds.needs_mri(s):
-            v = ds.with_mri_oedema(v, load_imaging_reads(conn, members))
-        log = ds.decision_log(v, therapies[therapies["patient_id"].isin(members)], s)
-        last = (
-            log.groupby("patient_id").tail(1).set_index("patient_id")
-            if not log.empty
-            else pd.DataFrame(
-                columns=["visit_date", "index_value", "target_met", "next_visit_date"]
+    for k, s in strategy_of.items():
+        groups.setdefault(s.id, []).append(k)
+    resolved = Resolved()
+    for members in groups.values():
+        s, m = strategy_of[members[0]], set(members)
+        v = engine_visits(conn, visits[visits["patient_id"].isin(m)], s, members)
+        resolve(conn, s, v, therapies[therapies["patient_id"].isin(m)], resolved)
+    return strategy_of, resolved
+
+
+def fill_decisions(
+    engine: Engine, chunk: int = 5000, progress: Callable[[int, int], None] | None = None
+) -> int:
+    """Store the latest decision of every patient whose stored one is missing or stale, ``chunk``
+    patients at a time (the engine runs vectorised over each chunk, one short write transaction
+    each); returns how many were computed."""
+    with engine.connect() as conn:
+        everyone = [
+            (int(i), k, d)
+            for i, k, d in conn.execute(
+                select(PATIENT.c.id, PATIENT.c.patient_key, PATIENT.c.diagnosis).order_by(
+                    PATIENT.c.id
+                )
             )
-        )
-        cs = cutoff_set(s.cutoffs)
-        value = last["index_value"].astype(float)
-        shown = {k: ("" if np.isnan(x) else f"{x:.2f}") for k, x in value.items()}
-        category = {k: (None if np.isnan(x) else cs.classify(float(x))) for k, x in value.items()}
-        met = (
-            last["target_met"]
-            .astype("boolean")
-            .astype(object)
-            .where(last["target_met"].notna(), None)
-        )
-        seen = pd.to_datetime(last["visit_date"]).dt.date
-        nv = pd.to_datetime(last["next_visit_date"])
-        due = nv.dt.date.astype(object).where(nv.notna(), None)
-        for k in members:
-            if k in shown:
-                d = due[k]
-                out[k] = PatientRow(
-                    k, diag[k], seen[k], s.index_label, shown[k], category[k],
-                    None if met[k] is None else bool(met[k]), d is not None and d < today, d,
-                )  # fmt: skip
-            else:
-                out[k] = PatientRow(k, diag[k], None, s.index_label, "", None, None, True, None)
-    return [out[k] for k in keys]
+        ]
+    computed = 0
+    for start in range(0, len(everyone), chunk):
+        with engine.connect() as conn:
+            _, resolved = decisions_for(conn, everyone[start : start + chunk])
+        if resolved.fresh:
+            with writing(engine) as conn:
+                store(conn, resolved.fresh)
+        computed += resolved.computed
+        if progress is not None:
+            progress(min(start + chunk, len(everyone)), len(everyone))
+    return computed
+
+
+def refresh_decision(engine: Engine, key: str) -> None:
+    """Compute and store one patient's latest decision (after their history or strategy changed;
+    skipped when another request is writing: the next page view stores it)."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(PATIENT.c.id, PATIENT.c.diagnosis).where(PATIENT.c.patient_key == key)
+        ).first()
+        if row is None:
+            return
+        _, resolved = decisions_for(conn, [(int(row.id), key, row.diagnosis)])
+    store_if_free(engine, resolved.fresh)
+
+
+def engine_visits(
+    conn: Connection,
+    visits: pd.DataFrame,
+    s: Strategy,
+    keys: list[str],
+    index: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The engine's input for these visits (:func:`patient_visits`): with the strategy's index
+    (``index``, when already computed by :func:`history_scores`) and, for strategies that use
+    it, the MRI bone marrow oedema total."""
+    v = visits.join(history_scores(visits, s.index_name, only=True) if index is None else index)
+    if ds.needs_mri(s):
+        v = ds.with_mri_oedema(v, load_imaging_reads(conn, keys))
+    return v
 
 
 @dataclass
@@ -148,7 +217,9 @@ class History:
     strategy: Any
     visits: pd.DataFrame  # with score columns
     therapies: pd.DataFrame
-    log: pd.DataFrame
+    summary: Summary | None  # the latest decision (None without visits)
+    engine_visits: pd.DataFrame  # the engine's input
+    fresh: list[dict[str, Any]]  # the summary when computed now (to be stored)
     decisions: dict[int, dict[str, Any]]
     imaging: pd.DataFrame
 
@@ -210,22 +281,21 @@ def patient_therapies(conn: Connection, patients: dict[int, str]) -> pd.DataFram
     """Some patients' drug courses (the columns of :func:`rheumetrics.store.load_therapies` and
     the course id)."""
     t = THERAPY
-    rows = (
-        conn.execute(
-            select(t)
-            .where(t.c.patient_id.in_(list(patients)))
-            .order_by(t.c.patient_id, t.c.start_date, t.c.drug)
-        )
-        .mappings()
-        .all()
+    rows = conn.execute(
+        select(t)
+        .where(t.c.patient_id.in_(list(patients)))
+        .order_by(t.c.patient_id, t.c.start_date, t.c.drug)
+    ).all()
+    names = [c.name for c in t.c]
+    data = dict(zip(names, zip(*rows, strict=True), strict=True)) if rows else {}
+    df = pd.DataFrame(
+        {n: pd.Series(data.get(n, ()), dtype=None if rows else object) for n in names}
     )
-    df = pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in t.c])
-    df["patient_id"] = df["patient_id"].map(patients).astype(object)
+    df["patient_id"] = pd.Series([patients[p] for p in data.get("patient_id", ())], dtype=object)
     for col in ("start_date", "stop_date"):
-        df[col] = pd.to_datetime(df[col].astype(object).where(df[col].notna(), None)).astype(
-            "datetime64[s]"
-        )
-    df["dose"] = pd.to_numeric(df["dose"]).astype("float64")
+        # dates (None: not stopped) as day-exact datetimes, with no per-value parsing
+        df[col] = np.array(data.get(col, ()), dtype="datetime64[D]").astype("datetime64[s]")
+    df["dose"] = np.array([np.nan if x is None else x for x in data.get("dose", ())], dtype=float)
     return df[["id", *THERAPY_COLUMNS]]
 
 
@@ -249,12 +319,12 @@ def patient_history(conn: Connection, key: str) -> History | None:
         return None
     chosen = strategies(conn, [key]).get(key)
     s = ds.strategy_for(row["diagnosis"], chosen)
-    visits = patient_visits(conn, {int(row["id"]): key})
-    visits = visits.join(history_scores(visits, s.index_name))
+    raw = patient_visits(conn, {int(row["id"]): key})
     therapies = patient_therapies(conn, {int(row["id"]): key})
-    if ds.needs_mri(s):
-        visits = ds.with_mri_oedema(visits, load_imaging_reads(conn, [key]))
-    log = ds.decision_log(visits, therapies.drop(columns="id"), s)
+    shown = history_scores(raw, s.index_name)
+    engine_input = engine_visits(conn, raw, s, [key], shown[[s.index_name]])
+    resolved = resolve(conn, s, engine_input, therapies.drop(columns="id"))
+    visits = engine_input.join(shown[[c for c in shown if c not in engine_input]])
     ids = visits.index.tolist()
     decisions = (
         {
@@ -265,7 +335,10 @@ def patient_history(conn: Connection, key: str) -> History | None:
         else {}
     )
     reads = imaging_totals(conn, int(row["id"]))
-    return History(dict(row), s, visits, therapies, log, decisions, reads)
+    summary = resolved.summaries.get(key)
+    return History(
+        dict(row), s, visits, therapies, summary, engine_input, resolved.fresh, decisions, reads
+    )
 
 
 def imaging_totals(conn: Connection, patient_id: int) -> pd.DataFrame:
@@ -300,39 +373,39 @@ def imaging_totals(conn: Connection, patient_id: int) -> pd.DataFrame:
     return out.reset_index().sort_values(["image_date", "system", "feature"])
 
 
-def dashboard(conn: Connection, today: dt.date) -> dict[str, Any]:
-    """Cohort figures: share at target at the last visit, escalations, overdue, adherence."""
-    p = conn.execute(select(PATIENT.c.patient_key, PATIENT.c.diagnosis)).all()
-    diag = {k: d for k, d in p}
-    chosen = strategies(conn, None)
-    visits = load_visits(conn, scores=False)
-    therapies = load_therapies(conn)
-    groups: dict[str, list[str]] = {}
-    for k, d in diag.items():
-        groups.setdefault(ds.strategy_for(d, chosen.get(k)).id, []).append(k)
+def dashboard(conn: Connection, today: dt.date) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Cohort figures: share at target at the last visit, escalations, overdue, adherence; from
+    every patient's latest decision (:mod:`rheumetrics.app.stored_decisions`: the stored one where
+    still valid, else the engine's), and the decisions computed now (to be stored)."""
+    everyone = [
+        (int(i), k, d)
+        for i, k, d in conn.execute(
+            select(PATIENT.c.id, PATIENT.c.patient_key, PATIENT.c.diagnosis)
+        )
+    ]
+    strategy_of, resolved = decisions_for(conn, everyone)
+    groups: dict[str, list[Summary]] = {}
+    for _, k, _ in everyone:
+        summary = resolved.summaries.get(k)
+        if summary is not None and summary.latest is not None:
+            groups.setdefault(strategy_of[k].id, []).append(summary)
     figures = []
-    for sid, members in sorted(groups.items()):
+    for sid, summaries in sorted(groups.items()):
         s = ds.strategy(sid)
-        v = visits[visits["patient_id"].isin(members)]
-        if ds.needs_mri(s):
-            v = ds.with_mri_oedema(v, load_imaging_reads(conn, members))
-        log = ds.decision_log(v, therapies[therapies["patient_id"].isin(members)], s)
-        if log.empty:
-            continue
-        last = log.groupby("patient_id").tail(1)
-        nv = pd.to_datetime(last["next_visit_date"])
+        latest = [x.latest for x in summaries if x.latest is not None]
+        escalating = [sum(a == "escalate" for _, a in x.actions) for x in summaries]
+        due = [r["next_visit_date"] for r in latest]
+        followed = [a for x in summaries for a in x.adherent]
         figures.append(
             {
                 "strategy": s.name,
                 "target": s.target_text,
-                "patients": len(last),
-                "at_target": float(last["target_met"].astype("boolean").fillna(False).mean()),
-                "escalations": int((log["action"] == "escalate").sum()),
-                "escalated_patients": int(
-                    log.loc[log["action"] == "escalate", "patient_id"].nunique()
-                ),
-                "overdue": int((nv < pd.Timestamp(today)).sum()),
-                "observed_adherence": _share(log["adherent"]),
+                "patients": len(latest),
+                "at_target": float(np.mean([r["target_met"] is True for r in latest])),
+                "escalations": int(sum(escalating)),
+                "escalated_patients": sum(n > 0 for n in escalating),
+                "overdue": sum(d is not None and d < today for d in due),
+                "observed_adherence": _share(pd.Series(followed, dtype="boolean")),
             }
         )
     d = DECISION
@@ -343,7 +416,9 @@ def dashboard(conn: Connection, today: dt.date) -> dict[str, Any]:
         "adherence": _share(pd.Series([x for _, x in rec], dtype="boolean")),
     }
     n_visits = int(conn.execute(select(func.count()).select_from(VISIT)).scalar() or 0)
-    return {"figures": figures, "recorded": recorded, "patients": len(diag), "visits": n_visits}
+    figures_all = {"figures": figures, "recorded": recorded, "patients": len(everyone),
+                   "visits": n_visits}  # fmt: skip
+    return figures_all, resolved.fresh
 
 
 def _share(s: pd.Series) -> float | None:

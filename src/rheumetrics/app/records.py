@@ -11,6 +11,7 @@ have no version row yet and count as version 0.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -32,7 +33,7 @@ from rheumetrics.store.models import (
     SEXES,
     VISIT,
 )
-from rheumetrics.store.scoring import score_inputs, store_scores
+from rheumetrics.store.scoring import score_inputs, score_visits, store_scores
 
 
 class Conflict(RheumetricsError):
@@ -239,6 +240,31 @@ def visit_form_values(conn: Connection, visit_id: int) -> dict[str, Any]:
     return out
 
 
+@dataclass(frozen=True)
+class ScoredVisit:
+    """A visit form's stored scores, computed before its write transaction: ``kept`` are the
+    items the form does not write (table "reported") that the scores were computed with."""
+
+    kept: dict[str, Any]
+    scores: pd.DataFrame
+
+
+def kept_items(conn: Connection, visit_id: int | None) -> dict[str, Any]:
+    """The stored items of a visit that the form does not write (table "reported"); they stay."""
+    stored = (stored_visit(conn, visit_id) if visit_id is not None else None) or {}
+    return {i: stored.get(i) for i in table_items("reported") if stored.get(i) is not None}
+
+
+def score_visit(v: VisitInput, kept: dict[str, Any] | None = None) -> ScoredVisit | None:
+    """The scores :func:`save_visit` stores for this form (None for a form with problems), to
+    compute before the write transaction; ``kept``: :func:`kept_items` of an edited visit."""
+    if v.problems:
+        return None
+    kept = kept or {}
+    written = {**_written(_item_rows(v)), **kept}
+    return ScoredVisit(kept, score_visits(_score_inputs(0, written, v)))
+
+
 def save_visit(
     conn: Connection,
     user: str,
@@ -246,8 +272,12 @@ def save_visit(
     v: VisitInput,
     visit_id: int | None = None,
     loaded: int = 0,
+    scored: ScoredVisit | None = None,
 ) -> int:
-    """Create (``visit_id`` None) or update a visit from a valid form; returns the visit id."""
+    """Create (``visit_id`` None) or update a visit from a valid form; returns the visit id.
+
+    ``scored``: :func:`score_visit` of the form, computed before the transaction; used unless
+    the kept items changed meanwhile (then the visit is scored here)."""
     if v.problems:
         raise FormProblems(v.problems)
     pid = patient_id(conn, key)
@@ -289,10 +319,13 @@ def save_visit(
             if t.name != "reported":
                 conn.execute(delete(t).where(t.c.visit_id == visit_id))
     written = _write_visit_rows(conn, visit_id, v)
-    if before is not None:  # items the form does not write (table "reported") stay stored
-        kept = stored_visit(conn, visit_id) or {}
-        written.update({i: kept.get(i) for i in table_items("reported") if kept.get(i) is not None})
-    store_scores(conn, _score_inputs(visit_id, written, v), replace=before is not None)
+    kept = kept_items(conn, visit_id) if before is not None else {}
+    written.update(kept)
+    inputs = _score_inputs(visit_id, written, v)
+    scores = None
+    if scored is not None and scored.kept == kept:
+        scores = scored.scores.set_axis(inputs.index)
+    store_scores(conn, inputs, replace=before is not None, scores=scores)
     audit.record(
         conn,
         user,
@@ -328,20 +361,15 @@ def _score_inputs(visit_id: int, written: dict[str, Any], v: VisitInput) -> pd.D
     return score_inputs(frame)
 
 
-def _write_visit_rows(conn: Connection, visit_id: int, v: VisitInput) -> dict[str, Any]:
-    """Write the visit's item rows, joint examination and note; returns the item values written."""
-    masks = joint_masks(v.joints)
-    conn.execute(
-        insert(JOINT_EXAM).values(visit_id=visit_id, **{m: pack(masks[m])[0] for m in MASKS})
-    )
+def _item_rows(v: VisitInput) -> dict[str, dict[str, Any]]:
+    """The item table rows (table name -> values) a visit form writes."""
     counts = joint_counts(v.joints)
     values: dict[str, Any] = {**v.values}
     # counts come from the per-joint findings (the store derives them); the 28-joint counts are
     # also recorded so exports without per-joint data keep them.
     values["tjc28"], values["sjc28"] = counts["tjc28"], counts["sjc28"]
-    written: dict[str, Any] = {}
+    rows = {}
     for name in ("clinical", "lab", "pro"):
-        t = ITEM_TABLE_OBJECTS[name]
         row = {i: values.get(i) for i in table_items(name) if values.get(i) is not None}
         if name == "lab":
             if "crp_mg_l" in row:
@@ -349,8 +377,25 @@ def _write_visit_rows(conn: Connection, visit_id: int, v: VisitInput) -> dict[st
             if "esr_mm_h" in row:
                 row["esr_mm_h_source_unit"] = "mm/h"
         if row:
-            conn.execute(insert(t).values(visit_id=visit_id, **row))
-            written.update({i: x for i, x in row.items() if i in items()})
+            rows[name] = row
+    return rows
+
+
+def _written(rows: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The store item values of :func:`_item_rows`."""
+    return {i: x for row in rows.values() for i, x in row.items() if i in items()}
+
+
+def _write_visit_rows(conn: Connection, visit_id: int, v: VisitInput) -> dict[str, Any]:
+    """Write the visit's item rows, joint examination and note; returns the item values written."""
+    masks = joint_masks(v.joints)
+    conn.execute(
+        insert(JOINT_EXAM).values(visit_id=visit_id, **{m: pack(masks[m])[0] for m in MASKS})
+    )
+    rows = _item_rows(v)
+    for name, row in rows.items():
+        conn.execute(insert(ITEM_TABLE_OBJECTS[name]).values(visit_id=visit_id, **row))
+    written = _written(rows)
     absent = [j for j, s in v.joints.items() if s == "p"]
     assert v.joint_set in JOINT_SETS
     conn.execute(

@@ -127,6 +127,19 @@ PATIENT_STRATEGY = Table(
     Column("strategy", String(64), nullable=False),
 )
 
+#: Each patient's latest treat-to-target decision (:mod:`rheumetrics.app.stored_decisions`): valid
+#: only while the strategy, its version and the digest of the engine's inputs all match.
+DECISION_LOG = Table(
+    "app_decision_log",
+    APP_METADATA,
+    Column("patient_key", String(64), primary_key=True),
+    Column("strategy", String(64), nullable=False),
+    Column("strategy_version", String(64), nullable=False),
+    Column("inputs", String(64), nullable=False),
+    Column("summary", JSON, nullable=False),
+    Column("computed_at", DateTime(timezone=True), nullable=False),
+)
+
 
 def ensure_tables(engine: Engine) -> None:
     """Create the application's tables that do not exist yet (idempotent)."""

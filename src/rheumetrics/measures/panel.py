@@ -9,8 +9,10 @@ gets NA for the measures that need the bad value, and ``<measure>_reason`` says 
 
 from __future__ import annotations
 
+import copy
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -101,7 +103,7 @@ def score_frame(
             chosen.append(m)
         problems.raise_if_any()
     fields = sorted({f for m in chosen for f in m.inputs if f in df.columns})
-    columns = {f: _column(df[f]) for f in fields}
+    columns = _columns(df, fields)
     n = len(df)
     out = _Output(chosen, n, conventions)
     problems_all: list[Problem] = []
@@ -156,6 +158,22 @@ def _score_chunk(
                     for pos in np.flatnonzero(missing[f]):
                         rec = index[pos]
                         problems.append(Problem(rec, f, None, f"is missing; {m.name} needs it"))
+
+
+#: Up to this many rows, all-numeric inputs are read as one float block (one copy, no per-column
+#: Series): the fixed cost of a few-row call (the clinic app's live score) instead of per-column
+#: look-ups; larger frames are read column by column without copying.
+SMALL_ROWS = 64
+
+
+def _columns(df: pd.DataFrame, fields: list[str]) -> dict[str, np.ndarray | pd.Series]:
+    """The input columns ``fields`` of ``df``, each read once (see :func:`_column`)."""
+    small = len(df) <= SMALL_ROWS and fields and df.columns.is_unique
+    if small and all(t.kind in "fiu" and not pd.api.types.is_bool_dtype(t) for t in df.dtypes):
+        block = df.to_numpy(dtype=float, na_value=np.nan)
+        at = df.columns.get_indexer(fields)
+        return {f: np.ascontiguousarray(block[:, i]) for f, i in zip(fields, at, strict=True)}
+    return {f: _column(df[f]) for f in fields}
 
 
 def _column(values: pd.Series) -> np.ndarray | pd.Series:
@@ -257,7 +275,7 @@ class _Output:
             m.name: (np.empty(n, bool), np.empty(n, bool)) for m in chosen if m.kind == "flag"
         }
         self.order = chosen
-        self.attrs = {"conventions": conventions.as_dict(), "measures": [m.name for m in chosen]}
+        self.attrs = {"conventions": _as_dict(conventions), "measures": [m.name for m in chosen]}
 
     def put(
         self, m: Measure, start: int, stop: int, result: np.ndarray, unscored: np.ndarray | None
@@ -297,15 +315,35 @@ class _Output:
                 continue
             columns[m.name] = self.block[self.row[m.name]]
             if m.name in self.codes:
-                labels = list(self.cutoffs[m.name].labels)
                 columns[f"{m.name}_category"] = pd.Categorical.from_codes(
                     self.codes[m.name],
-                    dtype=pd.CategoricalDtype(labels, ordered=True),
+                    dtype=_category_dtype(self.cutoffs[m.name].labels),
                     validate=False,  # band indexes by construction
                 )
         frame = pd.DataFrame(columns, index=index, copy=False)
         frame.attrs = self.attrs
         return frame
+
+
+@lru_cache(maxsize=64)
+def _category_dtype(labels: tuple[str, ...]) -> pd.CategoricalDtype:
+    """The ordered categorical type of a cut-off set's bands (validated once, not per call)."""
+    return pd.CategoricalDtype(list(labels), ordered=True)
+
+
+@lru_cache(maxsize=16)
+def _as_dict_cached(conventions: Conventions) -> dict[str, object]:
+    return conventions.as_dict()
+
+
+def _as_dict(conventions: Conventions) -> dict[str, object]:
+    """``conventions.as_dict()``, built once per conventions (a fresh copy each call, so a
+    caller editing a result's ``attrs`` changes no other result)."""
+    try:
+        d = _as_dict_cached(conventions)
+    except TypeError:  # unhashable (a convention holding a list or dict)
+        return conventions.as_dict()
+    return copy.deepcopy(d)
 
 
 def _reasons(
@@ -320,8 +358,10 @@ def _reasons(
         by_record[pr.record][pr.field] = pr
     cols = {}
     for m in chosen:
-        col = pd.Series(pd.NA, index=index, dtype="string")
-        for rec in index[unscored(m.name)].intersection(list(by_record)):
+        texts: dict[object, str] = {}
+        for rec in dict.fromkeys(index[unscored(m.name)]):
+            if rec not in by_record:
+                continue
             why = []
             for f in m.inputs:
                 found = by_record[rec].get(f)
@@ -333,7 +373,14 @@ def _reasons(
             if own is not None:
                 why.append(own.rule)
             if why:
-                col[rec] = "; ".join(why)
-        if col.notna().any():
-            cols[f"{m.name}_reason"] = col
+                texts[rec] = "; ".join(why)
+        if not texts:
+            continue
+        if len(index) <= SMALL_ROWS:
+            col = pd.Series([texts.get(rec) for rec in index], index=index, dtype="string")
+        else:
+            col = pd.Series(pd.NA, index=index, dtype="string")
+            for rec, text in texts.items():
+                col[rec] = text
+        cols[f"{m.name}_reason"] = col
     return cols

@@ -23,7 +23,7 @@ Examples
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -58,6 +58,22 @@ def _text(t: pd.DataFrame, column: str) -> pd.Series:
     if column in t:
         return t[column].astype("string").str.strip()
     return pd.Series(pd.NA, index=t.index, dtype="string")
+
+
+def _factorize_rows(frame: pd.DataFrame) -> tuple[np.ndarray, list[tuple[Any, ...]]]:
+    """Codes of the distinct rows of ``frame`` (no missing values) in order of first appearance,
+    and those rows: each column factorized, the column codes combined into one integer per row
+    (cheaper than a MultiIndex for the few rows of one patient, and vectorised for many)."""
+    codes = np.zeros(len(frame), dtype=np.int64)
+    levels = []
+    for col in frame.columns:
+        c, u = pd.factorize(frame[col])
+        # re-factorized at each step, so the combined code stays below rows x distinct values
+        codes = pd.factorize(codes * max(len(u), 1) + c)[0]
+        levels.append((c, np.asarray(u, dtype=object)))
+    at = np.unique(codes, return_index=True)[1]  # first row of each code (codes by appearance)
+    rows = list(zip(*(u[c[at]] for c, u in levels), strict=True))
+    return codes, rows
 
 
 def check_therapies(
@@ -95,7 +111,7 @@ def check_therapies(
             "unit": _text(t, "dose_unit"),
         }
     )
-    codes, uniq = pd.factorize(pd.MultiIndex.from_frame(combos.fillna("\x00")))
+    codes, uniq = _factorize_rows(combos.fillna("\x00"))
     for k, (drug_text, cls, route, unit) in enumerate(uniq):
         rows = np.flatnonzero(codes == k)
         recs = t.index[rows]

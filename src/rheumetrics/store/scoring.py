@@ -61,22 +61,14 @@ def score_inputs(visits: pd.DataFrame) -> pd.DataFrame:
     return visits[[c for c in visits.columns if c in FIELDS]]
 
 
-def store_scores(
-    conn: Connection,
+def score_visits(
     inputs: pd.DataFrame,
     conventions: Conventions = DEFAULT,
     progress: Callable[[int], None] | None = None,
-    *,
-    replace: bool = True,
-) -> int:
-    """Score ``inputs`` (index = visit id) and replace their rows of this run; returns the run id.
-
-    Scoring is lenient: a visit missing an input gets no value for the scores needing it.
-    ``replace=False`` skips deleting earlier rows (for visits created in this transaction).
-    """
-    run = run_id(conn, conventions)
-    if inputs.empty:
-        return run
+) -> pd.DataFrame:
+    """The stored measures of ``inputs`` (index = visit id), scored leniently as
+    :func:`store_scores` keeps them (the conventions are recorded in ``score_run``, not in the
+    frame's ``attrs``)."""
     stored = [m.name for m in stored_measures()]
     available = {m.name for m in available_measures(inputs.columns)}
     chosen = [m for m in stored if m in available]
@@ -86,16 +78,45 @@ def store_scores(
         if chosen
         else pd.DataFrame(index=inputs.index)
     )  # fmt: skip
-    rows = pd.DataFrame({"run_id": run, "visit_id": inputs.index.to_numpy()}, index=inputs.index)
+    scores.attrs = {}  # pandas deep-copies attrs on every operation on the frame
+    return scores
+
+
+def store_scores(
+    conn: Connection,
+    inputs: pd.DataFrame,
+    conventions: Conventions = DEFAULT,
+    progress: Callable[[int], None] | None = None,
+    *,
+    replace: bool = True,
+    scores: pd.DataFrame | None = None,
+) -> int:
+    """Score ``inputs`` (index = visit id) and replace their rows of this run; returns the run id.
+
+    Scoring is lenient: a visit missing an input gets no value for the scores needing it.
+    ``replace=False`` skips deleting earlier rows (for visits created in this transaction).
+    ``scores``: the result of :func:`score_visits` for ``inputs`` under ``conventions``, when
+    computed beforehand (outside the write transaction, so the transaction stays short).
+    """
+    run = run_id(conn, conventions)
+    if inputs.empty:
+        return run
+    stored = [m.name for m in stored_measures()]
+    if scores is None:
+        scores = score_visits(inputs, conventions, progress)
+    elif not scores.index.equals(inputs.index):
+        raise ValueError("store_scores: scores and inputs must have the same visit ids")
+    columns: dict[str, Any] = {"run_id": run, "visit_id": inputs.index.to_numpy()}
     for name in SCORE_NAMES:
         if name in scores:
-            rows[name] = scores[name].astype("float64")
+            columns[name] = scores[name].astype("float64")
             cat = f"{name}_category"
             if cat in scores:
-                rows[cat] = scores[cat].astype(object).where(scores[cat].notna(), None)
+                columns[cat] = scores[cat].astype(object).where(scores[cat].notna(), None)
     for name in BOOLEAN_SCORES:
         if name in scores:
-            rows[name] = scores[name].astype("boolean")
+            columns[name] = scores[name].astype("boolean")
+    rows = pd.DataFrame(columns, index=inputs.index)  # one constructor call, not one per column
     sv, values = VISIT_SCORE, SCORE_VALUE
     if replace:
         for table in (sv, values):
