@@ -123,50 +123,24 @@ def decision_at(log: pd.DataFrame, visit_date: pd.Timestamp) -> dict[str, Any] |
     return out
 
 
-#: An MRI counts for the visit nearest in time within this many days (as ``rheumetrics t2t --db``).
-MRI_WINDOW_DAYS = 31
-
-
 def needs_mri(s: Strategy) -> bool:
     """Whether the strategy's target or rules use MRI bone marrow oedema."""
     return s.target.no_mri_bme or any(str(k).startswith("mri") for r in s.rules for k in r.when)
 
 
 def with_mri_oedema(visits: pd.DataFrame, reads: pd.DataFrame) -> pd.DataFrame:
-    """The visits with ``mri_bme_total``: the reader-mean RAMRIS osteitis (bone marrow oedema)
-    total of the MRI nearest each visit within :data:`MRI_WINDOW_DAYS` (NaN when none).
+    """The visits, in their own order and index, with ``mri_bme_total``: the reader-mean RAMRIS
+    osteitis total of the MRI nearest each visit within
+    :data:`rheumetrics.cohort.MRI_WINDOW_DAYS` (:func:`rheumetrics.cohort.with_mri_bme_total`,
+    as ``rheumetrics t2t --db``; NaN when none)."""
+    from rheumetrics.cohort import with_mri_bme_total
 
-    ``reads`` are store imaging reads (:func:`rheumetrics.store.load_imaging_reads`); totals come
-    from :func:`rheumetrics.imaging.score_reads` and :func:`rheumetrics.imaging.reader_mean`.
-    """
-    from rheumetrics.imaging import reader_mean, score_reads
-
-    ramris = reads[reads["system"] == "ramris"]
-    if ramris.empty or visits.empty:
+    if visits.empty:
         return visits
-    totals = reader_mean(score_reads(ramris))
-    bme = totals[(totals["feature"] == "osteitis") & (totals["subset"] == "all")]
-    dates = ramris.groupby(["patient_id", "timepoint"], observed=True)["image_date"].min()
-    bme = bme.merge(dates.rename("image_date").reset_index(), on=["patient_id", "timepoint"])
-    bme = bme.rename(columns={"score": "mri_bme_total"})[
-        ["patient_id", "image_date", "mri_bme_total"]
-    ]
-    bme["patient_id"] = bme["patient_id"].astype(object)
-    bme["image_date"] = bme["image_date"].astype("datetime64[ns]")
     left = visits.reset_index()
     index_name = left.columns[0]
     left["visit_date"] = left["visit_date"].astype("datetime64[ns]")
-    left["patient_id"] = left["patient_id"].astype(object)
-    merged = pd.merge_asof(
-        left.sort_values("visit_date"),
-        bme.dropna(subset=["image_date"]).sort_values("image_date"),
-        left_on="visit_date",
-        right_on="image_date",
-        by="patient_id",
-        direction="nearest",
-        tolerance=pd.Timedelta(days=MRI_WINDOW_DAYS),
-    )
-    out = merged.drop(columns="image_date").set_index(index_name).loc[visits.index]
+    out = with_mri_bme_total(left, reads).set_index(index_name).loc[visits.index]
     out["visit_date"] = out["visit_date"].astype(visits["visit_date"].dtype)
     return out
 

@@ -212,11 +212,11 @@ def _print_summary(table: Any, title: str, as_json: bool) -> None:
 
 
 def _t2t_dataset(**kw: Any) -> None:
+    from rheumetrics.cohort import MRI_WINDOW_DAYS
     from rheumetrics.io import read_table, write_table
     from rheumetrics.scale import execution, open_dataset
     from rheumetrics.scale.t2t_summary import run_decisions
     from rheumetrics.t2t import load_strategy
-    from rheumetrics.t2t.cli import MRI_WINDOW_DAYS
 
     given = [name for key, name in (("db", "--db"), ("therapies", "--therapies"),
              ("visit", "--visit"), ("regimen", "--regimen")) if kw.get(key)]  # fmt: skip

@@ -36,17 +36,13 @@ def load_inputs(
     return visits, therapies
 
 
-#: MRI within this many days of a visit counts as that visit's MRI (IMAGINE-RA scanned at the
-#: visit; a convention of this tool, recorded in docs/t2t.md).
-MRI_WINDOW_DAYS = 31
-
-
 def load_store_inputs(url: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Visits (with their stored scores) and therapies from the store, with each visit's MRI
-    osteitis total (:func:`rheumetrics.cohort.t2t_inputs`)."""
+    osteitis total within :data:`rheumetrics.cohort.MRI_WINDOW_DAYS` of it
+    (:func:`rheumetrics.cohort.t2t_inputs`)."""
     from rheumetrics.cohort import t2t_inputs
 
-    return t2t_inputs(url, mri_window_days=MRI_WINDOW_DAYS)
+    return t2t_inputs(url)
 
 
 def _options(pairs: list[str] | None) -> dict[str, str]:
