@@ -556,6 +556,8 @@ def sweep(args: argparse.Namespace, top: dict[str, float]) -> None:
             for size, r in zip(sizes, runs, strict=True)
         )
         print(f"  {k:<36s} {cells}")
+    if len(sizes) < 2:  # one store size: no growth to fit
+        return
     print_growth(sizes, {k: [r[k] for r in runs] for k in kinds}, "server time")
     print_growth(sizes, {k: [r[k + " (CPU)"] for r in runs] for k in kinds}, "server CPU time")
 
