@@ -165,3 +165,18 @@ def test_calibrated_parameters_are_grouped_by_the_population_they_fit():
     assert not set(axial) & (set(early) | set(p.calibrated("imagine_ra")))
     groups = ("imagine_ra", "early_ra", "ticospa", "taser")
     assert set(p.calibrated()) == set().union(*(p.calibrated(g) for g in groups))
+
+
+@pytest.mark.parametrize("population", ["imagine_ra", "early_ra", "ticospa", "taser"])
+def test_every_step_a_strategy_reaches_has_a_simulated_regimen(population):
+    # the simulator moves a patient only to a step it has a regimen for: a ladder step of the
+    # strategy without one would strand simulated patients on the step before
+    from rheumetrics.sim.calibration import trial_arms
+    from rheumetrics.t2t.strategy_files import load_strategy
+
+    p = load_parameters()
+    ladder = p.ladders[p.population[population].ladder]
+    for arm in trial_arms(p, population):
+        s = load_strategy(arm.strategy, dict(arm.options))
+        reachable = {st.id for st in s.ladder if st.regimens}
+        assert reachable <= set(ladder), (arm.name, sorted(reachable - set(ladder)))
