@@ -81,9 +81,15 @@ def bundled_path(name: str) -> Path:
 
 
 def resolve_study(spec: str | Path) -> Path:
-    """A study file path, or the bundled study of that name."""
+    """A study file path, or the bundled study of that name when ``spec`` names no file (a
+    folder called ``rapport``, such as a report's output folder, does not hide the bundled
+    ``rapport`` study).
+
+    >>> resolve_study("rapport").name
+    'rapport.toml'
+    """
     path = Path(spec)
-    if not path.exists() and str(spec) in BUNDLED:
+    if not path.is_file() and str(spec) in BUNDLED:
         return bundled_path(str(spec))
     return path
 
@@ -96,8 +102,10 @@ def load_study(spec: str | Path, *, allow_outside: bool = False) -> Study:
     """
     path = resolve_study(spec)
     try:
+        if path.is_dir():
+            raise IsADirectoryError(f"{path} is a folder, not a study file")
         text = path.read_text(encoding="utf-8")
-    except OSError as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         problems = ProblemCollector("invalid study file")
         problems.add(
             "(file)", "path", str(spec), f"cannot read: {exc}; bundled: {', '.join(BUNDLED)}"
