@@ -1,5 +1,12 @@
 """Checks of a study file's ``[analyses]`` table against the registered analyses and the
-variables the study defines (outcomes at visits, changes, characteristics)."""
+variables the study defines (outcomes at visits, changes, characteristics).
+
+:func:`check_analyses` expands each key into its runs (one option table, or a list of them:
+``[[analyses.roc]]`` twice runs two ROC analyses, keyed ``roc`` and ``roc_2``), applies the checks
+every analysis shares (option names, ``outcomes``, ``test``, ``variant``, ``ties``, ``summary``,
+a change between two visits) and calls the analysis's own ``check`` hook, registered with it. The
+hooks of the built-in analyses are the functions below, one per analysis.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +25,13 @@ from rheumetrics.study.definitions import (
     Study,
 )
 from rheumetrics.study.file_tables import StudyFileCheck
+
+#: Options every analysis accepts: ``title`` replaces its section title in the report.
+COMMON_OPTIONS = frozenset({"title"})
+
+#: What a variable named in an analysis may be.
+_VARIABLES = ("unknown variable; use outcome@visit, change:outcome, change:outcome@from-to, group, "
+              "or a characteristic / patient attribute")  # fmt: skip
 
 
 def variable_names(study: Study) -> set[str]:
@@ -39,36 +53,66 @@ def _named(value: object, names: set[str]) -> bool:
     return isinstance(value, str) and value in names
 
 
-def check_analyses(c: StudyFileCheck, study: Study, base: Path) -> None:
-    outcome_ids = {o.id for o in study.outcomes}
-    names = variable_names(study)
-    for name, spec in list(study.analyses.items()):
-        where = f"analyses.{name}"
-        if isinstance(spec, bool):
-            if spec:
-                study.analyses[name] = {}
-            else:
-                del study.analyses[name]
-            continue
-        from rheumetrics.study.registry import analyses as registered
+def _unknown_study_variable(var: str, names: set[str]) -> bool:
+    """A variable that looks like an outcome at a visit or a change but is none the study has
+    (other names may be patient attributes, checked against the data when the study runs)."""
+    return var not in names and ("@" in var or var.startswith("change:"))
 
+
+def instances(c: StudyFileCheck, name: str, raw: Any) -> list[tuple[str, Any]]:
+    """The runs an ``[analyses]`` entry asks for, each with where its problems are reported:
+    ``true`` (defaults) or one table is one run at ``analyses.<name>``; a list of tables is one
+    run per table at ``analyses.<name>[<index>]``; ``false`` is none."""
+    if isinstance(raw, list):
+        if not raw:
+            c.add(
+                "analyses",
+                name,
+                raw,
+                "an empty list: give one table of options or a list of tables",
+            )
+        return [(f"analyses.{name}[{k}]", spec) for k, spec in enumerate(raw)]
+    if isinstance(raw, bool):
+        return [(f"analyses.{name}", {})] if raw else []
+    return [(f"analyses.{name}", raw)]
+
+
+def check_analyses(c: StudyFileCheck, study: Study, base: Path) -> None:
+    """Expand ``study.analyses`` into one entry per run (keys ``name``, ``name_2``, ... with
+    ``study.kinds`` naming the registered analysis) and check each run's options."""
+    from rheumetrics.study.registry import analyses as registered
+
+    runs: list[tuple[str, str, dict[str, Any]]] = []  # (where, key, options)
+    expanded: dict[str, dict[str, Any]] = {}
+    kinds: dict[str, str] = {}
+    for name, raw in study.analyses.items():
         entry = registered().get(name)
         if entry is None:  # an unknown analysis: already reported by the key check
             continue
-        spec = c.keys(where, spec, entry.options)
-        if entry.check is not None:
-            entry.check(c, study, where, spec)
-        for key in ("outcomes",):
-            for oid in c.strings(where, spec, key) if key in spec else ():
-                if oid not in outcome_ids:
-                    c.add(
-                        where,
-                        key,
-                        oid,
-                        f"unknown outcome; defined: {', '.join(sorted(outcome_ids))}",
-                    )
+        for k, (where, spec) in enumerate(instances(c, name, raw)):
+            spec = c.keys(where, spec, entry.options | COMMON_OPTIONS)
+            key = name if k == 0 else f"{name}_{k + 1}"
+            expanded[key], kinds[key] = spec, name
+            runs.append((where, key, spec))
+    study.analyses.clear()
+    study.analyses.update(expanded)
+    study.kinds.clear()
+    study.kinds.update({k: v for k, v in kinds.items() if k != v})
+    outcome_ids = {o.id for o in study.outcomes}
+    for where, key, spec in runs:
+        entry = registered()[study.kind(key)]
+        if "title" in spec and (not isinstance(spec["title"], str) or not spec["title"].strip()):
+            c.add(where, "title", spec["title"], "must be a non-empty string (the section title)")
+        for oid in c.strings(where, spec, "outcomes") if "outcomes" in spec else ():
+            if oid not in outcome_ids:
+                c.add(
+                    where,
+                    "outcomes",
+                    oid,
+                    f"unknown outcome; defined: {', '.join(sorted(outcome_ids))}",
+                )
         if entry.needs_change and not study.change:
-            c.add(where, name, None, "needs two visits (a change from the first to the last)")
+            c.add(where, entry.name, None, "needs two visits (a change from the first to the last)")
         if "test" in spec and spec["test"] not in GROUP_TESTS:
             c.add(where, "test", spec["test"], f"must be one of {', '.join(GROUP_TESTS)}")
         if "variant" in spec and spec["variant"] not in MEDIAN_VARIANTS:
@@ -79,141 +123,177 @@ def check_analyses(c: StudyFileCheck, study: Study, base: Path) -> None:
             c.add(where, "ties", "mean", "averaged tie scores need variant = 'permutation'")
         if "summary" in spec and spec["summary"] not in SUMMARIES:
             c.add(where, "summary", spec["summary"], f"must be one of {', '.join(SUMMARIES)}")
-        if name in ("correlation", "scatter"):
-            for key in ("x", "y"):
-                for oid in c.strings(where, spec, key):
-                    if oid not in outcome_ids:
-                        c.add(
-                            where,
-                            key,
-                            oid,
-                            f"unknown outcome; defined: {', '.join(sorted(outcome_ids))}",
-                        )
-            if spec.get("method", "spearman") not in CORRELATIONS:
-                c.add(
-                    where, "method", spec.get("method"), f"must be one of {', '.join(CORRELATIONS)}"
-                )
-        if name == "regression":
-            for key in ("outcome", "predictors"):
-                if key not in spec:
-                    c.add(where, key, None, "required")
-            for key in ("outcome", "predictors", "confounders"):
-                for var in c.strings(where, spec, key):
-                    if var not in names and ("@" in var or var.startswith("change:")):
-                        c.add(where, key, var, "unknown variable; use outcome@visit, change:outcome, group, "
-                              "or a characteristic / patient attribute")  # fmt: skip
-        if name == "sample_size":
-            _check_sample_size(c, where, spec.get("calculations"))
-        if name == "paired":
-            visit_ids = [v.id for v in study.visits]
-            intervals = spec.get("intervals", [])
-            if not isinstance(intervals, list):
-                c.add(where, "intervals", intervals, "must be a list of [earlier, later] visits")
-                intervals = []
-            for k, pair in enumerate(intervals):
-                if not (isinstance(pair, list) and len(pair) == 2 and all(v in visit_ids for v in pair)
-                        and visit_ids.index(pair[0]) < visit_ids.index(pair[1])):  # fmt: skip
-                    c.add(
-                        where,
-                        f"intervals[{k}]",
-                        pair,
-                        f"must be [earlier, later] visits of: {', '.join(visit_ids)}",
-                    )
-            if spec.get("zero_method", "pratt") not in ("pratt", "wilcox"):
-                c.add(where, "zero_method", spec.get("zero_method"), "must be 'pratt' or 'wilcox'")
-        if name == "association":
-            pairs = spec.get("pairs")
-            if not isinstance(pairs, list) or not pairs:
-                c.add(where, "pairs", pairs, "must be a list of [x, y] variable pairs")
-                pairs = []
-            for k, pair in enumerate(pairs):
-                if not (isinstance(pair, list) and len(pair) == 2):
-                    c.add(where, f"pairs[{k}]", pair, "must be [x, y]")
-                    continue
-                for var in pair:
-                    if not isinstance(var, str):
-                        c.add(where, f"pairs[{k}]", var, "must be a variable name")
-                    elif var not in names and ("@" in var or var.startswith("change:")):
-                        c.add(where, f"pairs[{k}]", var, "unknown variable; use outcome@visit, "
-                              "change:outcome or change:outcome@from-to")  # fmt: skip
-            if spec.get("method", "spearman") not in CORRELATIONS:
-                c.add(
-                    where, "method", spec.get("method"), f"must be one of {', '.join(CORRELATIONS)}"
-                )
-        if name == "reliability":
-            conf = spec.get("confidence", 0.95)
-            if not isinstance(conf, float) or not 0 < conf < 1:
-                c.add(where, "confidence", conf, "must be a number between 0 and 1, e.g. 0.95")
-            target = spec.get("outcome")
-            if not _named(target, outcome_ids) or not study.outcome(str(target)).is_imaging:
-                c.add(where, "outcome", target, "must name an imaging outcome")
-        if name == "response" and not _named(spec.get("outcome"), outcome_ids):
-            c.add(where, "outcome", spec.get("outcome"), "must name a DAS28 outcome of the study")
-        if name == "paired_proportions":
-            from rheumetrics.study.analyses import parse_rule
+        if entry.check is not None:
+            entry.check(c, study, where, spec)
 
-            for key in ("first", "second"):
-                rule = spec.get(key)
-                if not isinstance(rule, dict) or "variable" not in rule:
-                    c.add(where, key, rule, "must be { variable = ..., positive = '> 0.5' }")
-                    continue
-                try:
-                    parse_rule(rule.get("positive", ""))
-                except ValueError:
-                    c.add(
-                        where,
-                        f"{key}.positive",
-                        rule.get("positive"),
-                        "an operator and a number, e.g. '> 0.5'",
-                    )
-        if name == "logistic":
-            from rheumetrics.study.analyses import parse_rule
 
-            if not _named(spec.get("truth"), names) and "@" in str(spec.get("truth")):
-                c.add(where, "truth", spec.get("truth"), "must be outcome@visit or change:outcome")
-            try:
-                parse_rule(spec.get("positive", ""))
-            except ValueError:
-                c.add(where, "positive", spec.get("positive"),
-                      "required: an operator and a number, e.g. '> 0.5' (strictly above)")  # fmt: skip
-            if "predictors" not in spec:
-                c.add(where, "predictors", None, "required")
-        if name == "roc":
-            truth = spec.get("truth")
-            if not _named(truth, names):
-                c.add(where, "truth", truth, "must be outcome@visit or change:outcome")
-            from rheumetrics.study.analyses import parse_rule
+# -- the check hooks of the built-in analyses (registered with each analysis) --------------------
 
-            try:
-                parse_rule(spec.get("positive", ""))
-            except ValueError:
-                c.add(where, "positive", spec.get("positive"),
-                      "required: the rule making truth positive, an operator and a number "
-                      "('> 0.5' strictly above, '>= 0.5' at or above, '<= -0.22', '< 0')")  # fmt: skip
-            scores = c.strings(where, spec, "scores")
-            for var in scores:
-                if var not in names:
-                    c.add(where, "scores", var, "must be outcome@visit or change:outcome")
-            flags = spec.get("higher_is_positive", True)
-            if isinstance(flags, list) and (
-                len(flags) != len(scores) or not all(isinstance(f, bool) for f in flags)
-            ):
+
+def _outcome_options(c: StudyFileCheck, study: Study, where: str, spec: dict[str, Any],
+                     keys: tuple[str, ...]) -> None:  # fmt: skip
+    outcome_ids = {o.id for o in study.outcomes}
+    for key in keys:
+        for oid in c.strings(where, spec, key):
+            if oid not in outcome_ids:
                 c.add(
-                    where, "higher_is_positive", flags, f"one true/false per score ({len(scores)})"
+                    where, key, oid, f"unknown outcome; defined: {', '.join(sorted(outcome_ids))}"
                 )
-        if name == "meta":
-            for key, allowed in (("measure", META_MEASURES), ("conversion", CONVERSIONS),
-                                 ("md_variance", MD_VARIANCES), ("method", META_METHODS)):  # fmt: skip
-                if key in spec and spec[key] not in allowed:
-                    c.add(where, key, spec[key], f"must be one of {', '.join(allowed)}")
-            f = spec.get("file")
-            resolved = c.path(where, "file", f) if isinstance(f, str) else None
-            if resolved is not None and resolved.exists():
-                spec["file"] = str(resolved)
-            elif isinstance(f, str) and resolved is None:
-                pass  # the confinement problem is already reported
-            else:
-                c.add(where, "file", f, "must name an existing CSV of study effects")
+
+
+def _method(c: StudyFileCheck, where: str, spec: dict[str, Any]) -> None:
+    if spec.get("method", "spearman") not in CORRELATIONS:
+        c.add(where, "method", spec.get("method"), f"must be one of {', '.join(CORRELATIONS)}")
+
+
+def _rule(c: StudyFileCheck, where: str, key: str, value: Any, allowed: str) -> None:
+    """``value`` must be an explicit rule such as ``'> 0.5'``."""
+    from rheumetrics.study.analyses.prediction import parse_rule
+
+    try:
+        parse_rule(value if isinstance(value, str) else "")
+    except ValueError:
+        c.add(where, key, value, allowed)
+
+
+def correlation(c: StudyFileCheck, study: Study, where: str, spec: dict[str, Any]) -> None:
+    """``x`` and ``y`` name outcomes (their changes are correlated); ``method`` is known.
+
+    Also the check of ``scatter``."""
+    _outcome_options(c, study, where, spec, ("x", "y"))
+    _method(c, where, spec)
+
+
+def regression(c: StudyFileCheck, study: Study, where: str, spec: dict[str, Any]) -> None:
+    """``outcome`` and ``predictors`` are required; every variable is one the study defines."""
+    names = variable_names(study)
+    for key in ("outcome", "predictors"):
+        if key not in spec:
+            c.add(where, key, None, "required")
+    for key in ("outcome", "predictors", "confounders"):
+        for var in c.strings(where, spec, key):
+            if _unknown_study_variable(var, names):
+                c.add(where, key, var, _VARIABLES)
+
+
+def paired(c: StudyFileCheck, study: Study, where: str, spec: dict[str, Any]) -> None:
+    """``intervals`` are ``[earlier, later]`` visits; ``zero_method`` is Pratt's or Wilcoxon's."""
+    visit_ids = [v.id for v in study.visits]
+    intervals = spec.get("intervals", [])
+    if not isinstance(intervals, list):
+        c.add(where, "intervals", intervals, "must be a list of [earlier, later] visits")
+        intervals = []
+    for k, pair in enumerate(intervals):
+        if not (isinstance(pair, list) and len(pair) == 2 and all(v in visit_ids for v in pair)
+                and visit_ids.index(pair[0]) < visit_ids.index(pair[1])):  # fmt: skip
+            c.add(where, f"intervals[{k}]", pair,
+                  f"must be [earlier, later] visits of: {', '.join(visit_ids)}")  # fmt: skip
+    if spec.get("zero_method", "pratt") not in ("pratt", "wilcox"):
+        c.add(where, "zero_method", spec.get("zero_method"), "must be 'pratt' or 'wilcox'")
+
+
+def association(c: StudyFileCheck, study: Study, where: str, spec: dict[str, Any]) -> None:
+    """``pairs`` is a list of ``[x, y]`` variables the study defines; ``method`` is known."""
+    names = variable_names(study)
+    pairs = spec.get("pairs")
+    if not isinstance(pairs, list) or not pairs:
+        c.add(where, "pairs", pairs, "must be a list of [x, y] variable pairs")
+        pairs = []
+    for k, pair in enumerate(pairs):
+        if not (isinstance(pair, list) and len(pair) == 2):
+            c.add(where, f"pairs[{k}]", pair, "must be [x, y]")
+            continue
+        for var in pair:
+            if not isinstance(var, str):
+                c.add(where, f"pairs[{k}]", var, "must be a variable name")
+            elif _unknown_study_variable(var, names):
+                c.add(where, f"pairs[{k}]", var, _VARIABLES)
+    _method(c, where, spec)
+
+
+def reliability(c: StudyFileCheck, study: Study, where: str, spec: dict[str, Any]) -> None:
+    """``outcome`` is an imaging outcome (the same in every run: the repeated reads are gathered
+    for one outcome); ``confidence`` lies between 0 and 1."""
+    conf = spec.get("confidence", 0.95)
+    if not isinstance(conf, float) or not 0 < conf < 1:
+        c.add(where, "confidence", conf, "must be a number between 0 and 1, e.g. 0.95")
+    outcome_ids = {o.id for o in study.outcomes}
+    target = spec.get("outcome")
+    if not _named(target, outcome_ids) or not study.outcome(str(target)).is_imaging:
+        c.add(where, "outcome", target, "must name an imaging outcome")
+    first = study.analyses.get("reliability", spec).get("outcome")
+    if target != first:
+        c.add(where, "outcome", target, f"must be the outcome of the first reliability analysis "
+              f"({first}): the repeated reads are gathered for one outcome")  # fmt: skip
+
+
+def response(c: StudyFileCheck, study: Study, where: str, spec: dict[str, Any]) -> None:
+    """``outcome`` names an outcome of the study (a DAS28)."""
+    if not _named(spec.get("outcome"), {o.id for o in study.outcomes}):
+        c.add(where, "outcome", spec.get("outcome"), "must name a DAS28 outcome of the study")
+
+
+def paired_proportions(c: StudyFileCheck, study: Study, where: str, spec: dict[str, Any]) -> None:
+    """``first`` and ``second`` are ``{ variable, positive }`` with an explicit rule."""
+    for key in ("first", "second"):
+        rule = spec.get(key)
+        if not isinstance(rule, dict) or "variable" not in rule:
+            c.add(where, key, rule, "must be { variable = ..., positive = '> 0.5' }")
+            continue
+        c.keys(f"{where}.{key}", rule, {"variable", "positive"})
+        if not isinstance(rule["variable"], str):
+            c.add(where, f"{key}.variable", rule["variable"], "must be a variable name")
+        elif _unknown_study_variable(rule["variable"], variable_names(study)):
+            c.add(where, f"{key}.variable", rule["variable"], _VARIABLES)
+        _rule(c, where, f"{key}.positive", rule.get("positive"),
+              "an operator and a number, e.g. '> 0.5' (strictly above)")  # fmt: skip
+    if spec.get("method", "exact") not in ("exact", "chi-square"):
+        c.add(where, "method", spec.get("method"), "must be 'exact' or 'chi-square'")
+
+
+def logistic(c: StudyFileCheck, study: Study, where: str, spec: dict[str, Any]) -> None:
+    """``truth`` is a variable of the study, ``positive`` an explicit rule, ``predictors`` given."""
+    if not _named(spec.get("truth"), variable_names(study)) and "@" in str(spec.get("truth")):
+        c.add(where, "truth", spec.get("truth"), "must be outcome@visit or change:outcome")
+    _rule(c, where, "positive", spec.get("positive"),
+          "required: an operator and a number, e.g. '> 0.5' (strictly above)")  # fmt: skip
+    if "predictors" not in spec:
+        c.add(where, "predictors", None, "required")
+
+
+def roc(c: StudyFileCheck, study: Study, where: str, spec: dict[str, Any]) -> None:
+    """``truth`` and ``scores`` are variables of the study, ``positive`` an explicit rule and
+    ``higher_is_positive`` one flag or one per score."""
+    names = variable_names(study)
+    truth = spec.get("truth")
+    if not _named(truth, names):
+        c.add(where, "truth", truth, "must be outcome@visit or change:outcome")
+    _rule(c, where, "positive", spec.get("positive"),
+          "required: the rule making truth positive, an operator and a number "
+          "('> 0.5' strictly above, '>= 0.5' at or above, '<= -0.22', '< 0')")  # fmt: skip
+    scores = c.strings(where, spec, "scores")
+    for var in scores:
+        if var not in names:
+            c.add(where, "scores", var, "must be outcome@visit or change:outcome")
+    flags = spec.get("higher_is_positive", True)
+    if isinstance(flags, list) and (
+        len(flags) != len(scores) or not all(isinstance(f, bool) for f in flags)
+    ):
+        c.add(where, "higher_is_positive", flags, f"one true/false per score ({len(scores)})")
+
+
+def meta(c: StudyFileCheck, study: Study, where: str, spec: dict[str, Any]) -> None:
+    """The choices are known and ``file`` names an existing CSV (resolved in place)."""
+    for key, allowed in (("measure", META_MEASURES), ("conversion", CONVERSIONS),
+                         ("md_variance", MD_VARIANCES), ("method", META_METHODS)):  # fmt: skip
+        if key in spec and spec[key] not in allowed:
+            c.add(where, key, spec[key], f"must be one of {', '.join(allowed)}")
+    f = spec.get("file")
+    resolved = c.path(where, "file", f) if isinstance(f, str) else None
+    if resolved is not None and resolved.exists():
+        spec["file"] = str(resolved)
+    elif not (isinstance(f, str) and resolved is None):  # else: the confinement is reported
+        c.add(where, "file", f, "must name an existing CSV of study effects")
 
 
 _CALC_KEYS = {
@@ -222,7 +302,9 @@ _CALC_KEYS = {
 }  # fmt: skip
 
 
-def _check_sample_size(c: StudyFileCheck, where: str, raw: Any) -> None:
+def sample_size(c: StudyFileCheck, study: Study, where: str, spec: dict[str, Any]) -> None:
+    """``calculations`` is a list of ``{ kind, ... }`` tables with their required numbers."""
+    raw = spec.get("calculations")
     if not isinstance(raw, list) or not raw:
         c.add(where, "calculations", raw, "must be a list of { kind, ... } tables")
         return

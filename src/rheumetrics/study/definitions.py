@@ -150,9 +150,17 @@ class Study:
     built_to_match: str = ""
     published: tuple[Published, ...] = ()
     conventions: dict[str, Any] = field(default_factory=dict)
+    #: The registered analysis each ``analyses`` entry runs, where the entry's key is not its
+    #: name: an analysis given a list of option tables runs once per table, keyed ``roc``,
+    #: ``roc_2``, ``roc_3`` ...
+    kinds: dict[str, str] = field(default_factory=dict)
 
     def outcome(self, oid: str) -> Outcome:
         return next(o for o in self.outcomes if o.id == oid)
+
+    def kind(self, key: str) -> str:
+        """The registered analysis the ``analyses`` entry ``key`` runs (``roc_2`` -> ``roc``)."""
+        return self.kinds.get(key, key)
 
     @property
     def groups(self) -> tuple[Group, ...]:

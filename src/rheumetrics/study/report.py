@@ -71,7 +71,7 @@ def report_steps(study: Study, *, with_cohort: bool | None = None) -> list[str]:
     steps = ["loading the cohort", "building the analysis frame"]
     if not (has_patients if with_cohort is None else with_cohort):
         steps = []
-    steps += [f"analysis: {name}" for name in analyses() if name in study.analyses]
+    steps += [f"analysis: {key}" for key in _runs(study)]
     if study.published:
         steps.append("comparing with the published figures")
     return steps
@@ -103,15 +103,43 @@ def run_study(
     else:
         data, source, scoring = empty_data(), "study-level table (no patient data)", {}
     rep = StudyReport(study=study, source=source, scoring=scoring, data=data)
-    for name, entry in registry.items():
-        if name in asked:
-            note(f"analysis: {name}")
-            rep.sections[name] = entry.run(study, data, asked[name])
+    for key in _runs(study):
+        note(f"analysis: {key}")
+        kind = study.kind(key)
+        section = registry[kind].run(study, data, asked[key])
+        rep.sections[key] = _as_run(section, kind, key, asked[key])
     if study.published:
         note("comparing with the published figures")
         rep.reproduction = pub.compare(rep.tables, study.published)
         _flag_sections(rep)
     return rep
+
+
+def _runs(study: Study) -> list[str]:
+    """The keys of the study's analyses in report order: the registry's order, and the runs of
+    an analysis given a list of option tables (``roc``, ``roc_2``, ...) in the file's order."""
+    order = {name: k for k, name in enumerate(analyses())}
+    return sorted(study.analyses, key=lambda key: order[study.kind(key)])
+
+
+def _as_run(section: Section, kind: str, key: str, spec: dict[str, Any]) -> Section:
+    """``section`` of the run ``key`` of the analysis ``kind``: its ``title`` option as title, and
+    for a repeated run (``roc_2``) its number in the title (unless given one) and its key in the
+    names of its tables and figures (``roc_2.csv``; ``meta_studies`` -> ``meta_2_studies``)."""
+    if key != kind:
+
+        def rename(name: str) -> str:
+            if name == kind or name.startswith(f"{kind}_"):
+                return key + name[len(kind) :]
+            return f"{key}_{name}"
+
+        section.tables = {rename(k): v for k, v in section.tables.items()}
+        section.figures = {rename(k): v for k, v in section.figures.items()}
+        section.diagrams = {rename(k): v for k, v in section.diagrams.items()}
+        section.title = f"{section.title} ({key.removeprefix(kind + '_')})"
+    if isinstance(spec.get("title"), str):
+        section.title = spec["title"]
+    return section
 
 
 def results_json(rep: StudyReport) -> dict[str, Any]:
@@ -149,6 +177,10 @@ def results_json(rep: StudyReport) -> dict[str, Any]:
         "source": rep.source,
         "rheumetrics_version": __version__,
         "conventions": json.loads(json.dumps(rep.scoring, default=str)),
+        "analyses": {
+            key: {"analysis": rep.study.kind(key), "title": sec.title, "tables": list(sec.tables)}
+            for key, sec in rep.sections.items()
+        },
         "tables": {name: records(df) for name, df in rep.tables.items()},
     }
     if rep.reproduction is not None:
@@ -223,7 +255,9 @@ def methods_text(rep: StudyReport) -> list[str]:
             + (f". Change: {b} minus {a}." if study.change else ".")
         )  # fmt: skip
     for name in rep.sections:
-        paras.append(registry[name].methods(study, study.analyses[name]))
+        text = registry[study.kind(name)].methods(study, study.analyses[name])
+        if text not in paras:  # repeated runs of an analysis share its methods sentence
+            paras.append(text)
     paras.append(f"Analyses were computed with rheumetrics {__version__} (Python; statistics "
                  "checked against R reference implementations). p-values print with three "
                  "decimals, four below 0.01 and as <0.0001 below that; display rounding is half-up.")  # fmt: skip

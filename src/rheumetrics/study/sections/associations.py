@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from rheumetrics.study import analyses as an
+from rheumetrics.study import analysis_checks as checks
 from rheumetrics.study.design import StudyData
 from rheumetrics.study.figures import change_scatter
 from rheumetrics.study.formatting import (
@@ -33,9 +34,8 @@ def _correlation_methods(study: Study, spec: dict[str, Any]) -> str:
             f"other changes is measured by {name}, all groups together.")  # fmt: skip
 
 
-@register(
-    "correlation", {"x", "y", "method", "ci"}, methods=_correlation_methods, needs_change=True
-)
+@register("correlation", {"x", "y", "method", "ci"}, methods=_correlation_methods, needs_change=True,
+          check=checks.correlation)  # fmt: skip
 def correlation(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
     """Correlation of the change in ``x`` with each change in ``y``."""
     t = an.correlation(study, data, spec)
@@ -59,9 +59,8 @@ def _regression_methods(study: Study, spec: dict[str, Any]) -> str:
             + (f" adjusted for {', '.join(conf)}." if conf else "."))  # fmt: skip
 
 
-@register(
-    "regression", {"outcome", "predictors", "confounders", "labels"}, methods=_regression_methods
-)
+@register("regression", {"outcome", "predictors", "confounders", "labels"}, methods=_regression_methods,
+          check=checks.regression)  # fmt: skip
 def regression(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
     """Multiple linear regression of ``outcome`` on ``predictors`` and ``confounders``."""
     t = an.regression(study, data, spec)
@@ -110,7 +109,8 @@ def _reliability_methods(study: Study, spec: dict[str, Any]) -> str:
             f"(McGraw & Wong 1996).")  # fmt: skip
 
 
-@register("reliability", {"outcome", "form", "confidence"}, methods=_reliability_methods)
+@register("reliability", {"outcome", "form", "confidence"}, methods=_reliability_methods,
+          check=checks.reliability)  # fmt: skip
 def reliability(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
     """ICC in the six Shrout & Fleiss forms between reading sessions (the study's form flagged)."""
     t = an.reliability(study, data, spec)
@@ -156,7 +156,8 @@ def _scatter_methods(study: Study, spec: dict[str, Any]) -> str:
             f"value (Cook & Weisberg 1982).")  # fmt: skip
 
 
-@register("scatter", {"x", "y", "outlier_t", "mark"}, methods=_scatter_methods, needs_change=True)
+@register("scatter", {"x", "y", "outlier_t", "mark"}, methods=_scatter_methods, needs_change=True,
+          check=checks.correlation)  # fmt: skip
 def scatter(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
     """The change in ``y`` against the change in ``x``, outliers marked."""
     t = an.scatter_outliers(study, data, spec)

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from rheumetrics.study import analyses as an
+from rheumetrics.study import analysis_checks as checks
 from rheumetrics.study.design import StudyData
 from rheumetrics.study.formatting import (
     count,
@@ -47,7 +48,7 @@ def _meta_methods(study: Study, spec: dict[str, Any]) -> str:
 
 @register("meta", {"file", "measure", "method", "knapp_hartung", "columns", "study", "exponentiate",
                   "subgroup", "filter", "label", "md_variance", "conversion"}, methods=_meta_methods,
-          needs_cohort=False)  # fmt: skip
+          needs_cohort=False, check=checks.meta)  # fmt: skip
 def meta(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
     """Meta-analysis of a study-level table, overall and by subgroup, with forest plots."""
     t, figs = an.meta(spec)
@@ -95,7 +96,8 @@ def _sample_size_methods(study: Study, spec: dict[str, Any]) -> str:
     return " ".join(str(x) for x in t["text"])
 
 
-@register("sample_size", {"calculations"}, methods=_sample_size_methods, needs_cohort=False)
+@register("sample_size", {"calculations"}, methods=_sample_size_methods, needs_cohort=False,
+          check=checks.sample_size)  # fmt: skip
 def sample_size(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
     """The study's sample-size calculations, recomputed from their stated assumptions."""
     t = an.sample_size(spec)

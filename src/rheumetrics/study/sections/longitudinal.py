@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from rheumetrics.study import analyses as an
+from rheumetrics.study import analysis_checks as checks
 from rheumetrics.study.design import StudyData
 from rheumetrics.study.formatting import (
     count,
@@ -36,6 +37,7 @@ def _paired_methods(study: Study, spec: dict[str, Any]) -> str:
     "paired",
     {"outcomes", "intervals", "tolerance", "zero_method", "method"},
     methods=_paired_methods,
+    check=checks.paired,
 )
 def paired(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
     """Within-patient change over several intervals (single-arm longitudinal designs)."""
@@ -65,7 +67,9 @@ def _association_methods(study: Study, spec: dict[str, Any]) -> str:
     return f"Associations ({kind} correlation): {pairs}."
 
 
-@register("association", {"pairs", "method"}, methods=_association_methods)
+@register(
+    "association", {"pairs", "method"}, methods=_association_methods, check=checks.association
+)
 def association(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
     """Correlation of named pairs: baseline predicts change, change against change."""
     t = an.association(study, data, spec)
@@ -85,7 +89,7 @@ def _response_methods(study: Study, spec: dict[str, Any]) -> str:
             f"at each visit by the {spec.get('cutoffs', 'das28_eular')} cut-offs.")  # fmt: skip
 
 
-@register("response", {"outcome", "cutoffs"}, methods=_response_methods)
+@register("response", {"outcome", "cutoffs"}, methods=_response_methods, check=checks.response)
 def response(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
     """EULAR response and disease-activity states (remission, low ...) at each visit."""
     t = an.response(study, data, spec)

@@ -8,6 +8,7 @@ import pandas as pd
 
 from rheumetrics import stats as st
 from rheumetrics.study import analyses as an
+from rheumetrics.study import analysis_checks as checks
 from rheumetrics.study.design import StudyData
 from rheumetrics.study.formatting import (
     count,
@@ -29,9 +30,8 @@ def _roc_methods(study: Study, spec: dict[str, Any]) -> str:
             f"Youden's J (Youden 1950); two scores are compared with DeLong's paired test.")  # fmt: skip
 
 
-@register(
-    "roc", {"truth", "positive", "label", "scores", "higher_is_positive"}, methods=_roc_methods
-)
+@register("roc", {"truth", "positive", "label", "scores", "higher_is_positive"}, methods=_roc_methods,
+          check=checks.roc)  # fmt: skip
 def roc(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
     """ROC analysis of each score for a truth dichotomised by an explicit rule."""
     t, curves = an.roc(study, data, spec)
@@ -60,7 +60,7 @@ def _logistic_methods(study: Study, spec: dict[str, Any]) -> str:
 
 
 @register("logistic", {"truth", "positive", "label", "predictors", "confounders", "labels"},
-          methods=_logistic_methods)  # fmt: skip
+          methods=_logistic_methods, check=checks.logistic)  # fmt: skip
 def logistic(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
     """Logistic regression of an event defined by an explicit rule, with odds ratios."""
     t = an.logistic(study, data, spec)
@@ -92,7 +92,8 @@ def _paired_proportions_methods(study: Study, spec: dict[str, Any]) -> str:
             f"McNemar's test ({'exact binomial' if exact else 'chi-square with continuity correction'}; McNemar 1947).")  # fmt: skip
 
 
-@register("paired_proportions", {"first", "second", "method"}, methods=_paired_proportions_methods)
+@register("paired_proportions", {"first", "second", "method"}, methods=_paired_proportions_methods,
+          check=checks.paired_proportions)  # fmt: skip
 def paired_proportions(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
     """Two events on the same patients compared by McNemar's test."""
     t = an.paired_proportions(study, data, spec)
