@@ -107,7 +107,8 @@ def run_study(
         note(f"analysis: {key}")
         kind = study.kind(key)
         section = registry[kind].run(study, data, asked[key])
-        rep.sections[key] = _as_run(section, kind, key, asked[key])
+        titles = {sec.title for sec in rep.sections.values()}
+        rep.sections[key] = _as_run(section, kind, key, asked[key], titles)
     if study.published:
         note("comparing with the published figures")
         rep.reproduction = pub.compare(rep.tables, study.published)
@@ -122,10 +123,13 @@ def _runs(study: Study) -> list[str]:
     return sorted(study.analyses, key=lambda key: order[study.kind(key)])
 
 
-def _as_run(section: Section, kind: str, key: str, spec: dict[str, Any]) -> Section:
-    """``section`` of the run ``key`` of the analysis ``kind``: its ``title`` option as title, and
-    for a repeated run (``roc_2``) its number in the title (unless given one) and its key in the
-    names of its tables and figures (``roc_2.csv``; ``meta_studies`` -> ``meta_2_studies``)."""
+def _as_run(
+    section: Section, kind: str, key: str, spec: dict[str, Any], titles: set[str]
+) -> Section:
+    """``section`` of the run ``key`` of the analysis ``kind``: its ``title`` option as title,
+    numbered when an earlier section (``titles``) has the same, and for a repeated run
+    (``roc_2``) its key in the names of its tables and figures (``roc_2.csv``; ``meta_studies``
+    -> ``meta_2_studies``)."""
     if key != kind:
 
         def rename(name: str) -> str:
@@ -136,9 +140,10 @@ def _as_run(section: Section, kind: str, key: str, spec: dict[str, Any]) -> Sect
         section.tables = {rename(k): v for k, v in section.tables.items()}
         section.figures = {rename(k): v for k, v in section.figures.items()}
         section.diagrams = {rename(k): v for k, v in section.diagrams.items()}
-        section.title = f"{section.title} ({key.removeprefix(kind + '_')})"
     if isinstance(spec.get("title"), str):
         section.title = spec["title"]
+    if section.title in titles:  # two runs with the same title: numbered, "ROC analysis (2)"
+        section.title = f"{section.title} ({key.removeprefix(kind + '_')})"
     return section
 
 
