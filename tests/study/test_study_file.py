@@ -217,3 +217,96 @@ def test_unknown_analysis_given_a_table_is_one_problem_naming_the_allowed(tmp_pa
     assert (where, field, value) == ("analyses", "frobnicate", {"outcomes": ["das28_crp"]})
     assert "unknown key; allowed:" in rule
     assert all(name in rule for name in analyses())
+
+
+HOOKS = (
+    MINIMAL
+    + """
+[[outcomes]]
+id = "mri_erosion"
+imaging = { system = "ramris", feature = "erosion" }
+[analyses]
+"""
+)
+
+
+@pytest.mark.parametrize(
+    ("analysis", "options", "field", "value", "rule"),
+    [
+        ("correlation", "{ x = 'das29', y = ['mri_erosion'] }", "x", "das29", "unknown outcome"),
+        ("correlation", "{ x = 'das28_crp', y = 'mri_erosion', method = 'kendall' }", "method",
+         "kendall", "must be one of spearman, pearson"),
+        ("scatter", "{ x = 'das28_crp', y = 'mri_erosin' }", "y", "mri_erosin", "unknown outcome"),
+        ("regression", "{ outcome = 'change:das28_crp' }", "predictors", None, "required"),
+        ("regression", "{ outcome = 'das28_crp@V9', predictors = 'group' }", "outcome",
+         "das28_crp@V9", "unknown variable"),
+        ("paired", "{ intervals = [['V2', 'V1']] }", "intervals[0]", ["V2", "V1"],
+         "must be [earlier, later] visits of: V1, V2"),
+        ("paired", "{ zero_method = 'zsplit' }", "zero_method", "zsplit", "'pratt' or 'wilcox'"),
+        ("association", "{ pairs = [['das28_crp@V1']] }", "pairs[0]", ["das28_crp@V1"],
+         "must be [x, y]"),
+        ("reliability", "{ outcome = 'das28_crp' }", "outcome", "das28_crp",
+         "must name an imaging outcome"),
+        ("reliability", "{ outcome = 'mri_erosion', confidence = 95 }", "confidence", 95,
+         "between 0 and 1"),
+        ("response", "{ outcome = 'das28' }", "outcome", "das28", "must name a DAS28 outcome"),
+        ("paired_proportions", "{ second = { variable = 'change:mri_erosion', positive = '> 0.5' } }",
+         "first", None, "must be { variable = ..., positive = '> 0.5' }"),
+        ("paired_proportions", "{ first = { variable = 'change:mri_erosion', positive = '> 0.5' }, "
+         "second = { variable = 'change:das28_crp', positive = '> 0.5' }, method = 'midp' }",
+         "method", "midp", "'exact' or 'chi-square'"),
+        ("logistic", "{ truth = 'change:mri_erosion', predictors = 'group' }", "positive", None,
+         "an operator and a number"),
+        ("roc", "{ truth = 'change:mri_erosion', positive = '> 0.5', scores = ['das28_crp@V1'], "
+         "higher_is_positive = [true, false] }", "higher_is_positive", [True, False],
+         "one true/false per score (1)"),
+        ("meta", "{ file = 'effects.csv' }", "file", "effects.csv", "must name an existing CSV"),
+        ("meta", "{ file = 'visits.csv', measure = 'HR' }", "measure", "HR", "must be one of RR"),
+        ("sample_size", "{ calculations = [{ kind = 'survival' }] }", "kind", "survival",
+         "must be one of correlation, noninferiority"),
+    ],
+)  # fmt: skip
+def test_each_analysis_checks_its_options_in_its_hook(
+    tmp_path: Path, analysis: str, options: str, field: str, value: object, rule: str
+) -> None:
+    assert analyses()[analysis].check is not None  # registered with the analysis
+    problems = _problems(HOOKS + f"{analysis} = {options}\n", tmp_path)
+    assert [(w, f, v) for w, f, v, _ in problems if f == field] == [
+        (f"analyses.{analysis}" + (".calculations[0]" if analysis == "sample_size" else ""),
+         field, value)
+    ]  # fmt: skip
+    assert rule in next(r for _, f, _, r in problems if f == field)
+
+
+def test_a_new_analysis_is_checked_by_its_registered_hook(tmp_path: Path) -> None:
+    from rheumetrics.study.registry import REGISTRY, Section, register
+
+    def check(c, study, where, spec):  # type: ignore[no-untyped-def]
+        if spec.get("level") not in ("low", "high"):
+            c.add(where, "level", spec.get("level"), "must be low or high")
+
+    analyses()  # the built-in ones first
+
+    @register("extra_test_analysis", {"level"}, methods=lambda s, o: "", check=check)
+    def extra(study, data, spec):  # type: ignore[no-untyped-def]
+        return Section("extra")
+
+    try:
+        text = HOOKS + "extra_test_analysis = [{ level = 'low' }, { level = 'mid' }]\n"
+        [(where, field, value, rule)] = _problems(text, tmp_path)
+        assert (where, field, value, rule) == (
+            "analyses.extra_test_analysis[1]",
+            "level",
+            "mid",
+            "must be low or high",
+        )
+    finally:
+        del REGISTRY["extra_test_analysis"]
+
+
+def test_every_registered_analysis_has_a_row_in_the_docs() -> None:
+    # docs/reports.md's table of analyses is written by hand beside the registry
+    docs = (Path(__file__).parents[2] / "docs" / "reports.md").read_text(encoding="utf-8")
+    rows = {line.split("|")[1].strip().strip("`") for line in docs.splitlines()
+            if line.startswith("| `")}  # fmt: skip
+    assert set(analyses()) <= rows, sorted(set(analyses()) - rows)

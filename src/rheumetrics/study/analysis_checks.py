@@ -90,8 +90,10 @@ def check_analyses(c: StudyFileCheck, study: Study, base: Path) -> None:
         if entry is None:  # an unknown analysis: already reported by the key check
             continue
         for k, (where, spec) in enumerate(instances(c, name, raw)):
-            spec = c.keys(where, spec, entry.options | COMMON_OPTIONS)
-            key = name if k == 0 else f"{name}_{k + 1}"
+            checked = c.keys(where, spec, entry.options | COMMON_OPTIONS)
+            if not isinstance(spec, dict):  # reported; its options are not checked one by one
+                continue
+            spec, key = checked, name if k == 0 else f"{name}_{k + 1}"
             expanded[key], kinds[key] = spec, name
             runs.append((where, key, spec))
     study.analyses.clear()
@@ -157,11 +159,14 @@ def _rule(c: StudyFileCheck, where: str, key: str, value: Any, allowed: str) -> 
 
 
 def correlation(c: StudyFileCheck, study: Study, where: str, spec: dict[str, Any]) -> None:
-    """``x`` and ``y`` name outcomes (their changes are correlated); ``method`` is known.
-
-    Also the check of ``scatter``."""
+    """``x`` and ``y`` name outcomes (their changes are correlated); ``method`` is known."""
     _outcome_options(c, study, where, spec, ("x", "y"))
     _method(c, where, spec)
+
+
+def scatter(c: StudyFileCheck, study: Study, where: str, spec: dict[str, Any]) -> None:
+    """``x`` and ``y`` name outcomes (their changes are plotted)."""
+    _outcome_options(c, study, where, spec, ("x", "y"))
 
 
 def regression(c: StudyFileCheck, study: Study, where: str, spec: dict[str, Any]) -> None:

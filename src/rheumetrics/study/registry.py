@@ -4,8 +4,11 @@ An analysis is one :class:`Analysis`: its study-file key, the options it accepts
 needs a change between two visits, the function that computes its :class:`Section` (tidy tables
 for the CSVs, a display table, figures, notes), the sentence it adds to the generated methods
 and, optionally, the check of its options.
-The study-file checker, the report, the methods section and the docs table all read this
-registry, so a new analysis is one :func:`register` call (see :mod:`rheumetrics.study.sections`).
+The study-file checker (every analysis's options, then its ``check`` hook), the report (its
+sections in registry order) and the generated methods read this registry, so a new analysis is
+one :func:`register` call (see :mod:`rheumetrics.study.sections`) and a row in the table of
+analyses in ``docs/reports.md``, which is written by hand (a test checks that every registered
+analysis has its row there).
 """
 
 from __future__ import annotations

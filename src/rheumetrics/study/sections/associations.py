@@ -157,7 +157,7 @@ def _scatter_methods(study: Study, spec: dict[str, Any]) -> str:
 
 
 @register("scatter", {"x", "y", "outlier_t", "mark"}, methods=_scatter_methods, needs_change=True,
-          check=checks.correlation)  # fmt: skip
+          check=checks.scatter)  # fmt: skip
 def scatter(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
     """The change in ``y`` against the change in ``x``, outliers marked."""
     t = an.scatter_outliers(study, data, spec)
