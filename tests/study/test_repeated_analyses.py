@@ -148,7 +148,7 @@ def test_each_run_computes_its_own_rule(tmp_path: Path) -> None:
 
 
 def test_title_option_names_the_section(tmp_path: Path) -> None:
-    text = (f"[analyses]\nscores = true\n[[analyses.roc]]\ntitle = 'IL-6 for progression'\n"
+    text = ("[analyses]\nscores = true\n[[analyses.roc]]\ntitle = 'IL-6 for progression'\n"
             "truth = 'change:mri_erosion'\npositive = '> 0.5'\nscores = ['il6_pg_ml']\n"
             "[[analyses.roc]]\ntitle = 'IL-6 for repair'\ntruth = 'change:mri_erosion'\n"
             "positive = '< -0.5'\nscores = ['il6_pg_ml']\nhigher_is_positive = false\n")  # fmt: skip

@@ -281,14 +281,14 @@ def test_each_analysis_checks_its_options_in_its_hook(
 def test_a_new_analysis_is_checked_by_its_registered_hook(tmp_path: Path) -> None:
     from rheumetrics.study.registry import REGISTRY, Section, register
 
-    def check(c, study, where, spec):  # type: ignore[no-untyped-def]
+    def check(c, study, where, spec):
         if spec.get("level") not in ("low", "high"):
             c.add(where, "level", spec.get("level"), "must be low or high")
 
     analyses()  # the built-in ones first
 
     @register("extra_test_analysis", {"level"}, methods=lambda s, o: "", check=check)
-    def extra(study, data, spec):  # type: ignore[no-untyped-def]
+    def extra(study, data, spec):
         return Section("extra")
 
     try:
