@@ -19,7 +19,6 @@ import pandas as pd
 from rheumetrics.errors import ValidationError
 from rheumetrics.imaging.change import change_scores
 from rheumetrics.stats._common import check_choice
-from rheumetrics.stats.agreement import bland_altman, icc, sdc, srm
 
 Raters = Literal["reader", "session"]
 
@@ -72,6 +71,10 @@ def reader_agreement(
         statistic could not be computed, with the reason). Targets without a score from every rater
         are dropped and counted (``n`` is the number used).
     """
+    # imported here: scipy.stats takes most of a second to load, and importing rheumetrics.imaging
+    # (the catalogue, scoring) needs none of it
+    from rheumetrics.stats.agreement import bland_altman, icc, sdc, srm
+
     check_choice("raters", raters, ("reader", "session"))
     selected = scores[scores["subset"] == subset]
     frames: dict[str, list[pd.DataFrame]] = {k: [] for k in ("icc", "sdc", "bland_altman", "srm")}

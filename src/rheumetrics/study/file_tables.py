@@ -12,10 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from rheumetrics.errors import ProblemCollector
-from rheumetrics.imaging import sites, systems, totals
 from rheumetrics.measures import FIELDS, MEASURES
+from rheumetrics.schema.vocab import DRUG_CLASSES
 from rheumetrics.store.items import items
-from rheumetrics.store.models import DRUG_CLASSES
 from rheumetrics.study.definitions import (
     ENROLMENT_SOURCES,
     Characteristic,
@@ -121,6 +120,8 @@ def _known_clinical() -> set[str]:
 @functools.cache  # the imaging catalogue is fixed: built once, not for every study file
 def _imaging_features() -> dict[str, set[str]]:
     """Scoring system -> features it can give (site features and derived totals)."""
+    from rheumetrics.imaging import sites, totals  # only for studies with imaging outcomes
+
     cat = sites()
     known: dict[str, set[str]] = {}
     for system, feature in zip(cat["system"], cat["feature"], strict=True):
@@ -131,6 +132,8 @@ def _imaging_features() -> dict[str, set[str]]:
 
 
 def _imaging_subsets(system: str) -> set[str]:
+    from rheumetrics.imaging import systems
+
     specs = systems()
     parts = system.split("+")
     sets = [set(specs[p].subsets) for p in parts if p in specs]
@@ -322,7 +325,9 @@ def outcomes_table(c: StudyFileCheck, raw: Any, visit_ids: list[str]) -> tuple[O
         c.add("outcomes", "outcomes", raw, "define at least one [[outcomes]] table")
         return ()
     clinical = _known_clinical()
-    features = _imaging_features()
+    features = (
+        _imaging_features() if any("imaging" in o for o in raw if isinstance(o, dict)) else {}
+    )
     out = []
     seen: set[str] = set()
     for k, o in enumerate(raw):
