@@ -53,3 +53,14 @@ def test_a_file_that_is_not_text_is_reported(tmp_path: Path) -> None:
         load_study(path)
     [problem] = err.value.problems
     assert problem.field == "path" and "cannot read" in problem.rule
+
+
+def test_importing_the_report_module_loads_no_heavy_statistics() -> None:
+    # scipy.stats, statsmodels and SQLAlchemy load when an analysis or a store needs them
+    import subprocess
+    import sys
+
+    code = ("import sys, rheumetrics.study.report, rheumetrics.study.model\n"
+            "print(sorted(m for m in ('scipy.stats', 'statsmodels', 'sqlalchemy') if m in sys.modules))")  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
