@@ -3,8 +3,10 @@
 A study file names the cohort (a store URL, optionally built from bundled files, or plain files),
 how patients are enrolled into groups (a therapy start, a patient attribute, or everyone), the
 visits with their windows around the enrolment date, the clinical and imaging outcomes, the
-patient characteristics and confounders, and which analyses to run. ``docs/reports.md`` documents
-every key; ``rheumetrics/studies/`` holds worked examples.
+patient characteristics and confounders, and which analyses to run: each ``[analyses]`` key is
+``true``, one table of options, or a list of tables (``[[analyses.roc]]`` twice: two ROC
+analyses, keyed ``roc`` and ``roc_2`` in the report, its CSV names and the published-figure
+locators). ``docs/reports.md`` documents every key; ``rheumetrics/studies/`` holds worked examples.
 
 :func:`load_study` reports *every* problem of a study file at once (a :class:`ValidationError`
 naming the key path, the value and what is allowed): an unknown outcome, a group without a rule,
