@@ -6,18 +6,14 @@ an event.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from rheumetrics import stats as st
-from rheumetrics.study.design import StudyData
+from rheumetrics.study.design import StudyData, check_model_variables
 from rheumetrics.study.model import Study
-
-if TYPE_CHECKING:
-    pass
-
 
 _RULES = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal}
 
@@ -99,6 +95,7 @@ def logistic(study: Study, data: StudyData, spec: dict[str, Any]) -> pd.DataFram
     )
     conf = spec.get("confounders", [])
     confounders = [conf] if isinstance(conf, str) else list(conf)
+    check_model_variables(study, frame, [*predictors, *confounders], "logistic")
     out = st.logistic_regression(frame, "_event", predictors, confounders,
                                  reference={"group": study.groups[0].id}, missing="drop")  # fmt: skip
     out.attrs["event"] = f"{spec['truth']} {spec['positive']}"
