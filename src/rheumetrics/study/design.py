@@ -31,6 +31,8 @@ class StudyData:
     enrolments: pd.DataFrame  # enrolment_id, patient_id, group, index_date, first
     ratings: pd.DataFrame  # repeated imaging reads: patient_id, timepoint, session, outcome, score
     labels: dict[str, str] = field(default_factory=dict)
+    #: the scoring system and version(s) each imaging outcome was read with, as stored
+    imaging_versions: dict[str, str] = field(default_factory=dict)
     #: every patient of the cohort with why it was not enrolled ("" when enrolled)
     screening: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(
@@ -241,7 +243,9 @@ def _imaging_outcome(cohort: Cohort, outcome: Outcome, session: str | None) -> p
                          "image_date"]]  # fmt: skip
     dates = sub.groupby(["patient_id", "timepoint"], observed=True, sort=False)["image_date"].min()
     mean = reader_mean(sub.drop(columns="image_date"), over="reader")
-    return mean.merge(dates.reset_index(), on=["patient_id", "timepoint"], how="left")
+    out = mean.merge(dates.reset_index(), on=["patient_id", "timepoint"], how="left")
+    out.attrs["versions"] = sorted(sub["version"].dropna().astype(str).unique())
+    return out
 
 
 def study_data(study: Study, cohort: Cohort) -> StudyData:
@@ -314,7 +318,16 @@ def study_data(study: Study, cohort: Cohort) -> StudyData:
     problems.raise_if_any()
     ratings = _ratings(study, cohort)
     frame["group"] = pd.Categorical(frame["group"], categories=[g.id for g in study.groups])
+    versions = {}
+    for o in study.outcomes:
+        if o.is_imaging and o.imaging is not None:
+            found = imaging[o.id].attrs.get("versions", [])
+            system = " + ".join(_SYSTEMS.get(s, s) for s in o.imaging.system.split("+"))
+            version = ", ".join(found) or str(o.imaging.version or "not recorded")
+            versions[o.id] = (f"{system} ({version}): {o.imaging.feature.replace('_', ' ')}, "
+                              f"{'all joints scored' if o.imaging.subset == 'all' else o.imaging.subset}")  # fmt: skip
     return StudyData(frame=frame, enrolments=enrol, ratings=ratings, labels=study_labels(study),
+                     imaging_versions=versions,
                      screening=screening(study, cohort, enrol))  # fmt: skip
 
 
@@ -389,6 +402,11 @@ def numeric_values(
             patient_ids[idx], field_name, values[idx], "declared numeric: a boolean is not a number"
         )
     return pd.Series(np.nan, index=values.index)
+
+
+#: Imaging scoring systems as publications name them.
+_SYSTEMS = {"ramris": "OMERACT RAMRIS", "svdh": "Sharp/van der Heijde",
+            "haavardsholm": "Haavardsholm tenosynovitis score"}  # fmt: skip
 
 
 def _ratings(study: Study, cohort: Cohort) -> pd.DataFrame:

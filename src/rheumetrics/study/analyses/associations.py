@@ -96,7 +96,8 @@ def scatter_outliers(study: Study, data: StudyData, spec: dict[str, Any]) -> pd.
     out = sub.assign(studentised_residual=t, outlier=beyond)
     rule = f"|studentised residual| > {limit:g} (OLS of y on x)"
     if mark is not None:
-        rule += f"; at most the {int(mark)} most extreme marked"
+        rule += ("; only the most extreme marked" if int(mark) == 1
+                 else f"; at most the {int(mark)} most extreme marked")  # fmt: skip
     out.attrs["conventions"] = {"outlier": rule}
     return out.reset_index()
 

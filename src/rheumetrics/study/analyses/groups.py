@@ -282,7 +282,8 @@ def direction(study: Study, data: StudyData, spec: dict[str, Any]) -> pd.DataFra
         out["group"] = out["group"].astype(str)
         out["direction"] = out["direction"].astype(str)
         out = out[["outcome", "label", "group", "direction", "n", "total", "percent"]]
-    out.attrs["conventions"] = {"change": f"{study.change[1]} minus {study.change[0]}" if study.change else "",
+    visit = {v.id: v.label for v in study.visits}
+    out.attrs["conventions"] = {"change": f"{visit[study.change[1]]} minus {visit[study.change[0]]}" if study.change else "",
                                 "no change": f"|change| <= {tolerance:g}"}  # fmt: skip
     return out
 

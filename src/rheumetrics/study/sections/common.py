@@ -88,6 +88,8 @@ def var_label(study: Study, var: str) -> str:
     """An analysis variable as a reader names it, from the study-wide lookup
     (:func:`rheumetrics.study.design.study_labels`): ``ΔDAS28CRP``, ``MRI erosion (Visit 1)``,
     ``ΔMRI erosion (Week 0 to Week 12)``; an unknown name prints with spaces for underscores."""
+    if var == "group":  # running text: "the effect of ΔDAS28CRP and group"
+        return "group"
     return study_labels(study).get(var) or var.replace("_", " ")
 
 
