@@ -30,3 +30,13 @@ out <- data.frame(
 )
 write.csv(out, "tests/study/data/rapport_regression_r.csv", row.names = FALSE)
 print(out, digits = 10)
+
+# Table 2 of the report: age and years since diagnosis, women against men (one row per patient),
+# by R's wilcox.test defaults (normal approximation with continuity correction when tied).
+w <- lapply(c("age", "yearsRA"), function(v) wilcox.test(patients[[v]][patients$sex == "V"],
+                                                         patients[[v]][patients$sex == "M"]))
+tests <- data.frame(variable = c("age_at_baseline", "years_since_diagnosis"),
+                    W = sapply(w, function(x) unname(x$statistic)),
+                    p = sapply(w, function(x) x$p.value))
+write.csv(tests, "tests/study/data/rapport_wilcox_r.csv", row.names = FALSE)
+print(tests, digits = 10)
