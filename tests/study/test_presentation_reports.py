@@ -124,6 +124,17 @@ def test_models_refuse_numbers_stored_as_text(reports: dict[str, StudyReport]) -
     assert terms.str.startswith("years_since_diagnosis: ").sum() > 10
 
 
+def test_analyses_needing_numbers_refuse_text(reports: dict[str, StudyReport]) -> None:
+    rep = reports["rapport"]
+    assert rep.data is not None
+    spec = {"truth": "change:haq_di", "positive": "<= -0.22", "scores": ["ethnicity"]}
+    with pytest.raises(ValidationError, match=r"ethnicity.*not numbers \(Dutch, Other\)"):
+        an.roc(rep.study, rep.data, spec)
+    rule = {"variable": "education", "positive": "> 0"}
+    with pytest.raises(ValidationError, match="education"):
+        an.paired_proportions(rep.study, rep.data, {"first": rule, "second": rule})
+
+
 def test_numeric_characteristic_parsing_is_strict() -> None:
     problems = ProblemCollector("test")
     values = pd.Series(

@@ -444,3 +444,23 @@ def check_model_variables(
                          f"as a category. Declare it in [characteristics] with type = \"numeric\" "
                          f"(one slope) or type = \"categorical\" (one term per value)")  # fmt: skip
     problems.raise_if_any()
+
+
+def require_numeric(frame: pd.DataFrame, variables: list[str], analysis: str) -> None:
+    """Refuse a variable an analysis needs as a number (a ROC score or truth, a rule's variable)
+    when it holds text, naming the variable and some of its values."""
+    problems = ProblemCollector(f"{analysis} variables")
+    for var in dict.fromkeys(variables):
+        if var not in frame.columns:
+            problems.add(f"analyses.{analysis}", "variable", var, "not in the analysis frame")
+            continue
+        col = frame[var]
+        if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+            continue
+        shown = sorted(col.dropna().astype(str).unique())
+        values = ", ".join(shown[:8]) + (f", ... ({len(shown)} distinct)" if len(shown) > 8 else "")
+        hint = ('numbers stored as text: declare it in [characteristics] with type = "numeric"'
+                if looks_numeric(col) else "not numbers")  # fmt: skip
+        problems.add(f"analyses.{analysis}", "variable", var,
+                     f"must be numeric; holds {hint} ({values})")  # fmt: skip
+    problems.raise_if_any()
