@@ -23,6 +23,7 @@ from markupsafe import Markup
 
 from rheumetrics import __version__
 from rheumetrics.study import published as pub
+from rheumetrics.study.analyses.groups import enrolment_text
 from rheumetrics.study.cohort import Cohort, load_cohort
 from rheumetrics.study.design import StudyData, empty_data, study_data
 from rheumetrics.study.figures import embed
@@ -271,7 +272,7 @@ def methods_text(rep: StudyReport) -> list[str]:
         names = {v.id: v.label for v in study.visits}
         a, b = (names[v] for v in study.change) if study.change else ("", "")
         paras.append(
-            f"Enrolment: {study.enrolment.source}; groups: "
+            f"Enrolment: {enrolment_text(study)}; groups: "
             + ", ".join(g.label for g in study.groups) + ". Visits: "
             + ", ".join(f"{v.label} ({v.window[0]} to {v.window[1]} days, target {v.target})" for v in study.visits)
             + (f". Change: {b} minus {a}." if study.change else ".")

@@ -130,16 +130,24 @@ def patient_flow(study: Study, data: StudyData) -> pd.DataFrame:
             add("patients with complete data", complete, by_patient=True)
     out = pd.DataFrame(rows)
     out.attrs["conventions"] = {
-        "enrolment": {"therapy": "each first start of a group's therapy in the enrolment period "
-                                 "(a patient may enter several groups)",
-                      "attribute": f"by the patient's {study.enrolment.attribute}",
-                      "all": "every patient with a visit"}[study.enrolment.source],
+        "enrolment": enrolment_text(study),
         "visit window": "; ".join(f"{v.label}: {v.window[0]} to {v.window[1]} days, target {v.target}"
                                   for v in study.visits),
     }  # fmt: skip
     if imaging and study.imaging_session is not None:
         out.attrs["conventions"]["imaging session"] = f"reading session {study.imaging_session}"
     return out
+
+
+def enrolment_text(study: Study) -> str:
+    """How patients enter the study's groups, in words."""
+    spec = study.enrolment
+    period = (f" from {spec.period[0]:%Y-%m-%d} to {spec.period[1]:%Y-%m-%d}"
+              if spec.source == "therapy" and spec.period else "")  # fmt: skip
+    return {"therapy": f"at each first start of a group's therapy{period} (a patient may enter "
+                       "several groups)",
+            "attribute": f"by the patient's {str(spec.attribute).replace('_', ' ')}",
+            "all": "every patient with a visit"}[spec.source]  # fmt: skip
 
 
 def several_enrolments(study: Study) -> bool:
