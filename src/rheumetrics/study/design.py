@@ -354,7 +354,25 @@ def _with_characteristics(
             continue
         if ch.kind == "numeric":
             frame[ch.id] = numeric_values(frame[ch.id], frame["patient_id"], ch.id, problems)
+        else:
+            frame[ch.id] = categorical_values(frame[ch.id])
     return frame
+
+
+def categorical_values(values: pd.Series) -> pd.Series:
+    """A characteristic declared ``type = "categorical"`` as text levels: numbers as written
+    (``1``, not ``1.0``), booleans as ``yes`` / ``no``, missing kept missing.
+
+    >>> categorical_values(pd.Series([1.0, 0.0, None])).tolist()
+    ['1', '0', <NA>]
+    >>> categorical_values(pd.Series([True, False])).tolist()
+    ['yes', 'no']
+    """
+    if pd.api.types.is_bool_dtype(values):
+        return values.map({True: "yes", False: "no"}).astype("string")
+    if pd.api.types.is_numeric_dtype(values):
+        return values.map(lambda v: f"{v:g}", na_action="ignore").astype("string")
+    return values
 
 
 #: A decimal number as it may be written in a text attribute: ASCII digits only (no Unicode

@@ -145,8 +145,12 @@ def responsiveness(study: Study, data: StudyData, spec: dict[str, Any]) -> Secti
         "n": [count(n) for n in t["n"]], "Mean": [num(x, 2) for x in t["mean"]],
         "SD": [num(x, 2) for x in t["sd"]], "SRM": [num(x, 2) for x in t["srm"]],
     })  # fmt: skip
+    single = len(study.groups) == 1
+    if display is not None and single:
+        display = display.drop(columns="Group")
     return Section("Responsiveness (standardised response mean)", {"responsiveness": t}, display,
-                   caption="Standardised response mean of each change by group.")  # fmt: skip
+                   caption="Standardised response mean of each change"
+                           + ("." if single else " by group."))  # fmt: skip
 
 
 def _scatter_methods(study: Study, spec: dict[str, Any]) -> str:

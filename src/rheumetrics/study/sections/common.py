@@ -69,15 +69,6 @@ def _compare_text(spec: dict[str, Any]) -> str:
     return text
 
 
-def _tests_run(t: pd.DataFrame) -> str:
-    """The tests that actually ran in a tidy table's ``test`` column: ``Mann-Whitney U (normal
-    approximation, continuity correction)``."""
-    if "test" not in t.columns:
-        return ""
-    ran = [str(x) for x in dict.fromkeys(t["test"].dropna()) if str(x)]
-    return "; ".join(ran)
-
-
 def _visit_names(study: Study) -> tuple[str, str]:
     names = {v.id: v.label for v in study.visits}
     a, b = study.change or ("", "")
