@@ -110,7 +110,7 @@ def characteristics(study: Study, data: StudyData, spec: dict[str, Any]) -> Sect
         first = not rows or part["variable"].iloc[0] != rows[-1]["_variable"]
         if compared:
             out["p"] = format_p(part["p"].iloc[0]) if first else ""
-            out["Test"] = part["test"].iloc[0] if first else ""
+            out["Test"] = str(part["test"].iloc[0]).split(" (")[0] if first else ""
         out["_variable"] = part["variable"].iloc[0]
         rows.append(out)
     summary = _SUMMARIES[spec.get("summary", "median_range")][0]
@@ -118,6 +118,10 @@ def characteristics(study: Study, data: StudyData, spec: dict[str, Any]) -> Sect
     if compared:
         notes.append(f"p: numeric {_compare_text(spec)}; categorical Pearson's chi-square, or "
                      f"Fisher's exact test when an expected count is below 5.")  # fmt: skip
+        ran = [str(x) for x in dict.fromkeys(t["test"]) if str(x).startswith("Mann-Whitney U (")]
+        if ran:  # which p the data gave: exact or normal approximation
+            notes.append("Mann-Whitney p here: " + "; ".join(r.removeprefix("Mann-Whitney U ")
+                                                             .strip("()") for r in ran) + ".")  # fmt: skip
     return Section("Patient characteristics at enrolment", {"characteristics": t.drop(columns="row")},
                    pd.DataFrame(rows).drop(columns="_variable"),
                    caption="Characteristics at enrolment" + (" by group." if compared else "."),
