@@ -371,7 +371,9 @@ def categorical_values(values: pd.Series) -> pd.Series:
     if pd.api.types.is_bool_dtype(values):
         return values.map({True: "yes", False: "no"}).astype("string")
     if pd.api.types.is_numeric_dtype(values):
-        return values.map(lambda v: f"{v:g}", na_action="ignore").astype("string")
+        x = values.to_numpy(dtype=float, na_value=np.nan)
+        whole = np.isnan(x) | (x == np.round(x))
+        return values.astype("Int64" if whole.all() else "Float64").astype("string")
     return values
 
 
