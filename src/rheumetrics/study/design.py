@@ -31,6 +31,8 @@ class StudyData:
     enrolments: pd.DataFrame  # enrolment_id, patient_id, group, index_date, first
     ratings: pd.DataFrame  # repeated imaging reads: patient_id, timepoint, session, outcome, score
     labels: dict[str, str] = field(default_factory=dict)
+    #: the scoring system and version(s) each imaging outcome was read with, as stored
+    imaging_versions: dict[str, str] = field(default_factory=dict)
     #: every patient of the cohort with why it was not enrolled ("" when enrolled)
     screening: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(
@@ -57,11 +59,36 @@ def interval_pairs(study: Study, outcome: Outcome) -> list[tuple[str, str]]:
     return [(a, b) for i, a in enumerate(order) for b in order[i + 1 :]]
 
 
-def empty_data() -> StudyData:
+def study_labels(study: Study) -> dict[str, str]:
+    """Every analysis variable of ``study`` as a reader names it, one lookup for the whole report:
+    ``group``, ``<outcome>@<visit>`` (``MRI erosion (Visit 1)``), ``change:<outcome>``
+    (``ΔDAS28CRP``), ``change:<outcome>@<a>-<b>`` (``ΔMRI erosion (Week 0 to Week 12)``), the
+    characteristics, and the ``labels`` any analysis gives (e.g. a confounder that is a patient
+    attribute: ``anti_ccp_u_ml = "Anti-CCP titre (U/mL)"``), which then hold in every table,
+    caption and methods paragraph."""
+    labels = {"group": "Group"}
+    names = {v.id: v.label for v in study.visits}
+    for o in study.outcomes:
+        for v in study.visits:
+            labels[f"{o.id}@{v.id}"] = f"{o.label} ({v.label})"
+        labels[f"change:{o.id}"] = f"Δ{o.label}"
+        for a, b in interval_pairs(study, o):
+            labels[f"change:{o.id}@{a}-{b}"] = f"Δ{o.label} ({names[a]} to {names[b]})"
+    labels.update({ch.id: ch.label for ch in study.characteristics})
+    for spec in study.analyses.values():
+        for one in spec if isinstance(spec, list) else [spec]:
+            if isinstance(one, dict) and isinstance(one.get("labels"), dict):
+                labels.update({str(k): str(v) for k, v in one["labels"].items()})
+    labels.update({str(k): str(v) for k, v in (getattr(study, "labels", None) or {}).items()})
+    return labels
+
+
+def empty_data(study: Study | None = None) -> StudyData:
     """The analysis data of a study without patients (a meta-analysis of published studies)."""
     frame = pd.DataFrame({"patient_id": pd.Series(dtype=str), "group": pd.Series(dtype=str),
                           "first": pd.Series(dtype=bool)})  # fmt: skip
-    return StudyData(frame=frame, enrolments=frame.copy(), ratings=pd.DataFrame())
+    labels = study_labels(study) if study is not None else {}
+    return StudyData(frame=frame, enrolments=frame.copy(), ratings=pd.DataFrame(), labels=labels)
 
 
 def enrolments(study: Study, cohort: Cohort) -> pd.DataFrame:
@@ -216,7 +243,9 @@ def _imaging_outcome(cohort: Cohort, outcome: Outcome, session: str | None) -> p
                          "image_date"]]  # fmt: skip
     dates = sub.groupby(["patient_id", "timepoint"], observed=True, sort=False)["image_date"].min()
     mean = reader_mean(sub.drop(columns="image_date"), over="reader")
-    return mean.merge(dates.reset_index(), on=["patient_id", "timepoint"], how="left")
+    out = mean.merge(dates.reset_index(), on=["patient_id", "timepoint"], how="left")
+    out.attrs["versions"] = sorted(sub["version"].dropna().astype(str).unique())
+    return out
 
 
 def study_data(study: Study, cohort: Cohort) -> StudyData:
@@ -225,7 +254,6 @@ def study_data(study: Study, cohort: Cohort) -> StudyData:
     frame = enrol.set_index("enrolment_id")
     problems = ProblemCollector("study outcomes")
     visits = cohort.visits
-    labels = {"group": "Group"}
     for o in study.outcomes:
         if not o.is_imaging and o.column not in visits.columns:
             problems.add(
@@ -279,23 +307,27 @@ def study_data(study: Study, cohort: Cohort) -> StudyData:
             col = f"{o.id}@{v.id}"
             if v.id in o.visits and col not in frame.columns:
                 frame[col] = np.nan
-            labels[col] = f"{o.label} ({v.label})"
         if study.change and all(v in o.visits for v in study.change):
             a, b = study.change
             frame[f"change:{o.id}"] = _difference(frame[f"{o.id}@{b}"], frame[f"{o.id}@{a}"])
-            labels[f"change:{o.id}"] = f"Δ{o.label}"
-        names = {v.id: v.label for v in study.visits}
         for a, b in interval_pairs(study, o):
             frame[f"change:{o.id}@{a}-{b}"] = _difference(
                 frame[f"{o.id}@{b}"], frame[f"{o.id}@{a}"]
             )
-            labels[f"change:{o.id}@{a}-{b}"] = f"Δ{o.label} ({names[a]} to {names[b]})"
     frame = _with_characteristics(study, cohort, frame, problems)
-    labels.update({ch.id: ch.label for ch in study.characteristics})
     problems.raise_if_any()
     ratings = _ratings(study, cohort)
     frame["group"] = pd.Categorical(frame["group"], categories=[g.id for g in study.groups])
-    return StudyData(frame=frame, enrolments=enrol, ratings=ratings, labels=labels,
+    versions = {}
+    for o in study.outcomes:
+        if o.is_imaging and o.imaging is not None:
+            found = imaging[o.id].attrs.get("versions", [])
+            system = " + ".join(_SYSTEMS.get(s, s) for s in o.imaging.system.split("+"))
+            version = ", ".join(found) or str(o.imaging.version or "not recorded")
+            versions[o.id] = (f"{system} ({version}): {o.imaging.feature.replace('_', ' ')}, "
+                              f"{'all joints scored' if o.imaging.subset == 'all' else o.imaging.subset}")  # fmt: skip
+    return StudyData(frame=frame, enrolments=enrol, ratings=ratings, labels=study_labels(study),
+                     imaging_versions=versions,
                      screening=screening(study, cohort, enrol))  # fmt: skip
 
 
@@ -319,7 +351,82 @@ def _with_characteristics(
         elif ch.id not in frame.columns:
             problems.add(ch.id, "characteristics", ch.id,
                          f"not a patient column; available: {', '.join(map(str, patients.columns))}")  # fmt: skip
+            continue
+        if ch.kind == "numeric":
+            frame[ch.id] = numeric_values(frame[ch.id], frame["patient_id"], ch.id, problems)
+        else:
+            frame[ch.id] = categorical_values(frame[ch.id])
     return frame
+
+
+def categorical_values(values: pd.Series) -> pd.Series:
+    """A characteristic declared ``type = "categorical"`` as text levels: numbers as written
+    (``1``, not ``1.0``), booleans as ``yes`` / ``no``, missing kept missing.
+
+    >>> categorical_values(pd.Series([1.0, 0.0, None])).tolist()
+    ['1', '0', <NA>]
+    >>> categorical_values(pd.Series([True, False])).tolist()
+    ['yes', 'no']
+    """
+    if pd.api.types.is_bool_dtype(values):
+        return values.map({True: "yes", False: "no"}).astype("string")
+    if pd.api.types.is_numeric_dtype(values):
+        x = values.to_numpy(dtype=float, na_value=np.nan)
+        whole = np.isnan(x) | (x == np.round(x))
+        return values.astype("Int64" if whole.all() else "Float64").astype("string")
+    return values
+
+
+#: A decimal number as it may be written in a text attribute: ASCII digits only (no Unicode
+#: digits, no infinities, no ``nan``), an optional sign, decimal point and exponent.
+_NUMBER = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+
+
+def looks_numeric(values: pd.Series) -> bool:
+    """True when every present value of a text column is a decimal number (``"10"``, ``"4.5"``),
+    so that dummy-coding it would be a mistake.
+
+    >>> looks_numeric(pd.Series(["1", "10", None, "4.5"])), looks_numeric(pd.Series(["1", "x"]))
+    (True, False)
+    """
+    text = values.dropna().astype(str).str.strip()
+    return bool(len(text)) and bool(text.str.fullmatch(_NUMBER).all())
+
+
+def numeric_values(
+    values: pd.Series, patient_ids: pd.Series, field_name: str, problems: ProblemCollector
+) -> pd.Series:
+    """A characteristic declared ``type = "numeric"`` as float64: numbers stay numbers, text is
+    parsed strictly (ASCII decimal numbers only); booleans, infinities and any other text are
+    problems naming the patient, the field and the value (never coerced to missing)."""
+    if pd.api.types.is_bool_dtype(values):
+        bad = values.notna()
+    elif pd.api.types.is_numeric_dtype(values):
+        out = values.astype(float)
+        bad = pd.Series(np.isinf(out.to_numpy()), index=values.index)
+        for idx in values.index[bad.to_numpy()]:
+            problems.add(patient_ids[idx], field_name, values[idx], "must be a finite number")
+        return out.where(~bad)
+    else:
+        text = values.astype("string").str.strip()
+        present = text.notna() & (text != "")
+        ok = text.str.fullmatch(_NUMBER).fillna(False).astype(bool)
+        bad = present & ~ok
+        numbers = pd.to_numeric(text.where(present & ok), errors="coerce").astype(float)
+        for idx in values.index[bad.to_numpy()]:
+            problems.add(patient_ids[idx], field_name, values[idx],
+                         "declared numeric: must be a decimal number (ASCII digits) or empty")  # fmt: skip
+        return numbers
+    for idx in values.index[bad.to_numpy()]:
+        problems.add(
+            patient_ids[idx], field_name, values[idx], "declared numeric: a boolean is not a number"
+        )
+    return pd.Series(np.nan, index=values.index)
+
+
+#: Imaging scoring systems as publications name them.
+_SYSTEMS = {"ramris": "OMERACT RAMRIS", "svdh": "Sharp/van der Heijde",
+            "haavardsholm": "Haavardsholm tenosynovitis score"}  # fmt: skip
 
 
 def _ratings(study: Study, cohort: Cohort) -> pd.DataFrame:
@@ -330,3 +437,50 @@ def _ratings(study: Study, cohort: Cohort) -> pd.DataFrame:
     outcome = study.outcome(str(spec["outcome"]))
     every = _imaging_outcome(cohort, outcome, None)
     return every[["patient_id", "timepoint", "session", "score"]]
+
+
+def check_model_variables(
+    study: Study, frame: pd.DataFrame, variables: list[str], analysis: str
+) -> None:
+    """Refuse a model term that holds numbers stored as text (a patient attribute such as
+    ``years_since_diagnosis = "10"`` not declared numeric): a model would dummy-code every
+    distinct value as a category. Characteristics declared ``type = "categorical"`` are
+    dummy-coded as declared."""
+    declared = {ch.id for ch in study.characteristics if ch.kind != "numeric"}
+    problems = ProblemCollector(f"{analysis} variables")
+    for var in dict.fromkeys(variables):
+        if var == "group" or var in declared or var not in frame.columns:
+            continue
+        col = frame[var]
+        if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+            continue
+        if looks_numeric(col):
+            shown = sorted(col.dropna().astype(str).unique(), key=lambda v: float(v))
+            values = ", ".join(shown[:8]) + (
+                f", ... ({len(shown)} distinct)" if len(shown) > 8 else ""
+            )
+            problems.add(f"analyses.{analysis}", "variable", var,
+                         f"holds numbers stored as text ({values}); a model would treat each value "
+                         f"as a category. Declare it in [characteristics] with type = \"numeric\" "
+                         f"(one slope) or type = \"categorical\" (one term per value)")  # fmt: skip
+    problems.raise_if_any()
+
+
+def require_numeric(frame: pd.DataFrame, variables: list[str], analysis: str) -> None:
+    """Refuse a variable an analysis needs as a number (a ROC score or truth, a rule's variable)
+    when it holds text, naming the variable and some of its values."""
+    problems = ProblemCollector(f"{analysis} variables")
+    for var in dict.fromkeys(variables):
+        if var not in frame.columns:
+            problems.add(f"analyses.{analysis}", "variable", var, "not in the analysis frame")
+            continue
+        col = frame[var]
+        if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+            continue
+        shown = sorted(col.dropna().astype(str).unique())
+        values = ", ".join(shown[:8]) + (f", ... ({len(shown)} distinct)" if len(shown) > 8 else "")
+        hint = ('numbers stored as text: declare it in [characteristics] with type = "numeric"'
+                if looks_numeric(col) else "not numbers")  # fmt: skip
+        problems.add(f"analyses.{analysis}", "variable", var,
+                     f"must be numeric; holds {hint} ({values})")  # fmt: skip
+    problems.raise_if_any()

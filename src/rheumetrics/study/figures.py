@@ -16,6 +16,27 @@ COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9")
 #: Up to this many points each is drawn as its group's id; beyond, as small plain markers.
 LETTER_POINTS = 1000
 PLAIN_MARKERS = ("o", "^", "s", "D", "v", "P")
+PLAIN_NAMES = ("circles", "triangles", "squares", "diamonds", "down-triangles", "plus signs")
+
+
+def _letters(gid: str, n_points: int) -> bool:
+    """A group's points are drawn as its id when it is short and the plot not crowded."""
+    return n_points <= LETTER_POINTS and len(gid) <= 3
+
+
+def scatter_key(n_points: int, groups: list[tuple[str, str]]) -> str:
+    """How :func:`change_scatter` draws each group, for the caption.
+
+    >>> scatter_key(80, [("A", "Group A"), ("B", "Group B")])
+    "Group A drawn as 'A', Group B as 'B'"
+    >>> scatter_key(109, [("female", "Women"), ("male", "Men")])
+    'Women drawn as circles, Men as triangles'
+    """
+    shown = [f"'{gid}'" if _letters(gid, n_points) else PLAIN_NAMES[k % len(PLAIN_NAMES)]
+             for k, (gid, _) in enumerate(groups)]  # fmt: skip
+    parts = [f"{label} {'drawn ' if k == 0 else ''}as {how}"
+             for k, ((_, label), how) in enumerate(zip(groups, shown, strict=True))]  # fmt: skip
+    return ", ".join(parts)
 
 
 def _glyph(text: str) -> Path:
@@ -41,7 +62,8 @@ def change_scatter(points: pd.DataFrame, x: str, y: str, xlabel: str, ylabel: st
     for k, (gid, label) in enumerate(groups):
         part = points[points["group"].astype(str) == gid]
         colour = COLOURS[k % len(COLOURS)]
-        marker = _glyph(gid) if letters and len(gid) <= 3 else PLAIN_MARKERS[k % len(PLAIN_MARKERS)]
+        glyph = _letters(gid, len(points))
+        marker = _glyph(gid) if glyph else PLAIN_MARKERS[k % len(PLAIN_MARKERS)]
         ax.scatter(part[x], part[y], marker=marker, s=70 if letters else 8, color=colour,
                    alpha=1.0 if letters else 0.5, linewidths=0, label=f"{label} (n = {len(part)})",
                    rasterized=not letters)  # fmt: skip

@@ -45,6 +45,24 @@ def num(x: Any, digits: int, *, trim: bool = False) -> str:
     return "0" if text in ("-0", "") else text
 
 
+def percent(share: Any, digits: int = 1) -> str:
+    """A share (0 to 1) as a percentage that never rounds to a certainty: ``more than 99.9%``
+    rather than ``100.0%`` (and ``less than 0.1%`` rather than ``0.0%``) unless it is exact.
+
+    >>> percent(0.80), percent(0.99999), percent(1.0), percent(0.00001)
+    ('80.0%', 'more than 99.9%', '100.0%', 'less than 0.1%')
+    """
+    if share is None or not np.isfinite(share):
+        return ""
+    text = num(100 * float(share), digits)
+    step = 10.0**-digits
+    if float(text) >= 100 and share < 1:
+        return f"more than {num(100 - step, digits)}%"
+    if float(text) <= 0 < share:
+        return f"less than {num(step, digits)}%"
+    return f"{text}%"
+
+
 def count(x: Any) -> str:
     """A count as a whole number (``84``, never ``84.0``)."""
     return "" if x is None or (isinstance(x, float) and not np.isfinite(x)) else str(int(x))

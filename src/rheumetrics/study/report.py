@@ -23,6 +23,7 @@ from markupsafe import Markup
 
 from rheumetrics import __version__
 from rheumetrics.study import published as pub
+from rheumetrics.study.analyses.groups import enrolment_text
 from rheumetrics.study.cohort import Cohort, load_cohort
 from rheumetrics.study.design import StudyData, empty_data, study_data
 from rheumetrics.study.figures import embed
@@ -201,11 +202,62 @@ def _family(name: str) -> str:
 
 
 def _used_conventions(study: Study, conventions: dict[str, Any]) -> dict[str, Any]:
-    """The scoring conventions that concern the measures the study uses (plus rounding)."""
-    used = {_family(str(o.column)) for o in study.outcomes if not o.is_imaging}
-    used |= {u.rstrip("0123456789") for u in used if u.rstrip("0123456789") != "das"}
+    """The scoring conventions that concern the measures the study scores (plus rounding): for
+    a DAS28-CRP outcome the DAS28-CRP cut-offs and the DAS28 global item, not the DAS28-ESR
+    cut-offs; none for a value taken as reported (``*_reported``)."""
+    columns = {str(o.column) for o in study.outcomes if not o.is_imaging}
+    columns = {c for c in columns if not c.endswith("_reported")}
+    # variant tokens of a family: das28_esr_cutoffs and das28_crp_cutoffs make esr, crp variants
+    variants: dict[str, set[str]] = {}
+    for key in conventions:
+        parts = key.split("_")
+        if len(parts) == 3 and parts[2] == "cutoffs":
+            variants.setdefault(parts[0], set()).add(parts[1])
+
+    def concerns(key: str, column: str) -> bool:
+        if key.startswith(column + "_"):
+            return True
+        family, parts = _family(column), key.split("_")
+        return parts[0] == family and (
+            len(parts) < 2 or parts[1] not in variants.get(family, set())
+        )
+
     keep = {"rounding", "rheumetrics_version"}
-    return {k: v for k, v in conventions.items() if k in keep or _family(k) in used}
+    return {k: v for k, v in conventions.items()
+            if k in keep or any(concerns(k, c) for c in columns)}  # fmt: skip
+
+
+def _plain(value: Any, labels: dict[str, str]) -> str:
+    """A convention's value as prose: lists joined, dictionaries as ``key: value``, booleans as
+    yes/no, variable names by their labels ("" for None or an empty collection: left out).
+
+    >>> _plain(["age_years", "erosion@V1"], {"age_years": "Age (years)"})
+    'Age (years), erosion@V1'
+    >>> _plain(False, {}), _plain(None, {}), _plain({}, {}), _plain(0.05, {})
+    ('no', '', '', '0.05')
+    """
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return ""
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        parts = [(str(k).replace("_", " "), _plain(v, labels)) for k, v in value.items()]
+        return "; ".join(f"{k}: {v}" for k, v in parts if v)
+    if isinstance(value, list | tuple | set):
+        return ", ".join(x for x in (_plain(v, labels) for v in value) if x)
+    if isinstance(value, float | np.floating):
+        return f"{float(value):g}"
+    return labels.get(str(value), str(value))
+
+
+def _plain_items(conventions: dict[str, Any], labels: dict[str, str]) -> list[tuple[str, str]]:
+    """(name, text) pairs of a conventions dictionary, leaving out empty values."""
+    pairs = [(str(k).replace("_", " "), _plain(v, labels)) for k, v in conventions.items()]
+    return [(k, v) for k, v in pairs if v]
+
+
+#: How many figures not reproduced a table's footnote names (the rest are counted and pointed to).
+SHOWN_NOT_REPRODUCED = 12
 
 
 def _flag_sections(rep: StudyReport) -> None:
@@ -224,8 +276,11 @@ def _flag_sections(rep: StudyReport) -> None:
         if len(bad):
             listed = "; ".join(f"{r.row} {r.statistic} published {num(r.published, r.digits)}, "
                                f"computed {num(r.computed, r.digits) or 'not computed'}"
-                               for r in bad.head(12).itertuples())  # fmt: skip
-            text += f". NOT reproduced: {listed}" + (" ..." if len(bad) > 12 else "")
+                               for r in bad.head(SHOWN_NOT_REPRODUCED).itertuples())  # fmt: skip
+            text += f". NOT reproduced ({len(bad)}): {listed}"
+            if len(bad) > SHOWN_NOT_REPRODUCED:
+                text += (f"; and {len(bad) - SHOWN_NOT_REPRODUCED} more, listed in the table of "
+                         "published and computed figures at the end of the report")  # fmt: skip
         section.footnotes.append(text + ".")
 
 
@@ -254,7 +309,7 @@ def methods_text(rep: StudyReport) -> list[str]:
         names = {v.id: v.label for v in study.visits}
         a, b = (names[v] for v in study.change) if study.change else ("", "")
         paras.append(
-            f"Enrolment: {study.enrolment.source}; groups: "
+            f"Enrolment: {enrolment_text(study)}; groups: "
             + ", ".join(g.label for g in study.groups) + ". Visits: "
             + ", ".join(f"{v.label} ({v.window[0]} to {v.window[1]} days, target {v.target})" for v in study.visits)
             + (f". Change: {b} minus {a}." if study.change else ".")
@@ -276,6 +331,7 @@ def render_html(rep: StudyReport, tables_dir: str = "", *, pdf: bool = False) ->
         (files("rheumetrics.study") / "templates" / "report.html").read_text("utf-8")
     )
     blocks, n_table, n_figure = [], 0, 0
+    labels = rep.data.labels if rep.data is not None else {}
     for key, sec in rep.sections.items():
         table = None
         if sec.display is not None and not sec.display.empty:
@@ -292,19 +348,27 @@ def render_html(rep: StudyReport, tables_dir: str = "", *, pdf: bool = False) ->
                 {"number": n_figure, "caption": caption, "src": embed(fig, "svg" if pdf else "png")}
             )
         blocks.append({"id": key, "title": sec.title, "table": table, "figures": figures,
-                       "footnotes": sec.footnotes, "conventions": sec.conventions})  # fmt: skip
+                       "footnotes": sec.footnotes,
+                       "conventions": _plain_items(sec.conventions, labels)})  # fmt: skip
     comp = rep.reproduction
     reproduction = None
     if comp is not None and len(comp):
         reproduction = {
             "summary": pub.summary(comp),
+            "number": n_table + 1,
+            "caption": "Each published figure beside the value computed here, rounded to the "
+            "decimals the publication printed.",
             "table": _html_table(_reproduction_display(comp)),
         }
+    scoring = _plain_items(rep.scoring, labels)
+    if rep.data is not None:
+        scoring += [(o.label, rep.data.imaging_versions[o.id]) for o in rep.study.outcomes
+                    if o.id in rep.data.imaging_versions]  # fmt: skip
     return template.render(
         title=rep.study.title, synthetic=rep.study.synthetic, built_to_match=rep.study.built_to_match,
         description=rep.study.description, reference=rep.study.reference, source=rep.source,
         version=__version__, generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        sections=blocks, scoring=rep.scoring, tables_dir=tables_dir, methods=methods_text(rep),
+        sections=blocks, scoring=scoring, tables_dir=tables_dir, methods=methods_text(rep),
         reproduction=reproduction, pdf=pdf,
     )  # fmt: skip
 

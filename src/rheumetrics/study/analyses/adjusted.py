@@ -12,7 +12,7 @@ import pandas as pd
 
 from rheumetrics import stats as st
 from rheumetrics.errors import ProblemCollector
-from rheumetrics.study.design import StudyData
+from rheumetrics.study.design import StudyData, check_model_variables
 from rheumetrics.study.model import Study
 
 
@@ -32,6 +32,7 @@ def _frame(study: Study, data: StudyData, where: str, used: Sequence[str]) -> pd
         for c in absent:
             problems.add(f"analyses.{where}", "variable", c, "not in the analysis frame")
         problems.raise_if_any()
+    check_model_variables(study, frame, [c for c in used if c != used[0]], where)
     return frame
 
 

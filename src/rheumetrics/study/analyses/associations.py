@@ -5,19 +5,16 @@ variable-pair associations.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from rheumetrics import stats as st
 from rheumetrics.errors import ProblemCollector
-from rheumetrics.study.design import StudyData
-from rheumetrics.study.model import Study
-
-if TYPE_CHECKING:
-    pass
 from rheumetrics.study.analyses.groups import _groups
+from rheumetrics.study.design import StudyData, check_model_variables
+from rheumetrics.study.model import Study
 
 
 def correlation(study: Study, data: StudyData, spec: dict[str, Any]) -> pd.DataFrame:
@@ -49,6 +46,7 @@ def regression(study: Study, data: StudyData, spec: dict[str, Any]) -> pd.DataFr
         for c in missing:
             problems.add("analyses.regression", "variable", c, "not in the analysis frame")
         problems.raise_if_any()
+    check_model_variables(study, frame, [*predictors, *confounders], "regression")
     ref = {"group": study.groups[0].id}
     out = st.linear_regression(
         frame, spec["outcome"], predictors, confounders, reference=ref, missing="drop"
@@ -98,7 +96,8 @@ def scatter_outliers(study: Study, data: StudyData, spec: dict[str, Any]) -> pd.
     out = sub.assign(studentised_residual=t, outlier=beyond)
     rule = f"|studentised residual| > {limit:g} (OLS of y on x)"
     if mark is not None:
-        rule += f"; at most the {int(mark)} most extreme marked"
+        rule += ("; only the most extreme marked" if int(mark) == 1
+                 else f"; at most the {int(mark)} most extreme marked")  # fmt: skip
     out.attrs["conventions"] = {"outlier": rule}
     return out.reset_index()
 

@@ -178,7 +178,9 @@ def sample_size(spec: dict[str, Any]) -> pd.DataFrame:
                     difference=float(calc.get("difference", 0.0)),
                     method=calc.get("method", "t"),
                 ).iloc[0]["power"]
-                text += f"; the study stated {stated:g} per group, which gives {100 * at_stated:.1f}% power"
+                from rheumetrics.study.formatting import percent
+
+                text += f"; the study stated {stated:g} per group, which gives {percent(at_stated)} power"
             text += "."
             rows.append({"label": label, "kind": kind, "assumptions": assumptions, "n_required": n,
                          "stated_n": stated, "method": f"{calc.get('method', 't')} (rheumetrics.stats.power_noninferiority)",

@@ -10,7 +10,7 @@ study's Table 1 (sex: chi-square p = 0.67; methotrexate: Fisher p = 0.72).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -19,11 +19,8 @@ from rheumetrics import stats as st
 from rheumetrics.errors import ValidationError
 from rheumetrics.imaging import direction_of_change, direction_summary
 from rheumetrics.study.design import StudyData
+from rheumetrics.study.formatting import integer_valued, num
 from rheumetrics.study.model import Study
-
-if TYPE_CHECKING:
-    pass
-
 
 #: Smallest expected count for which the chi-square test is used (Cochran 1954).
 MIN_EXPECTED = 5.0
@@ -33,11 +30,33 @@ def _groups(study: Study) -> list[str]:
     return [g.id for g in study.groups]
 
 
+_MEDIAN_P = {"permutation": "permutation chi-square, asymptotic p",
+             "pearson": "Pearson chi-square, asymptotic p", "exact": "exact"}  # fmt: skip
+
+
+def compare_convention(spec: dict[str, Any]) -> str:
+    """The ``test`` convention of a group comparison: its name and only the options it uses.
+
+    >>> compare_convention({"test": "mann_whitney"})
+    'Mann-Whitney U: exact when both groups have < 50 values and no ties, else normal approximation with continuity correction'
+    >>> compare_convention({"variant": "permutation", "ties": "mean"})
+    'Mood median test: permutation chi-square, asymptotic p; ties across the median: averaged median scores (SAS)'
+    """
+    test = spec.get("test", "median_test")
+    if test == "mann_whitney":
+        return ("Mann-Whitney U: exact when both groups have < 50 values and no ties, else normal "
+                "approximation with continuity correction")  # fmt: skip
+    ties = spec.get("ties", "below")
+    shown = "averaged median scores (SAS)" if ties == "mean" else f"counted {ties} the median"
+    return f"Mood median test: {_MEDIAN_P[spec.get('variant', 'permutation')]}; ties across the median: {shown}"
+
+
 def _compare(
     frame: pd.DataFrame, column: str, groups: list[str], test: str, variant: str,
     ties: str = "below",
 ) -> dict[str, Any]:  # fmt: skip
-    """p-value of a numeric comparison between groups (None with one group or too few values)."""
+    """p-value of a numeric comparison between groups and the test that gave it, with how its
+    p was computed (NaN and "" with one group or too few values)."""
     codes = frame["group"].astype(str).to_numpy()
     column_values = pd.to_numeric(frame[column], errors="coerce").to_numpy(float)
     values = [v[~np.isnan(v)] for v in (column_values[codes == g] for g in groups)]
@@ -47,13 +66,15 @@ def _compare(
     if test == "mann_whitney":
         if len(values) != 2:
             return {"p": np.nan, "test": "Mann-Whitney needs two groups"}
-        res = st.mann_whitney(values[0], values[1])
-        return {"p": float(res["p"].iloc[0]), "test": "Mann-Whitney U"}
+        res = st.mann_whitney(values[0], values[1]).iloc[0]
+        how = "exact" if res["method"] == "exact" else "normal approximation, continuity correction"
+        return {"p": float(res["p"]), "test": f"Mann-Whitney U ({how})"}
+    how = _MEDIAN_P[variant] + (", mean scores for ties" if ties == "mean" else "")
     try:
         res = st.median_test(*values, variant=variant, ties=ties)  # type: ignore[arg-type]
     except (ValidationError, ValueError):  # every value on one side of the median
-        return {"p": np.nan, "test": f"median test ({variant}): not computable"}
-    return {"p": float(res["p"].iloc[0]), "test": f"median test ({variant})"}
+        return {"p": np.nan, "test": "median test: not computable"}
+    return {"p": float(res["p"].iloc[0]), "test": f"median test ({how})"}
 
 
 # -- patient flow ----------------------------------------------------------------------------
@@ -76,8 +97,9 @@ def patient_flow(study: Study, data: StudyData) -> pd.DataFrame:
     everyone = pd.Series(True, index=f.index)
     add("patients enrolled", everyone, by_patient=True)
     add("enrolments", everyone)
-    add("patients enrolled in more than one group",
-        f["patient_id"].isin(f.loc[f["patient_id"].duplicated(), "patient_id"]), by_patient=True)  # fmt: skip
+    if several_enrolments(study):
+        add("patients enrolled in more than one group",
+            f["patient_id"].isin(f.loc[f["patient_id"].duplicated(), "patient_id"]), by_patient=True)  # fmt: skip
 
     def has(outcomes: list[Any], visit: str, how: str = "any") -> pd.Series:
         cols = [f"{o.id}@{visit}" for o in outcomes if visit in o.visits]
@@ -108,11 +130,30 @@ def patient_flow(study: Study, data: StudyData) -> pd.DataFrame:
             add("patients with complete data", complete, by_patient=True)
     out = pd.DataFrame(rows)
     out.attrs["conventions"] = {
-        "enrolment": f"{study.enrolment.source}: one row per patient and group",
-        "visit window": {v.id: list(v.window) for v in study.visits},
-        "imaging session": study.imaging_session,
-    }
+        "enrolment": enrolment_text(study),
+        "visit window": "; ".join(f"{v.label}: {v.window[0]} to {v.window[1]} days, target {v.target}"
+                                  for v in study.visits),
+    }  # fmt: skip
+    if imaging and study.imaging_session is not None:
+        out.attrs["conventions"]["imaging session"] = f"reading session {study.imaging_session}"
     return out
+
+
+def enrolment_text(study: Study) -> str:
+    """How patients enter the study's groups, in words."""
+    spec = study.enrolment
+    period = (f" from {spec.period[0]:%Y-%m-%d} to {spec.period[1]:%Y-%m-%d}"
+              if spec.source == "therapy" and spec.period else "")  # fmt: skip
+    return {"therapy": f"at each first start of a group's therapy{period} (a patient may enter "
+                       "several groups)",
+            "attribute": f"by the patient's {str(spec.attribute).replace('_', ' ')}",
+            "all": "every patient with a visit"}[spec.source]  # fmt: skip
+
+
+def several_enrolments(study: Study) -> bool:
+    """Whether a patient can be enrolled in more than one group (therapy enrolment with two or
+    more groups: a patient escalating from Group A to Group B enters both)."""
+    return study.enrolment.source == "therapy" and len(study.groups) > 1
 
 
 # -- characteristics and scores ------------------------------------------------------------
@@ -123,16 +164,19 @@ def characteristics(study: Study, data: StudyData, spec: dict[str, Any]) -> pd.D
     frame = data.patients if study.characteristics_unit == "patient" else data.frame
     groups = _groups(study)
     test, variant = spec.get("test", "median_test"), spec.get("variant", "permutation")
+    summary = spec.get("summary", "median_range")
     rows = []
     for ch in study.characteristics:
         if ch.kind == "numeric":
-            desc = st.describe(frame[[ch.id, "group"]], [ch.id], by="group", summary=spec.get("summary", "median_range"),
+            desc = st.describe(frame[[ch.id, "group"]], [ch.id], by="group", summary=summary,
                                digits=ch.digits)  # fmt: skip
             res = _compare(frame, ch.id, groups, test, variant, spec.get("ties", "below"))
+            trim = integer_valued(frame[ch.id])
             for r in desc.itertuples(index=False):
                 rows.append({"variable": ch.id, "label": ch.label, "level": "", "group": str(r.group),
-                             "n": r.n, "text": r.text, "median": r.median, "min": r.min, "max": r.max,
-                             **res})  # fmt: skip
+                             "n": r.n, "text": summary_text(r, summary, ch.digits, trim),
+                             "median": r.median, "min": r.min, "max": r.max, "q1": r.q1, "q3": r.q3,
+                             "mean": r.mean, "sd": r.sd, **res})  # fmt: skip
         else:
             sub = frame[[ch.id, "group"]].assign(**{ch.id: frame[ch.id].astype("string")})
             counts = st.count_percent(sub, [ch.id], by="group", digits=2, percent_sign=True)
@@ -153,15 +197,38 @@ def characteristics(study: Study, data: StudyData, spec: dict[str, Any]) -> pd.D
                              "group": str(r.group), "n": r.n, "text": r.text, "percent": r.percent,
                              **res})  # fmt: skip
     out = pd.DataFrame(rows)
+    compared = len(groups) > 1
     out.attrs["conventions"] = {
         "unit": "first enrolment of each patient"
         if study.characteristics_unit == "patient"
         else "enrolment",
-        "numeric": f"{spec.get('summary', 'median_range')}; {test} ({variant}, ties "
-        f"{spec.get('ties', 'below')})",
-        "categorical": f"n (%); chi-square, Fisher exact when an expected count < {MIN_EXPECTED:g} (Cochran 1954)",
-    }
+        "numeric": SUMMARY_NAMES[summary] + (f"; {compare_convention(spec)}" if compared else ""),
+        "categorical": "n (%)" + (f"; chi-square, Fisher exact when an expected count < "
+                                  f"{MIN_EXPECTED:g} (Cochran 1954)" if compared else ""),
+    }  # fmt: skip
     return out
+
+
+#: What each ``summary`` option prints.
+SUMMARY_NAMES = {"median_range": "median (minimum, maximum)", "median_iqr": "median (quartiles)",
+                 "mean_sd": "mean (SD)"}  # fmt: skip
+
+
+def summary_text(row: Any, summary: str, digits: int, trim: bool) -> str:
+    """A numeric summary as the papers print it: ``54.5 (24, 82)`` for whole-number data
+    (trailing zeros dropped from the median, quartiles and range, never from a mean or SD).
+
+    >>> from types import SimpleNamespace as R
+    >>> summary_text(R(median=54.5, min=24.0, max=82.0), "median_range", 1, True)
+    '54.5 (24, 82)'
+    >>> summary_text(R(mean=3.0, sd=1.25), "mean_sd", 2, True)
+    '3.00 (1.25)'
+    """
+    if summary == "mean_sd":
+        return f"{num(row.mean, digits)} ({num(row.sd, digits)})"
+    low, high = ("q1", "q3") if summary == "median_iqr" else ("min", "max")
+    a, b, c = (num(getattr(row, k), digits, trim=trim) for k in ("median", low, high))
+    return f"{a} ({b}, {c})" if a else ""
 
 
 def scores_by_visit(
@@ -195,8 +262,8 @@ def scores_by_visit(
     order = {v.id: k for k, v in enumerate(study.visits)}
     if not change and not out.empty:
         out = out.sort_values("visit", key=lambda s: s.map(order), kind="stable", ignore_index=True)
-    out.attrs["conventions"] = {"summary": summary,
-                                "test": f"{test} ({variant}, ties {spec.get('ties', 'below')})",
+    out.attrs["conventions"] = {"summary": SUMMARY_NAMES[summary],
+                                **({"test": compare_convention(spec)} if len(groups) > 1 else {}),
                                 "missing": "excluded; n counts the values present"}  # fmt: skip
     return out
 
@@ -223,7 +290,8 @@ def direction(study: Study, data: StudyData, spec: dict[str, Any]) -> pd.DataFra
         out["group"] = out["group"].astype(str)
         out["direction"] = out["direction"].astype(str)
         out = out[["outcome", "label", "group", "direction", "n", "total", "percent"]]
-    out.attrs["conventions"] = {"change": f"{study.change[1]} minus {study.change[0]}" if study.change else "",
+    visit = {v.id: v.label for v in study.visits}
+    out.attrs["conventions"] = {"change": f"{visit[study.change[1]]} minus {visit[study.change[0]]}" if study.change else "",
                                 "no change": f"|change| <= {tolerance:g}"}  # fmt: skip
     return out
 

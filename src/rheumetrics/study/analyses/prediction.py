@@ -6,18 +6,14 @@ an event.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from rheumetrics import stats as st
-from rheumetrics.study.design import StudyData
+from rheumetrics.study.design import StudyData, check_model_variables, require_numeric
 from rheumetrics.study.model import Study
-
-if TYPE_CHECKING:
-    pass
-
 
 _RULES = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal}
 
@@ -48,6 +44,7 @@ def roc(
     scores = [spec["scores"]] if isinstance(spec["scores"], str) else list(spec["scores"])
     flags = spec.get("higher_is_positive", True)
     higher = [bool(f) for f in flags] if isinstance(flags, list) else [bool(flags)] * len(scores)
+    require_numeric(data.frame, [truth_col, *scores], "roc")
     sub = data.frame[[truth_col, *scores]].dropna()
     op, value = parse_rule(spec["positive"])
     truth = pd.Series(
@@ -93,12 +90,14 @@ def logistic(study: Study, data: StudyData, spec: dict[str, Any]) -> pd.DataFram
     ratios with Wald CIs (statsmodels Logit through rheumetrics.stats)."""
     frame = data.frame.copy()
     frame["group"] = frame["group"].astype(str)
+    require_numeric(frame, [spec["truth"]], "logistic")
     frame["_event"] = dichotomised(frame, spec["truth"], spec["positive"])
     predictors = (
         [spec["predictors"]] if isinstance(spec["predictors"], str) else list(spec["predictors"])
     )
     conf = spec.get("confounders", [])
     confounders = [conf] if isinstance(conf, str) else list(conf)
+    check_model_variables(study, frame, [*predictors, *confounders], "logistic")
     out = st.logistic_regression(frame, "_event", predictors, confounders,
                                  reference={"group": study.groups[0].id}, missing="drop")  # fmt: skip
     out.attrs["event"] = f"{spec['truth']} {spec['positive']}"
@@ -111,6 +110,7 @@ def paired_proportions(study: Study, data: StudyData, spec: dict[str, Any]) -> p
     progression on MRI and on radiographs): the paired 2 x 2 table and McNemar's test."""
     a, b = spec["first"], spec["second"]
     frame = data.frame
+    require_numeric(frame, [a["variable"], b["variable"]], "paired_proportions")
     x = dichotomised(frame, a["variable"], a["positive"])
     y = dichotomised(frame, b["variable"], b["positive"])
     both = x.notna() & y.notna()

@@ -12,7 +12,7 @@ import pandas as pd
 from rheumetrics.study import analyses as an
 from rheumetrics.study import analysis_checks as checks
 from rheumetrics.study.design import StudyData
-from rheumetrics.study.figures import change_scatter
+from rheumetrics.study.figures import change_scatter, scatter_key
 from rheumetrics.study.formatting import (
     count,
     format_p,
@@ -66,8 +66,7 @@ def regression(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
     t = an.regression(study, data, spec)
     model = t.attrs.get("model", {})
     named = [*_as_list(spec["predictors"]), *_as_list(spec.get("confounders"))]
-    labels = {**{v: var_label(study, v) for v in named}, **data.labels,
-              **{c.id: c.label for c in study.characteristics}, **dict(spec.get("labels", {}))}  # fmt: skip
+    labels = {**{v: var_label(study, v) for v in named}, **data.labels}
     levels = {"group": _labels(study)}
     refs = {"group": study.groups[0].id}
     for var in [*_as_list(spec["predictors"]), *_as_list(spec.get("confounders"))]:
@@ -146,8 +145,12 @@ def responsiveness(study: Study, data: StudyData, spec: dict[str, Any]) -> Secti
         "n": [count(n) for n in t["n"]], "Mean": [num(x, 2) for x in t["mean"]],
         "SD": [num(x, 2) for x in t["sd"]], "SRM": [num(x, 2) for x in t["srm"]],
     })  # fmt: skip
+    single = len(study.groups) == 1
+    if display is not None and single:
+        display = display.drop(columns="Group")
     return Section("Responsiveness (standardised response mean)", {"responsiveness": t}, display,
-                   caption="Standardised response mean of each change by group.")  # fmt: skip
+                   caption="Standardised response mean of each change"
+                           + ("." if single else " by group."))  # fmt: skip
 
 
 def _scatter_methods(study: Study, spec: dict[str, Any]) -> str:
@@ -172,8 +175,9 @@ def scatter(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
         "Studentised residual": [num(v, 2) for v in marked["studentised_residual"]],
     })  # fmt: skip
     note = t.attrs.get("conventions", {}).get("outlier", "")
+    arrow = f"the arrow marks the outlier ({note})" if len(marked) else f"no outlier ({note})"
+    caption = (f"{yl} against {xl}; each point is one enrolment "
+               f"({scatter_key(len(t), list(labels.items()))}); {arrow}.")  # fmt: skip
     return Section(f"{yl} against {xl}", {"scatter": t}, display if len(display) else None,
-                   caption="Outliers of the change scatter.",
-                   figures={"scatter": (fig, f"{yl} against {xl}; each point is one enrolment, drawn "
-                                             f"as its group id; the arrow marks the outlier ({note}).")},
+                   caption="Outliers of the change scatter.", figures={"scatter": (fig, caption)},
                    conventions=t.attrs.get("conventions", {}))  # fmt: skip

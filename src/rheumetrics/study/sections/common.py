@@ -8,18 +8,26 @@ from typing import Any
 
 import pandas as pd
 
-from rheumetrics.study.design import StudyData
+from rheumetrics.study.design import StudyData, study_labels
 from rheumetrics.study.model import Study
 
 _TESTS = {
     "median_test": "Mood's median test (the 'median two-sample test' of SAS NPAR1WAY; Mood 1950)",
     "mann_whitney": "the Wilcoxon-Mann-Whitney rank-sum test (Mann & Whitney 1947)",
 }
+#: How each median-test variant gets its p (rheumetrics.stats.median_test).
 _VARIANTS = {
-    "permutation": "p from the permutation (hypergeometric) distribution, as SAS NPAR1WAY",
-    "pearson": "p from Pearson's chi-square on the 2 x k table",
-    "exact": "exact p",
-}
+    "permutation": "the permutation-variance chi-square ((N - 1)/N times Pearson's chi-square on "
+                   "the 2 x k table, as SAS NPAR1WAY MEDIAN) with its asymptotic chi-square p",
+    "pearson": "Pearson's chi-square on the 2 x k table with its asymptotic chi-square p",
+    "exact": "the exact conditional p over every 2 x k table with the observed margins "
+             "(Fisher's exact test of the table; network algorithm of Mehta & Patel 1983)",
+}  # fmt: skip
+#: How the Mann-Whitney p is computed (rheumetrics.stats.mann_whitney, method="auto").
+_MANN_WHITNEY_P = (
+    "exact p when both groups have fewer than 50 values and no ties, otherwise the normal "
+    "approximation with tie-corrected variance and continuity correction (as R wilcox.test)"
+)
 _SUMMARIES = {
     "median_range": ("median (minimum, maximum)", ("median", "min", "max"), ("Median", "Minimum", "Maximum")),
     "median_iqr": ("median (quartiles)", ("median", "q1", "q3"), ("Median", "Q1", "Q3")),
@@ -50,12 +58,14 @@ def _kinds(study: Study) -> str:
 
 
 def _compare_text(spec: dict[str, Any]) -> str:
+    """The between-group test and how its p is computed (only the options that apply to it)."""
     test = spec.get("test", "median_test")
     text = _TESTS[test]
-    if test == "median_test":
-        text += f", {_VARIANTS[spec.get('variant', 'permutation')]}"
-        if spec.get("ties") == "mean":
-            text += ", the scores of values tied across the median averaged (SAS)"
+    if test == "mann_whitney":
+        return f"{text}, {_MANN_WHITNEY_P}"
+    text += f", {_VARIANTS[spec.get('variant', 'permutation')]}"
+    if spec.get("ties") == "mean":
+        text += ", values tied across the median given their averaged median scores (SAS)"
     return text
 
 
@@ -66,18 +76,12 @@ def _visit_names(study: Study) -> tuple[str, str]:
 
 
 def var_label(study: Study, var: str) -> str:
-    """An analysis variable as a reader names it: ``ΔDAS28CRP``, ``MRI erosion (Visit 1)``."""
-    outcomes = {o.id: o.label for o in study.outcomes}
-    visits = {v.id: v.label for v in study.visits}
-    if var.startswith("change:"):
-        return "Δ" + outcomes.get(var.removeprefix("change:"), var)
-    if "@" in var:
-        oid, vid = var.split("@", 1)
-        return f"{outcomes.get(oid, oid)} ({visits.get(vid, vid)})"
-    if var == "group":
+    """An analysis variable as a reader names it, from the study-wide lookup
+    (:func:`rheumetrics.study.design.study_labels`): ``ΔDAS28CRP``, ``MRI erosion (Visit 1)``,
+    ``ΔMRI erosion (Week 0 to Week 12)``; an unknown name prints with spaces for underscores."""
+    if var == "group":  # running text: "the effect of ΔDAS28CRP and group"
         return "group"
-    chars = {c.id: c.label for c in study.characteristics}
-    return chars.get(var, var.replace("_", " "))
+    return study_labels(study).get(var) or var.replace("_", " ")
 
 
 def _as_list(value: Any) -> list[str]:

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from rheumetrics.study import analyses as an
+from rheumetrics.study.analyses.groups import several_enrolments
 from rheumetrics.study.design import StudyData
 from rheumetrics.study.figures import trajectories
 from rheumetrics.study.flow_diagram import flow_svg, screening_counts
@@ -33,6 +34,17 @@ from rheumetrics.study.sections.common import (
 # -- flow ------------------------------------------------------------------------------------
 
 
+def _compared(study: Study) -> bool:
+    """Whether the study has groups to compare (a single-arm study has none)."""
+    return len(study.groups) > 1
+
+
+def _shown_groups(study: Study) -> list[str]:
+    """The group columns of a table: Total and each group, or the one group of a single arm."""
+    ids = list(_labels(study))
+    return list(dict.fromkeys(["all", *ids])) if _compared(study) else ids[:1]
+
+
 def _flow_methods(study: Study, spec: dict[str, Any]) -> str:
     return ("Patient flow is counted from the data: enrolments, data present at each visit window "
             "and complete pairs for the change analysed.")  # fmt: skip
@@ -43,6 +55,9 @@ def flow(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
     """Patients and enrolments, data at each visit, dropouts and complete pairs, by group."""
     t = an.patient_flow(study, data)
     heads = _group_header(study, data)
+    patients = int(data.frame["patient_id"].nunique())
+    if patients != len(data.frame):  # the Total column counts enrolments (and patients once)
+        heads["all"] = f"Total (N = {len(data.frame)} enrolments of {patients} patients)"
     wide = t.pivot_table(index="stage", columns="group", values="n", aggfunc="first", sort=False)
     wide = wide[[c for c in dict.fromkeys(["all", *_labels(study)]) if c in wide.columns]]
     display = pd.DataFrame({"Stage": wide.index})
@@ -53,10 +68,12 @@ def flow(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
     caption = ("Patient flow, drawn from the data: patients in the cohort, excluded (with the "
                "reasons), enrolled, and per group the data at each visit and the enrolments "
                "with complete data.")  # fmt: skip
+    notes = []
+    if several_enrolments(study):
+        notes.append("Total: the rows of patients count each patient once, the other rows count "
+                     "enrolments; a patient enrolled in two groups is counted in each group.")  # fmt: skip
     return Section("Patient flow", {"flow": t, "screening": counts}, display,
-                   caption="Patients through the study, counted from the data.",
-                   footnotes=["Total counts each patient once; a patient enrolled in two groups "
-                              "is counted in each group."],
+                   caption="Patients through the study, counted from the data.", footnotes=notes,
                    diagrams={"flow_diagram": (svg, caption)},
                    conventions=t.attrs.get("conventions", {}))  # fmt: skip
 
@@ -65,45 +82,58 @@ def flow(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
 
 
 def _characteristics_methods(study: Study, spec: dict[str, Any]) -> str:
-    return (f"Characteristics at enrolment are summarised as n (%) and "
-            f"{_SUMMARIES[spec.get('summary', 'median_range')][0]}; numeric ones compared between "
-            f"groups with {_compare_text(spec)}, categorical ones with Pearson's chi-square, or "
-            f"Fisher's exact test when an expected count is below 5 (Cochran 1954).")  # fmt: skip
+    text = (f"Characteristics at enrolment are summarised as n (%) and "
+            f"{_SUMMARIES[spec.get('summary', 'median_range')][0]}")  # fmt: skip
+    if not _compared(study):
+        return text + "."
+    return (f"{text}; numeric ones compared between groups with {_compare_text(spec)}, "
+            f"categorical ones with Pearson's chi-square, or Fisher's exact test when an "
+            f"expected count is below 5 (Cochran 1954).")  # fmt: skip
 
 
 @register(
     "characteristics", {"test", "variant", "ties", "summary"}, methods=_characteristics_methods
 )
 def characteristics(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
-    """Table 1: characteristics at enrolment by group, with p-values."""
+    """Table 1: characteristics at enrolment by group, with p-values (when there are groups)."""
     t = an.characteristics(study, data, spec)
     frame = data.patients if study.characteristics_unit == "patient" else data.frame
     heads = _group_header(study, data, frame)
+    compared = _compared(study)
     t = t.assign(row=t["label"] + np.where(t["level"] != "", ": " + t["level"], ""))
     rows: list[dict[str, Any]] = []
     for row, part in t.groupby("row", sort=False):
         out: dict[str, Any] = {"Characteristic": row}
-        for g, head in heads.items():
+        for g in _shown_groups(study):
             r = part[part["group"] == g]
-            out[head] = "" if r.empty else str(r["text"].iloc[0])
+            out[heads[g]] = "" if r.empty else str(r["text"].iloc[0])
         first = not rows or part["variable"].iloc[0] != rows[-1]["_variable"]
-        out["p"] = format_p(part["p"].iloc[0]) if first else ""
-        out["Test"] = part["test"].iloc[0] if first else ""
+        if compared:
+            out["p"] = format_p(part["p"].iloc[0]) if first else ""
+            out["Test"] = str(part["test"].iloc[0]).split(" (")[0] if first else ""
         out["_variable"] = part["variable"].iloc[0]
         rows.append(out)
     summary = _SUMMARIES[spec.get("summary", "median_range")][0]
+    notes = [f"Categorical: n (%); numeric: {summary}."]
+    if compared:
+        notes.append(f"p: numeric {_compare_text(spec)}; categorical Pearson's chi-square, or "
+                     f"Fisher's exact test when an expected count is below 5.")  # fmt: skip
+        ran = [str(x) for x in dict.fromkeys(t["test"]) if str(x).startswith("Mann-Whitney U (")]
+        if ran:  # which p the data gave: exact or normal approximation
+            notes.append("Mann-Whitney p here: " + "; ".join(r.removeprefix("Mann-Whitney U ")
+                                                             .strip("()") for r in ran) + ".")  # fmt: skip
     return Section("Patient characteristics at enrolment", {"characteristics": t.drop(columns="row")},
-                   pd.DataFrame(rows).drop(columns="_variable"), caption="Characteristics at enrolment by group.",
-                   footnotes=[f"Categorical: n (%); numeric: {summary}.",
-                              "p: numeric " + _compare_text(spec) + "; categorical chi-square, "
-                              "or Fisher's exact test when an expected count is below 5."],
-                   conventions=t.attrs.get("conventions", {}))  # fmt: skip
+                   pd.DataFrame(rows).drop(columns="_variable"),
+                   caption="Characteristics at enrolment" + (" by group." if compared else "."),
+                   footnotes=notes, conventions=t.attrs.get("conventions", {}))  # fmt: skip
 
 
 def _scores_methods(study: Study, spec: dict[str, Any]) -> str:
-    return (f"Outcomes at each visit are summarised by group as "
-            f"{_SUMMARIES[spec.get('summary', 'median_range')][0]} and compared with "
-            f"{_compare_text(spec)}; missing values are excluded and N counts the values present.")  # fmt: skip
+    text = (f"Outcomes at each visit are summarised{' by group' if _compared(study) else ''} as "
+            f"{_SUMMARIES[spec.get('summary', 'median_range')][0]}")  # fmt: skip
+    if _compared(study):
+        text += f" and compared with {_compare_text(spec)}"
+    return text + "; missing values are excluded and N counts the values present."
 
 
 def _scores_display(
@@ -116,12 +146,13 @@ def _scores_display(
     _, stats_, names = _SUMMARIES[summary]
     heads = _group_header(study, data)
     visit_label = {v.id: v.label for v in study.visits}
-    shown_groups = list(dict.fromkeys(["all", *_labels(study)]))
+    shown_groups = _shown_groups(study)
     rows: list[list[str]] = []
     columns = [("", "Visit"), ("", "Outcome")]
     for g in shown_groups:
         columns += [(heads[g], "N"), *((heads[g], n) for n in names)]
-    columns.append(("", "p"))
+    if _compared(study):
+        columns.append(("", "p"))
     for (visit, oid), part in t.groupby(["visit", "outcome"], sort=False):
         digits = study.outcome(str(oid)).digits
         col = f"change:{oid}" if "→" in str(visit) else f"{oid}@{visit}"
@@ -134,10 +165,18 @@ def _scores_display(
                 row += [""] * (1 + len(stats_))
                 continue
             r0 = r.iloc[0]
-            row += [count(r0["n"]), *(num(r0[s], digits, trim=trim and s != "sd") for s in stats_)]
-        row.append(format_p(part["p"].iloc[0]))
+            row += [
+                count(r0["n"]),
+                *(num(r0[s], digits, trim=trim and s not in ("mean", "sd")) for s in stats_),
+            ]
+        if _compared(study):
+            row.append(format_p(part["p"].iloc[0]))
         rows.append(row)
     return pd.DataFrame(rows, columns=pd.MultiIndex.from_tuples(columns))
+
+
+def _p_note(study: Study, spec: dict[str, Any]) -> list[str]:
+    return [f"p: {_compare_text(spec)}."] if _compared(study) else []
 
 
 @register("scores", {"outcomes", "test", "variant", "ties", "summary"}, methods=_scores_methods)
@@ -145,9 +184,10 @@ def scores(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
     """Table 2: every outcome at every visit by group."""
     t = an.scores_by_visit(study, data, spec)
     summary = _SUMMARIES[spec.get("summary", "median_range")][0]
+    by = " by group" if _compared(study) else ""
     sec = Section("Scores at each visit", {"scores": t}, _scores_display(study, data, t, spec),
-                  caption=_kinds(study).capitalize() + " at each visit by group.",
-                  footnotes=[f"N: values present; {summary}.", f"p: {_compare_text(spec)}."],
+                  caption=f"{_kinds(study).capitalize()} at each visit{by}.",
+                  footnotes=[f"N: values present; {summary}.", *_p_note(study, spec)],
                   conventions=t.attrs.get("conventions", {}))  # fmt: skip
     # over three or more visits (two visits are the change tables' job)
     over_time = [
@@ -162,13 +202,15 @@ def scores(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
         fig = trajectories(t, [(v.id, v.label) for v in study.visits], groups, over_time)
         sec.figures["trajectories"] = (
             fig,
-            "Median (line) and interquartile range (band) of each outcome at each visit, by group.",
+            f"Median (line) and interquartile range (band) of each outcome at each visit{by}.",
         )
     return sec
 
 
 def _changes_methods(study: Study, spec: dict[str, Any]) -> str:
     a, b = _visit_names(study)
+    if not _compared(study):
+        return f"Changes ({b} minus {a}) are summarised in the same way."
     return (f"Changes ({b} minus {a}) are summarised and compared between groups in the same way "
             f"({_compare_text(spec)}).")  # fmt: skip
 
@@ -183,9 +225,11 @@ def changes(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
     """The change of each outcome between the two visits of ``change``, by group."""
     t = an.scores_by_visit(study, data, spec, change=True)
     a, b = _visit_names(study)
+    by = " by group" if _compared(study) else ""
+    p = f"; p: {_compare_text(spec)}" if _compared(study) else ""
     return Section("Change between visits", {"changes": t}, _scores_display(study, data, t, spec),
-                   caption=f"Change from {a} to {b} by group.",
-                   footnotes=[f"Change = value at {b} minus value at {a}; p: {_compare_text(spec)}."],
+                   caption=f"Change from {a} to {b}{by}.",
+                   footnotes=[f"Change = value at {b} minus value at {a}{p}."],
                    conventions=t.attrs.get("conventions", {}))  # fmt: skip
 
 
@@ -199,13 +243,13 @@ def direction(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
     t = an.direction(study, data, spec)
     display = None
     if not t.empty:
-        labels = {"all": "Total", **_labels(study)}
+        heads = _group_header(study, data)
         rows = []
         for (label, d), part in t.groupby(["label", "direction"], sort=False):
             row = {"Change": f"Δ{label}: {str(d).replace('_', ' ')}"}
-            for g, head in labels.items():
+            for g in _shown_groups(study):
                 r = part[part["group"] == g]
-                row[head] = (
+                row[heads[g]] = (
                     "" if r.empty else f"{count(r['n'].iloc[0])} ({num(r['percent'].iloc[0], 1)}%)"
                 )
             rows.append(row)

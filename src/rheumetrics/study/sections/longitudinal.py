@@ -15,6 +15,7 @@ from rheumetrics.study.design import StudyData
 from rheumetrics.study.formatting import (
     count,
     format_p,
+    integer_valued,
     interval,
     num,
 )
@@ -46,15 +47,22 @@ def paired(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
     labels = {"all": "All", **_labels(study)}
     display = None
     if not t.empty:
+        digits = [study.outcome(str(o)).digits for o in t["outcome"]]
+        trim = [integer_valued(data.frame[f"change:{o}@{a}-{b}"])
+                for o, a, b in zip(t["outcome"], t["from"], t["to"], strict=True)]  # fmt: skip
+        quartiles = [f"{num(m, d, trim=w)} ({num(a, d, trim=w)}, {num(b, d, trim=w)})"
+                     for m, a, b, d, w in zip(t["median"], t["q1"], t["q3"], digits, trim, strict=True)]  # fmt: skip
         display = pd.DataFrame({
             "Outcome": t["label"], "Interval": [f"{names[a]} to {names[b]}" for a, b in zip(t["from"], t["to"], strict=True)],
             "Group": t["group"].map(labels), "n": [count(n) for n in t["n"]],
-            "Median (Q1, Q3)": [f"{num(m, 2)} ({num(a, 2)}, {num(b, 2)})" for m, a, b in zip(t["median"], t["q1"], t["q3"], strict=True)],
+            "Median (Q1, Q3)": quartiles,
             "SRM": [num(x, 2) for x in t.get("srm", pd.Series(np.nan, index=t.index))],
             "Decrease / none / increase": [f"{count(a)} / {count(b)} / {count(c)}" for a, b, c in
                                            zip(t["decrease"], t["no_change"], t["increase"], strict=True)],
             "p": [format_p(p) for p in t.get("p", pd.Series(np.nan, index=t.index))],
         })  # fmt: skip
+        if len(study.groups) == 1:
+            display = display.drop(columns="Group")
     return Section("Within-patient change", {"paired": t}, display,
                    caption="Change within patients over each interval.",
                    footnotes=["p: Wilcoxon signed-rank test of the change against zero."],
@@ -84,9 +92,11 @@ def association(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
 
 
 def _response_methods(study: Study, spec: dict[str, Any]) -> str:
+    from rheumetrics.measures.cutoffs import cutoff_set
+
     return (f"Response of {study.outcome(str(spec['outcome'])).label} is classed by the EULAR response "
             "criteria (van Gestel et al. 1996) from baseline to each visit, and disease activity "
-            f"at each visit by the {spec.get('cutoffs', 'das28_eular')} cut-offs.")  # fmt: skip
+            f"at each visit by the cut-offs of {cutoff_set(spec.get('cutoffs', 'das28_eular')).source}.")  # fmt: skip
 
 
 @register("response", {"outcome", "cutoffs"}, methods=_response_methods, check=checks.response)

@@ -66,8 +66,7 @@ def logistic(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
     t = an.logistic(study, data, spec)
     model = t.attrs.get("model", {})
     named = [*_as_list(spec["predictors"]), *_as_list(spec.get("confounders"))]
-    labels = {**{v: var_label(study, v) for v in named}, **data.labels,
-              **{c.id: c.label for c in study.characteristics}, **dict(spec.get("labels", {}))}  # fmt: skip
+    labels = {**{v: var_label(study, v) for v in named}, **data.labels}
     refs = {"group": study.groups[0].id}
     t = t.assign(
         label=[term_label(str(x), labels, {"group": _labels(study)}, refs) for x in t["term"]]
