@@ -25,9 +25,14 @@ from rheumetrics.study.sections.common import _as_list, _labels, var_label
 
 def _roc_methods(study: Study, spec: dict[str, Any]) -> str:
     rule = spec.get("label") or f"{var_label(study, spec['truth'])} {spec['positive']}"
+    paired = (
+        "; the two scores are compared with DeLong's paired test"
+        if len(spec.get("scores", ())) == 2
+        else ""
+    )
     return (f"Discrimination of '{rule}' is the area under the empirical ROC "
             f"curve with DeLong's confidence interval (DeLong et al. 1988), the cut-off maximising "
-            f"Youden's J (Youden 1950); two scores are compared with DeLong's paired test.")  # fmt: skip
+            f"Youden's J (Youden 1950){paired}.")  # fmt: skip
 
 
 @register("roc", {"truth", "positive", "label", "scores", "higher_is_positive"}, methods=_roc_methods,
