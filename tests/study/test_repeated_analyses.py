@@ -225,3 +225,23 @@ def test_bundled_il6_study_reports_repair_beside_progression() -> None:
     titles = [s.title for s in rep.sections.values()]
     assert "Paired proportions: erosion repair on MRI and radiographs" in titles
     assert "Logistic regression: MRI erosion repair" in titles
+
+
+def test_a_sensitivity_analysis_repeats_a_later_run(tmp_path: Path) -> None:
+    # without patient SYN-IL6-01, the repair run (the second) equals the repair rule run alone
+    leave_out = 'sensitivity = { analysis = "%s", exclude = ["SYN-IL6-01"] }\n'
+    later = _study(
+        f"[analyses]\npaired_proportions = [{PROGRESSION}, {REPAIR}]\n"
+        + leave_out % "paired_proportions_2",
+        tmp_path,
+    )
+    alone = _study(
+        f"[analyses]\npaired_proportions = {REPAIR}\n" + leave_out % "paired_proportions",
+        tmp_path,
+    )
+    got, expected = run_study(later).tables["sensitivity"], run_study(alone).tables["sensitivity"]
+    pd.testing.assert_frame_equal(
+        got.drop(columns="analysis"), expected.drop(columns="analysis"), check_exact=True
+    )
+    assert (got["analysis"] == "paired_proportions_2").all()
+    assert "< -0.5" in got.to_csv()

@@ -130,7 +130,8 @@ def adjusted_association(study: Study, data: StudyData, spec: dict[str, Any]) ->
 
 def _check_sensitivity(c: StudyFileCheck, study: Study, where: str, spec: dict[str, Any]) -> None:
     name = spec.get("analysis")
-    if name == "sensitivity" or name not in analyses():
+    kind = study.kind(name) if isinstance(name, str) else name
+    if kind == "sensitivity" or kind not in analyses():
         c.add(where, "analysis", name, "required: the name of another registered analysis")
     elif name not in study.analyses:
         c.add(where, "analysis", name, "must be an analysis the study runs (in [analyses])")
@@ -158,7 +159,7 @@ def sensitivity(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
     name = str(spec["analysis"])
     patients = [str(p) for p in spec["exclude"]]
     reduced = an.without_patients(data, patients, "sensitivity")
-    inner = analyses()[name].run(study, reduced, study.analyses[name])
+    inner = analyses()[study.kind(name)].run(study, reduced, study.analyses[name])
     dropped = len(data.frame) - len(reduced.frame)
     tables = {}
     for k, (key, table) in enumerate(inner.tables.items()):
