@@ -159,8 +159,10 @@ def _completions(
     Returns that stage's index and the completions (``node``, ``value``, ``mass``) sorted by node
     then value, with ``suffix[i]`` the mass of completions ``i..end`` of the same node.
     """
-    node, value, mass = np.zeros(1, np.int64), np.zeros(1), np.ones(1)
-    start = np.array([0, 1])  # completions of node n are start[n]:start[n + 1]
+    node: np.ndarray = np.zeros(1, np.int64)
+    value: np.ndarray = np.zeros(1)
+    mass: np.ndarray = np.ones(1)
+    start: np.ndarray = np.array([0, 1])  # completions of node n are start[n]:start[n + 1]
     at = len(stages)
     for index in range(len(stages) - 1, -1, -1):
         stage = stages[index]
@@ -196,9 +198,10 @@ def _finish(
     kind = np.concatenate([np.ones(n_done, np.int8), np.zeros(node.size, np.int8)])
     order = np.lexsort((kind, keys_value, keys_node))
     is_query = order >= n_done
-    before = np.cumsum(~is_query) - ~is_query  # completions sorted before each position
+    # completions sorted before each position
+    before: np.ndarray = np.cumsum(~is_query) - ~is_query
     query = order[is_query] - n_done
-    first = before[is_query]
+    first: np.ndarray = before[is_query]
     end = done["start"][node[query] + 1]
     return float((mass[query] * (done["suffix"][first] - done["suffix"][end])).sum())
 
@@ -258,8 +261,10 @@ def network_p(
     stages = _network(table, column_stat, symmetric_rows, max_nodes)
     meet, done = _completions(stages, quantum, max_nodes)
     # past paths: node, statistic level, statistic, probability; sorted by (node, level)
-    node, level = np.zeros(1, np.int64), np.zeros(1, np.int64)
-    partial, mass = np.zeros(1), np.ones(1)
+    node: np.ndarray = np.zeros(1, np.int64)
+    level: np.ndarray = np.zeros(1, np.int64)
+    partial: np.ndarray = np.zeros(1)
+    mass: np.ndarray = np.ones(1)
     p = 0.0
     for stage in stages[:meet]:
         edge, child, share, open_from, surely_from, end = _expand(
