@@ -143,7 +143,7 @@ def test_raw_mean_difference_borenstein_2009():
 
 def test_higgins_prediction_interval_uses_t_k_minus_2():
     yi, vi = [0.1, 0.5, 0.9, 0.2], [0.04, 0.05, 0.06, 0.03]
-    higgins = meta_analysis(yi, vi, method="DL").iloc[0]
+    higgins = meta_analysis(yi, vi, method="DL", prediction="higgins").iloc[0]
     half = (higgins["pi_high"] - higgins["pi_low"]) / 2
     from scipy import stats
 

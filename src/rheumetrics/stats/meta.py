@@ -238,7 +238,7 @@ def meta_analysis(
     *,
     method: Method = "REML",
     knapp_hartung: bool = False,
-    prediction: Prediction = "higgins",
+    prediction: Prediction = "metafor",
     confidence: float = 0.95,
     studies: Sequence[Any] | None = None,
     back_transform: BackTransform = "none",
@@ -250,9 +250,13 @@ def meta_analysis(
     method : ``"FE"`` fixed (common) effect, ``"DL"`` DerSimonian-Laird, ``"REML"`` (default).
     knapp_hartung : Knapp-Hartung SE and t(k-1) tests and CIs (random-effects models only).
     prediction : prediction interval for the effect in a new study, mu +- crit * sqrt(tau^2 +
-        SE^2) (Riley, Higgins & Deeks 2011). ``"higgins"``: crit from t(k-2) (Higgins, Thompson
-        & Spiegelhalter 2009; Cochrane Handbook §10.10.4.3); ``"metafor"``: t(k-1) with
-        Knapp-Hartung, else the normal quantile.
+        SE^2) (Riley, Higgins & Deeks 2011, *BMJ* 342:d549). ``"metafor"`` (default): crit is
+        the one of the CI, the normal quantile, or t(k-1) with Knapp-Hartung, so that with
+        tau^2 = 0 the interval equals the CI (R metafor ``predict.rma``; Viechtbauer 2010,
+        *J Stat Softw* 36(3), doi:10.18637/jss.v036.i03). ``"higgins"``: crit from t(k-2)
+        (Higgins, Thompson & Spiegelhalter 2009, *J R Stat Soc A* 172:137-159; Cochrane
+        Handbook §10.10.4.3; metafor ``predict(..., pi.type = "riley")``), undefined for
+        k = 2.
     studies : labels for the per-study table.
     back_transform : ``"exp"`` (log RR / log OR) or ``"tanh"`` (Fisher's z to r) adds the
         pooled estimate, CI and prediction interval on the natural scale (``pooled``,
