@@ -124,6 +124,18 @@ for (nm in c("rabbits", "small_delta", "random")) {
 }
 out$cmh <- cmh
 
+# 2 x 2 x K tables with zero cells: an infinite MH odds ratio (CI NaN), and strata whose every
+# row or column total has a zero (statistic NaN)
+zero_cells <- list(
+  infinite_or = array(c(3, 0, 0, 3, 2, 0, 0, 4), dim = c(2, 2, 2)),
+  no_information = array(c(2, 3, 0, 0, 0, 0, 4, 5), dim = c(2, 2, 2))
+)
+out$cmh_zero_cells <- lapply(zero_cells, function(a) {
+  r <- mantelhaen.test(a)
+  list(table = as_nested(a), stat = unname(r$statistic), p = r$p.value,
+       mh_or = unname(r$estimate), mh_ci = unname(r$conf.int))
+})
+
 # ---- McNemar (R mcnemar.test, binom.test) -------------------------------------------------------
 mc <- list()
 for (m in list(matrix(c(794, 86, 150, 570), 2), matrix(c(10, 5, 12, 30), 2),
