@@ -80,8 +80,8 @@ def _unique_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         where = np.empty(int(size), np.int64)
         where[packed] = np.arange(packed.size)
         return rows[where[seen]], index[packed]
-    _, first, inverse = np.unique(packed, return_index=True, return_inverse=True)
-    return rows[first], inverse.ravel()
+    keys, inverse = np.unique(packed, return_inverse=True)
+    return (keys[:, None] // weights) % bases, inverse.ravel()
 
 
 def _refuse(table: np.ndarray, what: str, limit: int) -> None:
@@ -93,6 +93,18 @@ def _refuse(table: np.ndarray, what: str, limit: int) -> None:
         f"needs more than {limit:,} {what}; use the Monte Carlo method",
     )
     problems.raise_if_any()
+
+
+def _sort_columns(columns: list[np.ndarray]) -> list[np.ndarray]:
+    """Sort across the arrays element-wise (a bubble network of np.minimum / np.maximum)."""
+    cols = list(columns)
+    for end in range(len(cols) - 1, 0, -1):
+        for i in range(end):
+            cols[i], cols[i + 1] = (
+                np.minimum(cols[i], cols[i + 1]),
+                np.maximum(cols[i], cols[i + 1]),
+            )
+    return cols
 
 
 def _network(
@@ -107,23 +119,30 @@ def _network(
     for j, total in enumerate(cols):
         cand = column_vectors(int(total), nodes.max(axis=0))
         share = column_stat(j, cand)
+        fits = np.ones((nodes.shape[0], cand.shape[0]), bool)
+        for i in range(nodes.shape[1]):  # one 2-D pass per row beats a 3-D reduction
+            fits &= cand[None, :, i] <= nodes[:, i, None]
         # np.nonzero walks row-major, so the edges come out sorted by parent
-        parent, which = np.nonzero((cand[None, :, :] <= nodes[:, None, :]).all(axis=2))
+        parent, which = np.nonzero(fits)
         if parent.size > 4 * max_nodes:
             _refuse(table, "network edges", 4 * max_nodes)
-        rest = nodes[parent]
-        left = rest - cand[which]
-        # multivariate hypergeometric step: prod C(rest_i, a_i) / C(sum rest, total)
-        n_rest = int(rest[0].sum())
+        # remaining margins of each edge's child, one 1-D array per row (sorted across rows when
+        # rows are exchangeable: a compare-exchange network on whole columns)
+        left = [nodes[parent, i] - cand[which, i] for i in range(nodes.shape[1])]
+        if symmetric_rows:
+            left = _sort_columns(left)
+        children, child = _unique_rows(np.stack(left, axis=1))
+        # multivariate hypergeometric step prod C(rest_i, a_i) / C(sum rest, total): the sums of
+        # log factorials split into a part per parent, per candidate and per child
+        n_rest = int(nodes[0].sum())
         log_step = (
-            (log_fact[rest] - log_fact[cand[which]] - log_fact[left]).sum(axis=1)
+            log_fact[nodes].sum(axis=1)[parent]
+            - log_fact[cand].sum(axis=1)[which]
+            - log_fact[children].sum(axis=1)[child]
             - log_fact[n_rest]
             + log_fact[int(total)]
             + log_fact[n_rest - int(total)]
         )
-        if symmetric_rows:
-            left = np.sort(left, axis=1)
-        children, child = _unique_rows(left)
         if children.shape[0] > max_nodes:
             _refuse(table, "network nodes", max_nodes)
         first = np.flatnonzero(np.r_[True, parent[1:] != parent[:-1]])
