@@ -132,8 +132,9 @@ def fisher_exact(
     with its exact conditional CI, as R ``fisher.test`` prints. The two-sided p sums the
     tables no more probable than the observed one (relative tolerance 1e-7, as R). Larger
     tables are enumerated exactly by the network algorithm of Mehta & Patel (1983,
-    doi:10.1080/01621459.1983.10477989); a table needing more than ``max_nodes`` network nodes
-    at once is refused with a message (R's ``workspace`` limit plays the same role).
+    doi:10.1080/01621459.1983.10477989; see :mod:`rheumetrics.stats.exact_tables`), as fast as
+    R's FEXACT on a 4 x 5 table with n = 126; a table needing more than ``max_nodes`` network
+    nodes at once is refused with a message (R's ``workspace`` limit plays the same role).
     ``method="monte_carlo"`` instead draws ``n_resamples`` random tables with the observed
     margins (scipy; pass ``rng``, a seed or Generator, for reproducible results); the
     ``method`` column then says so, with the seed.

@@ -10,12 +10,14 @@ Three devices keep the work small, none of them an approximation:
 
 * *Node merging.* When the statistic does not change if rows are swapped, nodes keep their
   margins sorted, so that all nodes with the same multiset of remaining margins are one node
-  (Joe 1988, *J Stat Comput Simul* 30:139-150; Mehta & Patel 1983, §3).
+  (Mehta & Patel 1983).
 * *Path bounds.* The shortest and longest remaining path of every node are computed exactly by
-  one backward pass. Going forward, a past path whose every completion is at least as extreme
-  as the observed table adds its whole probability to the p-value; one none of whose
-  completions can reach it is dropped; past paths at the same node with the same statistic
-  are merged (Mehta & Patel 1983, §2).
+  one backward pass (the extreme completions of a node; Mehta & Patel 1983; Joe 1988,
+  *Commun Stat Theory Methods* 17:3677-3685). Going forward, the past paths of a node are kept
+  sorted by statistic, so that those whose every completion is at least as extreme as the
+  observed table (their whole probability joins the p-value) and those none of whose
+  completions can reach it (dropped) are found by binary search per edge; only the rest are
+  expanded, and past paths at the same node with the same statistic are merged.
 * *Meeting in the middle.* For the last columns the complete distribution of the remaining
   statistic is built backwards for every node (values merged, sorted, with suffix sums) as
   long as it fits in ``max_nodes`` entries. Undecided forward paths that reach those nodes
