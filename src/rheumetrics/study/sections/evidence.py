@@ -131,7 +131,9 @@ def meta(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
         foot.append("Pooled on Fisher's z scale and back-transformed to a correlation.")
     label = spec.get("label", spec.get("measure", "RR"))
     figures = {k: (fig, f"Forest plot ({label}): {'all studies' if k == 'meta_all' else k.removeprefix('meta_')}; "
-                        "study estimates, pooled diamond, prediction interval.") for k, fig in figs.items()}  # fmt: skip
+                        "each study's estimate and 95% CI (square sized by its weight), the pooled "
+                        "estimate (diamond) and the 95% prediction interval (grey bar); weights and "
+                        "estimates [95% CI] printed at the right.") for k, fig in figs.items()}  # fmt: skip
     return Section("Meta-analysis", {"meta": t, "meta_studies": t.attrs["studies"]}, display,
                    caption=f"Pooled {label}, overall and by subgroup.", footnotes=foot, figures=figures,
                    conventions=t.attrs.get("conventions", {}))  # fmt: skip
