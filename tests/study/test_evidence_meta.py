@@ -50,7 +50,7 @@ def test_default_is_metafor_prediction_and_q_between(tmp_path: Path) -> None:
             assert pis[level] == pytest.approx(sub["pi_metafor"], rel=1e-8)
     test = rep.tables["meta"].attrs["subgroup_test"]
     assert test["test"] == "q_between"
-    assert test["stat"] == pytest.approx(ref["q_between"]["stat"], rel=1e-8)
+    assert test["Q"] == pytest.approx(ref["q_between"]["stat"], rel=1e-8)
     assert test["p"] == pytest.approx(ref["q_between"]["p"], rel=1e-8)
     conventions = rep.sections["meta"].conventions
     assert "predict.rma" in conventions["prediction"]
@@ -68,7 +68,7 @@ def test_higgins_prediction_and_moderator_test(tmp_path: Path) -> None:
     rep = _run(tmp_path, ', prediction = "higgins", subgroup_test = "moderator"')
     assert _intervals(rep)["all"] == pytest.approx(ref["overall"]["pi_higgins"], rel=1e-8)
     test = rep.tables["meta"].attrs["subgroup_test"]
-    assert test["stat"] == pytest.approx(ref["moderator"]["stat"], rel=1e-8)
+    assert test["QM"] == pytest.approx(ref["moderator"]["stat"], rel=1e-8)
     assert test["p"] == pytest.approx(ref["moderator"]["p"], rel=1e-8)
     page = html.unescape(render_html(rep))
     assert "QM = 7.77, df = 4, p = 0.10" in page
@@ -80,7 +80,7 @@ def test_knapp_hartung_moderator_test_is_an_f_test(tmp_path: Path) -> None:
     rep = _run(tmp_path, ', knapp_hartung = true, subgroup_test = "moderator"')
     assert _intervals(rep)["all"] == pytest.approx(ref["overall"]["pi_metafor"], rel=1e-8)
     test = rep.tables["meta"].attrs["subgroup_test"]
-    assert test["stat"] == pytest.approx(ref["moderator"]["stat"], rel=1e-8)
+    assert test["QM"] == pytest.approx(ref["moderator"]["stat"], rel=1e-8)
     assert test["df2"] == ref["moderator"]["df2"]
     assert "F(4, 11)" in html.unescape(render_html(rep))
 

@@ -177,8 +177,10 @@ def _completions(
 ) -> tuple[int, dict[str, np.ndarray]]:
     """Distribution of the remaining statistic at the nodes before the earliest stage it fits.
 
-    Returns that stage's index and the completions (``node``, ``value``, ``mass``) sorted by node
-    then value, with ``suffix[i]`` the mass of completions ``i..end`` of the same node.
+    Returns that stage's index and the completions (``node``, ``value``) sorted by node then
+    value, with ``start[n]:start[n + 1]`` the completions of node ``n`` and ``suffix`` the
+    reversed cumulative sum of their probabilities: completions ``i`` to the end of node ``n``
+    hold ``suffix[i] - suffix[start[n + 1]]``.
     """
     node: np.ndarray = np.zeros(1, np.int64)
     value: np.ndarray = np.zeros(1)

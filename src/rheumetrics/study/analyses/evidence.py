@@ -154,7 +154,8 @@ def meta(spec: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, Figure]]:
         which = spec.get("subgroup_test", "q_between")
         test = st.subgroup_differences(es["yi"], es["vi"], es["subgroup"], test=which,
                                        method=method, knapp_hartung=kh).iloc[0]  # fmt: skip
-        out.attrs["subgroup_test"] = {"test": which, "stat": float(test["stat"]),
+        # the statistic is named as printed: Q (Q-between) or QM (moderator test)
+        out.attrs["subgroup_test"] = {"test": which, "Q" if which == "q_between" else "QM": float(test["stat"]),
                                       "df": int(test["df"]), "df2": float(test["df2"]),
                                       "p": float(test["p"])}  # fmt: skip
         conventions["subgroup_test"] = SUBGROUP_TESTS[which]

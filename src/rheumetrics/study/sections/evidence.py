@@ -107,11 +107,11 @@ def meta(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
     if "subgroup_test" in t.attrs:
         sg = t.attrs["subgroup_test"]
         if sg["test"] == "q_between":
-            stat = f"Q = {num(sg['stat'], 2)}, df = {sg['df']}"
+            stat = f"Q = {num(sg['Q'], 2)}, df = {sg['df']}"
         elif np.isfinite(sg["df2"]):
-            stat = f"QM = {num(sg['stat'], 2)}, F({sg['df']}, {sg['df2']:g})"
+            stat = f"QM = {num(sg['QM'], 2)}, F({sg['df']}, {sg['df2']:g})"
         else:
-            stat = f"QM = {num(sg['stat'], 2)}, df = {sg['df']}"
+            stat = f"QM = {num(sg['QM'], 2)}, df = {sg['df']}"
         foot.append(f"Test for subgroup differences ({_SUBGROUP_SHORT[sg['test']]}): {stat}, "
                     f"p = {format_p(sg['p'])}.")  # fmt: skip
     crit = "t(k-1)" if spec.get("knapp_hartung") else "z"
