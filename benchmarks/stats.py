@@ -9,16 +9,21 @@ to pingouin's, and the peak memory traced during one call (``tracemalloc``, whic
 buffers). At the end come the growth exponents of time and memory over the sizes
 (1 = linear; n log n shows as a little above 1). Target: every test within 2x of SciPy
 at 10^6 values, memory linear in n. A second section times the resampling and enumeration
-methods.
+methods; a third times Fisher's exact test on r x c tables next to R's ``fisher.test``
+(run as a subprocess, timed inside R, when ``Rscript`` is installed).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import shutil
 import statistics
+import subprocess
 import time
 import tracemalloc
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,6 +31,7 @@ from scipy import stats
 
 from rheumetrics.stats import (
     delong_test,
+    fisher_exact,
     hodges_lehmann,
     mann_whitney,
     median_test,
@@ -197,6 +203,40 @@ def resampling() -> None:
         print(f"{label:<{width}}  {min(_timed(func) for _ in range(3)):8.3f} s")
 
 
+#: r x c tables checked against R (the review's 4 x 5 table first, then random tables)
+FISHER_TABLES = Path(__file__).parent.parent / "tests" / "stats" / "data" / "r_reference.json"
+
+_R_FISHER = """
+tables <- jsonlite::fromJSON(commandArgs(TRUE)[1], simplifyVector = FALSE)
+as_m <- function(t) do.call(rbind, lapply(t, unlist))
+one <- as_m(tables[[1]])
+first <- min(sapply(1:3, function(i) system.time(fisher.test(one, workspace = 2e8))[["elapsed"]]))
+rest <- system.time(for (t in tables) fisher.test(as_m(t), workspace = 2e8))[["elapsed"]]
+cat(first, rest, "\\n")
+"""
+
+
+def fisher_rxc() -> None:
+    """Exact Fisher test on the review's 4 x 5 table (n = 126) and on the random r x c set."""
+    tables = [case["table"] for case in json.loads(FISHER_TABLES.read_text())["fisher_rxc_large"]]
+    ours_first = min(_timed(lambda: fisher_exact(tables[0])) for _ in range(3))
+    ours_all = _timed(lambda: [fisher_exact(t) for t in tables])
+    r_times: list[float] | None = None
+    if shutil.which("Rscript"):
+        out = subprocess.run(
+            ["Rscript", "-e", _R_FISHER, json.dumps(tables)],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        r_times = [float(v) for v in out.split()]
+    labels = ["4 x 5 table, n = 126 (best of 3)", f"all {len(tables)} r x c tables of the R set"]
+    print(f"{'Fisher exact r x c':<40} {'ours s':>8} {'R s':>8} {'ratio':>6}")
+    for i, (label, ours) in enumerate(zip(labels, [ours_first, ours_all], strict=True)):
+        peer = f"{r_times[i]:>8.3f} {ours / r_times[i]:>6.2f}" if r_times else f"{'-':>8} {'-':>6}"
+        print(f"{label:<40} {ours:>8.3f} {peer}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000,1000000")
@@ -208,6 +248,8 @@ def main() -> None:
     compare(sizes, args.repeats)
     print()
     resampling()
+    print()
+    fisher_rxc()
 
 
 if __name__ == "__main__":

@@ -80,6 +80,22 @@ for (dims in list(c(3, 3), c(2, 5), c(3, 4), c(4, 3), c(2, 3))) {
 }
 out$fisher_rxc <- fisher_cases
 
+# larger r x c tables: the 4 x 5 table (n = 126) of a review, and random tables up to 4 x 6
+# (p to full double precision; R's FEXACT takes about 2 s for the 4 x 5 table)
+as_rows <- function(m) unname(lapply(seq_len(nrow(m)), function(i) m[i, ]))
+review <- matrix(c(4, 9, 6, 7, 10, 7, 3, 6, 7, 2, 7, 3, 4, 6, 4, 9, 9, 8, 6, 9), 4, 5, byrow = TRUE)
+large <- list(list(table = as_rows(review), p = fisher.test(review, workspace = 2e8)$p.value))
+set.seed(126)
+for (i in 1:24) {
+  dims <- c(sample(2:4, 1), sample(3:6, 1))
+  m <- matrix(rpois(prod(dims), runif(1, 1, 4)), dims[1], dims[2])
+  m[sample(length(m), 1)] <- m[sample(length(m), 1)] + 1
+  m <- m[rowSums(m) > 0, colSums(m) > 0, drop = FALSE]
+  if (min(dim(m)) < 2) next
+  large[[length(large) + 1]] <- list(table = as_rows(m), p = fisher.test(m, workspace = 2e8)$p.value)
+}
+out$fisher_rxc_large <- large
+
 # ---- Cochran-Mantel-Haenszel (R mantelhaen.test) ----------------------------------------------
 as_nested <- function(a) {
   # a[i, j, k] -> list over i of list over j of vectors over k
@@ -107,6 +123,18 @@ for (nm in c("rabbits", "small_delta", "random")) {
   )
 }
 out$cmh <- cmh
+
+# 2 x 2 x K tables with zero cells: an infinite MH odds ratio (CI NaN), and strata whose every
+# row or column total has a zero (statistic NaN)
+zero_cells <- list(
+  infinite_or = array(c(3, 0, 0, 3, 2, 0, 0, 4), dim = c(2, 2, 2)),
+  no_information = array(c(2, 3, 0, 0, 0, 0, 4, 5), dim = c(2, 2, 2))
+)
+out$cmh_zero_cells <- lapply(zero_cells, function(a) {
+  r <- mantelhaen.test(a)
+  list(table = as_nested(a), stat = unname(r$statistic), p = r$p.value,
+       mh_or = unname(r$estimate), mh_ci = unname(r$conf.int))
+})
 
 # ---- McNemar (R mcnemar.test, binom.test) -------------------------------------------------------
 mc <- list()

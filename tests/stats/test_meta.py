@@ -143,7 +143,7 @@ def test_raw_mean_difference_borenstein_2009():
 
 def test_higgins_prediction_interval_uses_t_k_minus_2():
     yi, vi = [0.1, 0.5, 0.9, 0.2], [0.04, 0.05, 0.06, 0.03]
-    higgins = meta_analysis(yi, vi, method="DL").iloc[0]
+    higgins = meta_analysis(yi, vi, method="DL", prediction="higgins").iloc[0]
     half = (higgins["pi_high"] - higgins["pi_low"]) / 2
     from scipy import stats
 
@@ -168,3 +168,25 @@ def test_forest_plot_returns_figure():
     fig = forest_plot(res, exponentiate=True, xlabel="risk ratio")
     assert isinstance(fig, Figure)
     assert len(fig.axes[0].get_yticklabels()) == 14
+
+
+def test_forest_plot_prints_weight_and_estimate_ci_columns():
+    yi, vi = [0.1, 0.5, 0.9, 0.2], [0.04, 0.05, 0.06, 0.03]
+    res = meta_analysis(yi, vi, studies=["A", "B", "C", "D"], method="DL")
+    texts = [t.get_text() for t in forest_plot(res).axes[0].texts]
+    studies = res.attrs["studies"]
+    assert texts[:2] == ["Weight", "Estimate [95% CI]"]
+    for i, row in studies.iterrows():
+        assert texts[2 + 2 * i] == f"{row['weight_percent']:.1f}%"
+        assert texts[3 + 2 * i] == f"{row['yi']:.2f} [{row['ci_low']:.2f}, {row['ci_high']:.2f}]"
+    pooled = res.iloc[0]
+    assert texts[-3] == "100%"
+    assert (
+        texts[-2] == f"{pooled['estimate']:.2f} [{pooled['ci_low']:.2f}, {pooled['ci_high']:.2f}]"
+    )
+    assert texts[-1] == f"[{pooled['pi_low']:.2f}, {pooled['pi_high']:.2f}]"
+    # ratios are printed as ratios
+    ratio_texts = [t.get_text() for t in forest_plot(res, exponentiate=True).axes[0].texts]
+    assert ratio_texts[3] == (
+        f"{np.exp(0.1):.2f} [{np.exp(studies['ci_low'][0]):.2f}, {np.exp(studies['ci_high'][0]):.2f}]"
+    )

@@ -6,6 +6,7 @@ The R script writes ``tests/stats/data/r_reference.json``; these tests only read
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,17 @@ def test_fisher_exact_r_by_c_matches_r_fisher_test(case):
     )
 
 
+@pytest.mark.parametrize("case", R["fisher_rxc"] + R["fisher_rxc_large"])
+def test_fisher_exact_r_by_c_within_1e_10_of_r(case):
+    # the first large case is the 4 x 5 table (n = 126) of the issue-14 review
+    assert fisher_exact(case["table"])["p"].iloc[0] == pytest.approx(case["p"], abs=1e-10)
+
+
+def test_fisher_exact_r_by_c_large_set_covers_the_review_table():
+    assert R["fisher_rxc_large"][0]["table"][0] == [4, 9, 6, 7, 10]
+    assert len(R["fisher_rxc_large"]) >= 20
+
+
 @pytest.mark.parametrize("name", ["rabbits", "small_delta", "random"])
 def test_cmh_matches_r_mantelhaen_test(name):
     ref = R["cmh"][name]
@@ -86,6 +98,49 @@ def test_cmh_continuity_correction_only_when_r_applies_it():
     res = cmh_test(_array3(R["cmh"]["small_delta"]["table"]))
     assert res["stat"].iloc[0] == pytest.approx(R["cmh"]["small_delta"]["stat_uncorrected"])
     assert res.attrs["conventions"]["continuity_correction"] is False
+
+
+@pytest.mark.parametrize("name", ["infinite_or", "no_information"])
+def test_cmh_zero_cells_match_r_without_runtime_warnings(name):
+    ref = R["cmh_zero_cells"][name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no divide-by-zero warning may escape
+        res = cmh_test(_array3(ref["table"])).iloc[0]
+    for ours, theirs in [(res["stat"], ref["stat"]), (res["p"], ref["p"]),
+                         (res["common_odds_ratio"], ref["mh_or"]),
+                         (res["ci_low"], ref["mh_ci"][0]), (res["ci_high"], ref["mh_ci"][1])]:  # fmt: skip
+        if np.isnan(_num(theirs)):
+            assert np.isnan(ours)
+        else:
+            assert ours == pytest.approx(_num(theirs), rel=1e-10)
+    if name == "no_information":
+        assert res["method"].startswith("not estimable")
+
+
+@pytest.mark.parametrize("name", ["rabbits", "small_delta", "random"])
+def test_exact_cmh_bounds_solve_their_equations_where_r_stops_early(name):
+    # our conditional MLE solves E[S] = s and each CI bound puts exactly 2.5% in its tail;
+    # R's uniroot (tol ~1.2e-4) stops nearby: on the rabbits table its upper bound 529.84 leaves
+    # 2.5078% in the lower tail (docs/statistics.md)
+    from rheumetrics.stats.contingency import _hypergeom_null
+
+    ref = R["cmh"][name]
+    arr = _array3(ref["table"])
+    null, low = _hypergeom_null(arr)
+    s, support = int(arr[0, 0, :].sum()) - low, np.arange(null.size)
+
+    def density(psi: float) -> np.ndarray:
+        d = np.log(np.where(null > 0, null, np.finfo(float).tiny)) + np.log(psi) * support
+        d = np.exp(d - d.max())
+        return d / d.sum()
+
+    res = cmh_test(arr, exact=True).iloc[0]
+    assert (support * density(res["common_odds_ratio"])).sum() == pytest.approx(s, abs=1e-9)
+    assert density(res["ci_low"])[s:].sum() == pytest.approx(0.025, abs=1e-10)
+    assert density(res["ci_high"])[: s + 1].sum() == pytest.approx(0.025, abs=1e-10)
+    r_tails = [density(_num(ref["exact_ci"][0]))[s:].sum(),
+               density(_num(ref["exact_ci"][1]))[: s + 1].sum()]  # fmt: skip
+    assert r_tails == pytest.approx([0.025, 0.025], abs=1e-4)
 
 
 def _close_ratio(ours: float, r_value: float) -> bool:

@@ -3,7 +3,7 @@
 Flat modules by topic (pingouin-style): :mod:`.descriptives`, :mod:`.group_tests` (median
 and rank-sum tests), :mod:`.contingency` (chi-square, Fisher, CMH, McNemar), :mod:`.paired`,
 :mod:`.correlation`, :mod:`.regression`, :mod:`.agreement` (reliability and responsiveness),
-:mod:`.roc`, :mod:`.meta`, :mod:`.conversion` (median/IQR/range to mean/SD) and
+:mod:`.roc`, :mod:`.meta` (with :mod:`.meta_subgroups` and :mod:`.forest`), :mod:`.conversion` (median/IQR/range to mean/SD) and
 :mod:`.power`. Every result has a ``p`` column for its p-value, a ``method`` column saying
 which computation ran, and records its conventions in ``attrs["conventions"]``;
 ``docs/statistics.md`` lists the variants and their defaults.
@@ -30,9 +30,11 @@ if TYPE_CHECKING:
     from rheumetrics.stats.conversion import mean_sd_from_quantiles
     from rheumetrics.stats.correlation import correlation_table, pearson, permutation_p, spearman
     from rheumetrics.stats.descriptives import count_percent, describe, format_number
+    from rheumetrics.stats.forest import forest_plot
     from rheumetrics.stats.group_tests import hodges_lehmann, mann_whitney, median_test
     from rheumetrics.stats.marginal_means import adjusted_means
-    from rheumetrics.stats.meta import effect_sizes, forest_plot, meta_analysis
+    from rheumetrics.stats.meta import effect_sizes, meta_analysis
+    from rheumetrics.stats.meta_subgroups import subgroup_differences
     from rheumetrics.stats.paired import wilcoxon_signed_rank
     from rheumetrics.stats.power import (
         correlation_power_exact,
@@ -67,8 +69,9 @@ _WHERE = {
     "median_test": "group_tests",
     "adjusted_means": "marginal_means",
     "effect_sizes": "meta",
-    "forest_plot": "meta",
+    "forest_plot": "forest",
     "meta_analysis": "meta",
+    "subgroup_differences": "meta_subgroups",
     "wilcoxon_signed_rank": "paired",
     "correlation_power_exact": "power",
     "power_correlation": "power",
@@ -118,6 +121,7 @@ __all__ = [
     "sdc",
     "spearman",
     "srm",
+    "subgroup_differences",
     "wilcoxon_signed_rank",
     "youden_cutoff",
 ]

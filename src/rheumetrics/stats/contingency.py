@@ -132,8 +132,9 @@ def fisher_exact(
     with its exact conditional CI, as R ``fisher.test`` prints. The two-sided p sums the
     tables no more probable than the observed one (relative tolerance 1e-7, as R). Larger
     tables are enumerated exactly by the network algorithm of Mehta & Patel (1983,
-    doi:10.1080/01621459.1983.10477989); a table needing more than ``max_nodes`` network nodes
-    at once is refused with a message (R's ``workspace`` limit plays the same role).
+    doi:10.1080/01621459.1983.10477989; see :mod:`rheumetrics.stats.exact_tables`), as fast as
+    R's FEXACT on a 4 x 5 table with n = 126; a table needing more than ``max_nodes`` network
+    nodes at once is refused with a message (R's ``workspace`` limit plays the same role).
     ``method="monte_carlo"`` instead draws ``n_resamples`` random tables with the observed
     margins (scipy; pass ``rng``, a seed or Generator, for reproducible results); the
     ``method`` column then says so, with the seed.
@@ -261,6 +262,29 @@ def _exact_cmh(arr: np.ndarray, alternative: str, confidence: float) -> dict[str
     }
 
 
+def _mantel_haenszel_or(arr: np.ndarray, confidence: float) -> dict[str, float]:
+    """Mantel-Haenszel common odds ratio with the Robins-Breslow-Greenland CI (statsmodels).
+
+    When sum(a d / n) or sum(b c / n) is 0 the estimate is 0 or infinite (undefined if both)
+    and the CI, built on its logarithm, is undefined: NaN, as R ``mantelhaen.test`` prints.
+    """
+    from statsmodels.stats.contingency_tables import StratifiedTable
+
+    n = arr.sum(axis=(0, 1))
+    ad = float((arr[0, 0] * arr[1, 1] / n).sum())
+    bc = float((arr[0, 1] * arr[1, 0] / n).sum())
+    if ad == 0 or bc == 0:
+        estimate = np.inf if ad > 0 else 0.0 if bc > 0 else np.nan
+        return {"common_odds_ratio": estimate, "ci_low": np.nan, "ci_high": np.nan}
+    st = StratifiedTable([arr[:, :, k] for k in range(arr.shape[2])])
+    low, high = st.oddsratio_pooled_confint(alpha=1 - confidence)
+    return {
+        "common_odds_ratio": float(st.oddsratio_pooled),
+        "ci_low": float(low),
+        "ci_high": float(high),
+    }
+
+
 def cmh_test(
     table: Any,
     *,
@@ -294,7 +318,6 @@ def cmh_test(
     (0.03994, 10.361)
     """
     from scipy import stats
-    from statsmodels.stats.contingency_tables import StratifiedTable
 
     check_range("confidence", confidence, 0.0, 1.0)
     check_choice("alternative", alternative, ALTERNATIVES)
@@ -334,22 +357,21 @@ def cmh_test(
         cov += np.kron(v_rows, v_cols) / (n * n * (n - 1))
     row: dict[str, Any] = {}
     applied = False
+    method = "chi-square approximation"
     if is_2x2:
         applied = bool(correction and abs(diff[0]) >= 0.5)
-        if alternative == "two-sided":
+        if cov[0, 0] == 0:
+            # every stratum has a zero row or column margin: S is fixed, nothing to test
+            stat, p = np.nan, np.nan
+            method = "not estimable: every stratum has a zero row or column total"
+        elif alternative == "two-sided":
             stat = (abs(diff[0]) - (0.5 if applied else 0.0)) ** 2 / cov[0, 0]
             p = float(stats.chi2.sf(stat, 1))
         else:
             stat = (diff[0] - (np.sign(diff[0]) * 0.5 if applied else 0.0)) / np.sqrt(cov[0, 0])
             p = float(stats.norm.sf(stat) if alternative == "greater" else stats.norm.cdf(stat))
             stat = stat**2
-        st = StratifiedTable([arr[:, :, k] for k in range(arr.shape[2])])
-        low, high = st.oddsratio_pooled_confint(alpha=1 - confidence)
-        row = {
-            "common_odds_ratio": float(st.oddsratio_pooled),
-            "ci_low": float(low),
-            "ci_high": float(high),
-        }
+        row = _mantel_haenszel_or(arr, confidence)
     else:
         stat = float(diff @ np.linalg.solve(cov, diff))
         p = float(stats.chi2.sf(stat, (n_i - 1) * (n_j - 1)))
@@ -358,7 +380,7 @@ def cmh_test(
             "stat": float(stat),
             "df": (n_i - 1) * (n_j - 1),
             "p": p,
-            "method": "chi-square approximation",
+            "method": method,
             **row,
             "n": int(arr.sum()),
             "alternative": alternative,

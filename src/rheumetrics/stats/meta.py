@@ -1,4 +1,4 @@
-"""Meta-analysis: effect sizes, fixed and random effects, heterogeneity, forest plot.
+"""Meta-analysis: effect sizes, fixed and random effects, heterogeneity.
 
 Effect sizes (:func:`effect_sizes`) follow Borenstein, Hedges, Higgins & Rothstein (2009),
 *Introduction to Meta-Analysis*, ch. 4-6: log risk ratio, log odds ratio, raw mean difference,
@@ -14,7 +14,7 @@ Knapp-Hartung.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -29,15 +29,12 @@ from rheumetrics.stats._common import (
     validated_floats,
 )
 
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
-
 Measure = Literal["RR", "OR", "MD", "SMD", "ZCOR"]
 BackTransform = Literal["none", "exp", "tanh"]
 Method = Literal["FE", "DL", "REML"]
 Prediction = Literal["higgins", "metafor"]
 
-__all__ = ["effect_sizes", "forest_plot", "meta_analysis"]
+__all__ = ["effect_sizes", "meta_analysis"]
 
 
 def _columns(data: pd.DataFrame, spec: dict[str, str | None]) -> dict[str, np.ndarray]:
@@ -238,7 +235,7 @@ def meta_analysis(
     *,
     method: Method = "REML",
     knapp_hartung: bool = False,
-    prediction: Prediction = "higgins",
+    prediction: Prediction = "metafor",
     confidence: float = 0.95,
     studies: Sequence[Any] | None = None,
     back_transform: BackTransform = "none",
@@ -250,9 +247,13 @@ def meta_analysis(
     method : ``"FE"`` fixed (common) effect, ``"DL"`` DerSimonian-Laird, ``"REML"`` (default).
     knapp_hartung : Knapp-Hartung SE and t(k-1) tests and CIs (random-effects models only).
     prediction : prediction interval for the effect in a new study, mu +- crit * sqrt(tau^2 +
-        SE^2) (Riley, Higgins & Deeks 2011). ``"higgins"``: crit from t(k-2) (Higgins, Thompson
-        & Spiegelhalter 2009; Cochrane Handbook §10.10.4.3); ``"metafor"``: t(k-1) with
-        Knapp-Hartung, else the normal quantile.
+        SE^2) (Riley, Higgins & Deeks 2011, *BMJ* 342:d549). ``"metafor"`` (default): crit is
+        the one of the CI, the normal quantile, or t(k-1) with Knapp-Hartung, so that with
+        tau^2 = 0 the interval equals the CI (R metafor ``predict.rma``; Viechtbauer 2010,
+        *J Stat Softw* 36(3), doi:10.18637/jss.v036.i03). ``"higgins"``: crit from t(k-2)
+        (Higgins, Thompson & Spiegelhalter 2009, *J R Stat Soc A* 172:137-159; Cochrane
+        Handbook §10.10.4.3; metafor ``predict(..., pi.type = "riley")``), undefined for
+        k = 2.
     studies : labels for the per-study table.
     back_transform : ``"exp"`` (log RR / log OR) or ``"tanh"`` (Fisher's z to r) adds the
         pooled estimate, CI and prediction interval on the natural scale (``pooled``,
@@ -262,7 +263,7 @@ def meta_analysis(
     -------
     One row: model, k, estimate, se, stat, df (NaN for z), p, method, ci_low, ci_high, pi_low,
     pi_high, tau2, tau2_se (REML), tau, q, q_df, q_p, i2 (%), h2, converged. ``attrs["studies"]``
-    holds the per-study yi, ci and percentage weights (for :func:`forest_plot`).
+    holds the per-study yi, ci and percentage weights (for :func:`rheumetrics.stats.forest_plot`).
 
     Examples
     --------
@@ -372,50 +373,3 @@ def meta_analysis(
         out.attrs["conventions"]["back_transform"] = back_transform
     out.attrs["studies"] = study_frame
     return out
-
-
-def forest_plot(
-    result: pd.DataFrame,
-    *,
-    exponentiate: bool = False,
-    xlabel: str = "effect",
-    title: str | None = None,
-    back_transform: BackTransform = "none",
-) -> Figure:
-    """Forest plot of a :func:`meta_analysis` result: study CIs, pooled diamond, prediction interval.
-
-    Squares are sized by weight. With ``exponentiate`` (or ``back_transform="exp"``: log RR /
-    log OR) the axis shows ratios on a log scale with the null line at 1; ``back_transform =
-    "tanh"`` draws Fisher's z values as correlations; otherwise the null line is at 0.
-    """
-    from matplotlib.figure import Figure
-
-    studies: pd.DataFrame = result.attrs["studies"]
-    pooled = result.iloc[0]
-    check_choice("back_transform", back_transform, ("none", "exp", "tanh"))
-    exponentiate = exponentiate or back_transform == "exp"
-    tf = np.exp if exponentiate else np.tanh if back_transform == "tanh" else (lambda a: a)
-    k = len(studies)
-    fig = Figure(figsize=(7, 1.2 + 0.32 * (k + 2)))
-    ax = fig.add_subplot()
-    ys = np.arange(k, 0, -1) + 1.0
-    ax.hlines(ys, tf(studies["ci_low"]), tf(studies["ci_high"]), color="black", linewidth=1)
-    sizes = 20 + 180 * studies["weight_percent"] / studies["weight_percent"].max()
-    ax.scatter(tf(studies["yi"]), ys, s=sizes, marker="s", color="black", zorder=3)
-    est, lo, hi = tf(pooled["estimate"]), tf(pooled["ci_low"]), tf(pooled["ci_high"])
-    ax.fill([lo, est, hi, est], [0.0, 0.25, 0.0, -0.25], color="black")
-    if np.isfinite(pooled["pi_low"]):
-        ax.hlines(-0.6, tf(pooled["pi_low"]), tf(pooled["pi_high"]), color="grey", linewidth=2)
-    ax.axvline(1.0 if exponentiate else 0.0, color="grey", linestyle=":", linewidth=1)
-    labels = [str(s) for s in studies["study"]] + [f"{pooled['model']} pooled"]
-    ax.set_yticks([*ys, 0.0], labels)
-    if exponentiate:
-        ax.set_xscale("log")
-    ax.set_xlabel(xlabel)
-    ax.set_ylim(-1.2, k + 1.8)
-    ax.spines[["top", "right", "left"]].set_visible(False)
-    ax.tick_params(axis="y", length=0)
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    return fig

@@ -16,6 +16,23 @@ if TYPE_CHECKING:
     from rheumetrics.stats.meta import BackTransform
 
 
+#: The prediction intervals a study file may ask for (``prediction``), as a report names them.
+PREDICTIONS = {
+    "metafor": "mu ± z (t(k-1) with Knapp-Hartung) × sqrt(tau² + SE²), R metafor predict.rma "
+    "(Viechtbauer 2010, J Stat Softw 36(3)); equals the CI when tau² = 0",
+    "higgins": "mu ± t(k-2) × sqrt(tau² + SE²) (Higgins, Thompson & Spiegelhalter 2009, "
+    "J R Stat Soc A 172:137-159)",
+}
+
+#: The tests for subgroup differences a study file may ask for (``subgroup_test``).
+SUBGROUP_TESTS = {
+    "q_between": "Q-between: Cochran's Q of the subgroup estimates, each subgroup with its own "
+    "tau² (RevMan; Cochrane Handbook §10.11.3.1; Borenstein et al. 2009, Introduction to "
+    "Meta-Analysis, ch. 19)",
+    "moderator": "QM: omnibus moderator test of a mixed-effects meta-regression on the subgroup "
+    "with one common tau² (R metafor rma with mods; Viechtbauer 2010, J Stat Softw 36(3))",
+}
+
 #: Study-level summaries a table may give instead of an arm's mean and SD (``*_t`` / ``*_c``).
 QUANTILE_COLUMNS = ("median", "q1", "q3", "min", "max")
 
@@ -67,8 +84,13 @@ def meta(spec: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, Figure]]:
     same for ``_c``) has them estimated by ``conversion`` (``"wan"``: Wan et al. 2014, default;
     ``"luo"``; ``"hozo"``), recorded per study. Rows are kept by ``filter = { column = value or
     [values] }``; pooled overall and within each level of ``subgroup``, with a forest plot each.
-    With subgroups, the test for subgroup differences is Cochran's Q of the subgroup estimates
-    (a fixed-effect pooling of them, as RevMan and R meta).
+    The prediction interval follows ``prediction``: ``"metafor"`` (default; R metafor
+    ``predict.rma``: the CI's normal or, with Knapp-Hartung, t(k-1) quantile, so it equals the
+    CI when tau² = 0) or ``"higgins"`` (t(k-2); Higgins, Thompson & Spiegelhalter 2009).
+    With subgroups, the test for subgroup differences follows ``subgroup_test``:
+    ``"q_between"`` (default; Cochran's Q of the subgroup estimates, each subgroup with its own
+    tau², as RevMan and R meta) or ``"moderator"`` (metafor's QM of a mixed-effects
+    meta-regression with one common tau²); see :func:`rheumetrics.stats.subgroup_differences`.
     """
     from rheumetrics.io import read_table
 
@@ -104,6 +126,7 @@ def meta(spec: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, Figure]]:
     if measure == "ZCOR":
         back = "tanh"
     method, kh = spec.get("method", "REML"), bool(spec.get("knapp_hartung", False))
+    prediction = spec.get("prediction", "metafor")
     label = spec.get("label", measure)
     parts, figures = [], {}
     levels = list(dict.fromkeys(es["subgroup"])) if subgroup else []
@@ -111,6 +134,7 @@ def meta(spec: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, Figure]]:
         sub = es if level == "all" else es[es["subgroup"] == level]
         res = st.meta_analysis(sub["yi"], sub["vi"], method=method if len(sub) > 1 else "FE",
                                knapp_hartung=kh and len(sub) > 1, studies=list(sub["study"]),
+                               prediction=prediction,
                                back_transform="tanh" if back == "tanh" else "none")  # fmt: skip
         figures[f"meta_{level}"] = st.forest_plot(res, back_transform=back, xlabel=label,
                                                   title=None if level == "all" else f"{subgroup}: {level}")  # fmt: skip
@@ -119,13 +143,23 @@ def meta(spec: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, Figure]]:
         parts.append(res)
     out = pd.concat(parts, ignore_index=True)
     out.attrs["studies"] = es
+    conventions: dict[str, Any] = {"measure": measure, "method": method,
+                                   "knapp_hartung": "yes" if kh else "no",
+                                   "prediction": PREDICTIONS[prediction]}  # fmt: skip
+    if spec.get("filter"):
+        conventions["filter"] = ", ".join(f"{k} in {v}" for k, v in dict(spec["filter"]).items())
+    if subgroup:
+        conventions["subgroup"] = subgroup
     if len(levels) > 1:
-        within = out[out["subgroup"] != "all"]
-        test = st.meta_analysis(within["estimate"], within["se"] ** 2, method="FE")
-        out.attrs["subgroup_test"] = {"Q": float(test["q"].iloc[0]), "df": len(levels) - 1,
-                                      "p": float(test["q_p"].iloc[0])}  # fmt: skip
-    out.attrs["conventions"] = {"measure": measure, "method": method, "knapp_hartung": kh,
-                                "filter": dict(spec.get("filter", {})), "subgroup": subgroup or ""}  # fmt: skip
+        which = spec.get("subgroup_test", "q_between")
+        test = st.subgroup_differences(es["yi"], es["vi"], es["subgroup"], test=which,
+                                       method=method, knapp_hartung=kh).iloc[0]  # fmt: skip
+        # the statistic is named as printed: Q (Q-between) or QM (moderator test)
+        out.attrs["subgroup_test"] = {"test": which, "Q" if which == "q_between" else "QM": float(test["stat"]),
+                                      "df": int(test["df"]), "df2": float(test["df2"]),
+                                      "p": float(test["p"])}  # fmt: skip
+        conventions["subgroup_test"] = SUBGROUP_TESTS[which]
+    out.attrs["conventions"] = conventions
     if measure == "MD":
         out.attrs["conventions"]["md_variance"] = extra["md_variance"]
     if (es["converted"] != "").any():
