@@ -135,7 +135,7 @@ def meta(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
     figures = {k: (fig, f"Forest plot ({label}): {'all studies' if k == 'meta_all' else k.removeprefix('meta_')}; "
                         "each study's estimate and 95% CI (square sized by its weight), the pooled "
                         "estimate (diamond) and the 95% prediction interval (grey bar); weights and "
-                        "estimates [95% CI] printed at the right.") for k, fig in figs.items()}  # fmt: skip
+                        "estimates with their 95% CI printed at the right.") for k, fig in figs.items()}  # fmt: skip
     return Section("Meta-analysis", {"meta": t, "meta_studies": t.attrs["studies"]}, display,
                    caption=f"Pooled {label}, overall and by subgroup.", footnotes=foot, figures=figures,
                    conventions=t.attrs.get("conventions", {}))  # fmt: skip
