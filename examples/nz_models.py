@@ -28,7 +28,12 @@ from scipy import special, stats
 from rheumetrics.measures import das28_crp
 
 #: Published figures of the adjusted models: (value, printed decimals).
-REGRESSION = {"das": (1.77, 2), "das_p": (0.056, 3), "erosion": (-0.28, 2), "erosion_p": (0.0052, 4)}
+REGRESSION = {
+    "das": (1.77, 2),
+    "das_p": (0.056, 3),
+    "erosion": (-0.28, 2),
+    "erosion_p": (0.0052, 4),
+}
 MEANS = {"A": ((-3.68, 2), (-6.16, 2), (-1.20, 2)), "B": ((-0.84, 2), (-4.27, 2), (2.60, 2))}
 MEANS_P = (0.18, 2)
 SENSITIVITY_P = (0.27, 2)
@@ -138,7 +143,9 @@ def fit_models(out: pd.DataFrame, patients: pd.DataFrame, rng: np.random.Generat
         est, err = means(x, beta, cov)
         for k, g in enumerate(("A", "B")):
             (m, lo, hi), qq = MEANS[g], q[int(df)]
-            total += _off(est[k], m) + _off(est[k] - qq * err[k], lo) + _off(est[k] + qq * err[k], hi)
+            total += (
+                _off(est[k], m) + _off(est[k] - qq * err[k], lo) + _off(est[k] + qq * err[k], hi)
+            )
         xs = design(st, keep, erosion)
         b, c, dfs = _fit(xs, y_all[keep])
         total += _off(_p(b[2] / np.sqrt(c[2, 2]), dfs), SENSITIVITY_P)

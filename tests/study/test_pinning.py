@@ -66,3 +66,21 @@ def test_split_median_leaves_no_tie_across_the_overall_median() -> None:
     pins = pin_groups(np.random.default_rng(1), groups, 450, step=1.0, digits=1, split_median=True)
     both = np.sort(np.concatenate([pins["A"].values, pins["B"].values]))
     assert both[41] < both[42] and float(np.median(both)) == 450
+
+
+def test_anneal_never_loses_a_kept_figure() -> None:
+    from pinning import Term, Variable, anneal
+
+    # five records of one group holding 0..4: a kept figure (record 0 holds 0) and a searched
+    # one (records 0, 1 and 3 sum to 7, met also by moves that would lose the kept figure)
+    x = np.arange(5, dtype=float)
+    var = Variable(x.copy(), x.copy(), x.copy(), 1.0, [np.arange(5)])
+    state = {"x": var.values}
+    kept = Term("kept", ("x",), lambda st: abs(float(st["x"][0])))
+    searched = Term("searched", ("x",), lambda st: abs(float(st["x"][[0, 1, 3]].sum()) - 7))
+    for seed in range(5):
+        left = anneal({"x": var}, [searched], np.random.default_rng(seed), iterations=2_000,
+                      keep=[kept])  # fmt: skip
+        assert left == 0 and state["x"][0] == 0 and state["x"][[1, 3]].sum() == 7
+        assert sorted(state["x"]) == [0, 1, 2, 3, 4]  # values exchanged, never changed
+        var.values[:] = np.arange(5.0)  # a fresh start for the next seed
