@@ -157,7 +157,7 @@ def fit_models(out: pd.DataFrame, patients: pd.DataFrame, rng: np.random.Generat
     terms = [Term("models", tuple(variables), cost)]
     left = float("inf")
     for _ in range(3):
-        left = anneal(variables, terms, rng, iterations=40_000, t_start=1.0, t_end=0.005)
+        left = anneal(variables, terms, rng, iterations=150_000, t_start=1.0, t_end=0.005)
         if left < 1e-9:
             break
     # write the arrangement back

@@ -560,8 +560,8 @@ def _nz_values(seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
             for k in sorted(again):
                 part[k] = variables[k] = pin(k[:-1], int(k[-1]))
                 state[k] = part[k].values
-        for _ in range(2):
-            cost = anneal(part, built, rng, iterations=100_000, keep=hard)
+        for _ in range(4):
+            cost = anneal(part, built, rng, iterations=150_000, keep=hard)
             if cost < 1e-9:
                 break
         if cost > 1e-9:  # the report flags every figure not reproduced
