@@ -74,9 +74,62 @@ def _pin(pinned: np.ndarray, pos: int, value: float) -> bool:
     return True
 
 
-def _latent(rng: np.random.Generator, n: int, low: float, mid: float, high: float) -> np.ndarray:
+def _latent(
+    rng: np.random.Generator, n: int, low: float, mid: float, high: float, shape: float = 1.0
+) -> np.ndarray:
+    """Sorted latent values through (low, mid, high); ``shape`` != 1 bends each half (values
+    crowd towards the median when above 1, towards the extremes when below)."""
     u = np.sort(rng.uniform(size=n))
+    if shape != 1.0:
+        lower = u < 0.5
+        dist = np.abs(2 * u - 1) ** shape
+        u = np.where(lower, 0.5 - 0.5 * dist, 0.5 + 0.5 * dist)
     return np.interp(u, [0.0, 0.5, 1.0], [low, mid, high])
+
+
+def _cross_swaps(rng: np.random.Generator, seq: np.ndarray, k: int) -> None:
+    """Exchange the groups of ``k`` pairs of sorted positions, one in each half, in place: the
+    groups' shares above the overall median move (one direction per call)."""
+    half = seq.size // 2
+    first, second = (int(g) for g in rng.permutation(np.unique(seq))[:2])
+    for _ in range(k):
+        low = np.flatnonzero(seq[:half] == first)
+        high = half + np.flatnonzero(seq[half:] == second)
+        if not low.size or not high.size:
+            return
+        i, j = int(rng.choice(low)), int(rng.choice(high))
+        seq[i], seq[j] = seq[j], seq[i]
+
+
+def median_test_p(*groups: np.ndarray) -> float:
+    """p of the median two-sample test of SAS NPAR1WAY MEDIAN (median scores averaged over tied
+    values, permutation chi-square on k - 1 df). For the generator's search only; the report
+    computes it with :func:`rheumetrics.stats.median_test` (``ties="mean"``)."""
+    from scipy.special import gammaincc
+
+    xs = [g[~np.isnan(g)] for g in groups]
+    x = np.concatenate(xs)
+    n = x.size
+    values, inverse, counts = np.unique(x, return_inverse=True, return_counts=True)
+    ordinary = (np.arange(1, n + 1) > (n + 1) / 2).astype(float)
+    block = np.bincount(np.repeat(np.arange(values.size), counts), weights=ordinary) / counts
+    scores = block[inverse]
+    mean = scores.mean()
+    spread = float(((scores - mean) ** 2).sum())
+    if spread == 0:
+        return 1.0
+    edges = np.cumsum([0, *(g.size for g in xs)])
+    chi2 = sum(
+        (b - a) * (scores[a:b].mean() - mean) ** 2 for a, b in itertools.pairwise(edges) if b > a
+    )
+    return float(gammaincc((len(xs) - 1) / 2, (n - 1) * chi2 / spread / 2))
+
+
+def p_cost(p: float, target: float, digits: int) -> float:
+    """0 when ``p`` prints as ``target`` at ``digits`` decimals, else its log distance."""
+    if float(round_display(p, digits)) == target:
+        return 0.0
+    return 1.0 + 10 * abs(np.log(max(p, 1e-12)) - np.log(max(target, 10.0**-digits / 2)))
 
 
 def pin_groups(
@@ -87,6 +140,8 @@ def pin_groups(
     step: float,
     digits: int,
     require: Mapping[str, Sequence[float]] | None = None,
+    accept: Callable[[dict[str, Pinned]], float] | None = None,
+    split_median: bool = False,
     tries: int = 2000,
 ) -> dict[str, Pinned]:
     """Sorted values per group with every published minimum, median and maximum exact.
@@ -95,7 +150,13 @@ def pin_groups(
     quantiles; the pinned values are then placed and the free ones drawn between their
     pinned neighbours, so that the median of all groups together is ``total_median`` too.
     ``require`` names further values a group must contain (published single records); they
-    are pinned where a free value may take them.
+    are pinned where a free value may take them. ``accept`` is a cost of the result that is 0
+    when a further figure holds (e.g. a published p-value of a test comparing the groups):
+    draws with latent values bent in varying shapes and groups exchanged across the overall
+    median are tried (``tries`` times over) until it is 0, else the cheapest is returned.
+    ``split_median`` pins the two middle values of an even total one step either side of the
+    median, so that no run of ties crosses it (values later moved by less than half a step,
+    such as scores solved from their components, then keep their median-test scores).
     """
     names = list(groups)
     sizes = [groups[g].n for g in names]
@@ -109,11 +170,16 @@ def pin_groups(
         for g, s in groups.items()
     }
     t_lo, t_hi = median_pair(total_median, total, step, digits)
-    for _ in range(tries):
+    if split_median and total % 2 == 0 and t_lo == t_hi:  # no tie across the overall median
+        t_lo, t_hi = t_lo - step, t_hi + step
+    best: tuple[float, dict[str, Pinned]] | None = None
+    for attempt in range(tries if accept is None else 10 * tries):
+        shapes = (np.exp(rng.normal(0, 0.6, len(names))) if accept is not None and attempt
+                  else np.ones(len(names)))  # fmt: skip
         latent = np.concatenate(
             [
-                _latent(rng, s.n, t[0], t[1][0], t[2])
-                for s, t in zip(groups.values(), targets.values(), strict=True)
+                _latent(rng, s.n, t[0], t[1][0], t[2], shape)
+                for s, t, shape in zip(groups.values(), targets.values(), shapes, strict=True)
             ]
         )
         label = np.repeat(np.arange(len(names)), sizes)
@@ -124,6 +190,11 @@ def pin_groups(
         pin = partial(_pin, pinned)
         position = np.empty(total, dtype=int)
         position[order] = np.arange(total)
+        seq = label[order]  # the group at each sorted position
+        if accept is not None and attempt:
+            _cross_swaps(rng, seq, int(rng.integers(0, 1 + total // 5)))
+            for gi in range(len(names)):
+                position[label == gi] = np.flatnonzero(seq == gi)
         for gi, g in enumerate(names):
             low, (m1, m2), high = targets[g]
             n = sizes[gi]
@@ -155,9 +226,7 @@ def pin_groups(
         for g, wanted in (require or {}).items():
             gi = names.index(g)
             for value in wanted:
-                spots = np.flatnonzero(
-                    (label[order] == gi) & (lo < hi) & (lo <= value) & (hi >= value)
-                )
+                spots = np.flatnonzero((seq == gi) & (lo < hi) & (lo <= value) & (hi >= value))
                 if spots.size == 0:
                     missing = True
                     break
@@ -168,7 +237,15 @@ def pin_groups(
         for gi, g in enumerate(names):
             pos = position[label == gi]
             out[g] = Pinned(values[pos], lo[pos], hi[pos])
+        if accept is not None:
+            cost = accept(out)
+            if best is None or cost < best[0]:
+                best = (cost, out)
+            if cost > 0:
+                continue
         return out
+    if best is not None:
+        return best[1]
     raise RuntimeError(f"could not interleave the published figures of {names}")
 
 
@@ -234,13 +311,18 @@ def anneal(
     iterations: int = 400_000,
     t_start: float = 2.0,
     t_end: float = 0.02,
+    keep: Sequence[Term] = (),
 ) -> float:
     """Simulated annealing of swaps and nudges until every term costs zero; returns the cost left.
 
     Swaps exchange two records' values (and their intervals) within a group, so every pinned
     figure of that variable stays exact; nudges move a free value by one step within its
-    interval.
+    interval. A move that raises the cost of a term in ``keep`` is never taken: figures met
+    before the search stay met (the cost returned is that of ``terms`` and ``keep`` together).
     """
+    names_kept = {t.name for t in keep}
+    terms = [*keep, *(t for t in terms if t.name not in names_kept)]
+    hard = np.arange(len(terms)) < len(keep)
     state = {k: v.values for k, v in variables.items()}
     by_var = {k: [i for i, t in enumerate(terms) if k in t.uses] for k in variables}
     costs = np.array([t.cost(state) for t in terms])
@@ -271,6 +353,9 @@ def anneal(
         touched = by_var[name]
         new_costs = np.array([terms[k].cost(state) for k in touched])
         delta = new_costs.sum() - costs[touched].sum()
+        kept = hard[touched]
+        if np.any(new_costs[kept] > costs[touched][kept] + 1e-12):
+            delta = np.inf
         if delta <= 0 or rng.uniform() < np.exp(-delta / temp):
             costs[touched] = new_costs
         elif i == j:

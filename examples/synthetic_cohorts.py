@@ -7,11 +7,18 @@ the shipped files in ``rheumetrics/data/nz_synthetic`` (byte-identical).
 
 :func:`nz_example` builds the 80-patient example whose summary tables reproduce the published
 figures of the NZ study (doi:10.1186/s13075-017-1433-7): Table 1 counts, medians and ranges,
-every N, median, minimum and maximum of Table 2, the direction-of-change counts of Table 3, the
-median (range) of the change in DAS28-CRP and MRI(i) and the share with a fall in DAS28-CRP, the
-Spearman correlations of Table 4 (to two decimals) and the Group B outlier of Fig. 2. The patients
-are invented: nothing else about them is real. :func:`synthetic_cohort` draws a cohort of any size
-from the same design without pinning any figure (for benchmarks).
+every N, median, minimum and maximum of Table 2, the median two-sample test p-values of Tables 1
+and 2 and of the changes between groups, the direction-of-change counts of Table 3, the median
+(range) of the change in DAS28-CRP and MRI(i) and the share with a fall in DAS28-CRP, the
+Spearman correlations of Table 4 (to two decimals), the Group B outlier of Fig. 2 and, in a
+second stage (:mod:`nz_models`), the adjusted regression, the adjusted group means, the
+sensitivity analysis without the outlier and the X-ray erosion association. Each search first
+meets the figures without p-values (counts, medians, ranges, correlations), then searches the
+p-values with moves that never lose one of those (:func:`pinning.anneal` ``keep``); pins that leave
+a figure out of reach are drawn again. Every such figure is *targeted*: the search made it come
+out, so its reproduction proves only the generator. The patients are invented: nothing else
+about them is real. :func:`synthetic_cohort` draws a cohort of any size from the same design
+without pinning any figure (for benchmarks).
 
 Both return :class:`CohortRecords`: patients, visits (canonical visit columns, docs/store.md),
 therapy courses and per-site imaging reads (RAMRIS 2002 wrist synovitis, osteitis and erosion,
@@ -22,20 +29,24 @@ holds. :func:`write_cohort` writes them as the CSV files shipped in ``rheumetric
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from nz_models import fit_models
 from pinning import (
+    Pinned,
     Summary,
     Term,
     Variable,
     anneal,
     median_cost,
+    median_test_p,
     order_cost,
+    p_cost,
     pin_groups,
 )
 from scipy import stats
@@ -100,6 +111,18 @@ FALLS = {"A": 40, "B": 21}  # 83.3% of 48 and 87.5% of 24 had a fall in DAS28-CR
 # (r, p, decimals of p)
 T4 = {"mri_inflammation": (0.36, 0.003, 3), "osteitis": (0.12, 0.33, 2), "synovitis": (0.21, 0.09, 2),
       "tenosynovitis": (0.33, 0.007, 3), "erosion": (-0.02, 0.87, 2)}  # fmt: skip
+# Median two-sample test p-values (Tables 1 and 2, Results): (published p, printed decimals).
+T1_P = {"age_years": (0.22, 2), "disease_duration_months": (0.0014, 4)}
+T2_P: dict[tuple[str, int], tuple[float, int]] = {
+    ("sjc28", 1): (0.097, 3), ("haq_di", 1): (0.037, 3), ("das28_crp", 1): (0.003, 3),
+    ("synovitis", 1): (0.102, 3), ("tenosynovitis", 1): (0.931, 3), ("osteitis", 1): (0.021, 3),
+    ("erosion", 1): (0.030, 3), ("mri_inflammation", 1): (0.050, 3), ("xray_erosion", 1): (0.001, 3),
+    ("svdh_total", 1): (0.031, 3), ("tjc28", 2): (0.399, 3), ("sjc28", 2): (0.337, 3),
+    ("haq_di", 2): (0.155, 3), ("das28_crp", 2): (0.047, 3), ("synovitis", 2): (0.851, 3),
+    ("tenosynovitis", 2): (0.612, 3), ("osteitis", 2): (0.102, 3), ("erosion", 2): (0.009, 3),
+    ("mri_inflammation", 2): (1.0, 3),
+}  # fmt: skip
+CHANGE_P = {"das28_crp": (0.45, 2), "mri_inflammation": (0.12, 2)}
 # Methods: intra-reader ICC (average measures) of 10 re-read scans.
 ICC_AVERAGE = 0.89
 #: Its published interval, the F-based 95% interval of ICC(3,k) (10 scans read twice).
@@ -184,15 +207,31 @@ def _pinned_variable(
 ) -> Variable:
     a, b, total = T2[(name, visit)]
     require = {"B": [OUTLIER[name][visit - 1]]} if name in OUTLIER else None
+    accept = None
+    if (name, visit) in T2_P:
+        target, digits = T2_P[(name, visit)]
+
+        def accept(p: dict[str, Pinned]) -> float:
+            return p_cost(median_test_p(p["A"].values, p["B"].values), target, digits)
+
     pins = pin_groups(rng, {"A": a, "B": b}, total, step=_STEPS.get(name, 1.0),
-                      digits=_DIGITS.get(name, 1), require=require)  # fmt: skip
+                      digits=_DIGITS.get(name, 1), require=require, accept=accept,
+                      split_median=name == "das28_crp")  # fmt: skip
+    step = _STEPS.get(name, 1.0)
+    if (name, visit) in T2_P:  # no later nudge may touch the overall median: the test's scores stay
+        m = float(np.median(np.concatenate([p.values for p in pins.values()])))
+        for p in pins.values():
+            at = p.values == m
+            p.lo[at] = p.hi[at] = m
+            p.lo[(p.lo == m) & (p.values > m)] = m + step
+            p.hi[(p.hi == m) & (p.values < m)] = m - step
     v = np.full(size, np.nan)
     lo = v.copy()
     hi = v.copy()
     for g, p in pins.items():
         idx = rng.permutation(where[g])
         v[idx], lo[idx], hi[idx] = p.values, p.lo, p.hi
-    return Variable(v, lo, hi, _STEPS.get(name, 1.0), [where["A"], where["B"]])
+    return Variable(v, lo, hi, step, [where["A"], where["B"]])
 
 
 def _das_band() -> tuple[np.ndarray, np.ndarray]:
@@ -218,6 +257,8 @@ def _change(st: Mapping[str, np.ndarray], name: str) -> np.ndarray:
 
 
 _PARTS = ("synovitis1", "osteitis1", "tenosynovitis1", "synovitis2", "osteitis2", "tenosynovitis2")
+#: Imaging outcomes whose pins may be drawn again when the search cannot meet their figures.
+_REPINNED = ("synovitis", "osteitis", "tenosynovitis")
 _PAIRS = {  # which records have a pair of reads for each change
     "mri_inflammation": "syn2",
     "synovitis": "syn2",
@@ -274,6 +315,22 @@ def _svdh(st: Mapping[str, np.ndarray], *, i: np.ndarray) -> float:
     return float(np.maximum(-jsn, 0).sum() + np.maximum(jsn - 168, 0).sum())
 
 
+def _p_term(name: str, uses: tuple[str, ...], values: Callable[[Mapping[str, np.ndarray]], np.ndarray],
+            where: Mapping[str, np.ndarray], target: tuple[float, int]) -> Term:  # fmt: skip
+    """The median two-sample test p of ``values`` between the groups prints as published."""
+    a, b = where["A"], where["B"]
+
+    def cost(st: Mapping[str, np.ndarray]) -> float:
+        v = values(st)
+        return p_cost(median_test_p(v[a], v[b]), *target)
+
+    return Term(f"p-{name}", uses, cost)
+
+
+def _column(key: str) -> Callable[[Mapping[str, np.ndarray]], np.ndarray]:
+    return lambda st: st[key]
+
+
 def _imaging_terms(d: _Design, outlier: int) -> list[Term]:
     """Costs of the MRI figures: MRI(i) sums, Table 3 directions, change in MRI(i), erosion."""
     sets = d.sets
@@ -306,6 +363,24 @@ def _imaging_terms(d: _Design, outlier: int) -> list[Term]:
     terms.append(
         Term("svdh", ("xray_erosion1", "svdh_total1"), partial(_svdh, i=_both(sets["xr"])))
     )
+    # median two-sample test p-values of Table 2 and of the change in MRI(i)
+    where_of = {("synovitis", 1): "mri1", ("tenosynovitis", 1): "mri1", ("osteitis", 1): "mri1",
+                ("erosion", 1): "ero1", ("xray_erosion", 1): "xr", ("svdh_total", 1): "xr",
+                ("synovitis", 2): "syn2", ("tenosynovitis", 2): "syn2", ("osteitis", 2): "ost2"}  # fmt: skip
+    for (name, v), key in where_of.items():
+        terms.append(_p_term(f"{name}{v}", (f"{name}{v}",), _column(f"{name}{v}"), sets[key],
+                             T2_P[(name, v)]))  # fmt: skip
+    parts1 = tuple(p for p in _PARTS if p.endswith("1"))
+    terms.append(
+        _p_term("mri1", parts1, partial(_mri, v=1), sets["mri1"], T2_P[("mri_inflammation", 1)])
+    )
+    parts2 = tuple(p for p in _PARTS if p.endswith("2"))
+    terms.append(
+        _p_term("mri2", parts2, partial(_mri, v=2), sets["syn2"], T2_P[("mri_inflammation", 2)])
+    )
+    terms.append(_p_term("erosion2", ero, _erosion2, sets["ero2"], T2_P[("erosion", 2)]))
+    terms.append(_p_term("change-mri", _PARTS, partial(_change, name="mri_inflammation"),
+                         sets["syn2"], CHANGE_P["mri_inflammation"]))  # fmt: skip
     return terms
 
 
@@ -362,6 +437,11 @@ def _clinical_terms(d: _Design, mri: Mapping[str, np.ndarray]) -> list[Term]:
         return float(delta.size - np.unique(delta).size)
 
     terms.append(Term("distinct", das, distinct))
+    terms.append(_p_term("change-das", das, lambda st: st["das28_crp2"] - st["das28_crp1"],
+                         sets["clin2"], CHANGE_P["das28_crp"]))  # fmt: skip
+    for name, v in (("sjc28", 1), ("das28_crp", 1), ("tjc28", 2), ("sjc28", 2), ("das28_crp", 2)):
+        terms.append(_p_term(f"{name}{v}", (f"{name}{v}",), _column(f"{name}{v}"),
+                             sets[f"clin{v}"], T2_P[(name, v)]))  # fmt: skip
     for v in (1, 2):
         i = _both(sets[f"clin{v}"])
 
@@ -423,9 +503,8 @@ def _nz_values(seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     d = _design(rng)
     size = d.group.size
     variables: dict[str, Variable] = {}
-    for (name, visit), _ in T2.items():
-        if name in ("mri_inflammation",) or (name, visit) == ("erosion", 2):
-            continue
+
+    def pin(name: str, visit: int) -> Variable:
         where = {
             "tjc28": "clin", "sjc28": "clin", "haq_di": "clin", "das28_crp": "clin",
             "synovitis": "mri" if visit == 1 else "syn", "tenosynovitis": "mri" if visit == 1 else "syn",
@@ -433,7 +512,12 @@ def _nz_values(seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
             "svdh_total": "xr",
         }[name]  # fmt: skip
         key = where if where == "xr" else f"{where}{visit}"
-        variables[f"{name}{visit}"] = _pinned_variable(rng, name, visit, d.sets[key], size)
+        return _pinned_variable(rng, name, visit, d.sets[key], size)
+
+    for (name, visit), _ in T2.items():
+        if name in ("mri_inflammation",) or (name, visit) == ("erosion", 2):
+            continue
+        variables[f"{name}{visit}"] = pin(name, visit)
     inc = np.full(size, np.nan)
     pairs = np.concatenate([d.sets["ero2"]["A"], d.sets["ero2"]["B"]])
     inc[pairs] = 0.0
@@ -459,12 +543,30 @@ def _nz_values(seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
         (clinical, lambda: _clinical_terms(d, state)),
     ):
         built = terms()
-        for _ in range(4):  # reheat from where the last run stopped
-            cost = anneal(part, built, rng, iterations=200_000)
+        # first every figure the earlier example met (counts, medians, ranges, correlations),
+        # then the p-values of the median two-sample tests without losing any of those
+        hard = [t for t in built if not t.name.startswith("p-")]
+        for _ in range(3):
+            for _ in range(4):  # reheat from where the last run stopped
+                cost = anneal(part, hard, rng, iterations=200_000)
+                if cost < 1e-9:
+                    break
+            # pins that leave a figure out of reach are drawn again (imaging outcomes only:
+            # the DAS28-CRP pins hold the Fig. 2 outlier)
+            again = {k for t in hard if t.cost(state) > 1e-9 for k in t.uses
+                     if k in part and k[:-1] in _REPINNED}  # fmt: skip
+            if cost < 1e-9 or not again:
+                break
+            for k in sorted(again):
+                part[k] = variables[k] = pin(k[:-1], int(k[-1]))
+                state[k] = part[k].values
+        for _ in range(4):
+            cost = anneal(part, built, rng, iterations=150_000, keep=hard)
             if cost < 1e-9:
                 break
-        if cost > 1e-9:
-            raise RuntimeError(f"synthetic NZ cohort missed the published figures (cost {cost})")
+        if cost > 1e-9:  # the report flags every figure not reproduced
+            missed = [t.name for t in built if t.cost(state) > 1e-9]
+            print(f"synthetic NZ cohort misses {', '.join(missed)} (cost {cost:.3f})")
     for visit in (1, 2):  # HAQ in rough step with DAS28-CRP (a permutation within each group)
         for g in ("A", "B"):
             i = d.sets[f"clin{visit}"][g]
@@ -500,7 +602,12 @@ def _nz_patients(rng: np.random.Generator, d: _Design) -> pd.DataFrame:
     first = np.array(["A"] * 57 + ["B"] * 23)
     pats = pd.DataFrame({"first_group": first})
     for name, (a, b, total) in T1_NUMERIC.items():
-        pins = pin_groups(rng, {"A": a, "B": b}, total, step=1.0, digits=1)
+        target, digits = T1_P[name]
+
+        def accept(p: dict[str, Pinned], target: float = target, digits: int = digits) -> float:
+            return p_cost(median_test_p(p["A"].values, p["B"].values), target, digits)
+
+        pins = pin_groups(rng, {"A": a, "B": b}, total, step=1.0, digits=1, accept=accept)
         col = np.empty(80)
         col[:57] = rng.permutation(pins["A"].values)
         col[57:] = rng.permutation(pins["B"].values)
@@ -518,6 +625,9 @@ def _nz_patients(rng: np.random.Generator, d: _Design) -> pd.DataFrame:
 def nz_example(seed: int = NZ_SEED) -> CohortRecords:
     """The shipped 80-patient synthetic example of the NZ MRI escalation study (see module doc)."""
     values, patients = _nz_values(seed)
+    left = fit_models(values, patients, np.random.default_rng(seed + 2))
+    if left > 0:  # the report flags every figure not reproduced
+        print(f"the adjusted models miss the published figures by {left:.3f} printed units")
     rng = np.random.default_rng(seed + 1)
     return _records(rng, values, patients, reliability_scans=10, icc_target=ICC_AVERAGE)
 
@@ -657,7 +767,7 @@ def _reread(
     )
     cap = maxima.loc[keys].to_numpy()
     inflammation = again["feature"].isin(["synovitis", "osteitis", "tenosynovitis"]).to_numpy()
-    for attempt in range(400):
+    for attempt in range(4000):
         share = 0.05 + 0.6 * (attempt % 40) / 40
         step = rng.choice([-2, -1, 1, 2], size=len(again)) * (rng.uniform(size=len(again)) < share)
         out = again.assign(grade=np.clip(again["grade"] + step, 0, cap))
