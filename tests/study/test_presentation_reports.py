@@ -15,8 +15,10 @@ import pytest
 
 from rheumetrics.errors import ProblemCollector, ValidationError
 from rheumetrics.study import analyses as an
+from rheumetrics.study import report
 from rheumetrics.study.design import numeric_values, study_labels
 from rheumetrics.study.model import load_study
+from rheumetrics.study.registry import Section
 from rheumetrics.study.report import StudyReport, render_html, run_study
 from rheumetrics.study.sections.common import var_label
 
@@ -248,7 +250,7 @@ def test_trimmed_numbers_as_the_paper_prints_them(reports: dict[str, StudyReport
 
 
 def test_headers_footnotes_and_captions(
-    reports: dict[str, StudyReport], html: dict[str, str]
+    reports: dict[str, StudyReport], html: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     nz = reports["nz_mri"]
     direction = nz.sections["direction"].display
@@ -262,8 +264,17 @@ def test_headers_footnotes_and_captions(
     assert comp is not None
     bad = comp[(comp["source"] == "scores") & (comp["status"] != "reproduced")]
     note = next(f for f in nz.sections["scores"].footnotes if "NOT reproduced" in f)
-    assert f"NOT reproduced ({len(bad)}):" in note and f"and {len(bad) - 12} more" in note
-    assert "..." not in note
+    assert f"NOT reproduced ({len(bad)}):" in note and "..." not in note
+    assert 0 < len(bad) <= report.SHOWN_NOT_REPRODUCED and " more, listed" not in note
+    assert all(f"{r.row} {r.statistic} published" in note for r in bad.itertuples())
+    # beyond the figures shown, the footnote counts the rest and points to the full table
+    shown = 1
+    scores = Section("scores", tables=nz.sections["scores"].tables)
+    monkeypatch.setattr(report, "SHOWN_NOT_REPRODUCED", shown)
+    report._flag_sections(dataclasses.replace(nz, sections={"scores": scores}))
+    (short,) = scores.footnotes
+    assert f"NOT reproduced ({len(bad)}):" in short
+    assert f"; and {len(bad) - shown} more, listed in the table of published" in short
     assert "at most the 1 most extreme" not in html["nz_mri"]
     assert "only the most extreme marked" in html["nz_mri"]
     assert "100.0% power" not in html["nz_mri"] and "more than 99.9% power" in html["nz_mri"]
