@@ -54,10 +54,18 @@ def snap(x: Any) -> Any:
 
     Examples
     --------
+    Beyond about 1.8e299 the scaling by 10**9 would overflow; such magnitudes have no decimals
+    (every float above 2**52 is a whole number), so they are returned unchanged.
+
     >>> 4.0 - 2.8 == 1.2, float(snap(4.0 - 2.8)) == 1.2
     (False, True)
+    >>> float(snap(1e300))
+    1e+300
     """
-    return np.round(x, SNAP_DECIMALS)
+    with np.errstate(over="ignore"):
+        snapped = np.round(x, SNAP_DECIMALS)
+    overflowed = np.isinf(snapped) & np.isfinite(x)
+    return np.where(overflowed, x, snapped) if np.any(overflowed) else snapped
 
 
 def round_display(x: Any, digits: int, mode: RoundingMode | str = RoundingMode.HALF_UP) -> Any:

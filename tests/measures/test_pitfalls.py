@@ -4,6 +4,7 @@ Each asserts the correct value, so the mistake cannot creep in.
 """
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -12,7 +13,7 @@ import pytest
 from rheumetrics.errors import UnitWarning, ValidationError
 from rheumetrics.measures import MEASURES, Conventions, das28_crp, das28_esr, sdai
 from rheumetrics.measures.panel import score_frame
-from rheumetrics.numeric import round_display
+from rheumetrics.numeric import round_display, snap
 
 
 def test_1_das28_esr_uses_ln_esr_not_ln_esr_plus_1():
@@ -111,3 +112,12 @@ def test_20_non_numeric_input_is_an_error_not_silently_na():
     with pytest.raises(ValidationError) as info:
         score_frame(frame)
     assert [(p.record, p.field, p.value) for p in info.value.problems] == [(0, "tjc28", "A")]
+
+
+def test_snapping_never_overflows_a_huge_value() -> None:
+    # 1e300 * 10**9 overflows; a value that large has no decimals to remove and stays itself
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = snap(np.array([1e300, -1e300, 2.8000000000000003, np.inf, np.nan]))
+    assert got[:2].tolist() == [1e300, -1e300]
+    assert got[2] == 2.8 and got[3] == np.inf and np.isnan(got[4])
