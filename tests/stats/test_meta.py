@@ -167,7 +167,9 @@ def test_forest_plot_returns_figure():
     res = meta_analysis(es["yi"], es["vi"], studies=es["study"])
     fig = forest_plot(res, exponentiate=True, xlabel="risk ratio")
     assert isinstance(fig, Figure)
-    assert len(fig.axes[0].get_yticklabels()) == 14
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    # one row per trial in the table's order, then the pooled estimate and the prediction interval
+    assert labels == [*es["study"], "REML pooled", "Prediction interval"]
 
 
 def test_forest_plot_prints_weight_and_estimate_ci_columns():
