@@ -153,7 +153,7 @@ def test_numeric_characteristic_parsing_is_strict() -> None:
     assert all(p.field == "years_since_diagnosis" for p in err.value.problems)
     flags = ProblemCollector("test")
     numeric_values(pd.Series([True, False]), pd.Series(["P1", "P2"]), "age", flags)
-    with pytest.raises(ValidationError, match="boolean"):
+    with pytest.raises(ValidationError, match="a true/false value"):
         flags.raise_if_any()
 
 

@@ -19,6 +19,7 @@ import pandas as pd
 
 from rheumetrics.errors import ProblemCollector
 from rheumetrics.imaging import reader_mean
+from rheumetrics.schema.validate import NUMBER_PATTERN, Reporter, parse_number
 from rheumetrics.study.cohort import Cohort
 from rheumetrics.study.model import Outcome, Study, VisitSpec
 
@@ -377,11 +378,6 @@ def categorical_values(values: pd.Series) -> pd.Series:
     return values
 
 
-#: A decimal number as it may be written in a text attribute: ASCII digits only (no Unicode
-#: digits, no infinities, no ``nan``), an optional sign, decimal point and exponent.
-_NUMBER = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
-
-
 def looks_numeric(values: pd.Series) -> bool:
     """True when every present value of a text column is a decimal number (``"10"``, ``"4.5"``),
     so that dummy-coding it would be a mistake.
@@ -390,38 +386,20 @@ def looks_numeric(values: pd.Series) -> bool:
     (True, False)
     """
     text = values.dropna().astype(str).str.strip()
-    return bool(len(text)) and bool(text.str.fullmatch(_NUMBER).all())
+    return bool(len(text)) and bool(text.str.fullmatch(NUMBER_PATTERN).all())
 
 
 def numeric_values(
     values: pd.Series, patient_ids: pd.Series, field_name: str, problems: ProblemCollector
 ) -> pd.Series:
-    """A characteristic declared ``type = "numeric"`` as float64: numbers stay numbers, text is
-    parsed strictly (ASCII decimal numbers only); booleans, infinities and any other text are
-    problems naming the patient, the field and the value (never coerced to missing)."""
-    if pd.api.types.is_bool_dtype(values):
-        bad = values.notna()
-    elif pd.api.types.is_numeric_dtype(values):
-        out = values.astype(float)
-        bad = pd.Series(np.isinf(out.to_numpy()), index=values.index)
-        for idx in values.index[bad.to_numpy()]:
-            problems.add(patient_ids[idx], field_name, values[idx], "must be a finite number")
-        return out.where(~bad)
-    else:
-        text = values.astype("string").str.strip()
-        present = text.notna() & (text != "")
-        ok = text.str.fullmatch(_NUMBER).fillna(False).astype(bool)
-        bad = present & ~ok
-        numbers = pd.to_numeric(text.where(present & ok), errors="coerce").astype(float)
-        for idx in values.index[bad.to_numpy()]:
-            problems.add(patient_ids[idx], field_name, values[idx],
-                         "declared numeric: must be a decimal number (ASCII digits) or empty")  # fmt: skip
-        return numbers
-    for idx in values.index[bad.to_numpy()]:
-        problems.add(
-            patient_ids[idx], field_name, values[idx], "declared numeric: a boolean is not a number"
-        )
-    return pd.Series(np.nan, index=values.index)
+    """A characteristic declared ``type = "numeric"`` as float64, parsed as the importer parses
+    numbers (:func:`rheumetrics.schema.validate.parse_number`): plain ASCII decimals only;
+    booleans, infinities and any other text are problems naming the patient, the field and the
+    value (never coerced to missing)."""
+    rep = Reporter("characteristics", pd.Index(patient_ids.to_numpy()))
+    out = parse_number(values, field_name, rep, "declared numeric: a decimal number or empty")
+    problems.extend(rep.problems)
+    return out
 
 
 #: Imaging scoring systems as publications name them.

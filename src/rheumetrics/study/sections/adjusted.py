@@ -15,7 +15,7 @@ from rheumetrics.study.file_tables import StudyFileCheck
 from rheumetrics.study.formatting import count, format_p, interval, num
 from rheumetrics.study.model import Study
 from rheumetrics.study.registry import Section, analyses, register
-from rheumetrics.study.sections.common import _labels, var_label
+from rheumetrics.study.sections.common import group_labels, var_label
 
 _WEIGHTS = ("equal", "proportional")
 
@@ -68,7 +68,7 @@ def _means_methods(study: Study, spec: dict[str, Any]) -> str:
 def adjusted_means(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
     """Least-squares mean of ``outcome`` by group, adjusted for covariates, and the difference."""
     t = an.adjusted_means(study, data, spec)
-    labels = _labels(study)
+    labels = group_labels(study)
     level = 100 * float(spec.get("confidence", 0.95))
     shown = [labels.get(g, g) if k == "adjusted mean" else
              " vs ".join(labels.get(x, x) for x in g.split(" vs "))

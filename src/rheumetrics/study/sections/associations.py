@@ -22,7 +22,7 @@ from rheumetrics.study.formatting import (
 )
 from rheumetrics.study.model import Study
 from rheumetrics.study.registry import Section, register
-from rheumetrics.study.sections.common import _as_list, _labels, var_label
+from rheumetrics.study.sections.common import _as_list, group_labels, var_label
 
 # -- associations ----------------------------------------------------------------------------------
 
@@ -67,7 +67,7 @@ def regression(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
     model = t.attrs.get("model", {})
     named = [*_as_list(spec["predictors"]), *_as_list(spec.get("confounders"))]
     labels = {**{v: var_label(study, v) for v in named}, **data.labels}
-    levels = {"group": _labels(study)}
+    levels = {"group": group_labels(study)}
     refs = {"group": study.groups[0].id}
     for var in [*_as_list(spec["predictors"]), *_as_list(spec.get("confounders"))]:
         col = data.frame.get(var)
@@ -139,7 +139,7 @@ def _srm_methods(study: Study, spec: dict[str, Any]) -> str:
 def responsiveness(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
     """Standardised response mean of every change, by group."""
     t = an.responsiveness(study, data)
-    labels = _labels(study)
+    labels = group_labels(study)
     display = None if t.empty else pd.DataFrame({
         "Change": "Δ" + t["label"], "Group": t["group"].map(labels).fillna(t["group"]),
         "n": [count(n) for n in t["n"]], "Mean": [num(x, 2) for x in t["mean"]],
@@ -166,7 +166,7 @@ def scatter(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
     t = an.scatter_outliers(study, data, spec)
     x, y = f"change:{spec['x']}", f"change:{spec['y']}"
     xl, yl = data.labels[x], data.labels[y]
-    labels = _labels(study)
+    labels = group_labels(study)
     fig = change_scatter(t, x, y, xl, yl, list(labels.items()))
     marked = t[t["outlier"]]
     display = pd.DataFrame({

@@ -35,7 +35,8 @@ _SUMMARIES = {
 }  # fmt: skip
 
 
-def _labels(study: Study) -> dict[str, str]:
+def group_labels(study: Study) -> dict[str, str]:
+    """Each group id with its label as the study file gives it, in study order."""
     return {g.id: g.label for g in study.groups}
 
 

@@ -27,8 +27,8 @@ from rheumetrics.study.sections.common import (
     _compare_text,
     _group_header,
     _kinds,
-    _labels,
     _visit_names,
+    group_labels,
 )
 
 # -- flow ------------------------------------------------------------------------------------
@@ -41,7 +41,7 @@ def _compared(study: Study) -> bool:
 
 def _shown_groups(study: Study) -> list[str]:
     """The group columns of a table: Total and each group, or the one group of a single arm."""
-    ids = list(_labels(study))
+    ids = list(group_labels(study))
     return list(dict.fromkeys(["all", *ids])) if _compared(study) else ids[:1]
 
 
@@ -59,7 +59,7 @@ def flow(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
     if patients != len(data.frame):  # the Total column counts enrolments (and patients once)
         heads["all"] = f"Total (N = {len(data.frame)} enrolments of {patients} patients)"
     wide = t.pivot_table(index="stage", columns="group", values="n", aggfunc="first", sort=False)
-    wide = wide[[c for c in dict.fromkeys(["all", *_labels(study)]) if c in wide.columns]]
+    wide = wide[[c for c in dict.fromkeys(["all", *group_labels(study)]) if c in wide.columns]]
     display = pd.DataFrame({"Stage": wide.index})
     for c in wide.columns:
         display[heads[c]] = [count(x) for x in wide[c]]

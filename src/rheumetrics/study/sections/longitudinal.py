@@ -21,7 +21,7 @@ from rheumetrics.study.formatting import (
 )
 from rheumetrics.study.model import Study
 from rheumetrics.study.registry import Section, register
-from rheumetrics.study.sections.common import _labels, var_label
+from rheumetrics.study.sections.common import group_labels, var_label
 
 # -- single-arm and longitudinal ---------------------------------------------------------------
 
@@ -44,7 +44,7 @@ def paired(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
     """Within-patient change over several intervals (single-arm longitudinal designs)."""
     t = an.paired(study, data, spec)
     names = {v.id: v.label for v in study.visits}
-    labels = {"all": "All", **_labels(study)}
+    labels = {"all": "All", **group_labels(study)}
     display = None
     if not t.empty:
         digits = [study.outcome(str(o)).digits for o in t["outcome"]]
@@ -104,7 +104,7 @@ def response(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
     """EULAR response and disease-activity states (remission, low ...) at each visit."""
     t = an.response(study, data, spec)
     names = {v.id: v.label for v in study.visits}
-    labels = {"all": "All", **_labels(study)}
+    labels = {"all": "All", **group_labels(study)}
     rows = []
     for (kind, visit, level), part in t.groupby(["kind", "visit", "level"], sort=False):
         row = {"": f"{kind} at {names.get(str(visit), visit)}: {level}"}

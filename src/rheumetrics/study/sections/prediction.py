@@ -20,7 +20,7 @@ from rheumetrics.study.formatting import (
 )
 from rheumetrics.study.model import Study
 from rheumetrics.study.registry import Section, register
-from rheumetrics.study.sections.common import _as_list, _labels, var_label
+from rheumetrics.study.sections.common import _as_list, group_labels, var_label
 
 
 def _roc_methods(study: Study, spec: dict[str, Any]) -> str:
@@ -74,7 +74,7 @@ def logistic(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
     labels = {**{v: var_label(study, v) for v in named}, **data.labels}
     refs = {"group": study.groups[0].id}
     t = t.assign(
-        label=[term_label(str(x), labels, {"group": _labels(study)}, refs) for x in t["term"]]
+        label=[term_label(str(x), labels, {"group": group_labels(study)}, refs) for x in t["term"]]
     )
     body = t[~t["term"].astype(str).isin(["const", "Intercept"])]
     display = pd.DataFrame({
