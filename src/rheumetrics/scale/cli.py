@@ -30,24 +30,20 @@ from rheumetrics.clitools import (
 )
 from rheumetrics.errors import RheumetricsError, ValidationError
 
-_SCHEDULER = inspect.Parameter(
-    "scheduler",
-    inspect.Parameter.KEYWORD_ONLY,
-    default=typer.Option(
-        None,
-        "--scheduler",
-        help="Dataset input: Dask scheduler address (tcp://host:8786), 'local' or 'synchronous'; "
-        "default: a local cluster above 5 million rows, else this process.",
-    ),
-    annotation=str | None,
-)
-_WORKERS = inspect.Parameter(
-    "workers",
-    inspect.Parameter.KEYWORD_ONLY,
-    default=typer.Option(
-        None, "--workers", help="Dataset input: worker processes of a local cluster."
-    ),
-    annotation=int | None,
+
+def option(name: str, flag: str, default: Any, annotation: Any, help: str) -> inspect.Parameter:
+    """A keyword-only ``--flag`` option, added to the signature of an existing command."""
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation,
+                             default=typer.Option(default, flag, help=help))  # fmt: skip
+
+
+_SCHEDULER = option(
+    "scheduler", "--scheduler", None, str | None,
+    "Dataset input: Dask scheduler address (tcp://host:8786), 'local' or 'synchronous'; "
+    "default: a local cluster above 5 million rows, else this process.",
+)  # fmt: skip
+_WORKERS = option(
+    "workers", "--workers", None, int | None, "Dataset input: worker processes of a local cluster."
 )
 
 
@@ -277,17 +273,11 @@ def _t2t_dataset(**kw: Any) -> None:
     console.print(f"decision log written to {out}")
 
 
-_DATASET = inspect.Parameter(
-    "dataset",
-    inspect.Parameter.KEYWORD_ONLY,
-    default=typer.Option(
-        None,
-        "--dataset",
-        help="Read the cohort from this Parquet dataset (export parquet), "
-        "out of core on Dask, instead of the study file's cohort.",
-    ),
-    annotation=Path | None,
-)
+_DATASET = option(
+    "dataset", "--dataset", None, Path | None,
+    "Read the cohort from this Parquet dataset (export parquet), out of core on Dask, instead "
+    "of the study file's cohort.",
+)  # fmt: skip
 
 
 def _report_dataset(**kw: Any) -> None:

@@ -4,31 +4,18 @@ bars, added to the store's export command by :mod:`rheumetrics.scale.cli`."""
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import typer
-
 from rheumetrics.clitools import console, print_json
 from rheumetrics.errors import RheumetricsError, ValidationError
-from rheumetrics.scale.cli import _fail, _progress
+from rheumetrics.scale.cli import _fail, _progress, option
 
-BUCKETS = inspect.Parameter(
-    "buckets",
-    inspect.Parameter.KEYWORD_ONLY,
-    default=typer.Option(64, "--buckets", help="parquet: patient hash buckets (files per table)."),
-    annotation=int,
+BUCKETS = option(
+    "buckets", "--buckets", 64, int, "parquet: patient hash buckets (files per table)."
 )
-
-
-JSON = inspect.Parameter(
-    "as_json",
-    inspect.Parameter.KEYWORD_ONLY,
-    default=typer.Option(False, "--json", help="Print a summary of the export as JSON."),
-    annotation=bool,
-)
+JSON = option("as_json", "--json", False, bool, "Print a summary of the export as JSON.")
 
 
 def _written(out: Path) -> tuple[int, int]:
@@ -74,17 +61,11 @@ def _export_parquet(**kw: Any) -> None:
     console.print(f"wrote {kw['out']} ({summary})")
 
 
-EXPORT_DATASET = inspect.Parameter(
-    "dataset",
-    inspect.Parameter.KEYWORD_ONLY,
-    default=typer.Option(
-        None,
-        "--dataset",
-        help="tidy, fhir, deid: export this Parquet dataset (export parquet) instead of the "
-        "store, out of core.",
-    ),
-    annotation=Path | None,
-)
+EXPORT_DATASET = option(
+    "dataset", "--dataset", None, Path | None,
+    "tidy, fhir, deid: export this Parquet dataset (export parquet) instead of the store, out "
+    "of core.",
+)  # fmt: skip
 
 
 def _export_dataset(**kw: Any) -> None:
