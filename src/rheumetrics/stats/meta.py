@@ -204,29 +204,56 @@ def effect_sizes(
     return out
 
 
-def _reml_tau2(
-    y: np.ndarray, v: np.ndarray, start: float, tol: float = 1e-10, max_iter: int = 200
+def projection(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(X'WX)^-1`` and ``P = W - W X (X'WX)^-1 X'W`` of a weighted (meta-)regression on ``x``."""
+    xtwx_inv = np.linalg.inv(x.T @ (w[:, None] * x))
+    wx = w[:, None] * x
+    return xtwx_inv, np.diag(w) - wx @ xtwx_inv @ wx.T
+
+
+def _scoring_terms(
+    y: np.ndarray, v: np.ndarray, x: np.ndarray, tau2: float
+) -> tuple[float, float, float]:
+    """``y'PPy``, ``tr(P)`` and ``tr(PP)`` at ``tau2`` without forming the k x k matrix P
+    (O(k p^2)): with W = diag(1/(v + tau2)) and A = (X'WX)^-1, tr(P) = tr(W) - tr(A X'W^2X) and
+    tr(PP) = tr(W^2) - 2 tr(A X'W^3X) + tr((A X'W^2X)^2)."""
+    w = 1 / (v + tau2)
+    a = np.linalg.inv(x.T @ (w[:, None] * x))
+    a_w2 = a @ (x.T @ ((w**2)[:, None] * x))
+    a_w3 = a @ (x.T @ ((w**3)[:, None] * x))
+    py = w * y - w * (x @ (a @ (x.T @ (w * y))))
+    tr_p = w.sum() - np.trace(a_w2)
+    tr_pp = (w**2).sum() - 2 * np.trace(a_w3) + np.trace(a_w2 @ a_w2)
+    return float(py @ py), float(tr_p), float(tr_pp)
+
+
+def reml_tau2(
+    y: np.ndarray,
+    v: np.ndarray,
+    x: np.ndarray,
+    start: float,
+    tol: float = 1e-10,
+    max_iter: int = 200,
 ) -> tuple[float, float, bool]:
-    """REML tau^2 by Fisher scoring; returns (tau2, its SE, converged)."""
+    """REML (residual) tau^2 of a random-effects meta-regression on ``x`` (a column of ones for
+    the pooled estimate) by Fisher scoring, halving a step that would make tau^2 negative as
+    metafor does (Viechtbauer 2005, doi:10.3102/10769986030003261); returns (tau2, its SE,
+    converged). Memory is linear in the number of studies."""
     tau2 = max(start, 0.0)
     converged = False
     for _ in range(max_iter):
-        w = 1 / (v + tau2)
-        sw = w.sum()
-        mu = (w * y).sum() / sw
-        tr_p = sw - (w**2).sum() / sw
-        tr_pp = (w**2).sum() - 2 * (w**3).sum() / sw + ((w**2).sum() / sw) ** 2
-        step = ((w**2 * (y - mu) ** 2).sum() - tr_p) / tr_pp
-        new = max(tau2 + step, 0.0)
-        if abs(new - tau2) < tol:
-            tau2 = new
+        ypy, tr_p, tr_pp = _scoring_terms(y, v, x, tau2)
+        step = (ypy - tr_p) / tr_pp
+        while tau2 + step < 0:
+            step /= 2
+            if abs(step) < 1e-12:
+                step = -tau2
+                break
+        tau2 += step
+        if abs(step) < tol:
             converged = True
             break
-        tau2 = new
-    w = 1 / (v + tau2)
-    sw = w.sum()
-    tr_pp = (w**2).sum() - 2 * (w**3).sum() / sw + ((w**2).sum() / sw) ** 2
-    return tau2, float(np.sqrt(2 / tr_pp)), converged
+    return tau2, float(np.sqrt(2 / _scoring_terms(y, v, x, tau2)[2])), converged
 
 
 def meta_analysis(
@@ -294,7 +321,7 @@ def meta_analysis(
     if method == "DL":
         tau2 = max(0.0, (q - (k - 1)) / c)
     elif method == "REML":
-        tau2, tau2_se, converged = _reml_tau2(y, v, start=max(0.0, (q - (k - 1)) / c))
+        tau2, tau2_se, converged = reml_tau2(y, v, np.ones((k, 1)), max(0.0, (q - (k - 1)) / c))
     wr = 1 / (v + tau2)
     swr = wr.sum()
     mu = float((wr * y).sum() / swr)

@@ -30,7 +30,7 @@ from scipy import stats
 
 from rheumetrics.errors import ProblemCollector
 from rheumetrics.stats._common import check_choice, result_frame, validated_floats
-from rheumetrics.stats.meta import Method, meta_analysis
+from rheumetrics.stats.meta import Method, meta_analysis, projection, reml_tau2
 
 SubgroupTest = Literal["q_between", "moderator"]
 
@@ -52,36 +52,17 @@ def _design(groups: np.ndarray) -> tuple[np.ndarray, list[Any]]:
     return np.column_stack([np.ones(groups.size), *dummies]), levels
 
 
-def _projection(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(X'WX)^-1 and P = W - W X (X'WX)^-1 X' W."""
-    xtwx_inv = np.linalg.inv(x.T @ (w[:, None] * x))
-    wx = w[:, None] * x
-    return xtwx_inv, np.diag(w) - wx @ xtwx_inv @ wx.T
-
-
 def _residual_tau2(
     y: np.ndarray, v: np.ndarray, x: np.ndarray, method: Method
 ) -> tuple[float, bool]:
     """Residual tau² of a meta-regression: FE 0, DL moments, REML by Fisher scoring."""
     k, p = x.shape
-    _, p_fe = _projection(x, 1 / v)
+    _, p_fe = projection(x, 1 / v)
     dl = max(0.0, float((y @ p_fe @ y - (k - p)) / np.trace(p_fe)))
     if method != "REML":
         return (0.0 if method == "FE" else dl), True
-    tau2 = dl
-    for _ in range(200):
-        _, proj = _projection(x, 1 / (v + tau2))
-        pp = proj @ proj
-        step = float((y @ pp @ y - np.trace(proj)) / np.trace(pp))
-        while tau2 + step < 0:  # step halving, as metafor
-            step /= 2
-            if abs(step) < 1e-12:
-                step = -tau2
-                break
-        tau2 += step
-        if abs(step) < 1e-10:
-            return tau2, True
-    return tau2, False
+    tau2, _, converged = reml_tau2(y, v, x, dl)
+    return tau2, converged
 
 
 def subgroup_differences(
@@ -150,7 +131,7 @@ def subgroup_differences(
         problems.raise_if_any()
         tau2, converged = _residual_tau2(y, v, x, method)
         w = 1 / (v + tau2)
-        vb, proj = _projection(x, w)
+        vb, proj = projection(x, w)
         b = vb @ (x.T @ (w * y))
         if knapp_hartung:
             vb = vb * float(y @ proj @ y) / (k - n_par)
