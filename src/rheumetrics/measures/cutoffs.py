@@ -38,6 +38,19 @@ class CutoffSet:
         if list(self.bounds) != sorted(self.bounds):
             raise ValueError(f"cut-off set {self.name}: bounds must increase")
 
+    def thresholds(self) -> tuple[tuple[float, bool], ...]:
+        """Per bound, ``(t, strict)``: a value is above the bound when ``value > t`` (strict, the
+        bound belongs to the lower band) or ``value >= t``; ``t`` is the bound moved by
+        :data:`~rheumetrics.numeric.SNAP_TOLERANCE`, so the value compares as if snapped.
+
+        >>> cutoff_set("das28_eular").thresholds()[:2]  # remission < 2.6 <= low <= 3.2 < moderate
+        ((2.5999999995, False), (3.2000000005, True))
+        """
+        return tuple(
+            (bound + SNAP_TOLERANCE, True) if lower else (bound - SNAP_TOLERANCE, False)
+            for bound, lower in zip(self.bounds, self.lower_gets_bound, strict=True)
+        )
+
     def codes(self, values: Any, out: np.ndarray | None = None) -> np.ndarray:
         """Band index per value (int8), -1 where the value is missing; into ``out`` if given."""
         x = np.asarray(values, dtype=float)
@@ -45,13 +58,9 @@ class CutoffSet:
         hit = np.empty(x.shape, dtype=bool)  # reused; added as 0/1 bytes without a cast
         if not self.bounds:
             code[...] = 0
-        for i, (bound, lower) in enumerate(zip(self.bounds, self.lower_gets_bound, strict=True)):
-            # snap(x) > bound, resp. snap(x) >= bound, without a rounding pass
+        for i, (threshold, strict) in enumerate(self.thresholds()):
             target = code.view(bool) if i == 0 else hit  # the first writes 0/1 into code
-            if lower:
-                np.greater(x, bound + SNAP_TOLERANCE, out=target)
-            else:
-                np.greater_equal(x, bound - SNAP_TOLERANCE, out=target)
+            (np.greater if strict else np.greater_equal)(x, threshold, out=target)
             if i:
                 code += hit.view(np.int8)
         if x.size and np.isnan(x.min()):  # NaN passes no bound: 0 - 1 = -1

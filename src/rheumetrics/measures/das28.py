@@ -11,8 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from rheumetrics.measures.base import Measure, add_into, register, shared_term
+from rheumetrics.measures.base import Measure, register
 from rheumetrics.measures.conventions import Conventions
+from rheumetrics.measures.formulas import Linear, Term
 
 _PREVOO = (
     "Prevoo MLL et al. Arthritis Rheum 1995;38:44-48, doi:10.1002/art.1780380107; "
@@ -20,46 +21,11 @@ _PREVOO = (
 )
 
 
-def _joint_term(tjc28: np.ndarray, sjc28: np.ndarray) -> np.ndarray:
-    # 0.56*sqrt(TJC28) + 0.28*sqrt(SJC28), evaluated in place (the same operations and order)
-    return add_into(_scaled(np.sqrt(tjc28), 0.56), _scaled(np.sqrt(sjc28), 0.28))
-
-
-def _joints28(tjc28: np.ndarray, sjc28: np.ndarray) -> np.ndarray:
-    """The joint term, computed once per chunk for all DAS28 variants of a panel."""
-    return shared_term("das28_joints", _joint_term, tjc28, sjc28)
-
-
-def _global_term(gh_mm: np.ndarray) -> np.ndarray:
-    return 0.014 * gh_mm
-
-
-def _scaled(values: np.ndarray, coefficient: float) -> np.ndarray:
-    """``coefficient * values``, in place (``values`` is a fresh temporary)."""
-    if isinstance(values, np.ndarray) and values.ndim:
-        values *= coefficient
-        return values
-    return coefficient * values
-
-
-def _esr4(c: Conventions, tjc28, sjc28, esr_mm_h, gh_mm):
-    # (joints + 0.70*ln(ESR)) + 0.014*GH, as written, without temporaries
-    out = add_into(_scaled(np.log(esr_mm_h), 0.70), _joints28(tjc28, sjc28))
-    return add_into(out, shared_term("das28_global", _global_term, gh_mm))
-
-
-def _esr3(c: Conventions, tjc28, sjc28, esr_mm_h):
-    return (_joints28(tjc28, sjc28) + 0.70 * np.log(esr_mm_h)) * 1.08 + 0.16
-
-
-def _crp4(c: Conventions, tjc28, sjc28, crp_mg_l, gh_mm):
-    # ((joints + 0.36*ln(CRP + 1)) + 0.014*GH) + 0.96, as written, without temporaries
-    out = add_into(_scaled(np.log1p(crp_mg_l), 0.36), _joints28(tjc28, sjc28))
-    return add_into(add_into(out, shared_term("das28_global", _global_term, gh_mm)), 0.96)
-
-
-def _crp3(c: Conventions, tjc28, sjc28, crp_mg_l):
-    return (_joints28(tjc28, sjc28) + 0.36 * np.log1p(crp_mg_l)) * 1.10 + 1.15
+#: 0.56*sqrt(TJC28) + 0.28*sqrt(SJC28), the joint terms of every DAS28 form.
+_JOINTS = (Term("tjc28", 0.56, "sqrt"), Term("sjc28", 0.28, "sqrt"))
+_ESR = Term("esr_mm_h", 0.70, "log")
+_CRP = Term("crp_mg_l", 0.36, "log1p")  # ln(CRP + 1), CRP in mg/L
+_GLOBAL = Term("gh_mm", 0.014)
 
 
 das28_esr = register(
@@ -71,7 +37,7 @@ das28_esr = register(
         inputs=("tjc28", "sjc28", "esr_mm_h", "gh_mm"),
         formula="0.56*sqrt(TJC28) + 0.28*sqrt(SJC28) + 0.70*ln(ESR) + 0.014*GH",
         reference=_PREVOO,
-        compute=_esr4,
+        compute=Linear((*_JOINTS, _ESR, _GLOBAL)),
         digits=2,
         cutoffs="das28_esr_cutoffs",
         note="No fixed minimum (ln ESR); practical maximum about 9.4.",
@@ -86,7 +52,7 @@ das28_esr_3v = register(
         inputs=("tjc28", "sjc28", "esr_mm_h"),
         formula="[0.56*sqrt(TJC28) + 0.28*sqrt(SJC28) + 0.70*ln(ESR)] * 1.08 + 0.16",
         reference=_PREVOO,
-        compute=_esr3,
+        compute=Linear((*_JOINTS, _ESR), scale=1.08, offset=0.16),
         digits=2,
         cutoffs="das28_esr_cutoffs",
     )
@@ -100,7 +66,7 @@ das28_crp = register(
         inputs=("tjc28", "sjc28", "crp_mg_l", "gh_mm"),
         formula="0.56*sqrt(TJC28) + 0.28*sqrt(SJC28) + 0.36*ln(CRP[mg/L] + 1) + 0.014*GH + 0.96",
         reference=_PREVOO,
-        compute=_crp4,
+        compute=Linear((*_JOINTS, _CRP, _GLOBAL), offset=0.96),
         digits=2,
         cutoffs="das28_crp_cutoffs",
         note="Minimum 0.96 (all inputs zero).",
@@ -115,7 +81,7 @@ das28_crp_3v = register(
         inputs=("tjc28", "sjc28", "crp_mg_l"),
         formula="[0.56*sqrt(TJC28) + 0.28*sqrt(SJC28) + 0.36*ln(CRP[mg/L] + 1)] * 1.10 + 1.15",
         reference=_PREVOO,
-        compute=_crp3,
+        compute=Linear((*_JOINTS, _CRP), scale=1.10, offset=1.15),
         digits=2,
         cutoffs="das28_crp_cutoffs",
         note="Minimum 1.15 (all inputs zero).",

@@ -14,7 +14,7 @@ from typing import Any, Literal
 import numpy as np
 
 from rheumetrics.measures.base import Measure, prepare, register
-from rheumetrics.measures.conventions import Conventions
+from rheumetrics.measures.formulas import AllAtMost
 from rheumetrics.numeric import snap
 
 #: PtGA thresholds (0-10) by definition version.
@@ -27,20 +27,14 @@ _SOURCES = {
 }
 
 
-def _criteria(tjc, sjc, ptga, crp_mg_l, ptga_max: float) -> np.ndarray:
-    # Inputs are compared as given (validation makes counts whole numbers); only computed values
-    # need snapping.
-    ok = (tjc <= 1) & (sjc <= 1) & (ptga <= ptga_max)
-    if crp_mg_l is not None:
-        ok &= crp_mg_l <= CRP_MAX_MG_L
-    return ok  # booleans: score_frame keeps them as they are, scalar calls make them 1.0/0.0
-
-
-def _boolean(ptga_max: float, with_crp: bool):
-    def compute(c: Conventions, tjc28, sjc28, ptga, crp_mg_l=None) -> np.ndarray:
-        return _criteria(tjc28, sjc28, ptga, crp_mg_l if with_crp else None, ptga_max)
-
-    return compute
+def criteria(
+    ptga_max: float, with_crp: bool, counts: tuple[str, str] = ("tjc28", "sjc28")
+) -> AllAtMost:
+    """The Boolean criteria: each joint count of ``counts`` <= 1, PtGA <= ``ptga_max`` and, when
+    ``with_crp``, CRP <= 10 mg/L. Inputs are compared as given (validation makes counts whole
+    numbers); only computed values need snapping."""
+    limits = ((counts[0], 1.0), (counts[1], 1.0), ("ptga", ptga_max))
+    return AllAtMost(limits + ((("crp_mg_l", CRP_MAX_MG_L),) if with_crp else ()))
 
 
 for _version, _ptga in PTGA_MAX.items():
@@ -52,7 +46,7 @@ for _version, _ptga in PTGA_MAX.items():
             inputs=("tjc28", "sjc28", "ptga", "crp_mg_l"),
             formula=f"TJC28 <= 1 and SJC28 <= 1 and CRP <= 1 mg/dL and PtGA <= {_ptga:g} (0-10)",
             reference=_SOURCES[_version],
-            compute=_boolean(_ptga, with_crp=True),
+            compute=criteria(_ptga, with_crp=True),
             digits=0,
             kind="flag",
         )
@@ -66,7 +60,7 @@ for _version, _ptga in PTGA_MAX.items():
             reference=_SOURCES[_version]
             + "; practice version without CRP as defined in 2011, applied with the "
             f"{_version} PtGA threshold",
-            compute=_boolean(_ptga, with_crp=False),
+            compute=criteria(_ptga, with_crp=False),
             digits=0,
             kind="flag",
         )
@@ -93,7 +87,7 @@ def boolean_remission(
         inputs["crp_mg_l"] = crp_mg_l
     p = prepare(inputs, context=f"Boolean remission {version}", lenient=lenient)
     a = p.arrays
-    ok = _criteria(a[tj], a[sj], a["ptga"], a.get("crp_mg_l"), PTGA_MAX[version])
+    ok = criteria(PTGA_MAX[version], crp_mg_l is not None, (tj, sj))(None, **a)
     out = np.where(p.invalid, np.nan, ok)
     if p.scalar:
         return None if np.isnan(out) else bool(out)
