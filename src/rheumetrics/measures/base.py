@@ -334,6 +334,25 @@ class Measure:
         """Values rounded for display at this measure's precision and the conventions' mode."""
         return round_display(values, self.digits, conventions.rounding)
 
+    @property
+    def convention_fields(self) -> tuple[str, ...]:
+        """Every :class:`Conventions` field that concerns this measure's results: those its
+        formula and row rule read (``conventions``), the one naming its cut-off set
+        (``cutoffs``), the display rounding, and ``das28_global_item`` (recorded only: which VAS
+        fed ``gh_mm``) when ``gh_mm`` is an input.
+
+        Examples
+        --------
+        >>> from rheumetrics.measures import MEASURES
+        >>> MEASURES["das28_crp"].convention_fields
+        ('das28_crp_cutoffs', 'rounding', 'das28_global_item')
+        >>> MEASURES["asdas_esr"].convention_fields
+        ('asdas_coefficients', 'asdas_cutoffs', 'rounding')
+        """
+        cutoffs = () if self.cutoffs is None else (self.cutoffs,)
+        recorded = ("das28_global_item",) if "gh_mm" in self.inputs else ()
+        return (*self.conventions, *cutoffs, "rounding", *recorded)
+
 
 #: Every measure computable from one visit's inputs, by output column name.
 MEASURES: dict[str, Measure] = {}

@@ -22,9 +22,12 @@ from jinja2 import Environment, select_autoescape
 from markupsafe import Markup
 
 from rheumetrics import __version__
+from rheumetrics.measures import MEASURES
+from rheumetrics.measures.base import Measure
 from rheumetrics.study import published as pub
 from rheumetrics.study.analyses.groups import enrolment_text
 from rheumetrics.study.cohort import Cohort, load_cohort
+from rheumetrics.study.definitions import Outcome
 from rheumetrics.study.design import StudyData, empty_data, study_data
 from rheumetrics.study.figures import embed
 from rheumetrics.study.formatting import format_p, num
@@ -34,6 +37,7 @@ from rheumetrics.study.registry import Section, analyses
 __all__ = [
     "StudyReport",
     "format_p",
+    "outcome_measure",
     "render_html",
     "report_steps",
     "results_json",
@@ -197,34 +201,39 @@ def results_json(rep: StudyReport) -> dict[str, Any]:
     return doc
 
 
-def _family(name: str) -> str:
-    return name.split("_", 1)[0]
+def outcome_measure(outcome: Outcome) -> Measure | None:
+    """The registered measure an outcome's values are scored with, or None.
+
+    A clinical outcome whose visit-frame column is a measure's name holds that measure, scored
+    by the cohort under the study's conventions (see :mod:`rheumetrics.study.cohort`). Any other
+    clinical column is a value as recorded (an item such as ``tjc28``, or a score taken as
+    reported such as ``das28_reported``), and an imaging outcome is a total of reads, described
+    by its scoring system and version instead; no scoring convention applies to either. Change
+    scores are computed from the outcomes, so they follow their outcome's measure.
+
+    >>> from rheumetrics.study.definitions import Outcome
+    >>> outcome_measure(Outcome("crp", "DAS28-CRP", 2, ("V1",), column="das28_crp")).name
+    'das28_crp'
+    >>> outcome_measure(Outcome("das28", "DAS28", 2, ("V1",), column="das28_reported")) is None
+    True
+    """
+    if outcome.is_imaging:
+        return None
+    return MEASURES.get(str(outcome.column))
+
+
+#: Recorded with every result, whichever measures are used.
+_ALWAYS_KEPT = ("rounding", "rheumetrics_version")
 
 
 def _used_conventions(study: Study, conventions: dict[str, Any]) -> dict[str, Any]:
-    """The scoring conventions that concern the measures the study scores (plus rounding): for
-    a DAS28-CRP outcome the DAS28-CRP cut-offs and the DAS28 global item, not the DAS28-ESR
-    cut-offs; none for a value taken as reported (``*_reported``)."""
-    columns = {str(o.column) for o in study.outcomes if not o.is_imaging}
-    columns = {c for c in columns if not c.endswith("_reported")}
-    # variant tokens of a family: das28_esr_cutoffs and das28_crp_cutoffs make esr, crp variants
-    variants: dict[str, set[str]] = {}
-    for key in conventions:
-        parts = key.split("_")
-        if len(parts) == 3 and parts[2] == "cutoffs":
-            variants.setdefault(parts[0], set()).add(parts[1])
-
-    def concerns(key: str, column: str) -> bool:
-        if key.startswith(column + "_"):
-            return True
-        family, parts = _family(column), key.split("_")
-        return parts[0] == family and (
-            len(parts) < 2 or parts[1] not in variants.get(family, set())
-        )
-
-    keep = {"rounding", "rheumetrics_version"}
-    return {k: v for k, v in conventions.items()
-            if k in keep or any(concerns(k, c) for c in columns)}  # fmt: skip
+    """The scoring conventions that concern the measures the study's outcomes are scored with
+    (each measure's declared :attr:`~rheumetrics.measures.base.Measure.convention_fields`),
+    plus the rounding and the package version: for a DAS28-CRP outcome the DAS28-CRP cut-offs
+    and the DAS28 global item, not the DAS28-ESR cut-offs; none for a value taken as reported."""
+    used = (outcome_measure(o) for o in study.outcomes)
+    wanted = {f for m in used if m is not None for f in m.convention_fields}
+    return {k: v for k, v in conventions.items() if k in wanted or k in _ALWAYS_KEPT}
 
 
 def _plain(value: Any, labels: dict[str, str]) -> str:
