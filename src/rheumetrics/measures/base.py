@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from rheumetrics.errors import Problem, ValidationError
-from rheumetrics.measures.conventions import DEFAULT, Conventions
+from rheumetrics.measures.conventions import DEFAULT, RECORDED_BY_INPUT, Conventions
 from rheumetrics.measures.cutoffs import CutoffSet, cutoff_set
 from rheumetrics.measures.fields import FIELDS
 from rheumetrics.numeric import ASCII_SPACE, is_plain_number, round_display
@@ -266,7 +266,7 @@ class Measure:
     compute: Callable[..., np.ndarray]
     digits: int
     cutoffs: str | None = None  # the Conventions field naming this measure's cut-off set
-    conventions: tuple[str, ...] = ()  # Conventions fields that change the value
+    conventions: tuple[str, ...] = ()  # Conventions fields the formula and its row rule read
     optional: tuple[str, ...] = ()  # inputs that may be missing
     note: str = ""
     kind: Literal["score", "flag"] = "score"  # a flag is a yes/no criterion (1.0 / 0.0 / NaN)
@@ -338,8 +338,9 @@ class Measure:
     def convention_fields(self) -> tuple[str, ...]:
         """Every :class:`Conventions` field that concerns this measure's results: those its
         formula and row rule read (``conventions``), the one naming its cut-off set
-        (``cutoffs``), the display rounding, and ``das28_global_item`` (recorded only: which VAS
-        fed ``gh_mm``) when ``gh_mm`` is an input.
+        (``cutoffs``), the display rounding, and those recording what its inputs hold
+        (:data:`~rheumetrics.measures.conventions.RECORDED_BY_INPUT`, e.g. which VAS fed
+        ``gh_mm``).
 
         Examples
         --------
@@ -350,8 +351,8 @@ class Measure:
         ('asdas_coefficients', 'asdas_cutoffs', 'rounding')
         """
         cutoffs = () if self.cutoffs is None else (self.cutoffs,)
-        recorded = ("das28_global_item",) if "gh_mm" in self.inputs else ()
-        return (*self.conventions, *cutoffs, "rounding", *recorded)
+        recorded = (c for f in self.inputs for c in RECORDED_BY_INPUT.get(f, ()))
+        return tuple(dict.fromkeys((*self.conventions, *cutoffs, "rounding", *recorded)))
 
 
 #: Every measure computable from one visit's inputs, by output column name.

@@ -136,3 +136,6 @@ _FAMILY = {
 }
 
 DEFAULT = Conventions()
+
+#: Conventions read by no formula that record what an input column holds, by input column.
+RECORDED_BY_INPUT: dict[str, tuple[str, ...]] = {"gh_mm": ("das28_global_item",)}
