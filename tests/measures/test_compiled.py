@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from rheumetrics.errors import ValidationError
 from rheumetrics.measures import MEASURES, Conventions, panel
-from rheumetrics.measures.compiled import _cache_dir
+from rheumetrics.measures.compiled import _cache_dir, _compiled
 from rheumetrics.measures.formulas import AllAtMost, Linear
 from rheumetrics.measures.panel import score_frame
 from rheumetrics.numeric import round_display
@@ -186,3 +186,15 @@ def test_unwritable_cache_directory_falls_back_to_a_private_one(tmp_path, monkey
     monkeypatch.setenv("RHEUMETRICS_CACHE_DIR", str(blocker / "kernels"))
     fallback = _cache_dir()
     assert fallback.is_dir() and fallback.name.startswith("rheumetrics-kernels-")
+
+
+def test_an_altered_kernel_source_is_rewritten_before_use(kernel_cache):
+    visits = pd.DataFrame({"tjc28": [2.0], "sjc28": [1.0], "ptga": [1.0], "phga": [1.0]})
+    score_frame(visits, measures=["cdai", "boolean_remission_2022_practice"], compiled=True)
+    for path in kernel_cache.glob("panel_*.py"):
+        path.write_text("raise SystemExit('planted')\n")
+    _compiled.cache_clear()
+    out = score_frame(visits, measures=["cdai", "boolean_remission_2022_practice"], compiled=True)
+    assert out["cdai"].tolist() == [5.0]
+    restored = [p for p in kernel_cache.glob("panel_*.py") if "planted" not in p.read_text()]
+    assert len(restored) == 1 and "def kernel(" in restored[0].read_text()

@@ -177,7 +177,7 @@ def _compiled(source: str) -> Callable[..., bool]:
     version = f"{numba.__version__} {np.__version__}\n"
     digest = hashlib.sha256((version + source).encode()).hexdigest()[:20]
     path = _cache_dir() / f"panel_{digest}.py"
-    if not path.exists():
+    if not path.exists() or path.read_text(encoding="utf-8") != source:  # absent or altered
         part = path.with_suffix(f".{os.getpid()}.tmp")
         part.write_text(source, encoding="utf-8")
         os.replace(part, path)  # atomic: a concurrent process sees no half-written module
