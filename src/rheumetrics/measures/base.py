@@ -254,17 +254,21 @@ def add_into(total: Any, term: Any) -> Any:
     return total + term
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Measure:
-    """Declaration of one score and the validated, vectorised callable computing it."""
+    """Declaration of one score and the validated, vectorised callable computing it.
+
+    ``formula`` is the formula in words; for a ``compute`` declared as data (see
+    :mod:`rheumetrics.measures.formulas`) it is written from the declaration when not given.
+    """
 
     name: str
     label: str
     inputs: tuple[str, ...]
-    formula: str
     reference: str
     compute: Callable[..., np.ndarray]
     digits: int
+    formula: str = ""
     cutoffs: str | None = None  # the Conventions field naming this measure's cut-off set
     conventions: tuple[str, ...] = ()  # Conventions fields the formula and its row rule read
     optional: tuple[str, ...] = ()  # inputs that may be missing
@@ -280,6 +284,13 @@ class Measure:
     t2t_index: str | None = None
     #: FHIR observation category of the score (``exam`` or ``survey``).
     fhir_category: str = "exam"
+
+    def __post_init__(self) -> None:
+        if not self.formula:
+            text = getattr(self.compute, "text", None)
+            if not isinstance(text, str):
+                raise ValueError(f"measure {self.name}: give the formula in words")
+            object.__setattr__(self, "formula", text)
 
     def evaluate(
         self,

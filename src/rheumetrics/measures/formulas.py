@@ -39,6 +39,22 @@ TRANSFORMS: dict[str, Callable[..., np.ndarray]] = {
 }
 
 
+#: How formulas write the inputs they use (published notation; the unit where it matters).
+SYMBOLS = {
+    "tjc28": "TJC28",
+    "sjc28": "SJC28",
+    "tjc68": "TJC68",
+    "sjc66": "SJC66",
+    "esr_mm_h": "ESR",
+    "crp_mg_l": "CRP[mg/L]",
+    "gh_mm": "GH",
+    "ptga": "PtGA(0-10)",
+    "phga": "PhGA(0-10)",
+}
+_WRITTEN = {"": "{x}", "sqrt": "sqrt({x})", "log": "ln({x})", "log1p": "ln({x} + 1)",
+            "tenth": "{x}/10"}  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Term:
     """``weight * transform(field)``."""
@@ -46,6 +62,12 @@ class Term:
     field: str
     weight: float = 1.0
     transform: Transform = ""
+
+    @property
+    def text(self) -> str:
+        """The term as published formulas write it, e.g. ``0.36*ln(CRP[mg/L] + 1)``."""
+        value = _WRITTEN[self.transform].format(x=SYMBOLS.get(self.field, self.field))
+        return value if self.weight == 1.0 else f"{self.weight:g}*{value}"
 
 
 @dataclass(frozen=True)
@@ -57,6 +79,8 @@ class Linear:
     >>> joints = (Term("tjc28", 0.56, "sqrt"), Term("sjc28", 0.28, "sqrt"))
     >>> das28_crp = Linear((*joints, Term("crp_mg_l", 0.36, "log1p"), Term("gh_mm", 0.014)),
     ...                    offset=0.96)
+    >>> das28_crp.text
+    '0.56*sqrt(TJC28) + 0.28*sqrt(SJC28) + 0.36*ln(CRP[mg/L] + 1) + 0.014*GH + 0.96'
     >>> # 0.56*2 + 0.28*1 + 0.36*ln(10) + 0.014*50 + 0.96
     >>> round(float(das28_crp(None, tjc28=4.0, sjc28=1.0, crp_mg_l=9.0, gh_mm=50.0)), 4)
     3.8889
@@ -65,6 +89,14 @@ class Linear:
     terms: tuple[Term, ...]
     scale: float = 1.0
     offset: float = 0.0
+
+    @property
+    def text(self) -> str:
+        """The formula as published, e.g. ``[0.56*sqrt(TJC28) + ...] * 1.08 + 0.16``."""
+        total = " + ".join(t.text for t in self.terms)
+        if self.scale != 1.0:
+            total = f"[{total}] * {self.scale:g}"
+        return f"{total} + {self.offset:g}" if self.offset else total
 
     def __call__(self, conventions: Conventions | None, **inputs: Any) -> Any:
         """The score of ``inputs`` (NumPy arrays or scalars), as a measure's ``compute``."""
@@ -102,6 +134,11 @@ class AllAtMost:
     """
 
     limits: tuple[tuple[str, float], ...]
+
+    @property
+    def text(self) -> str:
+        """The criterion as published, e.g. ``TJC28 <= 1 and ... and CRP[mg/L] <= 10``."""
+        return " and ".join(f"{SYMBOLS.get(f, f)} <= {limit:g}" for f, limit in self.limits)
 
     def __call__(self, conventions: Conventions | None, **inputs: Any) -> Any:
         """Booleans (NumPy) for ``inputs``, as a flag measure's ``compute``."""

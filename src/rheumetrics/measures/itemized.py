@@ -36,7 +36,7 @@ class RowIssue:
 RowCheck = Callable[[Conventions, Mapping[str, np.ndarray]], Sequence[RowIssue]]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ItemizedMeasure(Measure):
     """A :class:`Measure` with a row rule over several items (see the module docstring)."""
 

@@ -44,7 +44,6 @@ for _version, _ptga in PTGA_MAX.items():
             store=True,
             label=f"ACR/EULAR Boolean remission {_version} (clinical trials: with CRP)",
             inputs=("tjc28", "sjc28", "ptga", "crp_mg_l"),
-            formula=f"TJC28 <= 1 and SJC28 <= 1 and CRP <= 1 mg/dL and PtGA <= {_ptga:g} (0-10)",
             reference=_SOURCES[_version],
             compute=criteria(_ptga, with_crp=True),
             digits=0,
@@ -56,7 +55,6 @@ for _version, _ptga in PTGA_MAX.items():
             name=f"boolean_remission_{_version}_practice",
             label=f"ACR/EULAR Boolean remission {_version}, clinical-practice version (no CRP)",
             inputs=("tjc28", "sjc28", "ptga"),
-            formula=f"TJC28 <= 1 and SJC28 <= 1 and PtGA <= {_ptga:g} (0-10)",
             reference=_SOURCES[_version]
             + "; practice version without CRP as defined in 2011, applied with the "
             f"{_version} PtGA threshold",
