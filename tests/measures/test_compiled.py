@@ -164,11 +164,17 @@ def test_not_numeric_input_is_left_to_numpy():
 
 
 def test_default_is_numpy_below_the_compiled_size(monkeypatch):
-    used = []
-    monkeypatch.setattr(panel, "_compiled_pass", lambda *a: used.append(a[-1]))
-    score_frame(pd.DataFrame({"tjc28": [1], "sjc28": [0], "ptga": [1], "phga": [1]}))
-    assert used == [1]  # the row count, compared with COMPILED_ROWS inside
-    assert panel.COMPILED_ROWS >= panel.CHUNK_ROWS
+    planned = []
+    monkeypatch.setattr("rheumetrics.measures.compiled.plan", lambda *a: planned.append(a))
+    visits = pd.DataFrame({"tjc28": [1], "sjc28": [0], "ptga": [1], "phga": [1]})
+    score_frame(visits)
+    assert not planned
+    monkeypatch.setattr(panel, "COMPILED_ROWS", 1)
+    score_frame(visits)
+    assert len(planned) == 1
+    score_frame(visits, compiled=False)
+    score_frame(visits.iloc[:0], compiled=True)  # no rows: nothing to compile
+    assert len(planned) == 1
 
 
 def test_kernels_are_kept_in_the_cache_directory(kernel_cache):

@@ -115,7 +115,7 @@ def score_frame(
     columns = _columns(df, fields)
     n = len(df)
     out = _Output(chosen, n, conventions)
-    fast = _compiled_pass(chosen, conventions, columns, out, n if compiled is None else compiled)
+    fast = _compiled_pass(chosen, conventions, columns, out, n, compiled)
     rest = [m for m in chosen if fast is None or m.name not in fast.measures]
     scratch = np.empty((fast.width if fast else 0, CHUNK_ROWS))
     problems_all: list[Problem] = []
@@ -125,9 +125,10 @@ def score_frame(
         if fast is not None and fast.run(columns, start, stop, out.blocks, scratch):
             # every input of the chunk is present and valid: the rest by NumPy, no masks
             out.flag_na[:, start:stop] = False
-            arrays = {f: columns[f][start:stop] for f in fields}
-            with shared_terms():
-                _score_chunk(rest, conventions, arrays, {}, {}, index, out, start, problems_all)
+            if rest:
+                arrays = {f: columns[f][start:stop] for f in fields}
+                with shared_terms():
+                    _score_chunk(rest, conventions, arrays, {}, {}, index, out, start, problems_all)
         else:
             arrays, bad, missing = _chunk_inputs(columns, start, stop, df.index, problems_all)
             with shared_terms():
@@ -191,13 +192,14 @@ def _compiled_pass(
     conventions: Conventions,
     columns: dict[str, np.ndarray | pd.Series],
     out: _Output,
-    wanted: bool | int,
+    n: int,
+    compiled: bool | None,
 ) -> Plan | None:
-    """The compiled pass for the declared measures of ``chosen`` (None if not ``wanted``, a
-    number of rows below :data:`COMPILED_ROWS`, or an input column that is not numeric)."""
-    if wanted is False or (wanted is not True and wanted < COMPILED_ROWS):
-        return None
-    if not all(isinstance(c, np.ndarray) for c in columns.values()):
+    """The compiled pass for the declared measures of ``chosen`` on ``n`` rows; None when not
+    ``compiled`` (by default: fewer than :data:`COMPILED_ROWS` rows), for no rows, or when an
+    input column is not numeric."""
+    wanted = n >= COMPILED_ROWS if compiled is None else compiled
+    if not wanted or not n or not all(isinstance(c, np.ndarray) for c in columns.values()):
         return None
     from rheumetrics.measures.compiled import plan
 
