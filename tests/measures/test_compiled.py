@@ -17,12 +17,13 @@ from rheumetrics.numeric import round_display
 #: Every measure declared as data (compiled), and one that is not (computed by NumPy beside).
 DECLARED = sorted(n for n, m in MEASURES.items() if isinstance(m.compute, Linear | AllAtMost))
 PANEL = [*DECLARED, "das"]
+RA = [m for m in DECLARED if "dapsa" not in m]
 DAS28_SETS = ["das28_eular", "das28_acr2012", "das28_aletaha2005", "das28crp_fleischmann"]
 
 
-def test_declared_measures_are_the_ra_composites():
+def test_declared_measures_are_the_linear_composites_and_boolean_remission():
     assert set(DECLARED) == {
-        "das28_esr", "das28_esr_3v", "das28_crp", "das28_crp_3v", "sdai", "cdai",
+        "das28_esr", "das28_esr_3v", "das28_crp", "das28_crp_3v", "sdai", "cdai", "dapsa", "cdapsa",
         "boolean_remission_2011", "boolean_remission_2011_practice",
         "boolean_remission_2022", "boolean_remission_2022_practice",
     }  # fmt: skip
@@ -81,8 +82,12 @@ visit = st.tuples(
     tenths | st.sampled_from([0.1, 0.2, 0.7]),
     st.integers(0, 78).map(float),  # Ritchie index (the original DAS, computed by NumPy)
     st.integers(0, 44).map(float),
+    st.integers(0, 68).map(float),
+    st.integers(0, 66).map(float),
+    tenths,
 )
-COLUMNS = ["tjc28", "sjc28", "esr_mm_h", "crp_mg_l", "gh_mm", "ptga", "phga", "rai", "sjc44"]
+COLUMNS = ["tjc28", "sjc28", "esr_mm_h", "crp_mg_l", "gh_mm", "ptga", "phga", "rai", "sjc44",
+           "tjc68", "sjc66", "pain"]  # fmt: skip
 
 
 @settings(max_examples=60)
@@ -127,7 +132,7 @@ def test_problems_and_reasons_as_numpy(lenient):
     results = []
     for compiled in (True, False):
         try:
-            results.append(score_frame(visits, lenient=lenient, measures=PANEL[:-1],
+            results.append(score_frame(visits, lenient=lenient, measures=RA,
                                        compiled=compiled))  # fmt: skip
         except ValidationError as err:
             results.append(err.problems)

@@ -2,9 +2,9 @@
 
 :func:`~rheumetrics.measures.panel.score_frame` computes measure by measure with NumPy, each
 operation a pass over a chunk of rows. For large tables, the measures declared as data in
-:mod:`rheumetrics.measures.formulas` (DAS28, SDAI, CDAI, Boolean remission) are instead
-computed in one loop over the rows, compiled with Numba (https://numba.pydata.org) for the
-panel at hand: for each row it checks every input against its field, evaluates each score with
+:mod:`rheumetrics.measures.formulas` (DAS28, SDAI, CDAI, DAPSA, Boolean remission) are
+instead computed in one loop over the rows, compiled with Numba (https://numba.pydata.org) for
+the panel at hand: for each row it checks every input against its field, evaluates each score with
 the same operations in the same order as :class:`~rheumetrics.measures.formulas.Linear`, its
 category code and each criterion, all in registers. The logarithms are taken by NumPy beforehand
 (its vectorised ``log`` and ``log1p``), so every result is bit-for-bit the NumPy one. A chunk

@@ -1,7 +1,7 @@
 """Scores that are weighted sums of (transformed) inputs, and criteria that are limits on
 inputs, declared as data.
 
-DAS28 (all four forms), SDAI and CDAI are each a sum of terms ``weight * f(input)``, with ``f``
+DAS28 (all four forms), SDAI, CDAI, DAPSA and cDAPSA are each a sum of terms ``weight * f(input)``, with ``f``
 the identity, a square root, a natural logarithm (of the value or of the value + 1) or a division
 by 10 (CRP mg/L to mg/dL), possibly scaled and shifted at the end (:class:`Linear`); Boolean
 remission is met when every input is at most its limit (:class:`AllAtMost`). Each declaration is
@@ -50,6 +50,7 @@ SYMBOLS = {
     "gh_mm": "GH",
     "ptga": "PtGA(0-10)",
     "phga": "PhGA(0-10)",
+    "pain": "pain(0-10)",
 }
 _WRITTEN = {"": "{x}", "sqrt": "sqrt({x})", "log": "ln({x})", "log1p": "ln({x} + 1)",
             "tenth": "{x}/10"}  # fmt: skip

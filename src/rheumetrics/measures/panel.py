@@ -81,10 +81,9 @@ def score_frame(
     lenient : NA with a ``<measure>_reason`` column instead of an error for bad or missing inputs.
     measures : names of measures to compute; default every measure whose inputs are present.
     progress : called with the number of rows done after each chunk (for progress bars).
-    compiled : compute the measures declared as data (DAS28, SDAI, CDAI with their categories,
-        Boolean remission) in one compiled pass per chunk (:mod:`~rheumetrics.measures.compiled`;
-        the same bits as NumPy); by default from :data:`COMPILED_ROWS` rows on, where it pays
-        for loading the compiled code.
+    compiled : compute the measures declared as data (DAS28, SDAI, CDAI, DAPSA with their
+        categories, Boolean remission) in one compiled pass per chunk (the same bits as NumPy;
+        :mod:`~rheumetrics.measures.compiled`); by default from :data:`COMPILED_ROWS` rows on.
 
     Examples
     --------
@@ -181,9 +180,10 @@ def _score_chunk(
                         problems.append(Problem(rec, f, None, f"is missing; {m.name} needs it"))
 
 
-#: From this many rows on, :func:`score_frame` uses the compiled pass by default: loading it
-#: (Numba and the cached machine code, about 0.3 s once per process) costs more than it saves on
-#: fewer rows.
+#: From this many rows on, :func:`score_frame` uses the compiled pass by default. Loading it
+#: costs a process about 0.5 s once (importing Numba and loading the cached machine code; 1.5 s
+#: when Numba first compiles a panel), which the NumPy path would spend on a few million rows;
+#: a table this large has already taken longer than that to read.
 COMPILED_ROWS = 1_000_000
 
 

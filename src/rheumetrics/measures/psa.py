@@ -23,6 +23,7 @@ from rheumetrics.measures import fields
 from rheumetrics.measures import haq as _haq  # noqa: F401
 from rheumetrics.measures.base import Measure, register
 from rheumetrics.measures.conventions import Conventions
+from rheumetrics.measures.formulas import Linear, Term
 from rheumetrics.measures.itemized import ItemizedMeasure, RowCheck, RowIssue
 from rheumetrics.measures.paired import prepare_paired, relative_change
 from rheumetrics.numeric import snap
@@ -46,12 +47,8 @@ fields.register(
 )
 
 
-def _cdapsa(c: Conventions, tjc68, sjc66, ptga, pain):
-    return tjc68 + sjc66 + ptga + pain
-
-
-def _dapsa(c: Conventions, tjc68, sjc66, ptga, pain, crp_mg_l):
-    return tjc68 + sjc66 + ptga + pain + crp_mg_l / 10.0
+#: ((TJC68 + SJC66) + PtGA) + pain, as written.
+_CLINICAL = (Term("tjc68"), Term("sjc66"), Term("ptga"), Term("pain"))
 
 
 dapsa = register(
@@ -60,9 +57,8 @@ dapsa = register(
         store=True,
         label="Disease Activity in PSoriatic Arthritis",
         inputs=("tjc68", "sjc66", "ptga", "pain", "crp_mg_l"),
-        formula="TJC68 + SJC66 + PtGA(0-10) + pain(0-10) + CRP[mg/dL] (= crp_mg_l / 10)",
         reference=_SCHOELS,
-        compute=_dapsa,
+        compute=Linear((*_CLINICAL, Term("crp_mg_l", transform="tenth"))),
         digits=1,
         cutoffs="dapsa_cutoffs",
     )
@@ -73,9 +69,8 @@ cdapsa = register(
         store=True,
         label="clinical DAPSA (without CRP)",
         inputs=("tjc68", "sjc66", "ptga", "pain"),
-        formula="TJC68 + SJC66 + PtGA(0-10) + pain(0-10)",
         reference=_SCHOELS,
-        compute=_cdapsa,
+        compute=Linear(_CLINICAL),
         digits=1,
         cutoffs="cdapsa_cutoffs",
         note="The moderate/high bound 27 is used by analogy with DAPSA; Schoels 2016 reports it for DAPSA only.",
