@@ -227,6 +227,15 @@ def test_a_name_taken_by_a_run_without_one_names_that_run(tmp_path: Path) -> Non
     assert source == str(tmp_path / "study" / "study.toml")
 
 
+def test_a_sensitivity_analysis_of_a_positional_key_lists_the_runs_by_key(tmp_path: Path) -> None:
+    # the second ROC run is named repair: roc_2 keys no run any more
+    text = PROGRESSION + REPAIR + '[analyses.sensitivity]\nanalysis = "roc_2"\nexclude = ["X"]\n'
+    [(_, where, field, value, rule)] = _problems(tmp_path, text)
+    assert (where, field, value) == ("analyses.sensitivity", "analysis", "roc_2")
+    assert rule == ("required: the key of another run of the study (its name, or roc, roc_2, ... "
+                    "by position): progression, repair")  # fmt: skip
+
+
 def test_a_bad_name_is_one_line_from_the_report_command(tmp_path: Path) -> None:
     path = _write(tmp_path, REPAIR.replace('"repair"', '"Repair 2"'))
     result = CliRunner().invoke(app, ["report", str(path), "--out", str(tmp_path / "r.html")])
