@@ -203,7 +203,8 @@ def test_every_bad_name_is_reported_with_file_run_value_and_rule(tmp_path: Path)
         "the name of another analysis (logistic); choose a name of this run's own",
     )
     assert (
-        "positional key (roc_3 is the third run of roc without a name)" in got["analyses.roc[3]"][1]
+        "positional key (roc_2, roc_3, ... key the runs of roc without a name)"
+        in got["analyses.roc[3]"][1]
     )
     assert "reserved" in got["analyses.roc[4]"][1] and "published" in got["analyses.roc[4]"][1]
     for k in (5, 6, 7, 8):  # hyphen, empty, non-ASCII letter, 65 characters

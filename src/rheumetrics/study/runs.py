@@ -93,7 +93,7 @@ def name_problem(name: Any, kind: str, analyses: Iterable[str]) -> str | None:
     >>> name_problem("logistic", "roc", ["roc", "logistic"])
     "the name of another analysis (logistic); choose a name of this run's own"
     >>> name_problem("roc_2", "roc", ["roc", "logistic"])
-    'the form of a positional key (roc_2 is the second run of roc without a name); choose another name'
+    'the form of a positional key (roc_2, roc_3, ... key the runs of roc without a name); choose another name'
     """
     known = set(analyses)
     if not isinstance(name, str):
@@ -107,14 +107,9 @@ def name_problem(name: Any, kind: str, analyses: Iterable[str]) -> str | None:
         return f"the name of another analysis ({name}); choose a name of this run's own"
     stem, _, number = name.rpartition("_")
     if stem in known and number.isdigit():
-        return (f"the form of a positional key ({name} is the {_ordinal(int(number))} run of "
-                f"{stem} without a name); choose another name")  # fmt: skip
+        return (f"the form of a positional key ({stem}_2, {stem}_3, ... key the runs of {stem} "
+                "without a name); choose another name")  # fmt: skip
     return None
-
-
-def _ordinal(n: int) -> str:
-    words = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth"}
-    return words.get(n, f"{n}th")
 
 
 def run_keys(c: StudyFileCheck, runs: list[Run], analyses: Iterable[str]) -> list[str]:
