@@ -199,14 +199,6 @@ def test_problems_name_the_run_by_its_index(tmp_path: Path) -> None:
     assert len(problems) == 5  # every problem of every run, together
 
 
-def test_repeated_reliability_must_keep_its_outcome(tmp_path: Path) -> None:
-    text = ("[analyses]\nreliability = [{ outcome = 'mri_erosion' }, { outcome = 'mri_erosion' }, "
-            "{ outcome = 'xray_erosion' }]\n")  # fmt: skip
-    [(where, field, value, rule)] = _problems(text, tmp_path)
-    assert (where, field, value) == ("analyses.reliability[2]", "outcome", "xray_erosion")
-    assert "first reliability analysis (mri_erosion)" in rule
-
-
 def test_bundled_il6_study_reports_repair_beside_progression() -> None:
     study = load_study("il6_prediction")
     rep = run_study(study)

@@ -2,7 +2,8 @@
 variables the study defines (outcomes at visits, changes, characteristics).
 
 :func:`check_analyses` expands each key into its runs (one option table, or a list of them:
-``[[analyses.roc]]`` twice runs two ROC analyses, keyed ``roc`` and ``roc_2``), applies the checks
+``[[analyses.roc]]`` twice runs two ROC analyses, keyed ``roc`` and ``roc_2`` unless given a
+``name``; see :mod:`rheumetrics.study.runs`), applies the checks
 every analysis shares (option names, ``outcomes``, ``test``, ``variant``, ``ties``, ``summary``,
 a change between two visits) and calls the analysis's own ``check`` hook, registered with it. The
 hooks of the built-in analyses are the functions below, one per analysis.
@@ -25,9 +26,11 @@ from rheumetrics.study.definitions import (
     Study,
 )
 from rheumetrics.study.file_tables import StudyFileCheck
+from rheumetrics.study.runs import Run, instances, positional_key, run_keys
 
-#: Options every analysis accepts: ``title`` replaces its section title in the report.
-COMMON_OPTIONS = frozenset({"title"})
+#: Options every analysis accepts: ``title`` replaces its section title in the report, ``name``
+#: keys the run (its section anchor, CSV names, locators; see :mod:`rheumetrics.study.runs`).
+COMMON_OPTIONS = frozenset({"title", "name"})
 
 #: What a variable named in an analysis may be.
 _VARIABLES = ("unknown variable; use outcome@visit, change:outcome, change:outcome@from-to, group, "
@@ -59,43 +62,25 @@ def _unknown_study_variable(var: str, names: set[str]) -> bool:
     return var not in names and ("@" in var or var.startswith("change:"))
 
 
-def instances(c: StudyFileCheck, name: str, raw: Any) -> list[tuple[str, Any]]:
-    """The runs an ``[analyses]`` entry asks for, each with where its problems are reported:
-    ``true`` (defaults) or one table is one run at ``analyses.<name>``; a list of tables is one
-    run per table at ``analyses.<name>[<index>]``; ``false`` is none."""
-    if isinstance(raw, list):
-        if not raw:
-            c.add(
-                "analyses",
-                name,
-                raw,
-                "an empty list: give one table of options or a list of tables",
-            )
-        return [(f"analyses.{name}[{k}]", spec) for k, spec in enumerate(raw)]
-    if isinstance(raw, bool):
-        return [(f"analyses.{name}", {})] if raw else []
-    return [(f"analyses.{name}", raw)]
-
-
 def check_analyses(c: StudyFileCheck, study: Study, base: Path) -> None:
-    """Expand ``study.analyses`` into one entry per run (keys ``name``, ``name_2``, ... with
-    ``study.kinds`` naming the registered analysis) and check each run's options."""
+    """Expand ``study.analyses`` into one entry per run, keyed by the run's ``name`` or by its
+    position (``roc``, ``roc_2``, ...; see :mod:`rheumetrics.study.runs`), with ``study.kinds``
+    naming the registered analysis of every key that is not one, and check each run's options."""
     from rheumetrics.study.registry import analyses as registered
 
-    runs: list[tuple[str, str, dict[str, Any]]] = []  # (where, key, options)
-    expanded: dict[str, dict[str, Any]] = {}
-    kinds: dict[str, str] = {}
+    given: list[Run] = []
     for name, raw in study.analyses.items():
         entry = registered().get(name)
         if entry is None:  # an unknown analysis: already reported by the key check
             continue
         for k, (where, spec) in enumerate(instances(c, name, raw)):
             checked = c.keys(where, spec, entry.options | COMMON_OPTIONS)
-            if not isinstance(spec, dict):  # reported; its options are not checked one by one
-                continue
-            spec, key = checked, name if k == 0 else f"{name}_{k + 1}"
-            expanded[key], kinds[key] = spec, name
-            runs.append((where, key, spec))
+            if isinstance(spec, dict):  # else reported; its options are not checked one by one
+                given.append(Run(where, name, positional_key(name, k), checked))
+    keys = run_keys(c, given, registered())
+    runs = [(run.where, key, run.options) for run, key in zip(given, keys, strict=True)]
+    expanded = {key: run.options for run, key in zip(given, keys, strict=True)}
+    kinds = {key: run.kind for run, key in zip(given, keys, strict=True)}
     study.analyses.clear()
     study.analyses.update(expanded)
     study.kinds.clear()
@@ -217,8 +202,8 @@ def association(c: StudyFileCheck, study: Study, where: str, spec: dict[str, Any
 
 
 def reliability(c: StudyFileCheck, study: Study, where: str, spec: dict[str, Any]) -> None:
-    """``outcome`` is an imaging outcome (the same in every run: the repeated reads are gathered
-    for one outcome); ``confidence`` lies between 0 and 1."""
+    """``outcome`` is an imaging outcome (each run its own: the reads of every session are
+    gathered for each outcome a reliability run names); ``confidence`` lies between 0 and 1."""
     conf = spec.get("confidence", 0.95)
     if not isinstance(conf, float) or not 0 < conf < 1:
         c.add(where, "confidence", conf, "must be a number between 0 and 1, e.g. 0.95")
@@ -226,10 +211,6 @@ def reliability(c: StudyFileCheck, study: Study, where: str, spec: dict[str, Any
     target = spec.get("outcome")
     if not _named(target, outcome_ids) or not study.outcome(str(target)).is_imaging:
         c.add(where, "outcome", target, "must name an imaging outcome")
-    first = study.analyses.get("reliability", spec).get("outcome")
-    if target != first:
-        c.add(where, "outcome", target, f"must be the outcome of the first reliability analysis "
-              f"({first}): the repeated reads are gathered for one outcome")  # fmt: skip
 
 
 def response(c: StudyFileCheck, study: Study, where: str, spec: dict[str, Any]) -> None:

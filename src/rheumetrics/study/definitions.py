@@ -152,14 +152,15 @@ class Study:
     conventions: dict[str, Any] = field(default_factory=dict)
     #: The registered analysis each ``analyses`` entry runs, where the entry's key is not its
     #: name: an analysis given a list of option tables runs once per table, keyed ``roc``,
-    #: ``roc_2``, ``roc_3`` ...
+    #: ``roc_2``, ``roc_3`` ... or by the run's ``name`` option (:mod:`rheumetrics.study.runs`)
     kinds: dict[str, str] = field(default_factory=dict)
 
     def outcome(self, oid: str) -> Outcome:
         return next(o for o in self.outcomes if o.id == oid)
 
     def kind(self, key: str) -> str:
-        """The registered analysis the ``analyses`` entry ``key`` runs (``roc_2`` -> ``roc``)."""
+        """The registered analysis the ``analyses`` entry ``key`` runs (``roc_2`` -> ``roc``; a
+        run named ``progression`` -> ``roc``)."""
         return self.kinds.get(key, key)
 
     @property

@@ -408,13 +408,14 @@ _SYSTEMS = {"ramris": "OMERACT RAMRIS", "svdh": "Sharp/van der Heijde",
 
 
 def _ratings(study: Study, cohort: Cohort) -> pd.DataFrame:
-    """Every session's score of the reliability outcome (for intra-reader agreement)."""
-    spec = study.analyses.get("reliability")
-    if spec is None:
-        return pd.DataFrame(columns=["patient_id", "timepoint", "session", "score"])
-    outcome = study.outcome(str(spec["outcome"]))
-    every = _imaging_outcome(cohort, outcome, None)
-    return every[["patient_id", "timepoint", "session", "score"]]
+    """Every session's score of each outcome a reliability run names (each run takes the rows of
+    its own outcome), for intra-reader agreement: patient_id, timepoint, session, outcome, score."""
+    columns = ["patient_id", "timepoint", "session", "outcome", "score"]
+    wanted = dict.fromkeys(str(spec["outcome"]) for key, spec in study.analyses.items()
+                           if study.kind(key) == "reliability")  # fmt: skip
+    parts = [_imaging_outcome(cohort, study.outcome(oid), None).assign(outcome=oid)[columns]
+             for oid in wanted]  # fmt: skip
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
 
 
 def check_model_variables(

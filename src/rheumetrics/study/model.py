@@ -6,7 +6,9 @@ visits with their windows around the enrolment date, the clinical and imaging ou
 patient characteristics and confounders, and which analyses to run: each ``[analyses]`` key is
 ``true``, one table of options, or a list of tables (``[[analyses.roc]]`` twice: two ROC
 analyses, keyed ``roc`` and ``roc_2`` in the report, its CSV names and the published-figure
-locators). ``docs/reports.md`` documents every key; ``rheumetrics/studies/`` holds worked examples.
+locators, or by each run's ``name`` option; see :mod:`rheumetrics.study.runs`).
+``docs/reports.md`` documents every key, ``docs/studies.md`` the runs of an analysis;
+``rheumetrics/studies/`` holds worked examples.
 
 :func:`load_study` reports *every* problem of a study file at once (a :class:`ValidationError`
 naming the key path, the value and what is allowed): an unknown outcome, a group without a rule,

@@ -25,6 +25,7 @@ from rheumetrics import __version__
 from rheumetrics.measures import MEASURES
 from rheumetrics.measures.base import Measure
 from rheumetrics.study import published as pub
+from rheumetrics.study import runs
 from rheumetrics.study.analyses.groups import enrolment_text
 from rheumetrics.study.cohort import Cohort, load_cohort
 from rheumetrics.study.definitions import Outcome
@@ -111,9 +112,11 @@ def run_study(
     for key in _runs(study):
         note(f"analysis: {key}")
         kind = study.kind(key)
-        section = registry[kind].run(study, data, asked[key])
+        with runs.problems_of(study, kind, key):
+            section = registry[kind].run(study, data, asked[key])
         titles = {sec.title for sec in rep.sections.values()}
         rep.sections[key] = _as_run(section, kind, key, asked[key], titles)
+    runs.check_tables(study, rep.sections)
     if study.published:
         note("comparing with the published figures")
         rep.reproduction = pub.compare(rep.tables, study.published)

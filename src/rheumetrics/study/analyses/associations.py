@@ -56,10 +56,10 @@ def regression(study: Study, data: StudyData, spec: dict[str, Any]) -> pd.DataFr
 
 
 def reliability(study: Study, data: StudyData, spec: dict[str, Any]) -> pd.DataFrame:
-    """Intra-reader ICC (all six forms) of an imaging outcome between reading sessions, with
+    """Intra-reader ICC (all six forms) of the imaging ``outcome`` between reading sessions, with
     F-based CIs at ``confidence`` (default 0.95); ``reported`` flags the study's ``form``
     (default ICC(3,k))."""
-    ratings = data.ratings
+    ratings = data.ratings[data.ratings["outcome"] == spec["outcome"]]
     sessions = ratings.groupby(["patient_id", "timepoint"])["session"].transform("nunique")
     repeated = ratings[sessions > 1]
     if repeated.empty:

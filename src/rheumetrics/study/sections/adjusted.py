@@ -130,11 +130,10 @@ def adjusted_association(study: Study, data: StudyData, spec: dict[str, Any]) ->
 
 def _check_sensitivity(c: StudyFileCheck, study: Study, where: str, spec: dict[str, Any]) -> None:
     name = spec.get("analysis")
-    kind = study.kind(name) if isinstance(name, str) else name
-    if kind == "sensitivity" or kind not in analyses():
-        c.add(where, "analysis", name, "required: the name of another registered analysis")
-    elif name not in study.analyses:
-        c.add(where, "analysis", name, "must be an analysis the study runs (in [analyses])")
+    runs = [key for key in study.analyses if study.kind(key) != "sensitivity"]
+    if not isinstance(name, str) or name not in runs:
+        c.add(where, "analysis", name, "required: the key of another run of the study (its "
+              f"name, or roc, roc_2, ... by position): {', '.join(runs) or 'none'}")  # fmt: skip
     patients = spec.get("exclude")
     if (
         not isinstance(patients, list)
