@@ -209,3 +209,29 @@ def test_an_altered_kernel_source_is_rewritten_before_use(kernel_cache):
     assert out["cdai"].tolist() == [5.0]
     restored = [p for p in kernel_cache.glob("panel_*.py") if "planted" not in p.read_text()]
     assert len(restored) == 1 and "def kernel(" in restored[0].read_text()
+
+
+#: Any float at all in some cells: NaN, infinities, -0.0, subnormals, huge and fractional values.
+anything = st.floats(allow_nan=True, allow_infinity=True, allow_subnormal=True)
+
+
+@settings(max_examples=80)
+@given(
+    rows=st.lists(visit, min_size=1, max_size=17),
+    spoilt=st.lists(st.tuples(st.integers(0, 16), st.integers(0, 11), anything), max_size=4),
+    lenient=st.booleans(),
+)
+def test_any_value_gives_the_numpy_results_or_problems(rows, spoilt, lenient):
+    visits = pd.DataFrame(rows, columns=COLUMNS)
+    for row, col, value in spoilt:
+        visits.iloc[row % len(visits), col] = value
+    outcomes = []
+    for compiled in (True, False):
+        try:
+            outcomes.append(score_frame(visits, lenient=lenient, measures=PANEL, compiled=compiled))
+        except ValidationError as err:
+            outcomes.append(err.problems)
+    if isinstance(outcomes[0], pd.DataFrame):
+        pd.testing.assert_frame_equal(outcomes[0], outcomes[1], check_exact=True)
+    else:
+        assert outcomes[0] == outcomes[1]
