@@ -1,6 +1,9 @@
 """The compiled pass of score_frame: published values, and the same bits, problems and reasons
 as the NumPy path on every kind of input."""
 
+import threading
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -8,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rheumetrics.errors import ValidationError
-from rheumetrics.measures import MEASURES, Conventions, panel
-from rheumetrics.measures.compiled import _cache_dir, _compiled
+from rheumetrics.measures import MEASURES, Conventions, compiled, panel
+from rheumetrics.measures.fields import FIELDS
 from rheumetrics.measures.formulas import AllAtMost, Linear
 from rheumetrics.measures.panel import score_frame
 from rheumetrics.numeric import round_display
@@ -35,7 +38,9 @@ def kernel_cache(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         path = tmp_path_factory.mktemp("kernels")
         mp.setenv("RHEUMETRICS_CACHE_DIR", str(path))
+        compiled.cache_dir.cache_clear()
         yield path
+    compiled.cache_dir.cache_clear()
 
 
 @pytest.fixture(autouse=True)
@@ -130,10 +135,9 @@ def frame_with_problems() -> pd.DataFrame:
 def test_problems_and_reasons_as_numpy(lenient):
     visits = frame_with_problems()  # chunk 1 clean, chunks 2 and 3 with problems
     results = []
-    for compiled in (True, False):
+    for loop in (True, False):
         try:
-            results.append(score_frame(visits, lenient=lenient, measures=RA,
-                                       compiled=compiled))  # fmt: skip
+            results.append(score_frame(visits, lenient=lenient, measures=RA, compiled=loop))
         except ValidationError as err:
             results.append(err.problems)
     if lenient:
@@ -168,47 +172,158 @@ def test_not_numeric_input_is_left_to_numpy():
     assert compiled.value.problems == numpy.value.problems
 
 
-def test_default_is_numpy_below_the_compiled_size(monkeypatch):
-    planned = []
-    monkeypatch.setattr("rheumetrics.measures.compiled.plan", lambda *a: planned.append(a))
-    visits = pd.DataFrame({"tjc28": [1], "sjc28": [0], "ptga": [1], "phga": [1]})
-    score_frame(visits)
-    assert not planned
+def cdai_visits(n: int = 6) -> pd.DataFrame:
+    return pd.DataFrame({"tjc28": [2.0] * n, "sjc28": [1.0] * n, "ptga": [1.0] * n,
+                         "phga": [1.0] * n})  # fmt: skip
+
+
+@pytest.fixture
+def fresh_process(monkeypatch):
+    """No loop loaded yet, as in a new process; loads and runs are recorded."""
+    monkeypatch.setattr(compiled, "_LOADED", {})
+    calls = {"load": 0, "run": 0}
+    load, run = compiled.load, compiled.Plan.run
+
+    def counted_load(p):
+        calls["load"] += 1
+        return load(p)
+
+    def counted_run(self, *args):
+        calls["run"] += 1
+        return run(self, *args)
+
+    monkeypatch.setattr(compiled, "load", counted_load)
+    monkeypatch.setattr(compiled.Plan, "run", counted_run)
+    return calls
+
+
+def test_default_loads_the_loop_only_for_large_tables_and_uses_it_once_loaded(
+    fresh_process, monkeypatch
+):
+    score_frame(cdai_visits(), measures=["cdai"])  # 6 rows: NumPy, nothing loaded
+    assert fresh_process == {"load": 0, "run": 0}
+    monkeypatch.setattr(panel, "COMPILED_ROWS", 6)
+    score_frame(cdai_visits(), measures=["cdai"])  # as large as COMPILED_ROWS: loaded, used
+    assert fresh_process == {"load": 1, "run": 2}
+    monkeypatch.setattr(panel, "COMPILED_ROWS", 10**9)
+    score_frame(cdai_visits(), measures=["cdai"])  # loaded: used from one chunk (5 rows) on
+    assert fresh_process == {"load": 1, "run": 4}
+    score_frame(cdai_visits(4), measures=["cdai"])  # less than a chunk: NumPy
+    score_frame(cdai_visits(), measures=["cdai"], compiled=False)
+    score_frame(cdai_visits(0), measures=["cdai"], compiled=True)  # no rows: nothing to do
+    assert fresh_process == {"load": 1, "run": 4}
+
+
+def test_without_numba_compiled_true_says_how_to_install_it(monkeypatch, fresh_process):
+    monkeypatch.setattr(compiled, "available", lambda: "Numba is not installed (pip ...)")
+    with pytest.raises(ImportError, match=r"compiled=True.*Numba is not installed"):
+        score_frame(cdai_visits(), measures=["cdai"], compiled=True)
     monkeypatch.setattr(panel, "COMPILED_ROWS", 1)
-    score_frame(visits)
-    assert len(planned) == 1
-    score_frame(visits, compiled=False)
-    score_frame(visits.iloc[:0], compiled=True)  # no rows: nothing to compile
-    assert len(planned) == 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = score_frame(cdai_visits(), measures=["cdai"])  # by default: NumPy, quietly
+    assert out["cdai"].tolist() == [5.0] * 6 and fresh_process["load"] == 0
+
+
+def test_a_loop_that_fails_to_load_leaves_numpy_to_score_with_a_warning(monkeypatch):
+    monkeypatch.setattr(compiled, "_LOADED", {})
+
+    def broken(p):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(compiled, "_compile", broken)
+    with pytest.warns(RuntimeWarning, match="scoring with NumPy.*No space left"):
+        out = score_frame(frame_with_problems(), lenient=True, measures=RA, compiled=True)
+    expected = score_frame(frame_with_problems(), lenient=True, measures=RA, compiled=False)
+    pd.testing.assert_frame_equal(out, expected, check_exact=True)
+
+
+def test_threads_loading_one_loop_at_once_share_it(monkeypatch, tmp_path):
+    monkeypatch.setattr(compiled, "_LOADED", {})
+    monkeypatch.setenv("RHEUMETRICS_CACHE_DIR", str(tmp_path / "cold"))
+    compiled.cache_dir.cache_clear()
+    barrier, results, errors = threading.Barrier(4), [], []
+
+    def score():
+        barrier.wait()
+        try:
+            results.append(score_frame(cdai_visits(), measures=["cdai"], compiled=True))
+        except Exception as err:  # reported below
+            errors.append(err)
+
+    threads = [threading.Thread(target=score) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    compiled.cache_dir.cache_clear()
+    assert not errors and [r["cdai"].tolist() for r in results] == [[5.0] * 6] * 4
+    assert len(list((tmp_path / "cold").glob("*.py"))) == 1
+    assert not list((tmp_path / "cold").glob("*.tmp"))
 
 
 def test_kernels_are_kept_in_the_cache_directory(kernel_cache):
-    visits = pd.DataFrame({"tjc28": [1.0], "sjc28": [0.0], "ptga": [1.0], "phga": [1.0]})
-    score_frame(visits, measures=["cdai"], compiled=True)
-    sources = {p.stem: p.read_text() for p in kernel_cache.glob("panel_*.py")}
-    assert any("y0 = (((x3 + x2) + x1) + x0)" in text for text in sources.values())  # CDAI
+    score_frame(cdai_visits(), measures=["cdai"], compiled=True)
+    sources = {p.stem: p.read_text() for p in kernel_cache.glob("rheumetrics_kernel_*.py")}
+    assert any("y = (((x3 + x2) + x1) + x0)" in text for text in sources.values())  # CDAI
     cached = {p.name.split(".")[0] for p in (kernel_cache / "__pycache__").glob("*.nbi")}
     assert cached == set(sources)  # Numba's machine code beside each source
+    assert not list((kernel_cache / "__pycache__").glob("*.pyc"))  # the source runs from memory
 
 
-def test_unwritable_cache_directory_falls_back_to_a_private_one(tmp_path, monkeypatch):
-    blocker = tmp_path / "file"
-    blocker.write_text("not a directory")
-    monkeypatch.setenv("RHEUMETRICS_CACHE_DIR", str(blocker / "kernels"))
-    fallback = _cache_dir()
-    assert fallback.is_dir() and fallback.name.startswith("rheumetrics-kernels-")
-
-
-def test_an_altered_kernel_source_is_rewritten_before_use(kernel_cache):
-    visits = pd.DataFrame({"tjc28": [2.0], "sjc28": [1.0], "ptga": [1.0], "phga": [1.0]})
-    score_frame(visits, measures=["cdai", "boolean_remission_2022_practice"], compiled=True)
-    for path in kernel_cache.glob("panel_*.py"):
+def test_an_altered_kernel_source_is_not_run_and_is_rewritten(kernel_cache, monkeypatch):
+    score_frame(cdai_visits(), measures=["cdai"], compiled=True)
+    for path in kernel_cache.glob("rheumetrics_kernel_*.py"):
         path.write_text("raise SystemExit('planted')\n")
-    _compiled.cache_clear()
-    out = score_frame(visits, measures=["cdai", "boolean_remission_2022_practice"], compiled=True)
-    assert out["cdai"].tolist() == [5.0]
-    restored = [p for p in kernel_cache.glob("panel_*.py") if "planted" not in p.read_text()]
+    monkeypatch.setattr(compiled, "_LOADED", {})  # a new process
+    assert score_frame(cdai_visits(), measures=["cdai"], compiled=True)["cdai"].iloc[0] == 5.0
+    restored = [p for p in kernel_cache.glob("*.py") if "planted" not in p.read_text()]
     assert len(restored) == 1 and "def kernel(" in restored[0].read_text()
+
+
+@pytest.mark.parametrize("case", ["not a directory", "shared with others", "no home directory"])
+def test_without_a_private_cache_directory_the_loop_is_compiled_in_memory(
+    case, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(compiled, "_LOADED", {})
+    if case == "not a directory":
+        (tmp_path / "file").write_text("")
+        monkeypatch.setenv("RHEUMETRICS_CACHE_DIR", str(tmp_path / "file" / "kernels"))
+    elif case == "shared with others":
+        (tmp_path / "shared").mkdir(mode=0o777)
+        (tmp_path / "shared").chmod(0o777)
+        monkeypatch.setenv("RHEUMETRICS_CACHE_DIR", str(tmp_path / "shared"))
+    else:
+        for name in ("RHEUMETRICS_CACHE_DIR", "XDG_CACHE_HOME", "HOME"):
+            monkeypatch.delenv(name, raising=False)
+
+        def no_home():
+            raise RuntimeError("Could not determine home directory.")
+
+        monkeypatch.setattr(compiled.Path, "home", no_home)
+    compiled.cache_dir.cache_clear()
+    try:
+        with pytest.warns(RuntimeWarning, match="no kernel cache"):
+            out = score_frame(cdai_visits(), measures=["cdai"], compiled=True)
+    finally:
+        compiled.cache_dir.cache_clear()
+    assert out["cdai"].tolist() == [5.0] * 6
+    assert not list(tmp_path.rglob("rheumetrics_kernel_*"))
+
+
+@pytest.mark.parametrize("name", sorted(n for n, f in FIELDS.items() if f.numeric))
+def test_the_loop_checks_each_field_exactly_as_field_invalid(name):
+    spec = FIELDS[name]
+    edges = [spec.low, spec.high, 0.0, -0.0, 0.5, 1.0, 2.5, np.inf, -np.inf, np.nan]
+    edges += [np.nextafter(v, d) for v in (spec.low, spec.high) for d in (-np.inf, np.inf)]
+    if spec.step:
+        edges += [spec.low + spec.step * k + e for k in (1, 2) for e in (-1e-9, 0.0, 1e-8)]
+    x = np.array(edges, dtype=float)
+    with np.errstate(invalid="ignore"):
+        allowed = eval(compiled._allowed(name, "x"), {"np": np, "x": x})  # the generated condition
+        expected = ~spec.invalid(x) & ~np.isnan(x)
+    np.testing.assert_array_equal(allowed, expected)
+    assert panel._clean(spec, x[expected]) and not panel._clean(spec, x)
 
 
 #: Any float at all in some cells: NaN, infinities, -0.0, subnormals, huge and fractional values.
@@ -226,9 +341,9 @@ def test_any_value_gives_the_numpy_results_or_problems(rows, spoilt, lenient):
     for row, col, value in spoilt:
         visits.iloc[row % len(visits), col] = value
     outcomes = []
-    for compiled in (True, False):
+    for loop in (True, False):
         try:
-            outcomes.append(score_frame(visits, lenient=lenient, measures=PANEL, compiled=compiled))
+            outcomes.append(score_frame(visits, lenient=lenient, measures=PANEL, compiled=loop))
         except ValidationError as err:
             outcomes.append(err.problems)
     if isinstance(outcomes[0], pd.DataFrame):

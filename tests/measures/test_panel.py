@@ -206,3 +206,21 @@ def test_panel_scores_equal_the_scalar_functions_bit_for_bit():
         m = MEASURES[name]
         one_by_one = [m(**{f: float(row[f]) for f in m.inputs}) for _, row in visits.iterrows()]
         assert out[name].tolist() == one_by_one
+
+
+@pytest.mark.parametrize("storage", ["pyarrow", "python"])
+def test_reasons_of_many_rows_under_either_string_storage(storage):
+    visits = pd.DataFrame(
+        {"tjc28": [1.0, 2.0, 3.0, 4.5] * 50, "sjc28": [0.0] * 200,
+         "esr_mm_h": [np.nan, 10.0, np.nan, 10.0] * 50, "gh_mm": [50.0, np.nan, np.nan, 5.0] * 50}
+    )  # fmt: skip
+    with pd.option_context("mode.string_storage", storage):
+        out = score_frame(visits, measures=["das28_esr"], lenient=True)
+    assert out["das28_esr_reason"].dtype == pd.StringDtype(storage)
+    assert out["das28_esr_reason"].iloc[:4].tolist() == [
+        "esr_mm_h missing",
+        "gh_mm missing",
+        "esr_mm_h missing; gh_mm missing",
+        "tjc28=4.5 must be an integer >= 0 and <= 28",
+    ]
+    assert out["das28_esr"].isna().all()

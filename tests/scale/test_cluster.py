@@ -140,3 +140,20 @@ def test_run_decisions_summary_equals_summarise(registry, cluster, tmp_path):
     expected = decide(inputs, load_strategy("eular2022_ra"), synthetic_therapies(2_000))
     pd.testing.assert_frame_equal(summary, summarise(expected))
     assert len(log) == len(expected) == len(pd.read_parquet(tmp_path / "log"))
+
+
+def test_a_large_dataset_is_scored_by_the_compiled_loop_on_each_worker(
+    registry, cluster, monkeypatch
+):
+    from distributed import get_client
+
+    from rheumetrics.measures import compiled, panel
+
+    ds = registry[0]
+    monkeypatch.setattr(panel, "COMPILED_ROWS", 100_000)  # the registry's size counts as large
+    fast = _sorted(scores_frame(ds, lenient=True).compute(), ["visit_id"])
+    loaded = get_client().run(lambda: len(compiled._LOADED))
+    assert len(loaded) == 2 and all(n >= 1 for n in loaded.values())  # each worker loaded it
+    monkeypatch.setattr(panel, "COMPILED_ROWS", 10**12)
+    numpy = _sorted(scores_frame(ds, lenient=True).compute(), ["visit_id"])
+    pd.testing.assert_frame_equal(fast, numpy, check_exact=True)

@@ -10,9 +10,7 @@ through :meth:`Measure.evaluate`.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -187,71 +185,6 @@ def prepare(
     if problems and not lenient:
         raise ValidationError(problems, f"cannot compute {context}")
     return prepared
-
-
-#: Terms computed once per chunk while :func:`shared_terms` is active, keyed by name and the
-#: identity of their input arrays (which the cache holds, so the identities stay valid).
-_TERMS: ContextVar[dict[tuple[object, ...], tuple[tuple[np.ndarray, ...], np.ndarray]] | None] = (
-    ContextVar("rheumetrics_shared_terms", default=None)
-)
-
-
-@contextmanager
-def shared_terms() -> Iterator[None]:
-    """Within this block, :func:`shared_term` computes a term once for the same input arrays.
-
-    :func:`~rheumetrics.measures.panel.score_frame` opens one block per chunk of rows, so a term
-    several measures share (e.g. the DAS28 joint term of DAS28-ESR and DAS28-CRP) is computed
-    once; the arrays must not be changed inside the block.
-    """
-    token = _TERMS.set({})
-    try:
-        yield
-    finally:
-        _TERMS.reset(token)
-
-
-def shared_term(name: str, fn: Callable[..., np.ndarray], *arrays: np.ndarray) -> np.ndarray:
-    """``fn(*arrays)``, computed once per :func:`shared_terms` block (always, outside one).
-
-    Examples
-    --------
-    >>> x = np.array([1.0, 4.0])
-    >>> with shared_terms():
-    ...     a = shared_term("root", np.sqrt, x)
-    ...     b = shared_term("root", np.sqrt, x)
-    >>> a is b, b.tolist()
-    (True, [1.0, 2.0])
-    """
-    cache = _TERMS.get()
-    if cache is None:
-        return fn(*arrays)
-    key = (name, *map(id, arrays))
-    hit = cache.get(key)
-    if hit is None:
-        hit = cache[key] = (arrays, fn(*arrays))
-    return hit[1]
-
-
-def add_into(total: Any, term: Any) -> Any:
-    """``total + term``, adding in place when ``total`` is an array of the result's shape.
-
-    For formulas evaluated on fresh temporaries: the same additions in the same order, without
-    a new array per term (``total`` must not be a caller's input).
-
-    Examples
-    --------
-    >>> t = np.array([1.0, 2.0])
-    >>> add_into(t, 0.5) is t, t.tolist()
-    (True, [1.5, 2.5])
-    >>> add_into(np.float64(1.0), t).tolist()  # a scalar total: a new array
-    [2.5, 3.5]
-    """
-    same_shape = np.ndim(term) == 0 or np.shape(term) == np.shape(total)
-    if isinstance(total, np.ndarray) and total.ndim and same_shape:
-        total += term
-        return total
-    return total + term
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,143 +1,168 @@
-"""The declared scores, criteria and categories of a panel in one compiled pass per chunk.
+"""The declared scores, criteria and categories of a panel in one compiled loop per chunk.
 
 :func:`~rheumetrics.measures.panel.score_frame` computes measure by measure with NumPy, each
-operation a pass over a chunk of rows. For large tables, the measures declared as data in
-:mod:`rheumetrics.measures.formulas` (DAS28, SDAI, CDAI, DAPSA, Boolean remission) are
-instead computed in one loop over the rows, compiled with Numba (https://numba.pydata.org) for
-the panel at hand: for each row it checks every input against its field, evaluates each score with
-the same operations in the same order as :class:`~rheumetrics.measures.formulas.Linear`, its
-category code and each criterion, all in registers. The logarithms are taken by NumPy beforehand
-(its vectorised ``log`` and ``log1p``), so every result is bit-for-bit the NumPy one. A chunk
-with a missing or invalid input is left to the NumPy path, which reports the problems.
+operation a pass over a chunk of rows. With Numba installed (``pip install
+'rheumetrics[compiled]'``; https://numba.pydata.org), the measures declared as data in
+:mod:`rheumetrics.measures.formulas` (DAS28, SDAI, CDAI, DAPSA, Boolean remission) can instead
+be computed in one loop over the rows, compiled for the panel at hand: for each row it checks
+the measures' inputs against their fields, evaluates each score with the same operations in the
+same order as :class:`~rheumetrics.measures.formulas.Linear`, its category code and each
+criterion. The logarithms are taken by NumPy beforehand (its vectorised ``log`` and ``log1p``),
+so every result is bit-for-bit the NumPy one. Rows with a missing or invalid input are then
+found, reported and set to NA by the NumPy checks, as on the NumPy path.
 
-The loop is written out as Python source from the declarations and compiled once per panel;
-the source and Numba's machine code are kept in ``$RHEUMETRICS_CACHE_DIR`` (default
-``~/.cache/rheumetrics/kernels``), so later processes load them instead of compiling.
+The loop is written out as Python source from the declarations and compiled once per panel and
+process. The source and Numba's machine code are kept in a cache directory,
+``$RHEUMETRICS_CACHE_DIR`` or ``~/.cache/rheumetrics/kernels``, so later processes load them
+instead of compiling. The directory holds code that is executed: it is used only if it belongs
+to the user and no one else may write to it (otherwise the loop is compiled in memory, each
+process); it may be deleted at any time.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import os
+import stat
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+import threading
+import types
+import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import numba
 import numpy as np
 
 from rheumetrics.measures.base import Measure
 from rheumetrics.measures.conventions import Conventions
 from rheumetrics.measures.fields import FIELDS
-from rheumetrics.measures.formulas import TRANSFORMS, AllAtMost, Linear, Term
+from rheumetrics.measures.formulas import TRANSFORMS, AllAtMost, Linear
 
-#: Transforms written into the loop; the others (logarithms) are columns NumPy fills per chunk.
-_INLINE = {"": "{x}", "sqrt": "np.sqrt({x})", "tenth": "({x} / 10.0)"}
+#: Kernels loaded in this process, by source.
+_LOADED: dict[str, Callable[..., bool]] = {}
+_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
 class Plan:
-    """The compiled pass for the declared measures of one panel (see :func:`plan`)."""
+    """The compiled loop for the declared measures of one panel (see :func:`plan`)."""
 
-    fields: tuple[str, ...]  # the input columns, all checked
-    logs: tuple[tuple[str, str], ...]  # (transform, field) taken by NumPy per chunk
-    measures: frozenset[str]  # the measures the pass computes
-    kernel: Callable[..., bool]
+    measures: tuple[Measure, ...]  # the declared measures it computes, by name
+    fields: tuple[str, ...]  # their input columns, checked in this order
+    logs: tuple[tuple[str, str], ...]  # (transform, field) NumPy computes per chunk
+    outputs: tuple[tuple[str, str], ...]  # (kind, measure): "score", "code" or "flag" arrays
+    source: str
 
     @property
-    def width(self) -> int:
-        """Rows of the scratch matrix :meth:`run` needs (one per logarithm column)."""
-        return len(self.logs)
+    def loaded(self) -> bool:
+        """Whether this process has the loop's machine code already."""
+        return self.source in _LOADED
 
     def run(
         self,
         inputs: dict[str, np.ndarray],
         start: int,
         stop: int,
-        outputs: tuple[np.ndarray, np.ndarray, np.ndarray],
+        outputs: Sequence[np.ndarray],
         scratch: np.ndarray,
     ) -> bool:
-        """Score rows ``start:stop`` into the ``outputs`` (the float block of scores, the int8
-        block of category codes, the boolean block of criteria) if every input there is present
-        and valid (True); otherwise False, and what was written for the chunk is to be
-        overwritten. ``scratch`` has :attr:`width` rows of at least ``stop - start`` values."""
-        chunk = [np.ascontiguousarray(inputs[f][start:stop]) for f in self.fields]
-        logs = [row[: stop - start] for row in scratch[: self.width]]
+        """Compute rows ``start:stop`` into ``outputs`` (the arrays of :attr:`outputs`, for
+        those rows); True if every input there is present and allowed. ``scratch`` has a row of
+        at least ``stop - start`` values per logarithm."""
+        chunk = [_read_only(inputs[f][start:stop]) for f in self.fields]
+        logs = []
         with np.errstate(invalid="ignore", divide="ignore"):
-            for (transform, field), out in zip(self.logs, logs, strict=True):
-                TRANSFORMS[transform](chunk[self.fields.index(field)], out=out)
-        return bool(self.kernel(*chunk, *logs, *outputs, start))
+            for (transform, field), row in zip(self.logs, scratch, strict=False):
+                fn = TRANSFORMS[transform].numpy
+                assert fn is not None
+                logs.append(
+                    _read_only(fn(chunk[self.fields.index(field)], out=row[: stop - start]))
+                )
+        return bool(_LOADED[self.source](*chunk, *logs, *outputs))
 
 
-def plan(
-    measures: Sequence[Measure],
-    conventions: Conventions,
-    fields: Iterable[str],
-    rows: dict[str, int],
-    code_rows: dict[str, int],
-    flag_rows: dict[str, int],
-) -> Plan | None:
-    """The compiled pass for the measures declared as :class:`Linear` scores or
-    :class:`AllAtMost` criteria, checking every column of ``fields``; None when there are none.
-    ``rows``, ``code_rows`` and ``flag_rows`` give each measure's row in the output blocks."""
-    scores = [m for m in measures if isinstance(m.compute, Linear) and m.kind == "score"]
-    criteria = [m for m in measures if isinstance(m.compute, AllAtMost) and m.kind == "flag"]
-    if not scores and not criteria:
+def _read_only(x: np.ndarray) -> np.ndarray:
+    """A contiguous read-only view of ``x`` (the loop's argument type)."""
+    view = np.ascontiguousarray(x, dtype=float).view()
+    view.flags.writeable = False
+    return view
+
+
+def plan(measures: Sequence[Measure], conventions: Conventions) -> Plan | None:
+    """The loop for the measures of ``measures`` declared as :class:`Linear` scores or
+    :class:`AllAtMost` criteria (None when there are none): its source, which depends only on
+    those measures and their cut-offs. Nothing is compiled here."""
+    declared = sorted(
+        (m for m in measures if isinstance(m.compute, Linear | AllAtMost)), key=lambda m: m.name
+    )
+    if not declared:
         return None
-    names = tuple(fields)
-    formulas: list[Linear] = [m.compute for m in scores]  # type: ignore[misc]
-    logs: tuple[tuple[str, str], ...] = tuple(
+    formulas = [m.compute for m in declared if isinstance(m.compute, Linear)]
+    fields = tuple(sorted({f for m in declared for f in m.inputs}))
+    logs = tuple(
         dict.fromkeys(
-            (t.transform, t.field) for f in formulas for t in f.terms if t.transform not in _INLINE
+            (t.transform, t.field)
+            for f in formulas
+            for t in f.terms
+            if TRANSFORMS[t.transform].inline is None
         )
     )
-    x = {name: f"x{i}" for i, name in enumerate(names)}
-    terms = {key: f"l{j}[i]" for j, key in enumerate(logs)}
-    params = [*(f"c{i}" for i in range(len(names))), *(f"l{j}" for j in range(len(logs)))]
-    head = ["    n = c0.shape[0]"]  # the output rows of the chunk, as views
-    body = [f"        {x[name]} = c{i}[i]" for i, name in enumerate(names)]
-    body += [f"        bad |= not ({_allowed(name, x[name])})" for name in names]
-    for s, (m, formula) in enumerate(zip(scores, formulas, strict=True)):
-        head.append(f"    s{s} = block[{rows[m.name]}, start : start + n]")
-        body.append(f"        y{s} = {_expression(formula, x, terms)}")
-        body.append(f"        s{s}[i] = y{s}")
+    x = {name: f"x{i}" for i, name in enumerate(fields)}
+    columns = {key: f"l{j}[i]" for j, key in enumerate(logs)}
+    body = [f"        {x[name]} = c{i}[i]" for i, name in enumerate(fields)]
+    body += [f"        bad |= not ({_allowed(name, x[name])})" for name in fields]
+    outputs: list[tuple[str, str]] = []
+    for m in declared:
+        out = f"o{len(outputs)}"
+        if isinstance(m.compute, AllAtMost):
+            met = [f"({x[field]} <= {limit!r})" for field, limit in m.compute.limits]
+            body.append(f"        {out}[i] = {' & '.join(met)}")
+            outputs.append(("flag", m.name))
+            continue
+        assert isinstance(m.compute, Linear)
+        body.append(f"        y = {_expression(m.compute, x, columns)}")
+        body.append(f"        {out}[i] = y")
+        outputs.append(("score", m.name))
         cut = m.cutoff_set(conventions)
         if cut is not None:
-            head.append(f"    k{s} = codes[{code_rows[m.name]}, start : start + n]")
             above = [
-                f"np.int8(y{s} {'>' if strict else '>='} {t!r})" for t, strict in cut.thresholds()
+                f"np.int8(y {'>' if strict else '>='} {t!r})" for t, strict in cut.thresholds()
             ]
-            body.append(f"        k{s}[i] = {' + '.join(above or ['0'])} - np.int8(y{s} != y{s})")
-    for j, m in enumerate(criteria):
-        head.append(f"    f{j} = flags[{flag_rows[m.name]}, start : start + n]")
-        met = [f"({x[field]} <= {limit!r})" for field, limit in m.compute.limits]  # type: ignore[attr-defined]
-        body.append(f"        f{j}[i] = {' & '.join(met)}")
+            body.append(
+                f"        o{len(outputs)}[i] = {' + '.join(above or ['0'])} - np.int8(y != y)"
+            )
+            outputs.append(("code", m.name))
+    params = [
+        *(f"c{i}" for i in range(len(fields))),
+        *(f"l{j}" for j in range(len(logs))),
+        *(f"o{k}" for k in range(len(outputs))),
+    ]
     source = "\n".join(
         [
-            "import numba",
             "import numpy as np",
             "",
             "",
-            '@numba.njit(cache=True, nogil=True, boundscheck=False, error_model="numpy")',
-            f"def kernel({', '.join([*params, 'block', 'codes', 'flags', 'start'])}):",
-            *head,
+            f"def kernel({', '.join(params)}):",
             "    bad = False",
-            "    for i in range(n):",
+            "    for i in range(c0.shape[0]):",
             *body,
             "    return not bad",
             "",
         ]
     )
-    return Plan(names, logs, frozenset(m.name for m in [*scores, *criteria]), _compiled(source))
+    return Plan(tuple(declared), fields, logs, tuple(outputs), source)
 
 
 def _allowed(name: str, x: str) -> str:
-    """The condition that the value ``x`` of field ``name`` is present and allowed (the
-    complement of ``Field.invalid``, with NaN failing every comparison)."""
+    """The condition that the value ``x`` of field ``name`` is present and allowed: the
+    complement of ``Field.invalid``, with NaN failing every comparison.
+
+    >>> _allowed("tjc28", "x")
+    '(x >= 0) & (x <= 28) & (np.floor(x) == x)'
+    """
     spec = FIELDS[name]
     low, high = (">=" if spec.low_inclusive else ">"), ("<=" if spec.high_inclusive else "<")
     allowed = f"({x} {low} {spec.low!r}) & ({x} {high} {spec.high!r})"
@@ -152,8 +177,10 @@ def _allowed(name: str, x: str) -> str:
 def _expression(formula: Linear, x: dict[str, str], logs: dict[tuple[str, str], str]) -> str:
     """``formula`` as an expression on the row's values, operations in the NumPy order."""
     total = ""
-    for term in formula.terms:
-        part = _term(term, x, logs)
+    for t in formula.terms:
+        inline = TRANSFORMS[t.transform].inline
+        value = logs[t.transform, t.field] if inline is None else inline.format(x=x[t.field])
+        part = value if t.weight == 1.0 else f"{value} * {t.weight!r}"
         total = part if not total else f"({total} + {part})"
     if formula.scale != 1.0:
         total = f"({total} * {formula.scale!r})"
@@ -162,47 +189,96 @@ def _expression(formula: Linear, x: dict[str, str], logs: dict[tuple[str, str], 
     return total
 
 
-def _term(term: Term, x: dict[str, str], logs: dict[tuple[str, str], str]) -> str:
-    if term.transform in _INLINE:
-        value = _INLINE[term.transform].format(x=x[term.field])
-    else:
-        value = logs[term.transform, term.field]
-    return value if term.weight == 1.0 else f"{value} * {term.weight!r}"
+def available() -> str | None:
+    """None when Numba is installed and compiling, else why the loop cannot be used."""
+    try:
+        import numba
+    except ImportError as err:
+        return f"Numba is not installed (pip install 'rheumetrics[compiled]'): {err}"
+    if numba.config.DISABLE_JIT:  # type: ignore[attr-defined]
+        return "Numba's compiler is disabled (NUMBA_DISABLE_JIT)"
+    return None
 
 
-@cache
-def _compiled(source: str) -> Callable[..., bool]:
-    """The ``kernel`` of ``source``, from a module file in the kernel cache (so Numba can keep
-    its machine code beside it for later processes)."""
-    version = f"{numba.__version__} {np.__version__}\n"
-    digest = hashlib.sha256((version + source).encode()).hexdigest()[:20]
-    path = _cache_dir() / f"panel_{digest}.py"
-    if not path.exists() or path.read_text(encoding="utf-8") != source:  # absent or altered
-        part = path.with_suffix(f".{os.getpid()}.tmp")
-        part.write_text(source, encoding="utf-8")
-        os.replace(part, path)  # atomic: a concurrent process sees no half-written module
-    spec = importlib.util.spec_from_file_location(f"rheumetrics_kernel_{digest}", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # Numba's cached code refers to its module by name
-    spec.loader.exec_module(module)
-    kernel: Callable[..., bool] = module.kernel
+def load(p: Plan) -> None:
+    """Compile the loop of ``p``, or load its machine code from the cache directory, once per
+    process (threads wait for one another)."""
+    with _LOCK:
+        if p.source not in _LOADED:
+            _LOADED[p.source] = _compile(p)
+
+
+def _compile(p: Plan) -> Callable[..., bool]:
+    import numba
+
+    digest = hashlib.sha256(f"{numba.__version__} {np.__version__}\n{p.source}".encode())
+    name = f"rheumetrics_kernel_{digest.hexdigest()[:20]}"
+    directory = cache_dir()
+    path = None if directory is None else directory / f"{name}.py"
+    if path is not None and _stale(path, p.source):
+        fd, part = tempfile.mkstemp(dir=directory, prefix=f"{name}.", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(p.source)
+        os.replace(part, path)  # whole: no process or thread sees a half-written file
+    # The verified source in memory is what runs (never a file or its bytecode); the file lets
+    # Numba keep the machine code beside it, stamped with the file's time and size.
+    module = types.ModuleType(name)
+    module.__file__ = str(path) if path else f"<{name}>"
+    sys.modules[name] = module  # Numba's cached code refers to its module by name
+    exec(compile(p.source, module.__file__, "exec"), module.__dict__)
+    read, write = (
+        numba.types.Array(numba.float64, 1, "C", readonly=True),
+        {
+            "score": numba.types.Array(numba.float64, 1, "C"),
+            "code": numba.types.Array(numba.int8, 1, "C"),
+            "flag": numba.types.Array(numba.boolean, 1, "C"),
+        },
+    )
+    signature = numba.boolean(
+        *[read] * (len(p.fields) + len(p.logs)), *(write[kind] for kind, _ in p.outputs)
+    )
+    jit = numba.njit(
+        signature, cache=path is not None, nogil=True, boundscheck=False, error_model="numpy"
+    )
+    kernel: Callable[..., bool] = jit(module.kernel)
     return kernel
 
 
-def _cache_dir() -> Path:
-    """``$RHEUMETRICS_CACHE_DIR``, else ``$XDG_CACHE_HOME/rheumetrics/kernels`` (default
-    ``~/.cache``), else, when that cannot be written, a directory for this process."""
-    configured = os.environ.get("RHEUMETRICS_CACHE_DIR")
-    if configured:
-        path = Path(configured)
-    else:
-        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-        path = Path(base) / "rheumetrics" / "kernels"
+def _stale(path: Path, source: str) -> bool:
+    """Whether ``path`` lacks ``source`` (absent, or altered)."""
     try:
-        path.mkdir(parents=True, exist_ok=True)
-        if os.access(path, os.W_OK):
-            return path
-    except OSError:
-        pass
-    return Path(tempfile.mkdtemp(prefix="rheumetrics-kernels-"))
+        return path.read_text(encoding="utf-8") != source
+    except (OSError, UnicodeDecodeError):
+        return True
+
+
+@cache
+def cache_dir() -> Path | None:
+    """The kernel cache: ``$RHEUMETRICS_CACHE_DIR``, else ``$XDG_CACHE_HOME/rheumetrics/kernels``
+    (``~/.cache`` by default), created for the user alone; None, with a warning, when it cannot
+    be created or written, or others may write to it (the loop is then compiled in memory)."""
+    configured = os.environ.get("RHEUMETRICS_CACHE_DIR")
+    try:
+        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+        path = Path(configured) if configured else Path(base) / "rheumetrics" / "kernels"
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for directory in (path, path / "__pycache__"):
+            if directory.exists() and not _private(directory):
+                raise PermissionError(f"{directory} is writable by others or not the user's")
+        probe = tempfile.NamedTemporaryFile(dir=path, prefix=".probe-")  # noqa: SIM115
+        probe.close()
+    except (OSError, RuntimeError) as err:  # RuntimeError: no home directory
+        warnings.warn(
+            f"rheumetrics: no kernel cache ({err}); the compiled scoring loop is compiled in "
+            "memory in each process (set RHEUMETRICS_CACHE_DIR to a directory of your own)",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return None
+    return path
+
+
+def _private(directory: Path) -> bool:
+    """Whether ``directory`` belongs to this user and no one else may write to it."""
+    st = directory.stat()
+    return st.st_uid == os.geteuid() and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)

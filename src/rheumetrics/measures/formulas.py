@@ -1,43 +1,56 @@
 """Scores that are weighted sums of (transformed) inputs, and criteria that are limits on
 inputs, declared as data.
 
-DAS28 (all four forms), SDAI, CDAI, DAPSA and cDAPSA are each a sum of terms ``weight * f(input)``, with ``f``
-the identity, a square root, a natural logarithm (of the value or of the value + 1) or a division
-by 10 (CRP mg/L to mg/dL), possibly scaled and shifted at the end (:class:`Linear`); Boolean
-remission is met when every input is at most its limit (:class:`AllAtMost`). Each declaration is
-evaluated two ways with the same operations in the same order, so both give the same bits:
+DAS28 (all four forms), SDAI, CDAI, DAPSA and cDAPSA are each a sum of terms
+``weight * f(input)``, with ``f`` the identity, a square root, a natural logarithm (of the value
+or of the value + 1) or a division by 10 (CRP mg/L to mg/dL), possibly scaled and shifted at the
+end (:class:`Linear`); Boolean remission is met when every input is at most its limit
+(:class:`AllAtMost`). Each declaration gives the formula's text and is evaluated two ways with
+the same operations in the same order, so both give the same bits:
 
 - called as a measure's ``compute``, with NumPy on arrays of any shape (scalars included);
-- compiled into one pass over a chunk of rows by :mod:`rheumetrics.measures.compiled`, which
-  :func:`~rheumetrics.measures.panel.score_frame` uses for large tables.
+- compiled into one loop over a chunk of rows by :mod:`rheumetrics.measures.compiled`, which
+  :func:`~rheumetrics.measures.panel.score_frame` can use for large tables.
+
+The original DAS and ASDAS are weighted sums too, but their weights (and ASDAS's CRP floor) are
+chosen by a convention, which these declarations do not express; they stay functions.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
-from rheumetrics.measures.base import add_into, shared_term
 from rheumetrics.measures.conventions import Conventions
-
-Transform = Literal["", "sqrt", "log", "log1p", "tenth"]
 
 
 def _tenth(x: np.ndarray) -> np.ndarray:
     return x / 10.0
 
 
-#: The functions a term may apply to its input ("" is the input itself).
-TRANSFORMS: dict[str, Callable[..., np.ndarray]] = {
-    "sqrt": np.sqrt,
-    "log": np.log,
-    "log1p": np.log1p,
-    "tenth": _tenth,
-}
+@dataclass(frozen=True)
+class Transform:
+    """A function a term applies to its input: ``numpy`` computes it (None: the input itself);
+    ``written`` is how formulas write it and ``inline`` how the compiled loop does (None: NumPy
+    fills a column per chunk), with ``{x}`` for the input."""
 
+    numpy: Callable[..., np.ndarray] | None
+    written: str
+    inline: str | None
+
+
+TRANSFORMS: dict[str, Transform] = {
+    "": Transform(None, "{x}", "{x}"),
+    "sqrt": Transform(np.sqrt, "sqrt({x})", "np.sqrt({x})"),
+    "log": Transform(np.log, "ln({x})", None),
+    "log1p": Transform(np.log1p, "ln({x} + 1)", None),
+    "tenth": Transform(_tenth, "{x}/10", "({x} / 10.0)"),
+}
 
 #: How formulas write the inputs they use (published notation; the unit where it matters).
 SYMBOLS = {
@@ -52,22 +65,24 @@ SYMBOLS = {
     "phga": "PhGA(0-10)",
     "pain": "pain(0-10)",
 }
-_WRITTEN = {"": "{x}", "sqrt": "sqrt({x})", "log": "ln({x})", "log1p": "ln({x} + 1)",
-            "tenth": "{x}/10"}  # fmt: skip
 
 
 @dataclass(frozen=True)
 class Term:
-    """``weight * transform(field)``."""
+    """``weight * transform(field)``, ``transform`` a key of :data:`TRANSFORMS`."""
 
     field: str
     weight: float = 1.0
-    transform: Transform = ""
+    transform: str = ""
+
+    def __post_init__(self) -> None:
+        if self.transform not in TRANSFORMS:
+            raise ValueError(f"term {self.field}: transform must be one of {sorted(TRANSFORMS)}")
 
     @property
     def text(self) -> str:
         """The term as published formulas write it, e.g. ``0.36*ln(CRP[mg/L] + 1)``."""
-        value = _WRITTEN[self.transform].format(x=SYMBOLS.get(self.field, self.field))
+        value = TRANSFORMS[self.transform].written.format(x=SYMBOLS.get(self.field, self.field))
         return value if self.weight == 1.0 else f"{self.weight:g}*{value}"
 
 
@@ -105,8 +120,9 @@ class Linear:
         owned = False  # whether ``total`` is a fresh array the sum may grow into
         for term in self.terms:
             x, fresh = inputs[term.field], False
-            if term.transform:  # computed once per chunk for all measures (never modified)
-                x = shared_term(term.transform, TRANSFORMS[term.transform], x)
+            fn = TRANSFORMS[term.transform].numpy
+            if fn is not None:  # computed once per chunk for all measures (never modified)
+                x = shared_term(term.transform, fn, x)
             if term.weight != 1.0:
                 x, fresh = x * term.weight, True
             if total is None:
@@ -129,6 +145,8 @@ class AllAtMost:
     Examples
     --------
     >>> remission = AllAtMost((("tjc28", 1.0), ("sjc28", 1.0), ("ptga", 2.0)))
+    >>> remission.text
+    'TJC28 <= 1 and SJC28 <= 1 and PtGA(0-10) <= 2'
     >>> remission(None, tjc28=np.array([1.0, 2.0]), sjc28=np.array([0.0, 0.0]),
     ...           ptga=np.array([2.0, 0.0])).tolist()
     [True, False]
@@ -148,3 +166,68 @@ class AllAtMost:
             at_most = inputs[field] <= limit
             met = at_most if met is None else met & at_most
         return met
+
+
+#: Terms computed once per chunk while :func:`shared_terms` is active, keyed by name and the
+#: identity of their input arrays (which the cache holds, so the identities stay valid).
+_TERMS: ContextVar[dict[tuple[object, ...], tuple[tuple[np.ndarray, ...], np.ndarray]] | None] = (
+    ContextVar("rheumetrics_shared_terms", default=None)
+)
+
+
+@contextmanager
+def shared_terms() -> Iterator[None]:
+    """Within this block, :func:`shared_term` computes a term once for the same input arrays.
+
+    :func:`~rheumetrics.measures.panel.score_frame` opens one block per chunk of rows, so a
+    transformed input several measures share (e.g. ``sqrt(TJC28)`` of every DAS28 form) is
+    computed once; the arrays must not be changed inside the block.
+    """
+    token = _TERMS.set({})
+    try:
+        yield
+    finally:
+        _TERMS.reset(token)
+
+
+def shared_term(name: str, fn: Callable[..., np.ndarray], *arrays: np.ndarray) -> np.ndarray:
+    """``fn(*arrays)``, computed once per :func:`shared_terms` block (always, outside one).
+
+    Examples
+    --------
+    >>> x = np.array([1.0, 4.0])
+    >>> with shared_terms():
+    ...     a = shared_term("root", np.sqrt, x)
+    ...     b = shared_term("root", np.sqrt, x)
+    >>> a is b, b.tolist()
+    (True, [1.0, 2.0])
+    """
+    cache = _TERMS.get()
+    if cache is None:
+        return fn(*arrays)
+    key = (name, *map(id, arrays))
+    hit = cache.get(key)
+    if hit is None:
+        hit = cache[key] = (arrays, fn(*arrays))
+    return hit[1]
+
+
+def add_into(total: Any, term: Any) -> Any:
+    """``total + term``, adding in place when ``total`` is an array of the result's shape.
+
+    For formulas evaluated on fresh temporaries: the same additions in the same order, without
+    a new array per term (``total`` must not be a caller's input).
+
+    Examples
+    --------
+    >>> t = np.array([1.0, 2.0])
+    >>> add_into(t, 0.5) is t, t.tolist()
+    (True, [1.5, 2.5])
+    >>> add_into(np.float64(1.0), t).tolist()  # a scalar total: a new array
+    [2.5, 3.5]
+    """
+    same_shape = np.ndim(term) == 0 or np.shape(term) == np.shape(total)
+    if isinstance(total, np.ndarray) and total.ndim and same_shape:
+        total += term
+        return total
+    return total + term

@@ -10,6 +10,7 @@ gets NA for the measures that need the bad value, and ``<measure>_reason`` says 
 from __future__ import annotations
 
 import copy
+import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from functools import lru_cache
@@ -17,12 +18,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from rheumetrics import joints
 from rheumetrics.errors import Problem, ProblemCollector, ValidationError
-from rheumetrics.measures.base import MEASURES, Measure, as_float, shared_terms
+from rheumetrics.measures.base import MEASURES, Measure, as_float
 from rheumetrics.measures.conventions import DEFAULT, Conventions
 from rheumetrics.measures.fields import FIELDS, Field
+from rheumetrics.measures.formulas import shared_terms
 from rheumetrics.measures.itemized import ItemizedMeasure
 from rheumetrics.measures.units import to_canonical
 
@@ -82,8 +85,10 @@ def score_frame(
     measures : names of measures to compute; default every measure whose inputs are present.
     progress : called with the number of rows done after each chunk (for progress bars).
     compiled : compute the measures declared as data (DAS28, SDAI, CDAI, DAPSA with their
-        categories, Boolean remission) in one compiled pass per chunk (the same bits as NumPy;
-        :mod:`~rheumetrics.measures.compiled`); by default from :data:`COMPILED_ROWS` rows on.
+        categories, Boolean remission) in one compiled loop per chunk of rows (the same bits as
+        NumPy, about 2.5 x as fast; needs Numba, :mod:`~rheumetrics.measures.compiled`). True
+        loads it (about 0.35 s once per process); by default it is used once loaded, and loaded
+        for :data:`COMPILED_ROWS` rows or more.
 
     Examples
     --------
@@ -114,33 +119,42 @@ def score_frame(
     columns = _columns(df, fields)
     n = len(df)
     out = _Output(chosen, n, conventions)
-    fast = _compiled_pass(chosen, conventions, columns, out, n, compiled)
-    rest = [m for m in chosen if fast is None or m.name not in fast.measures]
-    scratch = np.empty((fast.width if fast else 0, CHUNK_ROWS))
-    problems_all: list[Problem] = []
+    fast = _compiled_pass(chosen, conventions, columns, n, compiled)
+    declared = fast.measures if fast else ()
+    rest = [m for m in chosen if m not in declared]
+    scratch = np.empty((len(fast.logs) if fast else 0, CHUNK_ROWS))
+    problems_all: list[Problem] = []  # invalid values and row rules; missing values apart:
+    needs = _needed_by(chosen)
+    missing_rows: dict[str, np.ndarray] = {}  # by field: the rows missing a value it needs
     for start in range(0, n, CHUNK_ROWS):
         stop = min(start + CHUNK_ROWS, n)
         index = df.index[start:stop]
-        if fast is not None and fast.run(columns, start, stop, out.blocks, scratch):
-            # every input of the chunk is present and valid: the rest by NumPy, no masks
-            out.flag_na[:, start:stop] = False
-            if rest:
-                arrays = {f: columns[f][start:stop] for f in fields}
-                with shared_terms():
-                    _score_chunk(rest, conventions, arrays, {}, {}, index, out, start, problems_all)
-        else:
-            arrays, bad, missing = _chunk_inputs(columns, start, stop, df.index, problems_all)
-            with shared_terms():
-                _score_chunk(chosen, conventions, arrays, bad, missing, index, out, start,
-                             problems_all)  # fmt: skip
+        # the compiled loop computes the declared measures of every row and proves its inputs
+        # present and allowed, or not: then NumPy finds the problems and the NA rows, as for
+        # the other measures
+        proven = fast is not None and fast.run(
+            columns, start, stop, out.views(fast.outputs, start, stop), scratch
+        )
+        trusted = fast.fields if proven and fast is not None else ()
+        checked = {f: c for f, c in columns.items() if f not in trusted}
+        arrays, bad, missing = _chunk_inputs(checked, start, stop, df.index, problems_all)
+        arrays |= {f: columns[f][start:stop] for f in columns.keys() - checked.keys()}
+        for f in missing.keys() & needs.keys():
+            missing_rows.setdefault(f, np.zeros(n, bool))[start:stop] = missing[f]
+        for m in declared:
+            out.put_na(m, start, stop, _unscored(m, bad, missing))
+        with shared_terms():
+            _score_chunk(rest, conventions, arrays, bad, missing, index, out, start, problems_all)
         if progress is not None:
             progress(stop)
     problems_all = _dedupe(problems_all)
-    if problems_all and not lenient:
-        raise ValidationError(problems_all, f"cannot score {n} row{'s' if n != 1 else ''}")
+    if (problems_all or missing_rows) and not lenient:
+        every = problems_all + _missing_problems(df.index, missing_rows, needs)
+        raise ValidationError(every, f"cannot score {n} row{'s' if n != 1 else ''}")
     frame = out.frame(df.index)
-    if lenient and problems_all:
-        frame = frame.assign(**_reasons(df.index, chosen, out.unscored, problems_all))
+    if lenient and (problems_all or missing_rows):
+        reasons = _reasons(df.index, chosen, out.unscored, problems_all, missing_rows)
+        frame = frame.assign(**reasons)
         frame.attrs = out.attrs
     return frame
 
@@ -157,53 +171,97 @@ def _score_chunk(
     problems: list[Problem],
 ) -> None:
     """Compute every chosen measure on the chunk of rows ``index`` (from row ``start``) into
-    ``out``; NaN where an input is invalid or a required one missing (each missing value is
-    added to ``problems``)."""
+    ``out``; NaN where an input is invalid or a required one missing (see :func:`_unscored`);
+    problems of row rules are added to ``problems``."""
     stop = start + len(index)
     with np.errstate(invalid="ignore", divide="ignore"):
         for m in chosen:
             args = {f: arrays[f] if f in arrays else absent(len(index)) for f in m.inputs}
-            masks = [bad[f] for f in m.inputs if f in bad]
-            masks += [missing[f] for f in m.inputs if f in missing and f not in m.optional]
+            unscored = _unscored(m, bad, missing)
             result = np.asarray(m.compute(conventions, **args))
             if result.dtype != bool:  # a flag may give booleans: no NA without a mask
                 result = result.astype(float, copy=False)
             if isinstance(m, ItemizedMeasure):
                 failing, row_problems = m.row_problems(conventions, args, index)
-                masks.append(failing)
+                unscored = failing if unscored is None else unscored | failing
                 problems.extend(row_problems)
-            out.put(m, start, stop, result, np.logical_or.reduce(masks) if masks else None)
-            for f in m.inputs:
-                if f in missing and f not in m.optional:
-                    for pos in np.flatnonzero(missing[f]):
-                        rec = index[pos]
-                        problems.append(Problem(rec, f, None, f"is missing; {m.name} needs it"))
+            out.put(m, start, stop, result, unscored)
 
 
-#: From this many rows on, :func:`score_frame` uses the compiled pass by default. Loading it
-#: costs a process about 0.5 s once (importing Numba and loading the cached machine code; 1.5 s
-#: when Numba first compiles a panel), which the NumPy path would spend on a few million rows;
-#: a table this large has already taken longer than that to read.
-COMPILED_ROWS = 1_000_000
+def _unscored(
+    m: Measure, bad: dict[str, np.ndarray], missing: dict[str, np.ndarray]
+) -> np.ndarray | None:
+    """The rows of a chunk that ``m`` cannot score (None: none): an input invalid (``bad``) or
+    a required one ``missing``."""
+    masks = [bad[f] for f in m.inputs if f in bad]
+    masks += [missing[f] for f in m.inputs if f in missing and f not in m.optional]
+    return np.logical_or.reduce(masks) if masks else None
+
+
+def _needed_by(chosen: list[Measure]) -> dict[str, str]:
+    """For each input some chosen measure requires, the problem of a missing value: ``is
+    missing; das28_esr, sdai needs it``."""
+    needs: dict[str, list[str]] = defaultdict(list)
+    for m in chosen:
+        for f in m.inputs:
+            if f not in m.optional:
+                needs[f].append(m.name)
+    return {f: f"is missing; {', '.join(names)} needs it" for f, names in needs.items()}
+
+
+def _missing_problems(
+    index: pd.Index, missing: dict[str, np.ndarray], needs: dict[str, str]
+) -> list[Problem]:
+    """A problem per missing value a chosen measure needs, field by field."""
+    return [
+        Problem(index[pos], f, None, needs[f]) for f, rows in missing.items()
+        for pos in np.flatnonzero(rows)
+    ]  # fmt: skip
+
+
+#: Without ``compiled``, :func:`score_frame` loads the compiled loop for tables of this many rows
+#: or more: loading costs a new process about 0.35 s (importing Numba and loading the cached
+#: machine code; about 0.9 s when Numba first compiles a panel on a machine), and the loop saves
+#: about 14 ms per million rows (``benchmarks/scoring.py``). Once loaded, it is used from one
+#: chunk of rows on.
+COMPILED_ROWS = 25_000_000
 
 
 def _compiled_pass(
     chosen: list[Measure],
     conventions: Conventions,
     columns: dict[str, np.ndarray | pd.Series],
-    out: _Output,
     n: int,
     compiled: bool | None,
 ) -> Plan | None:
-    """The compiled pass for the declared measures of ``chosen`` on ``n`` rows; None when not
-    ``compiled`` (by default: fewer than :data:`COMPILED_ROWS` rows), for no rows, or when an
-    input column is not numeric."""
-    wanted = n >= COMPILED_ROWS if compiled is None else compiled
-    if not wanted or not n or not all(isinstance(c, np.ndarray) for c in columns.values()):
+    """The compiled loop for the declared measures of ``chosen`` on ``n`` rows, loaded; None
+    for the NumPy path: not ``compiled``, no rows, an input column that is not numeric, or (by
+    default) a loop not loaded yet for fewer than :data:`COMPILED_ROWS` rows. A loop that
+    cannot be loaded is reported by a warning (the NumPy path gives the same results)."""
+    if compiled is False or not n or not all(isinstance(c, np.ndarray) for c in columns.values()):
         return None
-    from rheumetrics.measures.compiled import plan
+    from rheumetrics.measures import compiled as loops
 
-    return plan(chosen, conventions, columns, out.row, out.code_row, out.flag_row)
+    fast = loops.plan(chosen, conventions)
+    if fast is None or fast.loaded:
+        return fast if fast is not None and (compiled or n >= CHUNK_ROWS) else None
+    if compiled is None and n < COMPILED_ROWS:
+        return None
+    why = loops.available()
+    if why is not None and compiled:
+        raise ImportError(f"score_frame(compiled=True): {why}")
+    if why is not None:
+        return None
+    try:
+        loops.load(fast)
+    except Exception as err:  # any failure to build machine code: the NumPy path instead
+        warnings.warn(
+            f"rheumetrics: scoring with NumPy, the compiled loop failed to load: {err}",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return None
+    return fast
 
 
 #: Up to this many rows, all-numeric inputs are read as one float block (one copy, no per-column
@@ -290,21 +348,11 @@ def _chunk_inputs(
 
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:
-    seen: dict[tuple[object, str, str], Problem] = {}
+    """The first problem of each record and field (a value checked twice is reported once)."""
+    first: dict[tuple[object, str], Problem] = {}
     for pr in problems:
-        key = (pr.record, pr.field, "missing" if pr.value is None else "invalid")
-        if key in seen and pr.value is None:
-            prev = seen[key]
-            seen[key] = Problem(pr.record, pr.field, None, _merge_needs(prev.rule, pr.rule))
-        else:
-            seen.setdefault(key, pr)
-    return list(seen.values())
-
-
-def _merge_needs(a: str, b: str) -> str:
-    needs = a.removeprefix("is missing; ").removesuffix(" needs it").split(", ")
-    extra = b.removeprefix("is missing; ").removesuffix(" needs it")
-    return "is missing; " + ", ".join([*needs, extra]) + " needs it"
+        first.setdefault((pr.record, pr.field), pr)
+    return list(first.values())
 
 
 class _Output:
@@ -329,11 +377,26 @@ class _Output:
         self.order = chosen
         self.attrs = {"conventions": _as_dict(conventions), "measures": [m.name for m in chosen]}
 
-    @property
-    def blocks(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The scores, category codes and flags, as :mod:`~rheumetrics.measures.compiled` fills
-        them."""
-        return self.block, self.code_block, self.flag_block
+    def views(self, outputs: Iterable[tuple[str, str]], start: int, stop: int) -> list[np.ndarray]:
+        """Rows ``start:stop`` of the ``(kind, measure)`` outputs (``score``, ``code``, ``flag``)."""
+        kinds = {
+            "score": lambda name: self.block[self.row[name]],
+            "code": lambda name: self.codes[name],
+            "flag": lambda name: self.flags[name][0],
+        }
+        return [kinds[kind](name)[start:stop] for kind, name in outputs]
+
+    def put_na(self, m: Measure, start: int, stop: int, unscored: np.ndarray | None) -> None:
+        """NA for ``m`` where ``unscored`` in rows ``start:stop`` written through :meth:`views`."""
+        if m.name in self.flags:
+            value, na = (a[start:stop] for a in self.flags[m.name])
+            na[...] = False if unscored is None else unscored
+            if unscored is not None:
+                value[unscored] = False
+        elif unscored is not None:
+            self.block[self.row[m.name], start:stop][unscored] = np.nan
+            if m.name in self.codes:
+                self.codes[m.name][start:stop][unscored] = -1
 
     def put(
         self, m: Measure, start: int, stop: int, result: np.ndarray, unscored: np.ndarray | None
@@ -409,36 +472,57 @@ def _reasons(
     chosen: list[Measure],
     unscored: Callable[[str], np.ndarray],
     problems: list[Problem],
+    missing: dict[str, np.ndarray],
 ) -> dict[str, pd.Series]:
-    """``<measure>_reason`` columns: why each unscored row could not be scored."""
+    """``<measure>_reason`` columns: why each unscored row could not be scored. Rows only
+    missing values get their text by the combination missing (a few texts for any number of
+    rows); rows with an invalid value or a broken row rule are described one by one."""
     by_record: dict[object, dict[str, Problem]] = defaultdict(dict)
     for pr in problems:
         by_record[pr.record][pr.field] = pr
+    flagged = index.isin(list(by_record)) if by_record else np.zeros(len(index), bool)
     cols = {}
     for m in chosen:
-        texts: dict[object, str] = {}
-        for rec in dict.fromkeys(index[unscored(m.name)]):
-            if rec not in by_record:
-                continue
-            why = []
-            for f in m.inputs:
-                found = by_record[rec].get(f)
-                if found is not None and found.value is not None:
-                    why.append(f"{f}={found.value} {found.rule}")
-                elif found is not None and f not in m.optional:
-                    why.append(f"{f} missing")
-            own = by_record[rec].get(m.name)
-            if own is not None:
-                why.append(own.rule)
-            if why:
-                texts[rec] = "; ".join(why)
-        if not texts:
-            continue
-        if len(index) <= SMALL_ROWS:
-            col = pd.Series([texts.get(rec) for rec in index], index=index, dtype="string")
-        else:
-            col = pd.Series(pd.NA, index=index, dtype="string")
-            for rec, text in texts.items():
-                col[rec] = text
-        cols[f"{m.name}_reason"] = col
+        rows = unscored(m.name)
+        required = [f for f in m.inputs if f in missing and f not in m.optional]
+        combination = np.zeros(len(index), np.int64)  # a bit per required input missing
+        for bit, f in enumerate(required):
+            combination |= missing[f].astype(np.int64) << bit
+        texts: dict[str, int] = {}  # each distinct text, numbered
+        codes = np.full(len(index), -1, dtype=np.int32)  # per row, its text's number (-1: none)
+        plain = rows & ~flagged & (combination > 0)
+        for k in np.unique(combination[plain]):
+            text = "; ".join(f"{f} missing" for bit, f in enumerate(required) if k >> bit & 1)
+            codes[plain & (combination == k)] = texts.setdefault(text, len(texts))
+        for pos in np.flatnonzero(rows & flagged):
+            text = _reason(m, by_record[index[pos]], [f for f in required if missing[f][pos]])
+            if text:
+                codes[pos] = texts.setdefault(text, len(texts))
+        if texts:
+            cols[f"{m.name}_reason"] = pd.Series(_strings(codes, list(texts)), index=index)
     return cols
+
+
+def _strings(codes: np.ndarray, texts: list[str]) -> pd.api.extensions.ExtensionArray:
+    """A ``string`` array of ``texts[code]`` per code (NA for -1), decoded by Arrow without a
+    Python object per row."""
+    if pd.StringDtype().storage != "pyarrow":
+        return pd.array(np.array([*texts, None], dtype=object)[codes], dtype="string")
+    coded = pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), pa.array(texts))
+    return pd.arrays.ArrowStringArray(coded.cast(pa.large_string()))
+
+
+def _reason(m: Measure, found: dict[str, Problem], missing: list[str]) -> str:
+    """Why ``m`` could not score a row with the problems ``found`` (by field) and ``missing``
+    inputs: ``esr_mm_h=0.0 must be ...; gh_mm missing``."""
+    why = []
+    for f in m.inputs:
+        pr = found.get(f)
+        if pr is not None and pr.value is not None:
+            why.append(f"{f}={pr.value} {pr.rule}")
+        elif f in missing:
+            why.append(f"{f} missing")
+    own = found.get(m.name)
+    if own is not None:
+        why.append(own.rule)
+    return "; ".join(why)

@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 
 from rheumetrics.errors import ValidationError
 from rheumetrics.imaging import reader_mean, score_reads, validate_reads
-from rheumetrics.measures import DEFAULT, Conventions, score_frame
+from rheumetrics.measures import DEFAULT, Conventions, compiled, panel, score_frame
 from rheumetrics.scale import jointmasks
 from rheumetrics.scale.dataset import Dataset, read_file
 
@@ -53,15 +53,19 @@ def score_file(
     measures: tuple[str, ...] | None = None,
     lenient: bool = False,
     read_columns: tuple[str, ...] | None = None,
+    compiled: bool | None = None,
 ) -> pd.DataFrame:
-    """Scores of one visits file: its columns (masks dropped) plus score and category columns."""
+    """Scores of one visits file: its columns (masks dropped) plus score and category columns
+    (``compiled`` as for :func:`~rheumetrics.measures.score_frame`)."""
     table = pq.read_table(path, columns=list(read_columns) if read_columns else None)
     visits = jointmasks.to_frame_with_counts(table)
     if "visit_id" in visits.columns:
         visits = visits.set_index("visit_id", drop=False)
         visits.index.name = None
     try:
-        scores = score_frame(visits, conventions, lenient=lenient, measures=measures)
+        scores = score_frame(
+            visits, conventions, lenient=lenient, measures=measures, compiled=compiled
+        )
     except ValidationError as err:
         raise _located(err, path) from None
     out = pd.concat([visits.drop(columns=scores.columns, errors="ignore"), scores], axis=1)
@@ -104,11 +108,16 @@ def scores_frame(
     lenient: bool = False,
     columns: Iterable[str] | None = None,
 ) -> dd.DataFrame:
-    """Lazy Dask frame of the scored visits of a dataset (one partition per visits file)."""
+    """Lazy Dask frame of the scored visits of a dataset (one partition per visits file).
+
+    A dataset of :data:`~rheumetrics.measures.panel.COMPILED_ROWS` visits or more is scored with
+    the compiled loop where Numba is installed: each worker loads it once for all its files.
+    """
     files = dataset.files("visits")
     chosen = tuple(measures) if measures else None
     cols = tuple(columns) if columns else None
-    return _frame(files, score_file, conventions, chosen, lenient, cols)
+    large = dataset.n_rows("visits") >= panel.COMPILED_ROWS and compiled.available() is None
+    return _frame(files, score_file, conventions, chosen, lenient, cols, True if large else None)
 
 
 def imaging_frame(
