@@ -392,11 +392,11 @@ class _Output:
             value, na = (a[start:stop] for a in self.flags[m.name])
             na[...] = False if unscored is None else unscored
             if unscored is not None:
-                value[unscored] = False
+                np.putmask(value, unscored, False)
         elif unscored is not None:
-            self.block[self.row[m.name], start:stop][unscored] = np.nan
+            np.putmask(self.block[self.row[m.name], start:stop], unscored, np.nan)
             if m.name in self.codes:
-                self.codes[m.name][start:stop][unscored] = -1
+                np.putmask(self.codes[m.name][start:stop], unscored, -1)
 
     def put(
         self, m: Measure, start: int, stop: int, result: np.ndarray, unscored: np.ndarray | None
@@ -485,15 +485,16 @@ def _reasons(
     for m in chosen:
         rows = unscored(m.name)
         required = [f for f in m.inputs if f in missing and f not in m.optional]
-        combination = np.zeros(len(index), np.int64)  # a bit per required input missing
+        combination = np.zeros(len(index), np.int32)  # a bit per required input missing
         for bit, f in enumerate(required):
-            combination |= missing[f].astype(np.int64) << bit
+            combination[missing[f]] |= 1 << bit
         texts: dict[str, int] = {}  # each distinct text, numbered
-        codes = np.full(len(index), -1, dtype=np.int32)  # per row, its text's number (-1: none)
         plain = rows & ~flagged & (combination > 0)
-        for k in np.unique(combination[plain]):
+        number = np.full(1 << len(required), -1, dtype=np.int32)  # a text's number, by combination
+        for k in np.flatnonzero(np.bincount(combination[plain], minlength=len(number))):
             text = "; ".join(f"{f} missing" for bit, f in enumerate(required) if k >> bit & 1)
-            codes[plain & (combination == k)] = texts.setdefault(text, len(texts))
+            number[k] = texts.setdefault(text, len(texts))
+        codes = np.where(plain, number[combination], np.int32(-1))  # per row (-1: no text)
         for pos in np.flatnonzero(rows & flagged):
             text = _reason(m, by_record[index[pos]], [f for f in required if missing[f][pos]])
             if text:
@@ -504,12 +505,13 @@ def _reasons(
 
 
 def _strings(codes: np.ndarray, texts: list[str]) -> pd.api.extensions.ExtensionArray:
-    """A ``string`` array of ``texts[code]`` per code (NA for -1), decoded by Arrow without a
+    """A ``string`` array of ``texts[code]`` per code (NA for -1), taken by Arrow without a
     Python object per row."""
     if pd.StringDtype().storage != "pyarrow":
         return pd.array(np.array([*texts, None], dtype=object)[codes], dtype="string")
-    coded = pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), pa.array(texts))
-    return pd.arrays.ArrowStringArray(coded.cast(pa.large_string()))
+    return pd.arrays.ArrowStringArray(
+        pa.array(texts, pa.large_string()).take(pa.array(codes, mask=codes < 0))
+    )
 
 
 def _reason(m: Measure, found: dict[str, Problem], missing: list[str]) -> str:
