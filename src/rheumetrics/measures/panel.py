@@ -14,7 +14,6 @@ import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -22,15 +21,13 @@ import pyarrow as pa
 
 from rheumetrics import joints
 from rheumetrics.errors import Problem, ProblemCollector, ValidationError
+from rheumetrics.measures import compiled as loops
 from rheumetrics.measures.base import MEASURES, Measure, as_float
 from rheumetrics.measures.conventions import DEFAULT, Conventions
 from rheumetrics.measures.fields import FIELDS, Field
 from rheumetrics.measures.formulas import shared_terms
 from rheumetrics.measures.itemized import ItemizedMeasure
 from rheumetrics.measures.units import to_canonical
-
-if TYPE_CHECKING:
-    from rheumetrics.measures.compiled import Plan
 
 #: Rows scored per chunk: bounds the memory taken by temporaries, and keeps each temporary
 #: column (512 KiB) in the CPU cache, which measured about twice as fast as 256 Ki-row chunks.
@@ -233,18 +230,18 @@ def _compiled_pass(
     columns: dict[str, np.ndarray | pd.Series],
     n: int,
     compiled: bool | None,
-) -> Plan | None:
+) -> loops.Plan | None:
     """The compiled loop for the declared measures of ``chosen`` on ``n`` rows, loaded; None
     for the NumPy path: not ``compiled``, no rows, an input column that is not numeric, or (by
     default) a loop not loaded yet for fewer than :data:`COMPILED_ROWS` rows. A loop that
     cannot be loaded is reported by a warning (the NumPy path gives the same results)."""
-    if compiled is False or not n or not all(isinstance(c, np.ndarray) for c in columns.values()):
+    if compiled is False or not n or (compiled is None and n < CHUNK_ROWS):
         return None
-    from rheumetrics.measures import compiled as loops
-
+    if not all(isinstance(c, np.ndarray) for c in columns.values()):
+        return None
     fast = loops.plan(chosen, conventions)
     if fast is None or fast.loaded:
-        return fast if fast is not None and (compiled or n >= CHUNK_ROWS) else None
+        return fast
     if compiled is None and n < COMPILED_ROWS:
         return None
     why = loops.available()
