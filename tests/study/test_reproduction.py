@@ -15,8 +15,8 @@ import pytest
 from rheumetrics.study import published as pub
 from rheumetrics.study.formatting import count, format_p, num, term_label
 from rheumetrics.study.model import Published, load_study, parse_study
-from rheumetrics.study.registry import analyses
 from rheumetrics.study.report import StudyReport, render_html, run_study
+from rheumetrics.study.sections import analyses
 
 TABLES = {
     "scores": pd.DataFrame({"visit": ["V1", "V1"], "group": ["A", "B"], "median": [0.125, 5.15]}),

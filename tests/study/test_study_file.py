@@ -8,8 +8,8 @@ import pytest
 
 from rheumetrics.errors import ValidationError
 from rheumetrics.study.model import BUNDLED, load_study, parse_study
-from rheumetrics.study.registry import analyses
 from rheumetrics.study.report import run_study
+from rheumetrics.study.sections import analyses
 
 MINIMAL = """
 [study]

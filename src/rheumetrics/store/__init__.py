@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from rheumetrics.store.database import init_db, make_engine, resolve_url
     from rheumetrics.store.export import export_deidentified, export_fhir, export_tidy, fhir_bundle
     from rheumetrics.store.importer import ImportResult, import_file, stage_file
-    from rheumetrics.store.mapping import Mapping, check_mapping, load_mapping
+    from rheumetrics.store.mapping import Mapping, load_mapping
+    from rheumetrics.store.mapping_check import check_mapping
     from rheumetrics.store.record_frames import load_imaging_reads, load_patients, load_therapies
     from rheumetrics.store.scoring import rescore
     from rheumetrics.store.visit_frames import load_visits
@@ -37,7 +38,7 @@ _WHERE = {
     "import_file": "importer",
     "stage_file": "importer",
     "Mapping": "mapping",
-    "check_mapping": "mapping",
+    "check_mapping": "mapping_check",
     "load_mapping": "mapping",
     "load_imaging_reads": "record_frames",
     "load_patients": "record_frames",

@@ -25,7 +25,8 @@ from rheumetrics.measures import DEFAULT
 from rheumetrics.store.database import URL_ENV, init_db, make_engine, resolve_url
 from rheumetrics.store.export import export_deidentified, export_fhir, export_tidy
 from rheumetrics.store.importer import import_file, stage_file
-from rheumetrics.store.mapping import check_mapping, load_mapping
+from rheumetrics.store.mapping import load_mapping
+from rheumetrics.store.mapping_check import check_mapping
 from rheumetrics.store.scoring import rescore
 
 db_app = typer.Typer(help="Create and maintain the cohort store.", no_args_is_help=True)

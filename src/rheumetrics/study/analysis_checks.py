@@ -11,6 +11,7 @@ hooks of the built-in analyses are the functions below, one per analysis.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,8 @@ from rheumetrics.study.definitions import (
     Study,
 )
 from rheumetrics.study.file_tables import StudyFileCheck
+from rheumetrics.study.registry import Analysis
+from rheumetrics.study.rules import parse_rule
 from rheumetrics.study.runs import Run, instances, positional_key, run_keys
 
 #: Options every analysis accepts: ``title`` replaces its section title in the report, ``name``
@@ -62,22 +65,24 @@ def _unknown_study_variable(var: str, names: set[str]) -> bool:
     return var not in names and ("@" in var or var.startswith("change:"))
 
 
-def check_analyses(c: StudyFileCheck, study: Study, base: Path) -> None:
+def check_analyses(
+    c: StudyFileCheck, study: Study, base: Path, registered: Mapping[str, Analysis]
+) -> None:
     """Expand ``study.analyses`` into one entry per run, keyed by the run's ``name`` or by its
     position (``roc``, ``roc_2``, ...; see :mod:`rheumetrics.study.runs`), with ``study.kinds``
-    naming the registered analysis of every key that is not one, and check each run's options."""
-    from rheumetrics.study.registry import analyses as registered
-
+    naming the registered analysis of every key that is not one, and check each run's options
+    against ``registered``, the registered analyses
+    (:func:`rheumetrics.study.sections.analyses`)."""
     given: list[Run] = []
     for name, raw in study.analyses.items():
-        entry = registered().get(name)
+        entry = registered.get(name)
         if entry is None:  # an unknown analysis: already reported by the key check
             continue
         for k, (where, spec) in enumerate(instances(c, name, raw)):
             checked = c.keys(where, spec, entry.options | COMMON_OPTIONS)
             if isinstance(spec, dict):  # else reported; its options are not checked one by one
                 given.append(Run(where, name, positional_key(name, k), checked))
-    keys = run_keys(c, given, registered())
+    keys = run_keys(c, given, registered)
     runs = [(run.where, key, run.options) for run, key in zip(given, keys, strict=True)]
     expanded = {key: run.options for run, key in zip(given, keys, strict=True)}
     kinds = {key: run.kind for run, key in zip(given, keys, strict=True)}
@@ -87,7 +92,7 @@ def check_analyses(c: StudyFileCheck, study: Study, base: Path) -> None:
     study.kinds.update({k: v for k, v in kinds.items() if k != v})
     outcome_ids = {o.id for o in study.outcomes}
     for where, key, spec in runs:
-        entry = registered()[study.kind(key)]
+        entry = registered[study.kind(key)]
         if "title" in spec and (not isinstance(spec["title"], str) or not spec["title"].strip()):
             c.add(where, "title", spec["title"], "must be a non-empty string (the section title)")
         for oid in c.strings(where, spec, "outcomes") if "outcomes" in spec else ():
@@ -135,8 +140,6 @@ def _method(c: StudyFileCheck, where: str, spec: dict[str, Any]) -> None:
 
 def _rule(c: StudyFileCheck, where: str, key: str, value: Any, allowed: str) -> None:
     """``value`` must be an explicit rule such as ``'> 0.5'``."""
-    from rheumetrics.study.analyses.prediction import parse_rule
-
     try:
         parse_rule(value if isinstance(value, str) else "")
     except ValueError:

@@ -19,7 +19,7 @@ import pandas as pd
 
 from rheumetrics.measures import MEASURES
 from rheumetrics.measures.conventions import Conventions
-from rheumetrics.study.model import Study
+from rheumetrics.study.definitions import Study
 
 
 @dataclass

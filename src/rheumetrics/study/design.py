@@ -21,7 +21,7 @@ from rheumetrics.errors import ProblemCollector
 from rheumetrics.imaging import reader_mean
 from rheumetrics.schema.validate import NUMBER_PATTERN, Reporter, parse_number
 from rheumetrics.study.cohort import Cohort
-from rheumetrics.study.model import Outcome, Study, VisitSpec
+from rheumetrics.study.definitions import Outcome, Study, VisitSpec
 
 
 @dataclass

@@ -53,6 +53,7 @@ from rheumetrics.study.file_tables import (
     published_table,
     visits_table,
 )
+from rheumetrics.study.sections import analyses as registered
 
 __all__ = [
     "BUNDLED",
@@ -138,8 +139,6 @@ def parse_study(text: str, path: Path | None = None, *, allow_outside: bool = Fa
 
     head = c.keys("study", doc.get("study", {}),
                   {"title", "synthetic", "description", "reference", "built_to_match"})  # fmt: skip
-    from rheumetrics.study.registry import analyses as registered
-
     asked = doc.get("analyses", {})
     cohort_free = (
         isinstance(asked, dict)
@@ -219,6 +218,6 @@ def parse_study(text: str, path: Path | None = None, *, allow_outside: bool = Fa
         published=published,
         conventions=dict(conventions),
     )
-    check_analyses(c, study, base)
+    check_analyses(c, study, base, registered())
     c.problems.raise_if_any()
     return study

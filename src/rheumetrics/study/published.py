@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from rheumetrics.numeric import round_display
-from rheumetrics.study.model import Published
+from rheumetrics.study.definitions import Published
 
 _LOCATOR = re.compile(r"^\s*(?P<table>\w+)\s*\[(?P<where>[^\]]*)\]\s*\.\s*(?P<column>\w+)\s*$")
 

@@ -22,9 +22,9 @@ import pandas as pd
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+    from rheumetrics.study.definitions import Study
     from rheumetrics.study.design import StudyData
     from rheumetrics.study.file_tables import StudyFileCheck
-    from rheumetrics.study.model import Study
 
 
 @dataclass
@@ -67,7 +67,8 @@ class Analysis:
     check: Check | None = None
 
 
-#: Registered analyses in report order.
+#: Registered analyses in report order (the built-in ones once :mod:`rheumetrics.study.sections`
+#: is imported; :func:`rheumetrics.study.sections.analyses` gives it with them).
 REGISTRY: dict[str, Analysis] = {}
 
 
@@ -89,10 +90,3 @@ def register(
         return run
 
     return wrap
-
-
-def analyses() -> dict[str, Analysis]:
-    """The registry with every built-in analysis loaded."""
-    from rheumetrics.study import sections  # noqa: F401  (registers the built-in analyses)
-
-    return REGISTRY

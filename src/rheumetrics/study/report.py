@@ -28,12 +28,12 @@ from rheumetrics.study import published as pub
 from rheumetrics.study import runs
 from rheumetrics.study.analyses.groups import enrolment_text
 from rheumetrics.study.cohort import Cohort, load_cohort
-from rheumetrics.study.definitions import Outcome
+from rheumetrics.study.definitions import Outcome, Study
 from rheumetrics.study.design import StudyData, empty_data, study_data
 from rheumetrics.study.figures import embed
 from rheumetrics.study.formatting import format_p, num
-from rheumetrics.study.model import Study
-from rheumetrics.study.registry import Section, analyses
+from rheumetrics.study.registry import Section
+from rheumetrics.study.sections import analyses
 
 __all__ = [
     "StudyReport",

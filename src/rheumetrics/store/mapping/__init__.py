@@ -10,13 +10,14 @@ full format and ``rheumetrics/store/mappings/`` for worked examples (RAPPORT, RE
 - :mod:`~rheumetrics.store.mapping.problems`: pydantic errors as one-line problems (file, key
   path, value, what is allowed);
 - :mod:`~rheumetrics.store.mapping.specs`: the checked mapping import reads;
-- :mod:`~rheumetrics.store.mapping.files`: :func:`load_mapping`, :func:`parse_mapping` and
-  :func:`check_mapping` (also against a source file's columns and a REDCap data dictionary).
+- :mod:`~rheumetrics.store.mapping.files`: :func:`load_mapping` and :func:`parse_mapping`.
+
+A mapping is checked against a source file's columns and a REDCap data dictionary, as ``import``
+reads them, by :func:`rheumetrics.store.mapping_check.check_mapping`.
 """
 
 from rheumetrics.store.mapping.files import (
     MAX_MAPPING_BYTES,
-    check_mapping,
     load_mapping,
     parse_mapping,
 )
@@ -33,7 +34,6 @@ __all__ = [
     "LongSpec",
     "Mapping",
     "RedcapSpec",
-    "check_mapping",
     "load_mapping",
     "parse_mapping",
 ]

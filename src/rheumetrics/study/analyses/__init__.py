@@ -27,7 +27,6 @@ from rheumetrics.study.analyses.prediction import (
     dichotomised,
     logistic,
     paired_proportions,
-    parse_rule,
     roc,
 )
 
@@ -43,7 +42,6 @@ __all__ = [
     "meta",
     "paired",
     "paired_proportions",
-    "parse_rule",
     "patient_flow",
     "regression",
     "reliability",

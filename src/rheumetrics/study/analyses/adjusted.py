@@ -12,8 +12,8 @@ import pandas as pd
 
 from rheumetrics import stats as st
 from rheumetrics.errors import ProblemCollector
+from rheumetrics.study.definitions import Study
 from rheumetrics.study.design import StudyData, check_model_variables
-from rheumetrics.study.model import Study
 
 
 def names(value: Any) -> list[str]:

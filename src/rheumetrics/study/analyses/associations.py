@@ -13,8 +13,8 @@ import pandas as pd
 from rheumetrics import stats as st
 from rheumetrics.errors import ProblemCollector
 from rheumetrics.study.analyses.groups import _groups
-from rheumetrics.study.design import StudyData, check_model_variables
-from rheumetrics.study.model import Study
+from rheumetrics.study.definitions import Study
+from rheumetrics.study.design import StudyData, check_model_variables, interval_pairs
 
 
 def correlation(study: Study, data: StudyData, spec: dict[str, Any]) -> pd.DataFrame:
@@ -108,8 +108,6 @@ def paired(study: Study, data: StudyData, spec: dict[str, Any]) -> pd.DataFrame:
     increase counts, and the Wilcoxon signed-rank test of the change against zero (``zero_method``
     "pratt" by default: zero changes keep their rank, Pratt 1959; ``method`` "auto", "exact" or
     "asymptotic", the one that ran is recorded in ``test``)."""
-    from rheumetrics.study.design import interval_pairs
-
     wanted = spec.get("outcomes") or [o.id for o in study.outcomes]
     asked = [tuple(p) for p in spec.get("intervals", [])]
     tolerance = float(spec.get("tolerance", 0.0))

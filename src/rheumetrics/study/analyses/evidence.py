@@ -11,6 +11,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from rheumetrics import stats as st
+from rheumetrics.study.formatting import percent
 
 if TYPE_CHECKING:
     from rheumetrics.stats.meta import BackTransform
@@ -212,8 +213,6 @@ def sample_size(spec: dict[str, Any]) -> pd.DataFrame:
                     difference=float(calc.get("difference", 0.0)),
                     method=calc.get("method", "t"),
                 ).iloc[0]["power"]
-                from rheumetrics.study.formatting import percent
-
                 text += f"; the study stated {stated:g} per group, which gives {percent(at_stated)} power"
             text += "."
             rows.append({"label": label, "kind": kind, "assumptions": assumptions, "n_required": n,

@@ -18,9 +18,9 @@ import pandas as pd
 from rheumetrics import stats as st
 from rheumetrics.errors import ValidationError
 from rheumetrics.imaging import direction_of_change, direction_summary
+from rheumetrics.study.definitions import Study
 from rheumetrics.study.design import StudyData
 from rheumetrics.study.formatting import integer_valued, num
-from rheumetrics.study.model import Study
 
 #: Smallest expected count for which the chi-square test is used (Cochran 1954).
 MIN_EXPECTED = 5.0

@@ -5,33 +5,17 @@ an event.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from rheumetrics import stats as st
+from rheumetrics.study.definitions import Study
 from rheumetrics.study.design import StudyData, check_model_variables, require_numeric
-from rheumetrics.study.model import Study
+from rheumetrics.study.rules import parse_rule
 
 _RULES = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal}
-
-
-def parse_rule(text: str) -> tuple[str, float]:
-    """``"<= -0.22"`` -> ``("<=", -0.22)``; the operator is required (``<``, ``<=``, ``>``, ``>=``).
-
-    >>> parse_rule("> 0.5")
-    ('>', 0.5)
-    """
-    text = str(text).strip()
-    for op in ("<=", ">=", "<", ">"):
-        if text.startswith(op):
-            value = float(text[len(op) :])
-            if not math.isfinite(value):
-                break
-            return op, value
-    raise ValueError(f"{text!r}: must be an operator (<, <=, >, >=) and a number, e.g. '> 0.5'")
 
 
 def roc(

@@ -10,11 +10,11 @@ import pandas as pd
 
 from rheumetrics.study.analyses import adjusted as an
 from rheumetrics.study.analysis_checks import variable_names
+from rheumetrics.study.definitions import Study
 from rheumetrics.study.design import StudyData
 from rheumetrics.study.file_tables import StudyFileCheck
 from rheumetrics.study.formatting import count, format_p, interval, num
-from rheumetrics.study.model import Study
-from rheumetrics.study.registry import Section, analyses, register
+from rheumetrics.study.registry import REGISTRY, Section, register
 from rheumetrics.study.sections.common import group_labels, var_label
 
 _WEIGHTS = ("equal", "proportional")
@@ -158,7 +158,7 @@ def sensitivity(study: Study, data: StudyData, spec: dict[str, Any]) -> Section:
     name = str(spec["analysis"])
     patients = [str(p) for p in spec["exclude"]]
     reduced = an.without_patients(data, patients, "sensitivity")
-    inner = analyses()[study.kind(name)].run(study, reduced, study.analyses[name])
+    inner = REGISTRY[study.kind(name)].run(study, reduced, study.analyses[name])
     dropped = len(data.frame) - len(reduced.frame)
     tables = {}
     for k, (key, table) in enumerate(inner.tables.items()):

@@ -11,6 +11,7 @@ import pandas as pd
 
 from rheumetrics.study import analyses as an
 from rheumetrics.study import analysis_checks as checks
+from rheumetrics.study.definitions import Study
 from rheumetrics.study.design import StudyData
 from rheumetrics.study.figures import change_scatter, scatter_key
 from rheumetrics.study.formatting import (
@@ -20,7 +21,6 @@ from rheumetrics.study.formatting import (
     num,
     term_label,
 )
-from rheumetrics.study.model import Study
 from rheumetrics.study.registry import Section, register
 from rheumetrics.study.sections.common import _as_list, group_labels, var_label
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pandas as pd
 
+from rheumetrics.study.definitions import Study
 from rheumetrics.study.design import StudyData, study_labels
-from rheumetrics.study.model import Study
 
 _TESTS = {
     "median_test": "Mood's median test (the 'median two-sample test' of SAS NPAR1WAY; Mood 1950)",

@@ -9,6 +9,7 @@ import pandas as pd
 
 from rheumetrics.study import analyses as an
 from rheumetrics.study import analysis_checks as checks
+from rheumetrics.study.definitions import Study
 from rheumetrics.study.design import StudyData
 from rheumetrics.study.file_tables import StudyFileCheck
 from rheumetrics.study.formatting import (
@@ -17,7 +18,6 @@ from rheumetrics.study.formatting import (
     interval,
     num,
 )
-from rheumetrics.study.model import Study
 from rheumetrics.study.registry import Section, register
 
 _CONVERSIONS = {

@@ -11,6 +11,7 @@ import pandas as pd
 
 from rheumetrics.study import analyses as an
 from rheumetrics.study.analyses.groups import several_enrolments
+from rheumetrics.study.definitions import Study
 from rheumetrics.study.design import StudyData
 from rheumetrics.study.figures import trajectories
 from rheumetrics.study.flow_diagram import flow_svg, screening_counts
@@ -20,7 +21,6 @@ from rheumetrics.study.formatting import (
     integer_valued,
     num,
 )
-from rheumetrics.study.model import Study
 from rheumetrics.study.registry import Section, register
 from rheumetrics.study.sections.common import (
     _SUMMARIES,

@@ -11,6 +11,7 @@ import pandas as pd
 
 from rheumetrics.study import analyses as an
 from rheumetrics.study import analysis_checks as checks
+from rheumetrics.study.definitions import Study
 from rheumetrics.study.design import StudyData
 from rheumetrics.study.formatting import (
     count,
@@ -19,7 +20,6 @@ from rheumetrics.study.formatting import (
     interval,
     num,
 )
-from rheumetrics.study.model import Study
 from rheumetrics.study.registry import Section, register
 from rheumetrics.study.sections.common import group_labels, var_label
 

@@ -9,6 +9,7 @@ import pandas as pd
 from rheumetrics import stats as st
 from rheumetrics.study import analyses as an
 from rheumetrics.study import analysis_checks as checks
+from rheumetrics.study.definitions import Study
 from rheumetrics.study.design import StudyData
 from rheumetrics.study.formatting import (
     count,
@@ -18,7 +19,6 @@ from rheumetrics.study.formatting import (
     p_text,
     term_label,
 )
-from rheumetrics.study.model import Study
 from rheumetrics.study.registry import Section, register
 from rheumetrics.study.sections.common import _as_list, group_labels, var_label
 
