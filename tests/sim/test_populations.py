@@ -7,9 +7,8 @@ import pytest
 
 from rheumetrics.measures import asdas_crp, das28_esr
 from rheumetrics.sim.calibration import calibration_table, trial_arms
-from rheumetrics.sim.disease import observe
 from rheumetrics.sim.parameters import load_parameters
-from rheumetrics.sim.populations import enrol
+from rheumetrics.sim.populations import enrol, observe
 from rheumetrics.sim.replicates import simulate
 from rheumetrics.sim.streams import Streams
 from rheumetrics.sim.trial import Arm, run_arm

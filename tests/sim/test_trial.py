@@ -8,9 +8,9 @@ import pytest
 
 from rheumetrics.measures import das28_crp
 from rheumetrics.sim.calibration import calibration_table, imagine_arms, objective, trial_arms
-from rheumetrics.sim.disease import observe, smallest_detectable_change
+from rheumetrics.sim.disease import smallest_detectable_change
 from rheumetrics.sim.parameters import load_parameters
-from rheumetrics.sim.populations import enrol, regimen_factors
+from rheumetrics.sim.populations import enrol, observe, regimen_factors
 from rheumetrics.sim.replicates import simulate
 from rheumetrics.sim.streams import Streams
 from rheumetrics.sim.trial import OUTCOMES, Arm, _timed, run_arm

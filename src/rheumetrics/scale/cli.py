@@ -13,29 +13,16 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import typer
 
-from rheumetrics.clitools import (
-    PROGRESS_MIN_ROWS,
-    console,
-    parse_conventions,
-    print_json,
-    report_problems,
-)
+from rheumetrics.clitools import console, parse_conventions, print_json
 from rheumetrics.errors import RheumetricsError, ValidationError
-
-
-def option(name: str, flag: str, default: Any, annotation: Any, help: str) -> inspect.Parameter:
-    """A keyword-only ``--flag`` option, added to the signature of an existing command."""
-    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation,
-                             default=typer.Option(default, flag, help=help))  # fmt: skip
-
+from rheumetrics.scale.cli_parts import fail, option, partition_progress
 
 _SCHEDULER = option(
     "scheduler", "--scheduler", None, str | None,
@@ -83,14 +70,6 @@ def _extend(
     return command
 
 
-def _fail(err: Exception, problems: Path | None = None) -> NoReturn:
-    if isinstance(err, ValidationError):
-        report_problems(err, problems)
-    else:
-        console.print(f"[red]error:[/red] {err}")
-    raise typer.Exit(code=1) from None
-
-
 def _score_dataset(**kw: Any) -> None:
     from rheumetrics.measures import DEFAULT
     from rheumetrics.scale import execution, open_dataset, scores_frame, write_frame
@@ -107,10 +86,10 @@ def _score_dataset(**kw: Any) -> None:
                 )
                 path = write_frame(frame, kw["out"])
             except ValidationError as first:  # report the problems of every file, not the first
-                _fail(all_problems(ds, conv, measures=kw["measure"] or None) or first,
-                      kw.get("problems"))  # fmt: skip
+                fail(all_problems(ds, conv, measures=kw["measure"] or None) or first,
+                     kw.get("problems"))  # fmt: skip
     except (RheumetricsError, ValueError) as err:
-        _fail(err, kw.get("problems"))
+        fail(err, kw.get("problems"))
     record = {**dataclasses.asdict(conv), "measures": kw["measure"] or "all available",
               "dataset": str(kw["input"]), "execution": where}  # fmt: skip
     Path(f"{path}.conventions.json").write_text(json.dumps(record, indent=2, default=str) + "\n")
@@ -140,37 +119,22 @@ def _imaging_dataset(**kw: Any) -> None:
         n = ds.n_rows("imaging_reads")
         parts = len(ds.files("imaging_reads"))
         with (execution(n, scheduler=kw["scheduler"], workers=kw["workers"]) as where,
-              _progress(n, parts, "imaging") as tick):  # fmt: skip
+              partition_progress(n, parts, "imaging") as tick):  # fmt: skip
             try:
                 written, conventions = run_imaging(ds, targets, request, tick)
             except ValidationError as first:
-                _fail(all_problems(ds, table="imaging_reads") or first, kw.get("problems"))
+                fail(all_problems(ds, table="imaging_reads") or first, kw.get("problems"))
         for key, result in written.items():
             if not isinstance(result, Path):
                 write_table(result, targets[key])
     except (RheumetricsError, ValueError) as err:
-        _fail(err, kw.get("problems"))
+        fail(err, kw.get("problems"))
     conventions["execution"] = where
     Path(f"{kw['out']}.conventions.json").write_text(
         json.dumps(conventions, indent=2, default=str, ensure_ascii=False) + "\n"
     )
     console.print(f"scored {n:,} site reads of {kw['reads']} ({where['scheduler']}, "
                   f"{where['workers']} worker(s)) -> {kw['out']}")  # fmt: skip
-
-
-@contextmanager
-def _progress(n_rows: int, parts: int, description: str) -> Iterator[Callable[[int], None] | None]:
-    """A Rich bar counting partitions done, for inputs of :data:`PROGRESS_MIN_ROWS` rows or more."""
-    if n_rows < PROGRESS_MIN_ROWS or parts < 2:
-        yield None
-        return
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    columns = (TextColumn("{task.description}"), BarColumn(),
-               TextColumn("{task.completed}/{task.total} partitions"), TimeElapsedColumn())  # fmt: skip
-    with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task(description, total=parts)
-        yield lambda done: bar.update(task, completed=done)
 
 
 def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
@@ -217,8 +181,8 @@ def _t2t_dataset(**kw: Any) -> None:
     given = [name for key, name in (("db", "--db"), ("therapies", "--therapies"),
              ("visit", "--visit"), ("regimen", "--regimen")) if kw.get(key)]  # fmt: skip
     if given:
-        _fail(RheumetricsError(f"{kw['input']} is a dataset (it holds the visits and therapies): "
-                               f"{', '.join(given)} cannot be used with it"))  # fmt: skip
+        fail(RheumetricsError(f"{kw['input']} is a dataset (it holds the visits and therapies): "
+                              f"{', '.join(given)} cannot be used with it"))  # fmt: skip
     out = Path(kw["out"])
     gather = out.suffix.lower() in (".csv", ".xlsx", ".parquet")
     try:
@@ -240,7 +204,7 @@ def _t2t_dataset(**kw: Any) -> None:
             for k, strategy in enumerate(chosen):
                 # a folder log: one file per bucket, in a folder per strategy when comparing
                 folder = None if gather else out / strategy.id if len(chosen) > 1 else out
-                with _progress(n, buckets, f"t2t {strategy.id}") as tick:
+                with partition_progress(n, buckets, f"t2t {strategy.id}") as tick:
                     summary, log = run_decisions(
                         ds, kw["strategy"] if k == 0 else kw["compare"], options if k == 0 else {},
                         out=folder, gather=gather, progress=tick, **extra,
@@ -253,16 +217,16 @@ def _t2t_dataset(**kw: Any) -> None:
 
             write_table(pd.concat(logs, ignore_index=True), out)
     except ValidationError as err:
-        _fail(err)
+        fail(err)
     except (RheumetricsError, FileNotFoundError, ValueError, KeyError) as err:
-        _fail(err)
+        fail(err)
     table = summaries[0]
     if len(summaries) > 1:
         import pandas as pd
 
         labels = [_strategy_label(s) for s in chosen]
         if labels[0] == labels[1]:
-            _fail(ValueError(f"strategy {labels[0]} given twice"))
+            fail(ValueError(f"strategy {labels[0]} given twice"))
         table = pd.DataFrame({"metric": table["metric"],
                               **{lab: s["value"].to_numpy() for lab, s in zip(labels, summaries, strict=True)},
                               "description": table["description"]})  # fmt: skip
@@ -287,7 +251,7 @@ def _report_dataset(**kw: Any) -> None:
     from rheumetrics.study.report import run_study, write_report
 
     if kw.get("db"):
-        _fail(RheumetricsError("give --db or --dataset, not both"))
+        fail(RheumetricsError("give --db or --dataset, not both"))
     out = Path(kw["out"])
     try:
         spec = load_study(kw["study"])
@@ -295,13 +259,13 @@ def _report_dataset(**kw: Any) -> None:
         n = ds.n_rows("visits") if "visits" in ds.tables else 0
         buckets = len({b for t in ds.tables for b in ds.bucket_files(t)})
         with (execution(n, scheduler=kw["scheduler"], workers=kw["workers"]) as where,
-              _progress(n, buckets, "reading the dataset") as tick):  # fmt: skip
+              partition_progress(n, buckets, "reading the dataset") as tick):  # fmt: skip
             cohort = dataset_cohort(spec, ds, tick)
         with console.status("running the study") as status:
             rep = run_study(spec, cohort, progress=lambda msg: status.update(msg))
         written = write_report(rep, out)
     except (RheumetricsError, ValueError) as err:
-        _fail(err)
+        fail(err)
     console.print(f"wrote {out} and {len(written) - 1} tables in {out.parent / (out.stem + '_tables')}"
                   f" (cohort from {kw['dataset']}: {where['scheduler']}, "
                   f"{where['workers']} worker(s))")  # fmt: skip

@@ -10,7 +10,7 @@ from typing import Any
 
 from rheumetrics.clitools import console, print_json
 from rheumetrics.errors import RheumetricsError, ValidationError
-from rheumetrics.scale.cli import _fail, _progress, option
+from rheumetrics.scale.cli_parts import fail, option, partition_progress
 
 BUCKETS = option(
     "buckets", "--buckets", 64, int, "parquet: patient hash buckets (files per table)."
@@ -52,7 +52,7 @@ def _export_parquet(**kw: Any) -> None:
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
             )  # fmt: skip
     except (RheumetricsError, ValueError) as err:
-        _fail(err)
+        fail(err)
     if kw.get("as_json"):
         print_json(_export_summary("parquet", Path(kw["out"]), time.perf_counter() - start,
                                    buckets=kw["buckets"], rows=written))  # fmt: skip
@@ -82,14 +82,14 @@ def _export_dataset(**kw: Any) -> None:
 
     kind = kw["kind"].value
     if kw.get("db"):
-        _fail(RheumetricsError("give --db or --dataset, not both"))
+        fail(RheumetricsError("give --db or --dataset, not both"))
     start = time.perf_counter()
     keys = kw["patient"] or None
     try:
         ds = open_dataset(kw["dataset"])
         n = sum(ds.n_rows(t) for t in ("visits", "therapies") if t in ds.tables)
         with (execution(n, scheduler=kw["scheduler"], workers=kw["workers"]) as where,
-              _progress(n, ds.buckets, f"export {kind}") as tick):  # fmt: skip
+              partition_progress(n, ds.buckets, f"export {kind}") as tick):  # fmt: skip
             if kind == "tidy":
                 path = export_tidy_dataset(ds, kw["out"], keys, run=kw["run"],
                                            joints=kw["joints"], progress=tick)  # fmt: skip
@@ -107,9 +107,9 @@ def _export_dataset(**kw: Any) -> None:
                     fmt=kw["fmt"], patients=keys, progress=tick,
                 )["visits"].parent  # fmt: skip
     except ValidationError as err:
-        _fail(err)
+        fail(err)
     except (RheumetricsError, ValueError) as err:
-        _fail(err)
+        fail(err)
     if kw.get("as_json"):
         print_json(_export_summary(kind, Path(kw["out"]), time.perf_counter() - start,
                                    dataset=str(kw["dataset"])))  # fmt: skip
@@ -122,8 +122,8 @@ def export_other(**kw: Any) -> None:
     """``export parquet`` (from the store) or an export from ``--dataset``."""
     if kw["kind"].value == "parquet":
         if kw.get("dataset") is not None:
-            _fail(RheumetricsError("export parquet writes the store as a dataset; --dataset "
-                                   "is for tidy, fhir and deid"))  # fmt: skip
+            fail(RheumetricsError("export parquet writes the store as a dataset; --dataset "
+                                  "is for tidy, fhir and deid"))  # fmt: skip
         _export_parquet(**kw)
     else:
         _export_dataset(**kw)

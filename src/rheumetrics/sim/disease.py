@@ -91,16 +91,6 @@ class Observed:
         )
 
 
-def observe(c: Cohort, p: Parameters, rng: Streams, population: str = "imagine_ra") -> Observed:
-    """What a visit of ``population`` records (axial SpA: :func:`rheumetrics.sim.axial.observe`)."""
-    pop = p.population[population]
-    if pop.disease == "axSpA":
-        from rheumetrics.sim.axial import observe_axial
-
-        return observe_axial(c, p, rng)
-    return observe_ra(c, p, rng, pop.outcome_index)
-
-
 def observe_ra(c: Cohort, p: Parameters, rng: Streams, index: str = "das28_crp") -> Observed:
     """Joint counts, CRP, patient global, DAS28-CRP and an MRI osteitis read at a visit; with
     ``index="das28_esr"`` also ESR and DAS28-ESR (:func:`rheumetrics.measures.das28_esr`)."""

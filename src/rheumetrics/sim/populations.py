@@ -5,6 +5,7 @@ and an entry regimen (ladder step) from the parameter file; their synovitis is r
 on that regimen (untreated for a DMARD-naive population, whose entry regimen starts at the entry
 visit and acts through each patient's first-course response), then the trial's inclusion rule is applied to what a visit would record (for
 IMAGINE-RA: DAS28-CRP <= 3.2 and no swollen joint; Møller-Bisgaard S et al. JAMA 2019;321:461-472).
+What a visit records is the observation model of the population's disease (:func:`observe`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from rheumetrics.errors import RheumetricsError
-from rheumetrics.sim.disease import Cohort, Observed, month, observe
+from rheumetrics.sim.axial import observe_axial
+from rheumetrics.sim.disease import Cohort, Observed, month, observe_ra
 from rheumetrics.sim.parameters import LadderStep, Parameters
 from rheumetrics.sim.streams import Streams
 
@@ -118,6 +120,16 @@ def entry_factors(
 
 def _take(c: Cohort, keep: np.ndarray) -> Cohort:
     return Cohort(*(getattr(c, f)[keep] for f in Cohort.__dataclass_fields__))
+
+
+def observe(c: Cohort, p: Parameters, rng: Streams, population: str = "imagine_ra") -> Observed:
+    """What a visit of ``population`` records: the observation model of its disease, RA
+    (:func:`rheumetrics.sim.disease.observe_ra`, scored with the population's outcome index) or
+    axial SpA (:func:`rheumetrics.sim.axial.observe_axial`)."""
+    pop = p.population[population]
+    if pop.disease == "axSpA":
+        return observe_axial(c, p, rng)
+    return observe_ra(c, p, rng, pop.outcome_index)
 
 
 def enrol(population: str, p: Parameters, generator: np.random.Generator, patients: int) -> Entry:

@@ -20,12 +20,11 @@ from rheumetrics.measures import asdas_improvement, eular_response
 from rheumetrics.sim.disease import (
     Cohort,
     month,
-    observe,
     read_svdh_change,
     smallest_detectable_change,
 )
 from rheumetrics.sim.parameters import END_OUTCOMES, OUTCOME_INDICES, Parameters
-from rheumetrics.sim.populations import enrol, regimen_factors
+from rheumetrics.sim.populations import enrol, observe, regimen_factors
 from rheumetrics.sim.streams import Streams, replicate_seeds
 from rheumetrics.sim.therapies import TherapyRecords
 

@@ -1,11 +1,15 @@
 """Stored score runs: which conventions and package version produced the stored scores.
 
-A run is chosen explicitly (:func:`choose_run`: by id or by conventions), never silently the
+Scoring finds or creates the run of its conventions (:func:`run_id`, by :func:`conventions_key`);
+a run is chosen explicitly (:func:`choose_run`: by id or by conventions), never silently the
 newest one.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import json
 from dataclasses import fields as dc_fields
 from typing import Any
 
@@ -14,6 +18,7 @@ import pandas as pd
 from sqlalchemy import (
     Connection,
     func,
+    insert,
     select,
 )
 
@@ -62,6 +67,29 @@ def other_scores(
     return out
 
 
+def conventions_key(conventions: Conventions) -> str:
+    """SHA-256 of the conventions' canonical JSON: how a score run is found again."""
+    conv = conventions.as_dict()
+    return hashlib.sha256(json.dumps(conv, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def run_id(conn: Connection, conventions: Conventions) -> int:
+    """The score run of these conventions under this package version (created if new)."""
+    conv = conventions.as_dict()
+    key = conventions_key(conventions)
+    t = SCORE_RUN
+    found = conn.execute(
+        select(t.c.id).where(t.c.package_version == __version__, t.c.conventions_key == key)
+    ).scalar()
+    if found is not None:
+        return int(found)
+    row = {"package_version": __version__, "conventions_key": key, "conventions": conv,
+           "created_at": dt.datetime.now(dt.UTC)}  # fmt: skip
+    new = conn.execute(insert(t).values(**row).returning(t.c.id)).scalar()
+    assert new is not None
+    return int(new)
+
+
 def score_runs(conn: Connection) -> pd.DataFrame:
     """The stored score runs: id, package version, conventions, created."""
     st = SCORE_RUN
@@ -74,8 +102,6 @@ def choose_run(conn: Connection, run: int | Conventions | None) -> dict[str, Any
 
     None when the store has no score run at all (nothing has been scored yet).
     """
-    from rheumetrics.store.scoring import conventions_key
-
     st = SCORE_RUN
     if isinstance(run, int):
         found = conn.execute(select(st).where(st.c.id == run)).mappings().one_or_none()

@@ -1,23 +1,19 @@
 """Derive scores for stored visits with :func:`rheumetrics.measures.score_frame` and keep them.
 
-Scores are stored per *score run*: one row of ``score_run`` per (package version, conventions),
-holding the full conventions dictionary, and one ``visit_score`` row per visit and run. Scoring
-the same visits again under the same run replaces their rows; other runs are left alone, so
-results under different conventions can be compared.
+Scores are stored per *score run* (:mod:`rheumetrics.store.score_runs`): one row of ``score_run``
+per (package version, conventions), holding the full conventions dictionary, and one
+``visit_score`` row per visit and run. Scoring the same visits again under the same run replaces
+their rows; other runs are left alone, so results under different conventions can be compared.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, delete, insert, select
+from sqlalchemy import Connection, Engine, delete
 
-from rheumetrics import __version__
 from rheumetrics.measures import DEFAULT, FIELDS, Conventions
 from rheumetrics.measures.base import stored_measures
 from rheumetrics.measures.panel import available_measures, score_frame
@@ -25,35 +21,12 @@ from rheumetrics.store import bulk
 from rheumetrics.store.models import (
     BOOLEAN_SCORES,
     SCORE_NAMES,
-    SCORE_RUN,
     SCORE_VALUE,
     VISIT_SCORE,
 )
+from rheumetrics.store.score_runs import run_id
 from rheumetrics.store.sql_frames import member_of
 from rheumetrics.store.visit_frames import add_counts, unpack_masks, visit_table
-
-
-def conventions_key(conventions: Conventions) -> str:
-    """SHA-256 of the conventions' canonical JSON: how a score run is found again."""
-    conv = conventions.as_dict()
-    return hashlib.sha256(json.dumps(conv, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def run_id(conn: Connection, conventions: Conventions) -> int:
-    """The score run of these conventions under this package version (created if new)."""
-    conv = conventions.as_dict()
-    key = conventions_key(conventions)
-    t = SCORE_RUN
-    found = conn.execute(
-        select(t.c.id).where(t.c.package_version == __version__, t.c.conventions_key == key)
-    ).scalar()
-    if found is not None:
-        return int(found)
-    row = {"package_version": __version__, "conventions_key": key, "conventions": conv,
-           "created_at": dt.datetime.now(dt.UTC)}  # fmt: skip
-    new = conn.execute(insert(t).values(**row).returning(t.c.id)).scalar()
-    assert new is not None
-    return int(new)
 
 
 def score_inputs(visits: pd.DataFrame) -> pd.DataFrame:
