@@ -281,7 +281,30 @@ def test_an_altered_kernel_source_is_not_run_and_is_rewritten(kernel_cache, monk
     assert len(restored) == 1 and "def kernel(" in restored[0].read_text()
 
 
-@pytest.mark.parametrize("case", ["not a directory", "shared with others", "no home directory"])
+def test_a_cache_directory_others_could_write_to_is_made_private_and_its_machine_code_dropped(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(compiled, "_LOADED", {})
+    shared = tmp_path / "shared"
+    (shared / "__pycache__").mkdir(parents=True)
+    planted = shared / "__pycache__" / "rheumetrics_kernel_x.kernel-4.py311.nbi"
+    planted.write_bytes(b"not trusted")
+    for directory in (shared, shared / "__pycache__"):
+        directory.chmod(0o775)  # as a umask of 002 makes them
+    monkeypatch.setenv("RHEUMETRICS_CACHE_DIR", str(shared))
+    compiled.cache_dir.cache_clear()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            out = score_frame(cdai_visits(), measures=["cdai"], compiled=True)
+    finally:
+        compiled.cache_dir.cache_clear()
+    assert out["cdai"].tolist() == [5.0] * 6 and not planted.exists()
+    assert {(d.stat().st_mode & 0o777) for d in (shared, shared / "__pycache__")} == {0o700}
+    assert list((shared / "__pycache__").glob("rheumetrics_kernel_*.nbi"))  # its own, new
+
+
+@pytest.mark.parametrize("case", ["not a directory", "another user's", "no home directory"])
 def test_without_a_private_cache_directory_the_loop_is_compiled_in_memory(
     case, tmp_path, monkeypatch
 ):
@@ -289,10 +312,9 @@ def test_without_a_private_cache_directory_the_loop_is_compiled_in_memory(
     if case == "not a directory":
         (tmp_path / "file").write_text("")
         monkeypatch.setenv("RHEUMETRICS_CACHE_DIR", str(tmp_path / "file" / "kernels"))
-    elif case == "shared with others":
-        (tmp_path / "shared").mkdir(mode=0o777)
-        (tmp_path / "shared").chmod(0o777)
-        monkeypatch.setenv("RHEUMETRICS_CACHE_DIR", str(tmp_path / "shared"))
+    elif case == "another user's":
+        monkeypatch.setenv("RHEUMETRICS_CACHE_DIR", str(tmp_path / "theirs"))
+        monkeypatch.setattr(compiled.os, "geteuid", lambda: -1)  # no one owns files as -1
     else:
         for name in ("RHEUMETRICS_CACHE_DIR", "XDG_CACHE_HOME", "HOME"):
             monkeypatch.delenv(name, raising=False)

@@ -224,3 +224,27 @@ def test_reasons_of_many_rows_under_either_string_storage(storage):
         "tjc28=4.5 must be an integer >= 0 and <= 28",
     ]
     assert out["das28_esr"].isna().all()
+
+
+def test_problems_name_each_row_by_its_label_even_when_labels_repeat():
+    visits = pd.DataFrame(
+        {"tjc28": [30.0, np.nan, "two", 1.0], "sjc28": [0, 0, 0, np.nan],
+         "esr_mm_h": [10, 10, 10, 10], "gh_mm": [np.nan, 5.0, 5.0, 5.0]},
+        index=["P1", "P1", "P2", "P3"],
+    )  # fmt: skip
+    with pytest.raises(ValidationError) as err:
+        score_frame(visits, measures=["das28_esr"])
+    assert [(p.record, p.field, p.value is None) for p in err.value.problems] == [
+        ("P2", "tjc28", False),  # "two": text, reported as the column is read
+        ("P1", "tjc28", False),  # 30: above 28
+        ("P1", "tjc28", True),  # missing: field by field in the measure's order, row by row
+        ("P3", "sjc28", True),
+        ("P1", "gh_mm", True),
+    ]
+    out = score_frame(visits, measures=["das28_esr"], lenient=True)
+    assert out["das28_esr_reason"].tolist() == [
+        "tjc28=30.0 must be an integer >= 0 and <= 28; gh_mm missing",
+        "tjc28 missing",  # not the other P1 row's value
+        "tjc28=two must be an integer >= 0 and <= 28; got text",
+        "sjc28 missing",
+    ]

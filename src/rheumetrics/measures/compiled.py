@@ -13,10 +13,10 @@ found, reported and set to NA by the NumPy checks, as on the NumPy path.
 
 The loop is written out as Python source from the declarations and compiled once per panel and
 process. The source and Numba's machine code are kept in a cache directory,
-``$RHEUMETRICS_CACHE_DIR`` or ``~/.cache/rheumetrics/kernels``, so later processes load them
-instead of compiling. The directory holds code that is executed: it is used only if it belongs
-to the user and no one else may write to it (otherwise the loop is compiled in memory, each
-process); it may be deleted at any time.
+``$RHEUMETRICS_CACHE_DIR``, else ``$XDG_CACHE_HOME/rheumetrics/kernels`` (``~/.cache`` by
+default), so later processes load them instead of compiling. The directory holds code that is
+executed: it is used only if it belongs to the user, and made writable by the user alone
+(otherwise the loop is compiled in memory, each process); it may be deleted at any time.
 """
 
 from __future__ import annotations
@@ -255,16 +255,16 @@ def _stale(path: Path, source: str) -> bool:
 @cache
 def cache_dir() -> Path | None:
     """The kernel cache: ``$RHEUMETRICS_CACHE_DIR``, else ``$XDG_CACHE_HOME/rheumetrics/kernels``
-    (``~/.cache`` by default), created for the user alone; None, with a warning, when it cannot
-    be created or written, or others may write to it (the loop is then compiled in memory)."""
+    (``~/.cache`` by default), with Numba's ``__pycache__`` in it, both made the user's alone;
+    None, with a warning, when it cannot be created or written or belongs to someone else (the
+    loop is then compiled in memory)."""
     configured = os.environ.get("RHEUMETRICS_CACHE_DIR")
     try:
         base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
         path = Path(configured) if configured else Path(base) / "rheumetrics" / "kernels"
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)
-        for directory in (path, path / "__pycache__"):
-            if directory.exists() and not _private(directory):
-                raise PermissionError(f"{directory} is writable by others or not the user's")
+        for directory in (path, path / "__pycache__"):  # Numba's, made before Numba does
+            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            _make_private(directory)
         probe = tempfile.NamedTemporaryFile(dir=path, prefix=".probe-")  # noqa: SIM115
         probe.close()
     except (OSError, RuntimeError) as err:  # RuntimeError: no home directory
@@ -278,7 +278,14 @@ def cache_dir() -> Path | None:
     return path
 
 
-def _private(directory: Path) -> bool:
-    """Whether ``directory`` belongs to this user and no one else may write to it."""
+def _make_private(directory: Path) -> None:
+    """Let no one but this user write to ``directory`` (PermissionError if it belongs to
+    someone else). Numba's files in a directory others could write to are not trusted: they
+    are removed, to be compiled again."""
     st = directory.stat()
-    return st.st_uid == os.geteuid() and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+    if st.st_uid != os.geteuid():
+        raise PermissionError(f"{directory} belongs to another user")
+    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        directory.chmod(0o700)
+        for cached in (*directory.glob("*.nbi"), *directory.glob("*.nbc")):
+            cached.unlink()

@@ -10,14 +10,13 @@ gets NA for the measures that need the bad value, and ``<measure>_reason`` says 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import warnings
-from collections import defaultdict
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from rheumetrics import joints
 from rheumetrics.errors import Problem, ProblemCollector, ValidationError
@@ -27,6 +26,12 @@ from rheumetrics.measures.conventions import DEFAULT, Conventions
 from rheumetrics.measures.fields import FIELDS, Field
 from rheumetrics.measures.formulas import shared_terms
 from rheumetrics.measures.itemized import ItemizedMeasure
+from rheumetrics.measures.reasons import (
+    first_per_field,
+    missing_problems,
+    needed_by,
+    reason_columns,
+)
 from rheumetrics.measures.units import to_canonical
 
 #: Rows scored per chunk: bounds the memory taken by temporaries, and keeps each temporary
@@ -120,12 +125,14 @@ def score_frame(
     declared = fast.measures if fast else ()
     rest = [m for m in chosen if m not in declared]
     scratch = np.empty((len(fast.logs) if fast else 0, CHUNK_ROWS))
+    # problems name rows by position until reported (index labels may repeat)
+    positions = pd.RangeIndex(n)
     problems_all: list[Problem] = []  # invalid values and row rules; missing values apart:
-    needs = _needed_by(chosen)
+    needs = needed_by(chosen)
     missing_rows: dict[str, np.ndarray] = {}  # by field: the rows missing a value it needs
     for start in range(0, n, CHUNK_ROWS):
         stop = min(start + CHUNK_ROWS, n)
-        index = df.index[start:stop]
+        index = positions[start:stop]
         # the compiled loop computes the declared measures of every row and proves its inputs
         # present and allowed, or not: then NumPy finds the problems and the NA rows, as for
         # the other measures
@@ -134,23 +141,25 @@ def score_frame(
         )
         trusted = fast.fields if proven and fast is not None else ()
         checked = {f: c for f, c in columns.items() if f not in trusted}
-        arrays, bad, missing = _chunk_inputs(checked, start, stop, df.index, problems_all)
+        arrays, bad, missing = _chunk_inputs(checked, start, stop, positions, problems_all)
         arrays |= {f: columns[f][start:stop] for f in columns.keys() - checked.keys()}
-        for f in missing.keys() & needs.keys():
-            missing_rows.setdefault(f, np.zeros(n, bool))[start:stop] = missing[f]
+        for f in needs:
+            if f in missing:
+                missing_rows.setdefault(f, np.zeros(n, bool))[start:stop] = missing[f]
         for m in declared:
             out.put_na(m, start, stop, _unscored(m, bad, missing))
         with shared_terms():
             _score_chunk(rest, conventions, arrays, bad, missing, index, out, start, problems_all)
         if progress is not None:
             progress(stop)
-    problems_all = _dedupe(problems_all)
+    problems_all = first_per_field(problems_all)
     if (problems_all or missing_rows) and not lenient:
-        every = problems_all + _missing_problems(df.index, missing_rows, needs)
+        labelled = [dataclasses.replace(p, record=df.index[p.record]) for p in problems_all]
+        every = labelled + missing_problems(df.index, missing_rows, needs)
         raise ValidationError(every, f"cannot score {n} row{'s' if n != 1 else ''}")
     frame = out.frame(df.index)
     if lenient and (problems_all or missing_rows):
-        reasons = _reasons(df.index, chosen, out.unscored, problems_all, missing_rows)
+        reasons = reason_columns(df.index, chosen, out.unscored, problems_all, missing_rows)
         frame = frame.assign(**reasons)
         frame.attrs = out.attrs
     return frame
@@ -193,27 +202,6 @@ def _unscored(
     masks = [bad[f] for f in m.inputs if f in bad]
     masks += [missing[f] for f in m.inputs if f in missing and f not in m.optional]
     return np.logical_or.reduce(masks) if masks else None
-
-
-def _needed_by(chosen: list[Measure]) -> dict[str, str]:
-    """For each input some chosen measure requires, the problem of a missing value: ``is
-    missing; das28_esr, sdai needs it``."""
-    needs: dict[str, list[str]] = defaultdict(list)
-    for m in chosen:
-        for f in m.inputs:
-            if f not in m.optional:
-                needs[f].append(m.name)
-    return {f: f"is missing; {', '.join(names)} needs it" for f, names in needs.items()}
-
-
-def _missing_problems(
-    index: pd.Index, missing: dict[str, np.ndarray], needs: dict[str, str]
-) -> list[Problem]:
-    """A problem per missing value a chosen measure needs, field by field."""
-    return [
-        Problem(index[pos], f, None, needs[f]) for f, rows in missing.items()
-        for pos in np.flatnonzero(rows)
-    ]  # fmt: skip
 
 
 #: Without ``compiled``, :func:`score_frame` loads the compiled loop for tables of this many rows
@@ -279,10 +267,11 @@ def _columns(df: pd.DataFrame, fields: list[str]) -> dict[str, np.ndarray | pd.S
 
 def _column(values: pd.Series) -> np.ndarray | pd.Series:
     """An input column read once: a float array when its dtype is numeric (no copy for float64),
-    else the Series itself, converted chunk by chunk with every non-number reported."""
+    else the Series itself, converted chunk by chunk with every non-number reported (indexed
+    by position, as problems name rows until they are reported)."""
     if values.dtype.kind in "fiu" and not pd.api.types.is_bool_dtype(values.dtype):
         return values.to_numpy(dtype=float, na_value=np.nan)
-    return values
+    return values.set_axis(pd.RangeIndex(len(values)))
 
 
 def _clean(spec: Field, x: np.ndarray) -> bool:
@@ -342,14 +331,6 @@ def _chunk_inputs(
         if absent_.any():
             missing[f] = absent_
     return arrays, bad, missing
-
-
-def _dedupe(problems: list[Problem]) -> list[Problem]:
-    """The first problem of each record and field (a value checked twice is reported once)."""
-    first: dict[tuple[object, str], Problem] = {}
-    for pr in problems:
-        first.setdefault((pr.record, pr.field), pr)
-    return list(first.values())
 
 
 class _Output:
@@ -462,66 +443,3 @@ def _as_dict(conventions: Conventions) -> dict[str, object]:
     except TypeError:  # unhashable (a convention holding a list or dict)
         return conventions.as_dict()
     return copy.deepcopy(d)
-
-
-def _reasons(
-    index: pd.Index,
-    chosen: list[Measure],
-    unscored: Callable[[str], np.ndarray],
-    problems: list[Problem],
-    missing: dict[str, np.ndarray],
-) -> dict[str, pd.Series]:
-    """``<measure>_reason`` columns: why each unscored row could not be scored. Rows only
-    missing values get their text by the combination missing (a few texts for any number of
-    rows); rows with an invalid value or a broken row rule are described one by one."""
-    by_record: dict[object, dict[str, Problem]] = defaultdict(dict)
-    for pr in problems:
-        by_record[pr.record][pr.field] = pr
-    flagged = index.isin(list(by_record)) if by_record else np.zeros(len(index), bool)
-    cols = {}
-    for m in chosen:
-        rows = unscored(m.name)
-        required = [f for f in m.inputs if f in missing and f not in m.optional]
-        combination = np.zeros(len(index), np.int32)  # a bit per required input missing
-        for bit, f in enumerate(required):
-            combination[missing[f]] |= 1 << bit
-        texts: dict[str, int] = {}  # each distinct text, numbered
-        plain = rows & ~flagged & (combination > 0)
-        number = np.full(1 << len(required), -1, dtype=np.int32)  # a text's number, by combination
-        for k in np.flatnonzero(np.bincount(combination[plain], minlength=len(number))):
-            text = "; ".join(f"{f} missing" for bit, f in enumerate(required) if k >> bit & 1)
-            number[k] = texts.setdefault(text, len(texts))
-        codes = np.where(plain, number[combination], np.int32(-1))  # per row (-1: no text)
-        for pos in np.flatnonzero(rows & flagged):
-            text = _reason(m, by_record[index[pos]], [f for f in required if missing[f][pos]])
-            if text:
-                codes[pos] = texts.setdefault(text, len(texts))
-        if texts:
-            cols[f"{m.name}_reason"] = pd.Series(_strings(codes, list(texts)), index=index)
-    return cols
-
-
-def _strings(codes: np.ndarray, texts: list[str]) -> pd.api.extensions.ExtensionArray:
-    """A ``string`` array of ``texts[code]`` per code (NA for -1), taken by Arrow without a
-    Python object per row."""
-    if pd.StringDtype().storage != "pyarrow":
-        return pd.array(np.array([*texts, None], dtype=object)[codes], dtype="string")
-    return pd.arrays.ArrowStringArray(
-        pa.array(texts, pa.large_string()).take(pa.array(codes, mask=codes < 0))
-    )
-
-
-def _reason(m: Measure, found: dict[str, Problem], missing: list[str]) -> str:
-    """Why ``m`` could not score a row with the problems ``found`` (by field) and ``missing``
-    inputs: ``esr_mm_h=0.0 must be ...; gh_mm missing``."""
-    why = []
-    for f in m.inputs:
-        pr = found.get(f)
-        if pr is not None and pr.value is not None:
-            why.append(f"{f}={pr.value} {pr.rule}")
-        elif f in missing:
-            why.append(f"{f} missing")
-    own = found.get(m.name)
-    if own is not None:
-        why.append(own.rule)
-    return "; ".join(why)

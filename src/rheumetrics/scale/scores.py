@@ -22,7 +22,8 @@ import pyarrow.parquet as pq
 
 from rheumetrics.errors import ValidationError
 from rheumetrics.imaging import reader_mean, score_reads, validate_reads
-from rheumetrics.measures import DEFAULT, Conventions, compiled, panel, score_frame
+from rheumetrics.measures import DEFAULT, Conventions, panel, score_frame
+from rheumetrics.measures import compiled as loops
 from rheumetrics.scale import jointmasks
 from rheumetrics.scale.dataset import Dataset, read_file
 
@@ -56,7 +57,10 @@ def score_file(
     compiled: bool | None = None,
 ) -> pd.DataFrame:
     """Scores of one visits file: its columns (masks dropped) plus score and category columns
-    (``compiled`` as for :func:`~rheumetrics.measures.score_frame`)."""
+    (``compiled`` as for :func:`~rheumetrics.measures.score_frame`, except that True uses the
+    NumPy path on a worker without Numba)."""
+    if compiled and loops.available() is not None:
+        compiled = None
     table = pq.read_table(path, columns=list(read_columns) if read_columns else None)
     visits = jointmasks.to_frame_with_counts(table)
     if "visit_id" in visits.columns:
@@ -111,12 +115,13 @@ def scores_frame(
     """Lazy Dask frame of the scored visits of a dataset (one partition per visits file).
 
     A dataset of :data:`~rheumetrics.measures.panel.COMPILED_ROWS` visits or more is scored with
-    the compiled loop where Numba is installed: each worker loads it once for all its files.
+    the compiled loop by the workers where Numba is installed: each loads it once for all its
+    files.
     """
     files = dataset.files("visits")
     chosen = tuple(measures) if measures else None
     cols = tuple(columns) if columns else None
-    large = dataset.n_rows("visits") >= panel.COMPILED_ROWS and compiled.available() is None
+    large = dataset.n_rows("visits") >= panel.COMPILED_ROWS
     return _frame(files, score_file, conventions, chosen, lenient, cols, True if large else None)
 
 

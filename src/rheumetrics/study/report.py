@@ -135,9 +135,9 @@ def _as_run(
     section: Section, kind: str, key: str, spec: dict[str, Any], titles: set[str]
 ) -> Section:
     """``section`` of the run ``key`` of the analysis ``kind``: its ``title`` option as title,
-    numbered when an earlier section (``titles``) has the same, and for a repeated run
-    (``roc_2``) its key in the names of its tables and figures (``roc_2.csv``; ``meta_studies``
-    -> ``meta_2_studies``)."""
+    numbered when an earlier section (``titles``) has the same, and for a repeated or named run
+    (``roc_2``, ``repair``) its key in the names of its tables and figures (``roc_2.csv``;
+    ``meta_studies`` -> ``meta_2_studies``)."""
     if key != kind:
 
         def rename(name: str) -> str:
