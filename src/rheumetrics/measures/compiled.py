@@ -61,18 +61,23 @@ class Plan:
         """Whether this process has the loop's machine code already."""
         return self.source in _LOADED
 
+    def columns(self, inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
+        """The loop's input columns from ``inputs`` (by field): contiguous and read-only, the
+        argument type it is compiled for (views, copied only when not contiguous)."""
+        return [_read_only(inputs[f]) for f in self.fields]
+
     def run(
         self,
-        inputs: dict[str, np.ndarray],
+        columns: list[np.ndarray],
         start: int,
         stop: int,
         outputs: Sequence[np.ndarray],
         scratch: np.ndarray,
     ) -> bool:
-        """Compute rows ``start:stop`` into ``outputs`` (the arrays of :attr:`outputs`, for
-        those rows); True if every input there is present and allowed. ``scratch`` has a row of
-        at least ``stop - start`` values per logarithm."""
-        chunk = [_read_only(inputs[f][start:stop]) for f in self.fields]
+        """Compute rows ``start:stop`` of ``columns`` (see :meth:`columns`) into ``outputs``
+        (the arrays of :attr:`outputs`); True if every input there is present and allowed.
+        ``scratch`` has a row of at least ``stop - start`` values per logarithm."""
+        chunk = [c[start:stop] for c in columns]
         logs = []
         with np.errstate(invalid="ignore", divide="ignore"):
             for (transform, field), row in zip(self.logs, scratch, strict=False):
@@ -81,7 +86,8 @@ class Plan:
                 logs.append(
                     _read_only(fn(chunk[self.fields.index(field)], out=row[: stop - start]))
                 )
-        return bool(_LOADED[self.source](*chunk, *logs, *outputs))
+        sliced = [o[start:stop] for o in outputs]
+        return bool(_LOADED[self.source](*chunk, *logs, *sliced))
 
 
 def _read_only(x: np.ndarray) -> np.ndarray:

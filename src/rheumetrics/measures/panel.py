@@ -124,7 +124,9 @@ def score_frame(
     fast = _compiled_pass(chosen, conventions, columns, n, compiled)
     declared = fast.measures if fast else ()
     rest = [m for m in chosen if m not in declared]
-    scratch = np.empty((len(fast.logs) if fast else 0, CHUNK_ROWS))
+    if fast is not None:  # the loop's arguments, whole columns: sliced per chunk
+        inputs, outputs = fast.columns(columns), out.views(fast.outputs)
+        scratch = np.empty((len(fast.logs), CHUNK_ROWS))
     # problems name rows by position until reported (index labels may repeat)
     positions = pd.RangeIndex(n)
     problems_all: list[Problem] = []  # invalid values and row rules; missing values apart:
@@ -136,9 +138,7 @@ def score_frame(
         # the compiled loop computes the declared measures of every row and proves its inputs
         # present and allowed, or not: then NumPy finds the problems and the NA rows, as for
         # the other measures
-        proven = fast is not None and fast.run(
-            columns, start, stop, out.views(fast.outputs, start, stop), scratch
-        )
+        proven = fast is not None and fast.run(inputs, start, stop, outputs, scratch)
         trusted = fast.fields if proven and fast is not None else ()
         checked = {f: c for f, c in columns.items() if f not in trusted}
         arrays, bad, missing = _chunk_inputs(checked, start, stop, positions, problems_all)
@@ -146,10 +146,12 @@ def score_frame(
         for f in needs:
             if f in missing:
                 missing_rows.setdefault(f, np.zeros(n, bool))[start:stop] = missing[f]
-        for m in declared:
+        for m in declared if bad or missing else ():
             out.put_na(m, start, stop, _unscored(m, bad, missing))
-        with shared_terms():
-            _score_chunk(rest, conventions, arrays, bad, missing, index, out, start, problems_all)
+        if rest:
+            with shared_terms():
+                _score_chunk(rest, conventions, arrays, bad, missing, index, out, start,
+                             problems_all)  # fmt: skip
         if progress is not None:
             progress(stop)
     problems_all = first_per_field(problems_all)
@@ -348,30 +350,32 @@ class _Output:
         self.codes = {name: self.code_block[i] for name, i in self.code_row.items()}
         self.flag_row = {m.name: i for i, m in enumerate(m for m in chosen if m.kind == "flag")}
         self.flag_block = np.empty((len(self.flag_row), n), bool)  # met
-        self.flag_na = np.empty((len(self.flag_row), n), bool)  # not assessable
+        self.flag_na = np.zeros((len(self.flag_row), n), bool)  # not assessable
         self.flags = {
             name: (self.flag_block[i], self.flag_na[i]) for name, i in self.flag_row.items()
         }
         self.order = chosen
         self.attrs = {"conventions": _as_dict(conventions), "measures": [m.name for m in chosen]}
 
-    def views(self, outputs: Iterable[tuple[str, str]], start: int, stop: int) -> list[np.ndarray]:
-        """Rows ``start:stop`` of the ``(kind, measure)`` outputs (``score``, ``code``, ``flag``)."""
+    def views(self, outputs: Iterable[tuple[str, str]]) -> list[np.ndarray]:
+        """The ``(kind, measure)`` output arrays (``score``, ``code``, ``flag``)."""
         kinds = {
             "score": lambda name: self.block[self.row[name]],
             "code": lambda name: self.codes[name],
             "flag": lambda name: self.flags[name][0],
         }
-        return [kinds[kind](name)[start:stop] for kind, name in outputs]
+        return [kinds[kind](name) for kind, name in outputs]
 
     def put_na(self, m: Measure, start: int, stop: int, unscored: np.ndarray | None) -> None:
-        """NA for ``m`` where ``unscored`` in rows ``start:stop`` written through :meth:`views`."""
+        """NA for ``m`` where ``unscored`` in rows ``start:stop`` written through :meth:`views`
+        (flags are assessable until then)."""
+        if unscored is None:
+            return
         if m.name in self.flags:
             value, na = (a[start:stop] for a in self.flags[m.name])
-            na[...] = False if unscored is None else unscored
-            if unscored is not None:
-                np.putmask(value, unscored, False)
-        elif unscored is not None:
+            na[...] = unscored
+            np.putmask(value, unscored, False)
+        else:
             np.putmask(self.block[self.row[m.name], start:stop], unscored, np.nan)
             if m.name in self.codes:
                 np.putmask(self.codes[m.name][start:stop], unscored, -1)
