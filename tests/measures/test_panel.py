@@ -248,3 +248,15 @@ def test_problems_name_each_row_by_its_label_even_when_labels_repeat():
         "tjc28=two must be an integer >= 0 and <= 28; got text",
         "sjc28 missing",
     ]
+
+
+def test_a_row_labelled_nan_keeps_its_reason():
+    visits = pd.DataFrame(
+        {"tjc28": [30.0, 1.0], "sjc28": [0, 0], "esr_mm_h": [10, 10], "gh_mm": [5, np.nan]},
+        index=[np.nan, 2.0],
+    )
+    out = score_frame(visits, measures=["das28_esr"], lenient=True)
+    assert out["das28_esr_reason"].tolist() == [
+        "tjc28=30.0 must be an integer >= 0 and <= 28",
+        "gh_mm missing",
+    ]
