@@ -27,42 +27,18 @@ from rheumetrics.study.report import (
     write_report,
 )
 
+from .il6 import il6_study
+
 DATA = Path(__file__).parent / "data"
 
 # the bundled synthetic IL-6 cohort (package: paths); its MRI reads with a second session of
 # re-reads for 12 patients (r/il6_rereads.R) are written beside each study file as imaging.csv
-COHORT = """
-[study]
-title = "named runs"
-[cohort]
-visits = "package:studies/il6_prediction/visits.csv"
-patients = "package:studies/il6_prediction/patients.csv"
-imaging = "imaging.csv"
-[[visits]]
-id = "W0"
-days = [-14, 14]
-[[visits]]
-id = "W52"
-days = [330, 400]
-target = 365
-[[outcomes]]
-id = "das28_crp"
-[[outcomes]]
-id = "mri_erosion"
-label = "MRI erosion"
-imaging = { system = "ramris", version = "2002", feature = "erosion", subset = "all" }
-[[outcomes]]
-id = "mri_synovitis"
-label = "MRI synovitis"
-imaging = { system = "ramris", version = "2002", feature = "synovitis", subset = "all" }
-[[outcomes]]
-id = "xray_erosion"
-label = "X-ray erosion"
-imaging = { system = "svdh", feature = "erosion", subset = "hands" }
-[characteristics]
-variables = [{ id = "il6_pg_ml", label = "IL-6 (pg/mL)", type = "numeric" },
-             { id = "sex", label = "Sex", type = "categorical" }]
-"""
+COHORT = il6_study(
+    "named runs",
+    imaging="imaging.csv",
+    outcomes=("mri_erosion", "mri_synovitis", "xray_erosion"),
+    variables=("il6_pg_ml", "sex"),
+)
 
 PROGRESSION = """[[analyses.roc]]
 name = "progression"

@@ -21,34 +21,10 @@ from rheumetrics.study.report import (
     write_report,
 )
 
+from .il6 import il6_study
+
 # the bundled synthetic IL-6 cohort, read through package: paths
-COHORT = """
-[study]
-title = "repeated analyses"
-[cohort]
-visits = "package:studies/il6_prediction/visits.csv"
-patients = "package:studies/il6_prediction/patients.csv"
-imaging = "package:studies/il6_prediction/imaging.csv"
-[[visits]]
-id = "W0"
-days = [-14, 14]
-[[visits]]
-id = "W52"
-days = [330, 400]
-target = 365
-[[outcomes]]
-id = "das28_crp"
-[[outcomes]]
-id = "mri_erosion"
-label = "MRI erosion"
-imaging = { system = "ramris", version = "2002", feature = "erosion", subset = "all" }
-[[outcomes]]
-id = "xray_erosion"
-label = "X-ray erosion"
-imaging = { system = "svdh", feature = "erosion", subset = "hands" }
-[characteristics]
-variables = [{ id = "il6_pg_ml", label = "IL-6 (pg/mL)", type = "numeric" }]
-"""
+COHORT = il6_study("repeated analyses")
 
 PROGRESSION = ('{ first = { variable = "change:mri_erosion", positive = "> 0.5" }, '
                'second = { variable = "change:xray_erosion", positive = "> 0.5" } }')  # fmt: skip
